@@ -1,0 +1,6 @@
+from django.urls import path
+
+app_name = "catalog"
+
+# The song-sources pages are added here.
+urlpatterns: list = []

@@ -1,0 +1,103 @@
+"""A prediction is one row per job: the pages, the API and the admin read its status from here."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class Prediction(models.Model):
+    class Source(models.TextChoices):
+        DEEZER = "deezer", "Deezer"
+        SPOTIFY = "spotify", "Spotify"
+        UPLOAD = "upload", "Upload"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class Stage(models.TextChoices):
+        NONE = "", "Waiting"
+        DOWNLOADING = "downloading", "Fetching the audio"
+        ANALYSING = "analysing", "Analysing the audio"
+        RECOMMENDING = "recommending", "Finding samples"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="predictions")
+
+    # Where the song comes from. Preview URLs expire, so only ids are stored and the worker
+    # resolves a fresh URL when it runs.
+    source = models.CharField(max_length=16, choices=Source.choices)
+    source_track_id = models.CharField(max_length=64, blank=True)
+    isrc = models.CharField("ISRC", max_length=16, blank=True)
+    title = models.CharField(max_length=300, blank=True)
+    artist = models.CharField(max_length=300, blank=True)
+    album = models.CharField(max_length=300, blank=True)
+    artwork_url = models.URLField(max_length=500, blank=True)
+    duration_s = models.PositiveIntegerField(null=True, blank=True)
+    upload = models.FileField(upload_to="uploads/%Y/%m/", blank=True)
+
+    # The job.
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.NONE, blank=True)
+    error = models.TextField(blank=True, help_text="Shown to the user when the job failed.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rerun_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns")
+
+    # The result.
+    genre_scores = models.JSONField(default=dict, blank=True)
+    top_genre = models.CharField(max_length=32, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    outside_taxonomy = models.CharField(max_length=64, blank=True)
+    tempo_bpm = models.FloatField(null=True, blank=True)
+    tempo_confidence = models.FloatField(null=True, blank=True)
+    key = models.CharField(max_length=16, blank=True)
+    key_confidence = models.FloatField(null=True, blank=True)
+    spectrogram = models.FileField(upload_to="spectrograms/%Y/%m/", blank=True)
+    model_name = models.CharField(max_length=64, blank=True)
+    model_version = models.CharField(max_length=32, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    samples_message = models.CharField(
+        max_length=300, blank=True, help_text="Why there are no samples, when there are none."
+    )
+
+    # Admin review: reviewed rows become training data.
+    reviewed_genre = models.CharField(max_length=32, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="prediction_history"),
+            models.Index(fields=["owner", "top_genre"], name="prediction_owner_genre"),
+            models.Index(fields=["status", "created_at"], name="prediction_status"),
+            models.Index(fields=["reviewed_at"], name="prediction_reviewed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.display_title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("predictions:detail", args=[self.pk])
+
+    @property
+    def display_title(self) -> str:
+        if self.title:
+            return f"{self.artist} – {self.title}" if self.artist else self.title
+        if self.upload:
+            return self.upload.name.rsplit("/", 1)[-1]
+        return "Untitled"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -1,0 +1,50 @@
+"""Health checks for /healthz: each returns (ok, detail) and never raises."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from .celery import app
+
+CheckResult = tuple[bool, str]
+
+
+def check_database() -> CheckResult:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:
+        return False, f"database unreachable: {exc.__class__.__name__}: {exc}"
+    return True, connection.vendor
+
+
+def check_broker(timeout: float = 2.0) -> CheckResult:
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=timeout)
+            transport = conn.transport_cls
+    except Exception as exc:
+        return False, f"broker unreachable: {exc.__class__.__name__}: {exc}"
+    return True, str(transport)
+
+
+def check_workers(timeout: float = 1.0) -> CheckResult:
+    try:
+        replies = app.control.ping(timeout=timeout)
+    except Exception as exc:
+        return False, f"could not ping workers: {exc.__class__.__name__}: {exc}"
+    names = sorted(name for reply in replies for name in reply)
+    if not names:
+        return False, "no worker answered the ping"
+    return True, ", ".join(names)
+
+
+def health_report() -> tuple[bool, dict[str, dict[str, object]]]:
+    database = check_database()
+    broker = check_broker()
+    # Pinging workers through a broker that is down would only wait for the timeout.
+    workers = check_workers() if broker[0] else (False, "broker unreachable")
+    checks = {"database": database, "broker": broker, "workers": workers}
+    report = {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()}
+    return all(ok for ok, _ in checks.values()), report

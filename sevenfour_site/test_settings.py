@@ -1,0 +1,20 @@
+"""Settings for the test suite: the real settings, with a test key and faster hashing.
+
+DATABASE_URL and REDIS_URL are honoured as in production, so CI runs against PostgreSQL
+and Redis; without them the tests use SQLite and the embedded broker.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+
+from .settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ALLOWED_HOSTS = ["*"]
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# Each test gets a clean, private cache: the shared Redis or file cache would leak state between tests.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

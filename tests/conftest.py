@@ -1,0 +1,180 @@
+"""Fixtures shared by the whole suite: brokers, Celery workers, a real browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from sevenfour_site.celery import app as celery_app
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+# --- Redis -----------------------------------------------------------------------------------
+
+
+def _wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """REDIS_URL when set (CI); else a throwaway redis-server on a free port; else skip."""
+    if url := os.environ.get("REDIS_URL"):
+        yield url
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("needs Redis: set REDIS_URL or install redis-server")
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_port(port)
+        yield f"redis://127.0.0.1:{port}/15"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+# --- Celery ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def broker_configured(url: str, transport_options: dict | None = None) -> Iterator[None]:
+    """Point the project's Celery app at another broker for the duration of a test.
+
+    Celery caches its connection pool and producer pool on first use; clearing them makes the
+    next publish (and the next worker) connect to the new URL.
+    """
+    conf = celery_app.conf
+    saved = (conf.broker_url, conf.broker_transport_options)
+    conf.broker_url = url
+    conf.broker_transport_options = transport_options or {}
+    _drop_pools()
+    try:
+        yield
+    finally:
+        conf.broker_url, conf.broker_transport_options = saved
+        _drop_pools()
+
+
+def _drop_pools() -> None:
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+def filesystem_broker_options(root: Path) -> dict[str, str]:
+    folders = {name: root / name for name in ("queue", "processed", "control")}
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folders["queue"]),
+        "data_folder_out": str(folders["queue"]),
+        "processed_folder": str(folders["processed"]),
+        "control_folder": str(folders["control"]),
+    }
+
+
+@pytest.fixture
+def redis_broker(redis_url: str) -> Iterator[str]:
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    with broker_configured(redis_url):
+        yield redis_url
+
+
+@pytest.fixture
+def filesystem_broker(tmp_path: Path) -> Iterator[Path]:
+    root = tmp_path / "broker"
+    with broker_configured("filesystem://", filesystem_broker_options(root)):
+        yield root
+
+
+@contextmanager
+def running_worker(**kwargs: object) -> Iterator[object]:
+    """A real Celery worker consuming from the configured broker, in a thread of this process."""
+    from celery.contrib.testing.worker import start_worker
+
+    options = {"pool": "solo", "perform_ping_check": False, "loglevel": "WARNING", "shutdown_timeout": 30}
+    options.update(kwargs)
+    with start_worker(celery_app, **options) as worker:
+        yield worker
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1) -> bool:  # type: ignore[no-untyped-def]
+    """Poll `predicate` until it is truthy; False after `timeout` seconds (callers assert on it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
+# --- Browser ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright (Playwright's own browser download is not possible here)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"browser tests need {CHROMIUM} (apt-get install chromium)")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run in a
+    # thread with a running loop unless told that this is deliberate.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
