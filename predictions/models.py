@@ -44,6 +44,9 @@ class Prediction(models.Model):
     stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.NONE, blank=True)
     error = models.TextField(blank=True, help_text="Shown to the user when the job failed.")
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The Celery task id that holds the job while it runs. A redelivery of that same message (its
+    # worker died before acknowledging it) may take the job over; any other message may not.
+    job_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

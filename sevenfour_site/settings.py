@@ -99,6 +99,13 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
+    # A message a worker took but never acknowledged (the worker died) is handed out again after
+    # the visibility timeout; it must be longer than any task may run (CELERY_TASK_TIME_LIMIT).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900),
+        "socket_connect_timeout": 5,
+        **env.json("CELERY_REDIS_TRANSPORT_OPTIONS", default={}),
+    }
 else:
     # A file cache is shared by the web process and the worker, which rate limits need.
     CACHES = {
@@ -132,6 +139,22 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# The genre model is big: its jobs go to their own queue, served by workers with one process each.
+CELERY_TASK_ROUTES = {"worker.predict_genre": {"queue": "ml"}}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stale-predictions": {"task": "worker.sweep_predictions", "schedule": 60.0},
+}
+
+# --- Predictions ----------------------------------------------------------------------------
+# The genre model artifact to serve (a folder written by `manage.py train_genre_model`);
+# empty: the zero-shot artifact shipped in worker/artifacts/.
+GENRE_MODEL_DIR = env.str("GENRE_MODEL_DIR", default="")
+# A pending job whose message was sent this long ago (or never) is sent again by the sweep.
+PREDICTION_REQUEUE_AFTER = env.int("PREDICTION_REQUEUE_AFTER", default=120)
+# A running job older than this is failed by the sweep (its worker is gone).
+PREDICTION_STALE_AFTER = env.int("PREDICTION_STALE_AFTER", default=CELERY_TASK_TIME_LIMIT + 120)
+# How often a job retries transient errors (network, rate limits) before it fails.
+PREDICTION_MAX_RETRIES = env.int("PREDICTION_MAX_RETRIES", default=5)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

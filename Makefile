@@ -1,0 +1,76 @@
+# Seven/Four — `make run` serves the site with a worker; `make test` runs the linters and the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# musicnn's metadata pins numpy<1.17 and TensorFlow 1, so it can only be installed without its
+# dependencies; we use nothing but the pretrained weights it ships (see docs/model.md).
+MUSICNN := musicnn==0.1.0
+
+.PHONY: help install install-dev run migrate superuser test lint format bench clean
+
+help:
+	@echo "make run        install, migrate and serve http://$(HOST):$(PORT) with a Celery worker"
+	@echo "make test       lint and run the whole test suite"
+	@echo "make superuser  create an admin account"
+	@echo "make bench      print the inference benchmark"
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Stamps make a second run skip the install when pyproject.toml has not changed.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet .
+	$(BIN)/pip install --quiet --no-deps $(MUSICNN)
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/pip install --quiet ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# `make run` is for a developer's machine: debug on unless the environment says otherwise.
+run: export DEBUG ?= 1
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@echo
+	@echo "  Seven/Four is starting on http://$(HOST):$(PORT)/"
+	@echo "  Create an admin account in another terminal with: make superuser"
+	@echo
+	HOST=$(HOST) PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
+
+migrate: export DEBUG ?= 1
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+superuser: export DEBUG ?= 1
+superuser: install
+	$(BIN)/python manage.py createsuperuser
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: install-dev lint
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	@# pytest exits 5 when it collected nothing: treat that as the failure it is.
+	$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
+
+bench: install
+	$(BIN)/python bench/inference.py
+
+clean:
+	rm -rf $(VENV) var
