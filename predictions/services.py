@@ -1,11 +1,31 @@
-"""Writes for predictions: create, enqueue, and (in the worker) run the job."""
+"""Writes for predictions: create and enqueue (web), run the job (worker), sweep, review, re-run.
+
+The row is the job's state machine:
+
+    pending ──claim──▶ running ──▶ done
+       ▲                  │  └────▶ failed   (bad input, retries exhausted, stale)
+       └──── release ─────┘                  (transient error: the task retries later)
+
+Every transition is a conditional UPDATE, so two workers can never both own a job and a late
+or duplicate message can never overwrite a finished one.
+"""
 
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 
+from django.conf import settings
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -13,6 +33,23 @@ from accounts.models import User
 from .models import Prediction
 
 log = logging.getLogger(__name__)
+
+Status = Prediction.Status
+Stage = Prediction.Stage
+
+GENERIC_FAILURE = "Something went wrong while analysing this song. Try again; if it keeps failing, upload the audio."
+STALE_FAILURE = "The analysis took too long and was stopped. Try again in a moment."
+
+
+class TransientJobError(Exception):
+    """A failure that may go away by itself (network, rate limit, provider outage): retry later."""
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+# --- Create and enqueue (web) ------------------------------------------------------------
 
 
 @transaction.atomic
@@ -27,7 +64,7 @@ def prediction_create(
     album: str = "",
     artwork_url: str = "",
     duration_s: int | None = None,
-    upload: UploadedFile | None = None,
+    upload: UploadedFile | File | None = None,
     rerun_of: Prediction | None = None,
 ) -> Prediction:
     """Save a pending prediction and enqueue its job once the transaction commits."""
@@ -36,30 +73,273 @@ def prediction_create(
         source=source,
         source_track_id=source_track_id,
         isrc=isrc,
-        title=title,
-        artist=artist,
-        album=album,
-        artwork_url=artwork_url,
+        title=title[:300],
+        artist=artist[:300],
+        album=album[:300],
+        artwork_url=artwork_url[:500],
         duration_s=duration_s,
         rerun_of=rerun_of,
     )
     if upload is not None:
-        prediction.upload.save(upload.name, upload, save=False)
-    prediction.full_clean(exclude=["upload", "artwork_url"])
+        prediction.upload.save(Path(upload.name).name, upload, save=False)
     prediction.save()
     transaction.on_commit(lambda: prediction_enqueue(prediction_id=prediction.pk))
     return prediction
 
 
+def prediction_rerun(*, prediction: Prediction) -> Prediction:
+    """A new job for the same song with the current model; the old row keeps its result."""
+    upload = None
+    if prediction.upload:
+        prediction.upload.open("rb")
+        upload = File(prediction.upload.file, name=prediction.upload.name)
+    try:
+        return prediction_create(
+            user=prediction.owner,
+            source=prediction.source,
+            source_track_id=prediction.source_track_id,
+            isrc=prediction.isrc,
+            title=prediction.title,
+            artist=prediction.artist,
+            album=prediction.album,
+            artwork_url=prediction.artwork_url,
+            duration_s=prediction.duration_s,
+            upload=upload,
+            rerun_of=prediction,
+        )
+    finally:
+        if upload is not None:
+            prediction.upload.close()
+
+
 def prediction_enqueue(*, prediction_id: int) -> bool:
     """Send the job to the broker. A broker outage is not the user's problem: the row stays
-    pending and the periodic sweep sends it again, so this returns False instead of raising."""
+    pending and the sweep sends it again, so this logs and returns False instead of raising."""
     from worker.tasks import predict_genre_task
 
     try:
         predict_genre_task.apply_async(args=[prediction_id], retry=False)
-    except Exception:  # kombu raises OperationalError, redis ConnectionError, OSError...
+    except Exception:  # kombu's OperationalError, redis' ConnectionError, OSError...
         log.warning("Broker unavailable; prediction %s stays pending for the sweep", prediction_id, exc_info=True)
         return False
-    Prediction.objects.filter(pk=prediction_id, status=Prediction.Status.PENDING).update(queued_at=timezone.now())
+    Prediction.objects.filter(pk=prediction_id, status=Status.PENDING).update(queued_at=timezone.now())
     return True
+
+
+@transaction.atomic
+def prediction_delete(*, prediction: Prediction) -> None:
+    for field in (prediction.spectrogram,):
+        if field:
+            field.delete(save=False)
+    # The upload may be shared with re-runs of this prediction: keep it while one refers to it.
+    if prediction.upload and not Prediction.objects.filter(upload=prediction.upload.name).exclude(pk=prediction.pk).exists():
+        prediction.upload.delete(save=False)
+    prediction.delete()
+
+
+# --- The job (worker) ----------------------------------------------------------------------
+
+
+def prediction_claim(*, prediction_id: int, job_id: str) -> bool:
+    """pending → running for this job. False when another worker has it or it is finished.
+
+    A running row whose job_id is this job's id belongs to an earlier delivery of this very
+    message whose worker died before acknowledging it: taking it over is what redelivery is for.
+    """
+    claimable = Q(status=Status.PENDING) | Q(status=Status.RUNNING, job_id=job_id)
+    return bool(
+        Prediction.objects.filter(claimable, pk=prediction_id).update(
+            status=Status.RUNNING,
+            job_id=job_id,
+            stage=Stage.DOWNLOADING,
+            started_at=timezone.now(),
+            error="",
+            attempts=F("attempts") + 1,
+        )
+    )
+
+
+def _running(prediction_id: int, job_id: str):  # type: ignore[no-untyped-def]
+    return Prediction.objects.filter(pk=prediction_id, status=Status.RUNNING, job_id=job_id)
+
+
+def prediction_set_stage(*, prediction_id: int, job_id: str, stage: str) -> None:
+    _running(prediction_id, job_id).update(stage=stage)
+
+
+def prediction_release(*, prediction_id: int, job_id: str, message: str) -> bool:
+    """running → pending, so the task's retry can claim it again; the message says why it waits."""
+    return bool(
+        _running(prediction_id, job_id).update(
+            status=Status.PENDING, stage=Stage.NONE, error=message, queued_at=timezone.now()
+        )
+    )
+
+
+def prediction_fail(*, prediction_id: int, message: str, job_id: str | None = None) -> bool:
+    """→ failed with a message for the user. With a job_id, only while that job still holds the row."""
+    rows = (
+        _running(prediction_id, job_id)
+        if job_id
+        else Prediction.objects.filter(pk=prediction_id, status__in=[Status.PENDING, Status.RUNNING])
+    )
+    return bool(rows.update(status=Status.FAILED, stage=Stage.NONE, error=message, finished_at=timezone.now()))
+
+
+def prediction_run(*, prediction_id: int, job_id: str) -> None:
+    """Run one prediction job. Raises TransientJobError (after releasing the row) for the task
+    to retry; every other failure ends with the row failed and a message for the user."""
+    if not prediction_claim(prediction_id=prediction_id, job_id=job_id):
+        log.info("Prediction %s is not claimable by job %s; nothing to do", prediction_id, job_id)
+        return
+    prediction = Prediction.objects.get(pk=prediction_id)
+    try:
+        _analyse(prediction, job_id)
+    except TransientJobError as exc:
+        prediction_release(prediction_id=prediction_id, job_id=job_id, message=str(exc))
+        raise
+    except Exception as exc:
+        message = _user_message(exc)
+        if message is None:
+            log.exception("Prediction %s failed unexpectedly", prediction_id)
+        prediction_fail(prediction_id=prediction_id, job_id=job_id, message=message or GENERIC_FAILURE)
+        return
+    _recommend(prediction_id, job_id)
+    _running(prediction_id, job_id).update(status=Status.DONE, stage=Stage.NONE, finished_at=timezone.now())
+
+
+def _analyse(prediction: Prediction, job_id: str) -> None:
+    from worker.predictor import get_predictor
+
+    with _scratch_dir() as scratch:
+        audio = _fetch_audio(prediction, scratch)
+        prediction_set_stage(prediction_id=prediction.pk, job_id=job_id, stage=Stage.ANALYSING)
+        png = scratch / "spectrogram.png"
+        result = get_predictor(settings.GENRE_MODEL_DIR or None).predict(audio, spectrogram_png=png)
+        _save_result(prediction, job_id, result, png)
+
+
+def _fetch_audio(prediction: Prediction, scratch: Path) -> Path:
+    """A local file with the song's audio: the upload, or a freshly resolved catalog preview."""
+    if prediction.source == Prediction.Source.UPLOAD:
+        target = scratch / "upload"
+        with prediction.upload.open("rb") as src, target.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+        return target
+    from catalog import errors
+    from catalog.download import download_preview
+    from catalog.previews import resolve_preview_url
+
+    try:
+        url = resolve_preview_url(
+            provider=prediction.source,
+            track_id=prediction.source_track_id,
+            isrc=prediction.isrc,
+            title=prediction.title,
+            artist=prediction.artist,
+        )
+        return download_preview(url, scratch / "preview")
+    except (errors.RateLimited, errors.ProviderUnavailable) as exc:
+        raise TransientJobError(str(exc), retry_after=getattr(exc, "retry_after", None)) from exc
+
+
+def _save_result(prediction: Prediction, job_id: str, result, png: Path) -> None:  # type: ignore[no-untyped-def]
+    top_slug, top_score = result.top[0]
+    fields = {
+        "genre_scores": dict(result.genres),
+        "top_genre": top_slug,
+        "confidence": float(top_score),
+        "tags": [[name, round(float(score), 4)] for name, score in result.tags],
+        "outside_taxonomy": result.outside_taxonomy or "",
+        "tempo_bpm": result.tempo_bpm,
+        "tempo_confidence": result.tempo_confidence,
+        "key": result.key or "",
+        "key_confidence": result.key_confidence,
+        "model_name": result.model_name,
+        "model_version": result.model_version,
+        "timings": {name: round(float(seconds), 4) for name, seconds in result.timings.items()},
+        "stage": Stage.RECOMMENDING,
+    }
+    if png.exists():
+        with png.open("rb") as fh:
+            fields["spectrogram"] = prediction.spectrogram.storage.save(
+                prediction.spectrogram.field.generate_filename(prediction, f"prediction-{prediction.pk}.png"), File(fh)
+            )
+    if not _running(prediction.pk, job_id).update(**fields) and fields.get("spectrogram"):
+        prediction.spectrogram.storage.delete(fields["spectrogram"])  # lost the row meanwhile
+
+
+def _recommend(prediction_id: int, job_id: str) -> None:
+    """The last stage. Samples are a bonus: a failure here never fails the genre prediction."""
+    try:
+        from samples.services import recommendations_create_for_prediction
+    except ImportError:  # the samples app does not offer recommendations yet
+        return
+    prediction = Prediction.objects.get(pk=prediction_id)
+    try:
+        recommendations_create_for_prediction(prediction=prediction)
+    except Exception:
+        log.exception("Recommendations failed for prediction %s", prediction_id)
+        _running(prediction_id, job_id).update(
+            samples_message="Samples could not be fetched this time. Use “More like these” to try again."
+        )
+
+
+def _user_message(exc: Exception) -> str | None:
+    """The sentence a user sees for a failure we expect, or None for a bug."""
+    from worker.audio import AudioError
+
+    if isinstance(exc, AudioError):
+        return str(exc)
+    try:
+        from catalog.errors import CatalogError
+    except ImportError:
+        return None
+    if isinstance(exc, CatalogError):
+        return str(exc)
+    return None
+
+
+@contextmanager
+def _scratch_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="sevenfour-job-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+# --- Sweep (beat) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    requeued: int
+    failed: int
+
+
+def prediction_sweep(*, now=None) -> SweepReport:  # type: ignore[no-untyped-def]
+    """Send pending jobs again whose message may be lost (broker down at submit, or a worker
+    that died), and fail running jobs that outlived the time limit."""
+    now = now or timezone.now()
+    requeue_before = now - timedelta(seconds=settings.PREDICTION_REQUEUE_AFTER)
+    waiting = Prediction.objects.filter(status=Status.PENDING).filter(
+        Q(queued_at__lt=requeue_before) | Q(queued_at__isnull=True, created_at__lt=requeue_before)
+    )
+    requeued = sum(prediction_enqueue(prediction_id=pk) for pk in waiting.values_list("pk", flat=True))
+    stale_before = now - timedelta(seconds=settings.PREDICTION_STALE_AFTER)
+    failed = Prediction.objects.filter(status=Status.RUNNING, started_at__lt=stale_before).update(
+        status=Status.FAILED, stage=Stage.NONE, error=STALE_FAILURE, finished_at=now
+    )
+    if requeued or failed:
+        log.info("Sweep: %s pending predictions sent again, %s stale ones failed", requeued, failed)
+    return SweepReport(requeued=requeued, failed=failed)
+
+
+# --- Review (admin) -------------------------------------------------------------------------
+
+
+def prediction_review(*, prediction: Prediction, genre: str, reviewer: User) -> None:
+    Prediction.objects.filter(pk=prediction.pk).update(
+        reviewed_genre=genre, reviewed_by=reviewer, reviewed_at=timezone.now()
+    )

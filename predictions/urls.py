@@ -7,4 +7,10 @@ app_name = "predictions"
 urlpatterns = [
     path("", views.history, name="history"),
     path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/status/", views.status, name="status"),
+    path("<int:pk>/status.json", views.status_json, name="status_json"),
+    path("<int:pk>/audio/", views.audio, name="audio"),
+    path("<int:pk>/spectrogram.png", views.spectrogram, name="spectrogram"),
+    path("<int:pk>/rerun/", views.rerun, name="rerun"),
+    path("<int:pk>/delete/", views.delete, name="delete"),
 ]

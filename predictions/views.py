@@ -1,18 +1,96 @@
 from __future__ import annotations
 
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+import mimetypes
+from urllib.parse import urlencode
 
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from . import services
 from .models import Prediction
+from .presenters import prediction_context, prediction_status_dict
+from .selectors import prediction_list_for_user
+from .taxonomy import genre_choices
+
+
+def _own(request: HttpRequest, pk: int) -> Prediction:
+    """The user's own prediction, or 404: other users' predictions do not exist for them."""
+    return get_object_or_404(Prediction, pk=pk, owner=request.user)
 
 
 def history(request: HttpRequest) -> HttpResponse:
-    predictions = Prediction.objects.filter(owner=request.user)
+    genre = request.GET.get("genre", "")
+    predictions = prediction_list_for_user(user=request.user, genre=genre)
     page = Paginator(predictions, 20).get_page(request.GET.get("page"))
-    return render(request, "predictions/history.html", {"page": page})
+    query = urlencode({"genre": genre}) if genre else ""
+    return render(
+        request,
+        "predictions/history.html",
+        {"page": page, "genre": genre, "genres": genre_choices(), "query": query},
+    )
 
 
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    prediction = get_object_or_404(Prediction, pk=pk, owner=request.user)
-    return render(request, "predictions/detail.html", {"prediction": prediction})
+    return render(request, "predictions/detail.html", prediction_context(_own(request, pk)))
+
+
+def status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress fragment that htmx polls; once finished it returns the result instead."""
+    prediction = _own(request, pk)
+    template = "predictions/includes/result.html" if prediction.is_finished else "predictions/includes/progress.html"
+    return render(request, template, prediction_context(prediction))
+
+
+def status_json(request: HttpRequest, pk: int) -> JsonResponse:
+    return JsonResponse(prediction_status_dict(_own(request, pk)))
+
+
+def audio(request: HttpRequest, pk: int) -> HttpResponse:
+    """The song for the player: an upload is streamed to its owner; a catalog preview is resolved
+    now (preview links expire within minutes, so none is ever stored)."""
+    prediction = _own(request, pk)
+    if prediction.upload:
+        content_type = mimetypes.guess_type(prediction.upload.name)[0] or "application/octet-stream"
+        return FileResponse(prediction.upload.open("rb"), content_type=content_type)
+    from catalog.errors import CatalogError
+    from catalog.previews import resolve_preview_url
+
+    try:
+        url = resolve_preview_url(
+            provider=prediction.source,
+            track_id=prediction.source_track_id,
+            isrc=prediction.isrc,
+            title=prediction.title,
+            artist=prediction.artist,
+        )
+    except CatalogError as exc:
+        return HttpResponse(str(exc), status=404, content_type="text/plain")
+    return HttpResponseRedirect(url)
+
+
+def spectrogram(request: HttpRequest, pk: int) -> FileResponse:
+    # Staff see it too: the admin's review page shows the spectrogram.
+    prediction = get_object_or_404(Prediction, pk=pk) if request.user.is_staff else _own(request, pk)
+    if not prediction.spectrogram:
+        raise Http404("This prediction has no spectrogram.")
+    return FileResponse(prediction.spectrogram.open("rb"), content_type="image/png")
+
+
+@require_POST
+def rerun(request: HttpRequest, pk: int) -> HttpResponse:
+    new = services.prediction_rerun(prediction=_own(request, pk))
+    messages.info(request, "Analysing the song again with the current model.")
+    return redirect(new)
+
+
+def delete(request: HttpRequest, pk: int) -> HttpResponse:
+    prediction = _own(request, pk)
+    if request.method == "POST":
+        title = prediction.display_title
+        services.prediction_delete(prediction=prediction)
+        messages.success(request, f"Deleted “{title}”.")
+        return redirect("predictions:history")
+    return render(request, "predictions/confirm_delete.html", {"prediction": prediction})

@@ -125,7 +125,13 @@ def running_worker(**kwargs: object) -> Iterator[object]:
     """A real Celery worker consuming from the configured broker, in a thread of this process."""
     from celery.contrib.testing.worker import start_worker
 
-    options = {"pool": "solo", "perform_ping_check": False, "loglevel": "WARNING", "shutdown_timeout": 30}
+    options = {
+        "pool": "solo",
+        "queues": ["celery", "ml"],
+        "perform_ping_check": False,
+        "loglevel": "WARNING",
+        "shutdown_timeout": 30,
+    }
     options.update(kwargs)
     with start_worker(celery_app, **options) as worker:
         yield worker

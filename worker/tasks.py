@@ -2,19 +2,62 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
+from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
+from django.conf import settings
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="worker.ping_db")
 def ping_db_task(marker: str) -> None:
-    """A trivial task whose effect lands in the database: used to prove the queue works end to end."""
+    """A trivial task whose effect lands in the database: proves the queue works end to end."""
     from worker.models import Heartbeat
 
     Heartbeat.objects.create(marker=marker)
 
 
-@shared_task(bind=True, name="worker.predict_genre", acks_late=True)
-def predict_genre_task(self, prediction_id: int) -> None:  # type: ignore[no-untyped-def]
-    from predictions.services import prediction_run
+def retry_countdown(retries: int, retry_after: int | None) -> int:
+    """Seconds before the next try: what the provider asked for, else 10 s doubling to 5 min."""
+    if retry_after:
+        return max(1, int(retry_after))
+    return min(300, 10 * 2**retries)
 
-    prediction_run(prediction_id=prediction_id)
+
+# acks_late + reject_on_worker_lost: a worker that dies mid-job leaves the message on the broker,
+# and its redelivery takes the job over (see predictions.services.prediction_claim).
+@shared_task(
+    bind=True,
+    name="worker.predict_genre",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,  # bounded by settings.PREDICTION_MAX_RETRIES below
+)
+def predict_genre_task(self, prediction_id: int) -> None:  # type: ignore[no-untyped-def]
+    from predictions import services
+
+    job_id = self.request.id or f"local-{prediction_id}"
+    try:
+        services.prediction_run(prediction_id=prediction_id, job_id=job_id)
+    except services.TransientJobError as exc:
+        if self.request.retries >= settings.PREDICTION_MAX_RETRIES:
+            services.prediction_fail(prediction_id=prediction_id, message=f"{exc} We gave up after several tries.")
+            return
+        countdown = retry_countdown(self.request.retries, exc.retry_after)
+        log.info("Prediction %s: %s; retrying in %s s", prediction_id, exc, countdown)
+        try:
+            raise self.retry(countdown=countdown, max_retries=settings.PREDICTION_MAX_RETRIES) from exc
+        except MaxRetriesExceededError:
+            services.prediction_fail(prediction_id=prediction_id, message=str(exc))
+    except SoftTimeLimitExceeded:
+        services.prediction_fail(prediction_id=prediction_id, job_id=job_id, message=services.STALE_FAILURE)
+
+
+@shared_task(name="worker.sweep_predictions")
+def sweep_predictions_task() -> dict[str, int]:
+    from predictions.services import prediction_sweep
+
+    report = prediction_sweep()
+    return {"requeued": report.requeued, "failed": report.failed}

@@ -1,0 +1,23 @@
+"""Reads for predictions: what a user may see, and what training may use."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from accounts.models import User
+
+from .models import Prediction
+
+
+def prediction_list_for_user(*, user: User, genre: str = "", status: str = "") -> QuerySet[Prediction]:
+    predictions = Prediction.objects.filter(owner=user)
+    if genre:
+        predictions = predictions.filter(top_genre=genre)
+    if status:
+        predictions = predictions.filter(status=status)
+    return predictions
+
+
+def prediction_reviewed_list() -> QuerySet[Prediction]:
+    """Predictions an admin has labelled: the training data for the next model."""
+    return Prediction.objects.exclude(reviewed_genre="").select_related("owner", "reviewed_by").order_by("reviewed_at")

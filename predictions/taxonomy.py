@@ -1,0 +1,24 @@
+"""Genre names for display. The model artifact owns the label list; this only reads it."""
+
+from __future__ import annotations
+
+from functools import cache
+
+
+@cache
+def genre_names() -> dict[str, str]:
+    """slug → display name of the served model's genres, in the model's order (no TensorFlow import)."""
+    from django.conf import settings
+
+    from worker.predictor import artifact_info
+
+    info = artifact_info(settings.GENRE_MODEL_DIR or None)
+    return dict(zip(info["labels"], info["display_names"], strict=True))
+
+
+def genre_name(slug: str) -> str:
+    return genre_names().get(slug) or slug.replace("-", " ").replace("_", " ").capitalize()
+
+
+def genre_choices() -> list[tuple[str, str]]:
+    return list(genre_names().items())

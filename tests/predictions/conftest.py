@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import soundfile as sf
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.predictions.factories import UserFactory
+
+
+@pytest.fixture
+def user(db):  # type: ignore[no-untyped-def]
+    return UserFactory(username="ada")
+
+
+@pytest.fixture
+def other_user(db):  # type: ignore[no-untyped-def]
+    return UserFactory(username="bob")
+
+
+def chord_clip(seconds: float = 12.0, sr: int = 22050, bpm: float = 120.0) -> np.ndarray:
+    """An A-minor chord with a kick on every beat: music-like enough for every stage of the job."""
+    t = np.arange(int(seconds * sr)) / sr
+    chord = sum(np.sin(2 * np.pi * f * t) for f in (220.0, 261.63, 329.63)) / 3
+    kick = np.zeros_like(t)
+    beat = int(sr * 60 / bpm)
+    for start in range(0, len(t), beat):
+        n = min(2000, len(t) - start)
+        kick[start : start + n] += np.sin(2 * np.pi * 60 * t[:n]) * np.exp(-t[:n] * 30)
+    return (0.3 * chord + 0.5 * kick).astype(np.float32)
+
+
+def wav_bytes(tmp_path: Path, seconds: float = 12.0) -> bytes:
+    path = tmp_path / "clip.wav"
+    sf.write(path, chord_clip(seconds), 22050)
+    return path.read_bytes()
+
+
+@pytest.fixture
+def wav_upload(tmp_path: Path) -> SimpleUploadedFile:
+    return SimpleUploadedFile("my song.wav", wav_bytes(tmp_path), content_type="audio/wav")
+
+
+@pytest.fixture
+def text_upload() -> SimpleUploadedFile:
+    return SimpleUploadedFile("not-a-song.mp3", b"these are words, not audio " * 100, content_type="audio/mpeg")
+
+
+class FakePredictor:
+    """Stands in for the TensorFlow model in unit tests: same call, fixed-shape answer."""
+
+    def __init__(self) -> None:
+        self.calls: list[Path] = []
+
+    def predict(self, path, *, spectrogram_png=None):  # type: ignore[no-untyped-def]
+        self.calls.append(Path(path))
+        if spectrogram_png is not None:
+            Path(spectrogram_png).write_bytes(b"\x89PNG\r\n\x1a\n fake")
+        genres = {"classical": 0.05, "dance": 0.5, "electronica": 0.2, "pop": 0.1, "rnb": 0.05, "rock": 0.05, "shoegaze": 0.05}
+        return SimpleNamespace(
+            genres=genres,
+            top=sorted(genres.items(), key=lambda kv: kv[1], reverse=True),
+            tags=[("electronic", 0.8), ("dance", 0.7)],
+            outside_taxonomy=None,
+            tempo_bpm=120.0,
+            tempo_confidence=0.9,
+            key="A minor",
+            key_confidence=0.7,
+            model_name="fake",
+            model_version="0.0.1",
+            timings={"total": 0.01},
+        )
+
+
+@pytest.fixture
+def fake_predictor(monkeypatch) -> FakePredictor:  # type: ignore[no-untyped-def]
+    fake = FakePredictor()
+    monkeypatch.setattr("worker.predictor.get_predictor", lambda *args, **kwargs: fake)
+    return fake

@@ -1,0 +1,226 @@
+"""The prediction job's state machine, driven through the services and the Celery task."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from predictions import services
+from predictions.models import Prediction
+from tests.conftest import broker_configured, free_port, running_worker, wait_until
+from tests.predictions.factories import DonePredictionFactory, PredictionFactory
+from worker.tasks import predict_genre_task
+
+Status = Prediction.Status
+
+
+@pytest.mark.django_db
+def test_create_saves_a_pending_row_and_enqueues_after_commit(user, wav_upload, filesystem_broker,
+                                                               django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+        assert not any((filesystem_broker / "queue").iterdir()), "nothing may be sent before the commit"
+    prediction.refresh_from_db()
+    assert len(callbacks) == 1
+    assert prediction.status == Status.PENDING
+    assert prediction.queued_at is not None
+    assert prediction.upload.name.endswith(".wav")
+    assert len(list((filesystem_broker / "queue").iterdir())) == 1
+
+
+@pytest.mark.django_db
+def test_submit_with_the_broker_down_still_saves_the_row(user, wav_upload, django_capture_on_commit_callbacks):
+    with broker_configured(f"redis://127.0.0.1:{free_port()}/0"), django_capture_on_commit_callbacks(execute=True):
+        prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    prediction.refresh_from_db()
+    assert prediction.status == Status.PENDING
+    assert prediction.queued_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_claim_is_exclusive_between_concurrent_workers(user):
+    prediction = PredictionFactory(owner=user)
+    barrier = threading.Barrier(2)
+    results: dict[str, bool] = {}
+
+    def claim(job_id: str) -> None:
+        barrier.wait()
+        try:
+            results[job_id] = services.prediction_claim(prediction_id=prediction.pk, job_id=job_id)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claim, args=(job,)) for job in ("job-a", "job-b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results.values()) == [False, True]
+    prediction.refresh_from_db()
+    assert prediction.status == Status.RUNNING
+    assert results[prediction.job_id] is True
+
+
+@pytest.mark.django_db
+def test_redelivery_after_done_is_a_noop(user, fake_predictor):
+    prediction = DonePredictionFactory(owner=user, job_id="job-a")
+    services.prediction_run(prediction_id=prediction.pk, job_id="job-a")
+    services.prediction_run(prediction_id=prediction.pk, job_id="job-b")
+    prediction.refresh_from_db()
+    assert prediction.status == Status.DONE
+    assert prediction.attempts == 0
+    assert fake_predictor.calls == []
+
+
+@pytest.mark.django_db
+def test_a_redelivered_message_takes_over_the_job_its_dead_worker_held(user):
+    prediction = PredictionFactory(owner=user)
+    assert services.prediction_claim(prediction_id=prediction.pk, job_id="job-a")
+    assert not services.prediction_claim(prediction_id=prediction.pk, job_id="job-b")
+    assert services.prediction_claim(prediction_id=prediction.pk, job_id="job-a")
+    prediction.refresh_from_db()
+    assert prediction.attempts == 2
+
+
+@pytest.mark.django_db
+def test_an_upload_runs_to_done_with_every_result_field(user, wav_upload, fake_predictor):
+    prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    predict_genre_task.apply(args=[prediction.pk])
+    prediction.refresh_from_db()
+    assert prediction.status == Status.DONE
+    assert prediction.top_genre == "dance"
+    assert prediction.confidence == pytest.approx(0.5)
+    assert prediction.genre_scores["electronica"] == pytest.approx(0.2)
+    assert (prediction.tempo_bpm, prediction.key) == (120.0, "A minor")
+    assert (prediction.model_name, prediction.model_version) == ("fake", "0.0.1")
+    assert prediction.spectrogram.name.endswith(".png")
+    assert prediction.started_at <= prediction.finished_at
+    assert prediction.error == ""
+    assert fake_predictor.calls[0].read_bytes() == prediction.upload.open("rb").read()
+
+
+@pytest.mark.django_db
+def test_a_transient_error_releases_the_row_and_the_retry_succeeds(user, wav_upload, fake_predictor, monkeypatch):
+    prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    real_fetch = services._fetch_audio
+    seen_states: list[tuple[str, str]] = []
+
+    def flaky_fetch(p, scratch):  # type: ignore[no-untyped-def]
+        if not seen_states:
+            seen_states.append(("first try", Prediction.objects.get(pk=p.pk).status))
+            raise services.TransientJobError("Deezer is busy (rate limited).", retry_after=1)
+        seen_states.append(("retry", Prediction.objects.get(pk=p.pk).status))
+        return real_fetch(p, scratch)
+
+    monkeypatch.setattr(services, "_fetch_audio", flaky_fetch)
+    predict_genre_task.apply(args=[prediction.pk])
+    prediction.refresh_from_db()
+    assert seen_states == [("first try", Status.RUNNING), ("retry", Status.RUNNING)]
+    assert prediction.status == Status.DONE
+    assert prediction.attempts == 2
+    assert prediction.error == ""
+
+
+@pytest.mark.django_db
+def test_a_transient_error_leaves_the_row_pending_with_the_reason(user):
+    prediction = PredictionFactory(owner=user)
+    assert services.prediction_claim(prediction_id=prediction.pk, job_id="job-a")
+    assert services.prediction_release(prediction_id=prediction.pk, job_id="job-a", message="Deezer is busy.")
+    prediction.refresh_from_db()
+    assert (prediction.status, prediction.error) == (Status.PENDING, "Deezer is busy.")
+
+
+@pytest.mark.django_db
+def test_retries_are_bounded_and_end_in_a_clear_failure(user, wav_upload, settings, monkeypatch):
+    settings.PREDICTION_MAX_RETRIES = 2
+    prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+
+    def always_busy(p, scratch):  # type: ignore[no-untyped-def]
+        raise services.TransientJobError("Deezer is not answering right now.")
+
+    monkeypatch.setattr(services, "_fetch_audio", always_busy)
+    predict_genre_task.apply(args=[prediction.pk])
+    prediction.refresh_from_db()
+    assert prediction.status == Status.FAILED
+    assert prediction.attempts == 3
+    assert prediction.error.startswith("Deezer is not answering right now.")
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_fails_the_row_with_a_generic_message(user, wav_upload, monkeypatch):
+    prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyError("a bug")
+
+    monkeypatch.setattr("worker.predictor.get_predictor", broken)
+    predict_genre_task.apply(args=[prediction.pk])
+    prediction.refresh_from_db()
+    assert prediction.status == Status.FAILED
+    assert prediction.error == services.GENERIC_FAILURE
+
+
+@pytest.mark.django_db
+def test_the_sweep_requeues_forgotten_pending_jobs_and_fails_stuck_running_ones(user, filesystem_broker, settings):
+    now = timezone.now()
+    forgotten = PredictionFactory(owner=user)
+    fresh = PredictionFactory(owner=user)
+    stuck = PredictionFactory(owner=user)
+    Prediction.objects.filter(pk=forgotten.pk).update(created_at=now - timedelta(minutes=10))
+    Prediction.objects.filter(pk=fresh.pk).update(queued_at=now)
+    Prediction.objects.filter(pk=stuck.pk).update(
+        status=Status.RUNNING, started_at=now - timedelta(seconds=settings.PREDICTION_STALE_AFTER + 1)
+    )
+
+    report = services.prediction_sweep(now=now)
+
+    assert (report.requeued, report.failed) == (1, 1)
+    forgotten.refresh_from_db()
+    stuck.refresh_from_db()
+    assert forgotten.queued_at is not None
+    assert stuck.status == Status.FAILED
+    assert stuck.error == services.STALE_FAILURE
+    assert len(list((filesystem_broker / "queue").iterdir())) == 1
+
+
+@pytest.mark.django_db
+def test_rerun_makes_a_new_linked_row_and_keeps_the_old_result(user, wav_upload, fake_predictor):
+    original = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    predict_genre_task.apply(args=[original.pk])
+    rerun = services.prediction_rerun(prediction=original)
+    assert rerun.pk != original.pk
+    assert rerun.rerun_of == original
+    assert rerun.status == Status.PENDING
+    assert rerun.upload.open("rb").read() == original.upload.open("rb").read()
+    original.refresh_from_db()
+    assert original.status == Status.DONE
+
+
+@pytest.mark.django_db
+def test_delete_removes_the_row_and_its_files(user, wav_upload, fake_predictor):
+    prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    predict_genre_task.apply(args=[prediction.pk])
+    prediction.refresh_from_db()
+    storage, names = prediction.upload.storage, [prediction.upload.name, prediction.spectrogram.name]
+    services.prediction_delete(prediction=prediction)
+    assert not Prediction.objects.filter(pk=prediction.pk).exists()
+    assert not any(storage.exists(name) for name in names)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_back_the_sweep_sends_the_saved_job_and_a_worker_finishes_it(
+    user, wav_upload, redis_url, fake_predictor
+):
+    with broker_configured(f"redis://127.0.0.1:{free_port()}/0"):
+        prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    assert Prediction.objects.get(pk=prediction.pk).queued_at is None
+    Prediction.objects.filter(pk=prediction.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+
+    with broker_configured(redis_url), running_worker():
+        assert services.prediction_sweep().requeued == 1
+        finished = wait_until(lambda: Prediction.objects.get(pk=prediction.pk).status == Status.DONE)
+    assert finished
