@@ -1,0 +1,183 @@
+"""Model artifacts and the heads that turn backbone outputs into genre probabilities.
+
+An artifact is a folder with `artifact.json` (name, version, kind, labels, display names, and what
+the kind needs) and, for trained kinds, a `model.keras`. A new taxonomy is a new artifact folder, not
+a code change. Kinds:
+
+- "tag-mapping": no training data; each genre scores the highest clip-level probability among its
+  musicnn tags, and the scores are normalised to sum to 1 (see `normalise`).
+- "embedding-head": a small Keras classifier over the mean musicnn embedding (400 values).
+- "conv1d": the original project's from-scratch Conv1D network over mel patches.
+
+Nothing here imports TensorFlow at module level.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from worker.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
+
+ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
+DEFAULT_ARTIFACT_DIR = ARTIFACTS_DIR / "zeroshot-7"
+ARTIFACT_FILE = "artifact.json"
+KINDS = ("tag-mapping", "embedding-head", "conv1d")
+# Decades say when, not what: leave them out of the descriptive tags.
+_DECADE = re.compile(r"^\d0s$")
+
+
+class ArtifactError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: Path
+    name: str
+    version: str
+    kind: str
+    labels: tuple[str, ...]
+    display_names: tuple[str, ...]
+    spec: dict[str, Any] = field(repr=False)
+
+    @property
+    def model_file(self) -> Path:
+        return self.path / self.spec.get("model_file", "model.keras")
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "kind": self.kind,
+            "labels": list(self.labels),
+            "display_names": list(self.display_names),
+        }
+
+
+def load_artifact(path: str | Path | None = None) -> Artifact:
+    path = Path(path) if path is not None else DEFAULT_ARTIFACT_DIR
+    try:
+        spec = json.loads((path / ARTIFACT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"no readable {ARTIFACT_FILE} in {path}: {exc}") from exc
+    labels, names = tuple(spec["labels"]), tuple(spec.get("display_names") or spec["labels"])
+    if spec.get("kind") not in KINDS:
+        raise ArtifactError(f"{path}: unknown kind {spec.get('kind')!r}; expected one of {KINDS}")
+    if len(labels) != len(names) or len(set(labels)) != len(labels):
+        raise ArtifactError(f"{path}: labels and display_names must be unique and the same length")
+    return Artifact(path.resolve(), spec["name"], str(spec["version"]), spec["kind"], labels, names, spec)
+
+
+def write_artifact(path: Path, spec: dict[str, Any]) -> Artifact:
+    path.mkdir(parents=True, exist_ok=True)
+    (path / ARTIFACT_FILE).write_text(json.dumps(spec, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return load_artifact(path)
+
+
+# --- scores --------------------------------------------------------------------------------
+
+
+def tag_probabilities(output: BackboneOutput) -> dict[tuple[str, str], float]:
+    """Clip-level probability for each (model, tag): ("msd", "rock"), ("mtt", "piano"), ..."""
+    probs = {("msd", tag): float(p) for tag, p in zip(MSD_TAGS, output.msd, strict=True)}
+    probs.update({("mtt", tag): float(p) for tag, p in zip(MTT_TAGS, output.mtt, strict=True)})
+    return probs
+
+
+def max_tag_score(probs: dict[tuple[str, str], float], tags: dict[str, list[str]]) -> float:
+    """The highest probability among the listed MSD and MTT tags (0 when none are listed)."""
+    scores = [probs[(model, tag)] for model in ("msd", "mtt") for tag in tags.get(model, [])]
+    return max(scores, default=0.0)
+
+
+def normalise(scores: np.ndarray, method: dict[str, Any]) -> np.ndarray:
+    """Turn non-negative scores into probabilities that sum to 1.
+
+    "sum" divides each score by the total: a genre's share of the tag evidence. "softmax" uses
+    exp(score / temperature). Neither is calibrated against listeners; the UI says so.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if method.get("method", "sum") == "softmax":
+        z = scores / float(method.get("temperature", 0.1))
+        weights = np.exp(z - z.max())
+    else:
+        weights = np.clip(scores, 0.0, None)
+    total = weights.sum()
+    if not np.isfinite(total) or total <= 0:
+        return np.full(len(scores), 1.0 / len(scores))
+    return weights / total
+
+
+def descriptive_tags(output: BackboneOutput, k: int = 8) -> list[tuple[str, float]]:
+    """The strongest tags of both taggers, merged by name (lower case), without decades."""
+    merged: dict[str, float] = {}
+    for (_, tag), prob in tag_probabilities(output).items():
+        name = tag.lower()
+        if not _DECADE.match(name):
+            merged[name] = max(prob, merged.get(name, 0.0))
+    ranked = sorted(merged.items(), key=lambda item: item[1], reverse=True)
+    return [(name, round(prob, 4)) for name, prob in ranked[:k]]
+
+
+def outside_taxonomy(output: BackboneOutput, spec: dict[str, Any], top_genre_score: float) -> str | None:
+    """A genre outside the taxonomy (e.g. "jazz") when its tags are strong, else None.
+
+    Flagged when its best tag reaches `min_probability` and at least `min_ratio_to_top_genre`
+    times the strongest in-taxonomy genre score: the page can then say "closest of our genres: X;
+    this sounds like jazz".
+    """
+    config = spec.get("outside_taxonomy") or load_artifact().spec["outside_taxonomy"]
+    probs = tag_probabilities(output)
+    scores = {name: max_tag_score(probs, tags) for name, tags in config["tags"].items()}
+    if not scores:
+        return None
+    name, score = max(scores.items(), key=lambda item: item[1])
+    strong = score >= config.get("min_probability", 0.2)
+    return name if strong and score >= config.get("min_ratio_to_top_genre", 0.75) * top_genre_score else None
+
+
+# --- heads ---------------------------------------------------------------------------------
+
+
+class TagMappingHead:
+    def __init__(self, artifact: Artifact) -> None:
+        self.artifact = artifact
+        self.mapping: dict[str, dict[str, list[str]]] = artifact.spec["tag_mapping"]
+        known = {("msd", t) for t in MSD_TAGS} | {("mtt", t) for t in MTT_TAGS}
+        for label in artifact.labels:
+            for model, tags in self.mapping[label].items():
+                unknown = [t for t in tags if (model, t) not in known]
+                if unknown:
+                    raise ArtifactError(f"{artifact.path}: unknown {model} tags for {label}: {unknown}")
+
+    def raw_scores(self, output: BackboneOutput) -> np.ndarray:
+        probs = tag_probabilities(output)
+        return np.array([max_tag_score(probs, self.mapping[label]) for label in self.artifact.labels])
+
+    def predict(self, output: BackboneOutput, patches: np.ndarray) -> np.ndarray:
+        return normalise(self.raw_scores(output), self.artifact.spec.get("normalisation", {}))
+
+
+class KerasHead:
+    """A trained Keras classifier with a softmax output (its outputs already sum to 1)."""
+
+    def __init__(self, artifact: Artifact) -> None:
+        import keras
+
+        self.artifact = artifact
+        self.model = keras.models.load_model(artifact.model_file, compile=False)
+
+    def predict(self, output: BackboneOutput, patches: np.ndarray) -> np.ndarray:
+        inputs = output.embedding[np.newaxis, :] if self.artifact.kind == "embedding-head" else patches
+        probs = np.asarray(self.model(inputs, training=False), dtype=np.float64).mean(axis=0)
+        return probs / probs.sum()
+
+
+def load_head(artifact: Artifact) -> TagMappingHead | KerasHead:
+    return TagMappingHead(artifact) if artifact.kind == "tag-mapping" else KerasHead(artifact)
