@@ -10,9 +10,9 @@ def genre_names() -> dict[str, str]:
     """slug → display name of the served model's genres, in the model's order (no TensorFlow import)."""
     from django.conf import settings
 
-    from worker.predictor import artifact_info
+    from worker.genre_head import load_artifact
 
-    info = artifact_info(settings.GENRE_MODEL_DIR or None)
+    info = load_artifact(settings.GENRE_MODEL_DIR or None).info()
     return dict(zip(info["labels"], info["display_names"], strict=True))
 
 

@@ -50,13 +50,14 @@ def text_upload() -> SimpleUploadedFile:
 
 
 class FakePredictor:
-    """Stands in for the TensorFlow model in unit tests: same call, fixed-shape answer."""
+    """Stands in for the TensorFlow model in unit tests: same call, fixed-shape answer.
+    `calls` keeps the bytes of each file it was given (the job deletes its scratch files)."""
 
     def __init__(self) -> None:
-        self.calls: list[Path] = []
+        self.calls: list[bytes] = []
 
     def predict(self, path, *, spectrogram_png=None):  # type: ignore[no-untyped-def]
-        self.calls.append(Path(path))
+        self.calls.append(Path(path).read_bytes())
         if spectrogram_png is not None:
             Path(spectrogram_png).write_bytes(b"\x89PNG\r\n\x1a\n fake")
         genres = {"classical": 0.05, "dance": 0.5, "electronica": 0.2, "pop": 0.1, "rnb": 0.05, "rock": 0.05, "shoegaze": 0.05}

@@ -10,10 +10,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", "a-long-pass-123")
+    password = factory.django.Password("a-long-pass-123")
 
 
 class PredictionFactory(factory.django.DjangoModelFactory):

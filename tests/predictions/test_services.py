@@ -100,7 +100,7 @@ def test_an_upload_runs_to_done_with_every_result_field(user, wav_upload, fake_p
     assert prediction.spectrogram.name.endswith(".png")
     assert prediction.started_at <= prediction.finished_at
     assert prediction.error == ""
-    assert fake_predictor.calls[0].read_bytes() == prediction.upload.open("rb").read()
+    assert fake_predictor.calls == [prediction.upload.open("rb").read()]
 
 
 @pytest.mark.django_db
