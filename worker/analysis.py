@@ -27,10 +27,16 @@ class Key:
     confidence: float  # 0..1: correlation of the chroma with the winning key profile
 
 
-def estimate_tempo(samples: np.ndarray, sample_rate: int) -> Tempo:
+def estimate_tempo(samples: np.ndarray, sample_rate: int, *, mel_power: np.ndarray | None = None) -> Tempo:
+    """BPM from librosa's beat tracker. `mel_power` (frames, mels) at hop 256, when the caller already
+    has it (the model's features), saves computing a second spectrogram."""
     import librosa
 
-    onset = librosa.onset.onset_strength(y=samples, sr=sample_rate, hop_length=HOP_LENGTH)
+    if mel_power is not None:
+        spectrum = librosa.power_to_db(mel_power.T)
+        onset = librosa.onset.onset_strength(S=spectrum, sr=sample_rate, hop_length=HOP_LENGTH)
+    else:
+        onset = librosa.onset.onset_strength(y=samples, sr=sample_rate, hop_length=HOP_LENGTH)
     _, beats = librosa.beat.beat_track(onset_envelope=onset, sr=sample_rate, hop_length=HOP_LENGTH)
     if len(beats) < 4:
         return Tempo(None, 0.0)

@@ -87,7 +87,7 @@ class GenrePredictor:
         assert self._head is not None
         probs = self._head.predict(output, feats.patches)
         clock.lap("model")
-        tempo = analysis.estimate_tempo(audio.samples, audio.sample_rate)
+        tempo = analysis.estimate_tempo(audio.samples, audio.sample_rate, mel_power=feats.mel_power)
         key = analysis.estimate_key(audio.samples, audio.sample_rate)
         clock.lap("analysis")
         png = None

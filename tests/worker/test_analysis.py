@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import librosa
+import numpy as np
+import pytest
+
+from worker import analysis, synth
+
+
+def _at_16k(samples: np.ndarray) -> np.ndarray:
+    return librosa.resample(samples, orig_sr=synth.SR, target_sr=16_000)
+
+
+@pytest.mark.parametrize("bpm", [90.0, 120.0, 137.0])
+def test_estimate_tempo_is_within_two_bpm_on_a_click_track(bpm: float) -> None:
+    tempo = analysis.estimate_tempo(_at_16k(synth.click_track(bpm, 30.0)), 16_000)
+
+    assert tempo.bpm == pytest.approx(bpm, abs=2.0)
+    assert 0.0 < tempo.confidence <= 1.0
+
+
+def test_estimate_tempo_gives_none_without_beats() -> None:
+    tempo = analysis.estimate_tempo(np.zeros(16_000 * 5, dtype=np.float32) + 1e-3, 16_000)
+
+    assert tempo.bpm is None
+    assert tempo.confidence == 0.0
+
+
+@pytest.mark.parametrize(
+    ("chords", "expected"),
+    [
+        ([("A", "minor"), ("D", "minor"), ("E", "major"), ("A", "minor")], "A minor"),
+        ([("C", "major"), ("F", "major"), ("G", "major"), ("C", "major")], "C major"),
+        ([("Eb", "major"), ("Ab", "major"), ("Bb", "major"), ("Eb", "major")], "Eb major"),
+        ([("F#", "minor"), ("B", "minor"), ("C#", "major"), ("F#", "minor")], "F# minor"),
+    ],
+)
+def test_estimate_key_names_the_key_of_synthetic_chords(chords, expected: str) -> None:
+    key = analysis.estimate_key(_at_16k(synth.chord_progression(chords, 16.0)), 16_000)
+
+    assert key.name == expected
+    assert key.confidence > 0.5
+
+
+def test_key_scores_rank_the_profile_itself_first() -> None:
+    scores = analysis.key_scores(np.roll(analysis.MINOR_PROFILE, 9))  # A minor
+
+    assert int(np.argmax(scores)) == 12 + 9

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from worker.audio import NotAudioError, TooShortError
+from worker.genre_head import load_artifact
+from worker.predictor import PredictionResult, get_predictor
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def drums_result(predictor, music, tmp_path_factory: pytest.TempPathFactory) -> PredictionResult:
+    png = tmp_path_factory.mktemp("png") / "drums.png"
+    return predictor.predict(music["mp3"], spectrogram_png=png)
+
+
+def test_predict_gives_probabilities_over_the_artifact_labels_summing_to_one(drums_result) -> None:
+    artifact = load_artifact()
+
+    assert drums_result.labels == list(artifact.labels)
+    assert drums_result.display_names == list(artifact.display_names)
+    assert list(drums_result.genres) == list(artifact.labels)
+    assert sum(drums_result.genres.values()) == pytest.approx(1.0, abs=1e-5)
+    assert [p for _, p in drums_result.top] == sorted(drums_result.genres.values(), reverse=True)
+
+
+def test_predict_records_model_name_and_version(drums_result) -> None:
+    artifact = load_artifact()
+
+    assert (drums_result.model_name, drums_result.model_version) == (artifact.name, artifact.version)
+
+
+def test_predict_reports_tempo_key_tags_and_timings(drums_result) -> None:
+    assert drums_result.tempo_bpm == pytest.approx(124.0, abs=2.0)
+    assert drums_result.key is not None
+    assert drums_result.key.split()[1] in ("major", "minor")
+    assert len(drums_result.tags) == 8
+    assert {"decode", "features", "model", "analysis", "spectrogram", "total"} <= drums_result.timings.keys()
+    assert drums_result.duration_s == pytest.approx(40.0, abs=0.2)
+
+
+def test_predict_writes_the_spectrogram_png(drums_result) -> None:
+    assert Path(drums_result.spectrogram_png).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_to_dict_is_json_serialisable(drums_result) -> None:
+    data = json.loads(json.dumps(drums_result.to_dict()))
+
+    assert data["genres"] == drums_result.genres
+    assert data["top"][0][0] == drums_result.top_genre
+
+
+def test_predict_tells_drums_and_bass_from_piano(predictor, music, drums_result) -> None:
+    piano = predictor.predict(music["piano_mp3"])
+
+    assert piano.genres["classical"] > drums_result.genres["classical"]
+    assert drums_result.genres["dance"] + drums_result.genres["electronica"] > piano.genres["dance"]
+
+
+def test_get_predictor_is_cached_per_artifact(predictor) -> None:
+    assert get_predictor() is predictor
+    assert get_predictor(load_artifact().path) is predictor
+
+
+def test_predict_raises_typed_errors_for_bad_input(predictor, tmp_path: Path, sine) -> None:
+    from tests.worker.conftest import write_audio
+
+    junk = tmp_path / "junk.mp3"
+    junk.write_text("not audio")
+
+    with pytest.raises(NotAudioError):
+        predictor.predict(junk)
+    with pytest.raises(TooShortError):
+        predictor.predict(write_audio(tmp_path / "short.wav", sine(1.0)))
