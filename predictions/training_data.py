@@ -1,0 +1,60 @@
+"""Admin-reviewed predictions as training examples for `train_genre_model --from-reviews`.
+
+Decision: we keep uploads (they are the user's file, in MEDIA_ROOT) and never store catalog
+audio; a reviewed catalog prediction is re-resolved by its track id / ISRC and its preview fetched
+again at training time. A track whose preview is gone is skipped and counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .models import Prediction
+from .selectors import prediction_reviewed_list
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ReviewedExamples:
+    examples: list[tuple[Path, str]] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+
+
+def reviewed_examples_fetch(*, scratch: Path, labels: set[str] | None = None) -> ReviewedExamples:
+    """Write the audio of every reviewed prediction under `scratch`; return (path, genre) pairs."""
+    found = ReviewedExamples()
+    for prediction in prediction_reviewed_list():
+        if labels is not None and prediction.reviewed_genre not in labels:
+            found.skipped.append((prediction.pk, f"genre {prediction.reviewed_genre!r} is not in the taxonomy"))
+            continue
+        try:
+            path = _audio_for(prediction, scratch)
+        except Exception as exc:  # one lost preview must not stop the training run
+            log.warning("Reviewed prediction %s skipped: %s", prediction.pk, exc)
+            found.skipped.append((prediction.pk, str(exc)))
+            continue
+        found.examples.append((path, prediction.reviewed_genre))
+    return found
+
+
+def _audio_for(prediction: Prediction, scratch: Path) -> Path:
+    target = scratch / f"review-{prediction.pk}"
+    if prediction.upload:
+        with prediction.upload.open("rb") as src, target.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+        return target
+    from catalog.download import download_preview
+    from catalog.previews import resolve_preview_url
+
+    url = resolve_preview_url(
+        provider=prediction.source,
+        track_id=prediction.source_track_id,
+        isrc=prediction.isrc,
+        title=prediction.title,
+        artist=prediction.artist,
+    )
+    return download_preview(url, target)
