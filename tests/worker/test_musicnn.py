@@ -60,3 +60,24 @@ def test_load_weights_skips_optimizer_state() -> None:
     assert (
         sum(w.size for w in weights.values()) == 792_079
     )  # as musicnn.md counts, moving statistics included
+
+
+def test_bfloat16_backbone_stays_close_to_the_reference(music_patches: np.ndarray) -> None:
+    fast = musicnn.Backbone("bfloat16")
+
+    msd, mtt, _ = fast.patch_outputs(music_patches)
+    ref_msd, _ = reference_outputs("MSD_musicnn", music_patches)
+
+    np.testing.assert_allclose(msd.mean(axis=0), ref_msd.mean(axis=0), atol=1e-2)
+    assert mtt.shape == (10, 50)
+
+
+def test_fold_frontend_signs_keeps_kernels_up_to_sign() -> None:
+    weights = musicnn.load_weights("MTT_musicnn")
+
+    folded = musicnn.fold_frontend_signs(weights)
+
+    for conv, _ in musicnn.FRONTEND:
+        sign = folded[f"{conv}/sign"]
+        assert set(np.unique(sign)) <= {-1.0, 1.0}
+        np.testing.assert_array_equal(folded[f"{conv}/kernel"] * sign, weights[f"{conv}/kernel"])
