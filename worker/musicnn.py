@@ -1,17 +1,21 @@
 """musicnn (MSD and MTT taggers) re-implemented in plain TensorFlow 2, weights from the musicnn wheel.
 
-musicnn is by Jordi Pons and Xavier Serra, Music Technology Group, Universitat Pompeu Fabra, and is
-distributed under the ISC licence:
+musicnn is by Jordi Pons and Xavier Serra (Music Technology Group, Universitat Pompeu Fabra) and is
+distributed under the ISC licence. Its notice, verbatim from the wheel's LICENSE.md:
 
-    Copyright (c) 2019, Jordi Pons and Xavier Serra (Music Technology Group, Universitat Pompeu Fabra)
+    Copyright (c) Music Technology Group, Universitat Pompeu Fabra 2019. Code developed by Jordi Pons
+    (www.jordipons.me).
+
     Permission to use, copy, modify, and/or distribute this software for any purpose with or without
     fee is hereby granted, provided that the above copyright notice and this permission notice appear
-    in all copies. THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES WITH REGARD
-    TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL
-    THE AUTHOR BE LIABLE FOR ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+    in all copies.
+
+    THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES WITH REGARD TO THIS
+    SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE
+    AUTHOR BE LIABLE FOR ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
     WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN ACTION OF CONTRACT,
-    NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF OR IN CONNECTION WITH THE USE OR PERFORMANCE OF
-    THIS SOFTWARE.
+    NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF OR IN CONNECTION WITH THE USE OR PERFORMANCE
+    OF THIS SOFTWARE.
 
 The wheel's Python code needs TF1 and Keras 2, so only its checkpoint files are used: `musicnn` is
 never imported. The network below follows the published architecture layer by layer; a test checks
