@@ -218,3 +218,44 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Song sources (catalog) -----------------------------------------------------------------
+# Each provider's base URL is a setting so tests (and staging) can point it at a local server.
+DEEZER_API_URL = env.str("DEEZER_API_URL", default="https://api.deezer.com")
+SPOTIFY_API_URL = env.str("SPOTIFY_API_URL", default="https://api.spotify.com/v1/")
+SPOTIFY_TOKEN_URL = env.str("SPOTIFY_TOKEN_URL", default="https://accounts.spotify.com/api/token")
+# Spotify lists an album once per market without one; client-credentials tokens have no user market.
+SPOTIFY_MARKET = env.str("SPOTIFY_MARKET", default="US")
+# iTunes Search is the last preview fallback; empty turns it off.
+ITUNES_API_URL = env.str("ITUNES_API_URL", default="https://itunes.apple.com")
+ITUNES_COUNTRY = env.str("ITUNES_COUNTRY", default="US")
+FREESOUND_API_URL = env.str("FREESOUND_API_URL", default="https://freesound.org/apiv2/")
+# Preview audio is downloaded only over https from these hosts ("*" matches one label or more).
+PREVIEW_ALLOWED_HOSTS = env.list(
+    "PREVIEW_ALLOWED_HOSTS",
+    default=[
+        "cdnt-preview.dzcdn.net",
+        "cdns-preview-*.dzcdn.net",
+        "p.scdn.co",
+        "audio-ssl.itunes.apple.com",
+        "cdn.freesound.org",
+    ],
+)
+# Tests only: allow plain http to 127.0.0.1/::1 (the fake servers). Never in production.
+PREVIEW_ALLOW_LOOPBACK = env.bool("PREVIEW_ALLOW_LOOPBACK", default=False)
+PREVIEW_MAX_BYTES = env.int("PREVIEW_MAX_BYTES", default=10 * 1024 * 1024)
+PREVIEW_CONNECT_TIMEOUT = env.float("PREVIEW_CONNECT_TIMEOUT", default=5.0)
+PREVIEW_READ_TIMEOUT = env.float("PREVIEW_READ_TIMEOUT", default=15.0)
+# A slow drip of bytes resets the read timeout; this bounds the whole download.
+PREVIEW_TOTAL_TIMEOUT = env.float("PREVIEW_TOTAL_TIMEOUT", default=60.0)
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
+# Catalog pages (artists, albums, tracks) are stable: cache them for hours. Preview URLs never.
+CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=6 * 60 * 60)
+CATALOG_CONNECT_TIMEOUT = env.float("CATALOG_CONNECT_TIMEOUT", default=3.05)
+CATALOG_READ_TIMEOUT = env.float("CATALOG_READ_TIMEOUT", default=10.0)
+# Requests allowed per provider per window, as [requests, seconds], shared by web and workers
+# through the cache. Deezer allows 50 per 5 s per IP; iTunes about 20 a minute; Spotify publishes none.
+CATALOG_RATE_LIMITS = env.json(
+    "CATALOG_RATE_LIMITS",
+    default={"deezer": [45, 5], "spotify": [60, 30], "itunes": [18, 60]},
+)

@@ -1,0 +1,74 @@
+"""What every catalog provider returns: small frozen dataclasses, independent of the provider's JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Artist:
+    provider: str
+    id: str
+    name: str
+    image_url: str = ""
+
+
+@dataclass(frozen=True)
+class Album:
+    provider: str
+    id: str
+    title: str
+    artist: str = ""
+    image_url: str = ""
+    release_date: str = ""
+    record_type: str = ""  # album, single, compilation, ep
+    track_count: int | None = None
+
+    @property
+    def year(self) -> str:
+        return self.release_date[:4]
+
+
+@dataclass(frozen=True)
+class Track:
+    provider: str
+    id: str
+    title: str
+    artist: str
+    album: str = ""
+    album_id: str = ""
+    duration_s: int | None = None
+    isrc: str = ""
+    artwork_url: str = ""
+    track_number: int | None = None
+    # Expiring: used the moment it is read, never cached or stored (see catalog.cache).
+    preview_url: str = ""
+
+    @property
+    def duration_label(self) -> str:
+        if self.duration_s is None:
+            return ""
+        minutes, seconds = divmod(self.duration_s, 60)
+        return f"{minutes}:{seconds:02d}"
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list. `next_offset` is None on the last page."""
+
+    items: tuple[T, ...]
+    offset: int
+    limit: int
+    total: int | None = None
+    next_offset: int | None = None
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_offset is not None
+
+    @property
+    def previous_offset(self) -> int | None:
+        return max(self.offset - self.limit, 0) if self.offset > 0 else None

@@ -1,0 +1,41 @@
+"""Checks for an uploaded song: a size cap and a type recognised from the file's content."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
+
+from .sniff import FORMAT_LABELS, HEAD_BYTES, detect_audio_format
+
+ACCEPTED = ", ".join(FORMAT_LABELS.values())
+# For the file picker only: the server never trusts the name.
+ACCEPT_ATTR = ".mp3,.wav,.flac,.ogg,.oga,.m4a,.mp4,.aac,audio/*"
+
+
+def upload_limit_label() -> str:
+    return filesizeformat(settings.UPLOAD_MAX_BYTES)
+
+
+def validate_upload(file: UploadedFile) -> str:
+    """The detected format ('mp3', 'wav', ...), or ValidationError with a sentence the user can act on."""
+    limit = settings.UPLOAD_MAX_BYTES
+    if not file.size:
+        raise ValidationError("This file is empty. Choose an audio file.", code="empty")
+    if file.size > limit:
+        raise ValidationError(
+            f"This file is {filesizeformat(file.size)}; the limit is {filesizeformat(limit)}. "
+            "Upload a shorter excerpt (30 seconds are enough) or a compressed format such as MP3.",
+            code="too_large",
+        )
+    file.seek(0)
+    head = file.read(HEAD_BYTES)
+    file.seek(0)
+    kind = detect_audio_format(head)
+    if kind is None:
+        raise ValidationError(
+            f"“{file.name}” is not an audio file Seven/Four can read. Upload {ACCEPTED}.",
+            code="not_audio",
+        )
+    return kind
