@@ -1,7 +1,8 @@
-"""python manage.py train_genre_model --data DIR [--arch head|conv1d] [--out DIR] [--name N] [--model-version V]"""
+"""python manage.py train_genre_model [--data DIR] [--from-reviews] [--arch head|conv1d] [--out DIR] ..."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +11,18 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Train a genre model on a folder with one sub-folder of audio files per genre."
+    help = (
+        "Train a genre model on a folder with one sub-folder of audio files per genre, "
+        "and/or on the predictions admins have reviewed."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--data", type=Path, required=True, help="folder with one sub-folder per genre")
+        parser.add_argument("--data", type=Path, default=None, help="folder with one sub-folder per genre")
+        parser.add_argument(
+            "--from-reviews",
+            action="store_true",
+            help="add admin-reviewed predictions (uploads are kept; catalog previews are fetched again)",
+        )
         parser.add_argument("--arch", choices=["head", "conv1d"], default="head")
         parser.add_argument(
             "--out", type=Path, default=None, help="artifact folder (default: var/models/NAME-VERSION)"
@@ -24,13 +33,26 @@ class Command(BaseCommand):
         parser.add_argument("--min-files", type=int, default=None, help="minimum files per genre (default 5)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["data"] is None and not options["from_reviews"]:
+            raise CommandError("Give --data DIR, --from-reviews, or both.")
+        with tempfile.TemporaryDirectory(prefix="sevenfour-reviews-") as scratch:
+            extra = self._reviewed_examples(Path(scratch)) if options["from_reviews"] else []
+            self._train(options, extra)
+
+    def _reviewed_examples(self, scratch: Path) -> list[tuple[Path, str]]:
+        from predictions.training_data import reviewed_examples_fetch
+
+        found = reviewed_examples_fetch(scratch=scratch)
+        self.stdout.write(f"Reviewed predictions: {len(found.examples)} usable, {len(found.skipped)} skipped.")
+        for pk, reason in found.skipped:
+            self.stdout.write(f"  skipped prediction {pk}: {reason}")
+        return found.examples
+
+    def _train(self, options: dict[str, Any], extra: list[tuple[Path, str]]) -> None:
         from worker import training
 
         name = options["name"] or f"musicnn-{options['arch']}"
-        out = (
-            options["out"]
-            or Path(settings.VAR_DIR) / "models" / f"{name}-{options['model_version'] or 'latest'}"
-        )
+        out = options["out"] or Path(settings.VAR_DIR) / "models" / f"{name}-{options['model_version'] or 'latest'}"
         config = training.TrainingConfig(
             output_dir=out,
             data_dir=options["data"],
@@ -41,7 +63,7 @@ class Command(BaseCommand):
             min_files_per_genre=options["min_files"] or training.MIN_FILES_PER_GENRE,
         )
         try:
-            result = training.train(config)
+            result = training.train(config, extra_examples=extra)
         except training.TrainingDataError as exc:
             raise CommandError(str(exc)) from exc
         report = result.report
@@ -49,5 +71,6 @@ class Command(BaseCommand):
             f"Wrote {result.artifact.name} {result.artifact.version} to {result.artifact.path}\n"
             f"Validation accuracy {report['accuracy']:.3f} (chance {report['chance']:.3f}), "
             f"macro F1 {report['macro_f1']:.3f} on {report['validation_files']} files; "
-            "report.json and confusion_matrix.png are in the artifact folder."
+            "report.json and confusion_matrix.png are in the artifact folder.\n"
+            f"Serve it by setting GENRE_MODEL_DIR={result.artifact.path} for the workers."
         )
