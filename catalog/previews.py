@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .errors import CatalogError, NoPreview, NotFound, PreviewExpired
-from .matching import is_same_recording, main_artist
+from .matching import is_same_recording, main_artist, normalise_title
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def _deezer_by_search(*, isrc: str, title: str, artist: str, exclude_id: str) ->
     deezer = DeezerProvider()
     main = main_artist(artist) or artist
     # Deezer's field search is reported flaky; the free-text query is the fallback.
-    for query in (f'artist:"{main}" track:"{title}"', f"{main} {title}"):
+    for query in (f'artist:"{main}" track:"{title}"', f"{main} {normalise_title(title)}"):
         for track in deezer.search_tracks(query):
             if track.id == exclude_id or not track.preview_url:
                 continue

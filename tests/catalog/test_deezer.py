@@ -32,7 +32,8 @@ def test_search_artists_paginates_by_index():
     second = deezer.search_artists("echo artist", offset=first.next_offset)
 
     assert (len(first.items), first.total, first.next_offset) == (25, 30, 25)
-    assert len(second.items) == 5 and not second.has_more
+    assert len(second.items) == 5
+    assert not second.has_more
     assert {a.id for a in first.items}.isdisjoint(a.id for a in second.items)
 
 
@@ -52,7 +53,8 @@ def test_album_tracks_have_duration_and_isrc():
     tracks = DeezerProvider().album_tracks("302127").items
 
     assert tracks[0].title == "One More Time"
-    assert tracks[0].duration_s == 320 and tracks[0].duration_label == "5:20"
+    assert tracks[0].duration_s == 320
+    assert tracks[0].duration_label == "5:20"
     assert tracks[0].isrc == "GBDUW0000053"
     assert tracks[0].artist == "Daft Punk"
 
@@ -64,7 +66,8 @@ def test_album_tracks_paginate_with_a_small_limit():
     rest = deezer.album_tracks("302127", offset=first.next_offset, limit=10)
 
     assert [t.title for t in first.items] == ["One More Time", "Aerodynamic"]
-    assert len(rest.items) == 3 and not rest.has_more
+    assert len(rest.items) == 3
+    assert not rest.has_more
 
 
 def test_get_track_and_album():
@@ -73,7 +76,11 @@ def test_get_track_and_album():
     track = deezer.get_track("3135556")
     album = deezer.get_album("302127")
 
-    assert (track.title, track.album, track.isrc) == ("Harder Better Faster Stronger", "Discovery", "GBDUW0000059")
+    assert (track.title, track.album, track.isrc) == (
+        "Harder Better Faster Stronger",
+        "Discovery",
+        "GBDUW0000059",
+    )
     assert track.preview_url.startswith(deezer.base_url + "/preview/3135556.mp3?hdnea=exp=")
     assert (album.title, album.artist, album.track_count) == ("Discovery", "Daft Punk", 5)
 

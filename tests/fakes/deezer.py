@@ -273,22 +273,22 @@ class FakeDeezer(FakeServer):
         return json_response({"error": {"type": "DataException", "message": "no data", "code": 800}})
 
     def _search_tracks(self, q: str) -> list[DzTrack]:
-        fields = dict(re.findall(r'(artist|track|album):"([^"]*)"', q))
+        """Field search (artist:"..." track:"...") or free text, ignoring case and punctuation,
+        which is roughly how forgiving Deezer's own search is."""
+        fields = {k: _words(v) for k, v in re.findall(r'(artist|track|album):"([^"]*)"', q)}
         if fields:
 
             def ok(t: DzTrack) -> bool:
-                return (
-                    fields.get("artist", "").lower() in self.artists[t.artist_id].name.lower()
-                    and fields.get("track", "").lower() in t.title.lower()
-                )
-        else:
-            words = q.lower().split()
+                artist, title = _words(self.artists[t.artist_id].name), _words(t.title)
+                return fields.get("artist", "") in artist and fields.get("track", "") in title
 
-            def ok(t: DzTrack) -> bool:
-                text = f"{t.title} {self.artists[t.artist_id].name}".lower()
-                return bool(words) and all(w in text for w in words)
-
-        return [t for t in self.tracks.values() if ok(t)]
+            return [t for t in self.tracks.values() if ok(t)]
+        words = _words(q).split()
+        return [
+            t
+            for t in self.tracks.values()
+            if words and all(w in _words(f"{t.title} {self.artists[t.artist_id].name}") for w in words)
+        ]
 
     def _preview(self, request: Request, track_id: int) -> Response:
         match = re.match(r"exp=(\d+)~", request.arg("hdnea"))
@@ -298,3 +298,7 @@ class FakeDeezer(FakeServer):
                 403, b"<HTML><HEAD><TITLE>Access Denied</TITLE></HEAD></HTML>", {"Content-Type": "text/html"}
             )
         return Response(200, sine_wav(), {"Content-Type": "audio/mpeg"})
+
+
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
