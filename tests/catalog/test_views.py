@@ -1,0 +1,210 @@
+"""The New prediction page: search, browse, pick, upload; with and without htmx."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from predictions.models import Prediction
+from tests.fakes.audio import sine_wav
+from tests.fakes.spotify import DAFT, DISCOVERY, ONE_MORE_TIME
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog_settings")]
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def user(django_user_model):  # type: ignore[no-untyped-def]
+    return django_user_model.objects.create_user(username="ada", password="a-long-pass-123")
+
+
+@pytest.fixture
+def signed_in(client, user):  # type: ignore[no-untyped-def]
+    client.force_login(user)
+    return client
+
+
+def test_page_needs_login(client):
+    response = client.get(reverse("catalog:new"))
+
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_page_shows_both_tabs_and_the_upload_limits(signed_in):
+    find = signed_in.get(reverse("catalog:new"))
+    upload = signed_in.get(reverse("catalog:new") + "?tab=upload")
+
+    assert "Find a song" in find.text
+    assert "Upload a file" in find.text
+    assert 'name="q"' in find.text
+    assert "MP3, WAV, FLAC, OGG, M4A, AAC" in upload.text
+    assert "up to 25.0\xa0MB" in upload.text
+
+
+def test_search_lists_artists_with_pictures_and_links(signed_in, fake_deezer):
+    response = signed_in.get(reverse("catalog:new"), {"q": "daft punk"})
+
+    assert response.status_code == 200
+    assert "Daft Punk Tribute Band" in response.text
+    assert f'src="{fake_deezer.url}/images/artist/27/250x250.png"' in response.text
+    assert reverse("catalog:artist", args=["deezer", "27"]) in response.text
+    assert "<html" in response.text  # a whole page without htmx
+
+
+def test_htmx_search_gets_only_the_browser_fragment(signed_in):
+    response = signed_in.get(reverse("catalog:new"), {"q": "daft punk"}, **HTMX)
+
+    assert response.text.lstrip().startswith('<div id="catalog-browser"')
+    assert "Daft Punk" in response.text
+
+
+def test_search_pages_through_results(signed_in):
+    first = signed_in.get(reverse("catalog:new"), {"q": "echo artist"})
+    second = signed_in.get(reverse("catalog:new"), {"q": "echo artist", "offset": "25"})
+
+    assert "?offset=25&amp;q=echo+artist&amp;provider=deezer" in first.text
+    assert "Echo Artist 26" in second.text
+    assert "← Previous" in second.text
+
+
+def test_artist_page_lists_albums(signed_in):
+    response = signed_in.get(reverse("catalog:artist", args=["deezer", "27"]), {"q": "daft"})
+
+    assert "Discovery" in response.text
+    assert "2001 · Album" in response.text
+    assert reverse("catalog:album", args=["deezer", "302127"]) + "?artist=27&amp;q=daft" in response.text
+
+
+def test_album_page_lists_tracks_with_duration_play_and_pick(signed_in):
+    response = signed_in.get(reverse("catalog:album", args=["deezer", "302127"]), {"artist": "27"})
+
+    assert "One More Time" in response.text
+    assert "5:20" in response.text
+    assert f'src="{reverse("catalog:preview", args=["deezer", "3135553"])}"' in response.text
+    assert 'name="track_id" value="3135553"' in response.text
+
+
+def test_picking_a_track_creates_a_prediction_from_the_provider_data(signed_in, user):
+    # The page's title is not trusted: only the provider and id are posted.
+    response = signed_in.post(reverse("catalog:pick"), {"provider": "deezer", "track_id": "3135556"})
+
+    prediction = Prediction.objects.get(owner=user)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("predictions:detail", args=[prediction.pk])
+    assert (prediction.source, prediction.source_track_id, prediction.isrc) == (
+        "deezer",
+        "3135556",
+        "GBDUW0000059",
+    )
+    assert (prediction.title, prediction.artist, prediction.album) == (
+        "Harder Better Faster Stronger",
+        "Daft Punk",
+        "Discovery",
+    )
+    assert prediction.duration_s == 224
+    assert "preview" not in prediction.artwork_url
+
+
+def test_picking_an_unknown_track_says_so(signed_in, user):
+    response = signed_in.post(reverse("catalog:pick"), {"provider": "deezer", "track_id": "1"})
+
+    assert response.status_code == 404
+    assert "Deezer could not find this track" in response.text
+    assert not Prediction.objects.exists()
+
+
+def test_a_rate_limited_search_says_when_to_retry(signed_in, fake_deezer):
+    fake_deezer.answer_429(retry_after=12)
+
+    response = signed_in.get(reverse("catalog:new"), {"q": "daft"})
+
+    assert response.status_code == 429
+    assert "rate limited, retry after 12 s" in response.text
+
+
+def test_an_htmx_error_is_answered_200_so_that_it_is_shown(signed_in, fake_deezer):
+    fake_deezer.answer_5xx(503)
+
+    response = signed_in.get(reverse("catalog:new"), {"q": "daft"}, **HTMX)
+
+    assert response.status_code == 200
+    assert "Deezer is not answering properly right now" in response.text
+
+
+def test_spotify_is_not_offered_without_keys(signed_in):
+    response = signed_in.get(reverse("catalog:artist", args=["spotify", DAFT]))
+
+    assert response.status_code == 404
+
+
+def test_preview_redirects_to_a_fresh_link(signed_in, fake_deezer):
+    response = signed_in.get(reverse("catalog:preview", args=["deezer", "3135553"]))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{fake_deezer.url}/preview/3135553.mp3?hdnea=")
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_preview_of_a_track_without_one_says_so(signed_in):
+    response = signed_in.get(reverse("catalog:preview", args=["deezer", "3135560"]))
+
+    assert response.status_code == 404
+    assert response.text == "This track has no preview; upload the audio instead."
+
+
+def test_upload_creates_a_prediction(signed_in, user, tmp_path):
+    song = tmp_path / "My_Song.wav"
+    song.write_bytes(sine_wav(1.0))
+
+    with song.open("rb") as fh:
+        response = signed_in.post(reverse("catalog:upload"), {"file": fh})
+
+    prediction = Prediction.objects.get(owner=user)
+    assert response["Location"] == reverse("predictions:detail", args=[prediction.pk])
+    assert (prediction.source, prediction.title) == ("upload", "My Song")
+    assert prediction.upload.read()[:4] == b"RIFF"
+
+
+def test_upload_of_a_file_that_is_not_audio_is_refused_clearly(signed_in, tmp_path):
+    fake = tmp_path / "song.mp3"
+    fake.write_bytes(b"<html>not a song</html>" * 20)
+
+    with fake.open("rb") as fh:
+        response = signed_in.post(reverse("catalog:upload"), {"file": fh})
+
+    assert response.status_code == 400
+    assert "is not an audio file Seven/Four can read" in response.text
+    assert not Prediction.objects.exists()
+
+
+def test_upload_over_the_limit_is_refused_clearly(signed_in, settings, tmp_path):
+    settings.UPLOAD_MAX_BYTES = 1000
+    big = tmp_path / "big.wav"
+    big.write_bytes(sine_wav(1.0))
+
+    with big.open("rb") as fh:
+        response = signed_in.post(reverse("catalog:upload"), {"file": fh})
+
+    assert response.status_code == 400
+    assert "the limit is 1000\xa0bytes" in response.text
+
+
+@pytest.mark.usefixtures("spotify_settings")
+def test_with_spotify_keys_the_page_browses_spotify_and_picks_with_isrc(signed_in, user):
+    search = signed_in.get(reverse("catalog:new"), {"q": "daft punk"})
+    tracks = signed_in.get(reverse("catalog:album", args=["spotify", DISCOVERY]))
+    signed_in.post(reverse("catalog:pick"), {"provider": "spotify", "track_id": ONE_MORE_TIME})
+
+    assert reverse("catalog:artist", args=["spotify", DAFT]) in search.text
+    assert "Harder, Better, Faster, Stronger" in tracks.text
+    prediction = Prediction.objects.get(owner=user)
+    assert (prediction.source, prediction.isrc) == ("spotify", "GBDUW0000053")
+
+
+@pytest.mark.usefixtures("spotify_settings")
+def test_a_spotify_preview_still_gets_audio_through_deezer(signed_in, fake_deezer):
+    response = signed_in.get(reverse("catalog:preview", args=["spotify", ONE_MORE_TIME]))
+
+    assert response["Location"].startswith(f"{fake_deezer.url}/preview/3135553.mp3")
