@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 # The fake provider servers and the settings that point the site at them.
 from tests.fakes.plugin import (  # noqa: F401
     _fake_deezer_server,
@@ -14,3 +16,38 @@ from tests.fakes.plugin import (  # noqa: F401
     freesound_settings,
     spotify_settings,
 )
+
+
+@pytest.fixture
+def catalog_browser_user(django_user_model):  # type: ignore[no-untyped-def]
+    return django_user_model.objects.create_user(username="melody", password="tempo-and-key-42")
+
+
+def _signed_in_page(chromium, live_server, user, *, javascript: bool):  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}, java_script_enabled=javascript
+    )
+    context.set_default_timeout(15_000)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    return context, context.new_page()
+
+
+@pytest.fixture
+def catalog_page(chromium, live_server, catalog_browser_user):  # type: ignore[no-untyped-def]
+    """A signed-in Chromium page (JavaScript on) on the live server."""
+    context, page = _signed_in_page(chromium, live_server, catalog_browser_user, javascript=True)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def catalog_page_without_js(chromium, live_server, catalog_browser_user):  # type: ignore[no-untyped-def]
+    context, page = _signed_in_page(chromium, live_server, catalog_browser_user, javascript=False)
+    yield page
+    context.close()

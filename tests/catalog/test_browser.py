@@ -1,0 +1,74 @@
+"""The New prediction page in a real Chromium against the fake Deezer: search, album, track."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from predictions.models import Prediction
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("catalog_settings", "filesystem_broker"),
+]
+
+
+def test_search_an_artist_open_an_album_and_pick_a_track(catalog_page, catalog_browser_user):
+    page = catalog_page
+    page.goto("/new/")
+    page.evaluate("window.stillTheSamePage = true")  # gone if anything reloads the whole page
+
+    page.get_by_label("Artist").fill("daft punk")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="Daft Punk", exact=True).click()
+    page.get_by_role("link", name=re.compile(r"^Discovery")).click()
+    page.get_by_role("heading", name="Discovery").wait_for()
+
+    assert page.evaluate("window.stillTheSamePage") is True  # htmx swapped the fragments
+    assert "/new/album/deezer/302127/" in page.url  # and kept the address bar in step
+    row = page.get_by_role("listitem").filter(has_text="One More Time")
+    assert row.get_by_text("5:20").is_visible()
+    preview = page.request.get(row.locator("audio").get_attribute("src"))
+    assert preview.ok
+    assert preview.body()[:4] == b"RIFF"
+
+    row.get_by_role("button", name="Use One More Time").click()
+    page.wait_for_url(re.compile(r"/predictions/\d+/$"))
+
+    prediction = Prediction.objects.get(owner=catalog_browser_user)
+    assert (prediction.source, prediction.source_track_id, prediction.isrc) == (
+        "deezer",
+        "3135553",
+        "GBDUW0000053",
+    )
+    assert page.url.endswith(f"/predictions/{prediction.pk}/")
+
+
+def test_the_same_flow_works_without_javascript(catalog_page_without_js, catalog_browser_user):
+    page = catalog_page_without_js
+    page.goto("/new/")
+
+    page.get_by_label("Artist").fill("daft punk")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="Daft Punk", exact=True).click()
+    page.get_by_role("link", name=re.compile(r"^Discovery")).click()
+    page.get_by_role("button", name="Use Aerodynamic").click()
+    page.wait_for_url(re.compile(r"/predictions/\d+/$"))
+
+    assert Prediction.objects.get(owner=catalog_browser_user).title == "Aerodynamic"
+
+
+def test_upload_tab_rejects_a_file_that_is_not_audio(catalog_page, tmp_path):
+    fake = tmp_path / "song.mp3"
+    fake.write_text("<html>this is not a song</html>" * 10)
+    page = catalog_page
+    page.goto("/new/")
+
+    page.get_by_role("tab", name="Upload a file").click()
+    assert page.get_by_text("up to 25.0").is_visible()
+    page.get_by_label("Audio file").set_input_files(str(fake))
+    page.get_by_role("button", name="Upload and analyse").click()
+
+    assert page.get_by_role("alert").filter(has_text="is not an audio file Seven/Four can read").is_visible()
