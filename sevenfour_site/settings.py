@@ -259,3 +259,29 @@ CATALOG_RATE_LIMITS = env.json(
     "CATALOG_RATE_LIMITS",
     default={"deezer": [45, 5], "spotify": [60, 30], "itunes": [18, 60]},
 )
+
+# --- Samples (Freesound) --------------------------------------------------------------------
+# FREESOUND_API_KEY and FREESOUND_API_URL are read above. Freesound allows 60 requests a minute
+# and 2,000 a day per key; the site-wide budget stays below both (see docs/recommendations.md).
+FREESOUND_RATE_PER_MINUTE = env.int("FREESOUND_RATE_PER_MINUTE", default=55)
+FREESOUND_RATE_PER_DAY = env.int("FREESOUND_RATE_PER_DAY", default=1900)
+# The index refresh stops while fewer than this many of today's requests are left, so live
+# searches (the fallback) and "More like these" always have some.
+FREESOUND_LIVE_RESERVE = env.int("FREESOUND_LIVE_RESERVE", default=1000)
+# Search responses are shared by all users for this long.
+FREESOUND_CACHE_SECONDS = env.int("FREESOUND_CACHE_SECONDS", default=24 * 60 * 60)
+FREESOUND_CONNECT_TIMEOUT = env.float("FREESOUND_CONNECT_TIMEOUT", default=3.05)
+FREESOUND_READ_TIMEOUT = env.float("FREESOUND_READ_TIMEOUT", default=10.0)
+# The local index: pages of 150 sounds fetched per search phrase, and how old a genre's index may get.
+FREESOUND_INDEX_PAGES = env.int("FREESOUND_INDEX_PAGES", default=2)
+FREESOUND_INDEX_MAX_AGE = env.int("FREESOUND_INDEX_MAX_AGE", default=7 * 24 * 60 * 60)
+# Requests one index run may spend, so a refresh never takes the whole per-minute budget from users.
+FREESOUND_INDEX_REQUESTS_PER_RUN = env.int("FREESOUND_INDEX_REQUESTS_PER_RUN", default=20)
+# Below this top-genre confidence, two of the five samples come from the second genre.
+SAMPLES_MIX_BELOW_CONFIDENCE = env.float("SAMPLES_MIX_BELOW_CONFIDENCE", default=0.5)
+# Pack ZIPs with at most this many sounds are built in the request; larger ones by a worker.
+PACK_ZIP_STREAM_MAX_ITEMS = env.int("PACK_ZIP_STREAM_MAX_ITEMS", default=8)
+# Previews go into pack ZIPs only from these hosts, over https (loopback only with
+# PREVIEW_ALLOW_LOOPBACK, for tests).
+FREESOUND_PREVIEW_HOSTS = env.list("FREESOUND_PREVIEW_HOSTS", default=["cdn.freesound.org", "freesound.org"])
+CELERY_BEAT_SCHEDULE["samples-refresh-index"] = {"task": "samples.refresh_index", "schedule": 15 * 60.0}

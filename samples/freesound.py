@@ -1,0 +1,209 @@
+"""Our own small client for the Freesound API v2 (https://freesound.org/docs/api/).
+
+Token auth, explicit timeouts, no retries (a 429 comes back at once; Freesound sends no
+Retry-After), every request paid for from the site-wide budget first, search responses cached
+and shared across users, and JSON parsed into typed objects here, at the boundary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+from django.conf import settings
+from django.core.cache import cache
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .budget import FreesoundBudget, default_budget
+
+log = logging.getLogger(__name__)
+
+# Everything a card, the index and the ZIP need, so no sound ever costs a second request.
+SOUND_FIELDS = "id,name,username,license,duration,tags,previews,images,url,pack,bpm,tonality"
+MAX_PAGE_SIZE = 150
+
+
+# --- Errors ------------------------------------------------------------------------------------
+
+
+class FreesoundError(Exception):
+    """Base class. `str()` is a sentence for the user; `detail` is for the log."""
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+class BadCredentials(FreesoundError):
+    def __init__(self, *, detail: str = "") -> None:
+        super().__init__(
+            "Freesound rejected our API key; ask the admin to check FREESOUND_API_KEY "
+            "(https://freesound.org/apiv2/apply).",
+            detail=detail,
+        )
+
+
+class MissingApiKey(BadCredentials):
+    def __init__(self) -> None:
+        FreesoundError.__init__(
+            self,
+            "No FREESOUND_API_KEY is configured; ask the admin to add one (https://freesound.org/apiv2/apply).",
+        )
+
+
+class Throttled(FreesoundError):
+    """Freesound answered 429, or our own budget is spent. `retry_after` is in seconds."""
+
+    def __init__(self, retry_after: int, *, daily: bool = False, detail: str = "") -> None:
+        super().__init__("Freesound is busy (rate limit reached).", detail=detail)
+        self.retry_after = retry_after
+        self.daily = daily
+
+
+class Unavailable(FreesoundError):
+    def __init__(self, *, detail: str = "") -> None:
+        super().__init__("Freesound is not answering right now.", detail=detail)
+
+
+class NotFound(FreesoundError):
+    def __init__(self, *, detail: str = "") -> None:
+        super().__init__("This sound is no longer on Freesound.", detail=detail)
+
+
+# --- Typed results ------------------------------------------------------------------------------
+
+
+class FreesoundSound(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    name: str
+    username: str
+    license: str  # the deed URL, e.g. https://creativecommons.org/licenses/by/4.0/
+    duration: float = 0.0
+    tags: list[str] = Field(default_factory=list)
+    previews: dict[str, str] = Field(default_factory=dict)
+    images: dict[str, str] = Field(default_factory=dict)
+    url: str = ""
+    pack: str | None = None  # the pack's API URI; sounds of one pack share it
+    bpm: int | None = None
+    tonality: str | None = None
+
+    @property
+    def preview_hq_mp3(self) -> str:
+        return self.previews.get("preview-hq-mp3", "")
+
+
+class SearchPage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    count: int = 0
+    next: str | None = None
+    results: list[FreesoundSound] = Field(default_factory=list)
+
+
+# --- Requests -------------------------------------------------------------------------------------
+
+
+def _api_key() -> str:
+    key = settings.FREESOUND_API_KEY
+    if not key:
+        raise MissingApiKey()
+    return key
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    session.headers["User-Agent"] = "SevenFour/1.0 (+https://github.com/sevenfour)"
+    session.headers["Accept"] = "application/json"
+    return session
+
+
+def _get_json(path: str, params: dict[str, Any], *, budget: FreesoundBudget) -> Any:
+    key = _api_key()
+    budget.acquire()
+    url = urljoin(settings.FREESOUND_API_URL, path)
+    timeout = (settings.FREESOUND_CONNECT_TIMEOUT, settings.FREESOUND_READ_TIMEOUT)
+    try:
+        response = _session().get(
+            url,
+            params=params,
+            headers={"Authorization": f"Token {key}"},
+            timeout=timeout,
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        raise Unavailable(detail=repr(exc)) from exc
+    _raise_for_status(response, budget=budget)
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise Unavailable(detail="malformed JSON") from exc
+
+
+def _raise_for_status(response: requests.Response, *, budget: FreesoundBudget) -> None:
+    status = response.status_code
+    if status < 300:
+        return
+    detail = f"HTTP {status} from {response.url.split('?')[0]}: {response.text[:200]}"
+    log.warning("Freesound answered %s", detail)
+    if status == 429:
+        # No Retry-After: the body names the limit that was hit ("60/minute" or "2000/day").
+        daily = "day" in response.text
+        raise Throttled(budget.block(daily=daily), daily=daily, detail=detail)
+    if status in (401, 403):
+        raise BadCredentials(detail=detail)
+    if status == 404:
+        raise NotFound(detail=detail)
+    raise Unavailable(detail=detail)
+
+
+def _parse(model: type[BaseModel], payload: Any) -> Any:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise Unavailable(detail=f"unexpected JSON: {exc}") from exc
+
+
+# --- Public functions -----------------------------------------------------------------------------
+
+
+def search(
+    *,
+    query: str,
+    filter: str = "",  # noqa: A002 (Freesound's parameter name)
+    sort: str = "score",
+    page: int = 1,
+    page_size: int = 15,
+    budget: FreesoundBudget | None = None,
+) -> SearchPage:
+    """One page of `/apiv2/search/`. Identical searches are answered from the shared cache."""
+    params = {
+        "query": query,
+        "filter": filter,
+        "sort": sort,
+        "fields": SOUND_FIELDS,
+        "page": page,
+        "page_size": min(page_size, MAX_PAGE_SIZE),
+    }
+    cache_key = "samples:search:" + hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
+    payload = cache.get(cache_key)
+    if payload is None:
+        try:
+            payload = _get_json("search/", params, budget=budget or default_budget())
+        except NotFound:
+            payload = {"count": 0, "next": None, "results": []}  # a page beyond the last
+        cache.set(cache_key, payload, timeout=settings.FREESOUND_CACHE_SECONDS)
+    return _parse(SearchPage, payload)
+
+
+def sound_get(*, sound_id: int, budget: FreesoundBudget | None = None) -> FreesoundSound:
+    """One sound's fields; raises NotFound when it was removed from Freesound."""
+    payload = _get_json(
+        f"sounds/{int(sound_id)}/", {"fields": SOUND_FIELDS}, budget=budget or default_budget()
+    )
+    return _parse(FreesoundSound, payload)

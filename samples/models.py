@@ -1,0 +1,187 @@
+"""Freesound sounds (a local index per genre), the recommendations made for a prediction, and
+users' sample packs with their ZIP exports."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from .licences import Licence, licence_from_url
+
+
+class GenreSearch(models.Model):
+    """How to search Freesound for one of the model's genres; editable in the admin."""
+
+    class Kind(models.TextChoices):
+        LOOP = "loop", "Loops"
+        ONE_SHOT = "one-shot", "One-shots"
+        ANY = "any", "Loops and one-shots"
+
+    slug = models.SlugField(max_length=32, unique=True, help_text="The genre model's label, e.g. dance.")
+    name = models.CharField(max_length=64)
+    queries = models.TextField(help_text="Freesound search phrases, one per line, e.g. “house loop”.")
+    licences = models.JSONField(
+        default=Licence.default_codes,
+        help_text="Licences offered to everyone. Non-commercial ones are added only for users who opt in.",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.LOOP)
+    min_duration = models.FloatField(default=1.0, help_text="Seconds.")
+    max_duration = models.FloatField(default=30.0, help_text="Seconds.")
+    bpm_tolerance = models.PositiveSmallIntegerField(
+        default=6,
+        help_text="A loop fits when its BPM is within this many BPM of the song's (or double/half).",
+    )
+    enabled = models.BooleanField(default=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    indexed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the local index was last refreshed."
+    )
+
+    class Meta:
+        ordering = ["order", "slug"]
+        verbose_name = "genre search"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def query_list(self) -> list[str]:
+        return [line.strip() for line in self.queries.splitlines() if line.strip()]
+
+
+class Sound(models.Model):
+    """A Freesound sound as we last saw it. Shared by all users; filled by searches and the index."""
+
+    freesound_id = models.PositiveIntegerField(unique=True)
+    name = models.CharField(max_length=300)
+    author = models.CharField(max_length=150)
+    licence_url = models.URLField(max_length=200)
+    licence = models.CharField(max_length=16, choices=Licence.choices)
+    duration = models.FloatField(default=0.0)
+    tags = models.JSONField(default=list, blank=True)
+    bpm = models.PositiveSmallIntegerField(null=True, blank=True)
+    key = models.CharField(max_length=16, blank=True, help_text="Freesound's tonality, e.g. “A minor”.")
+    pack_uri = models.CharField(max_length=200, blank=True)
+    page_url = models.URLField(max_length=300)
+    preview_url = models.URLField(max_length=300, help_text="The HQ MP3 preview.")
+    image_url = models.URLField(max_length=300, blank=True, help_text="Waveform (or spectrogram) thumbnail.")
+    genres = models.ManyToManyField(GenreSearch, blank=True, related_name="sounds")
+    seen_at = models.DateTimeField(auto_now=True)
+    removed = models.BooleanField(default=False, help_text="Freesound answered 404 for it.")
+
+    class Meta:
+        indexes = [models.Index(fields=["removed", "bpm"], name="sound_bpm")]
+
+    def __str__(self) -> str:
+        return f"{self.name} by {self.author}"
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # The code is derived from the deed URL, so the two can never disagree.
+        self.licence = licence_from_url(self.licence_url)
+        super().save(*args, **kwargs)
+
+    @property
+    def licence_info(self) -> Licence:
+        return Licence(self.licence)
+
+
+class Recommendation(models.Model):
+    """One of the samples shown for a prediction. Batch 0 is the first five; "More like these" adds 1, 2…"""
+
+    prediction = models.ForeignKey(
+        "predictions.Prediction", on_delete=models.CASCADE, related_name="recommendations"
+    )
+    sound = models.ForeignKey(Sound, on_delete=models.CASCADE, related_name="recommendations")
+    rank = models.PositiveSmallIntegerField()
+    batch = models.PositiveSmallIntegerField(default=0)
+    genre = models.CharField(max_length=32, help_text="The genre this sound was chosen for.")
+    matched_tempo = models.BooleanField(default=False)
+    matched_key = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["prediction", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["prediction", "rank"], name="recommendation_rank_unique"),
+            models.UniqueConstraint(fields=["prediction", "sound"], name="recommendation_sound_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.rank} {self.sound} for prediction {self.prediction_id}"
+
+
+class SamplePreference(models.Model):
+    """Per-user choices for recommendations."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sample_preference"
+    )
+    allow_noncommercial = models.BooleanField(
+        default=False, help_text="Also recommend CC BY-NC sounds (non-commercial use only)."
+    )
+
+    def __str__(self) -> str:
+        return f"Sample preferences of {self.user}"
+
+
+class Pack(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="packs")
+    name = models.CharField(max_length=100)
+    notes = models.TextField(blank=True, max_length=2000)
+    sounds = models.ManyToManyField(Sound, through="PackItem", related_name="packs")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-updated_at"], name="pack_owner_recent")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("samples:pack_detail", args=[self.pk])
+
+
+class PackItem(models.Model):
+    pack = models.ForeignKey(Pack, on_delete=models.CASCADE, related_name="items")
+    sound = models.ForeignKey(Sound, on_delete=models.CASCADE, related_name="pack_items")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["pack", "sound"], name="pack_item_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.sound} in {self.pack}"
+
+
+class PackExport(models.Model):
+    """One ZIP build of a pack: a job row the pack page polls."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Queued"
+        RUNNING = "running", "Building"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    pack = models.ForeignKey(Pack, on_delete=models.CASCADE, related_name="exports")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent.")
+    file = models.FileField(upload_to="packs/%Y/%m/", blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    # The pack's sound ids when the build was asked for: a changed pack needs a new ZIP.
+    signature = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"ZIP of {self.pack} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

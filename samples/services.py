@@ -1,0 +1,558 @@
+"""Writes for the samples app: recommendations for a prediction, the local Freesound index,
+packs and their ZIP exports. Freesound problems never escape `recommendations_create_for_prediction`."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.models import User
+from predictions.models import Prediction
+
+from . import freesound
+from .budget import FreesoundBudget, default_budget
+from .downloads import PreviewError, PreviewMissing, preview_fetch
+from .freesound import FreesoundError, FreesoundSound, MissingApiKey, NotFound, Throttled
+from .licences import licence_from_url
+from .models import GenreSearch, Pack, PackExport, PackItem, Recommendation, SamplePreference, Sound
+from .recommend import (
+    SLOTS,
+    Candidate,
+    GenreRules,
+    Pick,
+    allowed_licences,
+    eligible,
+    fits_tempo,
+    genre_slots,
+    pick_varied,
+    query_for,
+    rank,
+    search_filter,
+    tempo_windows,
+)
+from .zips import ZipSound, zip_write
+
+log = logging.getLogger(__name__)
+
+LIVE_PAGE_SIZE = 150  # a full page costs one request, like a small one, and fills the index
+MATERIAL_PER_SLOT = 3  # candidates wanted per slot, so the picks can vary by pack and author
+PACK_MAX_ITEMS = 100
+RETRY_ATTEMPTS = 3
+
+
+# --- Sounds -------------------------------------------------------------------------------------------
+
+
+def _sound_fields(result: FreesoundSound) -> dict:
+    images = result.images
+    return {
+        "name": result.name[:300],
+        "author": result.username[:150],
+        "licence_url": result.license,
+        "licence": licence_from_url(result.license),
+        "duration": result.duration,
+        "tags": [t.lower() for t in result.tags][:40],
+        "bpm": result.bpm if result.bpm and 0 < result.bpm < 1000 else None,
+        "key": (result.tonality or "")[:16],
+        "pack_uri": result.pack or "",
+        "page_url": result.url or f"https://freesound.org/s/{result.id}/",
+        "preview_url": result.preview_hq_mp3,
+        "image_url": images.get("waveform_m") or images.get("spectral_m") or "",
+        "removed": False,
+    }
+
+
+def sound_upsert_many(*, results: list[FreesoundSound], genre: GenreSearch | None = None) -> list[Sound]:
+    """Store what Freesound returned (it is the newest truth), linked to the genre it was found for."""
+    sounds = []
+    for result in results:
+        if not result.preview_hq_mp3:
+            continue  # nothing to play or download
+        sound, _ = Sound.objects.update_or_create(freesound_id=result.id, defaults=_sound_fields(result))
+        sounds.append(sound)
+    if genre is not None and sounds:
+        genre.sounds.add(*sounds)
+    return sounds
+
+
+def sound_refresh(*, sound: Sound, budget: FreesoundBudget | None = None) -> Sound | None:
+    """Ask Freesound for the sound again; None (and marked removed) when it answers 404."""
+    try:
+        result = freesound.sound_get(sound_id=sound.freesound_id, budget=budget)
+    except NotFound:
+        Sound.objects.filter(pk=sound.pk).update(removed=True)
+        sound.removed = True
+        return None
+    for name, value in _sound_fields(result).items():
+        setattr(sound, name, value)
+    sound.save()
+    return sound
+
+
+# --- Recommendations ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Outcome:
+    picks: list[Pick] = field(default_factory=list)
+    error: FreesoundError | None = None
+
+
+def genre_rules(genre: GenreSearch) -> GenreRules:
+    return GenreRules(
+        slug=genre.slug,
+        queries=tuple(genre.query_list),
+        licences=tuple(genre.licences or ()),
+        kind=genre.kind,
+        min_duration=genre.min_duration,
+        max_duration=genre.max_duration,
+        bpm_tolerance=genre.bpm_tolerance,
+    )
+
+
+def _allows_noncommercial(user_id: int) -> bool:
+    return SamplePreference.objects.filter(user_id=user_id, allow_noncommercial=True).exists()
+
+
+def _candidates(
+    genre: GenreSearch, rules: GenreRules, licences: tuple[str, ...], exclude: set[int]
+) -> list[Candidate]:
+    rows = genre.sounds.filter(removed=False, licence__in=licences).exclude(freesound_id__in=exclude)
+    candidates = [
+        Candidate(s.freesound_id, s.author, s.pack_uri, s.licence, s.duration, tuple(s.tags), s.bpm, s.key)
+        for s in rows.only("freesound_id", "author", "pack_uri", "licence", "duration", "tags", "bpm", "key")
+    ]
+    return [c for c in candidates if eligible(c, rules, licences)]
+
+
+def _live_search(
+    genre: GenreSearch, rules: GenreRules, *, licences, windows, turn: int, page: int = 1
+) -> None:  # type: ignore[no-untyped-def]
+    result = freesound.search(
+        query=query_for(rules, turn=turn),
+        filter=search_filter(rules, licences=licences, windows=windows),
+        sort="downloads_desc",
+        page=page,
+        page_size=LIVE_PAGE_SIZE,
+    )
+    sound_upsert_many(results=result.results, genre=genre)
+
+
+def _picks_for_genre(
+    genre: GenreSearch,
+    *,
+    prediction: Prediction,
+    count: int,
+    exclude: set[int],
+    licences: tuple[str, ...],
+    batch: int,
+) -> _Outcome:
+    """The index first; live searches only when it has too few (tempo-matched first, then genre-only)."""
+    rules = genre_rules(genre)
+    windows = tempo_windows(prediction.tempo_bpm, rules.bpm_tolerance)
+    turn = prediction.pk + batch
+    outcome = _Outcome()
+    candidates = _candidates(genre, rules, licences, exclude)
+    try:
+        if windows and sum(fits_tempo(c.bpm, windows) for c in candidates) < count:
+            _live_search(genre, rules, licences=licences, windows=windows, turn=turn)
+            candidates = _candidates(genre, rules, licences, exclude)
+        if len(candidates) < count * MATERIAL_PER_SLOT:
+            _live_search(
+                genre,
+                rules,
+                licences=licences,
+                windows=(),
+                turn=turn,
+                page=1 + batch // len(rules.queries or [1]),
+            )
+            candidates = _candidates(genre, rules, licences, exclude)
+    except FreesoundError as exc:
+        log.warning("Freesound search for %s failed: %s (%s)", genre.slug, exc, exc.detail)
+        outcome.error = exc
+    ranked = rank(
+        candidates,
+        tempo=prediction.tempo_bpm,
+        key=prediction.key,
+        tolerance=rules.bpm_tolerance,
+        seed=f"{prediction.pk}:{batch}",
+    )
+    outcome.picks = pick_varied(ranked, genre=genre.slug, count=count, exclude=exclude)
+    return outcome
+
+
+def _choose(prediction: Prediction, *, batch: int, exclude: set[int]) -> _Outcome:
+    licences_for = partial(allowed_licences, allow_noncommercial=_allows_noncommercial(prediction.owner_id))
+    slots = genre_slots(
+        scores=prediction.genre_scores or {},
+        top_genre=prediction.top_genre,
+        confidence=prediction.confidence,
+        mix_below=settings.SAMPLES_MIX_BELOW_CONFIDENCE,
+    )
+    genres = GenreSearch.objects.filter(enabled=True).in_bulk([slug for slug, _ in slots], field_name="slug")
+    total = _Outcome()
+    # The top genre goes last a second time to fill slots the runner-up could not.
+    fill = [(slots[0][0], SLOTS)] if len(slots) > 1 else []
+    for slug, count in [*slots, *fill]:
+        genre = genres.get(slug)
+        missing = min(count, SLOTS - len(total.picks))
+        if genre is None or missing <= 0:
+            continue
+        rules = genre_rules(genre)
+        outcome = _picks_for_genre(
+            genre,
+            prediction=prediction,
+            count=missing,
+            exclude=exclude,
+            licences=licences_for(rules),
+            batch=batch,
+        )
+        total.picks += outcome.picks
+        exclude |= {p.freesound_id for p in outcome.picks}
+        total.error = total.error or outcome.error
+    return total
+
+
+def recommendations_create_for_prediction(
+    *, prediction: Prediction, batch: int | None = None
+) -> list[Recommendation]:
+    """The prediction job's last stage, and "More like these" (the next batch). Never raises for
+    Freesound problems: the prediction's `samples_message` says what happened and what to do."""
+    existing = Recommendation.objects.filter(prediction=prediction)
+    if batch is None:
+        batch = (existing.aggregate(m=Max("batch"))["m"] + 1) if existing.exists() else 0
+    exclude = set(existing.values_list("sound__freesound_id", flat=True))
+    outcome = _choose(prediction, batch=batch, exclude=exclude)
+    created = _save_picks(prediction, outcome.picks, batch=batch)
+    samples_message_set(prediction=prediction, message=_message(outcome, shown=len(created)))
+    if (
+        outcome.error is not None
+        and isinstance(outcome.error, Throttled)
+        and not existing.exists()
+        and not created
+    ):
+        _schedule_retry(prediction.pk, outcome.error.retry_after, attempt=1)
+    return created
+
+
+@transaction.atomic
+def _save_picks(prediction: Prediction, picks: list[Pick], *, batch: int) -> list[Recommendation]:
+    sounds = Sound.objects.in_bulk([p.freesound_id for p in picks], field_name="freesound_id")
+    start = Recommendation.objects.filter(prediction=prediction).aggregate(m=Max("rank"))["m"] or 0
+    rows = [
+        Recommendation(
+            prediction=prediction,
+            sound=sounds[p.freesound_id],
+            rank=start + i,
+            batch=batch,
+            genre=p.genre,
+            matched_tempo=p.matched_tempo,
+            matched_key=p.matched_key,
+        )
+        for i, p in enumerate(picks, start=1)
+    ]
+    return Recommendation.objects.bulk_create(rows)
+
+
+def _message(outcome: _Outcome, *, shown: int) -> str:
+    error = outcome.error
+    if shown >= SLOTS or (error is None and shown):
+        return ""
+    if isinstance(error, Throttled):
+        when = timezone.now() + timedelta(seconds=error.retry_after)
+        limit = "daily" if error.daily else "per-minute"
+        return (
+            f"Freesound is busy (its {limit} rate limit is reached); samples will be retried automatically, "
+            f"or use “More like these” after {when:%H:%M} UTC."
+        )
+    if isinstance(error, MissingApiKey | freesound.BadCredentials):
+        return str(error)
+    if error is not None:
+        return "Freesound is not answering right now; use “More like these” in a few minutes to try again."
+    return (
+        "No Freesound samples fit this genre's search settings; use “More like these” to look further, "
+        "or an admin can widen them (licences, duration) in the admin."
+    )
+
+
+def samples_message_set(*, prediction: Prediction, message: str) -> None:
+    message = message[:300]
+    Prediction.objects.filter(pk=prediction.pk).update(samples_message=message)
+    prediction.samples_message = message
+
+
+def _schedule_retry(prediction_id: int, countdown: int, *, attempt: int) -> None:
+    from .tasks import recommendations_retry_task
+
+    send = partial(recommendations_retry_task.apply_async, args=[prediction_id, attempt], countdown=countdown)
+    # robust: a broker outage must not undo the prediction's result; the page still says to retry.
+    transaction.on_commit(send, robust=True)
+
+
+def recommendations_retry(*, prediction_id: int, attempt: int) -> None:
+    """A throttled first attempt, tried again later (only while the prediction still has none)."""
+    prediction = Prediction.objects.filter(pk=prediction_id, status=Prediction.Status.DONE).first()
+    if prediction is None or prediction.recommendations.exists():
+        return
+    existing_message = prediction.samples_message
+    created = recommendations_create_for_prediction(prediction=prediction, batch=0)
+    if (
+        not created
+        and attempt < RETRY_ATTEMPTS
+        and prediction.samples_message.startswith("Freesound is busy")
+    ):
+        _schedule_retry(prediction_id, 15 * 60 * attempt, attempt=attempt + 1)
+    log.info(
+        "Samples retry %s for prediction %s: %s (was: %s)",
+        attempt,
+        prediction_id,
+        len(created),
+        existing_message,
+    )
+
+
+def preference_set(*, user: User, allow_noncommercial: bool) -> SamplePreference:
+    preference, _ = SamplePreference.objects.update_or_create(
+        user=user, defaults={"allow_noncommercial": allow_noncommercial}
+    )
+    return preference
+
+
+# --- The local index ---------------------------------------------------------------------------------
+
+
+@dataclass
+class IndexReport:
+    genres: list[str] = field(default_factory=list)
+    requests: int = 0
+    sounds: int = 0
+    stopped: str = ""
+
+
+def index_refresh(*, now: datetime | None = None, budget: FreesoundBudget | None = None) -> IndexReport:
+    """Refresh the genres whose index is oldest, within this run's share of the request budget.
+
+    Each genre costs one request per search phrase and page; a run stops before it would eat into
+    FREESOUND_LIVE_RESERVE (kept for live searches) or exceed FREESOUND_INDEX_REQUESTS_PER_RUN.
+    """
+    now = now or timezone.now()
+    budget = budget or default_budget()
+    report = IndexReport()
+    stale_before = now - timedelta(seconds=settings.FREESOUND_INDEX_MAX_AGE)
+    due = (
+        GenreSearch.objects.filter(enabled=True)
+        .exclude(indexed_at__gte=stale_before)
+        .order_by("indexed_at", "order")
+    )
+    for genre in due:
+        rules = genre_rules(genre)
+        cost = len(rules.queries) * settings.FREESOUND_INDEX_PAGES
+        if report.requests + cost > settings.FREESOUND_INDEX_REQUESTS_PER_RUN and report.requests:
+            report.stopped = "run budget spent"
+            break
+        if budget.remaining_today() - cost < settings.FREESOUND_LIVE_RESERVE:
+            report.stopped = "daily budget reserved for live searches"
+            break
+        try:
+            report.sounds += _index_genre(genre, rules, budget=budget, report=report)
+        except FreesoundError as exc:
+            report.stopped = f"{type(exc).__name__}: {exc}"
+            break
+        GenreSearch.objects.filter(pk=genre.pk).update(indexed_at=now)
+        report.genres.append(genre.slug)
+    return report
+
+
+def _index_genre(
+    genre: GenreSearch, rules: GenreRules, *, budget: FreesoundBudget, report: IndexReport
+) -> int:
+    # Non-commercial sounds are indexed too; they are offered only to users who opted in.
+    licences = allowed_licences(rules, allow_noncommercial=True)
+    stored = 0
+    for query in rules.queries:
+        for page in range(1, settings.FREESOUND_INDEX_PAGES + 1):
+            result = freesound.search(
+                query=query,
+                filter=search_filter(rules, licences=licences),
+                sort="downloads_desc",
+                page=page,
+                page_size=LIVE_PAGE_SIZE,
+                budget=budget,
+            )
+            report.requests += 1
+            stored += len(sound_upsert_many(results=result.results, genre=genre))
+            if not result.next:
+                break
+    return stored
+
+
+# --- Packs ---------------------------------------------------------------------------------------------
+
+
+class PackFull(Exception):
+    pass
+
+
+def pack_create(*, owner: User, name: str, notes: str = "") -> Pack:
+    return Pack.objects.create(owner=owner, name=name.strip()[:100], notes=notes)
+
+
+def pack_update(*, pack: Pack, name: str, notes: str) -> Pack:
+    pack.name, pack.notes = name.strip()[:100], notes
+    pack.save(update_fields=["name", "notes", "updated_at"])
+    return pack
+
+
+def pack_delete(*, pack: Pack) -> None:
+    for export in pack.exports.exclude(file=""):
+        export.file.delete(save=False)
+    pack.delete()
+
+
+def pack_get_or_create_by_name(*, owner: User, name: str) -> Pack:
+    """The user's pack with this name (any case), or a new one: how "save to pack" picks its pack."""
+    existing = Pack.objects.filter(owner=owner, name__iexact=name.strip()).order_by("id").first()
+    return existing or pack_create(owner=owner, name=name)
+
+
+@transaction.atomic
+def pack_add_sound(*, pack: Pack, sound: Sound) -> bool:
+    """Add the sound; False when it was already there."""
+    if pack.items.count() >= PACK_MAX_ITEMS:
+        raise PackFull(f"A pack holds at most {PACK_MAX_ITEMS} sounds.")
+    try:
+        with transaction.atomic():
+            PackItem.objects.create(pack=pack, sound=sound)
+    except IntegrityError:
+        return False
+    Pack.objects.filter(pk=pack.pk).update(updated_at=timezone.now())
+    return True
+
+
+def pack_remove_sound(*, pack: Pack, sound: Sound) -> bool:
+    deleted, _ = PackItem.objects.filter(pack=pack, sound=sound).delete()
+    if deleted:
+        Pack.objects.filter(pk=pack.pk).update(updated_at=timezone.now())
+    return bool(deleted)
+
+
+# --- Pack ZIPs ------------------------------------------------------------------------------------------
+
+
+def pack_signature(pack: Pack) -> str:
+    ids = ",".join(str(i) for i in pack.items.order_by("id").values_list("sound__freesound_id", flat=True))
+    return hashlib.sha256(f"{pack.name}|{pack.notes}|{ids}".encode()).hexdigest()
+
+
+def _zip_sounds(pack: Pack) -> list[ZipSound]:
+    return [
+        ZipSound(
+            s.freesound_id,
+            s.name,
+            s.author,
+            s.licence_url,
+            s.page_url,
+            s.preview_url,
+            s.duration,
+            s.bpm,
+            s.key,
+            s.tags,
+        )
+        for s in (item.sound for item in pack.items.select_related("sound"))
+    ]
+
+
+def _fetch_preview(url: str, *, sounds_by_url: dict[str, Sound]) -> bytes | None:
+    """The preview, or None when Freesound no longer has the sound (404 tolerated, not fatal)."""
+    try:
+        return preview_fetch(url=url)
+    except PreviewMissing:
+        sound = sounds_by_url.get(url)
+        fresh = sound_refresh(sound=sound) if sound is not None else None
+        if fresh is None or fresh.preview_url == url:
+            return None
+        try:
+            return preview_fetch(url=fresh.preview_url)
+        except PreviewMissing:
+            return None
+
+
+def pack_zip_write(*, pack: Pack, target, progress=None) -> set[int]:  # type: ignore[no-untyped-def]
+    """Write the pack's ZIP into a binary file object; returns the ids of sounds left out (gone)."""
+    sounds_by_url = {item.sound.preview_url: item.sound for item in pack.items.select_related("sound")}
+
+    def fetch(url: str) -> bytes | None:
+        try:
+            return _fetch_preview(url, sounds_by_url=sounds_by_url)
+        except FreesoundError as exc:  # could not check whether it is gone: leave it out, say so
+            log.warning("Preview %s left out of pack %s: %s", url, pack.pk, exc)
+            return None
+
+    return zip_write(
+        target,
+        pack_name=pack.name,
+        notes=pack.notes,
+        created=pack.created_at,
+        sounds=_zip_sounds(pack),
+        fetch=fetch,
+        progress=progress,
+    )
+
+
+def pack_export_request(*, pack: Pack) -> PackExport:
+    """A ZIP for the pack as it is now: a finished or running one if the pack has not changed, else a new job."""
+    signature = pack_signature(pack)
+    current = pack.exports.filter(signature=signature).exclude(status=PackExport.Status.FAILED).first()
+    if current is not None:
+        return current
+    export = PackExport.objects.create(pack=pack, signature=signature)
+    from .tasks import pack_export_build_task
+
+    transaction.on_commit(partial(pack_export_build_task.delay, export.pk), robust=True)
+    return export
+
+
+def pack_export_build(*, export_id: int) -> None:
+    """The worker's job. Claims the row with a conditional UPDATE so a redelivered message is a no-op."""
+    claimed = PackExport.objects.filter(pk=export_id, status=PackExport.Status.PENDING).update(
+        status=PackExport.Status.RUNNING
+    )
+    if not claimed:
+        return
+    export = PackExport.objects.select_related("pack").get(pk=export_id)
+
+    def progress(done: int, total: int) -> None:
+        PackExport.objects.filter(pk=export_id).update(progress=int(done * 100 / max(total, 1)))
+
+    try:
+        with tempfile.TemporaryFile() as tmp:
+            pack_zip_write(pack=export.pack, target=tmp, progress=progress)
+            tmp.seek(0)
+            export.file.save(f"pack-{export.pack_id}-{export_id}.zip", File(tmp), save=False)
+    except (PreviewError, OSError) as exc:
+        log.exception("ZIP of pack %s failed", export.pack_id)
+        PackExport.objects.filter(pk=export_id).update(
+            status=PackExport.Status.FAILED,
+            error=f"The ZIP could not be built ({exc.__class__.__name__}); try again.",
+            finished_at=timezone.now(),
+        )
+        return
+    PackExport.objects.filter(pk=export_id).update(
+        status=PackExport.Status.DONE, progress=100, file=export.file.name, finished_at=timezone.now()
+    )
+
+
+def pack_export_fail(*, export_id: int, message: str) -> None:
+    PackExport.objects.filter(pk=export_id).exclude(status=PackExport.Status.DONE).update(
+        status=PackExport.Status.FAILED, error=message[:300], finished_at=timezone.now()
+    )

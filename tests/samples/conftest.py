@@ -1,0 +1,99 @@
+"""Fixtures for the samples tests: the fake Freesound catalogue on a real socket, settings that
+point at it, a movable clock for the request budget, and users, predictions and sounds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+
+from tests.fakes.freesound_catalogue import API_KEY, FreesoundCatalogue
+from tests.predictions.factories import DonePredictionFactory, UserFactory
+
+
+class FakeClock:
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(scope="session")
+def _freesound_catalogue_server() -> Iterator[FreesoundCatalogue]:
+    server = FreesoundCatalogue().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FakeClock:  # type: ignore[no-untyped-def]
+    fake = FakeClock()
+    monkeypatch.setattr("samples.budget.clock", fake)
+    return fake
+
+
+@pytest.fixture
+def fs(_freesound_catalogue_server: FreesoundCatalogue, settings, clock) -> FreesoundCatalogue:  # type: ignore[no-untyped-def]
+    """The fake Freesound, empty, with the site pointed at it and a fresh cache and budget."""
+    server = _freesound_catalogue_server
+    server.reset()
+    settings.FREESOUND_API_URL = server.api_url
+    settings.FREESOUND_API_KEY = API_KEY
+    settings.PREVIEW_ALLOW_LOOPBACK = True
+    settings.FREESOUND_PREVIEW_HOSTS = ["cdn.freesound.org"]
+    settings.FREESOUND_READ_TIMEOUT = 2.0
+    cache.clear()
+    return server
+
+
+@pytest.fixture
+def user(db):  # type: ignore[no-untyped-def]
+    return UserFactory(username="ada")
+
+
+@pytest.fixture
+def other_user(db):  # type: ignore[no-untyped-def]
+    return UserFactory(username="bob")
+
+
+@pytest.fixture
+def prediction(user):  # type: ignore[no-untyped-def]
+    """A finished dance prediction at 124 BPM in A minor, confident enough not to mix genres."""
+    return DonePredictionFactory(
+        owner=user,
+        top_genre="dance",
+        confidence=0.8,
+        genre_scores={
+            "dance": 0.8,
+            "electronica": 0.1,
+            "pop": 0.04,
+            "rock": 0.02,
+            "rnb": 0.02,
+            "classical": 0.01,
+            "shoegaze": 0.01,
+        },
+        tempo_bpm=124.0,
+        key="A minor",
+    )
+
+
+def add_loops(
+    fs: FreesoundCatalogue, word: str, *, n: int, bpm: int | None = 124, licence: str = "cc0", **kwargs
+) -> list:  # type: ignore[type-arg]
+    """`n` loops that a search for "<word> loop" finds, each by its own author unless told otherwise."""
+    sounds = []
+    for i in range(n):
+        options = {
+            "username": f"{word}-author{i}",
+            "licence": licence,
+            "tags": (word, "loop"),
+            "bpm": bpm,
+            **kwargs,
+        }
+        sounds.append(fs.add_sound(f"{word} loop {i}", **options))
+    return sounds
