@@ -5,6 +5,8 @@ and Redis; without them the tests use SQLite and the embedded broker.
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 
@@ -24,4 +26,5 @@ WHITENOISE_USE_FINDERS = True
 # A file, not SQLite's in-memory default, so Celery workers started as separate processes by the
 # tests see the same test database (PostgreSQL test databases are shared that way already).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+    # One file per test process, so concurrent test runs (or xdist workers) never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"sevenfour-test-{os.getpid()}.sqlite3")}  # noqa: F405
