@@ -68,15 +68,20 @@ def _sound_fields(result: FreesoundSound) -> dict:
         "page_url": result.url or f"https://freesound.org/s/{result.id}/",
         "preview_url": result.preview_hq_mp3,
         "image_url": images.get("waveform_m") or images.get("spectral_m") or "",
-        "removed": False,
     }
 
 
 def sound_upsert_many(*, results: list[FreesoundSound], genre: GenreSearch | None = None) -> list[Sound]:
     """Store what Freesound returned (it is the newest truth), linked to the genre it was found for."""
+    # A cached search may still list a sound Freesound has since removed: keep it removed.
+    removed = set(
+        Sound.objects.filter(freesound_id__in=[r.id for r in results], removed=True).values_list(
+            "freesound_id", flat=True
+        )
+    )
     sounds = []
     for result in results:
-        if not result.preview_hq_mp3:
+        if not result.preview_hq_mp3 or result.id in removed:
             continue  # nothing to play or download
         sound, _ = Sound.objects.update_or_create(freesound_id=result.id, defaults=_sound_fields(result))
         sounds.append(sound)
@@ -95,6 +100,7 @@ def sound_refresh(*, sound: Sound, budget: FreesoundBudget | None = None) -> Sou
         return None
     for name, value in _sound_fields(result).items():
         setattr(sound, name, value)
+    sound.removed = False
     sound.save()
     return sound
 

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+
+from .licences import Licence
+from .models import GenreSearch, Pack, PackExport, PackItem, Recommendation, SamplePreference, Sound
+
+
+class GenreSearchForm(forms.ModelForm):
+    licences = forms.MultipleChoiceField(
+        choices=Licence.selectable(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="CC BY-NC is non-commercial only: leave it off here; users may opt in for themselves.",
+    )
+
+    class Meta:
+        model = GenreSearch
+        fields = "__all__"
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        cleaned = super().clean()
+        low, high = cleaned.get("min_duration"), cleaned.get("max_duration")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_duration", "Must be at least the minimum duration.")
+        return cleaned
+
+
+@admin.register(GenreSearch)
+class GenreSearchAdmin(admin.ModelAdmin):
+    form = GenreSearchForm
+    list_display = [
+        "name",
+        "slug",
+        "kind",
+        "licence_list",
+        "min_duration",
+        "max_duration",
+        "bpm_tolerance",
+        "enabled",
+        "indexed_at",
+    ]
+    list_editable = ["enabled"]
+    readonly_fields = ["indexed_at"]
+
+    @admin.display(description="Licences")
+    def licence_list(self, obj: GenreSearch) -> str:
+        return ", ".join(Licence(code).label for code in obj.licences)
+
+
+@admin.register(Sound)
+class SoundAdmin(admin.ModelAdmin):
+    list_display = [
+        "freesound_id",
+        "name",
+        "author",
+        "licence",
+        "bpm",
+        "key",
+        "duration",
+        "removed",
+        "seen_at",
+    ]
+    list_filter = ["licence", "removed", "genres"]
+    search_fields = ["name", "author", "=freesound_id"]
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(admin.ModelAdmin):
+    list_display = ["prediction", "rank", "batch", "sound", "genre", "matched_tempo", "matched_key"]
+    list_select_related = ["sound"]
+    raw_id_fields = ["prediction", "sound"]
+
+
+class PackItemInline(admin.TabularInline):
+    model = PackItem
+    raw_id_fields = ["sound"]
+    extra = 0
+
+
+@admin.register(Pack)
+class PackAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "updated_at"]
+    search_fields = ["name", "owner__username"]
+    inlines = [PackItemInline]
+
+
+@admin.register(PackExport)
+class PackExportAdmin(admin.ModelAdmin):
+    list_display = ["pack", "status", "progress", "created_at", "finished_at"]
+    list_filter = ["status"]
+
+
+admin.site.register(SamplePreference)
