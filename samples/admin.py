@@ -16,7 +16,18 @@ class GenreSearchForm(forms.ModelForm):
 
     class Meta:
         model = GenreSearch
-        fields = "__all__"
+        fields = [
+            "slug",
+            "name",
+            "queries",
+            "licences",
+            "kind",
+            "min_duration",
+            "max_duration",
+            "bpm_tolerance",
+            "enabled",
+            "order",
+        ]
 
     def clean(self):  # type: ignore[no-untyped-def]
         cleaned = super().clean()

@@ -190,7 +190,8 @@ def test_throttled_prediction_completes_with_a_message_and_a_retry(
     prediction.refresh_from_db()
     assert prediction.status == Prediction.Status.DONE
     assert prediction.samples_message.startswith("Freesound is busy")
-    assert "retried" in prediction.samples_message and "UTC" in prediction.samples_message
+    assert "retried" in prediction.samples_message
+    assert "UTC" in prediction.samples_message
     assert len(callbacks) == 1  # the retry, sent once the transaction commits
 
 
