@@ -56,7 +56,9 @@ def clip_bytes(scratch: Path, seconds: float = 30.0) -> bytes:
 def start_worker(log: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "celery", "-A", "sevenfour_site", "worker", "--pool", "prefork",
                "--concurrency", "1", "--queues", "celery,ml", "--loglevel", "WARNING"]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        command, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def submit_and_wait(user, audio: bytes, client) -> float:  # type: ignore[no-untyped-def]
@@ -68,7 +70,9 @@ def submit_and_wait(user, audio: bytes, client) -> float:  # type: ignore[no-unt
 
     start = time.perf_counter()
     with transaction.atomic():
-        prediction = prediction_create(user=user, source="upload", upload=SimpleUploadedFile("clip.wav", audio))
+        prediction = prediction_create(
+            user=user, source="upload", upload=SimpleUploadedFile("clip.wav", audio)
+        )
     while True:
         status = Prediction.objects.values_list("status", flat=True).get(pk=prediction.pk)
         if status in (Prediction.Status.DONE, Prediction.Status.FAILED):
@@ -77,7 +81,9 @@ def submit_and_wait(user, audio: bytes, client) -> float:  # type: ignore[no-unt
     response = client.get(prediction.get_absolute_url())
     elapsed = time.perf_counter() - start
     if status != Prediction.Status.DONE or response.status_code != 200:
-        raise SystemExit(f"prediction {prediction.pk} ended {status}: {Prediction.objects.get(pk=prediction.pk).error}")
+        raise SystemExit(
+            f"prediction {prediction.pk} ended {status}: {Prediction.objects.get(pk=prediction.pk).error}"
+        )
     return elapsed
 
 
@@ -112,7 +118,9 @@ def main() -> None:
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         from django.conf import settings
 
-        print(f"broker: {settings.CELERY_BROKER_URL.split(':')[0]}, database: SQLite, clip: 30 s WAV 44.1 kHz")
+        print(
+            f"broker: {settings.CELERY_BROKER_URL.split(':')[0]}, database: SQLite, clip: 30 s WAV 44.1 kHz"
+        )
         print(f"first (cold worker): {warm * 1000:.0f} ms")
         print(f"warm, {args.runs} runs: median {statistics.median(times) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
               f"min {times[0] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms")  # fmt: skip

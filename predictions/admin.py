@@ -71,7 +71,16 @@ def _set_genre_action(slug: str, name: str) -> Callable:
 
 @admin.register(Prediction)
 class PredictionAdmin(admin.ModelAdmin):
-    list_display = ["id", "display_title", "owner", "status", "top_genre", "confidence_pct", "reviewed_genre", "created_at"]
+    list_display = [
+        "id",
+        "display_title",
+        "owner",
+        "status",
+        "top_genre",
+        "confidence_pct",
+        "reviewed_genre",
+        "created_at",
+    ]
     list_filter = ["status", TopGenreFilter, ReviewedFilter, ConfidenceFilter, "source", "model_version"]
     search_fields = ["title", "artist", "album", "owner__username", "owner__email"]
     list_select_related = ["owner"]
@@ -134,7 +143,9 @@ class PredictionAdmin(admin.ModelAdmin):
     def confirm_genre(self, request: HttpRequest, queryset: QuerySet[Prediction]) -> None:
         done = queryset.filter(status=Prediction.Status.DONE).exclude(top_genre="")
         for prediction in done:
-            services.prediction_review(prediction=prediction, genre=prediction.top_genre, reviewer=request.user)
+            services.prediction_review(
+                prediction=prediction, genre=prediction.top_genre, reviewer=request.user
+            )
         skipped = queryset.count() - done.count()
         self.message_user(request, f"Confirmed {done.count()} prediction(s).")
         if skipped:

@@ -20,4 +20,8 @@ def prediction_list_for_user(*, user: User, genre: str = "", status: str = "") -
 
 def prediction_reviewed_list() -> QuerySet[Prediction]:
     """Predictions an admin has labelled: the training data for the next model."""
-    return Prediction.objects.exclude(reviewed_genre="").select_related("owner", "reviewed_by").order_by("reviewed_at")
+    return (
+        Prediction.objects.exclude(reviewed_genre="")
+        .select_related("owner", "reviewed_by")
+        .order_by("reviewed_at")
+    )

@@ -37,7 +37,9 @@ log = logging.getLogger(__name__)
 Status = Prediction.Status
 Stage = Prediction.Stage
 
-GENERIC_FAILURE = "Something went wrong while analysing this song. Try again; if it keeps failing, upload the audio."
+GENERIC_FAILURE = (
+    "Something went wrong while analysing this song. Try again; if it keeps failing, upload the audio."
+)
 STALE_FAILURE = "The analysis took too long and was stopped. Try again in a moment."
 
 
@@ -120,7 +122,9 @@ def prediction_enqueue(*, prediction_id: int) -> bool:
     try:
         predict_genre_task.apply_async(args=[prediction_id], retry=False)
     except Exception:  # kombu's OperationalError, redis' ConnectionError, OSError...
-        log.warning("Broker unavailable; prediction %s stays pending for the sweep", prediction_id, exc_info=True)
+        log.warning(
+            "Broker unavailable; prediction %s stays pending for the sweep", prediction_id, exc_info=True
+        )
         return False
     Prediction.objects.filter(pk=prediction_id, status=Status.PENDING).update(queued_at=timezone.now())
     return True
@@ -132,7 +136,10 @@ def prediction_delete(*, prediction: Prediction) -> None:
         if field:
             field.delete(save=False)
     # The upload may be shared with re-runs of this prediction: keep it while one refers to it.
-    if prediction.upload and not Prediction.objects.filter(upload=prediction.upload.name).exclude(pk=prediction.pk).exists():
+    if (
+        prediction.upload
+        and not Prediction.objects.filter(upload=prediction.upload.name).exclude(pk=prediction.pk).exists()
+    ):
         prediction.upload.delete(save=False)
     prediction.delete()
 
@@ -183,7 +190,9 @@ def prediction_fail(*, prediction_id: int, message: str, job_id: str | None = No
         if job_id
         else Prediction.objects.filter(pk=prediction_id, status__in=[Status.PENDING, Status.RUNNING])
     )
-    return bool(rows.update(status=Status.FAILED, stage=Stage.NONE, error=message, finished_at=timezone.now()))
+    return bool(
+        rows.update(status=Status.FAILED, stage=Stage.NONE, error=message, finished_at=timezone.now())
+    )
 
 
 def prediction_run(*, prediction_id: int, job_id: str) -> None:
@@ -263,7 +272,8 @@ def _save_result(prediction: Prediction, job_id: str, result, png: Path) -> None
     if png.exists():
         with png.open("rb") as fh:
             fields["spectrogram"] = prediction.spectrogram.storage.save(
-                prediction.spectrogram.field.generate_filename(prediction, f"prediction-{prediction.pk}.png"), File(fh)
+                prediction.spectrogram.field.generate_filename(prediction, f"prediction-{prediction.pk}.png"),
+                File(fh),
             )
     if not _running(prediction.pk, job_id).update(**fields) and fields.get("spectrogram"):
         prediction.spectrogram.storage.delete(fields["spectrogram"])  # lost the row meanwhile

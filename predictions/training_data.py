@@ -29,7 +29,9 @@ def reviewed_examples_fetch(*, scratch: Path, labels: set[str] | None = None) ->
     found = ReviewedExamples()
     for prediction in prediction_reviewed_list():
         if labels is not None and prediction.reviewed_genre not in labels:
-            found.skipped.append((prediction.pk, f"genre {prediction.reviewed_genre!r} is not in the taxonomy"))
+            found.skipped.append(
+                (prediction.pk, f"genre {prediction.reviewed_genre!r} is not in the taxonomy")
+            )
             continue
         try:
             path = _audio_for(prediction, scratch)

@@ -40,7 +40,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 def status(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress fragment that htmx polls; once finished it returns the result instead."""
     prediction = _own(request, pk)
-    template = "predictions/includes/result.html" if prediction.is_finished else "predictions/includes/progress.html"
+    template = (
+        "predictions/includes/result.html" if prediction.is_finished else "predictions/includes/progress.html"
+    )
     return render(request, template, prediction_context(prediction))
 
 

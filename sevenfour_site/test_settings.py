@@ -27,4 +27,19 @@ WHITENOISE_USE_FINDERS = True
 # tests see the same test database (PostgreSQL test databases are shared that way already).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # One file per test process, so concurrent test runs (or xdist workers) never share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"sevenfour-test-{os.getpid()}.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"sevenfour-test-{os.getpid()}.sqlite3")
+    }  # noqa: F405
+
+# Without Redis, tests get a filesystem broker of their own: a site started with `make run` on
+# this machine must never consume (or see) the tests' messages.
+if not REDIS_URL:  # noqa: F405
+    _test_broker = Path(tempfile.mkdtemp(prefix="sevenfour-test-broker-"))
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_test_broker / "queue"),
+        "data_folder_out": str(_test_broker / "queue"),
+        "processed_folder": str(_test_broker / "processed"),
+        "control_folder": str(_test_broker / "control"),
+    }
+    for _folder in CELERY_BROKER_TRANSPORT_OPTIONS.values():
+        Path(_folder).mkdir(parents=True, exist_ok=True)

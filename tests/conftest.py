@@ -120,6 +120,14 @@ def filesystem_broker(tmp_path: Path) -> Iterator[Path]:
         yield root
 
 
+@pytest.fixture
+def job_broker(request) -> str:  # type: ignore[no-untyped-def]
+    """The broker the suite runs jobs through: Redis when REDIS_URL is set (CI), else the embedded one."""
+    if os.environ.get("REDIS_URL"):
+        return request.getfixturevalue("redis_broker")
+    return str(request.getfixturevalue("filesystem_broker"))
+
+
 @contextmanager
 def running_worker(**kwargs: object) -> Iterator[object]:
     """A real Celery worker consuming from the configured broker, in a thread of this process."""

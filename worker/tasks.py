@@ -43,7 +43,9 @@ def predict_genre_task(self, prediction_id: int) -> None:  # type: ignore[no-unt
         services.prediction_run(prediction_id=prediction_id, job_id=job_id)
     except services.TransientJobError as exc:
         if self.request.retries >= settings.PREDICTION_MAX_RETRIES:
-            services.prediction_fail(prediction_id=prediction_id, message=f"{exc} We gave up after several tries.")
+            services.prediction_fail(
+                prediction_id=prediction_id, message=f"{exc} We gave up after several tries."
+            )
             return
         countdown = retry_countdown(self.request.retries, exc.retry_after)
         log.info("Prediction %s: %s; retrying in %s s", prediction_id, exc, countdown)

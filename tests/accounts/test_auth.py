@@ -9,7 +9,12 @@ pytestmark = pytest.mark.django_db
 def test_signup_creates_user_and_signs_in(client, django_user_model):
     response = client.post(
         reverse("accounts:signup"),
-        {"username": "ada", "email": "ada@example.com", "password1": "a-long-pass-123", "password2": "a-long-pass-123"},
+        {
+            "username": "ada",
+            "email": "ada@example.com",
+            "password1": "a-long-pass-123",
+            "password2": "a-long-pass-123",
+        },
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
@@ -74,7 +79,11 @@ def test_password_change(client, django_user_model):
     client.force_login(user)
     response = client.post(
         reverse("accounts:password_change"),
-        {"old_password": "a-long-pass-123", "new_password1": "new-long-pass-456", "new_password2": "new-long-pass-456"},
+        {
+            "old_password": "a-long-pass-123",
+            "new_password1": "new-long-pass-456",
+            "new_password2": "new-long-pass-456",
+        },
     )
     assert response.status_code == 302
     user.refresh_from_db()

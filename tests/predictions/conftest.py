@@ -46,7 +46,9 @@ def wav_upload(tmp_path: Path) -> SimpleUploadedFile:
 
 @pytest.fixture
 def text_upload() -> SimpleUploadedFile:
-    return SimpleUploadedFile("not-a-song.mp3", b"these are words, not audio " * 100, content_type="audio/mpeg")
+    return SimpleUploadedFile(
+        "not-a-song.mp3", b"these are words, not audio " * 100, content_type="audio/mpeg"
+    )
 
 
 class FakePredictor:
@@ -60,7 +62,15 @@ class FakePredictor:
         self.calls.append(Path(path).read_bytes())
         if spectrogram_png is not None:
             Path(spectrogram_png).write_bytes(b"\x89PNG\r\n\x1a\n fake")
-        genres = {"classical": 0.05, "dance": 0.5, "electronica": 0.2, "pop": 0.1, "rnb": 0.05, "rock": 0.05, "shoegaze": 0.05}
+        genres = {
+            "classical": 0.05,
+            "dance": 0.5,
+            "electronica": 0.2,
+            "pop": 0.1,
+            "rnb": 0.05,
+            "rock": 0.05,
+            "shoegaze": 0.05,
+        }
         return SimpleNamespace(
             genres=genres,
             top=sorted(genres.items(), key=lambda kv: kv[1], reverse=True),

@@ -33,7 +33,15 @@ class PredictionFactory(factory.django.DjangoModelFactory):
 class DonePredictionFactory(PredictionFactory):
     status = Prediction.Status.DONE
     genre_scores = factory.LazyFunction(
-        lambda: {"classical": 0.02, "dance": 0.55, "electronica": 0.25, "pop": 0.1, "rnb": 0.03, "rock": 0.03, "shoegaze": 0.02}
+        lambda: {
+            "classical": 0.02,
+            "dance": 0.55,
+            "electronica": 0.25,
+            "pop": 0.1,
+            "rnb": 0.03,
+            "rock": 0.03,
+            "shoegaze": 0.02,
+        }
     )
     top_genre = "dance"
     confidence = 0.55

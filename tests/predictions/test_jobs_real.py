@@ -73,18 +73,27 @@ def _start_worker_process(redis_url: str, log_path: Path) -> subprocess.Popen:
                "--concurrency", "1", "--queues", "celery,ml", "--loglevel", "INFO", "--without-gossip",
                "--without-mingle"]  # fmt: skip
     return subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=log_path.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
-def test_a_job_whose_worker_is_killed_mid_task_is_finished_by_a_new_worker(user, wav_upload, redis_url, tmp_path):
+def test_a_job_whose_worker_is_killed_mid_task_is_finished_by_a_new_worker(
+    user, wav_upload, redis_url, tmp_path
+):
     log_path = tmp_path / "workers.log"
     first = _start_worker_process(redis_url, log_path)
     second = None
     try:
         with broker_configured(redis_url):
             prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
-        started = wait_until(lambda: Prediction.objects.get(pk=prediction.pk).status == Status.RUNNING, timeout=120)
+        started = wait_until(
+            lambda: Prediction.objects.get(pk=prediction.pk).status == Status.RUNNING, timeout=120
+        )
         assert started, log_path.read_text()
         os.killpg(first.pid, signal.SIGKILL)  # the whole worker, pool children included, without warning
         first.wait(timeout=30)

@@ -19,8 +19,9 @@ Status = Prediction.Status
 
 
 @pytest.mark.django_db
-def test_create_saves_a_pending_row_and_enqueues_after_commit(user, wav_upload, filesystem_broker,
-                                                               django_capture_on_commit_callbacks):
+def test_create_saves_a_pending_row_and_enqueues_after_commit(
+    user, wav_upload, filesystem_broker, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
         assert not any((filesystem_broker / "queue").iterdir()), "nothing may be sent before the commit"
@@ -33,8 +34,13 @@ def test_create_saves_a_pending_row_and_enqueues_after_commit(user, wav_upload, 
 
 
 @pytest.mark.django_db
-def test_submit_with_the_broker_down_still_saves_the_row(user, wav_upload, django_capture_on_commit_callbacks):
-    with broker_configured(f"redis://127.0.0.1:{free_port()}/0"), django_capture_on_commit_callbacks(execute=True):
+def test_submit_with_the_broker_down_still_saves_the_row(
+    user, wav_upload, django_capture_on_commit_callbacks
+):
+    with (
+        broker_configured(f"redis://127.0.0.1:{free_port()}/0"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
     prediction.refresh_from_db()
     assert prediction.status == Status.PENDING
@@ -104,7 +110,9 @@ def test_an_upload_runs_to_done_with_every_result_field(user, wav_upload, fake_p
 
 
 @pytest.mark.django_db
-def test_a_transient_error_releases_the_row_and_the_retry_succeeds(user, wav_upload, fake_predictor, monkeypatch):
+def test_a_transient_error_releases_the_row_and_the_retry_succeeds(
+    user, wav_upload, fake_predictor, monkeypatch
+):
     prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
     real_fetch = services._fetch_audio
     seen_states: list[tuple[str, str]] = []
@@ -165,7 +173,9 @@ def test_an_unexpected_error_fails_the_row_with_a_generic_message(user, wav_uplo
 
 
 @pytest.mark.django_db
-def test_the_sweep_requeues_forgotten_pending_jobs_and_fails_stuck_running_ones(user, filesystem_broker, settings):
+def test_the_sweep_requeues_forgotten_pending_jobs_and_fails_stuck_running_ones(
+    user, filesystem_broker, settings
+):
     now = timezone.now()
     forgotten = PredictionFactory(owner=user)
     fresh = PredictionFactory(owner=user)

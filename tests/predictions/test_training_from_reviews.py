@@ -29,7 +29,9 @@ def _reviewed_upload(user, genre: str, samples: np.ndarray) -> Prediction:  # ty
     )  # fmt: skip
 
 
-def test_from_reviews_trains_on_reviewed_uploads_and_skips_what_it_cannot_fetch(user, tmp_path, capsys, monkeypatch):
+def test_from_reviews_trains_on_reviewed_uploads_and_skips_what_it_cannot_fetch(
+    user, tmp_path, capsys, monkeypatch
+):
     for i in range(6):
         _reviewed_upload(user, "dance", synth.drums_and_bass(4.0, bpm=100 + 8 * i, seed=i))
         _reviewed_upload(user, "classical", synth.piano_piece(4.0, seed=i))

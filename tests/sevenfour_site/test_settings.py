@@ -27,7 +27,12 @@ def test_secret_key_is_required_when_debug_is_off():
 
 def test_production_settings_pass_the_deployment_checklist():
     result = run_manage(
-        "check", "--deploy", "--fail-level", "WARNING", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="example.com"
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="example.com",
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

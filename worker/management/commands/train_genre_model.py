@@ -43,7 +43,9 @@ class Command(BaseCommand):
         from predictions.training_data import reviewed_examples_fetch
 
         found = reviewed_examples_fetch(scratch=scratch)
-        self.stdout.write(f"Reviewed predictions: {len(found.examples)} usable, {len(found.skipped)} skipped.")
+        self.stdout.write(
+            f"Reviewed predictions: {len(found.examples)} usable, {len(found.skipped)} skipped."
+        )
         for pk, reason in found.skipped:
             self.stdout.write(f"  skipped prediction {pk}: {reason}")
         return found.examples
@@ -52,7 +54,10 @@ class Command(BaseCommand):
         from worker import training
 
         name = options["name"] or f"musicnn-{options['arch']}"
-        out = options["out"] or Path(settings.VAR_DIR) / "models" / f"{name}-{options['model_version'] or 'latest'}"
+        out = (
+            options["out"]
+            or Path(settings.VAR_DIR) / "models" / f"{name}-{options['model_version'] or 'latest'}"
+        )
         config = training.TrainingConfig(
             output_dir=out,
             data_dir=options["data"],

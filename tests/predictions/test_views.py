@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from predictions import services
+from predictions.models import Prediction
+from tests.predictions.factories import DonePredictionFactory, PredictionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def signed_in(client, user):  # type: ignore[no-untyped-def]
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("name", ["detail", "status", "status_json", "audio", "spectrogram", "delete"])
+def test_other_users_predictions_do_not_exist_for_you(signed_in, other_user, name):
+    theirs = DonePredictionFactory(owner=other_user)
+    assert signed_in.get(reverse(f"predictions:{name}", args=[theirs.pk])).status_code == 404
+
+
+def test_other_users_predictions_cannot_be_rerun_or_deleted(signed_in, other_user):
+    theirs = DonePredictionFactory(owner=other_user)
+    assert signed_in.post(reverse("predictions:rerun", args=[theirs.pk])).status_code == 404
+    assert signed_in.post(reverse("predictions:delete", args=[theirs.pk])).status_code == 404
+    assert Prediction.objects.count() == 1
+
+
+def test_a_pending_prediction_shows_progress_that_polls(signed_in, user):
+    prediction = PredictionFactory(owner=user)
+    html = signed_in.get(reverse("predictions:detail", args=[prediction.pk])).content.decode()
+    assert 'hx-trigger="every 1s"' in html
+    assert reverse("predictions:status", args=[prediction.pk]) in html
+    assert "Queued" in html
+
+
+def test_the_status_fragment_swaps_in_the_result_once_done(signed_in, user):
+    prediction = PredictionFactory(
+        owner=user, status=Prediction.Status.RUNNING, stage=Prediction.Stage.ANALYSING
+    )
+    running = signed_in.get(reverse("predictions:status", args=[prediction.pk])).content.decode()
+    assert "Analysing the audio" in running
+    assert "every 1s" in running
+
+    Prediction.objects.filter(pk=prediction.pk).update(
+        status=Prediction.Status.DONE, genre_scores={"dance": 0.7, "pop": 0.3}, top_genre="dance", confidence=0.7,
+        tempo_bpm=124, key="F minor",
+    )  # fmt: skip
+    done = signed_in.get(reverse("predictions:status", args=[prediction.pk])).content.decode()
+    assert "every 1s" not in done
+    assert "Dance 70%" in done
+    assert "124 BPM" in done
+    assert "F minor" in done
+
+
+def test_status_json_reports_stage_and_progress(signed_in, user):
+    prediction = PredictionFactory(
+        owner=user, status=Prediction.Status.RUNNING, stage=Prediction.Stage.DOWNLOADING
+    )
+    body = signed_in.get(reverse("predictions:status_json", args=[prediction.pk])).json()
+    assert body["status"] == "running"
+    assert body["stage"] == "downloading"
+    assert body["finished"] is False
+    assert 0 < body["progress"] < 100
+
+
+def test_a_failed_prediction_shows_its_reason_and_a_try_again_button(signed_in, user):
+    prediction = PredictionFactory(
+        owner=user, status=Prediction.Status.FAILED, error="This file is not audio."
+    )
+    html = signed_in.get(reverse("predictions:detail", args=[prediction.pk])).content.decode()
+    assert "This file is not audio." in html
+    assert "Try again" in html
+
+
+def test_a_song_outside_the_taxonomy_says_so(signed_in, user):
+    prediction = DonePredictionFactory(owner=user, outside_taxonomy="jazz")
+    html = signed_in.get(reverse("predictions:detail", args=[prediction.pk])).content.decode()
+    assert "Closest of our genres: <strong>Dance</strong>; this sounds like <strong>jazz</strong>" in html
+
+
+def test_history_is_newest_first_paginated_and_filterable_by_genre(signed_in, user, other_user):
+    for _ in range(21):
+        DonePredictionFactory(owner=user)
+    rock = DonePredictionFactory(owner=user, top_genre="rock", title="Rock song")
+    DonePredictionFactory(owner=other_user, title="Not mine")
+
+    first = signed_in.get(reverse("predictions:history"))
+    assert list(first.context["page"].object_list)[0] == rock
+    assert first.context["page"].paginator.count == 22
+    assert "Not mine" not in first.content.decode()
+    assert "Page 1 of 2" in first.content.decode()
+
+    filtered = signed_in.get(reverse("predictions:history"), {"genre": "rock"})
+    assert list(filtered.context["page"].object_list) == [rock]
+
+
+def test_history_has_an_empty_state(signed_in):
+    assert "No predictions yet" in signed_in.get(reverse("predictions:history")).content.decode()
+
+
+def test_delete_asks_for_confirmation_first(signed_in, user):
+    prediction = DonePredictionFactory(owner=user)
+    confirm = signed_in.get(reverse("predictions:delete", args=[prediction.pk]))
+    assert "Delete this prediction?" in confirm.content.decode()
+    assert Prediction.objects.filter(pk=prediction.pk).exists()
+    response = signed_in.post(reverse("predictions:delete", args=[prediction.pk]))
+    assert response.status_code == 302
+    assert not Prediction.objects.filter(pk=prediction.pk).exists()
+
+
+def test_rerun_redirects_to_the_new_prediction(signed_in, user, filesystem_broker):
+    prediction = DonePredictionFactory(owner=user)
+    response = signed_in.post(reverse("predictions:rerun", args=[prediction.pk]))
+    new = Prediction.objects.exclude(pk=prediction.pk).get()
+    assert response["Location"] == new.get_absolute_url()
+    assert new.rerun_of == prediction
+
+
+def test_an_upload_is_served_to_its_owner(signed_in, user, wav_upload, filesystem_broker):
+    prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    response = signed_in.get(reverse("predictions:audio", args=[prediction.pk]))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content)[:4] == b"RIFF"
