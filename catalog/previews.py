@@ -73,7 +73,10 @@ def _download_with_refresh(resolve: Callable[[], str], download: Callable[[str],
 def _spotify_identity(track_id: str, isrc: str, title: str, artist: str) -> tuple[str, str, str]:
     from .providers import get_provider
 
-    track = get_provider("spotify").get_track(track_id)
+    try:
+        track = get_provider("spotify").get_track(track_id)
+    except NotFound:  # Spotify since switched off here, or the track is gone: use what was stored
+        return isrc, title, artist
     return isrc or track.isrc, title or track.title, artist or track.artist
 
 

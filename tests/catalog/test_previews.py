@@ -151,3 +151,16 @@ def test_expired_deezer_link_is_re_resolved(fake_deezer, tmp_path, monkeypatch):
     assert len(handed_out) == 2
     assert handed_out[0] != handed_out[1]
     assert len(fake_deezer.calls("/track/3135553")) == 2
+
+
+@pytest.mark.usefixtures("catalog_settings")
+def test_spotify_track_resolves_through_deezer_after_spotify_is_switched_off():
+    url = resolve_preview_url(
+        provider="spotify",
+        track_id=sp.ONE_MORE_TIME,
+        isrc="GBDUW0000053",
+        title="One More Time",
+        artist="Daft Punk",
+    )
+
+    assert "/preview/3135553.mp3" in url
