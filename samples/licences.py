@@ -68,3 +68,12 @@ def licence_full_name(url: str) -> str:
         Licence.SAMPLING_PLUS: f"Creative Commons Sampling+{suffix}",
     }
     return names.get(code, url)
+
+
+def licence_badge(url: str) -> str:
+    """Short label with version for cards: "CC0", "CC BY 4.0", "CC BY-NC 3.0"."""
+    code = Licence(licence_from_url(url))
+    version = re.search(r"/(\d+\.\d+)/?", url)
+    if code in (Licence.BY, Licence.BY_NC) and version:
+        return f"{code.label} {version.group(1)}"
+    return code.label

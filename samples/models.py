@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from .licences import Licence, licence_from_url
+from .licences import Licence, licence_badge, licence_from_url
 
 
 class GenreSearch(models.Model):
@@ -84,6 +84,15 @@ class Sound(models.Model):
     @property
     def licence_info(self) -> Licence:
         return Licence(self.licence)
+
+    @property
+    def badge(self) -> str:
+        return licence_badge(self.licence_url)
+
+    @property
+    def attribution(self) -> str:
+        """The credit line CC BY asks for: title, author, source, licence."""
+        return f"“{self.name}” by {self.author} ({self.page_url}), {self.badge}"
 
 
 class Recommendation(models.Model):

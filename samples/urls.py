@@ -1,6 +1,23 @@
+from __future__ import annotations
+
 from django.urls import path
+
+from . import views
 
 app_name = "samples"
 
-# The sample-pack pages are added here.
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.pack_list, name="pack_list"),
+    path("new/", views.pack_create, name="pack_create"),
+    path("<int:pk>/", views.pack_detail, name="pack_detail"),
+    path("<int:pk>/edit/", views.pack_edit, name="pack_edit"),
+    path("<int:pk>/delete/", views.pack_delete, name="pack_delete"),
+    path("<int:pk>/download/", views.pack_download, name="pack_download"),
+    path("<int:pk>/sounds/<int:sound_pk>/add/", views.pack_item_add, name="pack_item_add"),
+    path("<int:pk>/sounds/<int:sound_pk>/remove/", views.pack_item_remove, name="pack_item_remove"),
+    path("save/", views.sound_save, name="sound_save"),
+    path("exports/<int:pk>/", views.export_detail, name="export_detail"),
+    path("exports/<int:pk>/file/", views.export_file, name="export_file"),
+    path("predictions/<int:prediction_pk>/more/", views.recommendations_more, name="recommendations_more"),
+    path("preferences/", views.preference_update, name="preference_update"),
+]

@@ -1,0 +1,232 @@
+"""Pages for packs, "save to pack", "More like these" and pack downloads. Login is required
+site-wide (LoginRequiredMiddleware); other users' packs and predictions answer 404."""
+
+from __future__ import annotations
+
+import tempfile
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from predictions.models import Prediction
+
+from . import selectors, services
+from .downloads import PreviewError
+from .forms import PackForm, PreferenceForm, SaveToPackForm
+from .models import Pack, PackExport, Sound
+
+PACKS_PER_PAGE = 12
+
+
+def _own_pack(request: HttpRequest, pk: int) -> Pack:
+    return get_object_or_404(Pack, pk=pk, owner=request.user)
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+# --- Packs ------------------------------------------------------------------------------------------
+
+
+def pack_list(request: HttpRequest) -> HttpResponse:
+    packs = selectors.pack_list_for_user(user=request.user)
+    page = Paginator(packs, PACKS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "samples/pack_list.html", {"page": page, "form": PackForm()})
+
+
+def pack_create(request: HttpRequest) -> HttpResponse:
+    form = PackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        pack = services.pack_create(owner=request.user, **form.cleaned_data)
+        messages.success(request, f"Pack “{pack.name}” created.")
+        return redirect(pack)
+    return render(request, "samples/pack_form.html", {"form": form})
+
+
+def pack_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    pack = _own_pack(request, pk)
+    context = {
+        "pack": pack,
+        "sounds": selectors.sound_list_for_pack(pack=pack),
+        "suggestions": selectors.sound_suggestions_for_pack(pack=pack),
+        "stream_max": settings.PACK_ZIP_STREAM_MAX_ITEMS,
+        "export": pack.exports.filter(signature=services.pack_signature(pack)).first(),
+    }
+    return render(request, "samples/pack_detail.html", context)
+
+
+def pack_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    pack = _own_pack(request, pk)
+    form = PackForm(request.POST or None, instance=pack)
+    if request.method == "POST" and form.is_valid():
+        services.pack_update(pack=pack, **form.cleaned_data)
+        messages.success(request, "Pack saved.")
+        return redirect(pack)
+    return render(request, "samples/pack_form.html", {"form": form, "pack": pack})
+
+
+def pack_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    pack = _own_pack(request, pk)
+    if request.method == "POST":
+        services.pack_delete(pack=pack)
+        messages.success(request, f"Pack “{pack.name}” deleted.")
+        return redirect("samples:pack_list")
+    return render(request, "samples/pack_confirm_delete.html", {"pack": pack})
+
+
+@require_POST
+def pack_item_add(request: HttpRequest, pk: int, sound_pk: int) -> HttpResponse:
+    pack = _own_pack(request, pk)
+    try:
+        services.pack_add_sound(pack=pack, sound=get_object_or_404(Sound, pk=sound_pk))
+    except services.PackFull as exc:
+        messages.error(request, str(exc))
+    return redirect(pack)
+
+
+@require_POST
+def pack_item_remove(request: HttpRequest, pk: int, sound_pk: int) -> HttpResponse:
+    pack = _own_pack(request, pk)
+    services.pack_remove_sound(pack=pack, sound=get_object_or_404(Sound, pk=sound_pk))
+    if request.htmx:
+        return HttpResponse("")  # the row disappears
+    messages.success(request, "Removed from the pack.")
+    return redirect(pack)
+
+
+# --- Save to pack (from the result page) -------------------------------------------------------------
+
+
+@require_POST
+def sound_save(request: HttpRequest) -> HttpResponse:
+    form = SaveToPackForm(request.POST)
+    sound = get_object_or_404(Sound, pk=form.cleaned_data["sound"]) if form.is_valid() else None
+    saved_to, error = None, ""
+    if sound is not None:
+        pack = services.pack_get_or_create_by_name(owner=request.user, name=form.cleaned_data["pack_name"])
+        try:
+            services.pack_add_sound(pack=pack, sound=sound)
+            saved_to = pack
+        except services.PackFull as exc:
+            error = str(exc)
+    if request.htmx:
+        context = {
+            "sound": sound or Sound(pk=int(request.POST.get("sound") or 0)),
+            "saved_to": saved_to,
+            "error": error or _form_error(form),
+            "pack_names": selectors.pack_names_for_user(user=request.user),
+            "next": _next_url(request, ""),
+            "oob": True,
+        }
+        return render(request, "samples/includes/save_form.html", context)
+    if saved_to is not None:
+        messages.success(request, f"Saved to “{saved_to.name}”.")
+    else:
+        messages.error(request, error or _form_error(form))
+    return redirect(_next_url(request, reverse("samples:pack_list")))
+
+
+def _form_error(form: SaveToPackForm) -> str:
+    errors = [e for field_errors in form.errors.values() for e in field_errors]
+    return errors[0] if errors else ""
+
+
+# --- Recommendations -----------------------------------------------------------------------------------
+
+
+@require_POST
+def recommendations_more(request: HttpRequest, prediction_pk: int) -> HttpResponse:
+    prediction = get_object_or_404(
+        Prediction, pk=prediction_pk, owner=request.user, status=Prediction.Status.DONE
+    )
+    created = services.recommendations_create_for_prediction(prediction=prediction)
+    if request.htmx:
+        context = {
+            **selectors.recommendations_panel(prediction=prediction, user=request.user),
+            "new_count": len(created),
+        }
+        return render(request, "samples/includes/recommendations_panel.html", context)
+    if not created and prediction.samples_message:
+        messages.warning(request, prediction.samples_message)
+    return redirect(f"{prediction.get_absolute_url()}#samples")
+
+
+@require_POST
+def preference_update(request: HttpRequest) -> HttpResponse:
+    form = PreferenceForm(request.POST)
+    if form.is_valid():
+        services.preference_set(user=request.user, **form.cleaned_data)
+        if form.cleaned_data["allow_noncommercial"]:
+            messages.info(
+                request, "Non-commercial (CC BY-NC) sounds will be included from the next batch on."
+            )
+    return redirect(_next_url(request, reverse("samples:pack_list")))
+
+
+# --- Downloads ------------------------------------------------------------------------------------------
+
+
+@require_POST
+def pack_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """Small packs are zipped right here; larger ones by a worker, with a progress page."""
+    pack = _own_pack(request, pk)
+    count = pack.items.count()
+    if count == 0:
+        messages.error(request, "The pack is empty: save some sounds to it first.")
+        return redirect(pack)
+    if count <= settings.PACK_ZIP_STREAM_MAX_ITEMS:
+        return _zip_response(request, pack)
+    export = services.pack_export_request(pack=pack)
+    return redirect("samples:export_detail", pk=export.pk)
+
+
+def _zip_response(request: HttpRequest, pack: Pack) -> HttpResponse:
+    target = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
+    try:
+        services.pack_zip_write(pack=pack, target=target)
+    except PreviewError:
+        target.close()
+        messages.error(request, "A preview could not be downloaded from Freesound; try again in a minute.")
+        return redirect(pack)
+    target.seek(0)
+    return FileResponse(
+        target, as_attachment=True, filename=f"{_safe_name(pack.name)}.zip", content_type="application/zip"
+    )
+
+
+def _safe_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in " -_" else "_" for c in name).strip() or "pack"
+
+
+def _own_export(request: HttpRequest, pk: int) -> PackExport:
+    return get_object_or_404(PackExport.objects.select_related("pack"), pk=pk, pack__owner=request.user)
+
+
+def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    export = _own_export(request, pk)
+    template = "samples/includes/export_status.html" if request.htmx else "samples/export_detail.html"
+    return render(request, template, {"export": export, "pack": export.pack})
+
+
+def export_file(request: HttpRequest, pk: int) -> FileResponse:
+    export = _own_export(request, pk)
+    if export.status != PackExport.Status.DONE or not export.file:
+        raise Http404("This ZIP is not ready.")
+    return FileResponse(
+        export.file.open("rb"),
+        as_attachment=True,
+        filename=f"{_safe_name(export.pack.name)}.zip",
+        content_type="application/zip",
+    )

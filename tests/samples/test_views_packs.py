@@ -1,0 +1,223 @@
+"""Pack pages, save to pack, "More like these", and who may see what."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from samples.models import Pack, PackItem, Sound
+from samples.services import pack_add_sound, pack_create, recommendations_create_for_prediction
+from tests.predictions.factories import DonePredictionFactory
+from tests.samples.conftest import add_loops
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def make_sound(n: int = 1, **kwargs) -> Sound:  # type: ignore[no-untyped-def]
+    defaults = {
+        "name": f"loop {n}.wav",
+        "author": f"author{n}",
+        "licence_url": "https://creativecommons.org/licenses/by/4.0/",
+        "duration": 8.0,
+        "page_url": f"https://freesound.org/people/author{n}/sounds/{n}/",
+        "preview_url": f"https://cdn.freesound.org/previews/0/{n}_1-hq.mp3",
+    }
+    return Sound.objects.create(freesound_id=n, **{**defaults, **kwargs})
+
+
+@pytest.fixture
+def client_in(client, user):  # type: ignore[no-untyped-def]
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def pack(user):  # type: ignore[no-untyped-def]
+    return pack_create(owner=user, name="Night drive")
+
+
+def test_pages_need_login(client, db):
+    response = client.get(reverse("samples:pack_list"))
+
+    assert response.status_code == 302
+    assert "/login" in response["Location"]
+
+
+def test_pack_list_shows_counts_and_an_empty_state(client_in, user):
+    assert "No packs yet" in client_in.get(reverse("samples:pack_list")).content.decode()
+
+    pack = pack_create(owner=user, name="Drums")
+    pack_add_sound(pack=pack, sound=make_sound(1))
+    pack_add_sound(pack=pack, sound=make_sound(2))
+    html = client_in.get(reverse("samples:pack_list")).content.decode()
+
+    assert "Drums" in html
+    assert "2 sounds" in html
+
+
+def test_pack_list_paginates(client_in, user):
+    for i in range(14):
+        pack_create(owner=user, name=f"Pack {i}")
+
+    first = client_in.get(reverse("samples:pack_list"))
+    second = client_in.get(reverse("samples:pack_list") + "?page=2")
+
+    assert len(first.context["page"].object_list) == 12
+    assert len(second.context["page"].object_list) == 2
+
+
+def test_create_rename_and_delete_with_confirmation(client_in, user):
+    response = client_in.post(reverse("samples:pack_create"), {"name": "  Dusty  ", "notes": "for the EP"})
+    pack = Pack.objects.get(owner=user)
+    assert response["Location"] == pack.get_absolute_url()
+    assert pack.name == "Dusty"
+
+    client_in.post(reverse("samples:pack_edit", args=[pack.pk]), {"name": "Dustier", "notes": ""})
+    pack.refresh_from_db()
+    assert pack.name == "Dustier"
+
+    confirm = client_in.get(reverse("samples:pack_delete", args=[pack.pk]))
+    assert "Delete this pack?" in confirm.content.decode()
+    assert Pack.objects.filter(pk=pack.pk).exists()
+    client_in.post(reverse("samples:pack_delete", args=[pack.pk]))
+    assert not Pack.objects.filter(pk=pack.pk).exists()
+
+
+def test_blank_name_is_refused(client_in, user):
+    response = client_in.post(reverse("samples:pack_create"), {"name": "   "})
+
+    assert response.status_code == 200
+    assert not Pack.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "method"),
+    [
+        ("samples:pack_detail", "get"),
+        ("samples:pack_edit", "get"),
+        ("samples:pack_edit", "post"),
+        ("samples:pack_delete", "get"),
+        ("samples:pack_delete", "post"),
+        ("samples:pack_download", "post"),
+    ],
+)
+def test_other_users_packs_are_404(client, other_user, pack, name, method):
+    client.force_login(other_user)
+
+    response = getattr(client, method)(reverse(name, args=[pack.pk]), {"name": "mine now"})
+
+    assert response.status_code == 404
+    assert Pack.objects.get(pk=pack.pk).name == "Night drive"
+
+
+def test_others_cannot_add_or_remove_sounds(client, other_user, pack):
+    sound = make_sound(1)
+    pack_add_sound(pack=pack, sound=sound)
+    client.force_login(other_user)
+
+    assert client.post(reverse("samples:pack_item_remove", args=[pack.pk, sound.pk])).status_code == 404
+    assert client.post(reverse("samples:pack_item_add", args=[pack.pk, make_sound(2).pk])).status_code == 404
+    assert pack.items.count() == 1
+
+
+def test_save_to_pack_without_js_creates_the_pack_and_redirects_back(client_in, user):
+    sound = make_sound(1)
+    prediction = DonePredictionFactory(owner=user)
+    back = prediction.get_absolute_url()
+
+    response = client_in.post(
+        reverse("samples:sound_save"), {"sound": sound.pk, "pack_name": "Keepers", "next": back}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == back
+    assert list(Pack.objects.get(owner=user, name="Keepers").sounds.all()) == [sound]
+
+
+def test_save_to_pack_reuses_a_pack_by_name_and_ignores_duplicates(client_in, user, pack):
+    sound = make_sound(1)
+
+    for _ in range(2):
+        client_in.post(reverse("samples:sound_save"), {"sound": sound.pk, "pack_name": "night DRIVE"})
+
+    assert Pack.objects.filter(owner=user).count() == 1
+    assert PackItem.objects.filter(pack=pack).count() == 1
+
+
+def test_save_to_pack_with_htmx_returns_the_form_and_updated_pack_names(client_in, user):
+    sound = make_sound(1)
+
+    response = client_in.post(
+        reverse("samples:sound_save"), {"sound": sound.pk, "pack_name": "Fresh"}, **HTMX
+    )
+
+    html = response.content.decode()
+    assert "Saved to" in html
+    assert 'hx-swap-oob="true"' in html
+    assert '<option value="Fresh">' in html
+
+
+def test_save_to_pack_refuses_external_next(client_in, user):
+    sound = make_sound(1)
+
+    response = client_in.post(
+        reverse("samples:sound_save"), {"sound": sound.pk, "pack_name": "P", "next": "https://evil.example/"}
+    )
+
+    assert response["Location"] == reverse("samples:pack_list")
+
+
+def test_pack_page_removes_and_adds_sounds(client_in, user, pack):
+    sound = make_sound(1)
+    pack_add_sound(pack=pack, sound=sound)
+
+    response = client_in.post(reverse("samples:pack_item_remove", args=[pack.pk, sound.pk]), **HTMX)
+    assert response.content == b""
+    assert pack.items.count() == 0
+
+    client_in.post(reverse("samples:pack_item_add", args=[pack.pk, sound.pk]))
+    assert pack.items.count() == 1
+
+
+def test_pack_page_has_players_and_suggests_recent_recommendations(client_in, fs, user, prediction, pack):
+    from samples.models import GenreSearch
+
+    GenreSearch.objects.filter(slug="dance").update(queries="house loop")
+    add_loops(fs, "house", n=8)
+    recs = recommendations_create_for_prediction(prediction=prediction)
+    pack_add_sound(pack=pack, sound=recs[0].sound)
+
+    html = client_in.get(pack.get_absolute_url()).content.decode()
+
+    assert html.count("<audio") == 5  # one in the pack, four suggestions
+    assert "Add from your recent recommendations" in html
+    assert recs[0].sound.preview_url in html
+
+
+def test_more_like_these_adds_five_and_returns_the_panel(client_in, fs, user, prediction):
+    from samples.models import GenreSearch
+
+    GenreSearch.objects.filter(slug="dance").update(queries="house loop")
+    add_loops(fs, "house", n=20)
+    recommendations_create_for_prediction(prediction=prediction)
+
+    response = client_in.post(reverse("samples:recommendations_more", args=[prediction.pk]), **HTMX)
+
+    assert response.status_code == 200
+    assert prediction.recommendations.count() == 10
+    assert response.content.decode().count('class="sample-card') == 10
+
+
+def test_more_like_these_for_someone_elses_prediction_is_404(client, other_user, prediction):
+    client.force_login(other_user)
+
+    assert client.post(reverse("samples:recommendations_more", args=[prediction.pk])).status_code == 404
+
+
+def test_noncommercial_opt_in(client_in, user):
+    from samples.selectors import allows_noncommercial
+
+    client_in.post(reverse("samples:preference_update"), {"allow_noncommercial": "on"})
+    assert allows_noncommercial(user=user)
+    client_in.post(reverse("samples:preference_update"), {})
+    assert not allows_noncommercial(user=user)
