@@ -236,18 +236,17 @@ def _fetch_audio(prediction: Prediction, scratch: Path) -> Path:
             shutil.copyfileobj(src, dst)
         return target
     from catalog import errors
-    from catalog.download import download_preview
-    from catalog.previews import resolve_preview_url
+    from catalog.previews import fetch_preview
 
     try:
-        url = resolve_preview_url(
+        return fetch_preview(
             provider=prediction.source,
             track_id=prediction.source_track_id,
             isrc=prediction.isrc,
             title=prediction.title,
             artist=prediction.artist,
+            dest_path=scratch / "preview",
         )
-        return download_preview(url, scratch / "preview")
     except (errors.RateLimited, errors.ProviderUnavailable) as exc:
         raise TransientJobError(str(exc), retry_after=getattr(exc, "retry_after", None)) from exc
 

@@ -49,14 +49,13 @@ def _audio_for(prediction: Prediction, scratch: Path) -> Path:
         with prediction.upload.open("rb") as src, target.open("wb") as dst:
             shutil.copyfileobj(src, dst)
         return target
-    from catalog.download import download_preview
-    from catalog.previews import resolve_preview_url
+    from catalog.previews import fetch_preview
 
-    url = resolve_preview_url(
+    return fetch_preview(
         provider=prediction.source,
         track_id=prediction.source_track_id,
         isrc=prediction.isrc,
         title=prediction.title,
         artist=prediction.artist,
+        dest_path=target,
     )
-    return download_preview(url, target)

@@ -41,7 +41,7 @@ def test_from_reviews_trains_on_reviewed_uploads_and_skips_what_it_cannot_fetch(
     def no_preview(**kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("this track has no preview")
 
-    monkeypatch.setattr("catalog.previews.resolve_preview_url", no_preview)
+    monkeypatch.setattr("catalog.previews.fetch_preview", no_preview)
 
     call_command("train_genre_model", "--from-reviews", "--arch", "conv1d", "--out", str(tmp_path / "m"))
 
