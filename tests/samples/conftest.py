@@ -3,6 +3,7 @@ point at it, a movable clock for the request budget, and users, predictions and 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 
 import pytest
@@ -37,8 +38,21 @@ def clock(monkeypatch) -> FakeClock:  # type: ignore[no-untyped-def]
     return fake
 
 
+def ensure_genre_searches() -> None:
+    """Re-run the seed migration's code: a transactional test elsewhere may have flushed its rows."""
+    from django.apps import apps
+
+    seed = importlib.import_module("samples.migrations.0002_seed_genre_searches").seed
+    seed(apps, None)
+
+
 @pytest.fixture
-def fs(_freesound_catalogue_server: FreesoundCatalogue, settings, clock) -> FreesoundCatalogue:  # type: ignore[no-untyped-def]
+def genres(db) -> None:  # type: ignore[no-untyped-def]
+    ensure_genre_searches()
+
+
+@pytest.fixture
+def fs(_freesound_catalogue_server: FreesoundCatalogue, settings, clock, genres) -> FreesoundCatalogue:  # type: ignore[no-untyped-def]
     """The fake Freesound, empty, with the site pointed at it and a fresh cache and budget."""
     server = _freesound_catalogue_server
     server.reset()

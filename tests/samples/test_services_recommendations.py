@@ -16,7 +16,7 @@ from tests.samples.conftest import add_loops
 
 
 @pytest.fixture
-def house(db):  # type: ignore[no-untyped-def]
+def house(genres):  # type: ignore[no-untyped-def]
     """Dance searched with one phrase, so the tests know which search the service sends."""
     GenreSearch.objects.filter(slug="dance").update(queries="house loop")
     return GenreSearch.objects.get(slug="dance")

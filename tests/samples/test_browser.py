@@ -1,0 +1,75 @@
+"""In a real browser: from a finished prediction, play a sample, save two to a new pack, download the ZIP."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+
+import pytest
+from django.test import Client
+
+from samples.models import GenreSearch, Pack
+from samples.services import recommendations_create_for_prediction
+from tests.predictions.factories import DonePredictionFactory, UserFactory
+from tests.samples.conftest import add_loops, ensure_genre_searches
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture
+def signed_in_page(page, live_server):  # type: ignore[no-untyped-def]
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    user = UserFactory(username="browser-user")
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    return page, user
+
+
+def test_play_save_two_to_a_new_pack_and_download(signed_in_page, fs, live_server, tmp_path):
+    page, user = signed_in_page
+    ensure_genre_searches()
+    GenreSearch.objects.filter(slug="dance").update(queries="house loop")
+    add_loops(fs, "house", n=10, bpm=124, licence="by4")
+    prediction = DonePredictionFactory(owner=user, tempo_bpm=124.0, confidence=0.9, key="A minor")
+    assert len(recommendations_create_for_prediction(prediction=prediction)) == 5
+
+    page.goto(prediction.get_absolute_url())
+    cards = page.locator(".sample-card")
+    assert cards.count() == 5
+
+    # Play the first sample's HQ preview (served by the fake Freesound).
+    player = cards.nth(0).locator("audio")
+    player.evaluate("a => a.play()")
+    page.wait_for_function("a => a.currentTime > 0 || a.ended", arg=player.element_handle())
+    assert any(r.path.endswith("-hq.mp3") for r in fs.calls("/previews/"))
+
+    # Save two samples to a new pack, with htmx.
+    for n in (0, 1):
+        card = cards.nth(n)
+        card.locator("input[name=pack_name]").fill("Browser pack")
+        card.get_by_role("button", name="Save").click()
+        card.get_by_text("Saved to").wait_for()
+    pack = Pack.objects.get(owner=user)
+    assert pack.name == "Browser pack"
+    assert pack.items.count() == 2
+
+    # The pack page, then the ZIP (small: zipped in the request).
+    cards.nth(1).get_by_role("link", name="Browser pack").click()
+    page.wait_for_url(f"**{pack.get_absolute_url()}")
+    assert page.locator(".pack-sounds audio").count() >= 2
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download ZIP").click()
+    path = tmp_path / "pack.zip"
+    info.value.save_as(path)
+
+    archive = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+    mp3s = [n for n in archive.namelist() if n.endswith(".mp3")]
+    assert len(mp3s) == 2
+    assert all(" - house loop " in n for n in mp3s)
+    assert "CC BY 4.0" in archive.read("ATTRIBUTION.txt").decode()
+    assert json.loads(archive.read("pack.json"))["name"] == "Browser pack"
