@@ -60,7 +60,7 @@ def test_upload_watch_the_stages_see_the_result_open_history_and_review_it(
     spectrogram = page.get_by_alt_text("Mel-spectrogram of the analysed excerpt")
     spectrogram.wait_for()
     assert page.evaluate("img => img.naturalWidth", spectrogram.element_handle()) > 100
-    assert page.get_by_text(re.compile(r"\d+ BPM")).is_visible()
+    assert page.locator("dl.facts").get_by_text(re.compile(r"\d+ BPM")).is_visible()
 
     page.get_by_role("link", name="History").click()
     entry = page.get_by_role("listitem").filter(has_text="Night Drive")
