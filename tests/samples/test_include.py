@@ -77,3 +77,15 @@ def test_says_when_the_second_genre_is_mixed_in(fs, prediction, render):
 
     assert "The model is unsure" in html
     assert "Electronica" in html
+
+
+def test_throttled_prediction_page_says_why_and_when(fs, prediction, render):
+    GenreSearch.objects.filter(slug="dance").update(queries="house loop")
+    fs.throttle(times=3)
+
+    recommendations_create_for_prediction(prediction=prediction)
+    html = render(prediction)
+
+    assert "Freesound is busy" in html
+    assert "UTC" in html
+    assert "sample-card" not in html
