@@ -127,6 +127,8 @@ else:
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
         "control_folder": str(_broker_dir / "control"),
+        # The worker looks for new message files this often (kombu's default is every second).
+        "polling_interval": 0.2,
     }
 
 # --- Celery (the CELERY_ namespace is read by sevenfour_site/celery.py) ---------------------
