@@ -228,25 +228,30 @@ def _analyse(prediction: Prediction, job_id: str) -> None:
         _save_result(prediction, job_id, result, png)
 
 
-def _fetch_audio(prediction: Prediction, scratch: Path) -> Path:
-    """A local file with the song's audio: the upload, or a freshly resolved catalog preview."""
+def prediction_audio_fetch(*, prediction: Prediction, dest: Path) -> Path:
+    """Write the song's audio to `dest`: a copy of the upload, or a freshly resolved catalog
+    preview (links expire, so none is stored). Catalog failures raise catalog.errors exceptions."""
     if prediction.source == Prediction.Source.UPLOAD:
-        target = scratch / "upload"
-        with prediction.upload.open("rb") as src, target.open("wb") as dst:
+        with prediction.upload.open("rb") as src, dest.open("wb") as dst:
             shutil.copyfileobj(src, dst)
-        return target
-    from catalog import errors
+        return dest
     from catalog.previews import fetch_preview
 
+    return fetch_preview(
+        provider=prediction.source,
+        track_id=prediction.source_track_id,
+        isrc=prediction.isrc,
+        title=prediction.title,
+        artist=prediction.artist,
+        dest_path=dest,
+    )
+
+
+def _fetch_audio(prediction: Prediction, scratch: Path) -> Path:
+    from catalog import errors
+
     try:
-        return fetch_preview(
-            provider=prediction.source,
-            track_id=prediction.source_track_id,
-            isrc=prediction.isrc,
-            title=prediction.title,
-            artist=prediction.artist,
-            dest_path=scratch / "preview",
-        )
+        return prediction_audio_fetch(prediction=prediction, dest=scratch / "audio")
     except (errors.RateLimited, errors.ProviderUnavailable) as exc:
         raise TransientJobError(str(exc), retry_after=getattr(exc, "retry_after", None)) from exc
 

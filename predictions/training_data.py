@@ -8,7 +8,6 @@ again at training time. A track whose preview is gone is skipped and counted.
 from __future__ import annotations
 
 import logging
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,18 +43,6 @@ def reviewed_examples_fetch(*, scratch: Path, labels: set[str] | None = None) ->
 
 
 def _audio_for(prediction: Prediction, scratch: Path) -> Path:
-    target = scratch / f"review-{prediction.pk}"
-    if prediction.upload:
-        with prediction.upload.open("rb") as src, target.open("wb") as dst:
-            shutil.copyfileobj(src, dst)
-        return target
-    from catalog.previews import fetch_preview
+    from .services import prediction_audio_fetch
 
-    return fetch_preview(
-        provider=prediction.source,
-        track_id=prediction.source_track_id,
-        isrc=prediction.isrc,
-        title=prediction.title,
-        artist=prediction.artist,
-        dest_path=target,
-    )
+    return prediction_audio_fetch(prediction=prediction, dest=scratch / f"review-{prediction.pk}")

@@ -27,6 +27,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture
+def user(db):  # type: ignore[no-untyped-def]
+    from tests.predictions.factories import UserFactory
+
+    return UserFactory(username="ada")
+
+
+@pytest.fixture
+def other_user(db):  # type: ignore[no-untyped-def]
+    from tests.predictions.factories import UserFactory
+
+    return UserFactory(username="bob")
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -8,18 +8,6 @@ import pytest
 import soundfile as sf
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.predictions.factories import UserFactory
-
-
-@pytest.fixture
-def user(db):  # type: ignore[no-untyped-def]
-    return UserFactory(username="ada")
-
-
-@pytest.fixture
-def other_user(db):  # type: ignore[no-untyped-def]
-    return UserFactory(username="bob")
-
 
 def chord_clip(seconds: float = 12.0, sr: int = 22050, bpm: float = 120.0) -> np.ndarray:
     """An A-minor chord with a kick on every beat: music-like enough for every stage of the job."""

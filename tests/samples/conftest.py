@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 
 from tests.fakes.freesound_catalogue import API_KEY, FreesoundCatalogue
-from tests.predictions.factories import DonePredictionFactory, UserFactory
+from tests.predictions.factories import DonePredictionFactory
 
 
 class FakeClock:
@@ -63,16 +63,6 @@ def fs(_freesound_catalogue_server: FreesoundCatalogue, settings, clock, genres)
     settings.FREESOUND_READ_TIMEOUT = 2.0
     cache.clear()
     return server
-
-
-@pytest.fixture
-def user(db):  # type: ignore[no-untyped-def]
-    return UserFactory(username="ada")
-
-
-@pytest.fixture
-def other_user(db):  # type: ignore[no-untyped-def]
-    return UserFactory(username="bob")
 
 
 @pytest.fixture
