@@ -86,13 +86,13 @@ class PredictionAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     date_hierarchy = "created_at"
     readonly_fields = [
-        "owner", "source", "source_track_id", "isrc", "upload", "status", "stage", "error", "attempts", "job_id",
+        "owner", "source", "source_track_id", "isrc", "audio", "status", "stage", "error", "attempts", "job_id",
         "created_at", "queued_at", "started_at", "finished_at", "rerun_of", "probabilities", "spectrogram_image",
         "top_genre", "confidence", "tags", "outside_taxonomy", "tempo_bpm", "tempo_confidence", "key",
         "key_confidence", "model_name", "model_version", "timings", "reviewed_by", "reviewed_at",
     ]  # fmt: skip
     fieldsets = [
-        ("Song", {"fields": ["owner", "source", "source_track_id", "isrc", "title", "artist", "album", "upload"]}),
+        ("Song", {"fields": ["owner", "source", "source_track_id", "isrc", "title", "artist", "album", "audio"]}),
         ("Result", {"fields": ["probabilities", "spectrogram_image", "top_genre", "confidence", "outside_taxonomy",
                                "tags", "tempo_bpm", "tempo_confidence", "key", "key_confidence",
                                "model_name", "model_version"]}),
@@ -126,6 +126,25 @@ class PredictionAdmin(admin.ModelAdmin):
                 rows,
             ),
         )
+
+    @admin.display(description="audio")
+    def audio(self, obj: Prediction) -> str:
+        if not obj.pk:
+            return "—"
+        source = obj.upload.name.rsplit("/", 1)[-1] if obj.upload else f"{obj.get_source_display()} preview"
+        url = reverse("predictions:audio", args=[obj.pk])
+        return format_html(
+            '<audio controls preload="none" src="{}"></audio><br><small>{}</small>', url, source
+        )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def]
+        # The reviewed genre must be one of the served model's labels: offer them as a list.
+        if db_field.name == "reviewed_genre":
+            from django import forms
+
+            choices = [("", "— not reviewed —"), *genre_choices()]
+            return forms.ChoiceField(choices=choices, required=False, label="Reviewed genre")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @admin.display(description="spectrogram")
     def spectrogram_image(self, obj: Prediction) -> str:

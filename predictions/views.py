@@ -21,6 +21,11 @@ def _own(request: HttpRequest, pk: int) -> Prediction:
     return get_object_or_404(Prediction, pk=pk, owner=request.user)
 
 
+def _own_or_staff(request: HttpRequest, pk: int) -> Prediction:
+    """Like _own, but staff may see any prediction's audio and spectrogram: the admin reviews them."""
+    return get_object_or_404(Prediction, pk=pk) if request.user.is_staff else _own(request, pk)
+
+
 def history(request: HttpRequest) -> HttpResponse:
     genre = request.GET.get("genre", "")
     predictions = prediction_list_for_user(user=request.user, genre=genre)
@@ -53,7 +58,7 @@ def status_json(request: HttpRequest, pk: int) -> JsonResponse:
 def audio(request: HttpRequest, pk: int) -> HttpResponse:
     """The song for the player: an upload is streamed to its owner; a catalog preview is resolved
     now (preview links expire within minutes, so none is ever stored)."""
-    prediction = _own(request, pk)
+    prediction = _own_or_staff(request, pk)
     if prediction.upload:
         content_type = mimetypes.guess_type(prediction.upload.name)[0] or "application/octet-stream"
         return FileResponse(prediction.upload.open("rb"), content_type=content_type)
@@ -74,8 +79,7 @@ def audio(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def spectrogram(request: HttpRequest, pk: int) -> FileResponse:
-    # Staff see it too: the admin's review page shows the spectrogram.
-    prediction = get_object_or_404(Prediction, pk=pk) if request.user.is_staff else _own(request, pk)
+    prediction = _own_or_staff(request, pk)
     if not prediction.spectrogram:
         raise Http404("This prediction has no spectrogram.")
     return FileResponse(prediction.spectrogram.open("rb"), content_type="image/png")

@@ -83,3 +83,15 @@ def test_detail_view_shows_probabilities_and_spectrogram(admin_client_):
     assert "Dance" in html
     assert "55.0%" in html
     assert reverse("predictions:spectrogram", args=[prediction.pk]) in html
+
+
+def test_staff_can_listen_to_any_prediction_and_set_the_genre_from_a_list(admin_client_, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    prediction = DonePredictionFactory(upload=SimpleUploadedFile("song.wav", b"RIFF....WAVEfmt "))
+    page = admin_client_.get(
+        reverse("admin:predictions_prediction_change", args=[prediction.pk])
+    ).content.decode()
+    assert f'src="{reverse("predictions:audio", args=[prediction.pk])}"' in page
+    assert '<option value="shoegaze">Shoegaze &amp; dream pop</option>' in page
+    assert admin_client_.get(reverse("predictions:audio", args=[prediction.pk])).status_code == 200
