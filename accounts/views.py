@@ -5,10 +5,12 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
 
-from .forms import SignUpForm
+from . import selectors, services
+from .forms import ApiTokenForm, SignUpForm
+from .models import ApiToken
 from .ratelimit import login_attempts_exceeded, record_login_failure
 
 
@@ -41,3 +43,25 @@ class LoginView(auth_views.LoginView):
     def form_invalid(self, form):  # type: ignore[no-untyped-def]
         record_login_failure(self.request, self.request.POST.get("username", ""))
         return super().form_invalid(form)
+
+
+# --- API tokens -----------------------------------------------------------------------------------
+
+
+def token_list(request: HttpRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        token, secret = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
+        # Rendered, not redirected: the secret must never be stored, not even in the session.
+        return render(request, "accounts/token_created.html", {"token": token, "secret": secret})
+    tokens = selectors.api_token_list_for_user(user=request.user)
+    return render(request, "accounts/token_list.html", {"tokens": tokens, "form": form})
+
+
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    if request.method == "POST":
+        services.api_token_revoke(token=token)
+        messages.success(request, f"Token “{token.name}” revoked: scripts using it are refused from now on.")
+        return redirect("accounts:token_list")
+    return render(request, "accounts/token_confirm_revoke.html", {"token": token})
