@@ -14,8 +14,20 @@ ACCEPTED = ", ".join(FORMAT_LABELS.values())
 ACCEPT_ATTR = ".mp3,.wav,.flac,.ogg,.oga,.m4a,.mp4,.aac,audio/*"
 
 
+# Multipart boundaries and headers around the file: a body this much over the limit may still be fine.
+UPLOAD_ENVELOPE_BYTES = 64 * 1024
+
+
 def upload_limit_label() -> str:
     return filesizeformat(settings.UPLOAD_MAX_BYTES)
+
+
+def upload_declared_too_large(content_length: str) -> str | None:
+    """A message when a request's declared length is over the limit, so it can be refused before
+    Django reads the body into a temporary file; None otherwise."""
+    if content_length.isdigit() and int(content_length) > settings.UPLOAD_MAX_BYTES + UPLOAD_ENVELOPE_BYTES:
+        return f"This file is too large; the limit is {upload_limit_label()}."
+    return None
 
 
 def validate_upload(file: UploadedFile) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +18,7 @@ from . import services
 from .errors import CatalogError, NotFound, RateLimited
 from .forms import PickForm, SearchForm, UploadForm
 from .providers import available_providers, default_provider_name, get_provider
-from .uploads import ACCEPTED, upload_limit_label
+from .uploads import ACCEPTED, upload_declared_too_large, upload_limit_label
 
 log = logging.getLogger(__name__)
 
@@ -129,10 +128,9 @@ def pick(request: HttpRequest) -> HttpResponse:
 @require_POST
 def upload(request: HttpRequest) -> HttpResponse:
     # Refuse an oversized body before Django reads it into a temporary file.
-    declared = request.META.get("CONTENT_LENGTH", "")
-    if declared.isdigit() and int(declared) > settings.UPLOAD_MAX_BYTES + 64 * 1024:
+    if too_large := upload_declared_too_large(request.META.get("CONTENT_LENGTH", "")):
         form = UploadForm()
-        form.add_error(None, f"This file is too large; the limit is {upload_limit_label()}.")
+        form.add_error(None, too_large)
         return _render(request, {"tab": "upload", "upload_form": form}, status=413)
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():

@@ -22,3 +22,14 @@ def genre_name(slug: str) -> str:
 
 def genre_choices() -> list[tuple[str, str]]:
     return list(genre_names().items())
+
+
+@cache
+def served_model() -> tuple[str, str]:
+    """(name, version) of the genre model the workers serve, read from its artifact (no TensorFlow)."""
+    from django.conf import settings
+
+    from worker.genre_head import load_artifact
+
+    info = load_artifact(settings.GENRE_MODEL_DIR or None).info()
+    return str(info["name"]), str(info["version"])

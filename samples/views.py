@@ -20,6 +20,7 @@ from . import selectors, services
 from .downloads import PreviewError
 from .forms import PackForm, PreferenceForm, SaveToPackForm
 from .models import Pack, PackExport, Sound
+from .zips import pack_zip_filename
 
 PACKS_PER_PAGE = 12
 
@@ -202,12 +203,8 @@ def _zip_response(request: HttpRequest, pack: Pack) -> HttpResponse:
         return redirect(pack)
     target.seek(0)
     return FileResponse(
-        target, as_attachment=True, filename=f"{_safe_name(pack.name)}.zip", content_type="application/zip"
+        target, as_attachment=True, filename=pack_zip_filename(pack.name), content_type="application/zip"
     )
-
-
-def _safe_name(name: str) -> str:
-    return "".join(c if c.isalnum() or c in " -_" else "_" for c in name).strip() or "pack"
 
 
 def _own_export(request: HttpRequest, pk: int) -> PackExport:
@@ -227,6 +224,6 @@ def export_file(request: HttpRequest, pk: int) -> FileResponse:
     return FileResponse(
         export.file.open("rb"),
         as_attachment=True,
-        filename=f"{_safe_name(export.pack.name)}.zip",
+        filename=pack_zip_filename(export.pack.name),
         content_type="application/zip",
     )

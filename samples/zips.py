@@ -41,6 +41,12 @@ def mp3_filename(author: str, name: str) -> str:
     return f"{clean or 'sound'}.mp3"
 
 
+def pack_zip_filename(pack_name: str) -> str:
+    """The download name of a pack's ZIP: its name, with only safe characters."""
+    safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in pack_name).strip()
+    return f"{safe or 'pack'}.zip"
+
+
 def unique_names(sounds: Sequence[ZipSound]) -> list[str]:
     seen: dict[str, int] = {}
     names = []

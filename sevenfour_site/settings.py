@@ -287,3 +287,49 @@ PACK_ZIP_STREAM_MAX_ITEMS = env.int("PACK_ZIP_STREAM_MAX_ITEMS", default=8)
 # PREVIEW_ALLOW_LOOPBACK, for tests).
 FREESOUND_PREVIEW_HOSTS = env.list("FREESOUND_PREVIEW_HOSTS", default=["cdn.freesound.org", "freesound.org"])
 CELERY_BEAT_SCHEDULE["samples-refresh-index"] = {"task": "samples.refresh_index", "schedule": 15 * 60.0}
+
+# --- REST API -------------------------------------------------------------------------------
+INSTALLED_APPS += ["api"]
+REST_FRAMEWORK = {
+    # Token first: its challenge makes unauthenticated requests 401 (with WWW-Authenticate), not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
+    "PAGE_SIZE": 20,
+    # Views pick their throttles (api/throttles.py); these are the per-user rates.
+    "DEFAULT_THROTTLE_RATES": {
+        "predictions": env.str("API_THROTTLE_PREDICTIONS", default="30/hour"),
+        "catalog": env.str("API_THROTTLE_CATALOG", default="120/min"),
+    },
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Seven/Four API",
+    "DESCRIPTION": (
+        "Predict a song's genre, tempo and key, and collect the Freesound samples recommended for it "
+        "into packs. Authenticate with a personal token (`Authorization: Token <secret>`, from "
+        "/accounts/tokens/) or a browser session. Errors share one shape: "
+        '`{"error": {"code", "message", "field_errors"}}`. See docs/api.md for a walk-through.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Predictions and pack ZIPs both have a `status`, with different values.
+    "ENUM_NAME_OVERRIDES": {
+        "PredictionStatusEnum": "predictions.models.Prediction.Status",
+        "ExportStatusEnum": "samples.models.PackExport.Status",
+    },
+}

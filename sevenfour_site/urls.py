@@ -11,5 +11,6 @@ urlpatterns = [
     path("new/", include("catalog.urls")),
     path("predictions/", include("predictions.urls")),
     path("packs/", include("samples.urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

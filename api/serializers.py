@@ -1,0 +1,255 @@
+"""Output serializers shared by several endpoints. They read models and the presenters the pages
+use; none of them writes anything."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from predictions.models import Prediction
+from predictions.presenters import genre_bars, prediction_status_dict
+from predictions.taxonomy import genre_name
+from samples.models import Pack, PackExport
+from samples.selectors import recommendation_list_for_prediction, sound_list_for_pack
+
+
+def absolute_url(serializer: serializers.Serializer, name: str, *args: object) -> str:
+    path = reverse(name, args=args)
+    request = serializer.context.get("request")
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+# --- Sounds -------------------------------------------------------------------------------------------
+
+
+class SoundSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Use this id to add the sound to a pack.")
+    freesound_id = serializers.IntegerField()
+    name = serializers.CharField()
+    author = serializers.CharField()
+    licence = serializers.CharField(help_text="cc0, by3, by4 or by-nc.")
+    licence_url = serializers.URLField()
+    attribution = serializers.CharField(help_text="The credit line the licence asks for.")
+    duration = serializers.FloatField(help_text="Seconds.")
+    bpm = serializers.IntegerField(allow_null=True)
+    key = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField())
+    page_url = serializers.URLField()
+    preview_url = serializers.URLField(help_text="Freesound's HQ MP3 preview.")
+    image_url = serializers.CharField(help_text="Waveform image; may be empty.")
+
+
+class RecommendationSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    batch = serializers.IntegerField(
+        help_text="0 for the first five; later batches come from “More like these”."
+    )
+    genre = serializers.CharField(help_text="The genre this sound was chosen for.")
+    matched_tempo = serializers.BooleanField()
+    matched_key = serializers.BooleanField()
+    sound = SoundSerializer()
+
+
+# --- Predictions --------------------------------------------------------------------------------------
+
+
+class GenreProbabilitySerializer(serializers.Serializer):
+    genre = serializers.CharField(source="slug")
+    name = serializers.CharField()
+    probability = serializers.FloatField()
+
+
+class TagSerializer(serializers.Serializer):
+    tag = serializers.CharField()
+    score = serializers.FloatField()
+
+
+class PredictionSerializer(serializers.Serializer):
+    """A prediction in lists: the job's state and the headline result."""
+
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=Prediction.Status.choices)
+    stage = serializers.ChoiceField(
+        choices=Prediction.Stage.choices, help_text="What a running job is doing; empty otherwise."
+    )
+    progress = serializers.SerializerMethodField()
+    message = serializers.SerializerMethodField()
+    finished = serializers.BooleanField(source="is_finished")
+    source = serializers.ChoiceField(choices=Prediction.Source.choices)
+    source_track_id = serializers.CharField()
+    title = serializers.CharField()
+    artist = serializers.CharField()
+    album = serializers.CharField()
+    artwork_url = serializers.CharField()
+    duration_s = serializers.IntegerField(allow_null=True)
+    top_genre = serializers.SerializerMethodField()
+    top_genre_name = serializers.SerializerMethodField()
+    confidence = serializers.FloatField(allow_null=True, help_text="The top genre's probability.")
+    tempo_bpm = serializers.FloatField(allow_null=True)
+    key = serializers.CharField(help_text="e.g. “A minor”; empty until done.")
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, prediction: Prediction) -> str:
+        return absolute_url(self, "api:prediction-detail", prediction.pk)
+
+    def get_progress(self, prediction: Prediction) -> int:
+        return int(prediction_status_dict(prediction)["progress"])  # type: ignore[call-overload]
+
+    def get_message(self, prediction: Prediction) -> str:
+        """While it runs: what it is doing; once failed: why."""
+        return str(prediction_status_dict(prediction)["message"] or "")
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_top_genre(self, prediction: Prediction) -> str | None:
+        return prediction.top_genre or None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_top_genre_name(self, prediction: Prediction) -> str | None:
+        return genre_name(prediction.top_genre) if prediction.top_genre else None
+
+
+class PredictionDetailSerializer(PredictionSerializer):
+    """A prediction with its whole result and its recommended samples."""
+
+    error = serializers.CharField(help_text="Why the job failed, or why a pending job waits to retry.")
+    queued_at = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    probabilities = serializers.SerializerMethodField()
+    tempo_confidence = serializers.FloatField(allow_null=True)
+    key_confidence = serializers.FloatField(allow_null=True)
+    tags = serializers.SerializerMethodField()
+    outside_taxonomy = serializers.CharField(help_text="A style outside the model's genres, when heard.")
+    model_name = serializers.CharField()
+    model_version = serializers.CharField()
+    rerun_of = serializers.IntegerField(source="rerun_of_id", allow_null=True)
+    web_url = serializers.SerializerMethodField()
+    recommendations = serializers.SerializerMethodField()
+    samples_message = serializers.CharField(help_text="Why there are no samples, when there are none.")
+
+    @extend_schema_field(GenreProbabilitySerializer(many=True))
+    def get_probabilities(self, prediction: Prediction) -> list[dict[str, Any]]:
+        """Every genre of the model, most likely first."""
+        return GenreProbabilitySerializer(genre_bars(prediction), many=True).data
+
+    @extend_schema_field(TagSerializer(many=True))
+    def get_tags(self, prediction: Prediction) -> list[dict[str, Any]]:
+        return [{"tag": str(tag), "score": float(score)} for tag, score in prediction.tags]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_web_url(self, prediction: Prediction) -> str:
+        return absolute_url(self, "predictions:detail", prediction.pk)
+
+    @extend_schema_field(RecommendationSerializer(many=True))
+    def get_recommendations(self, prediction: Prediction) -> list[dict[str, Any]]:
+        recommendations = recommendation_list_for_prediction(prediction=prediction)
+        return RecommendationSerializer(recommendations, many=True).data
+
+
+# --- Packs --------------------------------------------------------------------------------------------
+
+
+class PackSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+    name = serializers.CharField()
+    notes = serializers.CharField()
+    sound_count = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, pack: Pack) -> str:
+        return absolute_url(self, "api:pack-detail", pack.pk)
+
+    def get_sound_count(self, pack: Pack) -> int:
+        count = getattr(pack, "item_count", None)  # annotated by the list selector
+        return count if count is not None else pack.items.count()
+
+
+class PackDetailSerializer(PackSerializer):
+    sounds = serializers.SerializerMethodField()
+
+    @extend_schema_field(SoundSerializer(many=True))
+    def get_sounds(self, pack: Pack) -> list[dict[str, Any]]:
+        return SoundSerializer(sound_list_for_pack(pack=pack), many=True).data
+
+
+class ExportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+    pack = serializers.IntegerField(source="pack_id")
+    status = serializers.ChoiceField(choices=PackExport.Status.choices)
+    progress = serializers.IntegerField(help_text="Percent of the sounds fetched.")
+    error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    file_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, export: PackExport) -> str:
+        return absolute_url(self, "api:export-detail", export.pk)
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_file_url(self, export: PackExport) -> str | None:
+        """Where to download the ZIP once it is ready."""
+        if export.status != PackExport.Status.DONE:
+            return None
+        return absolute_url(self, "api:export-file", export.pk)
+
+
+# --- Catalog ------------------------------------------------------------------------------------------
+
+
+class ArtistSerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    id = serializers.CharField()
+    name = serializers.CharField()
+    image_url = serializers.CharField()
+
+
+class AlbumSerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    id = serializers.CharField()
+    title = serializers.CharField()
+    artist = serializers.CharField()
+    image_url = serializers.CharField()
+    release_date = serializers.CharField()
+    record_type = serializers.CharField(help_text="album, single, compilation or ep.")
+    track_count = serializers.IntegerField(allow_null=True)
+
+
+class TrackSerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    id = serializers.CharField(help_text="Send with the provider to create a prediction.")
+    title = serializers.CharField()
+    artist = serializers.CharField()
+    album = serializers.CharField()
+    album_id = serializers.CharField()
+    duration_s = serializers.IntegerField(allow_null=True)
+    isrc = serializers.CharField()
+    artwork_url = serializers.CharField()
+    track_number = serializers.IntegerField(allow_null=True)
+
+
+def _catalog_page(name: str, item: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """One page of a catalog list; pass `next_offset` as `offset` for the next page."""
+    fields = {
+        "items": item(many=True),
+        "offset": serializers.IntegerField(),
+        "limit": serializers.IntegerField(),
+        "total": serializers.IntegerField(allow_null=True),
+        "next_offset": serializers.IntegerField(allow_null=True, help_text="null on the last page."),
+    }
+    return type(name, (serializers.Serializer,), fields)
+
+
+ArtistPageSerializer = _catalog_page("ArtistPageSerializer", ArtistSerializer)
+AlbumPageSerializer = _catalog_page("AlbumPageSerializer", AlbumSerializer)
+TrackPageSerializer = _catalog_page("TrackPageSerializer", TrackSerializer)

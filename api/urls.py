@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from . import views
+
+app_name = "api"
+
+v1 = [
+    path("genres/", views.GenreListApi.as_view(), name="genres"),
+    path("catalog/artists/", views.CatalogArtistSearchApi.as_view(), name="catalog-artists"),
+    path(
+        "catalog/<slug:provider>/artists/<str:artist_id>/albums/",
+        views.CatalogArtistAlbumsApi.as_view(),
+        name="catalog-artist-albums",
+    ),
+    path(
+        "catalog/<slug:provider>/albums/<str:album_id>/tracks/",
+        views.CatalogAlbumTracksApi.as_view(),
+        name="catalog-album-tracks",
+    ),
+    path("predictions/", views.PredictionListCreateApi.as_view(), name="predictions"),
+    path("predictions/<int:pk>/", views.PredictionDetailApi.as_view(), name="prediction-detail"),
+    path("predictions/<int:pk>/rerun/", views.PredictionRerunApi.as_view(), name="prediction-rerun"),
+    path("packs/", views.PackListCreateApi.as_view(), name="packs"),
+    path("packs/<int:pk>/", views.PackDetailApi.as_view(), name="pack-detail"),
+    path("packs/<int:pk>/sounds/", views.PackSoundAddApi.as_view(), name="pack-sounds"),
+    path("packs/<int:pk>/sounds/<int:sound_id>/", views.PackSoundRemoveApi.as_view(), name="pack-sound"),
+    path("packs/<int:pk>/export/", views.PackExportApi.as_view(), name="pack-export"),
+    path("exports/<int:pk>/", views.ExportDetailApi.as_view(), name="export-detail"),
+    path("exports/<int:pk>/file/", views.ExportFileApi.as_view(), name="export-file"),
+]
+
+# The schema and its docs are public: they describe the API, not anyone's data.
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("schema/", login_not_required(SpectacularAPIView.as_view()), name="schema"),
+    path("docs/", login_not_required(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"),
+    path("redoc/", login_not_required(SpectacularRedocView.as_view(url_name="api:schema")), name="redoc"),
+]
