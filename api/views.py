@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -18,7 +19,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from catalog import services as catalog_services
-from catalog.providers import available_providers, default_provider_name, get_provider
+from catalog.providers import default_provider_name, get_provider
 from catalog.uploads import upload_declared_too_large, validate_upload
 from predictions import selectors as prediction_selectors
 from predictions import services as prediction_services
@@ -54,6 +55,13 @@ class ApiView(APIView):
         return login_not_required(super().as_view(**initkwargs))
 
 
+@csrf_exempt  # a 404 in JSON for any method, not the CSRF failure page
+@login_not_required
+def endpoint_not_found(request: HttpRequest) -> JsonResponse:
+    message = "No API endpoint has this URL; the list is at /api/docs/."
+    return JsonResponse(error_body("not_found", message), status=status.HTTP_404_NOT_FOUND)
+
+
 def _created(data: dict[str, Any], url: str, *, http_status: int) -> Response:
     return Response(data, status=http_status, headers={"Location": url})
 
@@ -65,12 +73,8 @@ def _paginated(request: Request, view: Any, queryset: Any, serializer: type) -> 
     return paginator.get_paginated_response(data)
 
 
-def _validate_provider(value: str) -> str:
-    if value and value not in available_providers():
-        raise serializers.ValidationError(
-            f"Unknown music service; use one of: {', '.join(available_providers())}."
-        )
-    return value
+# Every provider the site knows; one without keys configured here answers 404, as in the paths.
+PROVIDERS = ["deezer", "spotify"]
 
 
 # --- Genres -------------------------------------------------------------------------------------------
@@ -107,21 +111,17 @@ class CatalogArtistSearchApi(ApiView):
 
     class ArtistSearchInput(serializers.Serializer):
         q = serializers.CharField(max_length=100, help_text="An artist's name.")
-        provider = serializers.CharField(
+        provider = serializers.ChoiceField(
+            choices=PROVIDERS,
             required=False,
-            allow_blank=True,
-            max_length=20,
-            help_text="deezer, or spotify when the site has Spotify keys; default: the site's default.",
+            help_text="Spotify only when the site has Spotify keys (else 404); default: the site's default.",
         )
         offset = serializers.IntegerField(min_value=0, max_value=1000, default=0, help_text=OFFSET_HELP)
-
-        def validate_provider(self, value: str) -> str:
-            return _validate_provider(value)
 
     @extend_schema(
         summary="Search artists",
         parameters=[ArtistSearchInput],
-        responses={200: ArtistPageSerializer, **errors(400, 429, 503)},
+        responses={200: ArtistPageSerializer, **errors(400, 404, 429, 503)},
     )
     def get(self, request: Request) -> Response:
         query = self.ArtistSearchInput(data=request.query_params)
@@ -197,11 +197,10 @@ class PredictionListCreateApi(ApiView):
             self.fields["genre"].choices = genre_choices()  # the served model's labels
 
     class PredictionFromTrackInput(serializers.Serializer):
-        provider = serializers.CharField(max_length=20, help_text="deezer, or spotify when configured.")
+        provider = serializers.ChoiceField(
+            choices=PROVIDERS, help_text="Spotify only when the site has Spotify keys (else 404)."
+        )
         track_id = serializers.CharField(max_length=64, help_text="A track `id` from the catalog endpoints.")
-
-        def validate_provider(self, value: str) -> str:
-            return _validate_provider(value)
 
     class PredictionUploadInput(serializers.Serializer):
         file = serializers.FileField(

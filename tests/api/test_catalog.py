@@ -57,8 +57,9 @@ def test_an_offset_out_of_range_is_a_field_error(api):
     assert "offset" in error["field_errors"]
 
 
-def test_an_unconfigured_provider_is_a_field_error_in_the_query(api):
-    assert_error(api.get(ARTISTS, {"q": "daft", "provider": "spotify"}), 400, "invalid")
+def test_an_unconfigured_provider_is_404_and_an_unknown_one_a_field_error(api):
+    assert_error(api.get(ARTISTS, {"q": "daft", "provider": "spotify"}), 404, "not_found")
+    assert_error(api.get(ARTISTS, {"q": "daft", "provider": "napster"}), 400, "invalid")
 
 
 def test_an_unknown_artist_or_provider_is_404(api):

@@ -95,7 +95,7 @@ def test_an_unknown_provider_is_a_field_error(api):
         api.post(URL, {"provider": "napster", "track_id": "1"}, format="json"), 400, "invalid"
     )
 
-    assert "Unknown music service" in error["field_errors"]["provider"][0]
+    assert error["field_errors"]["provider"] == ['"napster" is not a valid choice.']
     assert error["message"].startswith("provider: ")
 
 
