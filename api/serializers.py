@@ -13,6 +13,7 @@ from rest_framework import serializers
 from predictions.models import Prediction
 from predictions.presenters import genre_bars, prediction_status_dict
 from predictions.taxonomy import genre_name
+from samples.licences import Licence
 from samples.models import Pack, PackExport
 from samples.selectors import recommendation_list_for_prediction, sound_list_for_pack
 
@@ -31,7 +32,7 @@ class SoundSerializer(serializers.Serializer):
     freesound_id = serializers.IntegerField()
     name = serializers.CharField()
     author = serializers.CharField()
-    licence = serializers.CharField(help_text="cc0, by3, by4 or by-nc.")
+    licence = serializers.ChoiceField(choices=Licence.choices)
     licence_url = serializers.URLField()
     attribution = serializers.CharField(help_text="The credit line the licence asks for.")
     duration = serializers.FloatField(help_text="Seconds.")
