@@ -14,7 +14,6 @@ from django.utils.html import format_html, format_html_join
 from . import services
 from .models import Prediction
 from .presenters import genre_bars
-from .selectors import prediction_reviewed_list
 from .taxonomy import genre_choices
 
 
@@ -175,8 +174,8 @@ class PredictionAdmin(admin.ModelAdmin):
         return reviewed_csv_response(queryset.exclude(reviewed_genre=""))
 
 
-def reviewed_csv_response(queryset: QuerySet[Prediction] | None = None) -> HttpResponse:
-    rows = prediction_reviewed_list() if queryset is None else queryset.select_related("owner", "reviewed_by")
+def reviewed_csv_response(queryset: QuerySet[Prediction]) -> HttpResponse:
+    rows = queryset.select_related("owner", "reviewed_by")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="reviewed-predictions.csv"'
     writer = csv.writer(response)

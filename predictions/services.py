@@ -89,29 +89,27 @@ def prediction_create(
     return prediction
 
 
+@transaction.atomic
 def prediction_rerun(*, prediction: Prediction) -> Prediction:
-    """A new job for the same song with the current model; the old row keeps its result."""
-    upload = None
+    """A new job for the same song with the current model; the old row keeps its result.
+    An uploaded song is shared, not copied: prediction_delete keeps it while a row refers to it."""
+    rerun = prediction_create(
+        user=prediction.owner,
+        source=prediction.source,
+        source_track_id=prediction.source_track_id,
+        isrc=prediction.isrc,
+        title=prediction.title,
+        artist=prediction.artist,
+        album=prediction.album,
+        artwork_url=prediction.artwork_url,
+        duration_s=prediction.duration_s,
+        rerun_of=prediction,
+    )
     if prediction.upload:
-        prediction.upload.open("rb")
-        upload = File(prediction.upload.file, name=prediction.upload.name)
-    try:
-        return prediction_create(
-            user=prediction.owner,
-            source=prediction.source,
-            source_track_id=prediction.source_track_id,
-            isrc=prediction.isrc,
-            title=prediction.title,
-            artist=prediction.artist,
-            album=prediction.album,
-            artwork_url=prediction.artwork_url,
-            duration_s=prediction.duration_s,
-            upload=upload,
-            rerun_of=prediction,
-        )
-    finally:
-        if upload is not None:
-            prediction.upload.close()
+        # Still inside the transaction, so the job (sent on commit) sees the file.
+        rerun.upload.name = prediction.upload.name
+        rerun.save(update_fields=["upload"])
+    return rerun
 
 
 def prediction_enqueue(*, prediction_id: int) -> bool:
@@ -132,9 +130,8 @@ def prediction_enqueue(*, prediction_id: int) -> bool:
 
 @transaction.atomic
 def prediction_delete(*, prediction: Prediction) -> None:
-    for field in (prediction.spectrogram,):
-        if field:
-            field.delete(save=False)
+    if prediction.spectrogram:
+        prediction.spectrogram.delete(save=False)
     # The upload may be shared with re-runs of this prediction: keep it while one refers to it.
     if (
         prediction.upload

@@ -23,15 +23,10 @@ class ReviewedExamples:
     skipped: list[tuple[int, str]] = field(default_factory=list)
 
 
-def reviewed_examples_fetch(*, scratch: Path, labels: set[str] | None = None) -> ReviewedExamples:
+def reviewed_examples_fetch(*, scratch: Path) -> ReviewedExamples:
     """Write the audio of every reviewed prediction under `scratch`; return (path, genre) pairs."""
     found = ReviewedExamples()
     for prediction in prediction_reviewed_list():
-        if labels is not None and prediction.reviewed_genre not in labels:
-            found.skipped.append(
-                (prediction.pk, f"genre {prediction.reviewed_genre!r} is not in the taxonomy")
-            )
-            continue
         try:
             path = _audio_for(prediction, scratch)
         except Exception as exc:  # one lost preview must not stop the training run

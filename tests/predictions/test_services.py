@@ -221,6 +221,17 @@ def test_delete_removes_the_row_and_its_files(user, wav_upload, fake_predictor):
     assert not any(storage.exists(name) for name in names)
 
 
+@pytest.mark.django_db
+def test_a_rerun_shares_the_upload_and_deleting_one_keeps_it_for_the_other(
+    user, wav_upload, filesystem_broker
+):
+    original = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    rerun = services.prediction_rerun(prediction=original)
+    assert rerun.upload.name == original.upload.name
+    services.prediction_delete(prediction=original)
+    assert rerun.upload.storage.exists(rerun.upload.name)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_with_the_broker_back_the_sweep_sends_the_saved_job_and_a_worker_finishes_it(
     user, wav_upload, redis_url, fake_predictor
