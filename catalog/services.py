@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.core.files.uploadedfile import UploadedFile
 
 from .providers import get_provider
+from .sniff import sniff_file
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -34,8 +36,22 @@ def prediction_create_from_track(*, user: User, provider: str, track_id: str) ->
 
 
 def prediction_create_from_upload(*, user: User, upload: UploadedFile) -> Prediction:
-    """`upload` must have passed catalog.uploads.validate_upload."""
+    """`upload` must have passed catalog.uploads.validate_upload.
+
+    The user's file name becomes the title only. The file is stored under a random name with the
+    sniffed format's extension: nobody can guess another user's path, and no name (too long,
+    `..`, an `.html` extension) ever reaches the file system or the served content type."""
     from predictions.services import prediction_create
 
-    title = Path(upload.name or "Uploaded song").stem.replace("_", " ").strip()[:300] or "Uploaded song"
+    title = upload_title(upload.name or "")
+    upload.name = stored_upload_name(sniff_file(upload) or "audio")  # type: ignore[arg-type]
     return prediction_create(user=user, source="upload", title=title, upload=upload)
+
+
+def upload_title(file_name: str) -> str:
+    title = Path(file_name.replace("\\", "/")).stem.replace("_", " ").strip()
+    return title[:300] if title.strip(". ") else "Uploaded song"
+
+
+def stored_upload_name(detected_format: str) -> str:
+    return f"{secrets.token_urlsafe(18)}.{detected_format}"
