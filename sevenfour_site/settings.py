@@ -50,7 +50,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: an oversized body is refused before CSRF (or anything else) reads it.
+    "sevenfour_site.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "sevenfour_site.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -200,7 +203,34 @@ SPOTIFY_CLIENT_SECRET = env.str("SPOTIFY_CLIENT_SECRET", default="")
 FREESOUND_API_KEY = env.str("FREESOUND_API_KEY", default="")
 
 # --- Security -------------------------------------------------------------------------------
+# docs/security.md explains each of these and how it is tested.
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Every asset is served from the site itself, so scripts may come from nowhere else. Pictures
+# (album art) and audio (previews, Freesound) come from the catalogs' CDNs over https.
+# style-src-attr allows the width of progress and score bars (style="width: 40%"): attribute
+# styles cannot load anything or run script.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "style-src-attr": ["'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "https:"],
+    "media-src": ["'self'", "https:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+# The API docs pages (Swagger UI, ReDoc) inject <style> elements and ReDoc searches in a blob: worker.
+CSP_PATH_EXTRA = {
+    "/api/docs/": {"style-src": ["'unsafe-inline'"]},
+    "/api/redoc/": {"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]},
+}
+# Whole request bodies (an upload plus its multipart envelope) over this are refused unread, with
+# 413. Put the same cap in front of the site (nginx: client_max_body_size); see docs/security.md.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=0) or None
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
@@ -251,6 +281,8 @@ PREVIEW_READ_TIMEOUT = env.float("PREVIEW_READ_TIMEOUT", default=15.0)
 # A slow drip of bytes resets the read timeout; this bounds the whole download.
 PREVIEW_TOTAL_TIMEOUT = env.float("PREVIEW_TOTAL_TIMEOUT", default=60.0)
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
+# The request body cap (see Security above) defaults to an upload plus room for the form around it.
+REQUEST_BODY_MAX_BYTES = REQUEST_BODY_MAX_BYTES or UPLOAD_MAX_BYTES + 64 * 1024
 # Catalog pages (artists, albums, tracks) are stable: cache them for hours. Preview URLs never.
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=6 * 60 * 60)
 CATALOG_CONNECT_TIMEOUT = env.float("CATALOG_CONNECT_TIMEOUT", default=3.05)
