@@ -87,7 +87,7 @@ def _upload_response(prediction: Prediction) -> FileResponse:
     response = FileResponse(handle, content_type=content_type)
     # Belt and braces with the site-wide nosniff and CSP: even a browser that rendered it
     # would run nothing from it.
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; media-src 'self'"
     return response
 
 

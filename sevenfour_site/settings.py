@@ -228,6 +228,10 @@ CSP_PATH_EXTRA = {
     "/api/docs/": {"style-src": ["'unsafe-inline'"]},
     "/api/redoc/": {"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]},
 }
+# /healthz answers the public with a bare liveness check; staff, or a monitor sending
+# `Authorization: Bearer <HEALTHZ_TOKEN>`, get the database/broker/worker report, cached this long.
+HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
+HEALTHZ_CACHE_SECONDS = env.float("HEALTHZ_CACHE_SECONDS", default=5.0)
 # Whole request bodies (an upload plus its multipart envelope) over this are refused unread, with
 # 413. Put the same cap in front of the site (nginx: client_max_body_size); see docs/security.md.
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=0) or None
