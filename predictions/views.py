@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -25,8 +26,13 @@ def _own_or_staff(request: HttpRequest, pk: int) -> Prediction:
     return get_object_or_404(Prediction, pk=pk) if request.user.is_staff else _own(request, pk)
 
 
+# Genre slugs as the models write them; anything else (a NUL byte breaks PostgreSQL) is no filter.
+GENRE_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+
+
 def history(request: HttpRequest) -> HttpResponse:
     genre = request.GET.get("genre", "")
+    genre = genre if GENRE_SLUG.fullmatch(genre) else ""
     predictions = prediction_list_for_user(user=request.user, genre=genre)
     page = Paginator(predictions, 20).get_page(request.GET.get("page"))
     query = urlencode({"genre": genre}) if genre else ""

@@ -3,6 +3,7 @@ site-wide (LoginRequiredMiddleware); other users' packs and predictions answer 4
 
 from __future__ import annotations
 
+import re
 import tempfile
 
 from django.conf import settings
@@ -124,7 +125,7 @@ def sound_save(request: HttpRequest) -> HttpResponse:
             error = str(exc)
     if request.htmx:
         context = {
-            "sound": sound or Sound(pk=int(request.POST.get("sound") or 0)),
+            "sound": sound or Sound(pk=_posted_sound_id(request)),
             "saved_to": saved_to,
             "error": error or _form_error(form),
             "pack_names": selectors.pack_names_for_user(user=request.user),
@@ -137,6 +138,12 @@ def sound_save(request: HttpRequest) -> HttpResponse:
     else:
         messages.error(request, error or _form_error(form))
     return redirect(_next_url(request, reverse("samples:pack_list")))
+
+
+def _posted_sound_id(request: HttpRequest) -> int:
+    """The sound id the form was posted with, to redraw that form; 0 when it is not a number."""
+    value = request.POST.get("sound", "")
+    return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else 0
 
 
 def _form_error(form: SaveToPackForm) -> str:

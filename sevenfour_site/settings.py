@@ -285,6 +285,11 @@ PREVIEW_READ_TIMEOUT = env.float("PREVIEW_READ_TIMEOUT", default=15.0)
 # A slow drip of bytes resets the read timeout; this bounds the whole download.
 PREVIEW_TOTAL_TIMEOUT = env.float("PREVIEW_TOTAL_TIMEOUT", default=60.0)
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
+# Big uploads spool to a temporary file named by the server (the client's name can be any length).
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "sevenfour_site.upload_handlers.ServerNamedTemporaryFileUploadHandler",
+]
 # The request body cap (see Security above) defaults to an upload plus room for the form around it.
 REQUEST_BODY_MAX_BYTES = REQUEST_BODY_MAX_BYTES or UPLOAD_MAX_BYTES + 64 * 1024
 # Catalog pages (artists, albums, tracks) are stable: cache them for hours. Preview URLs never.

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 
 from predictions.models import Prediction
@@ -45,3 +46,19 @@ def _may_see_health_details(request: HttpRequest) -> bool:
     token = settings.HEALTHZ_TOKEN
     offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     return bool(token) and secrets.compare_digest(offered.encode(), token.encode())
+
+
+BAD_REQUEST_MESSAGE = (
+    "Seven/Four could not read what your browser sent. If you were uploading a file, give it a "
+    "short plain name (such as song.mp3) and try again."
+)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 400 page (handler400): a request Django refused to parse, such as an upload whose file
+    name is `..` or too long for a multipart header. The API answers in its own error shape."""
+    if request.path.startswith("/api/"):
+        body = {"error": {"code": "bad_request", "message": BAD_REQUEST_MESSAGE, "field_errors": {}}}
+        return JsonResponse(body, status=400)
+    html = render_to_string("errors/400.html", {"message": BAD_REQUEST_MESSAGE}, request=request)
+    return HttpResponse(html, status=400)
