@@ -2,8 +2,10 @@
 
 * https only, to hosts in settings.PREVIEW_ALLOWED_HOSTS (plain http to loopback only when
   PREVIEW_ALLOW_LOOPBACK is on, for the fake servers in tests);
-* every address the host resolves to must be public (no SSRF into the private network);
-* redirects are followed by hand, only to the same host, and checked again;
+* only the standard port (443; any port only for loopback in tests);
+* every address the host resolves to must be public (no SSRF into the private network), and so
+  must any IPv4 address embedded in an IPv6 one (NAT64, 6to4, Teredo, IPv4-mapped/compatible);
+* redirects are followed by hand, only to the same scheme, host and port, and checked again;
 * connect/read timeouts plus a deadline for the whole body, a size cap, and the first bytes must
   be audio.
 
@@ -31,6 +33,13 @@ from .sniff import HEAD_BYTES, detect_audio_format
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 3
+STANDARD_PORTS = {"https": 443, "http": 80}
+# NAT64 prefixes (RFC 6052 well-known, RFC 8215 local-use): the last 32 bits are an IPv4 address.
+NAT64_PREFIXES = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+# IPv4-compatible IPv6 addresses (deprecated ::a.b.c.d), which some stacks still route as IPv4.
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Small chunks so that the overall deadline is checked often, even on a slow drip.
 CHUNK = 16 * 1024
 
@@ -57,7 +66,8 @@ def download_preview(url: str, dest_path: Path | str) -> Path:
 
 
 def _get_following_same_host(session: requests.Session, url: str) -> requests.Response:
-    host = check_url(url)
+    check_url(url)
+    origin = url_origin(url)
     for _ in range(MAX_REDIRECTS + 1):
         try:
             response = session.get(
@@ -74,7 +84,8 @@ def _get_following_same_host(session: requests.Session, url: str) -> requests.Re
             return response
         target = urljoin(url, response.headers.get("Location", ""))
         response.close()
-        if check_url(target) != host:
+        check_url(target)
+        if url_origin(target) != origin:  # another host, or the same host on another port or scheme
             raise DownloadRefused("it redirected to another server.", detail=f"{url} -> {target}")
         url = target
     raise DownloadRefused("it redirected too many times.", detail=url)
@@ -93,10 +104,54 @@ def check_url(url: str) -> str:
         raise DownloadRefused(
             f"{host} is not one of the preview servers Seven/Four downloads from.", detail=url
         )
-    for address in _addresses(host, parts.port or (443 if parts.scheme == "https" else 80)):
-        if not address.is_global and not (loopback_ok and address.is_loopback):
+    try:
+        port = parts.port
+    except ValueError as exc:  # a port that is not a number, or out of range
+        raise DownloadRefused("the link is not a plain web address.", detail=url) from exc
+    if not port_allowed(parts.scheme, port, loopback_ok=loopback_ok):
+        raise DownloadRefused("the link uses a non-standard port.", detail=url)
+    for address in _addresses(host, port or STANDARD_PORTS[parts.scheme]):
+        if not address_is_public(address) and not (loopback_ok and address.is_loopback):
             raise DownloadRefused(f"{host} points into a private network.", detail=f"{url} -> {address}")
     return host
+
+
+def url_origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port filled in: what a redirect must keep."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return parts.scheme, (parts.hostname or "").lower().rstrip("."), port or STANDARD_PORTS.get(parts.scheme)
+
+
+def port_allowed(scheme: str, port: int | None, *, loopback_ok: bool = False) -> bool:
+    """Only the scheme's standard port; the fake servers in tests listen on random loopback ports."""
+    return port is None or port == STANDARD_PORTS.get(scheme) or loopback_ok
+
+
+def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (and that a gateway would connect to), if any."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]  # the client's address, de-obfuscated by the ipaddress module
+    if any(address in prefix for prefix in NAT64_PREFIXES) or (
+        address in IPV4_COMPATIBLE and int(address) > 0xFFFF
+    ):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def address_is_public(address: IPAddress) -> bool:
+    """Public itself, and so is any IPv4 address it embeds (64:ff9b::7f00:1 is 127.0.0.1)."""
+    inner = embedded_ipv4(address)
+    return address.is_global and (inner is None or inner.is_global)
 
 
 def _host_allowed(host: str) -> bool:

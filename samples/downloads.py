@@ -21,9 +21,19 @@ class PreviewMissing(PreviewError):
 
 
 def preview_url_allowed(url: str) -> bool:
+    from catalog.download import port_allowed
+
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    if parts.scheme == "https" and host in {h.lower() for h in settings.FREESOUND_PREVIEW_HOSTS}:
+    try:
+        port = parts.port
+    except ValueError:
+        return False
+    if (
+        parts.scheme == "https"
+        and host in {h.lower() for h in settings.FREESOUND_PREVIEW_HOSTS}
+        and port_allowed("https", port)
+    ):
         return True
     # Tests serve previews from a fake on 127.0.0.1 over plain http; never allowed in production.
     return bool(settings.PREVIEW_ALLOW_LOOPBACK) and _is_loopback(host) and parts.scheme in ("http", "https")

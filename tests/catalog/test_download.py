@@ -147,3 +147,84 @@ def test_server_error_is_unavailable(fake_deezer, tmp_path):
 
     with pytest.raises(ProviderUnavailable):
         download_preview(preview_url(fake_deezer), tmp_path / "song")
+
+
+# --- Issue 18, point 16: embedded IPv4, ports, same-host redirects to another port --------------
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::7f00:1",  # NAT64 (well-known prefix) of 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254, the cloud metadata service
+        "64:ff9b:1::a00:8",  # local-use NAT64 of 10.0.0.8
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "2002:c0a8:101::1",  # 6to4 of 192.168.1.1
+        "::ffff:127.0.0.1",  # IPv4-mapped
+        "::127.0.0.1",  # IPv4-compatible (deprecated)
+    ],
+)
+def test_an_ipv6_address_embedding_a_private_ipv4_is_not_public(address):
+    from ipaddress import ip_address
+
+    from catalog.download import address_is_public
+
+    assert not address_is_public(ip_address(address))
+
+
+@pytest.mark.parametrize("address", ["2606:4700::1111", "64:ff9b::808:808", "2002:808:808::1", "8.8.8.8"])
+def test_public_addresses_stay_public(address):
+    from ipaddress import ip_address
+
+    from catalog.download import address_is_public
+
+    assert address_is_public(ip_address(address))
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::7f00:1", "2002:7f00:1::1"])
+def test_a_host_resolving_to_nat64_or_6to4_loopback_is_refused(settings, tmp_path, monkeypatch, address):
+    settings.PREVIEW_ALLOW_LOOPBACK = False
+    settings.PREVIEW_ALLOWED_HOSTS = ["cdnt-preview.dzcdn.net"]
+    # DNS is the only thing faked: the host answers with an IPv6 address that embeds 127.0.0.1.
+    monkeypatch.setattr(
+        "catalog.download.socket.getaddrinfo",
+        lambda host, port, **kwargs: [(10, 1, 6, "", (address, port, 0, 0))],
+    )
+
+    with pytest.raises(DownloadRefused, match="private network"):
+        download_preview("https://cdnt-preview.dzcdn.net/x.mp3", tmp_path / "song")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://cdnt-preview.dzcdn.net:8443/x.mp3",
+        "https://cdnt-preview.dzcdn.net:22/x.mp3",
+        "https://cdnt-preview.dzcdn.net:6379/x.mp3",
+        "https://cdnt-preview.dzcdn.net:99999/x.mp3",
+        "https://cdnt-preview.dzcdn.net:abc/x.mp3",
+    ],
+)
+def test_only_the_standard_port_is_allowed(settings, tmp_path, url):
+    settings.PREVIEW_ALLOW_LOOPBACK = False
+    settings.PREVIEW_ALLOWED_HOSTS = ["cdnt-preview.dzcdn.net"]
+
+    with pytest.raises(DownloadRefused, match="non-standard port|not a plain web address"):
+        download_preview(url, tmp_path / "song")
+
+
+def test_the_standard_port_written_out_is_allowed():
+    from catalog.download import port_allowed, url_origin
+
+    assert port_allowed("https", 443)
+    assert url_origin("https://a.example/x") == url_origin("https://A.example:443/y")
+
+
+def test_refuses_a_same_host_redirect_to_another_port(fake_deezer, fake_itunes, tmp_path):
+    other_port = fake_itunes.url + "/itunes-assets/a.m4a"  # also 127.0.0.1, another port
+    assert other_port.startswith("http://127.0.0.1:")
+    fake_deezer.add_fault(Fault(302, headers={"Location": other_port}, path="/preview/"))
+
+    with pytest.raises(DownloadRefused, match="redirected to another server"):
+        download_preview(preview_url(fake_deezer), tmp_path / "song")
+    assert fake_itunes.calls("/itunes-assets/") == []
