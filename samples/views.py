@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from predictions.models import Prediction
 
-from . import selectors, services
+from . import freesound, selectors, services
 from .downloads import PreviewError
 from .forms import PackForm, PreferenceForm, SaveToPackForm
 from .models import Pack, PackExport, Sound
@@ -159,7 +159,9 @@ def recommendations_more(request: HttpRequest, prediction_pk: int) -> HttpRespon
     prediction = get_object_or_404(
         Prediction, pk=prediction_pk, owner=request.user, status=Prediction.Status.DONE
     )
-    created = services.recommendations_create_for_prediction(prediction=prediction)
+    # The user is waiting: a slow Freesound ends in "try again in a few minutes", not a hung page.
+    with freesound.time_limit(settings.FREESOUND_WEB_TIME_LIMIT):
+        created = services.recommendations_create_for_prediction(prediction=prediction)
     if request.htmx:
         context = {
             **selectors.recommendations_panel(prediction=prediction, user=request.user),

@@ -315,6 +315,8 @@ FREESOUND_LIVE_RESERVE = env.int("FREESOUND_LIVE_RESERVE", default=1000)
 FREESOUND_CACHE_SECONDS = env.int("FREESOUND_CACHE_SECONDS", default=24 * 60 * 60)
 FREESOUND_CONNECT_TIMEOUT = env.float("FREESOUND_CONNECT_TIMEOUT", default=3.05)
 FREESOUND_READ_TIMEOUT = env.float("FREESOUND_READ_TIMEOUT", default=10.0)
+# All Freesound requests of one web request ("More like these") share this many seconds.
+FREESOUND_WEB_TIME_LIMIT = env.float("FREESOUND_WEB_TIME_LIMIT", default=8.0)
 # The local index: pages of 150 sounds fetched per search phrase, and how old a genre's index may get.
 FREESOUND_INDEX_PAGES = env.int("FREESOUND_INDEX_PAGES", default=2)
 FREESOUND_INDEX_MAX_AGE = env.int("FREESOUND_INDEX_MAX_AGE", default=7 * 24 * 60 * 60)
