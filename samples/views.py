@@ -31,8 +31,10 @@ def _own_pack(request: HttpRequest, pk: int) -> Pack:
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
+    """A path on this site to go back to. Only absolute paths: redirect() would take a bare word
+    such as "0" for a view name and fail with a 500."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
