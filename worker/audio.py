@@ -178,8 +178,10 @@ def ffmpeg_input_args(path: Path, container: str) -> list[str]:
     playlist behind an ID3 tag); the whitelists stop any demuxer from opening a second file or a
     URL; the `file:` prefix keeps a name like `hls:...` or `concat:...` from choosing a protocol."""
     demuxer = demuxer_for(container)
-    return ["-protocol_whitelist", "file", "-format_whitelist", demuxer, "-f", demuxer,
-            "-i", f"file:{path.resolve()}"]  # fmt: skip
+    args = ["-protocol_whitelist", "file", "-format_whitelist", demuxer, "-f", demuxer]
+    if demuxer == "mov":
+        args += ["-enable_drefs", "0"]  # MP4 data references name other files (off by default; kept off)
+    return [*args, "-i", f"file:{path.resolve()}"]
 
 
 def _run(cmd: list[str]) -> subprocess.CompletedProcess[bytes]:
