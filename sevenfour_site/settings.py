@@ -50,10 +50,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: an oversized body is refused before CSRF (or anything else) reads it.
+    # Outermost, so that every response has the policy, the body cap's 413 included.
+    "sevenfour_site.middleware.ContentSecurityPolicyMiddleware",
+    # Before CSRF (or anything else) reads the body: an oversized one is refused unread.
     "sevenfour_site.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "sevenfour_site.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -57,6 +57,7 @@ def test_an_anonymous_huge_post_with_a_csrf_cookie_is_refused_unread():
     assert response.status_code == 413
     assert body.bytes_read == 0
     assert "larger than the site accepts (25.1\xa0MB at most)" in response.content.decode()
+    assert "script-src 'self'" in response["Content-Security-Policy"]
 
 
 def test_the_api_gets_the_refusal_in_its_error_shape(client, user):
