@@ -42,11 +42,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "accounts",
     "catalog",
     "predictions",
     "samples",
-    "worker",
 ]
 
 MIDDLEWARE = [
@@ -143,9 +143,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # The genre model is big: its jobs go to their own queue, served by workers with one process each.
-CELERY_TASK_ROUTES = {"worker.predict_genre": {"queue": "ml"}}
+# Everything else (samples, pack ZIPs, the sweep) goes to the default `celery` queue: the I/O workers.
+CELERY_TASK_ROUTES = {"predictions.predict_genre": {"queue": "ml"}}
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stale-predictions": {"task": "worker.sweep_predictions", "schedule": 60.0},
+    "sweep-stale-predictions": {"task": "predictions.sweep", "schedule": 60.0},
 }
 
 # --- Predictions ----------------------------------------------------------------------------

@@ -88,7 +88,9 @@ def test_album_page_lists_tracks_with_duration_play_and_pick(signed_in):
 
 def test_picking_a_track_creates_a_prediction_from_the_provider_data(signed_in, user):
     # The page's title is not trusted: only the provider and id are posted.
-    response = signed_in.post(reverse("catalog:pick"), {"provider": "deezer", "track_id": "3135556"})
+    response = signed_in.post(
+        reverse("predictions:create_from_pick"), {"provider": "deezer", "track_id": "3135556"}
+    )
 
     prediction = Prediction.objects.get(owner=user)
     assert response.status_code == 302
@@ -108,7 +110,9 @@ def test_picking_a_track_creates_a_prediction_from_the_provider_data(signed_in, 
 
 
 def test_picking_an_unknown_track_says_so(signed_in, user):
-    response = signed_in.post(reverse("catalog:pick"), {"provider": "deezer", "track_id": "1"})
+    response = signed_in.post(
+        reverse("predictions:create_from_pick"), {"provider": "deezer", "track_id": "1"}
+    )
 
     assert response.status_code == 404
     assert "Deezer could not find this track" in response.text
@@ -159,7 +163,7 @@ def test_upload_creates_a_prediction(signed_in, user, tmp_path):
     song.write_bytes(sine_wav(1.0))
 
     with song.open("rb") as fh:
-        response = signed_in.post(reverse("catalog:upload"), {"file": fh})
+        response = signed_in.post(reverse("predictions:create_from_upload"), {"file": fh})
 
     prediction = Prediction.objects.get(owner=user)
     assert response["Location"] == reverse("predictions:detail", args=[prediction.pk])
@@ -172,7 +176,7 @@ def test_upload_of_a_file_that_is_not_audio_is_refused_clearly(signed_in, tmp_pa
     fake.write_bytes(b"<html>not a song</html>" * 20)
 
     with fake.open("rb") as fh:
-        response = signed_in.post(reverse("catalog:upload"), {"file": fh})
+        response = signed_in.post(reverse("predictions:create_from_upload"), {"file": fh})
 
     assert response.status_code == 400
     assert "is not an audio file Seven/Four can read" in response.text
@@ -185,7 +189,7 @@ def test_upload_over_the_limit_is_refused_clearly(signed_in, settings, tmp_path)
     big.write_bytes(sine_wav(1.0))
 
     with big.open("rb") as fh:
-        response = signed_in.post(reverse("catalog:upload"), {"file": fh})
+        response = signed_in.post(reverse("predictions:create_from_upload"), {"file": fh})
 
     assert response.status_code == 400
     assert "the limit is 1000\xa0bytes" in response.text
@@ -195,7 +199,9 @@ def test_upload_over_the_limit_is_refused_clearly(signed_in, settings, tmp_path)
 def test_with_spotify_keys_the_page_browses_spotify_and_picks_with_isrc(signed_in, user):
     search = signed_in.get(reverse("catalog:new"), {"q": "daft punk"})
     tracks = signed_in.get(reverse("catalog:album", args=["spotify", DISCOVERY]))
-    signed_in.post(reverse("catalog:pick"), {"provider": "spotify", "track_id": ONE_MORE_TIME})
+    signed_in.post(
+        reverse("predictions:create_from_pick"), {"provider": "spotify", "track_id": ONE_MORE_TIME}
+    )
 
     assert reverse("catalog:artist", args=["spotify", DAFT]) in search.text
     assert "Harder, Better, Faster, Stronger" in tracks.text
