@@ -22,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from celery import signature
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
@@ -30,8 +31,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
+from catalog import previews
 from catalog.errors import CatalogError, ProviderUnavailable, RateLimited
-from catalog.previews import fetch_preview
 from catalog.services import track_identity_fetch
 from catalog.types import TrackIdentity
 from worker import predictor
@@ -220,6 +221,8 @@ def prediction_run(*, prediction_id: int, job_id: str) -> None:
     except TransientJobError as exc:
         prediction_release(prediction_id=prediction_id, job_id=job_id, message=str(exc))
         raise
+    except SoftTimeLimitExceeded:
+        raise  # the task fails the row with STALE_FAILURE: "too long", not "something went wrong"
     except Exception as exc:
         message = _user_message(exc)
         if message is None:
@@ -249,7 +252,7 @@ def prediction_audio_fetch(*, prediction: Prediction, dest: Path) -> Path:
         with prediction.upload.open("rb") as src, dest.open("wb") as dst:
             shutil.copyfileobj(src, dst)
         return dest
-    return fetch_preview(
+    return previews.fetch_preview(
         provider=prediction.source,
         track_id=prediction.source_track_id,
         isrc=prediction.isrc,
