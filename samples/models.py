@@ -138,8 +138,12 @@ class RecommendationRun(models.Model):
         max_length=300, blank=True, help_text="Why there are no samples, when there are none."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "queued_at"], name="recommendation_run_status")]
 
     def __str__(self) -> str:
         return f"Samples for prediction {self.prediction_id} ({self.status})"

@@ -14,7 +14,7 @@ from celery import signature as signature_of
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -67,6 +67,7 @@ RECOMMEND_TASK = "samples.recommend_for_prediction"
 RETRY_RECOMMENDATIONS_TASK = "samples.retry_recommendations"
 BUILD_PACK_ZIP_TASK = "samples.build_pack_zip"
 REFRESH_INDEX_TASK = "samples.refresh_index"
+SWEEP_RUNS_TASK = "samples.sweep_runs"
 
 
 # --- Sounds -------------------------------------------------------------------------------------------
@@ -330,11 +331,48 @@ def _schedule_retry(prediction_id: int, countdown: int, *, attempt: int) -> None
 
 
 def recommendation_run_start(*, prediction_id: int) -> None:
-    """A prediction is done: record its samples stage as pending and send it to the I/O workers.
-    Robust: a broker outage leaves the stage pending and the analysis shown, never an error."""
+    """A prediction is done: record its samples stage as pending and send it to the I/O workers
+    once the transaction commits."""
     RecommendationRun.objects.get_or_create(prediction_id=prediction_id)
-    task = signature_of(RECOMMEND_TASK, args=[prediction_id])
-    transaction.on_commit(task.apply_async, robust=True)
+    transaction.on_commit(partial(recommendation_run_enqueue, prediction_id=prediction_id))
+
+
+def recommendation_run_enqueue(*, prediction_id: int) -> bool:
+    """Send the samples task. A broker outage leaves the stage pending (the analysis is shown
+    anyway) for the sweep to send again, so this logs and returns False instead of raising."""
+    try:
+        signature_of(RECOMMEND_TASK, args=[prediction_id]).apply_async(retry=False)
+    except Exception:  # kombu's OperationalError, redis' ConnectionError, OSError...
+        log.warning("Broker unavailable; samples for prediction %s wait for the sweep", prediction_id)
+        return False
+    RecommendationRun.objects.filter(
+        prediction_id=prediction_id, status=RecommendationRun.Status.PENDING
+    ).update(queued_at=timezone.now())
+    return True
+
+
+@dataclass(frozen=True)
+class RunSweepReport:
+    requeued: int
+    failed: int
+
+
+def recommendation_run_sweep(*, now: datetime | None = None) -> RunSweepReport:
+    """Send pending samples stages again whose message may be lost, and fail running ones whose
+    worker is gone, so no page says "Finding samples…" for ever."""
+    now = now or timezone.now()
+    requeue_before = now - timedelta(seconds=settings.PREDICTION_REQUEUE_AFTER)
+    waiting = RecommendationRun.objects.filter(status=RecommendationRun.Status.PENDING).filter(
+        Q(queued_at__lt=requeue_before) | Q(queued_at__isnull=True, created_at__lt=requeue_before)
+    )
+    requeued = sum(
+        recommendation_run_enqueue(prediction_id=pk) for pk in waiting.values_list("prediction_id", flat=True)
+    )
+    stale_before = now - timedelta(seconds=settings.PREDICTION_STALE_AFTER)
+    failed = RecommendationRun.objects.filter(
+        status=RecommendationRun.Status.RUNNING, started_at__lt=stale_before
+    ).update(status=RecommendationRun.Status.FAILED, message=SAMPLES_FAILURE, finished_at=now)
+    return RunSweepReport(requeued=requeued, failed=failed)
 
 
 def recommendation_run(*, prediction_id: int) -> None:

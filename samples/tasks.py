@@ -39,3 +39,10 @@ def index_refresh_task() -> None:
 @shared_task(name=services.RETRY_RECOMMENDATIONS_TASK, ignore_result=True)
 def recommendations_retry_task(prediction_id: int, attempt: int) -> None:
     services.recommendations_retry(prediction_id=prediction_id, attempt=attempt)
+
+
+@shared_task(name=services.SWEEP_RUNS_TASK, ignore_result=True)
+def recommendation_run_sweep_task() -> None:
+    report = services.recommendation_run_sweep()
+    if report.requeued or report.failed:
+        log.info("Samples sweep: %s sent again, %s stale ones failed", report.requeued, report.failed)

@@ -34,10 +34,14 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('pending', 'Queued'), ('running', 'Finding samples'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=16)),
                 ('message', models.CharField(blank=True, help_text='Why there are no samples, when there are none.', max_length=300)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('queued_at', models.DateTimeField(blank=True, null=True)),
                 ('started_at', models.DateTimeField(blank=True, null=True)),
                 ('finished_at', models.DateTimeField(blank=True, null=True)),
                 ('prediction', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='recommendation_run', to='predictions.prediction')),
             ],
+            options={
+                'indexes': [models.Index(fields=['status', 'queued_at'], name='recommendation_run_status')],
+            },
         ),
         migrations.RunPython(runs_for_finished_predictions, migrations.RunPython.noop),
     ]

@@ -4,10 +4,12 @@ able to touch the prediction or hide its analysis."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from predictions import services as prediction_services
 from predictions.models import Prediction
@@ -16,7 +18,8 @@ from samples import services
 from samples.models import GenreSearch, Recommendation, RecommendationRun
 from samples.tasks import recommendations_for_prediction_task
 from sevenfour_site.celery import app as celery_app
-from tests.conftest import running_worker, wait_until
+from tests.conftest import broker_configured, running_worker, wait_until
+from tests.predictions.factories import DonePredictionFactory
 from tests.samples.conftest import add_loops
 
 Run = RecommendationRun.Status
@@ -160,3 +163,34 @@ def test_through_a_real_worker_the_prediction_is_done_before_its_samples_arrive(
     assert prediction.status == Prediction.Status.DONE
     assert prediction.finished_at <= run.started_at <= run.finished_at
     assert Recommendation.objects.filter(prediction=prediction).count() == 5
+
+
+def test_the_sweep_resends_lost_samples_stages_and_fails_stuck_ones(user, filesystem_broker, settings):
+    now = timezone.now()
+    lost, fresh, stuck = (DonePredictionFactory(owner=user) for _ in range(3))
+    for done in (lost, fresh, stuck):
+        RecommendationRun.objects.create(prediction=done)
+    RecommendationRun.objects.filter(prediction=lost).update(created_at=now - timedelta(minutes=10))
+    RecommendationRun.objects.filter(prediction=fresh).update(queued_at=now)
+    RecommendationRun.objects.filter(prediction=stuck).update(
+        status=Run.RUNNING, started_at=now - timedelta(seconds=settings.PREDICTION_STALE_AFTER + 1)
+    )
+
+    report = services.recommendation_run_sweep(now=now)
+
+    assert (report.requeued, report.failed) == (1, 1)
+    assert _queued_tasks(filesystem_broker) == [(services.RECOMMEND_TASK, "celery")]
+    assert RecommendationRun.objects.get(prediction=lost).queued_at is not None
+    failed = RecommendationRun.objects.get(prediction=stuck)
+    assert (failed.status, failed.message) == (Run.FAILED, services.SAMPLES_FAILURE)
+    assert Prediction.objects.get(pk=stuck.pk).status == Prediction.Status.DONE
+
+
+def test_a_broker_outage_leaves_the_samples_stage_pending_for_the_sweep(
+    prediction, django_capture_on_commit_callbacks
+):
+    with broker_configured("redis://127.0.0.1:1/0"), django_capture_on_commit_callbacks(execute=True):
+        services.recommendation_run_start(prediction_id=prediction.pk)
+
+    run = RecommendationRun.objects.get(prediction=prediction)
+    assert (run.status, run.queued_at) == (Run.PENDING, None)
