@@ -245,6 +245,19 @@ def _analyse(prediction: Prediction, job_id: str) -> None:
         _save_result(prediction, job_id, result, png)
 
 
+def prediction_preview_url(*, prediction: Prediction) -> str:
+    """A fresh preview link for a catalog prediction (links expire, so none is stored).
+    Catalog failures raise catalog.errors exceptions."""
+    track = prediction_track(prediction)
+    return previews.resolve_preview_url(
+        provider=track.source,
+        track_id=track.source_track_id,
+        isrc=track.isrc,
+        title=track.title,
+        artist=track.artist,
+    )
+
+
 def prediction_audio_fetch(*, prediction: Prediction, dest: Path) -> Path:
     """Write the song's audio to `dest`: a copy of the upload, or a freshly resolved catalog
     preview (links expire, so none is stored). Catalog failures raise catalog.errors exceptions."""

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_POST
 
 from catalog.errors import CatalogError
 from catalog.forms import PickForm, UploadForm
-from catalog.previews import resolve_preview_url
 from catalog.uploads import upload_declared_too_large
 from catalog.views import render_catalog_error, render_new_page
 
@@ -97,13 +96,7 @@ def audio(request: HttpRequest, pk: int) -> HttpResponse:
         content_type = mimetypes.guess_type(prediction.upload.name)[0] or "application/octet-stream"
         return FileResponse(prediction.upload.open("rb"), content_type=content_type)
     try:
-        url = resolve_preview_url(
-            provider=prediction.source,
-            track_id=prediction.source_track_id,
-            isrc=prediction.isrc,
-            title=prediction.title,
-            artist=prediction.artist,
-        )
+        url = services.prediction_preview_url(prediction=prediction)
     except CatalogError as exc:
         return HttpResponse(str(exc), status=404, content_type="text/plain")
     return HttpResponseRedirect(url)
