@@ -20,6 +20,7 @@ from .errors import CatalogError, NoPreview, NotFound, PreviewExpired
 from .matching import is_same_recording, main_artist, normalise_title
 from .providers import get_provider, itunes
 from .providers.deezer import DeezerProvider
+from .types import TrackIdentity
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,29 @@ def resolve_preview_url(
         if url:
             return url
     raise NoPreview(provider=provider, detail=f"{provider}:{track_id} isrc={isrc!r} {artist!r} - {title!r}")
+
+
+def track_preview_url(track: TrackIdentity) -> str:
+    """resolve_preview_url for a stored track identity."""
+    return resolve_preview_url(
+        provider=track.source,
+        track_id=track.source_track_id,
+        isrc=track.isrc,
+        title=track.title,
+        artist=track.artist,
+    )
+
+
+def track_preview_fetch(track: TrackIdentity, *, dest_path: Path) -> Path:
+    """fetch_preview for a stored track identity."""
+    return fetch_preview(
+        provider=track.source,
+        track_id=track.source_track_id,
+        isrc=track.isrc,
+        title=track.title,
+        artist=track.artist,
+        dest_path=dest_path,
+    )
 
 
 def fetch_preview(

@@ -248,14 +248,7 @@ def _analyse(prediction: Prediction, job_id: str) -> None:
 def prediction_preview_url(*, prediction: Prediction) -> str:
     """A fresh preview link for a catalog prediction (links expire, so none is stored).
     Catalog failures raise catalog.errors exceptions."""
-    track = prediction_track(prediction)
-    return previews.resolve_preview_url(
-        provider=track.source,
-        track_id=track.source_track_id,
-        isrc=track.isrc,
-        title=track.title,
-        artist=track.artist,
-    )
+    return previews.track_preview_url(prediction_track(prediction))
 
 
 def prediction_audio_fetch(*, prediction: Prediction, dest: Path) -> Path:
@@ -265,14 +258,7 @@ def prediction_audio_fetch(*, prediction: Prediction, dest: Path) -> Path:
         with prediction.upload.open("rb") as src, dest.open("wb") as dst:
             shutil.copyfileobj(src, dst)
         return dest
-    return previews.fetch_preview(
-        provider=prediction.source,
-        track_id=prediction.source_track_id,
-        isrc=prediction.isrc,
-        title=prediction.title,
-        artist=prediction.artist,
-        dest_path=dest,
-    )
+    return previews.track_preview_fetch(prediction_track(prediction), dest_path=dest)
 
 
 def _fetch_audio(prediction: Prediction, scratch: Path) -> Path:
