@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -31,7 +31,7 @@ def cached_call(key_parts: tuple[Any, ...], fetch: Callable[[], R]) -> R:
     key = "catalog:v1:" + hashlib.sha256(repr(key_parts).encode()).hexdigest()
     hit = cache.get(key)
     if hit is not None:
-        return hit
+        return cast(R, hit)
     value = _strip_previews(fetch())
     cache.set(key, value, timeout=settings.CATALOG_CACHE_SECONDS)
-    return value
+    return cast(R, value)
