@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -34,8 +34,8 @@ class Handler(BaseHTTPRequestHandler):
     """HTTP/1.0: a body without Content-Length simply runs until the connection closes."""
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        port = self.server.server_address[1]
-        routes = {
+        port = self.headers.get("Host", "").rpartition(":")[2]
+        routes: dict[str, Callable[[], None]] = {
             "/ok": lambda: self._send(200, BODY),
             "/undeclared": lambda: self._send(200, BODY, declare_length=False),
             "/html": lambda: self._send(200, b"<!doctype html><html>" + b"x" * 100),

@@ -37,9 +37,10 @@ def cache_down() -> RedisCache:
     return RedisCache(f"redis://127.0.0.1:{free_port()}/0", {"OPTIONS": {"socket_connect_timeout": 1}})
 
 
-def sliding(clock: FakeClock, **kwargs: object) -> SlidingWindow:
-    options: dict = {"limit": 3, "seconds": 10, "on_cache_error": FailMode.OPEN, "clock": clock, **kwargs}
-    return SlidingWindow("test:sliding", **options)
+def sliding(clock: FakeClock, *, limit: int = 3, seconds: int = 10, bucket: int = 1) -> SlidingWindow:
+    return SlidingWindow(
+        "test:sliding", limit=limit, seconds=seconds, bucket=bucket, on_cache_error=FailMode.OPEN, clock=clock
+    )
 
 
 # --- SlidingWindow ---------------------------------------------------------------------------
