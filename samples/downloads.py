@@ -30,7 +30,6 @@ def _policy() -> DownloadPolicy:
         allow_loopback=loopback,
         max_redirects=0,  # the CDN needs none
         label="preview",
-        accept="audio/mpeg",
     )
 
 
