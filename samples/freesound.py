@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .budget import FreesoundBudget, default_budget
+from .budget import BudgetSpent, FreesoundBudget, default_budget
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,10 @@ def _timeout() -> tuple[float, float]:
 def _get_json(path: str, params: dict[str, Any], *, budget: FreesoundBudget) -> Any:
     key = _api_key()
     timeout = _timeout()  # before acquiring: a request that cannot be made spends no budget
-    budget.acquire()
+    try:
+        budget.acquire()
+    except BudgetSpent as spent:
+        raise Throttled(spent.retry_after, daily=spent.daily, detail=spent.detail) from spent
     url = urljoin(settings.FREESOUND_API_URL, path)
     try:
         response = _session().get(

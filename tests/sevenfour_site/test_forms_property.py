@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -65,7 +66,11 @@ def test_artist_album_and_preview_pages(web, provider, item, offset):
 @given(provider=field, track_id=field, htmx=st.booleans())
 def test_pick(web, provider, track_id, htmx):
     extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
-    assert_no_server_error(web.post("/new/pick/", {"provider": provider, "track_id": track_id}, **extra))
+    assert_no_server_error(
+        web.post(
+            reverse("predictions:create_from_pick"), {"provider": provider, "track_id": track_id}, **extra
+        )
+    )
 
 
 @RUN
@@ -80,7 +85,7 @@ def test_pick(web, provider, track_id, htmx):
 def test_upload(web, name, content):
     song = io.BytesIO(content)
     song.name = name
-    assert_no_server_error(web.post("/new/upload/", {"file": song}))
+    assert_no_server_error(web.post(reverse("predictions:create_from_upload"), {"file": song}))
 
 
 @RUN

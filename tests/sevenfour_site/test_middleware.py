@@ -52,7 +52,7 @@ def test_an_anonymous_huge_post_with_a_csrf_cookie_is_refused_unread():
     client = Client(enforce_csrf_checks=True)
     client.cookies["csrftoken"] = "a" * 32
 
-    response, body = _post_huge(client, reverse("catalog:upload"))
+    response, body = _post_huge(client, reverse("predictions:create_from_upload"))
 
     assert response.status_code == 413
     assert body.bytes_read == 0
@@ -73,7 +73,7 @@ def test_the_api_gets_the_refusal_in_its_error_shape(client, user):
 def test_a_body_within_the_cap_goes_through(client, user, settings):
     client.force_login(user)
 
-    response = client.post(reverse("catalog:upload"), {"file": io.BytesIO(b"not audio")})
+    response = client.post(reverse("predictions:create_from_upload"), {"file": io.BytesIO(b"not audio")})
 
     assert response.status_code == 400  # the form's own answer, not the cap's
 
