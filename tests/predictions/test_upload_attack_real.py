@@ -17,6 +17,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from catalog.types import TrackIdentity
 from predictions import services
 from predictions.models import Prediction
 from tests.conftest import broker_configured, running_worker, wait_until
@@ -51,7 +52,9 @@ def test_a_disguised_playlist_reads_nothing_and_says_the_same_for_a_missing_path
     with broker_configured(redis_url), running_worker():
         created = {
             label: services.prediction_create(
-                user=user, source="upload", upload=SimpleUploadedFile("x.mp3", build(target))
+                user=user,
+                track=TrackIdentity(source="upload", title="x"),
+                upload=SimpleUploadedFile("x.mp3", build(target)),
             )
             for label, target in targets.items()
         }
