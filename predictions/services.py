@@ -90,7 +90,7 @@ def prediction_create(
         rerun_of=rerun_of,
     )
     if upload is not None:
-        prediction.upload.save(Path(upload.name).name, upload, save=False)
+        prediction.upload.save(Path(upload.name or "upload").name, upload, save=False)
     prediction.save()
     transaction.on_commit(lambda: prediction_enqueue(prediction_id=prediction.pk))
     return prediction
@@ -180,7 +180,7 @@ def prediction_claim(*, prediction_id: int, job_id: str) -> bool:
     )
 
 
-def _running(prediction_id: int, job_id: str):  # type: ignore[no-untyped-def]
+def _running(prediction_id: int, job_id: str):
     return Prediction.objects.filter(pk=prediction_id, status=Status.RUNNING, job_id=job_id)
 
 
@@ -319,7 +319,7 @@ class SweepReport:
     failed: int
 
 
-def prediction_sweep(*, now=None) -> SweepReport:  # type: ignore[no-untyped-def]
+def prediction_sweep(*, now=None) -> SweepReport:
     """Send pending jobs again whose message may be lost (broker down at submit, or a worker
     that died), and fail running jobs that outlived the time limit."""
     now = now or timezone.now()

@@ -163,7 +163,7 @@ def _candidates(
 
 def _live_search(
     genre: GenreSearch, rules: GenreRules, *, licences, windows, turn: int, page: int = 1
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     result = freesound.search(
         query=query_for(rules, turn=turn),
         filter=search_filter(rules, licences=licences, windows=windows),
@@ -596,7 +596,7 @@ def _fetch_preview(url: str, *, sounds_by_url: dict[str, Sound]) -> bytes | None
             return None
 
 
-def pack_zip_write(*, pack: Pack, target, progress=None) -> set[int]:  # type: ignore[no-untyped-def]
+def pack_zip_write(*, pack: Pack, target, progress=None) -> set[int]:
     """Write the pack's ZIP into a binary file object; returns the ids of sounds left out (gone)."""
     sounds_by_url = {item.sound.preview_url: item.sound for item in pack.items.select_related("sound")}
 

@@ -28,14 +28,14 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def user(db):  # type: ignore[no-untyped-def]
+def user(db):
     from tests.predictions.factories import UserFactory
 
     return UserFactory(username="ada")
 
 
 @pytest.fixture
-def other_user(db):  # type: ignore[no-untyped-def]
+def other_user(db):
     from tests.predictions.factories import UserFactory
 
     return UserFactory(username="bob")
@@ -138,7 +138,7 @@ def filesystem_broker(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
-def job_broker(request) -> str:  # type: ignore[no-untyped-def]
+def job_broker(request) -> str:
     """The broker the suite runs jobs through: Redis when REDIS_URL is set (CI), else the embedded one."""
     if os.environ.get("REDIS_URL"):
         return request.getfixturevalue("redis_broker")
@@ -162,7 +162,7 @@ def running_worker(**kwargs: object) -> Iterator[object]:
         yield worker
 
 
-def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1) -> bool:  # type: ignore[no-untyped-def]
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1) -> bool:
     """Poll `predicate` until it is truthy; False after `timeout` seconds (callers assert on it)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -203,7 +203,7 @@ def chromium() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(chromium, live_server) -> Iterator[object]:  # type: ignore[no-untyped-def]
+def page(chromium, live_server) -> Iterator[object]:
     context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()

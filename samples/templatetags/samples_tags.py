@@ -10,7 +10,7 @@ register = template.Library()
 
 
 @register.inclusion_tag("samples/includes/recommendations_panel.html", takes_context=True)
-def recommendations_panel(context: template.Context, prediction) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def recommendations_panel(context: template.Context, prediction) -> dict[str, Any]:
     request = context["request"]
     return {
         **panel_context(prediction=prediction, user=request.user),

@@ -97,20 +97,20 @@ class _Parser:
         self.pos += 1
         return token
 
-    def parse(self):  # type: ignore[no-untyped-def]
+    def parse(self):
         expr = self.expr()
         if self.peek() is not None:
             raise FilterError(f"unexpected {self.peek()!r}")
         return expr
 
-    def expr(self):  # type: ignore[no-untyped-def]
+    def expr(self):
         options = [self.conjunction()]
         while self.peek() == "OR":
             self.take()
             options.append(self.conjunction())
         return ("or", options)
 
-    def conjunction(self):  # type: ignore[no-untyped-def]
+    def conjunction(self):
         parts = []
         while self.peek() not in (None, ")", "OR"):
             if self.peek() == "AND":
@@ -121,13 +121,13 @@ class _Parser:
             raise FilterError("empty clause")
         return ("and", parts)
 
-    def unary(self):  # type: ignore[no-untyped-def]
+    def unary(self):
         if self.peek() == "-":
             self.take()
             return ("not", self.atom())
         return self.atom()
 
-    def atom(self):  # type: ignore[no-untyped-def]
+    def atom(self):
         token = self.take()
         if token == "(":
             inner = self.expr()
@@ -181,7 +181,7 @@ def _value_matches(actual: Any, wanted: str) -> bool:
     return actual == text
 
 
-def _matches(node, sound: FsSound) -> bool:  # type: ignore[no-untyped-def]
+def _matches(node, sound: FsSound) -> bool:
     kind = node[0]
     if kind == "or":
         return any(_matches(option, sound) for option in node[1])

@@ -117,7 +117,7 @@ def test_a_transient_error_releases_the_row_and_the_retry_succeeds(
     real_fetch = services._fetch_audio
     seen_states: list[tuple[str, str]] = []
 
-    def flaky_fetch(p, scratch):  # type: ignore[no-untyped-def]
+    def flaky_fetch(p, scratch):
         if not seen_states:
             seen_states.append(("first try", Prediction.objects.get(pk=p.pk).status))
             raise services.TransientJobError("Deezer is busy (rate limited).", retry_after=1)
@@ -147,7 +147,7 @@ def test_retries_are_bounded_and_end_in_a_clear_failure(user, wav_upload, settin
     settings.PREDICTION_MAX_RETRIES = 2
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
 
-    def always_busy(p, scratch):  # type: ignore[no-untyped-def]
+    def always_busy(p, scratch):
         raise services.TransientJobError("Deezer is not answering right now.")
 
     monkeypatch.setattr(services, "_fetch_audio", always_busy)
@@ -162,7 +162,7 @@ def test_retries_are_bounded_and_end_in_a_clear_failure(user, wav_upload, settin
 def test_an_unexpected_error_fails_the_row_with_a_generic_message(user, wav_upload, monkeypatch):
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
 
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(*args, **kwargs):
         raise KeyError("a bug")
 
     monkeypatch.setattr("worker.predictor.get_predictor", broken)

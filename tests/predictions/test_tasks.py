@@ -17,7 +17,7 @@ Status = Prediction.Status
 class TimedOutPredictor:
     """The model hits Celery's soft time limit halfway through."""
 
-    def predict(self, path, *, spectrogram_png=None):  # type: ignore[no-untyped-def]
+    def predict(self, path, *, spectrogram_png=None):
         raise SoftTimeLimitExceeded()
 
 
@@ -66,7 +66,7 @@ def test_a_transient_error_is_retried_after_the_delay_the_provider_asked_for(use
     )
     retried: list[dict] = []
 
-    def fake_retry(**kwargs):  # type: ignore[no-untyped-def]
+    def fake_retry(**kwargs):
         retried.append(kwargs)
         return Retry("scheduled", when=kwargs["countdown"])
 

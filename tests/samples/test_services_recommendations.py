@@ -17,13 +17,13 @@ from tests.samples.conftest import add_loops
 
 
 @pytest.fixture
-def house(genres):  # type: ignore[no-untyped-def]
+def house(genres):
     """Dance searched with one phrase, so the tests know which search the service sends."""
     GenreSearch.objects.filter(slug="dance").update(queries="house loop")
     return GenreSearch.objects.get(slug="dance")
 
 
-def ids(recommendations) -> list[int]:  # type: ignore[no-untyped-def]
+def ids(recommendations) -> list[int]:
     return [r.sound.freesound_id for r in recommendations]
 
 
