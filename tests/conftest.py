@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,19 +95,19 @@ def broker_configured(url: str, transport_options: dict | None = None) -> Iterat
     """
     conf = celery_app.conf
     saved = (conf.broker_url, conf.broker_transport_options)
-    conf.broker_url = url
+    conf.broker_url = url  # type: ignore[misc]  # Settings.__setattr__ stores it; the stubs see the getter
     conf.broker_transport_options = transport_options or {}
     _drop_pools()
     try:
         yield
     finally:
-        conf.broker_url, conf.broker_transport_options = saved
+        conf.broker_url, conf.broker_transport_options = saved  # type: ignore[misc]  # Settings.__setattr__ stores it; the stubs see the getter
         _drop_pools()
 
 
 def _drop_pools() -> None:
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    celery_app._pool = None  # type: ignore[attr-defined]  # private cache, not in the stubs
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]  # private cache, not in the stubs
 
 
 def filesystem_broker_options(root: Path) -> dict[str, str]:
@@ -150,7 +151,7 @@ def running_worker(**kwargs: object) -> Iterator[object]:
     """A real Celery worker consuming from the configured broker, in a thread of this process."""
     from celery.contrib.testing.worker import start_worker
 
-    options = {
+    options: dict[str, Any] = {
         "pool": "solo",
         "queues": ["celery", "ml"],
         "perform_ping_check": False,

@@ -204,7 +204,7 @@ def test_retry_task_fills_the_samples_once_freesound_answers(fs, house, predicti
     recommendations_create_for_prediction(prediction=prediction)
     clock.advance(61)
 
-    recommendations_retry_task.apply(args=[prediction.pk, 1])
+    recommendations_retry_task.apply(args=(prediction.pk, 1))
 
     prediction.refresh_from_db()
     assert prediction.recommendations.count() == 5

@@ -103,7 +103,7 @@ def test_large_pack_is_built_by_the_worker_with_progress(
     assert len(callbacks) == 1  # the task is sent after commit
     assert "Queued" in client.get(response["Location"]).content.decode()
 
-    pack_export_build_task.apply(args=[export.pk])
+    pack_export_build_task.apply(args=(export.pk,))
 
     export.refresh_from_db()
     assert export.status == PackExport.Status.DONE
