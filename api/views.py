@@ -14,6 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -463,7 +464,7 @@ EXPORT_POLL_SECONDS = 2
 
 
 class ExportFileApi(ApiView):
-    def perform_content_negotiation(self, request: Request, force: bool = False):
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> tuple[BaseRenderer, str]:
         # `Accept: application/zip` must not be refused: the ZIP itself bypasses the renderers.
         return super().perform_content_negotiation(request, force=True)
 

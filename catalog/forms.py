@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 
 from .uploads import ACCEPT_ATTR, ACCEPTED, upload_limit_label, validate_upload
 
@@ -25,7 +26,7 @@ class UploadForm(forms.Form):
         self.fields["file"].help_text = f"{ACCEPTED}; up to {upload_limit_label()}."
         self.fields["file"].widget.attrs["accept"] = ACCEPT_ATTR
 
-    def clean_file(self):
+    def clean_file(self) -> UploadedFile:
         upload = self.cleaned_data["file"]
         self.detected_format = validate_upload(upload)
         return upload

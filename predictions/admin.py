@@ -25,10 +25,10 @@ class ReviewedFilter(admin.SimpleListFilter):
     title = "reviewed"
     parameter_name = "reviewed"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [("yes", "Reviewed"), ("no", "Not reviewed")]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Prediction]) -> QuerySet[Prediction]:
         if self.value() == "yes":
             return queryset.exclude(reviewed_genre="")
         if self.value() == "no":
@@ -41,10 +41,10 @@ class ConfidenceFilter(admin.SimpleListFilter):
     parameter_name = "confidence"
     RANGES = {"low": (0.0, 0.4), "medium": (0.4, 0.7), "high": (0.7, 1.01)}
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [("low", "Low (< 40%)"), ("medium", "Medium (40–70%)"), ("high", "High (≥ 70%)")]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Prediction]) -> QuerySet[Prediction]:
         if (value := self.value()) in self.RANGES:
             low, high = self.RANGES[value]
             return queryset.filter(confidence__gte=low, confidence__lt=high)
@@ -55,10 +55,10 @@ class TopGenreFilter(admin.SimpleListFilter):
     title = "top genre"
     parameter_name = "top_genre"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return genre_choices()
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Prediction]) -> QuerySet[Prediction]:
         return queryset.filter(top_genre=self.value()) if self.value() else queryset
 
 
@@ -160,7 +160,7 @@ class PredictionAdmin(admin.ModelAdmin):
         url = reverse("predictions:spectrogram", args=[obj.pk])
         return format_html('<img src="{}" style="max-width:640px" alt="">', url)
 
-    def save_model(self, request: HttpRequest, obj: Prediction, form, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Prediction, form: forms.ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if "reviewed_genre" in form.changed_data and obj.reviewed_genre:
             services.prediction_review(prediction=obj, genre=obj.reviewed_genre, reviewer=_reviewer(request))

@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from celery import signature
@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -180,7 +180,7 @@ def prediction_claim(*, prediction_id: int, job_id: str) -> bool:
     )
 
 
-def _running(prediction_id: int, job_id: str):
+def _running(prediction_id: int, job_id: str) -> QuerySet[Prediction]:
     return Prediction.objects.filter(pk=prediction_id, status=Status.RUNNING, job_id=job_id)
 
 
@@ -319,7 +319,7 @@ class SweepReport:
     failed: int
 
 
-def prediction_sweep(*, now=None) -> SweepReport:
+def prediction_sweep(*, now: datetime | None = None) -> SweepReport:
     """Send pending jobs again whose message may be lost (broker down at submit, or a worker
     that died), and fail running jobs that outlived the time limit."""
     now = now or timezone.now()

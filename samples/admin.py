@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 
@@ -29,7 +31,7 @@ class GenreSearchForm(forms.ModelForm):
             "order",
         ]
 
-    def clean(self):
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
         low, high = self.cleaned_data.get("min_duration"), self.cleaned_data.get("max_duration")
         if low is not None and high is not None and low > high:

@@ -3,6 +3,8 @@ users' sample packs with their ZIP exports."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -76,7 +78,7 @@ class Sound(models.Model):
     def __str__(self) -> str:
         return f"{self.name} by {self.author}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # The code is derived from the deed URL, so the two can never disagree.
         self.licence = licence_from_url(self.licence_url)
         super().save(*args, **kwargs)
