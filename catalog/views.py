@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accounts.http import AuthenticatedHttpRequest
+
 from .errors import CatalogError, NotFound, RateLimited, provider_label
 from .forms import SearchForm, UploadForm
 from .previews import resolve_preview_url
@@ -35,7 +37,7 @@ def _offset(request: HttpRequest) -> int:
     return min(int(value), 1000) if OFFSET.fullmatch(value) else 0
 
 
-def render_new_page(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
+def render_new_page(request: AuthenticatedHttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
     providers = available_providers()
     provider = context.get("provider") or default_provider_name()
     base = {
@@ -59,14 +61,14 @@ def get_provider_label(name: str) -> str:
     return provider_label(name)
 
 
-def render_catalog_error(request: HttpRequest, exc: CatalogError, context: dict) -> HttpResponse:
+def render_catalog_error(request: AuthenticatedHttpRequest, exc: CatalogError, context: dict) -> HttpResponse:
     log.warning("Catalog error: %s (%s)", exc, exc.detail)
     status = 404 if isinstance(exc, NotFound) else 429 if isinstance(exc, RateLimited) else 503
     return render_new_page(request, {**context, "error": str(exc)}, status=status)
 
 
 @require_GET
-def new(request: HttpRequest) -> HttpResponse:
+def new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.GET.get("tab") == "upload":
         return render_new_page(request, {"tab": "upload"})
     if "q" not in request.GET:
@@ -86,7 +88,7 @@ def new(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def artist(request: HttpRequest, provider: str, artist_id: str) -> HttpResponse:
+def artist(request: AuthenticatedHttpRequest, provider: str, artist_id: str) -> HttpResponse:
     context: dict = {"provider": provider, "query": request.GET.get("q", "")}
     try:
         catalog = get_provider(provider)
@@ -101,7 +103,7 @@ def artist(request: HttpRequest, provider: str, artist_id: str) -> HttpResponse:
 
 
 @require_GET
-def album(request: HttpRequest, provider: str, album_id: str) -> HttpResponse:
+def album(request: AuthenticatedHttpRequest, provider: str, album_id: str) -> HttpResponse:
     context: dict = {"provider": provider, "query": request.GET.get("q", "")}
     try:
         catalog = get_provider(provider)

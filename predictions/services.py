@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from celery import signature
@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -92,7 +92,7 @@ def prediction_create(
         rerun_of=rerun_of,
     )
     if upload is not None:
-        prediction.upload.save(Path(upload.name).name, upload, save=False)
+        prediction.upload.save(Path(upload.name or "upload").name, upload, save=False)
     prediction.save()
     transaction.on_commit(lambda: prediction_enqueue(prediction_id=prediction.pk))
     return prediction
@@ -192,7 +192,7 @@ def prediction_claim(*, prediction_id: int, job_id: str) -> bool:
     )
 
 
-def _running(prediction_id: int, job_id: str):  # type: ignore[no-untyped-def]
+def _running(prediction_id: int, job_id: str) -> QuerySet[Prediction]:
     return Prediction.objects.filter(pk=prediction_id, status=Status.RUNNING, job_id=job_id)
 
 
@@ -331,7 +331,7 @@ class SweepReport:
     failed: int
 
 
-def prediction_sweep(*, now=None) -> SweepReport:  # type: ignore[no-untyped-def]
+def prediction_sweep(*, now: datetime | None = None) -> SweepReport:
     """Send pending jobs again whose message may be lost (broker down at submit, or a worker
     that died), and fail running jobs that outlived the time limit."""
     now = now or timezone.now()

@@ -6,10 +6,12 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from catalog.errors import CatalogError
 from catalog.forms import PickForm, UploadForm
 from catalog.uploads import upload_declared_too_large
@@ -33,7 +35,7 @@ def _own_or_staff(request: HttpRequest, pk: int) -> Prediction:
 
 
 @require_POST
-def create_from_pick(request: HttpRequest) -> HttpResponse:
+def create_from_pick(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A track chosen on the New prediction page (whose errors re-render that page)."""
     form = PickForm(request.POST)
     if not form.is_valid():
@@ -46,7 +48,7 @@ def create_from_pick(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def create_from_upload(request: HttpRequest) -> HttpResponse:
+def create_from_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Refuse an oversized body before Django reads it into a temporary file.
     if too_large := upload_declared_too_large(request.META.get("CONTENT_LENGTH", "")):
         form = UploadForm()
@@ -63,7 +65,7 @@ def create_from_upload(request: HttpRequest) -> HttpResponse:
 GENRE_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 
 
-def history(request: HttpRequest) -> HttpResponse:
+def history(request: AuthenticatedHttpRequest) -> HttpResponse:
     genre = request.GET.get("genre", "")
     genre = genre if GENRE_SLUG.fullmatch(genre) else ""
     predictions = prediction_list_for_user(user=request.user, genre=genre)
@@ -93,7 +95,7 @@ def status_json(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(prediction_status_dict(_own(request, pk)))
 
 
-def audio(request: HttpRequest, pk: int) -> HttpResponse:
+def audio(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The song for the player: an upload is streamed to its owner; a catalog preview is resolved
     now (preview links expire within minutes, so none is ever stored)."""
     prediction = _own_or_staff(request, pk)

@@ -3,6 +3,8 @@ users' sample packs with their ZIP exports."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -76,7 +78,7 @@ class Sound(models.Model):
     def __str__(self) -> str:
         return f"{self.name} by {self.author}"
 
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # The code is derived from the deed URL, so the two can never disagree.
         self.licence = licence_from_url(self.licence_url)
         super().save(*args, **kwargs)
@@ -171,7 +173,9 @@ class Pack(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="packs")
     name = models.CharField(max_length=100)
     notes = models.TextField(blank=True, max_length=2000)
-    sounds = models.ManyToManyField(Sound, through="PackItem", related_name="packs")
+    sounds: models.ManyToManyField[Sound, PackItem] = models.ManyToManyField(
+        Sound, through="PackItem", related_name="packs"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import IO
 
 from celery import signature as signature_of
 from django.conf import settings
@@ -51,7 +53,7 @@ from .recommend import (
     tempo_windows,
 )
 from .selectors import samples_message_for
-from .zips import ZipSound, zip_write
+from .zips import Progress, ZipSound, zip_write
 
 log = logging.getLogger(__name__)
 
@@ -162,8 +164,14 @@ def _candidates(
 
 
 def _live_search(
-    genre: GenreSearch, rules: GenreRules, *, licences, windows, turn: int, page: int = 1
-) -> None:  # type: ignore[no-untyped-def]
+    genre: GenreSearch,
+    rules: GenreRules,
+    *,
+    licences: Sequence[str],
+    windows: Sequence[tuple[int, int]],
+    turn: int,
+    page: int = 1,
+) -> None:
     result = freesound.search(
         query=query_for(rules, turn=turn),
         filter=search_filter(rules, licences=licences, windows=windows),
@@ -596,7 +604,7 @@ def _fetch_preview(url: str, *, sounds_by_url: dict[str, Sound]) -> bytes | None
             return None
 
 
-def pack_zip_write(*, pack: Pack, target, progress=None) -> set[int]:  # type: ignore[no-untyped-def]
+def pack_zip_write(*, pack: Pack, target: IO[bytes], progress: Progress | None = None) -> set[int]:
     """Write the pack's ZIP into a binary file object; returns the ids of sounds left out (gone)."""
     sounds_by_url = {item.sound.preview_url: item.sound for item in pack.items.select_related("sound")}
 

@@ -10,11 +10,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from predictions.models import Prediction
 
 from . import freesound, selectors, services
@@ -44,13 +46,13 @@ def _next_url(request: HttpRequest, default: str) -> str:
 # --- Packs ------------------------------------------------------------------------------------------
 
 
-def pack_list(request: HttpRequest) -> HttpResponse:
+def pack_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     packs = selectors.pack_list_for_user(user=request.user)
     page = Paginator(packs, PACKS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "samples/pack_list.html", {"page": page, "form": PackForm()})
 
 
-def pack_create(request: HttpRequest) -> HttpResponse:
+def pack_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PackForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         pack = services.pack_create(owner=request.user, **form.cleaned_data)
@@ -101,7 +103,7 @@ def pack_item_add(request: HttpRequest, pk: int, sound_pk: int) -> HttpResponse:
 
 
 @require_POST
-def pack_item_remove(request: HttpRequest, pk: int, sound_pk: int) -> HttpResponse:
+def pack_item_remove(request: AuthenticatedHttpRequest, pk: int, sound_pk: int) -> HttpResponse:
     pack = _own_pack(request, pk)
     services.pack_remove_sound(pack=pack, sound=get_object_or_404(Sound, pk=sound_pk))
     if request.htmx:
@@ -114,7 +116,7 @@ def pack_item_remove(request: HttpRequest, pk: int, sound_pk: int) -> HttpRespon
 
 
 @require_POST
-def sound_save(request: HttpRequest) -> HttpResponse:
+def sound_save(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SaveToPackForm(request.POST)
     sound = get_object_or_404(Sound, pk=form.cleaned_data["sound"]) if form.is_valid() else None
     saved_to, error = None, ""
@@ -150,14 +152,14 @@ def _posted_sound_id(request: HttpRequest) -> int:
 
 def _form_error(form: SaveToPackForm) -> str:
     errors = [e for field_errors in form.errors.values() for e in field_errors]
-    return errors[0] if errors else ""
+    return str(errors[0]) if errors else ""
 
 
 # --- Recommendations -----------------------------------------------------------------------------------
 
 
 @require_POST
-def recommendations_more(request: HttpRequest, prediction_pk: int) -> HttpResponse:
+def recommendations_more(request: AuthenticatedHttpRequest, prediction_pk: int) -> HttpResponse:
     prediction = get_object_or_404(
         Prediction, pk=prediction_pk, owner=request.user, status=Prediction.Status.DONE
     )
@@ -175,7 +177,7 @@ def recommendations_more(request: HttpRequest, prediction_pk: int) -> HttpRespon
     return redirect(f"{prediction.get_absolute_url()}#samples")
 
 
-def prediction_samples(request: HttpRequest, prediction_pk: int) -> HttpResponse:
+def prediction_samples(request: AuthenticatedHttpRequest, prediction_pk: int) -> HttpResponse:
     """The samples panel alone: polled by htmx while "Finding samples…" shows."""
     prediction = get_object_or_404(
         Prediction, pk=prediction_pk, owner=request.user, status=Prediction.Status.DONE
@@ -185,7 +187,7 @@ def prediction_samples(request: HttpRequest, prediction_pk: int) -> HttpResponse
 
 
 @require_POST
-def preference_update(request: HttpRequest) -> HttpResponse:
+def preference_update(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PreferenceForm(request.POST)
     if form.is_valid():
         services.preference_set(user=request.user, **form.cleaned_data)
@@ -200,7 +202,7 @@ def preference_update(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def pack_download(request: HttpRequest, pk: int) -> HttpResponse:
+def pack_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Small packs are zipped right here; larger ones by a worker, with a progress page."""
     pack = _own_pack(request, pk)
     count = pack.items.count()
@@ -213,7 +215,7 @@ def pack_download(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("samples:export_detail", pk=export.pk)
 
 
-def _zip_response(request: HttpRequest, pack: Pack) -> HttpResponse:
+def _zip_response(request: HttpRequest, pack: Pack) -> HttpResponseBase:
     target = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
     try:
         services.pack_zip_write(pack=pack, target=target)
@@ -231,7 +233,7 @@ def _own_export(request: HttpRequest, pk: int) -> PackExport:
     return get_object_or_404(PackExport.objects.select_related("pack"), pk=pk, pack__owner=request.user)
 
 
-def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def export_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     export = _own_export(request, pk)
     template = "samples/includes/export_status.html" if request.htmx else "samples/export_detail.html"
     return render(request, template, {"export": export, "pack": export.pack})

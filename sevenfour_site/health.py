@@ -27,7 +27,7 @@ def check_database() -> CheckResult:
     return True, connection.vendor
 
 
-def check_broker(timeout: float = 2.0) -> CheckResult:
+def check_broker(timeout: int = 2) -> CheckResult:
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=timeout)
@@ -42,7 +42,7 @@ def check_workers(timeout: float = 1.0) -> CheckResult:
         replies = app.control.ping(timeout=timeout)
     except Exception as exc:
         return False, f"could not ping workers: {exc.__class__.__name__}: {exc}"
-    names = sorted(name for reply in replies for name in reply)
+    names = sorted(name for reply in replies or [] for name in reply)
     if not names:
         return False, "no worker answered the ping"
     return True, ", ".join(names)

@@ -15,11 +15,11 @@ def _clean_cache() -> None:
 
 
 @pytest.fixture
-def bob(django_user_model):  # type: ignore[no-untyped-def]
+def bob(django_user_model):
     return django_user_model.objects.create_user("bob", password="a-long-pass-123")
 
 
-def sign_in(client, username: str, password: str):  # type: ignore[no-untyped-def]
+def sign_in(client, username: str, password: str):
     return client.post(reverse("accounts:login"), {"username": username, "password": password})
 
 

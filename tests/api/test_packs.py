@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 PACKS = "/api/v1/packs/"
 
 
-def make_sound(n: int = 1, **fields) -> Sound:  # type: ignore[no-untyped-def]
+def make_sound(n: int = 1, **fields) -> Sound:
     defaults = {
         "name": f"house loop {n}",
         "author": f"author{n}",
@@ -29,12 +29,12 @@ def make_sound(n: int = 1, **fields) -> Sound:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def pack(user) -> Pack:  # type: ignore[no-untyped-def]
+def pack(user) -> Pack:
     return services.pack_create(owner=user, name="Drums", notes="for the intro")
 
 
 @pytest.fixture
-def theirs(other_user) -> Pack:  # type: ignore[no-untyped-def]
+def theirs(other_user) -> Pack:
     return services.pack_create(owner=other_user, name="Bob's")
 
 

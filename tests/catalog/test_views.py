@@ -13,12 +13,12 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def user(django_user_model):  # type: ignore[no-untyped-def]
+def user(django_user_model):
     return django_user_model.objects.create_user(username="ada", password="a-long-pass-123")
 
 
 @pytest.fixture
-def signed_in(client, user):  # type: ignore[no-untyped-def]
+def signed_in(client, user):
     client.force_login(user)
     return client
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -73,7 +73,7 @@ class FakeServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name=self.name, daemon=True)
 
     # --- lifecycle -------------------------------------------------------------------------
-    def start(self) -> FakeServer:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -89,6 +89,7 @@ class FakeServer:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
+        assert isinstance(host, str)  # bound to ("127.0.0.1", 0) above
         return f"http://{host}:{port}"
 
     # --- telling it to misbehave -----------------------------------------------------------

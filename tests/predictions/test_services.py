@@ -98,7 +98,7 @@ def test_a_redelivered_message_takes_over_the_job_its_dead_worker_held(user):
 @pytest.mark.django_db
 def test_an_upload_runs_to_done_with_every_result_field(user, wav_upload, fake_predictor):
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     assert prediction.status == Status.DONE
     assert prediction.top_genre == "dance"
@@ -120,7 +120,7 @@ def test_a_transient_error_releases_the_row_and_the_retry_succeeds(
     real_fetch = services._fetch_audio
     seen_states: list[tuple[str, str]] = []
 
-    def flaky_fetch(p, scratch):  # type: ignore[no-untyped-def]
+    def flaky_fetch(p, scratch):
         if not seen_states:
             seen_states.append(("first try", Prediction.objects.get(pk=p.pk).status))
             raise services.TransientJobError("Deezer is busy (rate limited).", retry_after=1)
@@ -128,7 +128,7 @@ def test_a_transient_error_releases_the_row_and_the_retry_succeeds(
         return real_fetch(p, scratch)
 
     monkeypatch.setattr(services, "_fetch_audio", flaky_fetch)
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     assert seen_states == [("first try", Status.RUNNING), ("retry", Status.RUNNING)]
     assert prediction.status == Status.DONE
@@ -150,11 +150,11 @@ def test_retries_are_bounded_and_end_in_a_clear_failure(user, wav_upload, settin
     settings.PREDICTION_MAX_RETRIES = 2
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
 
-    def always_busy(p, scratch):  # type: ignore[no-untyped-def]
+    def always_busy(p, scratch):
         raise services.TransientJobError("Deezer is not answering right now.")
 
     monkeypatch.setattr(services, "_fetch_audio", always_busy)
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     assert prediction.status == Status.FAILED
     assert prediction.attempts == 3
@@ -165,11 +165,11 @@ def test_retries_are_bounded_and_end_in_a_clear_failure(user, wav_upload, settin
 def test_an_unexpected_error_fails_the_row_with_a_generic_message(user, wav_upload, monkeypatch):
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
 
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(*args, **kwargs):
         raise KeyError("a bug")
 
     monkeypatch.setattr("worker.predictor.get_predictor", broken)
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     assert prediction.status == Status.FAILED
     assert prediction.error == services.GENERIC_FAILURE
@@ -203,7 +203,7 @@ def test_the_sweep_requeues_forgotten_pending_jobs_and_fails_stuck_running_ones(
 @pytest.mark.django_db
 def test_rerun_makes_a_new_linked_row_and_keeps_the_old_result(user, wav_upload, fake_predictor):
     original = services.prediction_create_from_upload(user=user, upload=wav_upload)
-    predict_genre_task.apply(args=[original.pk])
+    predict_genre_task.apply(args=(original.pk,))
     rerun = services.prediction_rerun(prediction=original)
     assert rerun.pk != original.pk
     assert rerun.rerun_of == original
@@ -216,7 +216,7 @@ def test_rerun_makes_a_new_linked_row_and_keeps_the_old_result(user, wav_upload,
 @pytest.mark.django_db
 def test_delete_removes_the_row_and_its_files(user, wav_upload, fake_predictor):
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     storage, names = prediction.upload.storage, [prediction.upload.name, prediction.spectrogram.name]
     services.prediction_delete(prediction=prediction)

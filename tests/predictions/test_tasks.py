@@ -17,7 +17,7 @@ Status = Prediction.Status
 class TimedOutPredictor:
     """The model hits Celery's soft time limit halfway through."""
 
-    def predict(self, path, *, spectrogram_png=None):  # type: ignore[no-untyped-def]
+    def predict(self, path, *, spectrogram_png=None):
         raise SoftTimeLimitExceeded()
 
 
@@ -26,7 +26,7 @@ def test_the_soft_time_limit_fails_the_row_with_the_too_long_message(user, wav_u
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
     monkeypatch.setattr("worker.predictor.get_predictor", lambda *args, **kwargs: TimedOutPredictor())
 
-    predict_genre_task.apply(args=[prediction.pk], task_id="job-slow")
+    predict_genre_task.apply(args=(prediction.pk,), task_id="job-slow")
 
     prediction.refresh_from_db()
     assert prediction.status == Status.FAILED
@@ -48,7 +48,7 @@ def test_a_delivery_that_already_used_every_retry_fails_the_row_without_retrying
     retried: list[dict] = []
     monkeypatch.setattr(predict_genre_task, "retry", lambda **kwargs: retried.append(kwargs))
 
-    predict_genre_task.apply(args=[prediction.pk], retries=3)
+    predict_genre_task.apply(args=(prediction.pk,), retries=3)
 
     prediction.refresh_from_db()
     assert retried == []
@@ -66,13 +66,13 @@ def test_a_transient_error_is_retried_after_the_delay_the_provider_asked_for(use
     )
     retried: list[dict] = []
 
-    def fake_retry(**kwargs):  # type: ignore[no-untyped-def]
+    def fake_retry(**kwargs):
         retried.append(kwargs)
         return Retry("scheduled", when=kwargs["countdown"])
 
     monkeypatch.setattr(predict_genre_task, "retry", fake_retry)
 
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
 
     prediction.refresh_from_db()
     assert [r["countdown"] for r in retried] == [42]
@@ -97,9 +97,9 @@ def test_a_duplicate_delivery_of_a_finished_job_changes_nothing_and_signals_noth
 
     prediction_done.connect(record)
     try:
-        predict_genre_task.apply(args=[prediction.pk], task_id="job-a")
+        predict_genre_task.apply(args=(prediction.pk,), task_id="job-a")
         first = Prediction.objects.get(pk=prediction.pk)
-        predict_genre_task.apply(args=[prediction.pk], task_id="job-a-duplicate")
+        predict_genre_task.apply(args=(prediction.pk,), task_id="job-a-duplicate")
     finally:
         prediction_done.disconnect(record)
 

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def signed_in(client, user):  # type: ignore[no-untyped-def]
+def signed_in(client, user):
     client.force_login(user)
     return client
 

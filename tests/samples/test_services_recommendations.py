@@ -17,13 +17,13 @@ from tests.samples.conftest import add_loops
 
 
 @pytest.fixture
-def house(genres):  # type: ignore[no-untyped-def]
+def house(genres):
     """Dance searched with one phrase, so the tests know which search the service sends."""
     GenreSearch.objects.filter(slug="dance").update(queries="house loop")
     return GenreSearch.objects.get(slug="dance")
 
 
-def ids(recommendations) -> list[int]:  # type: ignore[no-untyped-def]
+def ids(recommendations) -> list[int]:
     return [r.sound.freesound_id for r in recommendations]
 
 
@@ -204,7 +204,7 @@ def test_retry_task_fills_the_samples_once_freesound_answers(fs, house, predicti
     recommendations_create_for_prediction(prediction=prediction)
     clock.advance(61)
 
-    recommendations_retry_task.apply(args=[prediction.pk, 1])
+    recommendations_retry_task.apply(args=(prediction.pk, 1))
 
     prediction.refresh_from_db()
     assert prediction.recommendations.count() == 5

@@ -23,11 +23,11 @@ from tests.samples.conftest import add_loops
 
 
 @pytest.fixture
-def pack_of(fs, user):  # type: ignore[no-untyped-def]
+def pack_of(fs, user):
     """A pack of `n` sounds that exist on the fake Freesound (licences CC BY 4.0 and CC0 alternately)."""
     from samples import freesound
 
-    def build(n: int, name: str = "Night drive"):  # type: ignore[no-untyped-def]
+    def build(n: int, name: str = "Night drive"):
         for i in range(n):
             fs.add_sound(
                 f"pad {i}.wav",
@@ -103,7 +103,7 @@ def test_large_pack_is_built_by_the_worker_with_progress(
     assert len(callbacks) == 1  # the task is sent after commit
     assert "Queued" in client.get(response["Location"]).content.decode()
 
-    pack_export_build_task.apply(args=[export.pk])
+    pack_export_build_task.apply(args=(export.pk,))
 
     export.refresh_from_db()
     assert export.status == PackExport.Status.DONE
