@@ -96,14 +96,20 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, broker --------------------------------------------------------------------------
+# Celery's time limits come first: the broker's visibility timeout below is derived from them.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
-    # A message a worker took but never acknowledged (the worker died) is handed out again after
-    # the visibility timeout; it must be longer than any task may run (CELERY_TASK_TIME_LIMIT).
+    # A message a worker took but never acknowledged is handed out again after the visibility
+    # timeout. It must outlast any task run (the hard time limit) and any retry countdown the
+    # worker holds unacknowledged (at most 5 min), or a healthy job's message would be handed to a
+    # second worker. A dead worker's job does not wait for it: the sweep notices the stopped
+    # heartbeat (PREDICTION_HEARTBEAT_TIMEOUT) and sends the job again.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900),
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 300),
         "socket_connect_timeout": 5,
         **env.json("CELERY_REDIS_TRANSPORT_OPTIONS", default={}),
     }
@@ -137,16 +143,16 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 # The database row is the truth for every job; Celery results are never read.
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # The genre model is big: its jobs go to their own queue, served by workers with one process each.
 # Everything else (samples, pack ZIPs, the sweep) goes to the default `celery` queue: the I/O workers.
 CELERY_TASK_ROUTES = {"predictions.predict_genre": {"queue": "ml"}}
+# How often beat runs the sweeps (predictions, samples stages, pack ZIPs).
+SWEEP_INTERVAL = env.float("SWEEP_INTERVAL", default=60.0)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stale-predictions": {"task": "predictions.sweep", "schedule": 60.0},
+    "sweep-stale-predictions": {"task": "predictions.sweep", "schedule": SWEEP_INTERVAL},
 }
 
 # --- Predictions ----------------------------------------------------------------------------
@@ -157,8 +163,23 @@ GENRE_MODEL_DIR = env.str("GENRE_MODEL_DIR", default="")
 PREDICTION_REQUEUE_AFTER = env.int("PREDICTION_REQUEUE_AFTER", default=120)
 # A running job older than this is failed by the sweep (its worker is gone).
 PREDICTION_STALE_AFTER = env.int("PREDICTION_STALE_AFTER", default=CELERY_TASK_TIME_LIMIT + 120)
-# How often a job retries transient errors (network, rate limits) before it fails.
+# How often a job retries transient errors (network, rate limits, database) before it fails.
 PREDICTION_MAX_RETRIES = env.int("PREDICTION_MAX_RETRIES", default=5)
+# The worker holding a job writes a heartbeat on its row this often; a heartbeat older than the
+# timeout means the worker is gone, and the sweep sends the job again. A dead host's job is thus
+# running again within about HEARTBEAT_TIMEOUT + SWEEP_INTERVAL (2 min by default).
+PREDICTION_HEARTBEAT_INTERVAL = env.float("PREDICTION_HEARTBEAT_INTERVAL", default=15.0)
+PREDICTION_HEARTBEAT_TIMEOUT = env.int("PREDICTION_HEARTBEAT_TIMEOUT", default=60)
+# A job whose worker died this many times fails instead of being sent again (a song that kills
+# its worker must not loop for ever).
+PREDICTION_MAX_ATTEMPTS = env.int("PREDICTION_MAX_ATTEMPTS", default=3)
+if PREDICTION_HEARTBEAT_TIMEOUT < 2 * PREDICTION_HEARTBEAT_INTERVAL:
+    raise ImproperlyConfigured("PREDICTION_HEARTBEAT_TIMEOUT must be at least twice the heartbeat interval.")
+if (
+    CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", CELERY_TASK_TIME_LIMIT + 1)
+    <= CELERY_TASK_TIME_LIMIT
+):
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT.")
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -289,7 +310,7 @@ PACK_ZIP_STREAM_MAX_ITEMS = env.int("PACK_ZIP_STREAM_MAX_ITEMS", default=8)
 FREESOUND_PREVIEW_HOSTS = env.list("FREESOUND_PREVIEW_HOSTS", default=["cdn.freesound.org", "freesound.org"])
 CELERY_BEAT_SCHEDULE["samples-refresh-index"] = {"task": "samples.refresh_index", "schedule": 15 * 60.0}
 # Samples stages whose message was lost are sent again, and stuck ones failed (like predictions).
-CELERY_BEAT_SCHEDULE["samples-sweep-runs"] = {"task": "samples.sweep_runs", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["samples-sweep-runs"] = {"task": "samples.sweep_runs", "schedule": SWEEP_INTERVAL}
 
 # --- REST API -------------------------------------------------------------------------------
 INSTALLED_APPS += ["api"]
