@@ -311,6 +311,8 @@ FREESOUND_PREVIEW_HOSTS = env.list("FREESOUND_PREVIEW_HOSTS", default=["cdn.free
 CELERY_BEAT_SCHEDULE["samples-refresh-index"] = {"task": "samples.refresh_index", "schedule": 15 * 60.0}
 # Samples stages whose message was lost are sent again, and stuck ones failed (like predictions).
 CELERY_BEAT_SCHEDULE["samples-sweep-runs"] = {"task": "samples.sweep_runs", "schedule": SWEEP_INTERVAL}
+# Pack ZIPs get the same sweep: a lost message or a dead worker never leaves one "Queued" for ever.
+CELERY_BEAT_SCHEDULE["samples-sweep-exports"] = {"task": "samples.sweep_exports", "schedule": SWEEP_INTERVAL}
 
 # --- REST API -------------------------------------------------------------------------------
 INSTALLED_APPS += ["api"]
