@@ -13,6 +13,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accounts.ratelimit import throttle
+
 from .errors import CatalogError, NotFound, RateLimited, provider_label
 from .forms import SearchForm, UploadForm
 from .previews import resolve_preview_url
@@ -60,6 +62,7 @@ def render_catalog_error(request: HttpRequest, exc: CatalogError, context: dict)
 
 
 @require_GET
+@throttle("catalog", when=lambda request: "q" in request.GET)  # searches, not the bare page
 def new(request: HttpRequest) -> HttpResponse:
     if request.GET.get("tab") == "upload":
         return render_new_page(request, {"tab": "upload"})
@@ -80,6 +83,7 @@ def new(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@throttle("catalog")
 def artist(request: HttpRequest, provider: str, artist_id: str) -> HttpResponse:
     context: dict = {"provider": provider, "query": request.GET.get("q", "")}
     try:
@@ -95,6 +99,7 @@ def artist(request: HttpRequest, provider: str, artist_id: str) -> HttpResponse:
 
 
 @require_GET
+@throttle("catalog")
 def album(request: HttpRequest, provider: str, album_id: str) -> HttpResponse:
     context: dict = {"provider": provider, "query": request.GET.get("q", "")}
     try:
@@ -111,6 +116,7 @@ def album(request: HttpRequest, provider: str, album_id: str) -> HttpResponse:
 
 
 @require_GET
+@throttle("catalog")
 def preview(request: HttpRequest, provider: str, track_id: str) -> HttpResponse:
     """Redirect the player to a freshly resolved preview (the links expire, so none is cached)."""
     try:

@@ -101,7 +101,15 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Short socket timeouts: an unreachable Redis must cost a page a moment, not a hung worker.
+    # Every cache user fails open (core.cache) or chooses its FailMode (core.ratelimit).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
     # A message a worker took but never acknowledged is handed out again after the visibility
     # timeout. It must outlast any task run (the hard time limit) and any retry countdown the
@@ -192,9 +200,49 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Sign-in attempts allowed per username and per client address in LOGIN_RATE_WINDOW seconds.
+# --- Who is asking, and how often they may (accounts/ratelimit.py, docs/security.md) ------------
+# How many reverse proxies stand in front of the site, and the header they append the client's
+# address to (a request.META name). 0: use REMOTE_ADDR, for a site reached directly.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="HTTP_X_FORWARDED_FOR")
+# One policy for web pages and the API: "N/period" (s, min, hour, day) per scope, per signed-in
+# user (predictions, catalog, password_change) or per client address (signup, password_reset);
+# password_reset_email counts per e-mail address.
+RATE_LIMITS = {
+    "predictions": env.str("API_THROTTLE_PREDICTIONS", default="30/hour"),
+    "catalog": env.str("API_THROTTLE_CATALOG", default="120/min"),
+    "signup": env.str("THROTTLE_SIGNUP", default="5/hour"),
+    "password_change": env.str("THROTTLE_PASSWORD_CHANGE", default="10/hour"),
+    "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="10/hour"),
+    "password_reset_email": env.str("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
+}
+# Sign-in: failed attempts allowed per (username, client address) and per client address in
+# LOGIN_RATE_WINDOW seconds; past either, that client waits. Nobody else is locked out: failures
+# for one username from everywhere only slow sign-in for it down (a delay doubling from 1 s to
+# LOGIN_USERNAME_MAX_DELAY after LOGIN_USERNAME_FREE failures), and a browser that signed in to
+# the account before skips that delay.
 LOGIN_RATE_LIMIT = env.int("LOGIN_RATE_LIMIT", default=10)
+LOGIN_ADDRESS_LIMIT = env.int("LOGIN_ADDRESS_LIMIT", default=30)
 LOGIN_RATE_WINDOW = env.int("LOGIN_RATE_WINDOW", default=300)
+LOGIN_USERNAME_FREE = env.int("LOGIN_USERNAME_FREE", default=10)
+LOGIN_USERNAME_MAX_DELAY = env.int("LOGIN_USERNAME_MAX_DELAY", default=10)
+
+# --- E-mail (password reset) ------------------------------------------------------------------
+# Development prints e-mails on the console; production sends them over SMTP (EMAIL_HOST etc.).
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Seven/Four <noreply@localhost>")
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 3)
 
 # --- I18N, static, media --------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -327,11 +375,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
     "PAGE_SIZE": 20,
-    # Views pick their throttles (api/throttles.py); these are the per-user rates.
-    "DEFAULT_THROTTLE_RATES": {
-        "predictions": env.str("API_THROTTLE_PREDICTIONS", default="30/hour"),
-        "catalog": env.str("API_THROTTLE_CATALOG", default="120/min"),
-    },
+    # Views pick their throttles (api/throttles.py); the rates are RATE_LIMITS, shared with the pages.
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
