@@ -200,7 +200,9 @@ def login_failed(request: HttpRequest, username: str) -> None:
 
 
 def _device_accounts(request: HttpRequest) -> list[str]:
-    value = request.get_signed_cookie(DEVICE_COOKIE, default="", salt=DEVICE_SALT, max_age=DEVICE_MAX_AGE)
+    value = (
+        request.get_signed_cookie(DEVICE_COOKIE, default="", salt=DEVICE_SALT, max_age=DEVICE_MAX_AGE) or ""
+    )
     return [part for part in value.split(",") if part]
 
 

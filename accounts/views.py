@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -8,7 +8,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.contrib.auth.forms import AuthenticationForm
 from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,14 +19,20 @@ from . import ratelimit, selectors, services
 from .forms import ApiTokenForm, SignUpForm
 from .models import ApiToken
 
+FormT = TypeVar("FormT", bound=forms.BaseForm)
 
-def _form_refused(form_class: type[forms.Form], message: str, **form_kwargs: Any) -> forms.Form:
+
+def _form_refused(form_class: type[FormT], message: str, **form_kwargs: Any) -> FormT:
     """The form again, bound to what was typed but not validated (a refused sign-in must not even
     check the password), with the refusal as its one and only error."""
-    form = form_class(**form_kwargs)
-    form.cleaned_data = {}
-    form._errors = ErrorDict({NON_FIELD_ERRORS: form.error_class([message], error_class="nonfield")})
-    return form
+
+    class Refused(form_class):  # type: ignore[valid-type,misc]
+        def full_clean(self) -> None:
+            self._errors = ErrorDict()
+            self.cleaned_data: dict[str, Any] = {}
+            self.add_error(None, message)
+
+    return cast(FormT, Refused(**form_kwargs))
 
 
 @login_not_required
@@ -48,47 +54,42 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form})
 
 
-class ThrottledLoginMixin:
-    """Sign-in behind accounts.ratelimit's rules, for the site's login page and the admin's.
+class ThrottledLoginView(auth_views.LoginView):
+    """Django's sign-in behind accounts.ratelimit's rules, for the site's login page and the admin's.
 
     A refused attempt is answered with the form and one message, and its password is not checked;
     a wrong password gets only the form's own error. The page never shows both.
     """
 
-    request: HttpRequest
-
-    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         username = request.POST.get("username", "")
         refusal = ratelimit.login_refusal(request, username)
         if refusal is not None:
             form = _form_refused(
-                self.get_form_class(),  # type: ignore[attr-defined]
-                refusal.message,
-                request=request,
-                data={"username": username[:150]},
+                self.get_form_class(), refusal.message, request=request, data={"username": username[:150]}
             )
-            response = self.render_to_response(self.get_context_data(form=form), status=429)  # type: ignore[attr-defined]
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
             response["Retry-After"] = str(refusal.retry_after)
             return response
-        return super().post(request, *args, **kwargs)  # type: ignore[misc]
+        return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form):  # type: ignore[no-untyped-def]
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         ratelimit.login_failed(self.request, self.request.POST.get("username", ""))
-        return super().form_invalid(form)  # type: ignore[misc]
+        return super().form_invalid(form)
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
-        response = super().form_valid(form)  # type: ignore[misc]
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
         ratelimit.device_remember(self.request, response, form.get_user().get_username())
         return response
 
 
 @method_decorator(login_not_required, name="dispatch")
-class LoginView(ThrottledLoginMixin, auth_views.LoginView):
+class LoginView(ThrottledLoginView):
     redirect_authenticated_user = True
 
 
 @method_decorator(login_not_required, name="dispatch")
-class AdminLoginView(ThrottledLoginMixin, auth_views.LoginView):
+class AdminLoginView(ThrottledLoginView):
     """The admin's sign-in page (its template and staff-only form) behind the same rules."""
 
     authentication_form = AdminAuthenticationForm

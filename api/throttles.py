@@ -19,7 +19,7 @@ class _ScopedThrottle(BaseThrottle):
         self._wait = 0
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        usage = throttle_take(self.scope, request)  # type: ignore[arg-type]
+        usage = throttle_take(self.scope, request)
         self._wait = usage.retry_after
         return usage.allowed
 

@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from celery import signature
@@ -29,7 +29,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -196,7 +196,7 @@ def prediction_claim(*, prediction_id: int, job_id: str, worker: str = "") -> bo
     )
 
 
-def _heartbeat_deadline(now):  # type: ignore[no-untyped-def]
+def _heartbeat_deadline(now: datetime) -> datetime:
     """Heartbeats older than this mean the holding worker is gone."""
     return now - timedelta(seconds=settings.PREDICTION_HEARTBEAT_TIMEOUT)
 
@@ -206,7 +206,7 @@ def prediction_heartbeat(*, prediction_id: int, job_id: str) -> bool:
     return bool(_running(prediction_id, job_id).update(heartbeat_at=timezone.now()))
 
 
-def _running(prediction_id: int, job_id: str):  # type: ignore[no-untyped-def]
+def _running(prediction_id: int, job_id: str) -> QuerySet[Prediction]:
     return Prediction.objects.filter(pk=prediction_id, status=Status.RUNNING, job_id=job_id)
 
 
@@ -366,7 +366,7 @@ class SweepReport:
     recovered: int = 0  # running jobs whose worker was gone, put back to pending and sent again
 
 
-def prediction_sweep(*, now=None) -> SweepReport:  # type: ignore[no-untyped-def]
+def prediction_sweep(*, now: datetime | None = None) -> SweepReport:
     """Keep every job moving without a person:
 
     - running jobs whose heartbeat stopped (their worker died) go back to pending, to be sent
@@ -396,7 +396,7 @@ def prediction_sweep(*, now=None) -> SweepReport:  # type: ignore[no-untyped-def
     return SweepReport(requeued=requeued, failed=failed, recovered=recovered)
 
 
-def _recover_orphans(now) -> int:  # type: ignore[no-untyped-def]
+def _recover_orphans(now: datetime) -> int:
     deadline = _heartbeat_deadline(now)
     orphans = Prediction.objects.filter(status=Status.RUNNING).filter(
         Q(heartbeat_at__lt=deadline) | Q(heartbeat_at__isnull=True, started_at__lt=deadline)

@@ -14,7 +14,7 @@ from celery import signature as signature_of
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -689,7 +689,7 @@ def pack_export_claim(*, export_id: int, job_id: str) -> bool:
     )
 
 
-def _held(export_id: int, job_id: str):  # type: ignore[no-untyped-def]
+def _held(export_id: int, job_id: str) -> QuerySet[PackExport]:
     return PackExport.objects.filter(pk=export_id, status=PackExport.Status.RUNNING, job_id=job_id)
 
 
@@ -754,7 +754,9 @@ class ExportSweepReport:
     failed: int
 
 
-def pack_export_sweep(*, rows=None, now: datetime | None = None) -> ExportSweepReport:  # type: ignore[no-untyped-def]
+def pack_export_sweep(
+    *, rows: QuerySet[PackExport] | None = None, now: datetime | None = None
+) -> ExportSweepReport:
     """Keep pack ZIPs moving, like predictions.services.prediction_sweep: running exports whose
     heartbeat stopped go back to pending (or fail after PREDICTION_MAX_ATTEMPTS), pending ones
     whose message may be lost are sent again, and ones running past every time limit fail."""
