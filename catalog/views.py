@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedHttpRequest
+from accounts.ratelimit import throttle
 
 from .errors import CatalogError, NotFound, RateLimited, provider_label
 from .forms import SearchForm, UploadForm
@@ -68,6 +69,7 @@ def render_catalog_error(request: AuthenticatedHttpRequest, exc: CatalogError, c
 
 
 @require_GET
+@throttle("catalog", when=lambda request: "q" in request.GET)  # searches, not the bare page
 def new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.GET.get("tab") == "upload":
         return render_new_page(request, {"tab": "upload"})
@@ -88,6 +90,7 @@ def new(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @require_GET
+@throttle("catalog")
 def artist(request: AuthenticatedHttpRequest, provider: str, artist_id: str) -> HttpResponse:
     context: dict = {"provider": provider, "query": request.GET.get("q", "")}
     try:
@@ -103,6 +106,7 @@ def artist(request: AuthenticatedHttpRequest, provider: str, artist_id: str) -> 
 
 
 @require_GET
+@throttle("catalog")
 def album(request: AuthenticatedHttpRequest, provider: str, album_id: str) -> HttpResponse:
     context: dict = {"provider": provider, "query": request.GET.get("q", "")}
     try:
@@ -119,6 +123,7 @@ def album(request: AuthenticatedHttpRequest, provider: str, album_id: str) -> Ht
 
 
 @require_GET
+@throttle("catalog")
 def preview(request: HttpRequest, provider: str, track_id: str) -> HttpResponse:
     """Redirect the player to a freshly resolved preview (the links expire, so none is cached)."""
     try:

@@ -95,7 +95,7 @@ class PredictionAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = [
         "owner", "source", "source_track_id", "isrc", "audio", "status", "stage", "error", "attempts", "job_id",
-        "created_at", "queued_at", "started_at", "finished_at", "rerun_of", "probabilities", "spectrogram_image",
+        "worker", "heartbeat_at", "created_at", "queued_at", "started_at", "finished_at", "rerun_of", "probabilities", "spectrogram_image",
         "top_genre", "confidence", "tags", "outside_taxonomy", "tempo_bpm", "tempo_confidence", "key",
         "key_confidence", "model_name", "model_version", "timings", "reviewed_by", "reviewed_at",
     ]  # fmt: skip
@@ -105,8 +105,8 @@ class PredictionAdmin(admin.ModelAdmin):
                                "tags", "tempo_bpm", "tempo_confidence", "key", "key_confidence",
                                "model_name", "model_version"]}),
         ("Review", {"fields": ["reviewed_genre", "reviewed_by", "reviewed_at"]}),
-        ("Job", {"classes": ["collapse"], "fields": ["status", "stage", "error", "attempts", "job_id", "created_at",
-                                                      "queued_at", "started_at", "finished_at", "timings", "rerun_of"]}),
+        ("Job", {"classes": ["collapse"], "fields": ["status", "stage", "error", "attempts", "job_id", "worker",
+                                                      "heartbeat_at", "created_at", "queued_at", "started_at", "finished_at", "timings", "rerun_of"]}),
     ]  # fmt: skip
     actions = ["confirm_genre", "export_reviewed_csv"]
 

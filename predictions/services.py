@@ -7,7 +7,9 @@ The row is the job's state machine:
        └──── release ─────┘                  (transient error: the task retries later)
 
 Every transition is a conditional UPDATE, so two workers can never both own a job and a late
-or duplicate message can never overwrite a finished one.
+or duplicate message can never overwrite a finished one. While a worker holds a row it writes a
+heartbeat on it; the sweep puts a running row whose heartbeat stopped (its worker died) back to
+pending and sends it again, so a dead host's job is finished by another worker.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from catalog.errors import CatalogError, ProviderUnavailable, RateLimited
 from catalog.services import track_identity_fetch
 from catalog.sniff import sniff_file
 from catalog.types import TrackIdentity
+from core.jobs import DATABASE_ERRORS, heartbeat
 from worker import predictor
 from worker.audio import AudioError
 from worker.predictor import PredictionResult
@@ -53,6 +56,10 @@ GENERIC_FAILURE = (
     "Something went wrong while analysing this song. Try again; if it keeps failing, upload the audio."
 )
 STALE_FAILURE = "The analysis took too long and was stopped. Try again in a moment."
+WORKER_LOST_FAILURE = (
+    "The analysis was interrupted several times (its worker stopped). Try again in a moment."
+)
+DATABASE_UNAVAILABLE = "The database was unavailable for a moment; the analysis will be retried."
 
 # The tasks (predictions/tasks.py) are sent by name: the tasks module imports this one.
 PREDICT_GENRE_TASK = "predictions.predict_genre"
@@ -62,9 +69,12 @@ SWEEP_PREDICTIONS_TASK = "predictions.sweep"
 class TransientJobError(Exception):
     """A failure that may go away by itself (network, rate limit, provider outage): retry later."""
 
-    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+    def __init__(self, message: str, *, retry_after: int | None = None, database: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        # The database failed: the row may still be held by this job, so the retry must wait
+        # until its heartbeat counts as stopped (see prediction_claim).
+        self.database = database
 
 
 # --- Create and enqueue (web) ------------------------------------------------------------
@@ -173,23 +183,39 @@ def prediction_delete(*, prediction: Prediction) -> None:
 # --- The job (worker) ----------------------------------------------------------------------
 
 
-def prediction_claim(*, prediction_id: int, job_id: str) -> bool:
+def prediction_claim(*, prediction_id: int, job_id: str, worker: str = "") -> bool:
     """pending → running for this job. False when another worker has it or it is finished.
 
     A running row whose job_id is this job's id belongs to an earlier delivery of this very
-    message whose worker died before acknowledging it: taking it over is what redelivery is for.
+    message. It may be taken over only when its heartbeat has stopped (that delivery's worker
+    died before acknowledging it); while the heartbeat is fresh, the first delivery is still
+    running and this one is a duplicate, which must do nothing.
     """
-    claimable = Q(status=Status.PENDING) | Q(status=Status.RUNNING, job_id=job_id)
+    now = timezone.now()
+    heartbeat_stale = Q(heartbeat_at__lt=_heartbeat_deadline(now)) | Q(heartbeat_at__isnull=True)
+    claimable = Q(status=Status.PENDING) | (Q(status=Status.RUNNING, job_id=job_id) & heartbeat_stale)
     return bool(
         Prediction.objects.filter(claimable, pk=prediction_id).update(
             status=Status.RUNNING,
             job_id=job_id,
+            worker=worker[:200],
             stage=Stage.DOWNLOADING,
-            started_at=timezone.now(),
+            started_at=now,
+            heartbeat_at=now,
             error="",
             attempts=F("attempts") + 1,
         )
     )
+
+
+def _heartbeat_deadline(now: datetime) -> datetime:
+    """Heartbeats older than this mean the holding worker is gone."""
+    return now - timedelta(seconds=settings.PREDICTION_HEARTBEAT_TIMEOUT)
+
+
+def prediction_heartbeat(*, prediction_id: int, job_id: str) -> bool:
+    """The holding worker is alive (called by core.jobs.heartbeat's thread)."""
+    return bool(_running(prediction_id, job_id).update(heartbeat_at=timezone.now()))
 
 
 def _running(prediction_id: int, job_id: str) -> QuerySet[Prediction]:
@@ -221,20 +247,30 @@ def prediction_fail(*, prediction_id: int, message: str, job_id: str | None = No
     )
 
 
-def prediction_run(*, prediction_id: int, job_id: str) -> None:
-    """Run one prediction job. Raises TransientJobError (after releasing the row) for the task
-    to retry; every other failure ends with the row failed and a message for the user."""
-    if not prediction_claim(prediction_id=prediction_id, job_id=job_id):
+def prediction_run(*, prediction_id: int, job_id: str, worker: str = "") -> None:
+    """Run one prediction job. Raises TransientJobError (after releasing the row, if the database
+    allows) for the task to retry; every other failure ends with the row failed and a message."""
+    try:
+        claimed = prediction_claim(prediction_id=prediction_id, job_id=job_id, worker=worker)
+    except DATABASE_ERRORS as exc:
+        raise TransientJobError(DATABASE_UNAVAILABLE, database=True) from exc
+    if not claimed:
         log.info("Prediction %s is not claimable by job %s; nothing to do", prediction_id, job_id)
         return
-    prediction = Prediction.objects.get(pk=prediction_id)
     try:
-        _analyse(prediction, job_id)
+        with heartbeat(
+            lambda: prediction_heartbeat(prediction_id=prediction_id, job_id=job_id),
+            interval=settings.PREDICTION_HEARTBEAT_INTERVAL,
+        ):
+            _analyse(Prediction.objects.get(pk=prediction_id), job_id)
     except TransientJobError as exc:
         prediction_release(prediction_id=prediction_id, job_id=job_id, message=str(exc))
         raise
     except SoftTimeLimitExceeded:
         raise  # the task fails the row with STALE_FAILURE: "too long", not "something went wrong"
+    except DATABASE_ERRORS as exc:
+        _release_if_possible(prediction_id, job_id)
+        raise TransientJobError(DATABASE_UNAVAILABLE, database=True) from exc
     except Exception as exc:
         message = _user_message(exc)
         if message is None:
@@ -246,6 +282,16 @@ def prediction_run(*, prediction_id: int, job_id: str) -> None:
     ):
         # Receivers (the samples app) start their own stages; the analysis is already visible.
         prediction_done.send(sender=Prediction, prediction_id=prediction_id)
+
+
+def _release_if_possible(prediction_id: int, job_id: str) -> None:
+    """Hand the row back after a database error. When the database is still down the row stays
+    running with this job's id; its heartbeat has stopped, so the retry (or the sweep) takes it
+    over once the heartbeat timeout has passed (the task waits at least that long)."""
+    try:
+        prediction_release(prediction_id=prediction_id, job_id=job_id, message=DATABASE_UNAVAILABLE)
+    except DATABASE_ERRORS:
+        log.warning("Prediction %s: database still down, row left for the retry or the sweep", prediction_id)
 
 
 def _analyse(prediction: Prediction, job_id: str) -> None:
@@ -329,12 +375,20 @@ def _scratch_dir() -> Iterator[Path]:
 class SweepReport:
     requeued: int
     failed: int
+    recovered: int = 0  # running jobs whose worker was gone, put back to pending and sent again
 
 
 def prediction_sweep(*, now: datetime | None = None) -> SweepReport:
-    """Send pending jobs again whose message may be lost (broker down at submit, or a worker
-    that died), and fail running jobs that outlived the time limit."""
+    """Keep every job moving without a person:
+
+    - running jobs whose heartbeat stopped (their worker died) go back to pending, to be sent
+      again below; after PREDICTION_MAX_ATTEMPTS claims they fail instead, so a song that kills
+      its worker cannot loop for ever;
+    - pending jobs whose message may be lost (broker down at submit, a recovered job) are sent again;
+    - running jobs older than PREDICTION_STALE_AFTER fail (a backstop: the time limit stops them first).
+    """
     now = now or timezone.now()
+    recovered = _recover_orphans(now)
     requeue_before = now - timedelta(seconds=settings.PREDICTION_REQUEUE_AFTER)
     waiting = Prediction.objects.filter(status=Status.PENDING).filter(
         Q(queued_at__lt=requeue_before) | Q(queued_at__isnull=True, created_at__lt=requeue_before)
@@ -344,9 +398,40 @@ def prediction_sweep(*, now: datetime | None = None) -> SweepReport:
     failed = Prediction.objects.filter(status=Status.RUNNING, started_at__lt=stale_before).update(
         status=Status.FAILED, stage=Stage.NONE, error=STALE_FAILURE, finished_at=now
     )
-    if requeued or failed:
-        log.info("Sweep: %s pending predictions sent again, %s stale ones failed", requeued, failed)
-    return SweepReport(requeued=requeued, failed=failed)
+    if requeued or failed or recovered:
+        log.info(
+            "Sweep: %s jobs of dead workers recovered, %s pending sent again, %s stale failed",
+            recovered,
+            requeued,
+            failed,
+        )
+    return SweepReport(requeued=requeued, failed=failed, recovered=recovered)
+
+
+def _recover_orphans(now: datetime) -> int:
+    deadline = _heartbeat_deadline(now)
+    orphans = Prediction.objects.filter(status=Status.RUNNING).filter(
+        Q(heartbeat_at__lt=deadline) | Q(heartbeat_at__isnull=True, started_at__lt=deadline)
+    )
+    failed = orphans.filter(attempts__gte=settings.PREDICTION_MAX_ATTEMPTS).update(
+        status=Status.FAILED, stage=Stage.NONE, error=WORKER_LOST_FAILURE, finished_at=now
+    )
+    if failed:
+        log.warning(
+            "Sweep: %s jobs failed after losing their worker %s times",
+            failed,
+            settings.PREDICTION_MAX_ATTEMPTS,
+        )
+    pks = list(orphans.values_list("pk", flat=True))
+    # The old message, if the broker ever hands it out again, finds the row pending or held by the
+    # new job, and does nothing harmful (see prediction_claim).
+    orphans.filter(pk__in=pks).update(
+        status=Status.PENDING, stage=Stage.NONE, job_id="", heartbeat_at=None, queued_at=None
+    )
+    back = Prediction.objects.filter(pk__in=pks, status=Status.PENDING, job_id="").values_list(
+        "pk", flat=True
+    )
+    return sum(prediction_enqueue(prediction_id=pk) for pk in back)
 
 
 # --- Review (admin) -------------------------------------------------------------------------

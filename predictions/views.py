@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedHttpRequest
+from accounts.ratelimit import throttle
 from catalog.errors import CatalogError
 from catalog.forms import PickForm, UploadForm
 from catalog.uploads import upload_declared_too_large
@@ -35,6 +36,7 @@ def _own_or_staff(request: HttpRequest, pk: int) -> Prediction:
 
 
 @require_POST
+@throttle("predictions")  # the same allowance as the API's
 def create_from_pick(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A track chosen on the New prediction page (whose errors re-render that page)."""
     form = PickForm(request.POST)
@@ -48,6 +50,7 @@ def create_from_pick(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @require_POST
+@throttle("predictions")  # the same allowance as the API's
 def create_from_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Refuse an oversized body before Django reads it into a temporary file.
     if too_large := upload_declared_too_large(request.META.get("CONTENT_LENGTH", "")):
@@ -131,6 +134,7 @@ def spectrogram(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @require_POST
+@throttle("predictions")  # the same allowance as the API's
 def rerun(request: HttpRequest, pk: int) -> HttpResponse:
     new = services.prediction_rerun(prediction=_own(request, pk))
     messages.info(request, "Analysing the song again with the current model.")

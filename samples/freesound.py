@@ -19,8 +19,9 @@ from urllib.parse import urljoin
 
 import requests
 from django.conf import settings
-from django.core.cache import cache
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from core.cache import cache_get, cache_set
 
 from .budget import BudgetSpent, FreesoundBudget, default_budget
 
@@ -226,13 +227,13 @@ def search(
         "page_size": min(page_size, MAX_PAGE_SIZE),
     }
     cache_key = "samples:search:" + hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
-    payload = cache.get(cache_key)
+    payload = cache_get(cache_key)  # a cache outage is a miss
     if payload is None:
         try:
             payload = _get_json("search/", params, budget=budget or default_budget())
         except NotFound:
             payload = {"count": 0, "next": None, "results": []}  # a page beyond the last
-        cache.set(cache_key, payload, timeout=settings.FREESOUND_CACHE_SECONDS)
+        cache_set(cache_key, payload, timeout=settings.FREESOUND_CACHE_SECONDS)
     return _parse(SearchPage, payload)
 
 

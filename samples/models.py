@@ -221,9 +221,17 @@ class PackExport(models.Model):
     signature = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The job, with the same discipline as a Prediction: claimed by the Celery task id with a
+    # conditional UPDATE, kept alive by a heartbeat, re-sent by the sweep when its worker is gone.
+    job_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="packexport_status")]
 
     def __str__(self) -> str:
         return f"ZIP of {self.pack} ({self.status})"

@@ -16,10 +16,11 @@ from celery import signature as signature_of
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from core.jobs import DATABASE_ERRORS, heartbeat
 from predictions.models import Prediction
 
 from . import freesound
@@ -70,6 +71,7 @@ RETRY_RECOMMENDATIONS_TASK = "samples.retry_recommendations"
 BUILD_PACK_ZIP_TASK = "samples.build_pack_zip"
 REFRESH_INDEX_TASK = "samples.refresh_index"
 SWEEP_RUNS_TASK = "samples.sweep_runs"
+SWEEP_EXPORTS_TASK = "samples.sweep_exports"
 
 
 # --- Sounds -------------------------------------------------------------------------------------------
@@ -626,48 +628,168 @@ def pack_zip_write(*, pack: Pack, target: IO[bytes], progress: Progress | None =
     )
 
 
+EXPORT_FAILURE = "The ZIP could not be built; try again."
+EXPORT_WORKER_LOST = "The ZIP build was interrupted several times (its worker stopped); try again."
+EXPORT_STALE = "The ZIP took too long to build and was stopped; try again."
+EXPORT_DATABASE_UNAVAILABLE = "The database was unavailable for a moment; the ZIP will be built shortly."
+
+
+class ExportRetry(Exception):
+    """The build hit a transient error (the database): the task retries it later."""
+
+
 def pack_export_request(*, pack: Pack) -> PackExport:
-    """A ZIP for the pack as it is now: a finished or running one if the pack has not changed, else a new job."""
+    """A ZIP for the pack as it is now: a finished or running one if the pack has not changed, else
+    a new job. Asking again for one that is stuck (its message lost, its worker dead) sends it again,
+    or, once it has lost its worker too often, fails it and starts a new one."""
     signature = pack_signature(pack)
     current = pack.exports.filter(signature=signature).exclude(status=PackExport.Status.FAILED).first()
     if current is not None:
-        return current
+        if current.status == PackExport.Status.DONE:
+            return current
+        if current.status == PackExport.Status.PENDING and current.queued_at is None:
+            pack_export_enqueue(export_id=current.pk)  # the broker was down when it was asked for
+        pack_export_sweep(rows=PackExport.objects.filter(pk=current.pk))
+        current.refresh_from_db()
+        if current.status != PackExport.Status.FAILED:
+            return current
     export = PackExport.objects.create(pack=pack, signature=signature)
-    transaction.on_commit(signature_of(BUILD_PACK_ZIP_TASK, args=[export.pk]).apply_async, robust=True)
+    # A named function that never raises: on_commit(robust=True) needs a __qualname__ to log a
+    # failure, and a partial has none, so a broker outage used to turn into a 500.
+    export_id = export.pk
+    transaction.on_commit(lambda: pack_export_enqueue(export_id=export_id))
     return export
 
 
-def pack_export_build(*, export_id: int) -> None:
-    """The worker's job. Claims the row with a conditional UPDATE so a redelivered message is a no-op."""
-    claimed = PackExport.objects.filter(pk=export_id, status=PackExport.Status.PENDING).update(
-        status=PackExport.Status.RUNNING
-    )
-    if not claimed:
-        return
-    export = PackExport.objects.select_related("pack").get(pk=export_id)
-
-    def progress(done: int, total: int) -> None:
-        PackExport.objects.filter(pk=export_id).update(progress=int(done * 100 / max(total, 1)))
-
+def pack_export_enqueue(*, export_id: int) -> bool:
+    """Send the build task. A broker outage leaves the export pending for the sweep (or the next
+    request) to send again, so this logs and returns False instead of raising."""
     try:
-        with tempfile.TemporaryFile() as tmp:
-            pack_zip_write(pack=export.pack, target=tmp, progress=progress)
-            tmp.seek(0)
-            export.file.save(f"pack-{export.pack_id}-{export_id}.zip", File(tmp), save=False)
+        signature_of(BUILD_PACK_ZIP_TASK, args=[export_id]).apply_async(retry=False)
+    except Exception:  # kombu's OperationalError, redis' ConnectionError, OSError...
+        log.warning("Broker unavailable; pack ZIP %s waits for the sweep", export_id)
+        return False
+    PackExport.objects.filter(pk=export_id, status=PackExport.Status.PENDING).update(queued_at=timezone.now())
+    return True
+
+
+def _heartbeat_deadline(now: datetime) -> datetime:
+    return now - timedelta(seconds=settings.PREDICTION_HEARTBEAT_TIMEOUT)
+
+
+def pack_export_claim(*, export_id: int, job_id: str) -> bool:
+    """pending → running for this task id. The same task id may take over a running export only
+    once its heartbeat stopped (its worker died): a duplicate delivery is a no-op."""
+    now = timezone.now()
+    stale = Q(heartbeat_at__lt=_heartbeat_deadline(now)) | Q(heartbeat_at__isnull=True)
+    claimable = Q(status=PackExport.Status.PENDING) | (
+        Q(status=PackExport.Status.RUNNING, job_id=job_id) & stale
+    )
+    return bool(
+        PackExport.objects.filter(claimable, pk=export_id).update(
+            status=PackExport.Status.RUNNING,
+            job_id=job_id,
+            started_at=now,
+            heartbeat_at=now,
+            progress=0,
+            attempts=F("attempts") + 1,
+        )
+    )
+
+
+def _held(export_id: int, job_id: str) -> QuerySet[PackExport]:
+    return PackExport.objects.filter(pk=export_id, status=PackExport.Status.RUNNING, job_id=job_id)
+
+
+def pack_export_build(*, export_id: int, job_id: str = "") -> None:
+    """The worker's job. Claims the row with a conditional UPDATE so a redelivered or duplicate
+    message is a no-op; every later write only lands while this job still holds the row."""
+    job_id = job_id or f"local-{export_id}"
+    try:
+        claimed = pack_export_claim(export_id=export_id, job_id=job_id)
+    except DATABASE_ERRORS as exc:
+        raise ExportRetry(EXPORT_DATABASE_UNAVAILABLE) from exc
+    if not claimed:
+        log.info("Pack ZIP %s is not claimable by job %s; nothing to do", export_id, job_id)
+        return
+    try:
+        with heartbeat(
+            lambda: _held(export_id, job_id).update(heartbeat_at=timezone.now()),
+            interval=settings.PREDICTION_HEARTBEAT_INTERVAL,
+        ):
+            name = _build_zip(export_id, job_id)
+            done = _held(export_id, job_id).update(
+                status=PackExport.Status.DONE, progress=100, file=name, finished_at=timezone.now()
+            )
     except (PreviewError, OSError) as exc:
-        log.exception("ZIP of pack %s failed", export.pack_id)
-        PackExport.objects.filter(pk=export_id).update(
+        log.exception("ZIP of pack export %s failed", export_id)
+        _held(export_id, job_id).update(
             status=PackExport.Status.FAILED,
             error=f"The ZIP could not be built ({exc.__class__.__name__}); try again.",
             finished_at=timezone.now(),
         )
         return
-    PackExport.objects.filter(pk=export_id).update(
-        status=PackExport.Status.DONE, progress=100, file=export.file.name, finished_at=timezone.now()
-    )
+    except DATABASE_ERRORS as exc:
+        raise ExportRetry(EXPORT_DATABASE_UNAVAILABLE) from exc
+    if not done:
+        PackExport.file.field.storage.delete(name)  # another job took the row meanwhile
+
+
+def _build_zip(export_id: int, job_id: str) -> str:
+    export = PackExport.objects.select_related("pack").get(pk=export_id)
+
+    def progress(done: int, total: int) -> None:
+        _held(export_id, job_id).update(progress=int(done * 100 / max(total, 1)), heartbeat_at=timezone.now())
+
+    with tempfile.TemporaryFile() as tmp:
+        pack_zip_write(pack=export.pack, target=tmp, progress=progress)
+        tmp.seek(0)
+        return export.file.storage.save(
+            export.file.field.generate_filename(export, f"pack-{export.pack_id}-{export_id}.zip"), File(tmp)
+        )
 
 
 def pack_export_fail(*, export_id: int, message: str) -> None:
     PackExport.objects.filter(pk=export_id).exclude(status=PackExport.Status.DONE).update(
         status=PackExport.Status.FAILED, error=message[:300], finished_at=timezone.now()
     )
+
+
+@dataclass(frozen=True)
+class ExportSweepReport:
+    requeued: int
+    recovered: int
+    failed: int
+
+
+def pack_export_sweep(
+    *, rows: QuerySet[PackExport] | None = None, now: datetime | None = None
+) -> ExportSweepReport:
+    """Keep pack ZIPs moving, like predictions.services.prediction_sweep: running exports whose
+    heartbeat stopped go back to pending (or fail after PREDICTION_MAX_ATTEMPTS), pending ones
+    whose message may be lost are sent again, and ones running past every time limit fail."""
+    now = now or timezone.now()
+    rows = PackExport.objects.all() if rows is None else rows
+    deadline = _heartbeat_deadline(now)
+    orphans = rows.filter(status=PackExport.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=deadline) | Q(heartbeat_at__isnull=True, started_at__lt=deadline)
+    )
+    failed = orphans.filter(attempts__gte=settings.PREDICTION_MAX_ATTEMPTS).update(
+        status=PackExport.Status.FAILED, error=EXPORT_WORKER_LOST, finished_at=now
+    )
+    orphan_ids = list(orphans.values_list("pk", flat=True))
+    recovered = orphans.filter(pk__in=orphan_ids).update(
+        status=PackExport.Status.PENDING, job_id="", heartbeat_at=None, queued_at=None, progress=0
+    )
+    requeue_before = now - timedelta(seconds=settings.PREDICTION_REQUEUE_AFTER)
+    waiting = rows.filter(status=PackExport.Status.PENDING).filter(
+        Q(pk__in=orphan_ids)
+        | Q(queued_at__lt=requeue_before)
+        | Q(queued_at__isnull=True, created_at__lt=requeue_before)
+    )
+    requeued = sum(pack_export_enqueue(export_id=pk) for pk in waiting.values_list("pk", flat=True))
+    stale_before = now - timedelta(seconds=settings.PREDICTION_STALE_AFTER)
+    failed += rows.filter(status=PackExport.Status.RUNNING, started_at__lt=stale_before).update(
+        status=PackExport.Status.FAILED, error=EXPORT_STALE, finished_at=now
+    )
+    return ExportSweepReport(requeued=requeued, recovered=recovered, failed=failed)

@@ -31,13 +31,10 @@ def anonymous() -> APIClient:
 
 @pytest.fixture
 def rates(settings):
-    """Set the per-user API rates for one test: rates(predictions="1/hour")."""
+    """Set the per-user rates (web and API) for one test: rates(predictions="1/hour")."""
 
     def set_rates(**scopes: str) -> None:
-        settings.REST_FRAMEWORK = {
-            **settings.REST_FRAMEWORK,
-            "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **scopes},
-        }
+        settings.RATE_LIMITS = {**settings.RATE_LIMITS, **scopes}
         cache.clear()  # throttle histories live in the cache
 
     return set_rates

@@ -37,6 +37,36 @@ def test_create_saves_a_pending_row_and_enqueues_after_commit(
 
 
 @pytest.mark.django_db
+def test_the_sweep_sends_again_a_running_job_whose_worker_stopped_beating(user, filesystem_broker, settings):
+    now = timezone.now()
+    silent = now - timedelta(seconds=settings.PREDICTION_HEARTBEAT_TIMEOUT + 1)
+    orphan = PredictionFactory(owner=user)
+    alive = PredictionFactory(owner=user)
+    hopeless = PredictionFactory(owner=user)
+    for row, heartbeat_at, attempts in ((orphan, silent, 1), (alive, now, 1), (hopeless, silent, 3)):
+        Prediction.objects.filter(pk=row.pk).update(
+            status=Status.RUNNING, job_id=f"job-{row.pk}", started_at=silent, heartbeat_at=heartbeat_at,
+            attempts=attempts,
+        )  # fmt: skip
+    settings.PREDICTION_MAX_ATTEMPTS = 3
+
+    report = services.prediction_sweep(now=now)
+
+    assert (report.recovered, report.failed) == (1, 0)
+    orphan.refresh_from_db()
+    alive.refresh_from_db()
+    hopeless.refresh_from_db()
+    assert (orphan.status, orphan.job_id) == (Status.PENDING, "")
+    assert orphan.queued_at is not None  # sent again at once, not after PREDICTION_REQUEUE_AFTER
+    assert alive.status == Status.RUNNING
+    assert (hopeless.status, hopeless.error) == (Status.FAILED, services.WORKER_LOST_FAILURE)
+    assert len(list((filesystem_broker / "queue").iterdir())) == 1
+    # The new message (a new task id) claims the row; the old one, handed out late, does nothing.
+    assert services.prediction_claim(prediction_id=orphan.pk, job_id="job-new")
+    assert not services.prediction_claim(prediction_id=orphan.pk, job_id=f"job-{orphan.pk}")
+
+
+@pytest.mark.django_db
 def test_submit_with_the_broker_down_still_saves_the_row(
     user, wav_upload, django_capture_on_commit_callbacks
 ):
@@ -86,13 +116,28 @@ def test_redelivery_after_done_is_a_noop(user, fake_predictor):
 
 
 @pytest.mark.django_db
-def test_a_redelivered_message_takes_over_the_job_its_dead_worker_held(user):
+def test_a_redelivered_message_takes_over_the_job_only_once_its_worker_stopped_beating(user, settings):
     prediction = PredictionFactory(owner=user)
-    assert services.prediction_claim(prediction_id=prediction.pk, job_id="job-a")
+    assert services.prediction_claim(prediction_id=prediction.pk, job_id="job-a", worker="w1")
     assert not services.prediction_claim(prediction_id=prediction.pk, job_id="job-b")
-    assert services.prediction_claim(prediction_id=prediction.pk, job_id="job-a")
+    # The same message delivered again while its first delivery is alive: a duplicate, no-op.
+    assert not services.prediction_claim(prediction_id=prediction.pk, job_id="job-a")
+    stopped = timezone.now() - timedelta(seconds=settings.PREDICTION_HEARTBEAT_TIMEOUT + 1)
+    Prediction.objects.filter(pk=prediction.pk).update(heartbeat_at=stopped)
+    assert services.prediction_claim(prediction_id=prediction.pk, job_id="job-a", worker="w2")
     prediction.refresh_from_db()
-    assert prediction.attempts == 2
+    assert (prediction.attempts, prediction.worker) == (2, "w2")
+
+
+@pytest.mark.django_db
+def test_the_heartbeat_refreshes_only_the_row_its_job_still_holds(user):
+    prediction = PredictionFactory(owner=user)
+    services.prediction_claim(prediction_id=prediction.pk, job_id="job-a")
+    old = timezone.now() - timedelta(minutes=5)
+    Prediction.objects.filter(pk=prediction.pk).update(heartbeat_at=old)
+    assert services.prediction_heartbeat(prediction_id=prediction.pk, job_id="job-a")
+    assert Prediction.objects.get(pk=prediction.pk).heartbeat_at > old
+    assert not services.prediction_heartbeat(prediction_id=prediction.pk, job_id="job-b")
 
 
 @pytest.mark.django_db
@@ -185,8 +230,11 @@ def test_the_sweep_requeues_forgotten_pending_jobs_and_fails_stuck_running_ones(
     stuck = PredictionFactory(owner=user)
     Prediction.objects.filter(pk=forgotten.pk).update(created_at=now - timedelta(minutes=10))
     Prediction.objects.filter(pk=fresh.pk).update(queued_at=now)
+    # Still beating, but past every time limit: the backstop fails it.
     Prediction.objects.filter(pk=stuck.pk).update(
-        status=Status.RUNNING, started_at=now - timedelta(seconds=settings.PREDICTION_STALE_AFTER + 1)
+        status=Status.RUNNING,
+        started_at=now - timedelta(seconds=settings.PREDICTION_STALE_AFTER + 1),
+        heartbeat_at=now,
     )
 
     report = services.prediction_sweep(now=now)

@@ -104,3 +104,28 @@ def add_loops(
         }
         sounds.append(fs.add_sound(f"{word} loop {i}", **options))
     return sounds
+
+
+@pytest.fixture
+def pack_of(fs, user):  # type: ignore[no-untyped-def]
+    """A pack of `n` sounds that exist on the fake Freesound (licences CC BY 4.0 and CC0 alternately)."""
+    from samples import freesound
+
+    def build(n: int, name: str = "Night drive"):  # type: ignore[no-untyped-def]
+        for i in range(n):
+            fs.add_sound(
+                f"pad {i}.wav",
+                username=f"maker{i}",
+                licence="by4" if i % 2 == 0 else "cc0",
+                tags=("pad", "loop"),
+                bpm=90,
+            )
+        from samples.services import pack_add_sound, pack_create, sound_upsert_many
+
+        sounds = sound_upsert_many(results=freesound.search(query="pad", page_size=150).results)
+        pack = pack_create(owner=user, name=name, notes="late night")
+        for sound in sounds:
+            pack_add_sound(pack=pack, sound=sound)
+        return pack
+
+    return build

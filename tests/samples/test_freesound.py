@@ -6,6 +6,7 @@ import pytest
 
 from samples import freesound
 from samples.budget import default_budget
+from tests.conftest import free_port
 from tests.fakes.freesound_catalogue import API_KEY
 from tests.samples.conftest import add_loops
 
@@ -43,6 +44,21 @@ def test_identical_search_is_answered_from_the_cache(fs):
 
     assert first == second
     assert len(fs.api_calls()) == 1
+
+
+def test_with_the_cache_down_searches_still_answer_uncached(fs, settings):
+    add_loops(fs, "house", n=1)
+    settings.CACHES = {  # Redis with nothing listening: every read a miss, every write skipped
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        }
+    }
+
+    pages = [freesound.search(query="house loop", filter="tag:loop") for _ in range(2)]
+
+    assert [page.count for page in pages] == [1, 1]
+    assert len(fs.api_calls()) == 2
 
 
 def test_missing_api_key_raises_before_any_request(fs, settings):

@@ -22,29 +22,6 @@ from samples.zips import mp3_filename
 from tests.samples.conftest import add_loops
 
 
-@pytest.fixture
-def pack_of(fs, user):
-    """A pack of `n` sounds that exist on the fake Freesound (licences CC BY 4.0 and CC0 alternately)."""
-    from samples import freesound
-
-    def build(n: int, name: str = "Night drive"):
-        for i in range(n):
-            fs.add_sound(
-                f"pad {i}.wav",
-                username=f"maker{i}",
-                licence="by4" if i % 2 == 0 else "cc0",
-                tags=("pad", "loop"),
-                bpm=90,
-            )
-        sounds = sound_upsert_many(results=freesound.search(query="pad", page_size=150).results)
-        pack = pack_create(owner=user, name=name, notes="late night")
-        for sound in sounds:
-            pack_add_sound(pack=pack, sound=sound)
-        return pack
-
-    return build
-
-
 def open_zip(data: bytes) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(data))
 
