@@ -74,6 +74,10 @@ class Prediction(models.Model):
     model_name = models.CharField(max_length=64, blank=True)
     model_version = models.CharField(max_length=32, blank=True)
     timings = models.JSONField(default=dict, blank=True)
+    # What the song sounds like to the backbone, compared with samples (samples.similarity):
+    # little-endian float32 bytes, 400 embedding values and 100 tag probabilities.
+    embedding = models.BinaryField(null=True, blank=True, editable=False)
+    tag_vector = models.BinaryField(null=True, blank=True, editable=False)
 
     # Admin review: reviewed rows become training data.
     reviewed_genre = models.CharField(max_length=32, blank=True)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from celery import signature
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -341,6 +342,8 @@ def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, 
         "model_name": result.model_name,
         "model_version": result.model_version,
         "timings": {name: round(float(seconds), 4) for name, seconds in result.timings.items()},
+        "embedding": _vector_bytes(getattr(result, "embedding", None)),
+        "tag_vector": _vector_bytes(getattr(result, "tag_vector", None)),
     }
     if png.exists():
         with png.open("rb") as fh:
@@ -350,6 +353,11 @@ def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, 
             )
     if not _running(prediction.pk, job_id).update(**fields) and fields.get("spectrogram"):
         prediction.spectrogram.storage.delete(fields["spectrogram"])  # lost the row meanwhile
+
+
+def _vector_bytes(values: list[float] | None) -> bytes | None:
+    """Little-endian float32, as samples.audio_index reads it; None when there is nothing."""
+    return np.asarray(values, dtype="<f4").tobytes() if values else None
 
 
 def _user_message(exc: Exception) -> str | None:

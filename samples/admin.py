@@ -6,7 +6,16 @@ from django import forms
 from django.contrib import admin
 
 from .licences import Licence
-from .models import GenreSearch, Pack, PackExport, PackItem, Recommendation, SamplePreference, Sound
+from .models import (
+    AudioIndexRun,
+    GenreSearch,
+    Pack,
+    PackExport,
+    PackItem,
+    Recommendation,
+    SamplePreference,
+    Sound,
+)
 
 
 class GenreSearchForm(forms.ModelForm):
@@ -72,9 +81,11 @@ class SoundAdmin(admin.ModelAdmin):
         "key",
         "duration",
         "removed",
+        "audio_status",
         "seen_at",
     ]
-    list_filter = ["licence", "removed", "genres"]
+    list_filter = ["licence", "removed", "audio_status", "genres"]
+    readonly_fields = ["audio_status", "audio_error", "audio_attempts", "audio_at"]
     search_fields = ["name", "author", "=freesound_id"]
 
 
@@ -102,6 +113,32 @@ class PackAdmin(admin.ModelAdmin):
 class PackExportAdmin(admin.ModelAdmin):
     list_display = ["pack", "status", "progress", "created_at", "finished_at"]
     list_filter = ["status"]
+
+
+@admin.register(AudioIndexRun)
+class AudioIndexRunAdmin(admin.ModelAdmin):
+    """Progress of the audio index job; the sounds' own statuses are filterable on the Sound list."""
+
+    list_display = [
+        "id",
+        "status",
+        "progress_text",
+        "analysed",
+        "failed",
+        "total",
+        "started_at",
+        "finished_at",
+    ]
+    list_filter = ["status"]
+    readonly_fields = [f.name for f in AudioIndexRun._meta.fields]
+
+    @admin.display(description="Progress")
+    def progress_text(self, obj: AudioIndexRun) -> str:
+        waiting = Sound.objects.filter(audio_status=Sound.AudioStatus.PENDING, removed=False).count()
+        return f"{obj.progress} % of this run; {waiting} sounds waiting in all"
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
 
 
 admin.site.register(SamplePreference)

@@ -216,9 +216,11 @@ def search(
     page: int = 1,
     page_size: int = 15,
     budget: FreesoundBudget | None = None,
+    similar_to: int | None = None,
 ) -> SearchPage:
-    """One page of `/apiv2/search/`. Identical searches are answered from the shared cache."""
-    params = {
+    """One page of `/apiv2/search/`. Identical searches are answered from the shared cache.
+    `similar_to` (a sound id) asks for the sounds Freesound finds closest to that one."""
+    params: dict[str, Any] = {
         "query": query,
         "filter": filter,
         "sort": sort,
@@ -226,6 +228,8 @@ def search(
         "page": page,
         "page_size": min(page_size, MAX_PAGE_SIZE),
     }
+    if similar_to is not None:
+        params["similar_to"] = int(similar_to)
     cache_key = "samples:search:" + hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
     payload = cache_get(cache_key)  # a cache outage is a miss
     if payload is None:

@@ -72,6 +72,25 @@ class Sound(models.Model):
     seen_at = models.DateTimeField(auto_now=True)
     removed = models.BooleanField(default=False, help_text="Freesound answered 404 for it.")
 
+    # The audio index (samples.audio_index): what the preview sounds like to the backbone.
+    class AudioStatus(models.TextChoices):
+        PENDING = "pending", "Not analysed yet"
+        OK = "ok", "Analysed"
+        BROKEN = "broken", "Preview could not be decoded"
+        SILENT = "silent", "Preview is silent"
+        MISSING = "missing", "Preview not found (404)"
+        UNREACHABLE = "unreachable", "Preview could not be fetched"
+
+    audio_status = models.CharField(
+        max_length=16, choices=AudioStatus.choices, default=AudioStatus.PENDING, db_index=True
+    )
+    audio_error = models.CharField(max_length=200, blank=True)
+    audio_attempts = models.PositiveSmallIntegerField(default=0)
+    audio_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Little-endian float32 bytes on every database (see samples/audio_index.py for why).
+    embedding = models.BinaryField(null=True, blank=True, editable=False)
+    tag_vector = models.BinaryField(null=True, blank=True, editable=False)
+
     class Meta:
         indexes = [models.Index(fields=["removed", "bpm"], name="sound_bpm")]
 
@@ -109,6 +128,7 @@ class Recommendation(models.Model):
     genre = models.CharField(max_length=32, help_text="The genre this sound was chosen for.")
     matched_tempo = models.BooleanField(default=False)
     matched_key = models.BooleanField(default=False)
+    why = models.CharField(max_length=120, blank=True, help_text="e.g. “sounds close: synth, beat”.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -153,6 +173,39 @@ class RecommendationRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class AudioIndexRun(models.Model):
+    """One pass of the audio index job (queue `ml`): its progress, shown in the admin.
+
+    The work itself is the sounds whose audio_status is pending; each batch's results are committed
+    with the sounds, so a run that dies loses at most one batch, and the next run carries on."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        STOPPED = "stopped", "Stopped early"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    job_id = models.CharField(max_length=64, blank=True)
+    total = models.PositiveIntegerField(default=0, help_text="Sounds waiting when the run started.")
+    analysed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0, help_text="Broken, silent or missing previews.")
+    message = models.CharField(max_length=300, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Audio index run {self.pk} ({self.status})"
+
+    @property
+    def progress(self) -> int:
+        return int(100 * (self.analysed + self.failed) / self.total) if self.total else 100
 
 
 class SamplePreference(models.Model):

@@ -24,10 +24,12 @@ from core.jobs import DATABASE_ERRORS, heartbeat
 from predictions.models import Prediction
 
 from . import freesound
+from .audio_index import vector_from_bytes
 from .budget import FreesoundBudget, default_budget
 from .downloads import PreviewError, PreviewMissing, preview_fetch
 from .freesound import FreesoundError, FreesoundSound, MissingApiKey, NotFound, Throttled
-from .licences import licence_from_url
+from .indexing import audio_index_kick, process_index, sound_vectors
+from .licences import Licence, licence_from_url
 from .models import (
     GenreSearch,
     Pack,
@@ -54,6 +56,7 @@ from .recommend import (
     tempo_windows,
 )
 from .selectors import samples_message_for
+from .similarity import SongVectors, rank_by_sound
 from .zips import Progress, ZipSound, zip_write
 
 log = logging.getLogger(__name__)
@@ -103,14 +106,19 @@ def sound_upsert_many(*, results: list[FreesoundSound], genre: GenreSearch | Non
             "freesound_id", flat=True
         )
     )
-    sounds = []
+    sounds, new = [], False
     for result in results:
         if not result.preview_hq_mp3 or result.id in removed:
             continue  # nothing to play or download
-        sound, _ = Sound.objects.update_or_create(freesound_id=result.id, defaults=_sound_fields(result))
+        sound, created = Sound.objects.update_or_create(
+            freesound_id=result.id, defaults=_sound_fields(result)
+        )
         sounds.append(sound)
+        new = new or created
     if genre is not None and sounds:
         genre.sounds.add(*sounds)
+    if new:
+        audio_index_kick()  # new sounds join the audio index as they arrive
     return sounds
 
 
@@ -136,6 +144,7 @@ def sound_refresh(*, sound: Sound, budget: FreesoundBudget | None = None) -> Sou
 class _Outcome:
     picks: list[Pick] = field(default_factory=list)
     error: FreesoundError | None = None
+    why: dict[int, str] = field(default_factory=dict)  # freesound id -> "sounds close: …"
 
 
 def genre_rules(genre: GenreSearch) -> GenreRules:
@@ -216,15 +225,37 @@ def _picks_for_genre(
     except FreesoundError as exc:
         log.warning("Freesound search for %s failed: %s (%s)", genre.slug, exc, exc.detail)
         outcome.error = exc
-    ranked = rank(
-        candidates,
-        tempo=prediction.tempo_bpm,
-        key=prediction.key,
-        tolerance=rules.bpm_tolerance,
-        seed=f"{prediction.pk}:{batch}",
-    )
+    song = _song_vectors(prediction)
+    if song is None:  # analysed before the audio index existed: the tempo and key rules alone
+        ranked = rank(
+            candidates,
+            tempo=prediction.tempo_bpm,
+            key=prediction.key,
+            tolerance=rules.bpm_tolerance,
+            seed=f"{prediction.pk}:{batch}",
+        )
+    else:
+        scored = rank_by_sound(
+            candidates,
+            song=song,
+            vectors=sound_vectors([c.freesound_id for c in candidates]),
+            tempo=prediction.tempo_bpm,
+            key=prediction.key,
+            tolerance=rules.bpm_tolerance,
+            seed=f"{prediction.pk}:{batch}",
+            song_tags=[(str(name), float(p)) for name, p in prediction.tags or []],
+        )
+        ranked = [(s.candidate, s.in_tempo, s.in_key) for s in scored]
+        outcome.why = {s.candidate.freesound_id: s.why for s in scored if s.why}
     outcome.picks = pick_varied(ranked, genre=genre.slug, count=count, exclude=exclude)
     return outcome
+
+
+def _song_vectors(prediction: Prediction) -> SongVectors | None:
+    embedding, tags = vector_from_bytes(prediction.embedding), vector_from_bytes(prediction.tag_vector)
+    if embedding is None or tags is None:
+        return None
+    return SongVectors(embedding, tags)
 
 
 def _choose(prediction: Prediction, *, batch: int, exclude: set[int]) -> _Outcome:
@@ -254,6 +285,7 @@ def _choose(prediction: Prediction, *, batch: int, exclude: set[int]) -> _Outcom
             batch=batch,
         )
         total.picks += outcome.picks
+        total.why |= outcome.why
         exclude |= {p.freesound_id for p in outcome.picks}
         total.error = total.error or outcome.error
     return total
@@ -269,7 +301,7 @@ def recommendations_create_for_prediction(
         batch = (existing.aggregate(m=Max("batch"))["m"] + 1) if existing.exists() else 0
     exclude = set(existing.values_list("sound__freesound_id", flat=True))
     outcome = _choose(prediction, batch=batch, exclude=exclude)
-    created = _save_picks(prediction, outcome.picks, batch=batch)
+    created = _save_picks(prediction, outcome.picks, batch=batch, why=outcome.why)
     samples_message_set(prediction=prediction, message=_message(outcome, shown=len(created)))
     if (
         outcome.error is not None
@@ -282,7 +314,9 @@ def recommendations_create_for_prediction(
 
 
 @transaction.atomic
-def _save_picks(prediction: Prediction, picks: list[Pick], *, batch: int) -> list[Recommendation]:
+def _save_picks(
+    prediction: Prediction, picks: list[Pick], *, batch: int, why: dict[int, str] | None = None
+) -> list[Recommendation]:
     sounds = Sound.objects.in_bulk([p.freesound_id for p in picks], field_name="freesound_id")
     start = Recommendation.objects.filter(prediction=prediction).aggregate(m=Max("rank"))["m"] or 0
     rows = [
@@ -294,6 +328,7 @@ def _save_picks(prediction: Prediction, picks: list[Pick], *, batch: int) -> lis
             genre=p.genre,
             matched_tempo=p.matched_tempo,
             matched_key=p.matched_key,
+            why=(why or {}).get(p.freesound_id, "")[:120],
         )
         for i, p in enumerate(picks, start=1)
     ]
@@ -513,6 +548,54 @@ def _index_genre(
             if not result.next:
                 break
     return stored
+
+
+# --- More like this sample -----------------------------------------------------------------------------
+
+
+@dataclass
+class SimilarSounds:
+    sounds: list[Sound]
+    message: str = ""
+
+
+SIMILAR_COUNT = 10
+
+
+def sound_similar(*, sound: Sound, licences: Sequence[str], count: int = SIMILAR_COUNT) -> SimilarSounds:
+    """The sound's nearest neighbours in the audio index; where the index has too few (or has not
+    analysed this sound yet), widened with Freesound's own `similar_to` search (one request,
+    cached like every search, and its results join the index)."""
+    allowed = Sound.objects.filter(removed=False, licence__in=licences).exclude(pk=sound.pk)
+    found: list[Sound] = []
+    index = process_index()
+    vector = index.vector(sound.freesound_id)
+    if vector is not None:
+        neighbours = index.search(vector, count * 3, exclude={sound.freesound_id})
+        rows = allowed.in_bulk([fid for fid, _ in neighbours], field_name="freesound_id")
+        found = [rows[fid] for fid, _ in neighbours if fid in rows][:count]
+    if len(found) >= count:
+        return SimilarSounds(found)
+    try:
+        page = freesound.search(
+            query="",
+            filter=search_filter_licences(licences),
+            similar_to=sound.freesound_id,
+            page_size=count * 2,
+        )
+    except FreesoundError as exc:
+        log.warning("Freesound similar_to %s failed: %s (%s)", sound.freesound_id, exc, exc.detail)
+        message = "" if found else "Freesound is not answering right now; try again in a few minutes."
+        return SimilarSounds(found, message)
+    stored = sound_upsert_many(results=page.results)
+    have = {s.pk for s in found}
+    found += [s for s in stored if s.pk not in have and s.pk != sound.pk and s.licence in licences]
+    return SimilarSounds(found[:count], "" if found else "No similar sounds were found.")
+
+
+def search_filter_licences(licences: Sequence[str]) -> str:
+    names = " OR ".join(f'"{Licence(code).search_name}"' for code in licences)
+    return f"license:({names})"
 
 
 # --- Packs ---------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from django.conf import settings
 from core.jobs import DATABASE_ERRORS
 from predictions.tasks import retry_countdown
 
-from . import services
+from . import indexing, services
 
 log = logging.getLogger(__name__)
 
@@ -83,3 +83,21 @@ def recommendation_run_sweep_task() -> None:
     report = services.recommendation_run_sweep()
     if report.requeued or report.failed:
         log.info("Samples sweep: %s sent again, %s stale ones failed", report.requeued, report.failed)
+
+
+# On the `ml` queue (CELERY_TASK_ROUTES), beside the genre model. acks_late: a worker that dies
+# mid-run leaves the message for another; the work itself (pending sounds) is in the database.
+@shared_task(
+    bind=True,
+    name=indexing.AUDIO_INDEX_TASK,
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def audio_index_task(self: Task) -> None:
+    run = indexing.audio_index_run(job_id=self.request.id or "")
+    if run is None:
+        return  # another run is alive
+    log.info("Audio index run %s: %s analysed, %s failed, %s", run.pk, run.analysed, run.failed, run.status)
+    if run.status == run.Status.STOPPED:
+        indexing.audio_index_enqueue()  # time is up: carry on with the rest

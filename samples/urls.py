@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/sounds/<int:sound_pk>/add/", views.pack_item_add, name="pack_item_add"),
     path("<int:pk>/sounds/<int:sound_pk>/remove/", views.pack_item_remove, name="pack_item_remove"),
     path("save/", views.sound_save, name="sound_save"),
+    path("sounds/<int:sound_pk>/similar/", views.sound_similar, name="sound_similar"),
     path("exports/<int:pk>/", views.export_detail, name="export_detail"),
     path("exports/<int:pk>/file/", views.export_file, name="export_file"),
     path("predictions/<int:prediction_pk>/", views.prediction_samples, name="prediction_samples"),

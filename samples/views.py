@@ -22,6 +22,7 @@ from predictions.models import Prediction
 from . import freesound, selectors, services
 from .downloads import PreviewError
 from .forms import PackForm, PreferenceForm, SaveToPackForm
+from .licences import Licence
 from .models import Pack, PackExport, Sound
 from .zips import pack_zip_filename
 
@@ -175,6 +176,24 @@ def recommendations_more(request: AuthenticatedHttpRequest, prediction_pk: int) 
     if not created and (message := selectors.samples_message_for(prediction=prediction)):
         messages.warning(request, message)
     return redirect(f"{prediction.get_absolute_url()}#samples")
+
+
+def sound_similar(request: AuthenticatedHttpRequest, sound_pk: int) -> HttpResponse:
+    """ "More like this sample": the sound's nearest neighbours by how they sound."""
+    sound = get_object_or_404(Sound, pk=sound_pk, removed=False)
+    licences = [Licence.CC0.value, Licence.BY.value]
+    if selectors.allows_noncommercial(user=request.user):
+        licences.append(Licence.BY_NC.value)
+    with freesound.time_limit(settings.FREESOUND_WEB_TIME_LIMIT):
+        similar = services.sound_similar(sound=sound, licences=licences)
+    context = {
+        "sound": sound,
+        "similar": similar.sounds,
+        "message": similar.message,
+        "pack_names": selectors.pack_names_for_user(user=request.user),
+        "next": _next_url(request, ""),
+    }
+    return render(request, "samples/sound_similar.html", context)
 
 
 def prediction_samples(request: AuthenticatedHttpRequest, prediction_pk: int) -> HttpResponse:

@@ -405,6 +405,17 @@ CELERY_BEAT_SCHEDULE["samples-refresh-index"] = {"task": "samples.refresh_index"
 CELERY_BEAT_SCHEDULE["samples-sweep-runs"] = {"task": "samples.sweep_runs", "schedule": SWEEP_INTERVAL}
 # Pack ZIPs get the same sweep: a lost message or a dead worker never leaves one "Queued" for ever.
 CELERY_BEAT_SCHEDULE["samples-sweep-exports"] = {"task": "samples.sweep_exports", "schedule": SWEEP_INTERVAL}
+# The audio index (samples/indexing.py): the backbone describes every sound's preview. It runs on
+# the `ml` queue beside the genre model; beat re-sends it so a stopped run is carried on.
+CELERY_TASK_ROUTES["samples.audio_index"] = {"queue": "ml"}
+CELERY_BEAT_SCHEDULE["samples-audio-index"] = {"task": "samples.audio_index", "schedule": 10 * 60.0}
+# Sounds per backbone call, seconds one run may take (then it sends itself again), and the pause
+# between two preview downloads (Freesound's CDN is not an API, but is shared: at most one a second).
+# Off: no sound is analysed (no ML worker to spare); ranking then keeps the tempo and key rules.
+AUDIO_INDEX_ENABLED = env.bool("AUDIO_INDEX_ENABLED", default=True)
+AUDIO_INDEX_BATCH = env.int("AUDIO_INDEX_BATCH", default=16)
+AUDIO_INDEX_TIME_LIMIT = env.float("AUDIO_INDEX_TIME_LIMIT", default=180.0)
+AUDIO_INDEX_PREVIEW_INTERVAL = env.float("AUDIO_INDEX_PREVIEW_INTERVAL", default=1.0)
 
 # --- REST API -------------------------------------------------------------------------------
 INSTALLED_APPS += ["api"]

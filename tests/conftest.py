@@ -47,6 +47,13 @@ def _media_root(settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _no_audio_index_on_arrival(settings) -> None:
+    """New sounds would send the audio index job (the backbone on every preview) to any worker a
+    test runs; the tests of that job (tests/samples/test_indexing.py) turn it back on."""
+    settings.AUDIO_INDEX_ENABLED = False
+
+
 # --- Redis -----------------------------------------------------------------------------------
 
 

@@ -42,6 +42,9 @@ class PredictionResult:
     model_version: str
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     spectrogram_png: str | None = None
+    # For comparing the song with samples (worker.embed computes the same for a sample).
+    embedding: list[float] = field(default_factory=list, repr=False)  # (400,)
+    tag_vector: list[float] = field(default_factory=list, repr=False)  # (100,) MSD then MTT tags
 
     @property
     def top_genre(self) -> str:
@@ -55,6 +58,8 @@ class PredictionResult:
         data = asdict(self)
         data["top"] = [list(pair) for pair in self.top]
         data["tags"] = [list(pair) for pair in self.tags]
+        for bulky in ("embedding", "tag_vector"):  # 500 numbers for machines, stored by the job
+            data.pop(bulky)
         return data
 
 
@@ -130,6 +135,8 @@ class GenrePredictor:
             model_version=self.artifact.version,
             timings=timings,
             spectrogram_png=png,
+            embedding=output.embedding.astype(float).tolist(),
+            tag_vector=[*output.msd.astype(float).tolist(), *output.mtt.astype(float).tolist()],
         )
 
     def _top_evidence(self, output: BackboneOutput, probs: Any) -> float:

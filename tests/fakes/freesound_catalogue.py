@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .audio import png_square, sine_wav
-from .freesound import API_KEY, BY3, BY4, BYNC, CC0, LICENCE_NAMES, FakeFreesound
+from .freesound import API_KEY, BY3, BY4, BYNC, CC0, DEFAULT_FIELDS, LICENCE_NAMES, FakeFreesound
 from .server import Request, Response, json_response
 
 __all__ = ["API_KEY", "FreesoundCatalogue", "FsSound", "LICENCES", "filter_matches"]
@@ -204,10 +204,17 @@ class FreesoundCatalogue(FakeFreesound):
         super().__init__()
         self.sounds: dict[int, FsSound] = {}  # type: ignore[assignment]  # a duck-typed FsSound of its own
         self._next_id = 200001
+        # Preview bodies that differ from the default MP3: bytes (e.g. garbage, silence), or None
+        # for a preview that answers 404 while the sound still exists.
+        self.previews: dict[int, bytes | None] = {}
 
     def reset(self) -> None:
         super().reset()
         self.sounds.clear()
+        self.previews.clear()
+
+    def set_preview(self, sound_id: int, body: bytes | None) -> None:
+        self.previews[sound_id] = body
 
     def add_sound(self, name: str, **kwargs: Any) -> FsSound:
         kwargs.setdefault("username", f"author{self._next_id % 97}")
@@ -230,9 +237,11 @@ class FreesoundCatalogue(FakeFreesound):
 
     def route(self, request: Request) -> Response | None:
         if match := re.fullmatch(r"/previews/\d+/(\d+)_\d+-[hl]q\.(mp3|ogg)", request.path):
-            if int(match[1]) not in self.sounds:
+            sound_id = int(match[1])
+            if sound_id not in self.sounds:
                 return None
-            return Response(200, preview_mp3(), {"Content-Type": "audio/mpeg"})
+            body = self.previews.get(sound_id, preview_mp3())
+            return None if body is None else Response(200, body, {"Content-Type": "audio/mpeg"})
         if request.path.startswith("/displays/"):
             return Response(200, png_square((40, 40, 60), 16), {"Content-Type": "image/png"})
         return super().route(request)
@@ -253,12 +262,37 @@ class FreesoundCatalogue(FakeFreesound):
         return {**base, **{k: v for k, v in extra.items() if k in fields}}
 
     def _search(self, request: Request) -> Response:
+        if request.arg("similar_to"):
+            return self._similar(request)
         try:
             if request.arg("filter"):
                 _Parser(request.arg("filter")).parse()
         except FilterError as exc:
             return json_response({"detail": f"Malformed request. {exc}"}, status=400)
         return super()._search(request)
+
+    def _similar(self, request: Request) -> Response:
+        """`similar_to=<id>` as documented: the sounds nearest to that one, nearest first, the
+        sound itself left out; here "nearest" is the most shared tags (Freesound uses its own
+        similarity space). A sound it does not know answers 404."""
+        target = self.sounds.get(request.int_arg("similar_to", 0))
+        if target is None:
+            return json_response({"detail": "Sound not found"}, status=404)
+        filt = request.arg("filter")
+        others = [
+            s for s in self.sounds.values() if s.id != target.id and (not filt or filter_matches(filt, s))
+        ]
+        others.sort(key=lambda s: (-len(set(s.tags) & set(target.tags)), s.id))
+        page_size = min(max(request.int_arg("page_size", 15), 1), 150)
+        fields = tuple(request.arg("fields").split(",")) if request.arg("fields") else DEFAULT_FIELDS
+        return json_response(
+            {
+                "count": len(others),
+                "previous": None,
+                "next": None,
+                "results": [self.sound_json(s, fields) for s in others[:page_size]],
+            }
+        )
 
     @staticmethod
     def _matches(sound: FsSound, query: str, filt: str) -> bool:  # type: ignore[override]  # a duck-typed FsSound of its own

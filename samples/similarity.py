@@ -1,0 +1,219 @@
+"""Ranking samples by how they sound next to the song: a documented blend, pure functions.
+
+score = AUDIO_WEIGHT × audio + TEMPO_WEIGHT × tempo + KEY_WEIGHT × key, each part in [0, 1]:
+
+- audio: cosine similarity between the song and the sample, in the backbone's terms, mapped from
+  [-1, 1] to [0, 1]. Loops are compared by the 400-value embedding (texture, groove, production);
+  one-shots by the timbre tags only (instruments and sound sources), because a single hit has no
+  groove to compare. The vectors are centred on the pool's mean first: all musicnn embeddings share
+  a large common part, and without centring every cosine is close to 1. A sample not yet embedded
+  gets 0.5 (no evidence either way), so the older rules (tempo, key) still order it.
+- tempo: 1 inside a tempo window (song's BPM, its double or half, ± the genre's tolerance), falling
+  linearly to 0 at TEMPO_FALLOFF BPM outside; 0.5 when the sample or the song has no BPM.
+- key: 1 for the same key, 0.7 for a closely related one (relative major/minor, a fifth away),
+  0 otherwise; 0.5 when either key is unknown.
+
+Variety (at most one sample per pack and per author) is applied afterwards by
+`recommend.pick_varied`, unchanged. Without a song embedding the caller keeps `recommend.rank`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .audio_index import unit
+from .recommend import Candidate, _bpm_distance, _shuffle, fits_tempo, normalise_key, tempo_windows
+
+AUDIO_WEIGHT = 0.6
+TEMPO_WEIGHT = 0.25
+KEY_WEIGHT = 0.15
+TEMPO_FALLOFF = 20.0
+UNKNOWN = 0.5
+RELATED_KEY = 0.7
+WHY_TAGS = 3
+WHY_MIN_PROBABILITY = 0.1
+
+# The taggers' tags, in the order of worker.embed.TAG_NAMES (MSD 50, then MTT 50); copied as names
+# so this module needs no worker import. A test checks the two agree.
+MSD_TAGS = (
+    "rock", "pop", "alternative", "indie", "electronic", "female vocalists", "dance", "00s",
+    "alternative rock", "jazz", "beautiful", "metal", "chillout", "male vocalists", "classic rock", "soul",
+    "indie rock", "Mellow", "electronica", "80s", "folk", "90s", "chill", "instrumental", "punk", "oldies",
+    "blues", "hard rock", "ambient", "acoustic", "experimental", "female vocalist", "guitar", "Hip-Hop",
+    "70s", "party", "country", "easy listening", "sexy", "catchy", "funk", "electro", "heavy metal",
+    "Progressive rock", "60s", "rnb", "indie pop", "sad", "House", "happy",
+)  # fmt: skip
+MTT_TAGS = (
+    "guitar", "classical", "slow", "techno", "strings", "drums", "electronic", "rock", "fast", "piano",
+    "ambient", "beat", "violin", "vocal", "synth", "female", "indian", "opera", "male", "singing",
+    "vocals", "no vocals", "harpsichord", "loud", "quiet", "flute", "woman", "male vocal", "no vocal",
+    "pop", "soft", "sitar", "solo", "man", "classic", "choir", "voice", "new age", "dance", "male voice",
+    "female vocal", "beats", "harp", "cello", "no voice", "weird", "country", "metal", "female voice",
+    "choral",
+)  # fmt: skip
+TAG_NAMES = tuple(t.lower() for t in (*MSD_TAGS, *MTT_TAGS))
+# Tags that name a sound source rather than a genre or a mood: what a one-shot is compared by.
+TIMBRE_TAGS = frozenset(
+    {
+        "guitar", "strings", "drums", "piano", "beat", "violin", "vocal", "synth", "harpsichord", "flute",
+        "sitar", "choir", "voice", "beats", "harp", "cello", "vocals", "singing", "electronic", "electro",
+        "acoustic", "female vocalists", "male vocalists", "female vocalist", "female", "male", "opera",
+    }
+)  # fmt: skip
+TIMBRE_INDEX = np.array([i for i, t in enumerate(TAG_NAMES) if t in TIMBRE_TAGS])
+# Never offered as a reason: they say what the sound is not, or only when it was made.
+_NOT_REASONS = frozenset({"no vocals", "no vocal", "no voice", "00s", "60s", "70s", "80s", "90s"})
+
+
+@dataclass(frozen=True)
+class SongVectors:
+    embedding: np.ndarray  # (400,)
+    tags: np.ndarray  # (100,)
+
+
+@dataclass(frozen=True)
+class SoundVectors:
+    embedding: np.ndarray
+    tags: np.ndarray
+
+
+@dataclass(frozen=True)
+class Scored:
+    candidate: Candidate
+    score: float
+    audio: float | None  # None: not embedded yet
+    in_tempo: bool
+    in_key: bool
+    why: str
+
+
+# --- The parts ---------------------------------------------------------------------------------------
+
+
+def audio_scores(song: np.ndarray, sounds: np.ndarray) -> np.ndarray:
+    """Centred cosine of each row of `sounds` with `song`, mapped to [0, 1]."""
+    if len(sounds) == 0:
+        return np.zeros(0, dtype=np.float32)
+    centre = np.vstack([sounds, song[None, :]]).mean(axis=0)
+    cosine = unit(sounds - centre) @ unit((song - centre)[None, :])[0]
+    return np.clip((cosine + 1.0) / 2.0, 0.0, 1.0)
+
+
+def tempo_score(bpm: int | None, tempo: float | None, tolerance: int) -> float:
+    windows = tempo_windows(tempo, tolerance)
+    if bpm is None or not windows:
+        return UNKNOWN
+    if fits_tempo(bpm, windows):
+        return 1.0
+    outside = min(max(low - bpm, bpm - high) for low, high in windows)
+    return max(0.0, 1.0 - outside / TEMPO_FALLOFF)
+
+
+_NOTES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+
+def key_score(sample_key: str, song_key: str) -> float:
+    a, b = normalise_key(sample_key), normalise_key(song_key)
+    if not a or not b:
+        return UNKNOWN
+    if a == b:
+        return 1.0
+    return RELATED_KEY if _related(a, b) else 0.0
+
+
+def _related(a: str, b: str) -> bool:
+    """Relative major/minor (same key signature), or a fifth apart in the same mode."""
+    (na, ma), (nb, mb) = a.split(), b.split()
+    ia, ib = _NOTES.index(na), _NOTES.index(nb)
+    if ma != mb:
+        major, minor = (ia, ib) if ma == "major" else (ib, ia)
+        return (major - minor) % 12 == 3
+    return (ia - ib) % 12 in (5, 7)
+
+
+def why_line(song_tags: Sequence[tuple[str, float]], sound_tags: np.ndarray | None) -> str:
+    """ "sounds close: synth, electronic, beat": the song's strongest tags the sample shares."""
+    if sound_tags is None or not song_tags:
+        return ""
+    strength = _tag_strengths(sound_tags)
+    shared = [
+        (name, song_p * strength.get(name.lower(), 0.0))
+        for name, song_p in song_tags
+        if name.lower() not in _NOT_REASONS and strength.get(name.lower(), 0.0) >= WHY_MIN_PROBABILITY
+    ]
+    shared.sort(key=lambda item: item[1], reverse=True)
+    names = list(dict.fromkeys(name.lower() for name, _ in shared))[:WHY_TAGS]
+    return f"sounds close: {', '.join(names)}" if names else ""
+
+
+def _tag_strengths(tags: np.ndarray) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name, p in zip(TAG_NAMES, tags.tolist(), strict=False):
+        out[name] = max(float(p), out.get(name, 0.0))
+    return out
+
+
+def song_top_tags(tags: np.ndarray, k: int = 8) -> list[tuple[str, float]]:
+    strength = sorted(_tag_strengths(tags).items(), key=lambda item: item[1], reverse=True)
+    return [(name, p) for name, p in strength if name not in _NOT_REASONS][:k]
+
+
+# --- The blend ---------------------------------------------------------------------------------------
+
+
+def rank_by_sound(
+    candidates: Sequence[Candidate],
+    *,
+    song: SongVectors,
+    vectors: Mapping[int, SoundVectors],
+    tempo: float | None,
+    key: str,
+    tolerance: int,
+    seed: str,
+    song_tags: Sequence[tuple[str, float]] = (),
+) -> list[Scored]:
+    """Best first by the blend; ties broken by a shuffle stable for `seed`, like `recommend.rank`."""
+    audio = _audio_parts(candidates, song=song, vectors=vectors)
+    windows = tempo_windows(tempo, tolerance)
+    wanted_key = normalise_key(key)
+    scored = []
+    for candidate in candidates:
+        part = audio.get(candidate.freesound_id)
+        t = tempo_score(candidate.bpm, tempo, tolerance)
+        k = key_score(candidate.key, key)
+        total = AUDIO_WEIGHT * (UNKNOWN if part is None else part) + TEMPO_WEIGHT * t + KEY_WEIGHT * k
+        in_tempo = fits_tempo(candidate.bpm, windows)
+        in_key = bool(wanted_key) and normalise_key(candidate.key) == wanted_key
+        sound = vectors.get(candidate.freesound_id)
+        why = why_line(song_tags or song_top_tags(song.tags), None if sound is None else sound.tags)
+        scored.append(Scored(candidate, round(float(total), 6), part, in_tempo, in_key, why))
+    scored.sort(
+        key=lambda s: (
+            -s.score,
+            _bpm_distance(s.candidate.bpm, windows),
+            _shuffle(seed, s.candidate.freesound_id),
+        )
+    )
+    return scored
+
+
+def _audio_parts(
+    candidates: Sequence[Candidate], *, song: SongVectors, vectors: Mapping[int, SoundVectors]
+) -> dict[int, float]:
+    """Loops by embedding, one-shots by timbre tags; each group centred on its own members."""
+    loops = [c for c in candidates if c.freesound_id in vectors and "loop" in c.tags]
+    shots = [c for c in candidates if c.freesound_id in vectors and "loop" not in c.tags]
+    out: dict[int, float] = {}
+    if loops:
+        matrix = np.stack([vectors[c.freesound_id].embedding for c in loops])
+        out |= dict(
+            zip((c.freesound_id for c in loops), audio_scores(song.embedding, matrix).tolist(), strict=True)
+        )
+    if shots:
+        matrix = np.stack([vectors[c.freesound_id].tags[TIMBRE_INDEX] for c in shots])
+        scores = audio_scores(song.tags[TIMBRE_INDEX], matrix)
+        out |= dict(zip((c.freesound_id for c in shots), scores.tolist(), strict=True))
+    return out
