@@ -49,7 +49,9 @@ def bench_usearch(data: np.ndarray, queries: np.ndarray) -> tuple[dict[str, floa
     from usearch.index import Index
 
     start = time.perf_counter()
-    index = Index(ndim=data.shape[1], metric="cos", dtype="f32", connectivity=16, expansion_add=128, expansion_search=64)
+    index = Index(
+        ndim=data.shape[1], metric="cos", dtype="f32", connectivity=16, expansion_add=128, expansion_search=64
+    )
     index.add(np.arange(len(data)), data, threads=os.cpu_count() or 1)
     build = time.perf_counter() - start
     latencies, answers = [], []
@@ -75,7 +77,9 @@ def recall(found: list[list[int]], exact: list[list[int]]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--dims", type=int, nargs="+", default=[200, 400])
     parser.add_argument("--queries", type=int, default=300)
