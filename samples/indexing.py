@@ -135,7 +135,7 @@ def audio_index_run(
     limit = settings.AUDIO_INDEX_TIME_LIMIT if time_limit is None else time_limit
     started, tried = time.monotonic(), set[int]()
     try:
-        while time.monotonic() - started < limit:
+        while True:  # at least one batch per run, so every run makes progress
             batch = list(
                 Sound.objects.filter(_pending())
                 .exclude(pk__in=tried)
@@ -149,6 +149,8 @@ def audio_index_run(
             run.failed += failed
             run.heartbeat_at = timezone.now()
             run.save(update_fields=["analysed", "failed", "heartbeat_at"])
+            if time.monotonic() - started >= limit:
+                break
         left = Sound.objects.filter(_pending()).exclude(pk__in=tried).exists()
         run.status = AudioIndexRun.Status.STOPPED if left else AudioIndexRun.Status.DONE
         run.message = "Time is up; the next run carries on." if left else ""

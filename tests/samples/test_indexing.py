@@ -200,3 +200,33 @@ def test_more_like_this_sample_widens_with_similar_to_where_the_index_is_thin(fs
     assert names[:2] == ["kick two", "kick three"]  # most shared tags first, the sound itself left out
     assert "kick one" not in names
     assert Sound.objects.filter(name="kick three").exists()  # widened results join the index
+
+
+def test_the_index_job_is_sent_to_the_ml_queue(filesystem_broker):
+    import json
+
+    assert indexing.audio_index_enqueue()
+
+    messages = [json.loads(p.read_text()) for p in sorted((filesystem_broker / "queue").iterdir())]
+    assert [(m["headers"]["task"], m["properties"]["delivery_info"]["routing_key"]) for m in messages] == [
+        ("samples.audio_index", "ml")
+    ]
+
+
+def test_the_task_carries_on_when_its_time_is_up(fs, settings, clock, filesystem_broker, monkeypatch):
+    import json
+
+    from samples.tasks import audio_index_task
+
+    index_sounds(fs, ["one", "two", "three"])
+    settings.AUDIO_INDEX_BATCH = 1
+    settings.AUDIO_INDEX_TIME_LIMIT = 0.0  # one batch, then out of time
+    monkeypatch.setattr(indexing, "_default_embedder", vector_embedder)
+
+    audio_index_task.apply()
+
+    run = AudioIndexRun.objects.get()
+    assert run.status == AudioIndexRun.Status.STOPPED
+    assert Sound.objects.filter(audio_status=Status.PENDING).count() == 2  # one batch, then time was up
+    queued = [json.loads(p.read_text())["headers"]["task"] for p in (filesystem_broker / "queue").iterdir()]
+    assert queued == ["samples.audio_index"]
