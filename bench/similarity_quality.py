@@ -148,12 +148,12 @@ def build_material(instruments: list[tuple[str, int]], workdir: Path) -> tuple[l
             pool_key, pool_root = keys[(i + j + 3) % len(keys)]
             lead = f"{inst}-{style}"
 
-            def song_parts(pm, p=program, s=style, r=song_root, seed=100 + 2 * i + j):  # type: ignore[no-untyped-def]
+            def song_parts(pm, p=program, s=style, r=song_root, seed=100 + 2 * i + j):
                 _pattern(pm, p, s, r, 20.0, seed)
                 _bass(pm, r, 20.0)
                 _drums(pm, 20.0)
 
-            def pool_parts(pm, p=program, s=style, r=pool_root, seed=900 + 2 * i + j):  # type: ignore[no-untyped-def]
+            def pool_parts(pm, p=program, s=style, r=pool_root, seed=900 + 2 * i + j):
                 _pattern(pm, p, s, r, 8.0, seed)
 
             songs.append(

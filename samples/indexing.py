@@ -165,8 +165,8 @@ def audio_index_run(
 
 def _index_batch(batch: list[Sound], *, budget: FreesoundBudget, embed: Embedder) -> tuple[int, int]:
     outcomes = {sound.pk: _fetch_and_decode(sound, budget=budget) for sound in batch}
-    ready = [pk for pk, o in outcomes.items() if o.clip is not None]
-    vectors = dict(zip(ready, embed([outcomes[pk].clip for pk in ready]), strict=True)) if ready else {}
+    clips = {pk: o.clip for pk, o in outcomes.items() if o.clip is not None}
+    vectors = dict(zip(clips, embed(list(clips.values())), strict=True)) if clips else {}
     now = timezone.now()
     analysed = failed = 0
     with transaction.atomic():

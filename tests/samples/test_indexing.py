@@ -38,14 +38,14 @@ def silent_wav(seconds: float = 3.0) -> bytes:
     return buffer.getvalue()
 
 
-def index_sounds(fs: FreesoundCatalogue, names: list[str], **kwargs) -> dict[str, Sound]:  # type: ignore[no-untyped-def]
+def index_sounds(fs: FreesoundCatalogue, names: list[str], **kwargs) -> dict[str, Sound]:
     for name in names:
         fs.add_sound(name, tags=("idx", "loop", *kwargs.pop("tags", ())), **kwargs)
     stored = sound_upsert_many(results=freesound.search(query="idx", page_size=150).results)
     return {s.name: s for s in stored}
 
 
-def vector_embedder(clips):  # type: ignore[no-untyped-def]
+def vector_embedder(clips):
     """Stands in for the backbone where a test is about the job's bookkeeping, not the model (the
     real backbone's path is tests/samples/test_similarity_model.py): each clip's loudness profile."""
     out = []
@@ -56,7 +56,7 @@ def vector_embedder(clips):  # type: ignore[no-untyped-def]
     return out
 
 
-def budget_with(settings, clock) -> FreesoundBudget:  # type: ignore[no-untyped-def]
+def budget_with(settings, clock) -> FreesoundBudget:
     return FreesoundBudget(
         per_minute=settings.FREESOUND_RATE_PER_MINUTE, per_day=settings.FREESOUND_RATE_PER_DAY, clock=clock
     )
@@ -123,7 +123,7 @@ def test_a_run_that_dies_keeps_its_finished_batches_and_the_next_run_carries_on(
     index_sounds(fs, [f"loop {i}" for i in range(5)])
     calls = {"n": 0}
 
-    def dies_on_second_batch(clips):  # type: ignore[no-untyped-def]
+    def dies_on_second_batch(clips):
         calls["n"] += 1
         if calls["n"] == 2:
             raise MemoryError("worker killed")
