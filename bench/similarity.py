@@ -3,6 +3,7 @@ the site uses) beside usearch's HNSW index (usearch==2.26.6), in one run, on the
 
     .venv/bin/python bench/similarity.py                 # 100,000 vectors, 200 and 400 dimensions
     .venv/bin/python bench/similarity.py --n 20000 --dims 400 --queries 100   # a quick smoke run
+    .venv/bin/python bench/similarity.py --indexing     # previews per second through decode + backbone
 
 Prints, per method and dimension: build time, memory, query latency p50/p95 (top 10, one query at a
 time, as "More like this sample" asks) and recall@10 against the exact answer. Target: ≤ 50 ms per
@@ -76,6 +77,49 @@ def recall(found: list[list[int]], exact: list[list[int]]) -> float:
     return hits / sum(len(e) for e in exact)
 
 
+def bench_indexing(count: int, seconds: float, batch: int) -> None:
+    """The audio index job's work per preview, without the network: decode an MP3 (ffmpeg) and run
+    the backbone, `batch` previews per call, as samples.indexing does. Baseline in the same run:
+    one preview per backbone call."""
+    import subprocess
+    import tempfile
+
+    import soundfile as sf
+
+    from worker import synth
+    from worker.embed import decode_clip, embed_clips
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for i in range(count):
+            wav, mp3 = Path(tmp) / f"{i}.wav", Path(tmp) / f"{i}.mp3"
+            audio = (
+                synth.drums_and_bass(seconds, bpm=90 + i, seed=i)
+                if i % 2
+                else synth.piano_piece(seconds, seed=i)
+            )
+            sf.write(wav, audio, synth.SR)
+            subprocess.run(
+                ["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-b:a", "128k", str(mp3)], check=True
+            )
+            paths.append(mp3)
+        embed_clips([decode_clip(paths[0])])  # load the backbone outside the timing
+        for label, size in (("one per call (baseline)", 1), (f"batches of {batch}", batch)):
+            start = time.perf_counter()
+            decode = 0.0
+            for k in range(0, count, size):
+                t = time.perf_counter()
+                clips = [decode_clip(p) for p in paths[k : k + size]]
+                decode += time.perf_counter() - t
+                embed_clips(clips)
+            total = time.perf_counter() - start
+            print(
+                f"{label:<24} {count / total:6.2f} previews/s  (decode {decode / count * 1000:.0f} ms, "
+                f"backbone {(total - decode) / count * 1000:.0f} ms per {seconds:g} s preview)"
+            )
+    print("the job also waits AUDIO_INDEX_PREVIEW_INTERVAL (1 s) between downloads: at most 1 preview/s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -84,7 +128,11 @@ def main() -> None:
     parser.add_argument("--dims", type=int, nargs="+", default=[200, 400])
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--indexing", action="store_true", help="measure indexing throughput instead")
     args = parser.parse_args()
+    if args.indexing:
+        bench_indexing(count=32, seconds=15.0, batch=16)
+        return
     rng = np.random.default_rng(args.seed)
     print(f"{args.n:,} random vectors, {args.queries} queries of top {K}, cpu count {os.cpu_count()}")
     print(f"{'method':<22} {'dim':>4} {'build s':>8} {'MB':>8} {'p50 ms':>8} {'p95 ms':>8} {'recall@10':>10}")
