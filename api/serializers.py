@@ -57,6 +57,10 @@ class RecommendationSerializer(serializers.Serializer):
     genre = serializers.CharField(help_text="The genre this sound was chosen for.")
     matched_tempo = serializers.BooleanField()
     matched_key = serializers.BooleanField()
+    why = serializers.CharField(
+        help_text="Why it was chosen, e.g. “sounds close: synth, electronic, beat”; empty when the "
+        "sample was ranked by tempo and key alone."
+    )
     sound = SoundSerializer()
 
 

@@ -91,7 +91,7 @@ class SoundAdmin(admin.ModelAdmin):
 
 @admin.register(Recommendation)
 class RecommendationAdmin(admin.ModelAdmin):
-    list_display = ["prediction", "rank", "batch", "sound", "genre", "matched_tempo", "matched_key"]
+    list_display = ["prediction", "rank", "batch", "sound", "genre", "matched_tempo", "matched_key", "why"]
     list_select_related = ["sound"]
     raw_id_fields = ["prediction", "sound"]
 

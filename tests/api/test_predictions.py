@@ -259,6 +259,7 @@ def test_a_prediction_lists_its_recommended_sounds(api, user, fs):
     assert first["rank"] == 1
     assert first["sound"]["name"].startswith("house loop")
     assert "CC BY 4.0" in first["sound"]["attribution"]
+    assert first["why"] == ""  # no sound is analysed yet: ranked by tempo and key alone
 
 
 def test_other_users_predictions_are_404(api, other_user):
