@@ -32,6 +32,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from predictions.models import Prediction
+
 from . import freesound
 from .audio_index import VectorIndex, vector_from_bytes, vector_to_bytes
 from .budget import FreesoundBudget, default_budget
@@ -149,11 +151,11 @@ def audio_index_run(
             run.failed += failed
             run.heartbeat_at = timezone.now()
             run.save(update_fields=["analysed", "failed", "heartbeat_at"])
-            if time.monotonic() - started >= limit:
+            if time.monotonic() - started >= limit or _songs_waiting():
                 break
         left = Sound.objects.filter(_pending()).exclude(pk__in=tried).exists()
         run.status = AudioIndexRun.Status.STOPPED if left else AudioIndexRun.Status.DONE
-        run.message = "Time is up; the next run carries on." if left else ""
+        run.message = "Stopped for a song or at its time limit; the next run carries on." if left else ""
     except Exception as exc:
         run.status, run.message = AudioIndexRun.Status.FAILED, f"{type(exc).__name__}: {exc}"[:300]
         raise
@@ -161,6 +163,12 @@ def audio_index_run(
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "message", "finished_at"])
     return run
+
+
+def _songs_waiting() -> bool:
+    """A user's song is queued: the ML worker is theirs first. The run stops after its batch and
+    sends itself again, behind the song's job on the `ml` queue."""
+    return Prediction.objects.filter(status=Prediction.Status.PENDING).exists()
 
 
 def _index_batch(batch: list[Sound], *, budget: FreesoundBudget, embed: Embedder) -> tuple[int, int]:

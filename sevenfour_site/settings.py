@@ -413,8 +413,10 @@ CELERY_BEAT_SCHEDULE["samples-audio-index"] = {"task": "samples.audio_index", "s
 # between two preview downloads (Freesound's CDN is not an API, but is shared: at most one a second).
 # Off: no sound is analysed (no ML worker to spare); ranking then keeps the tempo and key rules.
 AUDIO_INDEX_ENABLED = env.bool("AUDIO_INDEX_ENABLED", default=True)
-AUDIO_INDEX_BATCH = env.int("AUDIO_INDEX_BATCH", default=16)
-AUDIO_INDEX_TIME_LIMIT = env.float("AUDIO_INDEX_TIME_LIMIT", default=180.0)
+# A run also stops after any batch while a song waits for the ML worker, so a song waits for at
+# most one batch (about AUDIO_INDEX_BATCH × (interval + 0.3) s).
+AUDIO_INDEX_BATCH = env.int("AUDIO_INDEX_BATCH", default=8)
+AUDIO_INDEX_TIME_LIMIT = env.float("AUDIO_INDEX_TIME_LIMIT", default=120.0)
 AUDIO_INDEX_PREVIEW_INTERVAL = env.float("AUDIO_INDEX_PREVIEW_INTERVAL", default=1.0)
 
 # --- REST API -------------------------------------------------------------------------------

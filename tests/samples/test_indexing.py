@@ -230,3 +230,18 @@ def test_the_task_carries_on_when_its_time_is_up(fs, settings, clock, filesystem
     assert Sound.objects.filter(audio_status=Status.PENDING).count() == 2  # one batch, then time was up
     queued = [json.loads(p.read_text())["headers"]["task"] for p in (filesystem_broker / "queue").iterdir()]
     assert queued == ["samples.audio_index"]
+
+
+def test_a_run_stops_after_its_batch_when_a_song_is_waiting(fs, settings, clock, user):
+    from tests.predictions.factories import PredictionFactory
+
+    settings.AUDIO_INDEX_BATCH = 2
+    index_sounds(fs, [f"loop {i}" for i in range(5)])
+    PredictionFactory(owner=user, status="pending")
+
+    run = indexing.audio_index_run(budget=budget_with(settings, clock), embed=vector_embedder)
+
+    assert run is not None
+    assert run.status == AudioIndexRun.Status.STOPPED
+    assert run.analysed == 2
+    assert "song" in run.message
