@@ -106,6 +106,11 @@ def sound_upsert_many(*, results: list[FreesoundSound], genre: GenreSearch | Non
             "freesound_id", flat=True
         )
     )
+    previews = dict(
+        Sound.objects.filter(freesound_id__in=[r.id for r in results]).values_list(
+            "freesound_id", "preview_url"
+        )
+    )
     sounds, new = [], False
     for result in results:
         if not result.preview_hq_mp3 or result.id in removed:
@@ -114,7 +119,10 @@ def sound_upsert_many(*, results: list[FreesoundSound], genre: GenreSearch | Non
             freesound_id=result.id, defaults=_sound_fields(result)
         )
         sounds.append(sound)
-        new = new or created
+        moved = not created and previews.get(result.id) != sound.preview_url
+        if moved:  # another file behind the sound: listen to it again
+            Sound.objects.filter(pk=sound.pk).update(audio_status=Sound.AudioStatus.PENDING, audio_attempts=0)
+        new = new or created or moved
     if genre is not None and sounds:
         genre.sounds.add(*sounds)
     if new:

@@ -10,6 +10,7 @@ import io
 import numpy as np
 import pytest
 import soundfile as sf
+from django.core.cache import cache
 from django.utils import timezone
 
 from samples import freesound, indexing
@@ -245,3 +246,15 @@ def test_a_run_stops_after_its_batch_when_a_song_is_waiting(fs, settings, clock,
     assert run.status == AudioIndexRun.Status.STOPPED
     assert run.analysed == 2
     assert "song" in run.message
+
+
+def test_a_sound_whose_preview_changed_is_analysed_again(fs, settings, clock):
+    sounds = index_sounds(fs, ["moved"])
+    indexing.audio_index_run(budget=budget_with(settings, clock), embed=vector_embedder)
+    assert Sound.objects.get().audio_status == Status.OK
+    fs.sounds[sounds["moved"].freesound_id].user_id = 777  # Freesound's preview URL changes with it
+    cache.clear()  # a fresh search, not the cached one
+
+    sound_upsert_many(results=freesound.search(query="idx", page_size=150).results)
+
+    assert Sound.objects.get().audio_status == Status.PENDING
