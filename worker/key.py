@@ -1,9 +1,9 @@
 """Musical key with a confidence and its likely alternatives (relative, parallel, a fifth either way).
 
 Method (docs/accuracy.md has the figures):
-1. Two chroma vectors from short-time Fourier spectra: the whole range (4096-point frames at 16 kHz,
-   3.9 Hz bins) and the bass range 40-250 Hz (8192-point frames, fine enough to tell semitones apart
-   down there). Each frame is normalised before averaging, so loud passages do not outvote the rest.
+1. Two chroma vectors from one short-time Fourier transform (8192-point frames at 16 kHz, 2 Hz bins,
+   fine enough to tell semitones apart in the bass): the whole range and the bass range 40-250 Hz.
+   Each frame is normalised before averaging, so loud passages do not outvote the rest.
 2. Each of the 24 keys is scored by the Pearson correlation of both vectors with its Krumhansl-Kessler
    probe-tone profile (Krumhansl 1990, "Cognitive Foundations of Musical Pitch"; the
    Krumhansl-Schmuckler algorithm), summed. The bass line states chord roots, which names the tonic
@@ -13,13 +13,17 @@ Method (docs/accuracy.md has the figures):
    minor third is stronger than the major third; when the two are within 10 % of each other, the
    sixth decides the same way. Profiles mostly confuse parallel modes because their other degrees agree.
 
-Confidence combines the tonic's margin over the best other tonic and how clearly the third decided the
-mode, each in [0, 1].
+Confidence is the mean of two pieces of evidence in [0, 1]: agreement across the clip (the fraction of
+4 s segments whose own estimate, made the same way, names the same key as the whole clip) and the
+tonic's margin (how far the winning tonic's score stands above the best other tonic's, relative to the
+median tonic's).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -27,9 +31,9 @@ NOTES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 # Krumhansl & Kessler (1982) probe-tone ratings, tonic first.
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
-FRAME_S = 0.256  # 4096 samples at 16 kHz
-BASS_FRAME_S = 0.512
+FRAME_S = 0.512  # 8192 samples at 16 kHz
 BASS_HZ = (40.0, 250.0)
+SEGMENT_S = 4.0  # the segments that vote for the confidence
 THIRDS_TIE = 0.1  # thirds within 10 % of each other leave the mode to the sixth
 
 
@@ -48,50 +52,96 @@ def key_name(index: int) -> str:
     return f"{NOTES[index % 12]} {'major' if index < 12 else 'minor'}"
 
 
+def _standardise(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean()) / (x.std() + 1e-12)
+
+
+# Rows: the 24 keys (majors C..B, then minors C..B), each profile rotated to its tonic and standardised.
+_PROFILES = np.array(
+    [
+        _standardise(np.roll(profile, tonic))
+        for profile in (MAJOR_PROFILE, MINOR_PROFILE)
+        for tonic in range(12)
+    ]
+)
+
+
 def profile_scores(chroma: np.ndarray) -> np.ndarray:
     """Pearson correlation of a 12-bin chroma with each of 24 keys: majors C..B, then minors C..B."""
-    centred = (chroma - chroma.mean()) / (chroma.std() + 1e-12)
-    out = np.empty(24)
-    for mode, profile in enumerate((MAJOR_PROFILE, MINOR_PROFILE)):
-        p = (profile - profile.mean()) / profile.std()
-        for tonic in range(12):
-            out[12 * mode + tonic] = float(np.dot(centred, np.roll(p, tonic))) / 12.0
-    return out
+    return (_PROFILES * _standardise(chroma)).sum(axis=1) / 12.0
 
 
-def chroma(
-    samples: np.ndarray, sample_rate: int, frame_s: float, band: tuple[float, float] | None
-) -> np.ndarray:
-    """Mean of per-frame max-normalised STFT chroma (A440 tuning), optionally from one band only."""
+def chroma_frames(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Per-frame max-normalised STFT chroma (A440 tuning) of the whole range and of the bass band,
+    each (12, frames), and the frame rate."""
     import librosa
 
-    n_fft = int(2 ** round(np.log2(sample_rate * frame_s)))
-    power = np.abs(librosa.stft(samples, n_fft=n_fft, hop_length=n_fft // 2)) ** 2
-    if band is not None:
-        freqs = librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft)
-        power[(freqs < band[0]) | (freqs > band[1])] = 0.0
-    frames = librosa.feature.chroma_stft(S=power, sr=sample_rate, n_fft=n_fft, tuning=0.0)
-    return np.nan_to_num(frames.mean(axis=1))
+    n_fft = int(2 ** round(np.log2(sample_rate * FRAME_S)))
+    power = np.abs(librosa.stft(samples, n_fft=n_fft, hop_length=n_fft // 2)).astype(np.float32) ** 2
+    freqs = librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft)
+    bass = power * ((freqs >= BASS_HZ[0]) & (freqs <= BASS_HZ[1]))[:, None]
+    bank = _chroma_filters(sample_rate, n_fft)
+    full_chroma = librosa.util.normalize(np.asarray(bank @ power), norm=np.inf, axis=0)
+    bass_chroma = librosa.util.normalize(np.asarray(bank @ bass), norm=np.inf, axis=0)
+    return np.nan_to_num(full_chroma), np.nan_to_num(bass_chroma), sample_rate / (n_fft // 2)
+
+
+@cache
+def _chroma_filters(sample_rate: int, n_fft: int) -> Any:
+    """librosa's STFT-bin-to-pitch-class weights (what chroma_stft applies), built once per shape.
+
+    Stored sparse (weights below 0.1 % of a bin's largest dropped): a dense product would go through
+    the BLAS, whose worker threads cost more than the arithmetic on a busy machine."""
+    import librosa
+    from scipy import sparse
+
+    bank = np.asarray(librosa.filters.chroma(sr=sample_rate, n_fft=n_fft, tuning=0.0), dtype=np.float32)
+    bank[bank < 1e-3 * bank.max(axis=0, keepdims=True)] = 0.0
+    return sparse.csr_matrix(bank)
 
 
 def estimate(samples: np.ndarray, sample_rate: int) -> KeyEstimate:
-    full = chroma(samples, sample_rate, FRAME_S, None)
-    bass = chroma(samples, sample_rate, BASS_FRAME_S, BASS_HZ)
-    return from_chroma(full, bass)
+    full, bass, frame_rate = chroma_frames(samples, sample_rate)
+    if full.shape[1] == 0:
+        return NO_KEY
+    found = from_chroma(full.mean(axis=1), bass.mean(axis=1))
+    if found.name is None:
+        return found
+    votes = agreement(full, bass, frame_rate, found.name)
+    return replace(found, confidence=round((votes + found.confidence) / 2.0, 3))
+
+
+def agreement(full: np.ndarray, bass: np.ndarray, frame_rate: float, name: str) -> float:
+    """Fraction of 4 s segments whose own key estimate is `name` (1.0 for a clip of one segment)."""
+    size = max(1, int(round(SEGMENT_S * frame_rate)))
+    starts = range(0, full.shape[1] - size + 1, size)
+    votes = [
+        decide(full[:, s : s + size].mean(axis=1), bass[:, s : s + size].mean(axis=1))[0] for s in starts
+    ]
+    return float(np.mean([v == name for v in votes])) if votes else 1.0
 
 
 def from_chroma(full: np.ndarray, bass: np.ndarray) -> KeyEstimate:
-    if np.ptp(full) < 1e-6:
+    """The key of mean chroma vectors; confidence here is only the tonic margin (estimate() replaces
+    it with the agreement across segments)."""
+    name, scores, index, margin = decide(full, bass)
+    if name is None:
         return NO_KEY
+    return KeyEstimate(name, round(margin, 3), related_keys(scores, index))
+
+
+def decide(full: np.ndarray, bass: np.ndarray) -> tuple[str | None, np.ndarray, int, float]:
+    """(key name, the 24 profile scores, key index, tonic margin) of mean chroma vectors."""
+    if np.ptp(full) < 1e-6:
+        return None, np.zeros(24), -1, 0.0
     scores = profile_scores(full) + (profile_scores(bass) if np.ptp(bass) >= 1e-6 else 0.0)
     winner = int(np.argmax(scores))
     tonic = winner % 12
-    minor, mode_clarity = mode_by_third_and_sixth(full, tonic)
+    minor, _ = mode_by_third_and_sixth(full, tonic)
     if minor is None:
         minor = winner >= 12
     index = tonic + 12 * minor
-    confidence = _tonic_margin(scores, tonic) * mode_clarity
-    return KeyEstimate(key_name(index), round(float(confidence), 3), related_keys(scores, index))
+    return key_name(index), scores, index, _tonic_margin(scores, tonic)
 
 
 def mode_by_third_and_sixth(chroma_mean: np.ndarray, tonic: int) -> tuple[bool | None, float]:

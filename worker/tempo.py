@@ -13,14 +13,20 @@ Method (docs/accuracy.md has the figures):
 5. The best period is refined by parabolic interpolation of the periodicity peak; beats come from
    librosa's dynamic-programming tracker (Ellis 2007) run at that tempo.
 
-Confidence is the winner's margin over the strongest competing period (another salience peak more
-than 4 % away), relative to the winner: 0 when two tempi are equally likely, 1 when nothing competes.
-When it is low, the competing octave (x2 or /2 of the winner) is returned as the alternative.
+Confidence is agreement across the clip: the fraction of the 6 s tempogram windows (one every
+0.5 s) whose own most salient period is the global one within 4 %, in the spirit of the agreement
+measures of Zapata, Davies & Gomez ("Multi-feature beat tracking", IEEE/ACM TASLP 22(4), 2014).
+On the development corpus it separates right from wrong estimates far better than the height or the
+margin of the periodicity peak (docs/accuracy.md). The octave candidate (x2 or /2) is reported as the
+alternative when the estimate is unsure: confidence below 0.5, or the octave's salience at least half
+the winner's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +39,9 @@ PRIOR_CENTRE_BPM = 120.0  # Ellis (2007): tau0 = 0.5 s
 PRIOR_OCTAVES = 1.4  # Ellis (2007): sigma = 1.4 octaves
 TOLERANCE = 0.04  # periods within 4 % are the same tempo (the Acc1 tolerance)
 UNSURE_BELOW = 0.5  # below this confidence, the octave alternative is reported
+OCTAVE_RIVAL = 0.5  # ... and also when the octave's salience is at least this fraction of the winner's
+TEMPOGRAM_STEP_S = 0.128
+AGREEMENT_STEP_S = 0.5  # spacing of the tempogram windows that vote for the confidence
 
 
 @dataclass(frozen=True)
@@ -47,40 +56,77 @@ NO_TEMPO = TempoEstimate(None, 0.0, None, np.zeros(0))
 
 
 def onset_envelope(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int]:
-    """librosa's onset strength at a ~16 ms hop; returns (envelope, hop in samples)."""
+    """librosa's onset strength (mean positive log-mel flux) at a ~16 ms hop: (envelope, hop)."""
     import librosa
 
     hop = _power_of_two(sample_rate * HOP_S)
     n_fft = _power_of_two(sample_rate * N_FFT_S)
+    power = np.abs(librosa.stft(samples, n_fft=n_fft, hop_length=hop)).astype(np.float32) ** 2
+    mel = np.asarray(_mel_filters(sample_rate, n_fft) @ power)
     envelope = librosa.onset.onset_strength(
-        y=samples, sr=sample_rate, hop_length=hop, n_fft=n_fft, n_mels=N_MELS
+        S=librosa.power_to_db(mel), sr=sample_rate, hop_length=hop, n_fft=n_fft
     )
     return envelope, hop
+
+
+@cache
+def _mel_filters(sample_rate: int, n_fft: int) -> Any:
+    """librosa's mel filterbank (what melspectrogram applies), sparse: a dense product goes through the
+    BLAS, whose worker threads cost more than the arithmetic on a busy machine."""
+    import librosa
+    from scipy import sparse
+
+    return sparse.csr_matrix(
+        librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=N_MELS).astype(np.float32)
+    )
 
 
 def _power_of_two(n: float) -> int:
     return int(2 ** round(np.log2(n)))
 
 
-def periodicity(envelope: np.ndarray, frame_rate: float) -> np.ndarray:
-    """Mean autocorrelation tempogram: index = lag in frames, value 1 at lag 0."""
+def tempogram(envelope: np.ndarray, frame_rate: float) -> np.ndarray:
+    """Autocorrelation tempogram over Hann-windowed 6 s excerpts of the envelope, one every 128 ms:
+    (lag in frames, window), each window normalised to 1 at lag 0.
+
+    This is librosa.feature.tempogram's computation at a coarser window step: librosa starts a window at
+    every onset frame, 8 times more work for the same mean and the same per-window votes.
+    """
     import librosa
 
     window = min(int(round(TEMPOGRAM_WINDOW_S * frame_rate)), len(envelope))
-    gram = librosa.feature.tempogram(onset_envelope=envelope, win_length=window, hop_length=1, sr=1)
-    return np.asarray(gram.mean(axis=1))
+    step = max(1, int(round(TEMPOGRAM_STEP_S * frame_rate)))
+    padded = np.pad(envelope, window // 2, mode="linear_ramp")
+    frames = librosa.util.frame(padded, frame_length=window, hop_length=step) * np.hanning(window)[:, None]
+    gram = librosa.autocorrelate(frames, axis=0)
+    return np.asarray(librosa.util.normalize(gram, norm=np.inf, axis=0))
+
+
+def periodicity(envelope: np.ndarray, frame_rate: float) -> np.ndarray:
+    """Mean autocorrelation tempogram: index = lag in frames, value 1 at lag 0."""
+    return tempogram(envelope, frame_rate).mean(axis=1)
 
 
 def salience(acf: np.ndarray, frame_rate: float) -> np.ndarray:
-    """Prior-weighted periodicity with the next metrical level's support (Ellis's TPS2)."""
-    lags = np.arange(len(acf), dtype=float)
+    """Prior-weighted periodicity with the next metrical level's support (Ellis's TPS2).
+
+    `acf` is indexed by lag along its first axis; further axes (tempogram windows) are kept."""
+    lags = np.arange(acf.shape[0], dtype=float)
     support = np.zeros_like(acf)
-    half = (len(acf) - 1) // 2
+    half = (acf.shape[0] - 1) // 2
     support[1 : half + 1] = 0.5 * acf[2 : 2 * half + 1 : 2]
     bpm = 60.0 * frame_rate / np.maximum(lags, 1.0)
     prior = np.exp(-0.5 * (np.log2(bpm / PRIOR_CENTRE_BPM) / PRIOR_OCTAVES) ** 2)
     prior[(bpm < MIN_BPM) | (bpm > MAX_BPM) | (lags == 0)] = 0.0
-    return np.maximum(acf + support, 0.0) * prior
+    shape = (-1,) + (1,) * (acf.ndim - 1)
+    return np.maximum(acf + support, 0.0) * prior.reshape(shape)
+
+
+def agreement(gram: np.ndarray, frame_rate: float, lag: int) -> float:
+    """Fraction of tempogram windows (one per 0.5 s) whose own best period is `lag` within 4 %."""
+    step = max(1, int(round(AGREEMENT_STEP_S / TEMPOGRAM_STEP_S)))
+    votes = np.argmax(salience(gram[:, ::step], frame_rate), axis=0)
+    return float(np.mean(np.abs(votes - lag) <= max(1.0, TOLERANCE * lag)))
 
 
 def estimate(samples: np.ndarray, sample_rate: int) -> TempoEstimate:
@@ -91,20 +137,23 @@ def estimate(samples: np.ndarray, sample_rate: int) -> TempoEstimate:
 
 
 def from_envelope(envelope: np.ndarray, frame_rate: float) -> TempoEstimate:
-    acf = periodicity(envelope, frame_rate)
+    gram = tempogram(envelope, frame_rate)
+    acf = gram.mean(axis=1)
     score = salience(acf, frame_rate)
     best = int(np.argmax(score))
     if score[best] <= 0.0:
         return NO_TEMPO
-    period = _refine(acf, best)
-    bpm = 60.0 * frame_rate / period
-    rival = _strongest_rival(score, best)
-    confidence = 1.0 - score[rival] / score[best] if rival is not None else 1.0
+    bpm = 60.0 * frame_rate / _refine(acf, best)
     beats = _track_beats(envelope, frame_rate, bpm)
     if len(beats) < 4:
         return NO_TEMPO
-    alternative = _octave_alternative(score, best, frame_rate) if confidence < UNSURE_BELOW else None
-    return TempoEstimate(round(bpm, 1), round(float(confidence), 3), alternative, beats)
+    confidence = agreement(gram, frame_rate, best)
+    octave = _octave_rival(score, best)
+    unsure = confidence < UNSURE_BELOW or (
+        octave is not None and score[octave[0]] >= OCTAVE_RIVAL * score[best]
+    )
+    alternative = round(60.0 * frame_rate / octave[1], 1) if unsure and octave is not None else None
+    return TempoEstimate(round(bpm, 1), round(confidence, 3), alternative, beats)
 
 
 def _refine(acf: np.ndarray, lag: int) -> float:
@@ -117,27 +166,18 @@ def _refine(acf: np.ndarray, lag: int) -> float:
     return float(lag)
 
 
-def _local_maxima(score: np.ndarray) -> np.ndarray:
-    inner = (score[1:-1] > score[:-2]) & (score[1:-1] >= score[2:]) & (score[1:-1] > 0)
-    return np.flatnonzero(inner) + 1
-
-
-def _strongest_rival(score: np.ndarray, best: int) -> int | None:
-    peaks = [p for p in _local_maxima(score) if abs(p - best) > TOLERANCE * best]
-    return max(peaks, key=lambda p: score[p]) if peaks else None
-
-
-def _octave_alternative(score: np.ndarray, best: int, frame_rate: float) -> float | None:
-    """Whichever of double and half the tempo is more salient (None if neither is in range)."""
+def _octave_rival(score: np.ndarray, best: int) -> tuple[int, float] | None:
+    """(salience peak index, exact lag) of whichever of double and half the tempo is more salient."""
     candidates = []
     for lag in (best / 2.0, best * 2.0):
         low, high = int(np.floor(lag * (1 - TOLERANCE))), int(np.ceil(lag * (1 + TOLERANCE)))
         if low >= 1 and high < len(score):
             peak = low + int(np.argmax(score[low : high + 1]))
-            candidates.append((score[peak], lag))
+            candidates.append((float(score[peak]), peak, lag))
     if not candidates or max(candidates)[0] <= 0:
         return None
-    return round(60.0 * frame_rate / max(candidates)[1], 1)
+    _, peak, lag = max(candidates)
+    return peak, lag
 
 
 def _track_beats(envelope: np.ndarray, frame_rate: float, bpm: float) -> np.ndarray:
