@@ -163,7 +163,7 @@ class Job:
 def plan(per_style: int, seed: int) -> list[Job]:
     """Every clip's style, key, tempo and augmentation, drawn from one seeded generator."""
     rng = np.random.default_rng(seed)
-    jobs = []
+    jobs: list[Job] = []
     for r, recipe in enumerate(RECIPES):
         for i in range(per_style):
             mode = recipe.modes[i % len(recipe.modes)]
