@@ -2,7 +2,8 @@
 
 Method (docs/accuracy.md has the figures):
 1. Two chroma vectors from one short-time Fourier transform (8192-point frames at 16 kHz, 2 Hz bins,
-   fine enough to tell semitones apart in the bass): the whole range and the bass range 40-250 Hz.
+   fine enough to tell semitones apart in the bass): the whole range and the bass range 40-250 Hz,
+   with pitch classes centred on the recording's tuning (estimated from its spectral peaks).
    Each frame is normalised before averaging, so loud passages do not outvote the rest.
 2. Each of the 24 keys is scored by the Pearson correlation of both vectors with its Krumhansl-Kessler
    probe-tone profile (Krumhansl 1990, "Cognitive Foundations of Musical Pitch"; the
@@ -33,6 +34,9 @@ MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 
 MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 FRAME_S = 0.512  # 8192 samples at 16 kHz
 BASS_HZ = (40.0, 250.0)
+TUNING_HZ = (80.0, 2000.0)  # where the partials that show the tuning are strongest and resolved
+TUNING_PEAKS = 50  # the strongest spectral peaks vote for the tuning
+TUNING_STEP = 0.05  # semitones: tunings closer than this share a filter bank
 SEGMENT_S = 4.0  # the segments that vote for the confidence
 THIRDS_TIE = 0.1  # thirds within 10 % of each other leave the mode to the sixth
 
@@ -72,30 +76,59 @@ def profile_scores(chroma: np.ndarray) -> np.ndarray:
 
 
 def chroma_frames(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """Per-frame max-normalised STFT chroma (A440 tuning) of the whole range and of the bass band,
-    each (12, frames), and the frame rate."""
+    """Per-frame max-normalised STFT chroma of the whole range and of the bass band, each (12, frames),
+    and the frame rate. Pitch classes are centred on the recording's own tuning (see estimate_tuning)."""
     import librosa
 
     n_fft = int(2 ** round(np.log2(sample_rate * FRAME_S)))
     power = np.abs(librosa.stft(samples, n_fft=n_fft, hop_length=n_fft // 2)).astype(np.float32) ** 2
     freqs = librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft)
     bass = power * ((freqs >= BASS_HZ[0]) & (freqs <= BASS_HZ[1]))[:, None]
-    bank = _chroma_filters(sample_rate, n_fft)
+    tuning = round(estimate_tuning(power.mean(axis=1), freqs) / TUNING_STEP) * TUNING_STEP
+    bank = _chroma_filters(sample_rate, n_fft, tuning)
     full_chroma = librosa.util.normalize(np.asarray(bank @ power), norm=np.inf, axis=0)
     bass_chroma = librosa.util.normalize(np.asarray(bank @ bass), norm=np.inf, axis=0)
     return np.nan_to_num(full_chroma), np.nan_to_num(bass_chroma), sample_rate / (n_fft // 2)
 
 
+def estimate_tuning(spectrum: np.ndarray, freqs: np.ndarray) -> float:
+    """Deviation of the music's tuning from A440, in semitones within [-0.5, 0.5).
+
+    The strongest spectral peaks between 80 Hz and 2 kHz are located to a fraction of a bin (parabola
+    through the log magnitudes); each one's distance to the nearest equal-tempered pitch is an angle on
+    the semitone circle, and the magnitude-weighted circular mean of those angles is the tuning. This is
+    the idea of librosa.estimate_tuning (a histogram of peak deviations) on the spectrum already
+    computed here, without its second, pitch-tracking pass.
+    """
+    log = np.log(spectrum + 1e-12)
+    inner = (log[1:-1] > log[:-2]) & (log[1:-1] >= log[2:])
+    peaks = np.flatnonzero(inner) + 1
+    peaks = peaks[(freqs[peaks] >= TUNING_HZ[0]) & (freqs[peaks] <= TUNING_HZ[1])]
+    if len(peaks) == 0:
+        return 0.0
+    peaks = peaks[np.argsort(spectrum[peaks])[-TUNING_PEAKS:]]
+    left, centre, right = log[peaks - 1], log[peaks], log[peaks + 1]
+    curvature = left - 2 * centre + right
+    offset = np.where(curvature < 0, 0.5 * (left - right) / np.where(curvature < 0, curvature, -1.0), 0.0)
+    bin_hz = freqs[1] - freqs[0]
+    semitones = 12.0 * np.log2((freqs[peaks] + offset * bin_hz) / 440.0)
+    angles = 2 * np.pi * (semitones - np.round(semitones))
+    weights = spectrum[peaks]
+    mean = float(np.arctan2(np.sum(weights * np.sin(angles)), np.sum(weights * np.cos(angles))))
+    return float(np.clip(mean / (2 * np.pi), -0.5, 0.5 - 1e-9))
+
+
 @cache
-def _chroma_filters(sample_rate: int, n_fft: int) -> Any:
-    """librosa's STFT-bin-to-pitch-class weights (what chroma_stft applies), built once per shape.
+def _chroma_filters(sample_rate: int, n_fft: int, tuning: float = 0.0) -> Any:
+    """librosa's STFT-bin-to-pitch-class weights (what chroma_stft applies), built once per shape
+    and tuning (tunings are rounded to TUNING_STEP, so at most a few dozen banks are ever built).
 
     Stored sparse (weights below 0.1 % of a bin's largest dropped): a dense product would go through
     the BLAS, whose worker threads cost more than the arithmetic on a busy machine."""
     import librosa
     from scipy import sparse
 
-    bank = np.asarray(librosa.filters.chroma(sr=sample_rate, n_fft=n_fft, tuning=0.0), dtype=np.float32)
+    bank = np.asarray(librosa.filters.chroma(sr=sample_rate, n_fft=n_fft, tuning=tuning), dtype=np.float32)
     bank[bank < 1e-3 * bank.max(axis=0, keepdims=True)] = 0.0
     return sparse.csr_matrix(bank)
 

@@ -82,3 +82,16 @@ def test_estimate_on_audio(chords: list[tuple[str, str]], expected: str) -> None
 
     assert found.name == expected
     assert 0.0 < found.confidence <= 1.0
+
+
+@pytest.mark.parametrize("cents", [0.0, 30.0, -40.0])
+def test_tuning_is_estimated_and_the_key_survives_a_detuned_recording(cents: float) -> None:
+    chords = [("D", "minor"), ("G", "minor"), ("A", "major"), ("D", "minor")]
+    audio = librosa.resample(synth.chord_progression(chords, 16.0), orig_sr=synth.SR, target_sr=16_000)
+    # Resampling by 2^(cents/1200) and playing at the nominal rate shifts every pitch by `cents`.
+    shifted = librosa.resample(audio, orig_sr=16_000 * 2 ** (cents / 1200), target_sr=16_000)
+    power = np.abs(librosa.stft(shifted, n_fft=8192, hop_length=4096)) ** 2
+    freqs = librosa.fft_frequencies(sr=16_000, n_fft=8192)
+
+    assert key.estimate_tuning(power.mean(axis=1), freqs) == pytest.approx(cents / 100, abs=0.05)
+    assert key.estimate(shifted, 16_000).name == "D minor"
