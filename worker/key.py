@@ -37,7 +37,8 @@ BASS_HZ = (40.0, 250.0)
 TUNING_HZ = (80.0, 2000.0)  # where the partials that show the tuning are strongest and resolved
 TUNING_PEAKS = 50  # the strongest spectral peaks vote for the tuning
 TUNING_STEP = 0.05  # semitones: tunings closer than this share a filter bank
-SEGMENT_S = 4.0  # the segments that vote for the confidence
+SEGMENT_S = 4.0
+MIN_KEY_CORRELATION = 0.3  # below this the chroma is too flat (drums, noise) to name a key, as before  # the segments that vote for the confidence
 THIRDS_TIE = 0.1  # thirds within 10 % of each other leave the mode to the sixth
 
 
@@ -167,7 +168,10 @@ def decide(full: np.ndarray, bass: np.ndarray) -> tuple[str | None, np.ndarray, 
     """(key name, the 24 profile scores, key index, tonic margin) of mean chroma vectors."""
     if np.ptp(full) < 1e-6:
         return None, np.zeros(24), -1, 0.0
-    scores = profile_scores(full) + (profile_scores(bass) if np.ptp(bass) >= 1e-6 else 0.0)
+    tonal = profile_scores(full)
+    if tonal.max() < MIN_KEY_CORRELATION:
+        return None, np.zeros(24), -1, 0.0
+    scores = tonal + (profile_scores(bass) if np.ptp(bass) >= 1e-6 else 0.0)
     winner = int(np.argmax(scores))
     tonic = winner % 12
     minor, _ = mode_by_third_and_sixth(full, tonic)

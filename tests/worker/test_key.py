@@ -95,3 +95,15 @@ def test_tuning_is_estimated_and_the_key_survives_a_detuned_recording(cents: flo
 
     assert key.estimate_tuning(power.mean(axis=1), freqs) == pytest.approx(cents / 100, abs=0.05)
     assert key.estimate(shifted, 16_000).name == "D minor"
+
+
+def test_drums_alone_have_no_key() -> None:
+    rng = np.random.default_rng(0)
+    noise_bursts = np.concatenate(
+        [rng.standard_normal(1600) * np.exp(-np.arange(1600) / 200) for _ in range(300)]
+    )
+
+    found = key.estimate(noise_bursts.astype(np.float32), 16_000)
+
+    assert found.name is None
+    assert found.confidence == 0.0
