@@ -42,6 +42,10 @@ class PredictionResult:
     model_version: str
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     spectrogram_png: str | None = None
+    # Added for issue 11 (the page's "96 BPM, or 192?", key picker and play-along); older readers ignore them.
+    tempo_alternative_bpm: float | None = None
+    beat_times: list[float] = field(default_factory=list)  # seconds from the excerpt start
+    key_alternatives: list[tuple[str, float]] = field(default_factory=list)  # relative, parallel, fifths
 
     @property
     def top_genre(self) -> str:
@@ -55,6 +59,7 @@ class PredictionResult:
         data = asdict(self)
         data["top"] = [list(pair) for pair in self.top]
         data["tags"] = [list(pair) for pair in self.tags]
+        data["key_alternatives"] = [list(pair) for pair in self.key_alternatives]
         return data
 
 
@@ -130,6 +135,9 @@ class GenrePredictor:
             model_version=self.artifact.version,
             timings=timings,
             spectrogram_png=png,
+            tempo_alternative_bpm=tempo.alternative_bpm,
+            beat_times=list(tempo.beats),
+            key_alternatives=list(key.alternatives),
         )
 
     def _top_evidence(self, output: BackboneOutput, probs: Any) -> float:
