@@ -41,6 +41,7 @@ class GenreSearch(models.Model):
     class Meta:
         ordering = ["order", "slug"]
         verbose_name = "genre search"
+        verbose_name_plural = "genre searches"
 
     def __str__(self) -> str:
         return self.name
