@@ -180,6 +180,9 @@ def _own_prediction(request: Request, pk: int) -> Prediction:
 
 
 def _accepted(request: Request, prediction: Prediction) -> Response:
+    # The job was sent (or not) when the create's transaction committed, after this instance was
+    # built: read the row again so the message says whether it is queued or waiting for the queue.
+    prediction.refresh_from_db()
     data = PredictionDetailSerializer(prediction, context={"request": request}).data
     return _created(data, data["url"], http_status=status.HTTP_202_ACCEPTED)
 

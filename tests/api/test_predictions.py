@@ -301,3 +301,37 @@ def test_reading_one_needs_authentication(anonymous, user):
     prediction = DonePredictionFactory(owner=user)
 
     assert_error(anonymous.get(f"{URL}{prediction.pk}/"), 401, "not_authenticated")
+
+
+# --- The 202's message matches the queue's state ---------------------------------------------------
+
+
+# Transactional: the job is sent when the create's transaction commits, before the reply is built.
+@pytest.mark.django_db(transaction=True)
+def test_a_202_from_a_working_queue_says_it_waits_for_a_worker(api, filesystem_broker):
+    response = api.post(URL, {"file": wav()}, format="multipart")
+
+    assert response.status_code == 202
+    assert response.json()["message"] == "Queued; waiting for a free worker…"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_202_while_the_queue_is_down_says_so(api, monkeypatch):
+    def broker_down(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr("worker.tasks.predict_genre_task.apply_async", broker_down)
+    response = api.post(URL, {"file": wav()}, format="multipart")
+
+    assert response.status_code == 202
+    assert response.json()["message"] == "Queued; it will start when the job queue is back."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rerun_202_from_a_working_queue_says_it_waits_for_a_worker(api, user, filesystem_broker):
+    done = DonePredictionFactory(owner=user)
+
+    response = api.post(f"{URL}{done.pk}/rerun/", format="json")
+
+    assert response.status_code == 202
+    assert response.json()["message"] == "Queued; waiting for a free worker…"
