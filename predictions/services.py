@@ -180,15 +180,24 @@ def prediction_release(*, prediction_id: int, job_id: str, message: str) -> bool
     )
 
 
-def prediction_fail(*, prediction_id: int, message: str, job_id: str | None = None) -> bool:
-    """→ failed with a message for the user. With a job_id, only while that job still holds the row."""
+def prediction_fail(
+    *, prediction_id: int, message: str, job_id: str | None = None, input_error: bool = False
+) -> bool:
+    """→ failed with a message for the user. With a job_id, only while that job still holds the row.
+    `input_error`: the song itself is the problem, so the page offers another song, not a retry."""
     rows = (
         _running(prediction_id, job_id)
         if job_id
         else Prediction.objects.filter(pk=prediction_id, status__in=[Status.PENDING, Status.RUNNING])
     )
     return bool(
-        rows.update(status=Status.FAILED, stage=Stage.NONE, error=message, finished_at=timezone.now())
+        rows.update(
+            status=Status.FAILED,
+            stage=Stage.NONE,
+            error=message,
+            input_error=input_error,
+            finished_at=timezone.now(),
+        )
     )
 
 
@@ -208,7 +217,12 @@ def prediction_run(*, prediction_id: int, job_id: str) -> None:
         message = _user_message(exc)
         if message is None:
             log.exception("Prediction %s failed unexpectedly", prediction_id)
-        prediction_fail(prediction_id=prediction_id, job_id=job_id, message=message or GENERIC_FAILURE)
+        prediction_fail(
+            prediction_id=prediction_id,
+            job_id=job_id,
+            message=message or GENERIC_FAILURE,
+            input_error=_is_input_error(exc),
+        )
         return
     _recommend(prediction_id, job_id)
     _running(prediction_id, job_id).update(status=Status.DONE, stage=Stage.NONE, finished_at=timezone.now())
@@ -309,6 +323,15 @@ def _user_message(exc: Exception) -> str | None:
     if isinstance(exc, CatalogError):
         return str(exc)
     return None
+
+
+def _is_input_error(exc: Exception) -> bool:
+    """The song itself cannot be analysed (too short, silent, not audio, no preview, gone from the
+    catalog): the same job would fail the same way again."""
+    from catalog.errors import DownloadRefused, NoPreview, NotFound
+    from worker.audio import AudioError
+
+    return isinstance(exc, AudioError | NoPreview | NotFound | DownloadRefused)
 
 
 @contextmanager

@@ -9,10 +9,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from catalog.errors import NoPreview
 from predictions import services
 from predictions.models import Prediction
 from tests.conftest import broker_configured, free_port, running_worker, wait_until
 from tests.predictions.factories import DonePredictionFactory, PredictionFactory
+from worker import audio
 from worker.tasks import predict_genre_task
 
 Status = Prediction.Status
@@ -170,6 +172,29 @@ def test_an_unexpected_error_fails_the_row_with_a_generic_message(user, wav_uplo
     prediction.refresh_from_db()
     assert prediction.status == Status.FAILED
     assert prediction.error == services.GENERIC_FAILURE
+    assert prediction.input_error is False  # a bug may be fixed: trying again can help
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "error",
+    [
+        audio.TooShortError("The audio lasts 1.0 s; at least 3 s are needed."),
+        audio.NotAudioError("The file is not audio in a format we can read."),
+        NoPreview(provider="deezer"),
+    ],
+)
+def test_a_song_that_cannot_be_analysed_is_marked_as_an_input_error(user, wav_upload, monkeypatch, error):
+    prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise error
+
+    monkeypatch.setattr("worker.predictor.get_predictor", refuse)
+    predict_genre_task.apply(args=[prediction.pk])
+    prediction.refresh_from_db()
+    assert prediction.status == Status.FAILED
+    assert prediction.input_error is True
 
 
 @pytest.mark.django_db

@@ -76,6 +76,31 @@ def test_a_failed_prediction_shows_its_reason_and_a_try_again_button(signed_in, 
     assert "Try again" in html
 
 
+@pytest.mark.parametrize(
+    ("source", "primary", "secondary"),
+    [
+        ("upload", "Upload another file", "Pick a song from the catalog"),
+        ("deezer", "Pick another track", "Upload the audio instead"),
+    ],
+)
+def test_a_failure_retrying_cannot_fix_offers_another_song_not_try_again(
+    signed_in, user, source, primary, secondary
+):
+    prediction = PredictionFactory(
+        owner=user,
+        source=source,
+        status=Prediction.Status.FAILED,
+        error="The audio lasts 1.0 s; at least 3 s are needed.",
+        input_error=True,
+    )
+    html = signed_in.get(reverse("predictions:detail", args=[prediction.pk])).content.decode()
+    assert "at least 3 s are needed" in html
+    assert "Try again" not in html
+    assert reverse("predictions:rerun", args=[prediction.pk]) not in html
+    assert f'class="button" href="/new/{"?tab=upload" if source == "upload" else ""}">{primary}</a>' in html
+    assert secondary in html
+
+
 def test_a_song_outside_the_taxonomy_says_so(signed_in, user):
     prediction = DonePredictionFactory(owner=user, outside_taxonomy="jazz")
     html = signed_in.get(reverse("predictions:detail", args=[prediction.pk])).content.decode()
