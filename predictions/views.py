@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .models import Prediction
-from .presenters import prediction_context, prediction_status_dict
+from .presenters import prediction_context, prediction_status_dict, rerun_offered
 from .selectors import prediction_list_for_user
 from .taxonomy import genre_choices
 
@@ -87,7 +87,14 @@ def spectrogram(request: HttpRequest, pk: int) -> FileResponse:
 
 @require_POST
 def rerun(request: HttpRequest, pk: int) -> HttpResponse:
-    new = services.prediction_rerun(prediction=_own(request, pk))
+    prediction = _own(request, pk)
+    if not rerun_offered(prediction):
+        # Same song, same model: another row in the history would only repeat this one.
+        messages.info(
+            request, "This result already comes from the current model; running it again would repeat it."
+        )
+        return redirect(prediction)
+    new = services.prediction_rerun(prediction=prediction)
     messages.info(request, "Analysing the song again with the current model.")
     return redirect(new)
 

@@ -150,3 +150,45 @@ def test_an_upload_is_served_to_its_owner(signed_in, user, wav_upload, filesyste
     response = signed_in.get(reverse("predictions:audio", args=[prediction.pk]))
     assert response.status_code == 200
     assert b"".join(response.streaming_content)[:4] == b"RIFF"
+
+
+def test_a_result_from_the_served_model_offers_no_rerun_and_a_post_adds_no_row(signed_in, user):
+    from predictions.taxonomy import served_model
+
+    name, version = served_model()
+    prediction = DonePredictionFactory(owner=user, model_name=name, model_version=version)
+    rerun_url = reverse("predictions:rerun", args=[prediction.pk])
+
+    html = signed_in.get(prediction.get_absolute_url()).content.decode()
+    response = signed_in.post(rerun_url, follow=True)
+
+    assert rerun_url not in html
+    assert "Run again" not in html
+    assert Prediction.objects.count() == 1
+    assert response.redirect_chain[-1][0] == prediction.get_absolute_url()
+    assert "already comes from the current model" in response.content.decode()
+
+
+def test_a_result_from_an_older_model_offers_a_secondary_rerun(signed_in, user, filesystem_broker):
+    from predictions.taxonomy import served_model
+
+    prediction = DonePredictionFactory(owner=user, model_name="musicnn-zeroshot-7", model_version="0.9.0")
+
+    html = signed_in.get(prediction.get_absolute_url()).content.decode()
+    form = html[html.index(f'action="{reverse("predictions:rerun", args=[prediction.pk])}"') :]
+    button = form[form.index("<button") : form.index("</button>")]
+
+    assert f"The site now uses {' '.join(served_model())}." in html
+    assert 'class="linklike small"' in button  # a link-like secondary action, not a big button
+    signed_in.post(reverse("predictions:rerun", args=[prediction.pk]))
+    assert Prediction.objects.filter(rerun_of=prediction).count() == 1
+
+
+def test_a_failure_that_is_the_songs_fault_cannot_be_rerun(signed_in, user):
+    prediction = PredictionFactory(
+        owner=user, status=Prediction.Status.FAILED, error="The file is empty.", input_error=True
+    )
+
+    signed_in.post(reverse("predictions:rerun", args=[prediction.pk]))
+
+    assert Prediction.objects.count() == 1
