@@ -71,6 +71,9 @@ class Prediction(models.Model):
     key = models.CharField(max_length=16, blank=True)
     key_confidence = models.FloatField(null=True, blank=True)
     spectrogram = models.FileField(upload_to="spectrograms/%Y/%m/", blank=True)
+    excerpt_s = models.FloatField(
+        null=True, blank=True, help_text="Seconds of audio the model heard (and the spectrogram shows)."
+    )
     model_name = models.CharField(max_length=64, blank=True)
     model_version = models.CharField(max_length=32, blank=True)
     timings = models.JSONField(default=dict, blank=True)

@@ -282,6 +282,7 @@ def _save_result(prediction: Prediction, job_id: str, result, png: Path) -> None
         "model_name": result.model_name,
         "model_version": result.model_version,
         "timings": {name: round(float(seconds), 4) for name, seconds in result.timings.items()},
+        "excerpt_s": getattr(result, "excerpt_s", None),
         "stage": Stage.RECOMMENDING,
     }
     if png.exists():

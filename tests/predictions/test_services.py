@@ -106,6 +106,7 @@ def test_an_upload_runs_to_done_with_every_result_field(user, wav_upload, fake_p
     assert (prediction.tempo_bpm, prediction.key) == (120.0, "A minor")
     assert (prediction.model_name, prediction.model_version) == ("fake", "0.0.1")
     assert prediction.spectrogram.name.endswith(".png")
+    assert prediction.excerpt_s == 10.0  # what the model heard, for the spectrogram's caption
     assert prediction.started_at <= prediction.finished_at
     assert prediction.error == ""
     assert fake_predictor.calls == [prediction.upload.open("rb").read()]

@@ -192,3 +192,20 @@ def test_a_failure_that_is_the_songs_fault_cannot_be_rerun(signed_in, user):
     signed_in.post(reverse("predictions:rerun", args=[prediction.pk]))
 
     assert Prediction.objects.count() == 1
+
+
+def test_the_spectrogram_opens_full_size_and_its_caption_gives_the_real_length(signed_in, user):
+    from django.core.files.base import ContentFile
+
+    from tests.fakes.audio import png_square
+
+    prediction = DonePredictionFactory(owner=user, excerpt_s=10.2)
+    prediction.spectrogram.save("s.png", ContentFile(png_square()))
+    url = reverse("predictions:spectrogram", args=[prediction.pk])
+
+    html = signed_in.get(prediction.get_absolute_url()).content.decode()
+
+    assert "Mel-spectrogram of the 10-second excerpt the model heard." in html
+    assert "30-second" not in html
+    assert f'<a href="{url}" target="_blank"' in html
+    assert "Open full size" in html
