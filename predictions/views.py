@@ -28,13 +28,14 @@ def _own_or_staff(request: HttpRequest, pk: int) -> Prediction:
 
 def history(request: HttpRequest) -> HttpResponse:
     genre = request.GET.get("genre", "")
-    predictions = prediction_list_for_user(user=request.user, genre=genre)
+    search = " ".join(request.GET.get("q", "").split())[:100]
+    predictions = prediction_list_for_user(user=request.user, genre=genre, search=search)
     page = Paginator(predictions, 20).get_page(request.GET.get("page"))
-    query = urlencode({"genre": genre}) if genre else ""
+    query = urlencode({k: v for k, v in {"q": search, "genre": genre}.items() if v})
     return render(
         request,
         "predictions/history.html",
-        {"page": page, "genre": genre, "genres": genre_choices(), "query": query},
+        {"page": page, "genre": genre, "search": search, "genres": genre_choices(), "query": query},
     )
 
 

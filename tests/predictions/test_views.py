@@ -209,3 +209,23 @@ def test_the_spectrogram_opens_full_size_and_its_caption_gives_the_real_length(s
     assert "30-second" not in html
     assert f'<a href="{url}" target="_blank"' in html
     assert "Open full size" in html
+
+
+def test_history_searches_title_and_artist_next_to_the_genre_filter(signed_in, user, other_user):
+    DonePredictionFactory(owner=user, title="One More Time", artist="Daft Punk", top_genre="dance")
+    DonePredictionFactory(owner=user, title="Digital Love", artist="Daft Punk", top_genre="pop")
+    DonePredictionFactory(owner=user, title="Teardrop", artist="Massive Attack", top_genre="electronica")
+    DonePredictionFactory(owner=other_user, title="One More Time", artist="Daft Punk")
+
+    def titles(params):  # type: ignore[no-untyped-def]
+        response = signed_in.get(reverse("predictions:history"), params)
+        return sorted(p.title for p in response.context["page"].object_list)
+
+    assert titles({"q": "daft"}) == ["Digital Love", "One More Time"]
+    assert titles({"q": "more time"}) == ["One More Time"]
+    assert titles({"q": "TEARDROP"}) == ["Teardrop"]
+    assert titles({"q": "daft", "genre": "pop"}) == ["Digital Love"]
+    assert titles({"q": "nothing like it"}) == []
+    html = signed_in.get(reverse("predictions:history"), {"q": "nothing like it"}).content.decode()
+    assert "No predictions match “nothing like it”" in html
+    assert 'type="search" id="history-search" name="q" value="nothing like it"' in html
