@@ -272,8 +272,14 @@ def _save_picks(prediction: Prediction, picks: list[Pick], *, batch: int) -> lis
 
 def _message(outcome: _Outcome, *, shown: int) -> str:
     error = outcome.error
-    if shown >= SLOTS or (error is None and shown):
+    if shown >= SLOTS:
         return ""
+    if error is None and shown:
+        return (
+            f"Only {shown} of {SLOTS} samples: Freesound has no more sounds for this genre's search "
+            "with an allowed licence and length that are not shown already. “More like these” looks "
+            "again later (new sounds are uploaded every day); an admin can widen the search in the admin."
+        )
     if isinstance(error, Throttled):
         when = timezone.now() + timedelta(seconds=error.retry_after)
         limit = "daily" if error.daily else "per-minute"
