@@ -339,7 +339,10 @@ class PackListCreateApi(ApiView):
     def post(self, request: Request) -> Response:
         data = self.PackCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        pack = sample_services.pack_create(owner=request.user, **data.validated_data)
+        try:
+            pack = sample_services.pack_create(owner=request.user, **data.validated_data)
+        except sample_services.PackNameTaken as exc:
+            raise serializers.ValidationError({"name": [str(exc)]}) from exc
         output = PackDetailSerializer(pack, context={"request": request})
         return _created(output.data, output.data["url"], http_status=status.HTTP_201_CREATED)
 
@@ -363,7 +366,10 @@ class PackDetailApi(ApiView):
         data = self.PackUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         changes = {"name": pack.name, "notes": pack.notes, **data.validated_data}
-        pack = sample_services.pack_update(pack=pack, **changes)
+        try:
+            pack = sample_services.pack_update(pack=pack, **changes)
+        except sample_services.PackNameTaken as exc:
+            raise serializers.ValidationError({"name": [str(exc)]}) from exc
         return Response(PackDetailSerializer(pack, context={"request": request}).data)
 
     @extend_schema(summary="Delete a pack", responses={204: None, **errors(404)})
