@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 
-from .uploads import ACCEPT_ATTR, ACCEPTED, upload_limit_label, validate_upload
+from .uploads import ACCEPT_ATTR, ACCEPTED, too_large_message, upload_limit_label, validate_upload
 
 
 class SearchForm(forms.Form):
@@ -21,7 +22,18 @@ class UploadForm(forms.Form):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["file"].help_text = f"{ACCEPTED}; up to {upload_limit_label()}."
-        self.fields["file"].widget.attrs["accept"] = ACCEPT_ATTR
+        attrs = self.fields["file"].widget.attrs
+        attrs["accept"] = ACCEPT_ATTR
+        # For static/js/upload-size.js, which refuses an oversized file before it is sent.
+        attrs["data-max-bytes"] = str(settings.UPLOAD_MAX_BYTES)
+        attrs["data-too-large"] = too_large_message(0).split(";", 1)[1].strip()
+
+    @classmethod
+    def refused(cls, message: str) -> UploadForm:
+        """A bound form that shows `message` on the file field: for a body refused unread."""
+        form = cls(data={}, files={})
+        form.errors["file"] = form.error_class([message], renderer=form.renderer)
+        return form
 
     def clean_file(self):  # type: ignore[no-untyped-def]
         upload = self.cleaned_data["file"]

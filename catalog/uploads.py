@@ -18,15 +18,24 @@ ACCEPT_ATTR = ".mp3,.wav,.flac,.ogg,.oga,.m4a,.mp4,.aac,audio/*"
 UPLOAD_ENVELOPE_BYTES = 64 * 1024
 
 
+# What to do about it: a 4-minute WAV bounce is about 40 MB, and the model hears 30 seconds anyway.
+TOO_LARGE_HINT = "Export a shorter excerpt (30 seconds are enough) or an MP3, and upload that."
+
+
 def upload_limit_label() -> str:
     return filesizeformat(settings.UPLOAD_MAX_BYTES)
+
+
+def too_large_message(size: int, *, what: str = "file") -> str:
+    return f"This {what} is {filesizeformat(size)}; the limit is {upload_limit_label()}. {TOO_LARGE_HINT}"
 
 
 def upload_declared_too_large(content_length: str) -> str | None:
     """A message when a request's declared length is over the limit, so it can be refused before
     Django reads the body into a temporary file; None otherwise."""
     if content_length.isdigit() and int(content_length) > settings.UPLOAD_MAX_BYTES + UPLOAD_ENVELOPE_BYTES:
-        return f"This file is too large; the limit is {upload_limit_label()}."
+        # The body also holds the form's boundaries and headers: hence "upload", not "file".
+        return too_large_message(int(content_length), what="upload")
     return None
 
 
@@ -36,11 +45,7 @@ def validate_upload(file: UploadedFile) -> str:
     if not file.size:
         raise ValidationError("This file is empty. Choose an audio file.", code="empty")
     if file.size > limit:
-        raise ValidationError(
-            f"This file is {filesizeformat(file.size)}; the limit is {filesizeformat(limit)}. "
-            "Upload a shorter excerpt (30 seconds are enough) or a compressed format such as MP3.",
-            code="too_large",
-        )
+        raise ValidationError(too_large_message(file.size), code="too_large")
     file.seek(0)
     head = file.read(HEAD_BYTES)
     file.seek(0)

@@ -129,8 +129,7 @@ def pick(request: HttpRequest) -> HttpResponse:
 def upload(request: HttpRequest) -> HttpResponse:
     # Refuse an oversized body before Django reads it into a temporary file.
     if too_large := upload_declared_too_large(request.META.get("CONTENT_LENGTH", "")):
-        form = UploadForm()
-        form.add_error(None, too_large)
+        form = UploadForm.refused(too_large)
         return _render(request, {"tab": "upload", "upload_form": form}, status=413)
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from predictions.models import Prediction
+from tests.conftest import no_horizontal_overflow
 
 pytestmark = [
     pytest.mark.browser,
@@ -72,3 +73,48 @@ def test_upload_tab_rejects_a_file_that_is_not_audio(catalog_page, tmp_path):
     page.get_by_role("button", name="Upload and analyse").click()
 
     assert page.get_by_role("alert").filter(has_text="is not an audio file Seven/Four can read").is_visible()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_file_over_the_limit_is_refused_in_the_browser_before_it_is_sent(
+    browser_as, catalog_browser_user, settings, tmp_path, width
+):
+    settings.UPLOAD_MAX_BYTES = 100_000
+    big = tmp_path / "bounce.wav"
+    big.write_bytes(b"RIFF" + b"\x00" * 150_000)
+    page = browser_as(catalog_browser_user, width=width)
+    sent = []
+    page.on("request", lambda request: request.method == "POST" and sent.append(request.url))
+    page.goto("/new/?tab=upload")
+
+    page.get_by_label("Audio file").set_input_files(str(big))
+    alert = page.get_by_role("alert").filter(has_text="the limit is 97.7")
+    alert.wait_for()
+    page.get_by_role("button", name="Upload and analyse").click()
+
+    assert "This file is 146.5\xa0KB" in alert.inner_text()
+    assert "Export a shorter excerpt (30 seconds are enough) or an MP3" in alert.inner_text()
+    assert alert.is_visible()
+    assert sent == []  # nothing was uploaded
+    assert not Prediction.objects.exists()
+    assert no_horizontal_overflow(page)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_without_javascript_the_server_answers_an_oversized_upload_with_the_form(
+    browser_as, catalog_browser_user, settings, tmp_path, width
+):
+    settings.UPLOAD_MAX_BYTES = 100_000
+    big = tmp_path / "bounce.wav"
+    big.write_bytes(b"RIFF" + b"\x00" * 300_000)
+    page = browser_as(catalog_browser_user, width=width, java_script_enabled=False)
+    page.goto("/new/?tab=upload")
+
+    page.get_by_label("Audio file").set_input_files(str(big))
+    page.get_by_role("button", name="Upload and analyse").click()
+
+    alert = page.get_by_role("alert").filter(has_text="the limit is 97.7")
+    assert alert.is_visible()
+    assert "Export a shorter excerpt" in alert.inner_text()
+    assert page.get_by_label("Audio file").is_visible()  # the form, ready for another file
+    assert not Prediction.objects.exists()

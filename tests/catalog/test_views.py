@@ -208,3 +208,31 @@ def test_a_spotify_preview_still_gets_audio_through_deezer(signed_in, fake_deeze
     response = signed_in.get(reverse("catalog:preview", args=["spotify", ONE_MORE_TIME]))
 
     assert response["Location"].startswith(f"{fake_deezer.url}/preview/3135553.mp3")
+
+
+def test_a_body_declared_far_over_the_limit_gets_the_form_back_with_what_to_do(signed_in, settings):
+    settings.UPLOAD_MAX_BYTES = 25 * 1024 * 1024
+    forty_megabytes = str(40 * 1024 * 1024)
+
+    response = signed_in.generic(
+        "POST",
+        reverse("catalog:upload"),
+        b"--x--",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=forty_megabytes,
+    )
+
+    assert response.status_code == 413
+    assert 'id="id_file"' in response.text  # the upload form, ready for another file
+    assert "This upload is 40.0\xa0MB; the limit is 25.0\xa0MB." in response.text
+    assert "Export a shorter excerpt (30 seconds are enough) or an MP3" in response.text
+    assert not Prediction.objects.exists()
+
+
+def test_the_upload_field_carries_the_limit_for_the_browser_check(signed_in, settings):
+    settings.UPLOAD_MAX_BYTES = 1000
+
+    html = signed_in.get(reverse("catalog:new"), {"tab": "upload"}).text
+
+    assert 'data-max-bytes="1000"' in html
+    assert "js/upload-size.js" in html
