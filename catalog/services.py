@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.core.files.uploadedfile import UploadedFile
 
+from .errors import ProviderUnavailable, RateLimited
+from .previews import resolve_preview_url
 from .providers import get_provider
+from .types import Track
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -20,6 +26,7 @@ def prediction_create_from_track(*, user: User, provider: str, track_id: str) ->
     from predictions.services import prediction_create
 
     track = get_provider(provider).get_track(track_id)
+    _check_preview(track)
     return prediction_create(
         user=user,
         source=track.provider,
@@ -31,6 +38,21 @@ def prediction_create_from_track(*, user: User, provider: str, track_id: str) ->
         artwork_url=track.artwork_url,
         duration_s=track.duration_s,
     )
+
+
+def _check_preview(track: Track) -> None:
+    """Refuse a track no preview can be found for (NoPreview), so no job is queued only to fail.
+    A busy or failing provider is no reason to refuse: the job resolves the preview again anyway."""
+    try:
+        resolve_preview_url(
+            provider=track.provider,
+            track_id=track.id,
+            isrc=track.isrc,
+            title=track.title,
+            artist=track.artist,
+        )
+    except (RateLimited, ProviderUnavailable) as exc:
+        log.info("Preview of %s:%s not checked now (%s); the job will", track.provider, track.id, exc.detail)
 
 
 def prediction_create_from_upload(*, user: User, upload: UploadedFile) -> Prediction:

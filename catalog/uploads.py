@@ -1,4 +1,5 @@
-"""Checks for an uploaded song: a size cap and a type recognised from the file's content."""
+"""Checks for an uploaded song: a size cap, a type recognised from the file's content, and a length
+the model can use."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+
+from worker.audio import MIN_DURATION_S
 
 from .sniff import FORMAT_LABELS, HEAD_BYTES, detect_audio_format
 
@@ -39,6 +42,18 @@ def upload_declared_too_large(content_length: str) -> str | None:
     return None
 
 
+def _duration_s(file: UploadedFile) -> float | None:
+    """The upload's length in seconds when libsndfile can read it from the headers (WAV, FLAC, Ogg,
+    AIFF, MP3), else None and the job decides: ffprobe's estimate for raw AAC is too rough to refuse on."""
+    from worker.audio import audio_duration_s
+
+    file.seek(0)
+    try:
+        return audio_duration_s(file, use_ffprobe=False)
+    finally:
+        file.seek(0)
+
+
 def validate_upload(file: UploadedFile) -> str:
     """The detected format ('mp3', 'wav', ...), or ValidationError with a sentence the user can act on."""
     limit = settings.UPLOAD_MAX_BYTES
@@ -54,5 +69,13 @@ def validate_upload(file: UploadedFile) -> str:
         raise ValidationError(
             f"“{file.name}” is not an audio file Seven/Four can read. Upload {ACCEPTED}.",
             code="not_audio",
+        )
+    # Refused here rather than by the job a minute later, when the clip is plainly too short.
+    duration_s = _duration_s(file)
+    if duration_s is not None and duration_s < MIN_DURATION_S:
+        raise ValidationError(
+            f"“{file.name}” lasts {duration_s:.1f} s; Seven/Four needs at least {MIN_DURATION_S:.0f} s "
+            "of audio. Upload a longer excerpt (30 seconds are ideal).",
+            code="too_short",
         )
     return kind

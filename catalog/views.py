@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from . import services
-from .errors import CatalogError, NotFound, RateLimited
+from .errors import CatalogError, NoPreview, NotFound, RateLimited
 from .forms import PickForm, SearchForm, UploadForm
 from .providers import available_providers, default_provider_name, get_provider
 from .uploads import ACCEPTED, upload_declared_too_large, upload_limit_label
@@ -58,7 +58,10 @@ def get_provider_label(name: str) -> str:
 
 def _error(request: HttpRequest, exc: CatalogError, context: dict) -> HttpResponse:
     log.warning("Catalog error: %s (%s)", exc, exc.detail)
-    status = 404 if isinstance(exc, NotFound) else 429 if isinstance(exc, RateLimited) else 503
+    if isinstance(exc, NoPreview):
+        status = 422  # the track, not the service, is the problem
+    else:
+        status = 404 if isinstance(exc, NotFound) else 429 if isinstance(exc, RateLimited) else 503
     return _render(request, {**context, "error": str(exc)}, status=status)
 
 

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -101,6 +102,28 @@ def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE, excerpt_s: f
     samples = _resample(samples, native_rate, sample_rate)
     _check_excerpt(samples, sample_rate)
     return Audio(samples, sample_rate, duration_s, start_s, container or "other")
+
+
+def audio_duration_s(source: str | Path | BinaryIO, *, use_ffprobe: bool = True) -> float | None:
+    """Seconds of audio from the file's headers, without decoding it: libsndfile (exact for WAV, FLAC,
+    Ogg, AIFF, MP3), else ffprobe (for a path; an estimate from the bitrate for raw AAC). None when
+    neither can tell."""
+    import soundfile as sf
+
+    try:
+        info = sf.info(source if hasattr(source, "read") else str(source))
+        if info.frames > 0 and info.samplerate:
+            return info.frames / info.samplerate
+    except Exception:  # libsndfile raises several unrelated types for input it cannot read
+        pass
+    if hasattr(source, "read") or not use_ffprobe or not shutil.which("ffprobe"):
+        return None
+    path = Path(source)  # type: ignore[arg-type]
+    try:
+        duration_s, _ = _probe(path)
+    except AudioError:
+        return None
+    return duration_s if np.isfinite(duration_s) and duration_s > 0 else None
 
 
 def _check_file(path: Path) -> str | None:

@@ -144,6 +144,8 @@ def _album(data: dict[str, Any]) -> Album:
 
 def _track(data: dict[str, Any]) -> Track:
     album = data.get("album") or {}
+    # Unreadable tracks (not licensed here) have a preview link that does not play.
+    preview = (data.get("preview") or "") if data.get("readable", True) else ""
     return Track(
         provider=NAME,
         id=str(data["id"]),
@@ -155,6 +157,6 @@ def _track(data: dict[str, Any]) -> Track:
         isrc=data.get("isrc", "") or "",
         artwork_url=album.get("cover_medium") or album.get("cover_big") or "",
         track_number=data.get("track_position"),
-        # Unreadable tracks (not licensed here) have a preview link that does not play.
-        preview_url=(data.get("preview") or "") if data.get("readable", True) else "",
+        preview_url=preview,
+        has_preview=bool(preview),
     )

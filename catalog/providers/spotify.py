@@ -241,4 +241,6 @@ def _track(data: dict[str, Any]) -> Track:
         artwork_url=_image(album.get("images")),
         track_number=data.get("track_number"),
         preview_url=data.get("preview_url") or "",
+        # Spotify withholds previews from new apps: no preview_url says nothing about Deezer's.
+        has_preview=True if data.get("preview_url") else None,
     )

@@ -335,3 +335,12 @@ def test_a_rerun_202_from_a_working_queue_says_it_waits_for_a_worker(api, user, 
 
     assert response.status_code == 202
     assert response.json()["message"] == "Queued; waiting for a free worker…"
+
+
+@pytest.mark.usefixtures("catalog_settings")
+def test_a_catalog_track_without_a_preview_is_422_up_front(api):
+    response = api.post(URL, {"provider": "deezer", "track_id": "3135560"}, format="json")
+
+    error = assert_error(response, 422, "no_preview")
+    assert error["message"] == "This track has no preview; upload the audio instead."
+    assert not Prediction.objects.exists()

@@ -118,3 +118,17 @@ def test_without_javascript_the_server_answers_an_oversized_upload_with_the_form
     assert "Export a shorter excerpt" in alert.inner_text()
     assert page.get_by_label("Audio file").is_visible()  # the form, ready for another file
     assert not Prediction.objects.exists()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_track_without_a_preview_shows_why_it_cannot_be_used(browser_as, catalog_browser_user, width):
+    page = browser_as(catalog_browser_user, width=width)
+    page.goto("/new/album/deezer/302127/")
+
+    row = page.get_by_role("listitem").filter(has_text="Veridis Quo")
+    reason = row.get_by_text("No preview on Deezer: upload the audio instead.")
+
+    assert reason.is_visible()
+    assert row.get_by_role("button", name="Use Veridis Quo").is_disabled()
+    assert page.get_by_role("listitem").filter(has_text="One More Time").get_by_role("button").is_enabled()
+    assert no_horizontal_overflow(page)

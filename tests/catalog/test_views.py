@@ -156,7 +156,7 @@ def test_preview_of_a_track_without_one_says_so(signed_in):
 
 def test_upload_creates_a_prediction(signed_in, user, tmp_path):
     song = tmp_path / "My_Song.wav"
-    song.write_bytes(sine_wav(1.0))
+    song.write_bytes(sine_wav(3.5))
 
     with song.open("rb") as fh:
         response = signed_in.post(reverse("catalog:upload"), {"file": fh})
@@ -236,3 +236,54 @@ def test_the_upload_field_carries_the_limit_for_the_browser_check(signed_in, set
 
     assert 'data-max-bytes="1000"' in html
     assert "js/upload-size.js" in html
+
+
+def test_a_clip_under_three_seconds_is_refused_at_upload(signed_in, tmp_path):
+    clip = tmp_path / "snare.wav"
+    clip.write_bytes(sine_wav(1.0))
+
+    with clip.open("rb") as fh:
+        response = signed_in.post(reverse("catalog:upload"), {"file": fh})
+
+    assert response.status_code == 400
+    assert "“snare.wav” lasts 1.0 s; Seven/Four needs at least 3 s of audio." in response.text
+    assert not Prediction.objects.exists()
+
+
+def test_a_track_without_a_preview_cannot_be_picked(signed_in):
+    album = signed_in.get(reverse("catalog:album", args=["deezer", "302127"])).text
+    row = album[album.index("Veridis Quo") :]
+    row = row[: row.index("</li>")]
+
+    response = signed_in.post(reverse("catalog:pick"), {"provider": "deezer", "track_id": "3135560"})
+
+    assert "No preview on Deezer: upload the audio instead." in row
+    assert "disabled" in row
+    assert "catalog/pick" not in row
+    assert response.status_code == 422
+    assert "This track has no preview; upload the audio instead." in response.text
+    assert not Prediction.objects.exists()
+
+
+@pytest.mark.usefixtures("spotify_settings")
+def test_a_spotify_track_no_preview_can_be_found_for_is_refused_at_pick(signed_in):
+    from tests.fakes.spotify import SOMETHING_ABOUT_US
+
+    response = signed_in.post(
+        reverse("catalog:pick"), {"provider": "spotify", "track_id": SOMETHING_ABOUT_US}
+    )
+
+    assert response.status_code == 422
+    assert not Prediction.objects.exists()
+
+
+def test_a_busy_deezer_while_checking_the_preview_does_not_refuse_the_pick(signed_in, fake_deezer):
+    from catalog.providers import get_provider
+
+    get_provider("deezer").get_track("3135553")  # the pick's own lookup is then answered from the cache
+    fake_deezer.answer_error(code=4, path="/track/3135553", times=1)  # so only the check meets the quota
+
+    response = signed_in.post(reverse("catalog:pick"), {"provider": "deezer", "track_id": "3135553"})
+
+    assert response.status_code == 302
+    assert Prediction.objects.count() == 1
