@@ -55,6 +55,9 @@ class CachedProvider:
     def search_artists(self, query: str, **kwargs: Any) -> Page:
         return self._cached("search_artists", " ".join(query.lower().split()), **kwargs)
 
+    def search_songs(self, query: str, **kwargs: Any) -> Page:
+        return self._cached("search_songs", " ".join(query.lower().split()), **kwargs)
+
     def get_artist(self, artist_id: str) -> Any:
         return self._cached("get_artist", artist_id)
 

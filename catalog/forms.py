@@ -7,7 +7,7 @@ from .uploads import ACCEPT_ATTR, ACCEPTED, too_large_message, upload_limit_labe
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(label="Artist", max_length=100, strip=True)
+    q = forms.CharField(label="Artist or song", max_length=100, strip=True)
     provider = forms.CharField(required=False, widget=forms.HiddenInput)
 
 

@@ -78,11 +78,11 @@ def new(request: HttpRequest) -> HttpResponse:
     name = form.cleaned_data["provider"] or default_provider_name()
     context = {"search_form": form, "provider": name, "query": query}
     try:
-        page = get_provider(name).search_artists(query, offset=_offset(request))
+        page = services.catalog_search(provider=name, query=query, offset=_offset(request))
     except CatalogError as exc:
         return _error(request, exc, context)
     pager = urlencode({"q": query, "provider": name})
-    return _render(request, {**context, "view": "artists", "page": page, "pager_query": pager})
+    return _render(request, {**context, "view": "search", "page": page, "pager_query": pager})
 
 
 @require_GET

@@ -36,6 +36,11 @@ class DeezerProvider:
         data = self._get("/search/artist", {"q": query, "index": offset, "limit": limit}, what="artist")
         return _page(data, offset, limit, [_artist(a) for a in data.get("data", [])])
 
+    def search_songs(self, query: str, *, offset: int = 0, limit: int = PAGE_SIZE) -> Page[Track]:
+        """Tracks by title (or artist: Deezer's free-text search looks at both)."""
+        data = self._get("/search", {"q": query, "index": offset, "limit": limit}, what="track")
+        return _page(data, offset, limit, [_track(t) for t in data.get("data", [])])
+
     def get_artist(self, artist_id: str) -> Artist:
         return _artist(self._get(f"/artist/{_id(artist_id, 'artist')}", what="artist"))
 

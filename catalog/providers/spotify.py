@@ -96,6 +96,15 @@ class SpotifyProvider:
         paging = data.get("artists") or {}
         return _page(paging, offset, limit, [_artist(a) for a in paging.get("items", [])])
 
+    def search_songs(self, query: str, *, offset: int = 0, limit: int = MAX_SEARCH_LIMIT) -> Page[Track]:
+        limit = min(limit, MAX_SEARCH_LIMIT)
+        data = self._call(
+            "track",
+            lambda c: c.search(query, limit=limit, offset=offset, type="track", market=self.market),
+        )
+        paging = data.get("tracks") or {}
+        return _page(paging, offset, limit, [_track(t) for t in paging.get("items", [])])
+
     def get_artist(self, artist_id: str) -> Artist:
         _check_id(artist_id, "artist")
         return _artist(self._call("artist", lambda c: c.artist(artist_id)))

@@ -24,6 +24,7 @@ def test_search_an_artist_open_an_album_and_pick_a_track(catalog_page, catalog_b
     page.get_by_label("Artist").fill("daft punk")
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name="Daft Punk", exact=True).click()
+    page.get_by_role("heading", name="Daft Punk", exact=True).wait_for()  # the search's songs link albums too
     page.get_by_role("link", name=re.compile(r"^Discovery")).click()
     page.get_by_role("heading", name="Discovery").wait_for()
 
@@ -54,6 +55,7 @@ def test_the_same_flow_works_without_javascript(catalog_page_without_js, catalog
     page.get_by_label("Artist").fill("daft punk")
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name="Daft Punk", exact=True).click()
+    page.get_by_role("heading", name="Daft Punk", exact=True).wait_for()  # the search's songs link albums too
     page.get_by_role("link", name=re.compile(r"^Discovery")).click()
     page.get_by_role("button", name="Use Aerodynamic").click()
     page.wait_for_url(re.compile(r"/predictions/\d+/$"))
@@ -132,3 +134,27 @@ def test_a_track_without_a_preview_shows_why_it_cannot_be_used(browser_as, catal
     assert row.get_by_role("button", name="Use Veridis Quo").is_disabled()
     assert page.get_by_role("listitem").filter(has_text="One More Time").get_by_role("button").is_enabled()
     assert no_horizontal_overflow(page)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_search_a_song_by_its_title_and_use_it_from_the_results(browser_as, catalog_browser_user, width):
+    page = browser_as(catalog_browser_user, width=width)
+    page.goto("/new/")
+
+    page.get_by_label("Artist or song").fill("daft punk")
+    page.get_by_role("button", name="Search").click()
+    rows = page.locator(".search-result")
+    rows.first.wait_for()
+    assert rows.first.inner_text().startswith("Daft Punk\nARTIST")  # the artist named so, first
+    assert page.get_by_role("button", name="Use One More Time").is_visible()  # and their songs, same list
+    assert no_horizontal_overflow(page)
+
+    page.get_by_label("Artist or song").fill("digital love")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("heading", name="Songs and artists matching “digital love”").wait_for()
+    assert rows.count() == 1
+    assert no_horizontal_overflow(page)
+    page.get_by_role("button", name="Use Digital Love").click()
+    page.wait_for_url(re.compile(r"/predictions/\d+/$"))
+
+    assert Prediction.objects.get(owner=catalog_browser_user).title == "Digital Love"

@@ -62,11 +62,60 @@ def test_htmx_search_gets_only_the_browser_fragment(signed_in):
 
 def test_search_pages_through_results(signed_in):
     first = signed_in.get(reverse("catalog:new"), {"q": "echo artist"})
-    second = signed_in.get(reverse("catalog:new"), {"q": "echo artist", "offset": "25"})
+    second = signed_in.get(reverse("catalog:new"), {"q": "echo artist", "offset": "10"})
 
-    assert "?offset=25&amp;q=echo+artist&amp;provider=deezer" in first.text
-    assert "Echo Artist 26" in second.text
+    assert "?offset=10&amp;q=echo+artist&amp;provider=deezer" in first.text
+    assert "Echo Artist 11" in second.text
+    assert "Echo Artist 10<" not in second.text
     assert "← Previous" in second.text
+
+
+def results(html: str) -> list[str]:
+    """(kind, title) of each row of the search results, in order."""
+    import re
+
+    rows = re.findall(
+        r'<li class="search-result[^"]*">.*?<span class="result-title">(.*?)</span>.*?<span class="kind">(\w+)</span>',
+        html,
+        re.S,
+    )
+    return [f"{kind}: {title}" for title, kind in rows]
+
+
+def test_a_song_title_finds_the_song_in_the_same_list_as_artists(signed_in):
+    html = signed_in.get(reverse("catalog:new"), {"q": "one more time"}).text
+
+    assert results(html) == ["Song: One More Time"]
+    assert "Songs and artists matching “one more time”" in html
+    assert 'aria-label="Use One More Time"' in html
+
+
+def test_an_artists_name_lists_the_artist_first_then_their_songs_then_other_artists(signed_in):
+    found = results(signed_in.get(reverse("catalog:new"), {"q": "daft punk"}).text)
+
+    assert found[0] == "Artist: Daft Punk"
+    assert "Song: One More Time" in found
+    assert found[-1] == "Artist: Daft Punk Tribute Band"
+    assert {row.split(":")[0] for row in found[1:-1]} == {"Song"}
+
+
+def test_picking_a_song_straight_from_the_search_results(signed_in, user):
+    html = signed_in.get(reverse("catalog:new"), {"q": "aerodynamic"}).text
+    assert results(html) == ["Song: Aerodynamic"]
+
+    response = signed_in.post(reverse("catalog:pick"), {"provider": "deezer", "track_id": "3135554"})
+
+    assert response.status_code == 302
+    assert Prediction.objects.get(owner=user).title == "Aerodynamic"
+
+
+@pytest.mark.usefixtures("spotify_settings")
+def test_spotify_search_finds_songs_by_title_too(signed_in, fake_spotify):
+    html = signed_in.get(reverse("catalog:new"), {"q": "harder better"}).text
+
+    assert results(html) == ["Song: Harder, Better, Faster, Stronger"]
+    searched = sorted(r.arg("type") for r in fake_spotify.calls("/v1/search"))
+    assert searched == ["artist", "track"]
 
 
 def test_artist_page_lists_albums(signed_in):
