@@ -58,6 +58,8 @@ superuser: install
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# The layers and the Django-free worker/ (contracts in pyproject.toml, picture in docs/architecture.md).
+	$(BIN)/lint-imports
 
 format: install-dev
 	$(BIN)/ruff check --fix .

@@ -14,8 +14,13 @@ from predictions.models import Prediction
 from predictions.presenters import genre_bars, prediction_status_dict
 from predictions.taxonomy import genre_name
 from samples.licences import Licence
-from samples.models import Pack, PackExport
-from samples.selectors import recommendation_list_for_prediction, sound_list_for_pack
+from samples.models import Pack, PackExport, RecommendationRun
+from samples.selectors import (
+    recommendation_list_for_prediction,
+    samples_message_for,
+    samples_stage_status,
+    sound_list_for_pack,
+)
 
 
 def absolute_url(serializer: serializers.Serializer, name: str, *args: object) -> str:
@@ -132,7 +137,13 @@ class PredictionDetailSerializer(PredictionSerializer):
     rerun_of = serializers.IntegerField(source="rerun_of_id", allow_null=True)
     web_url = serializers.SerializerMethodField()
     recommendations = serializers.SerializerMethodField()
-    samples_message = serializers.CharField(help_text="Why there are no samples, when there are none.")
+    samples_status = serializers.SerializerMethodField(
+        help_text="The samples stage, which starts once the prediction is done: pending, running, done "
+        "or failed; empty before it starts. Recommendations appear when it is done."
+    )
+    samples_message = serializers.SerializerMethodField(
+        help_text="Why there are no samples, when there are none."
+    )
 
     @extend_schema_field(GenreProbabilitySerializer(many=True))
     def get_probabilities(self, prediction: Prediction) -> list[dict[str, Any]]:
@@ -146,6 +157,15 @@ class PredictionDetailSerializer(PredictionSerializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_web_url(self, prediction: Prediction) -> str:
         return absolute_url(self, "predictions:detail", prediction.pk)
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=["", *RecommendationRun.Status.values], allow_blank=True)
+    )
+    def get_samples_status(self, prediction: Prediction) -> str:
+        return samples_stage_status(prediction=prediction)
+
+    def get_samples_message(self, prediction: Prediction) -> str:
+        return samples_message_for(prediction=prediction)
 
     @extend_schema_field(RecommendationSerializer(many=True))
     def get_recommendations(self, prediction: Prediction) -> list[dict[str, Any]]:

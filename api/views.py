@@ -18,7 +18,6 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from catalog import services as catalog_services
 from catalog.providers import default_provider_name, get_provider
 from catalog.uploads import upload_declared_too_large, validate_upload
 from predictions import selectors as prediction_selectors
@@ -254,13 +253,13 @@ class PredictionListCreateApi(ApiView):
         if request.content_type.startswith("multipart/"):
             upload = self.PredictionUploadInput(data=request.data)
             upload.is_valid(raise_exception=True)
-            prediction = catalog_services.prediction_create_from_upload(
+            prediction = prediction_services.prediction_create_from_upload(
                 user=request.user, upload=upload.validated_data["file"]
             )
         else:
             track = self.PredictionFromTrackInput(data=request.data)
             track.is_valid(raise_exception=True)
-            prediction = catalog_services.prediction_create_from_track(
+            prediction = prediction_services.prediction_create_from_track(
                 user=request.user, **track.validated_data
             )
         return _accepted(request, prediction)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -148,8 +149,6 @@ class PredictionAdmin(admin.ModelAdmin):
     def formfield_for_dbfield(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def]
         # The reviewed genre must be one of the served model's labels: offer them as a list.
         if db_field.name == "reviewed_genre":
-            from django import forms
-
             choices = [("", "— not reviewed —"), *genre_choices()]
             return forms.ChoiceField(choices=choices, required=False, label="Reviewed genre")
         return super().formfield_for_dbfield(db_field, request, **kwargs)

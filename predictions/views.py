@@ -7,7 +7,13 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
+
+from catalog.errors import CatalogError
+from catalog.forms import PickForm, UploadForm
+from catalog.uploads import upload_declared_too_large
+from catalog.views import render_catalog_error, render_new_page
 
 from . import services
 from .models import Prediction
@@ -24,6 +30,32 @@ def _own(request: HttpRequest, pk: int) -> Prediction:
 def _own_or_staff(request: HttpRequest, pk: int) -> Prediction:
     """Like _own, but staff may see any prediction's audio and spectrogram: the admin reviews them."""
     return get_object_or_404(Prediction, pk=pk) if request.user.is_staff else _own(request, pk)
+
+
+@require_POST
+def create_from_pick(request: HttpRequest) -> HttpResponse:
+    """A track chosen on the New prediction page (whose errors re-render that page)."""
+    form = PickForm(request.POST)
+    if not form.is_valid():
+        return render_new_page(request, {"error": "Choose a track from the list."}, status=400)
+    try:
+        prediction = services.prediction_create_from_track(user=request.user, **form.cleaned_data)
+    except CatalogError as exc:
+        return render_catalog_error(request, exc, {"provider": form.cleaned_data["provider"]})
+    return redirect(reverse("predictions:detail", args=[prediction.pk]))
+
+
+@require_POST
+def create_from_upload(request: HttpRequest) -> HttpResponse:
+    # Refuse an oversized body before Django reads it into a temporary file.
+    if too_large := upload_declared_too_large(request.META.get("CONTENT_LENGTH", "")):
+        form = UploadForm.refused(too_large)
+        return render_new_page(request, {"tab": "upload", "upload_form": form}, status=413)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render_new_page(request, {"tab": "upload", "upload_form": form}, status=400)
+    prediction = services.prediction_create_from_upload(user=request.user, upload=form.cleaned_data["file"])
+    return redirect(reverse("predictions:detail", args=[prediction.pk]))
 
 
 def history(request: HttpRequest) -> HttpResponse:
@@ -63,17 +95,8 @@ def audio(request: HttpRequest, pk: int) -> HttpResponse:
     if prediction.upload:
         content_type = mimetypes.guess_type(prediction.upload.name)[0] or "application/octet-stream"
         return FileResponse(prediction.upload.open("rb"), content_type=content_type)
-    from catalog.errors import CatalogError
-    from catalog.previews import resolve_preview_url
-
     try:
-        url = resolve_preview_url(
-            provider=prediction.source,
-            track_id=prediction.source_track_id,
-            isrc=prediction.isrc,
-            title=prediction.title,
-            artist=prediction.artist,
-        )
+        url = services.prediction_preview_url(prediction=prediction)
     except CatalogError as exc:
         return HttpResponse(str(exc), status=404, content_type="text/plain")
     return HttpResponseRedirect(url)

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.cache import cache
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .budget import FreesoundBudget, default_budget
+from .budget import BudgetSpent, FreesoundBudget, default_budget
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,10 @@ def _session() -> requests.Session:
 
 def _get_json(path: str, params: dict[str, Any], *, budget: FreesoundBudget) -> Any:
     key = _api_key()
-    budget.acquire()
+    try:
+        budget.acquire()
+    except BudgetSpent as spent:
+        raise Throttled(spent.retry_after, daily=spent.daily, detail=spent.detail) from spent
     url = urljoin(settings.FREESOUND_API_URL, path)
     timeout = (settings.FREESOUND_CONNECT_TIMEOUT, settings.FREESOUND_READ_TIMEOUT)
     try:

@@ -122,6 +122,39 @@ class Recommendation(models.Model):
         return f"#{self.rank} {self.sound} for prediction {self.prediction_id}"
 
 
+class RecommendationRun(models.Model):
+    """The samples stage of one prediction: a job row of its own, started once the prediction is
+    done. A slow or failing Freesound shows here and never touches the prediction's status."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Queued"
+        RUNNING = "running", "Finding samples"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    prediction = models.OneToOneField(
+        "predictions.Prediction", on_delete=models.CASCADE, related_name="recommendation_run"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    message = models.CharField(
+        max_length=300, blank=True, help_text="Why there are no samples, when there are none."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "queued_at"], name="recommendation_run_status")]
+
+    def __str__(self) -> str:
+        return f"Samples for prediction {self.prediction_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
 class SamplePreference(models.Model):
     """Per-user choices for recommendations."""
 

@@ -172,9 +172,18 @@ def recommendations_more(request: HttpRequest, prediction_pk: int) -> HttpRespon
             "new_count": len(created),
         }
         return render(request, "samples/includes/recommendations_panel.html", context)
-    if not created and prediction.samples_message:
-        messages.warning(request, prediction.samples_message)
+    if not created and (message := selectors.samples_message_for(prediction=prediction)):
+        messages.warning(request, message)
     return redirect(f"{prediction.get_absolute_url()}#samples")
+
+
+def prediction_samples(request: HttpRequest, prediction_pk: int) -> HttpResponse:
+    """The samples panel alone: polled by htmx while "Finding samples…" shows."""
+    prediction = get_object_or_404(
+        Prediction, pk=prediction_pk, owner=request.user, status=Prediction.Status.DONE
+    )
+    context = selectors.recommendations_panel(prediction=prediction, user=request.user)
+    return render(request, "samples/includes/recommendations_panel.html", context)
 
 
 @require_POST

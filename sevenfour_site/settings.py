@@ -42,11 +42,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "accounts",
     "catalog",
     "predictions",
     "samples",
-    "worker",
 ]
 
 MIDDLEWARE = [
@@ -143,9 +143,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # The genre model is big: its jobs go to their own queue, served by workers with one process each.
-CELERY_TASK_ROUTES = {"worker.predict_genre": {"queue": "ml"}}
+# Everything else (samples, pack ZIPs, the sweep) goes to the default `celery` queue: the I/O workers.
+CELERY_TASK_ROUTES = {"predictions.predict_genre": {"queue": "ml"}}
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stale-predictions": {"task": "worker.sweep_predictions", "schedule": 60.0},
+    "sweep-stale-predictions": {"task": "predictions.sweep", "schedule": 60.0},
 }
 
 # --- Predictions ----------------------------------------------------------------------------
@@ -289,6 +290,8 @@ PACK_ZIP_STREAM_MAX_ITEMS = env.int("PACK_ZIP_STREAM_MAX_ITEMS", default=8)
 # PREVIEW_ALLOW_LOOPBACK, for tests).
 FREESOUND_PREVIEW_HOSTS = env.list("FREESOUND_PREVIEW_HOSTS", default=["cdn.freesound.org", "freesound.org"])
 CELERY_BEAT_SCHEDULE["samples-refresh-index"] = {"task": "samples.refresh_index", "schedule": 15 * 60.0}
+# Samples stages whose message was lost are sent again, and stuck ones failed (like predictions).
+CELERY_BEAT_SCHEDULE["samples-sweep-runs"] = {"task": "samples.sweep_runs", "schedule": 60.0}
 
 # --- REST API -------------------------------------------------------------------------------
 INSTALLED_APPS += ["api"]

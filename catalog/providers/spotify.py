@@ -20,7 +20,9 @@ from django.conf import settings
 from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOauthError
 
-from .._http import new_session, retry_after_seconds, timeouts
+from core.http import retry_after_seconds
+
+from .._http import new_session, timeouts
 from ..budget import budget_for
 from ..errors import BadCredentials, NotFound, ProviderUnavailable, RateLimited
 from ..types import Album, Artist, Page, Track

@@ -159,7 +159,8 @@ def test_the_zip_is_built_by_the_worker_and_downloaded_when_ready(
     services.pack_add_sound(pack=pack, sound=sound)
     queued = []
     monkeypatch.setattr(
-        "samples.tasks.pack_export_build_task.delay", lambda export_id: queued.append(export_id)
+        "samples.tasks.pack_export_build_task.apply_async",
+        lambda args, kwargs=None, **options: queued.append(args[0]),
     )
 
     with django_capture_on_commit_callbacks(execute=True):

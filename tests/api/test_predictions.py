@@ -7,7 +7,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from predictions.models import Prediction
 from samples.models import GenreSearch
-from samples.services import recommendations_create_for_prediction
+from samples.services import (
+    recommendation_run,
+    recommendation_run_start,
+    recommendations_create_for_prediction,
+)
 from tests.api.conftest import assert_error
 from tests.fakes.audio import sine_wav
 from tests.predictions.factories import DonePredictionFactory, PredictionFactory
@@ -303,6 +307,26 @@ def test_reading_one_needs_authentication(anonymous, user):
     assert_error(anonymous.get(f"{URL}{prediction.pk}/"), 401, "not_authenticated")
 
 
+def test_the_samples_stage_has_its_own_status_next_to_the_done_prediction(api, user, fs):
+    GenreSearch.objects.filter(slug="dance").update(queries="house loop")
+    add_loops(fs, "house", n=8, bpm=123, licence="by4")
+    prediction = DonePredictionFactory(owner=user)
+    before = api.get(f"{URL}{prediction.pk}/").json()
+    recommendation_run_start(prediction_id=prediction.pk)
+    finding = api.get(f"{URL}{prediction.pk}/").json()
+    recommendation_run(prediction_id=prediction.pk)
+    found = api.get(f"{URL}{prediction.pk}/").json()
+
+    assert (before["status"], before["samples_status"]) == ("done", "")
+    assert (finding["status"], finding["samples_status"], finding["recommendations"]) == (
+        "done",
+        "pending",
+        [],
+    )
+    assert finding["top_genre"] == "dance"
+    assert (found["status"], found["samples_status"], len(found["recommendations"])) == ("done", "done", 5)
+
+
 # --- The 202's message matches the queue's state ---------------------------------------------------
 
 
@@ -320,7 +344,7 @@ def test_a_202_while_the_queue_is_down_says_so(api, monkeypatch):
     def broker_down(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr("worker.tasks.predict_genre_task.apply_async", broker_down)
+    monkeypatch.setattr("predictions.tasks.predict_genre_task.apply_async", broker_down)
     response = api.post(URL, {"file": wav()}, format="multipart")
 
     assert response.status_code == 202

@@ -6,8 +6,8 @@ import pytest
 
 from predictions import services
 from predictions.models import Prediction
+from predictions.tasks import predict_genre_task
 from tests.predictions.factories import PredictionFactory
-from worker.tasks import predict_genre_task
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog_settings")]
 

@@ -12,10 +12,10 @@ from django.utils import timezone
 from catalog.errors import NoPreview
 from predictions import services
 from predictions.models import Prediction
+from predictions.tasks import predict_genre_task
 from tests.conftest import broker_configured, free_port, running_worker, wait_until
 from tests.predictions.factories import DonePredictionFactory, PredictionFactory
 from worker import audio
-from worker.tasks import predict_genre_task
 
 Status = Prediction.Status
 
@@ -25,7 +25,7 @@ def test_create_saves_a_pending_row_and_enqueues_after_commit(
     user, wav_upload, filesystem_broker, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+        prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
         assert not any((filesystem_broker / "queue").iterdir()), "nothing may be sent before the commit"
     prediction.refresh_from_db()
     assert len(callbacks) == 1
@@ -43,7 +43,7 @@ def test_submit_with_the_broker_down_still_saves_the_row(
         broker_configured(f"redis://127.0.0.1:{free_port()}/0"),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+        prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
     prediction.refresh_from_db()
     assert prediction.status == Status.PENDING
     assert prediction.queued_at is None
@@ -96,7 +96,7 @@ def test_a_redelivered_message_takes_over_the_job_its_dead_worker_held(user):
 
 @pytest.mark.django_db
 def test_an_upload_runs_to_done_with_every_result_field(user, wav_upload, fake_predictor):
-    prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
     predict_genre_task.apply(args=[prediction.pk])
     prediction.refresh_from_db()
     assert prediction.status == Status.DONE
@@ -116,7 +116,7 @@ def test_an_upload_runs_to_done_with_every_result_field(user, wav_upload, fake_p
 def test_a_transient_error_releases_the_row_and_the_retry_succeeds(
     user, wav_upload, fake_predictor, monkeypatch
 ):
-    prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
     real_fetch = services._fetch_audio
     seen_states: list[tuple[str, str]] = []
 
@@ -148,7 +148,7 @@ def test_a_transient_error_leaves_the_row_pending_with_the_reason(user):
 @pytest.mark.django_db
 def test_retries_are_bounded_and_end_in_a_clear_failure(user, wav_upload, settings, monkeypatch):
     settings.PREDICTION_MAX_RETRIES = 2
-    prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
 
     def always_busy(p, scratch):  # type: ignore[no-untyped-def]
         raise services.TransientJobError("Deezer is not answering right now.")
@@ -163,7 +163,7 @@ def test_retries_are_bounded_and_end_in_a_clear_failure(user, wav_upload, settin
 
 @pytest.mark.django_db
 def test_an_unexpected_error_fails_the_row_with_a_generic_message(user, wav_upload, monkeypatch):
-    prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise KeyError("a bug")
@@ -186,7 +186,7 @@ def test_an_unexpected_error_fails_the_row_with_a_generic_message(user, wav_uplo
     ],
 )
 def test_a_song_that_cannot_be_analysed_is_marked_as_an_input_error(user, wav_upload, monkeypatch, error):
-    prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
 
     def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise error
@@ -225,7 +225,7 @@ def test_the_sweep_requeues_forgotten_pending_jobs_and_fails_stuck_running_ones(
 
 @pytest.mark.django_db
 def test_rerun_makes_a_new_linked_row_and_keeps_the_old_result(user, wav_upload, fake_predictor):
-    original = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    original = services.prediction_create_from_upload(user=user, upload=wav_upload)
     predict_genre_task.apply(args=[original.pk])
     rerun = services.prediction_rerun(prediction=original)
     assert rerun.pk != original.pk
@@ -238,7 +238,7 @@ def test_rerun_makes_a_new_linked_row_and_keeps_the_old_result(user, wav_upload,
 
 @pytest.mark.django_db
 def test_delete_removes_the_row_and_its_files(user, wav_upload, fake_predictor):
-    prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
     predict_genre_task.apply(args=[prediction.pk])
     prediction.refresh_from_db()
     storage, names = prediction.upload.storage, [prediction.upload.name, prediction.spectrogram.name]
@@ -251,7 +251,7 @@ def test_delete_removes_the_row_and_its_files(user, wav_upload, fake_predictor):
 def test_a_rerun_shares_the_upload_and_deleting_one_keeps_it_for_the_other(
     user, wav_upload, filesystem_broker
 ):
-    original = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    original = services.prediction_create_from_upload(user=user, upload=wav_upload)
     rerun = services.prediction_rerun(prediction=original)
     assert rerun.upload.name == original.upload.name
     services.prediction_delete(prediction=original)
@@ -263,7 +263,7 @@ def test_with_the_broker_back_the_sweep_sends_the_saved_job_and_a_worker_finishe
     user, wav_upload, redis_url, fake_predictor
 ):
     with broker_configured(f"redis://127.0.0.1:{free_port()}/0"):
-        prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+        prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
     assert Prediction.objects.get(pk=prediction.pk).queued_at is None
     Prediction.objects.filter(pk=prediction.pk).update(created_at=timezone.now() - timedelta(minutes=5))
 

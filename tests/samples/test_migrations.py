@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("samples", "0003_genre_search_plural")]
-AFTER = [("samples", "0004_pack_name_unique_per_owner")]
+BEFORE = [("samples", "0004_genre_search_plural")]
+AFTER = [("samples", "0005_pack_name_unique_per_owner")]
 
 
 @pytest.mark.django_db(transaction=True)

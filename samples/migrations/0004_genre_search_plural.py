@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("samples", "0002_seed_genre_searches"),
+        ("samples", "0003_recommendation_run"),
     ]
 
     operations = [

@@ -39,7 +39,7 @@ def rename_duplicates(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("samples", "0003_genre_search_plural"),
+        ("samples", "0004_genre_search_plural"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
