@@ -1,6 +1,7 @@
-"""Download a preview safely with core.http's guarded download (allowed hosts, public addresses
-only, same-host redirects, timeouts, a size cap), and check that the first bytes are audio.
-Its failures become catalog errors a user can act on."""
+"""Download a preview safely with core.http's guarded download (allowed hosts, standard ports,
+public addresses only, embedded IPv4 included, redirects to the same scheme, host and port only,
+timeouts, a size cap), and check that the first bytes are audio. Its failures become catalog
+errors a user can act on."""
 
 from __future__ import annotations
 

@@ -108,6 +108,7 @@ class TrackIdentity:
 
     @classmethod
     def for_upload(cls, filename: str) -> TrackIdentity:
-        """An upload is known by its file name only, tidied into a title."""
-        title = Path(filename or "Uploaded song").stem.replace("_", " ").strip()[:300] or "Uploaded song"
-        return cls(source="upload", title=title)
+        """An upload is known by its file name only, tidied into a title. A Windows path keeps only
+        its last part, and a name of dots alone (`...wav`) is no title."""
+        title = Path(filename.replace("\\", "/")).stem.replace("_", " ").strip()
+        return cls(source="upload", title=title[:300] if title.strip(". ") else "Uploaded song")

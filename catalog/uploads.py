@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 
-from worker.audio import MIN_DURATION_S
+from worker.audio import MIN_DURATION_S, audio_duration_s
 
-from .sniff import FORMAT_LABELS, HEAD_BYTES, detect_audio_format
+from .sniff import FORMAT_LABELS, sniff_file
 
 ACCEPTED = ", ".join(FORMAT_LABELS.values())
 # For the file picker only: the server never trusts the name.
@@ -44,12 +44,10 @@ def upload_declared_too_large(content_length: str) -> str | None:
 
 def _duration_s(file: UploadedFile) -> float | None:
     """The upload's length in seconds when libsndfile can read it from the headers (WAV, FLAC, Ogg,
-    AIFF, MP3), else None and the job decides: ffprobe's estimate for raw AAC is too rough to refuse on."""
-    from worker.audio import audio_duration_s
-
+    AIFF, MP3), else None and the job decides (raw AAC, MP4: only decoding tells)."""
     file.seek(0)
     try:
-        return audio_duration_s(file, use_ffprobe=False)
+        return audio_duration_s(file)
     finally:
         file.seek(0)
 
@@ -62,9 +60,7 @@ def validate_upload(file: UploadedFile) -> str:
     if file.size > limit:
         raise ValidationError(too_large_message(file.size), code="too_large")
     file.seek(0)
-    head = file.read(HEAD_BYTES)
-    file.seek(0)
-    kind = detect_audio_format(head)
+    kind = sniff_file(file)  # type: ignore[arg-type]
     if kind is None:
         raise ValidationError(
             f"“{file.name}” is not an audio file Seven/Four can read. Upload {ACCEPTED}.",

@@ -7,6 +7,7 @@ links and forms work the same with and without JavaScript.
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -25,9 +26,14 @@ log = logging.getLogger(__name__)
 BROWSER = "catalog/includes/browser.html"
 
 
+# ASCII digits only: str.isdigit() also accepts "²", which int() then refuses (a 500).
+OFFSET = re.compile(r"[0-9]{1,6}")
+ARTIST_ID = re.compile(r"[0-9A-Za-z]{1,40}")
+
+
 def _offset(request: HttpRequest) -> int:
     value = request.GET.get("offset", "0")
-    return min(int(value), 1000) if value.isdigit() else 0
+    return min(int(value), 1000) if OFFSET.fullmatch(value) else 0
 
 
 def render_new_page(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
@@ -108,7 +114,7 @@ def album(request: HttpRequest, provider: str, album_id: str) -> HttpResponse:
     except CatalogError as exc:
         return render_catalog_error(request, exc, context)
     artist_id = request.GET.get("artist", "")
-    artist_id = artist_id if artist_id.isalnum() else ""  # only ever echoed into a link
+    artist_id = artist_id if ARTIST_ID.fullmatch(artist_id) else ""  # only ever echoed into a link
     pager = urlencode({"artist": artist_id, "q": context["query"]})
     context |= {"view": "tracks", "album": found, "page": page, "artist_id": artist_id, "pager_query": pager}
     return render_new_page(request, context)

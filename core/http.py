@@ -2,8 +2,11 @@
 
 * https only, to hosts matching the policy's allow-list (plain http to loopback only when
   `allow_loopback` is on, for the fake servers in tests);
-* every address the host resolves to must be public (no request forgery into the private network);
-* redirects are followed by hand, only to the same host, and checked again;
+* only the scheme's standard port (443; any port only for loopback when that is allowed);
+* every address the host resolves to must be public (no request forgery into the private network),
+  and so must any IPv4 address embedded in an IPv6 one (NAT64, 6to4, Teredo, IPv4-mapped or
+  -compatible), since a gateway would connect to that;
+* redirects are followed by hand, only to the same scheme, host and port, and checked again;
 * connect/read timeouts plus a deadline for the whole body, a size cap, and optionally a check
   of the first bytes (for example "is this audio").
 
@@ -30,6 +33,12 @@ CHUNK = 16 * 1024
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+STANDARD_PORTS = {"https": 443, "http": 80}
+# NAT64 prefixes (RFC 6052 well-known, RFC 8215 local-use): the last 32 bits are an IPv4 address.
+NAT64_PREFIXES = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+# IPv4-compatible IPv6 addresses (deprecated ::a.b.c.d), which some stacks still route as IPv4.
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
 
 @dataclass(frozen=True)
 class DownloadPolicy:
@@ -39,7 +48,7 @@ class DownloadPolicy:
     read_timeout: float
     total_timeout: float
     allow_loopback: bool = False  # plain http and loopback addresses: the local fakes in tests
-    max_redirects: int = 3  # to the same host only
+    max_redirects: int = 3  # to the same scheme, host and port only
     label: str = "file"  # in refusals: "… larger than a {label} should be"
     accept: str = "*/*"
     head_bytes: int = 0  # how many first bytes `head_check` needs
@@ -102,13 +111,14 @@ def check_url(url: str, policy: DownloadPolicy) -> str:
     """The URL's host name when it may be fetched; DownloadRefused otherwise."""
     host, port, loopback_ok = _check_address_form(url, policy)
     for address in _addresses(host, port):
-        if not address.is_global and not (loopback_ok and address.is_loopback):
+        if not address_is_public(address) and not (loopback_ok and address.is_loopback):
             raise DownloadRefused(f"{host} points into a private network.", detail=f"{url} -> {address}")
     return host
 
 
 def url_allowed(url: str, policy: DownloadPolicy) -> bool:
-    """Whether scheme and host pass, without resolving the name (the download checks addresses too)."""
+    """Whether scheme, host and port pass, without resolving the name (the download checks
+    addresses too)."""
     try:
         _check_address_form(url, policy)
     except DownloadRefused:
@@ -133,7 +143,48 @@ def _check_address_form(url: str, policy: DownloadPolicy) -> tuple[str, int, boo
         raise DownloadRefused(
             f"{host} is not one of the {policy.label} servers Seven/Four downloads from.", detail=url
         )
-    return host, port or (443 if parts.scheme == "https" else 80), loopback_ok
+    if not port_allowed(parts.scheme, port, loopback_ok=loopback_ok):
+        raise DownloadRefused("the link uses a non-standard port.", detail=url)
+    return host, port or STANDARD_PORTS[parts.scheme], loopback_ok
+
+
+def port_allowed(scheme: str, port: int | None, *, loopback_ok: bool = False) -> bool:
+    """Only the scheme's standard port: an allowed host's other ports (SSH, Redis, an admin
+    console) are no preview server. The fake servers in tests listen on random loopback ports."""
+    return port is None or port == STANDARD_PORTS.get(scheme) or loopback_ok
+
+
+def url_origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port filled in: what a redirect must keep."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return parts.scheme, (parts.hostname or "").lower().rstrip("."), port or STANDARD_PORTS.get(parts.scheme)
+
+
+def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (and that a gateway would connect to), if any."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]  # the client's address, de-obfuscated by the ipaddress module
+    if any(address in prefix for prefix in NAT64_PREFIXES) or (
+        address in IPV4_COMPATIBLE and int(address) > 0xFFFF
+    ):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def address_is_public(address: Address) -> bool:
+    """Public itself, and so is any IPv4 address it embeds (64:ff9b::7f00:1 is 127.0.0.1)."""
+    inner = embedded_ipv4(address)
+    return address.is_global and (inner is None or inner.is_global)
 
 
 def host_allowed(host: str, patterns: Sequence[str]) -> bool:
@@ -173,7 +224,8 @@ def _stream(url: str, policy: DownloadPolicy) -> Iterator[bytes]:
 def _get_following_same_host(
     session: requests.Session, url: str, policy: DownloadPolicy
 ) -> requests.Response:
-    host = check_url(url, policy)
+    check_url(url, policy)
+    origin = url_origin(url)
     for _ in range(policy.max_redirects + 1):
         try:
             response = session.get(
@@ -190,7 +242,8 @@ def _get_following_same_host(
             return response
         target = urljoin(url, response.headers.get("Location", ""))
         response.close()
-        if check_url(target, policy) != host:
+        check_url(target, policy)
+        if url_origin(target) != origin:  # another host, or the same host on another port or scheme
             raise DownloadRefused("it redirected to another server.", detail=f"{url} -> {target}")
         url = target
     raise DownloadRefused("it redirected too many times.", detail=url)

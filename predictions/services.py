@@ -13,6 +13,7 @@ or duplicate message can never overwrite a finished one.
 from __future__ import annotations
 
 import logging
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ from catalog.errors import (
     RateLimited,
 )
 from catalog.services import track_identity_fetch
+from catalog.sniff import sniff_file
 from catalog.types import TrackIdentity
 from worker import predictor
 from worker.audio import AudioError
@@ -124,8 +126,18 @@ def prediction_create_from_track(*, user: User, provider: str, track_id: str) ->
 
 
 def prediction_create_from_upload(*, user: User, upload: UploadedFile) -> Prediction:
-    """`upload` must have passed catalog.uploads.validate_upload."""
-    return prediction_create(user=user, track=TrackIdentity.for_upload(upload.name or ""), upload=upload)
+    """`upload` must have passed catalog.uploads.validate_upload.
+
+    The user's file name becomes the title only. The file is stored under a random name with the
+    sniffed format's extension: nobody can guess another user's path, and no name (too long,
+    `..`, an `.html` extension) ever reaches the file system or the served content type."""
+    track = TrackIdentity.for_upload(upload.name or "")
+    upload.name = stored_upload_name(sniff_file(upload) or "audio")  # type: ignore[arg-type]
+    return prediction_create(user=user, track=track, upload=upload)
+
+
+def stored_upload_name(detected_format: str) -> str:
+    return f"{secrets.token_urlsafe(18)}.{detected_format}"
 
 
 def prediction_track(prediction: Prediction) -> TrackIdentity:

@@ -1,5 +1,5 @@
-"""Fetching preview MP3s for pack ZIPs, only from Freesound's preview hosts (no request forgery),
-with core.http's guarded download."""
+"""Fetching preview MP3s for pack ZIPs, only from Freesound's preview hosts on the standard port
+(no request forgery), with core.http's guarded download."""
 
 from __future__ import annotations
 

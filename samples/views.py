@@ -3,6 +3,7 @@ site-wide (LoginRequiredMiddleware); other users' packs and predictions answer 4
 
 from __future__ import annotations
 
+import re
 import tempfile
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from predictions.models import Prediction
 
-from . import selectors, services
+from . import freesound, selectors, services
 from .downloads import PreviewError
 from .forms import PackForm, PreferenceForm, SaveToPackForm
 from .models import Pack, PackExport, Sound
@@ -30,8 +31,10 @@ def _own_pack(request: HttpRequest, pk: int) -> Pack:
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
+    """A path on this site to go back to. Only absolute paths: redirect() would take a bare word
+    such as "0" for a view name and fail with a 500."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -137,7 +140,7 @@ def sound_save(request: HttpRequest) -> HttpResponse:
             error = str(exc)
     if request.htmx:
         context = {
-            "sound": sound or Sound(pk=int(request.POST.get("sound") or 0)),
+            "sound": sound or Sound(pk=_posted_sound_id(request)),
             "saved_to": saved_to,
             "error": error or _form_error(form),
             "pack_names": selectors.pack_names_for_user(user=request.user),
@@ -150,6 +153,12 @@ def sound_save(request: HttpRequest) -> HttpResponse:
     else:
         messages.error(request, error or _form_error(form))
     return redirect(_next_url(request, reverse("samples:pack_list")))
+
+
+def _posted_sound_id(request: HttpRequest) -> int:
+    """The sound id the form was posted with, to redraw that form; 0 when it is not a number."""
+    value = request.POST.get("sound", "")
+    return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else 0
 
 
 def _form_error(form: SaveToPackForm) -> str:
@@ -165,7 +174,9 @@ def recommendations_more(request: HttpRequest, prediction_pk: int) -> HttpRespon
     prediction = get_object_or_404(
         Prediction, pk=prediction_pk, owner=request.user, status=Prediction.Status.DONE
     )
-    created = services.recommendations_create_for_prediction(prediction=prediction)
+    # The user is waiting: a slow Freesound ends in "try again in a few minutes", not a hung page.
+    with freesound.time_limit(settings.FREESOUND_WEB_TIME_LIMIT):
+        created = services.recommendations_create_for_prediction(prediction=prediction)
     if request.htmx:
         context = {
             **selectors.recommendations_panel(prediction=prediction, user=request.user),

@@ -173,7 +173,7 @@ class SpotifyProvider:
 
 
 def _check_id(value: str, what: str) -> None:
-    if not _ID.match(value or ""):
+    if not _ID.fullmatch(value or ""):  # fullmatch: `$` would let a trailing newline through
         raise NotFound(NAME, what, detail=f"not a Spotify id: {value!r}")
 
 

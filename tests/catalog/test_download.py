@@ -104,3 +104,28 @@ def test_server_error_is_unavailable(fake_deezer, tmp_path):
 
     with pytest.raises(ProviderUnavailable):
         download_preview(preview_url(fake_deezer), tmp_path / "song")
+
+
+# --- Issue 18, point 16: the preview downloader gets core.http's port rules (tested there) --------
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://cdnt-preview.dzcdn.net:6379/x.mp3", "https://cdnt-preview.dzcdn.net:abc/x.mp3"],
+)
+def test_only_the_standard_port_is_allowed(settings, tmp_path, url):
+    settings.PREVIEW_ALLOW_LOOPBACK = False
+    settings.PREVIEW_ALLOWED_HOSTS = ["cdnt-preview.dzcdn.net"]
+
+    with pytest.raises(DownloadRefused, match="non-standard port|not a plain web address"):
+        download_preview(url, tmp_path / "song")
+
+
+def test_refuses_a_same_host_redirect_to_another_port(fake_deezer, fake_itunes, tmp_path):
+    other_port = fake_itunes.url + "/itunes-assets/a.m4a"  # also 127.0.0.1, another port
+    assert other_port.startswith("http://127.0.0.1:")
+    fake_deezer.add_fault(Fault(302, headers={"Location": other_port}, path="/preview/"))
+
+    with pytest.raises(DownloadRefused, match="redirected to another server"):
+        download_preview(preview_url(fake_deezer), tmp_path / "song")
+    assert fake_itunes.calls("/itunes-assets/") == []

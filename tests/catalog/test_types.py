@@ -39,7 +39,14 @@ def test_a_catalog_track_becomes_an_identity_without_its_expiring_preview_link()
 
 @pytest.mark.parametrize(
     ("filename", "title"),
-    [("my_song.final.wav", "my song.final"), ("", "Uploaded song"), ("___.mp3", "Uploaded song")],
+    [
+        ("my_song.final.wav", "my song.final"),
+        ("", "Uploaded song"),
+        ("___.mp3", "Uploaded song"),
+        ("...wav", "Uploaded song"),  # dots alone are no title
+        ("C:\\Users\\ada\\take 3.wav", "take 3"),  # a Windows path keeps its last part
+        ("x" * 400 + ".wav", "x" * 300),
+    ],
 )
 def test_an_upload_is_known_by_its_tidied_file_name(filename: str, title: str):
     assert TrackIdentity.for_upload(filename) == TrackIdentity(source="upload", title=title)

@@ -82,3 +82,16 @@ def test_refuses_a_clip_shorter_than_the_model_needs():
 def test_a_length_the_headers_do_not_tell_is_left_to_the_job():
     # Raw AAC has no length in its headers: only decoding tells, which is the job's business.
     assert validate_upload(SimpleUploadedFile("a.aac", SAMPLES["aac"])) == "aac"
+
+
+@pytest.mark.parametrize("attack", ["hls", "dash"])
+def test_refuses_a_playlist_or_manifest_disguised_as_mp3(attack):
+    from tests.fakes.hostile import ATTACKS
+
+    build, victim_format = ATTACKS[attack]
+    upload = SimpleUploadedFile("x.mp3", build(f"/srv/media/uploads/victim.{victim_format}"))
+
+    with pytest.raises(ValidationError) as caught:
+        validate_upload(upload)
+
+    assert caught.value.code == "not_audio"

@@ -4,6 +4,7 @@ size cap, timeouts and the first-bytes check, against a real local HTTP server."
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,12 +18,16 @@ from core.http import (
     DownloadFailed,
     DownloadPolicy,
     DownloadRefused,
+    address_is_public,
     check_url,
     download_bytes,
     download_to_file,
+    embedded_ipv4,
     host_allowed,
+    port_allowed,
     retry_after_seconds,
     url_allowed,
+    url_origin,
 )
 from tests.conftest import free_port
 
@@ -48,6 +53,10 @@ class Handler(BaseHTTPRequestHandler):
             "/loop": lambda: self._send(302, b"", headers={"Location": "/loop"}),
             "/other-host": lambda: self._send(302, b"", headers={"Location": f"http://localhost:{port}/ok"}),
         }
+        if self.path.startswith("/to-port/"):  # /to-port/8081: the same host on another port
+            other = self.path.removeprefix("/to-port/")
+            self._send(302, b"", headers={"Location": f"http://127.0.0.1:{other}/ok"})
+            return
         routes.get(self.path, lambda: self._send(404, b""))()
 
     def _send(
@@ -82,15 +91,23 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+@contextlib.contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    with serving(Handler) as url:
+        yield url
 
 
 def starts_with_id3(head: bytes) -> bool:
@@ -190,11 +207,104 @@ def test_refuses_a_redirect_to_another_host(server):
         download_bytes(f"{server}/other-host", POLICY)
 
 
+class CountingHandler(Handler):
+    """A second server on the same host: it must never be asked for anything."""
+
+    requests_seen: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        self.requests_seen.append(self.path)
+        super().do_GET()
+
+
+def test_refuses_a_redirect_to_the_same_host_on_another_port(server):
+    CountingHandler.requests_seen.clear()
+    with serving(CountingHandler) as other:
+        other_port = other.rpartition(":")[2]
+
+        with pytest.raises(DownloadRefused, match="redirected to another server"):
+            download_bytes(f"{server}/to-port/{other_port}", POLICY)
+
+    assert CountingHandler.requests_seen == []
+
+
 def test_refuses_endless_redirects_and_any_when_none_are_allowed(server):
     with pytest.raises(DownloadRefused, match="too many times"):
         download_bytes(f"{server}/loop", POLICY)
     with pytest.raises(DownloadRefused, match="too many times"):
         download_bytes(f"{server}/same-host", replace(POLICY, max_redirects=0))
+
+
+# --- Issue 18, point 16: ports and IPv4 addresses embedded in IPv6 ones ----------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://cdn.example.org:8443/x.mp3",
+        "https://cdn.example.org:22/x.mp3",
+        "https://cdn.example.org:6379/x.mp3",
+        "http://cdn.example.org:443/x.mp3",  # plain http is refused anyway
+    ],
+)
+def test_only_the_standard_port_is_allowed_beyond_loopback(url):
+    policy = replace(POLICY, allowed_hosts=["cdn.example.org"], allow_loopback=False)
+
+    with pytest.raises(DownloadRefused, match="non-standard port|https"):
+        check_url(url, policy)
+    assert not url_allowed(url, policy)
+    assert url_allowed("https://cdn.example.org:443/x.mp3", policy)
+
+
+def test_port_allowed_and_url_origin():
+    assert port_allowed("https", None)
+    assert port_allowed("https", 443)
+    assert not port_allowed("https", 80)
+    assert port_allowed("http", 8081, loopback_ok=True)
+    assert url_origin("https://a.example/x") == url_origin("https://A.example.:443/y")
+    assert url_origin("https://a.example/x") != url_origin("https://a.example:8443/x")
+    assert url_origin("https://a.example/x") != url_origin("http://a.example/x")
+
+
+@pytest.mark.parametrize(
+    ("address", "inner"),
+    [
+        ("64:ff9b::7f00:1", "127.0.0.1"),  # NAT64 (well-known prefix)
+        ("64:ff9b::a9fe:a9fe", "169.254.169.254"),  # NAT64 of the cloud metadata service
+        ("64:ff9b:1::a00:8", "10.0.0.8"),  # local-use NAT64
+        ("2002:7f00:1::1", "127.0.0.1"),  # 6to4
+        ("2002:c0a8:101::1", "192.168.1.1"),  # 6to4
+        ("::ffff:127.0.0.1", "127.0.0.1"),  # IPv4-mapped
+        ("::127.0.0.1", "127.0.0.1"),  # IPv4-compatible (deprecated)
+    ],
+)
+def test_an_ipv6_address_embedding_a_private_ipv4_is_not_public(address, inner):
+    assert embedded_ipv4(ipaddress.ip_address(address)) == ipaddress.IPv4Address(inner)
+    assert not address_is_public(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize("address", ["2606:4700::1111", "64:ff9b::808:808", "2002:808:808::1", "8.8.8.8"])
+def test_public_addresses_stay_public(address):
+    assert address_is_public(ipaddress.ip_address(address))
+
+
+def test_plain_ipv6_and_ipv4_addresses_embed_nothing():
+    assert embedded_ipv4(ipaddress.ip_address("2606:4700::1111")) is None
+    assert embedded_ipv4(ipaddress.ip_address("::1")) is None
+    assert embedded_ipv4(ipaddress.ip_address("8.8.8.8")) is None
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::7f00:1", "2002:7f00:1::1"])
+def test_a_host_resolving_to_nat64_or_6to4_loopback_is_refused(monkeypatch, address):
+    policy = replace(POLICY, allowed_hosts=["cdn.example.org"], allow_loopback=False)
+    # DNS is the only thing faked: the host answers with an IPv6 address that embeds 127.0.0.1.
+    monkeypatch.setattr(
+        "core.http.socket.getaddrinfo",
+        lambda host, port, **kwargs: [(10, 1, 6, "", (address, port, 0, 0))],
+    )
+
+    with pytest.raises(DownloadRefused, match="private network"):
+        download_bytes("https://cdn.example.org/x.mp3", policy)
 
 
 # --- What it accepts --------------------------------------------------------------------------

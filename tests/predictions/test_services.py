@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
@@ -14,6 +16,7 @@ from predictions import services
 from predictions.models import Prediction
 from predictions.tasks import predict_genre_task
 from tests.conftest import broker_configured, free_port, running_worker, wait_until
+from tests.fakes.audio import sine_wav
 from tests.predictions.factories import DonePredictionFactory, PredictionFactory
 from worker import audio
 
@@ -271,3 +274,42 @@ def test_with_the_broker_back_the_sweep_sends_the_saved_job_and_a_worker_finishe
         assert services.prediction_sweep().requeued == 1
         finished = wait_until(lambda: Prediction.objects.get(pk=prediction.pk).status == Status.DONE)
     assert finished
+
+
+# --- An upload's file name is a title, never a path (issue 18.1, 18.11) ------------------------
+
+RANDOM_NAME = re.compile(r"uploads/\d{4}/\d{2}/[A-Za-z0-9_-]{24}\.wav")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("My_Song.wav", "My Song"),
+        ("evil.html", "evil"),
+        ("𝄞" * 250 + ".wav", "𝄞" * 250),  # 4-byte UTF-8: 1,000 bytes, far over a file name's 255
+        ("song." + "x" * 200, "song"),
+        ("...wav", "Uploaded song"),
+        ("C:\\Users\\ada\\take 3.wav", "take 3"),
+    ],
+)
+def test_an_upload_is_stored_under_a_random_name_with_the_sniffed_extension(user, name, title):
+    prediction = services.prediction_create_from_upload(
+        user=user, upload=SimpleUploadedFile(name, sine_wav(1.0))
+    )
+
+    assert RANDOM_NAME.fullmatch(prediction.upload.name), prediction.upload.name
+    assert prediction.title == title
+    assert prediction.upload.read(4) == b"RIFF"
+
+
+@pytest.mark.django_db
+def test_two_uploads_of_the_same_name_get_unguessable_different_names(user):
+    names = {
+        services.prediction_create_from_upload(
+            user=user, upload=SimpleUploadedFile("a.wav", sine_wav(1.0))
+        ).upload.name
+        for _ in range(3)
+    }
+
+    assert len(names) == 3

@@ -187,6 +187,23 @@ def test_previews_only_from_allowed_hosts(settings):
         preview_fetch(url="http://169.254.169.254/latest/meta-data")
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://cdn.freesound.org:6379/x.mp3",
+        "https://cdn.freesound.org:8443/x.mp3",
+        "https://cdn.freesound.org:x/",
+    ],
+)
+def test_previews_only_on_the_standard_port(settings, url):
+    """Issue 18.16: any port was allowed on an allowed host."""
+    settings.PREVIEW_ALLOW_LOOPBACK = False
+    settings.FREESOUND_PREVIEW_HOSTS = ["cdn.freesound.org"]
+
+    assert preview_url_allowed("https://cdn.freesound.org:443/x.mp3")
+    assert not preview_url_allowed(url)
+
+
 def test_mp3_names_are_safe():
     assert mp3_filename("dj/max", "drums: take 1?.WAV") == "dj_max - drums_ take 1_.mp3"
     assert mp3_filename("a", "../../etc/passwd") == "a - .._.._etc_passwd.mp3"
