@@ -182,6 +182,9 @@ def _own_prediction(request: Request, pk: int) -> Prediction:
 
 
 def _accepted(request: Request, prediction: Prediction) -> Response:
+    # The job was sent (or not) when the create's transaction committed, after this instance was
+    # built: read the row again so the message says whether it is queued or waiting for the queue.
+    prediction.refresh_from_db()
     data = PredictionDetailSerializer(prediction, context={"request": request}).data
     return _created(data, data["url"], http_status=status.HTTP_202_ACCEPTED)
 
@@ -339,7 +342,10 @@ class PackListCreateApi(ApiView):
     def post(self, request: AuthenticatedRequest) -> Response:
         data = self.PackCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        pack = sample_services.pack_create(owner=request.user, **data.validated_data)
+        try:
+            pack = sample_services.pack_create(owner=request.user, **data.validated_data)
+        except sample_services.PackNameTaken as exc:
+            raise serializers.ValidationError({"name": [str(exc)]}) from exc
         output = PackDetailSerializer(pack, context={"request": request})
         return _created(output.data, output.data["url"], http_status=status.HTTP_201_CREATED)
 
@@ -363,7 +369,10 @@ class PackDetailApi(ApiView):
         data = self.PackUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         changes = {"name": pack.name, "notes": pack.notes, **data.validated_data}
-        pack = sample_services.pack_update(pack=pack, **changes)
+        try:
+            pack = sample_services.pack_update(pack=pack, **changes)
+        except sample_services.PackNameTaken as exc:
+            raise serializers.ValidationError({"name": [str(exc)]}) from exc
         return Response(PackDetailSerializer(pack, context={"request": request}).data)
 
     @extend_schema(summary="Delete a pack", responses={204: None, **errors(404)})

@@ -18,7 +18,7 @@ from accounts.models import User
 from . import services
 from .models import Prediction
 from .presenters import genre_bars
-from .taxonomy import genre_choices
+from .taxonomy import genre_choices, genre_name
 
 
 class ReviewedFilter(admin.SimpleListFilter):
@@ -84,9 +84,9 @@ class PredictionAdmin(admin.ModelAdmin):
         "display_title",
         "owner",
         "status",
-        "top_genre",
+        "top_genre_name",
         "confidence_pct",
-        "reviewed_genre",
+        "reviewed_genre_name",
         "created_at",
     ]
     list_filter = ["status", TopGenreFilter, ReviewedFilter, ConfidenceFilter, "source", "model_version"]
@@ -117,6 +117,15 @@ class PredictionAdmin(admin.ModelAdmin):
             description = action.short_description  # type: ignore[attr-defined]  # set by @admin.action
             actions[action.__name__] = (action, action.__name__, description)
         return actions
+
+    # Lists show the genre's name ("R&B"), not the model's label ("rnb").
+    @admin.display(description="top genre", ordering="top_genre")
+    def top_genre_name(self, obj: Prediction) -> str:
+        return genre_name(obj.top_genre) if obj.top_genre else "—"
+
+    @admin.display(description="reviewed genre", ordering="reviewed_genre")
+    def reviewed_genre_name(self, obj: Prediction) -> str:
+        return genre_name(obj.reviewed_genre) if obj.reviewed_genre else "—"
 
     @admin.display(description="confidence", ordering="confidence")
     def confidence_pct(self, obj: Prediction) -> str:

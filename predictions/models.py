@@ -42,6 +42,11 @@ class Prediction(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.NONE, blank=True)
     error = models.TextField(blank=True, help_text="Shown to the user when the job failed.")
+    input_error = models.BooleanField(
+        default=False,
+        help_text="The job failed because of the song itself (too short, not audio, no preview): "
+        "running it again cannot help.",
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     # The Celery task id that holds the job while it runs. A redelivery of that same message (its
     # worker died before acknowledging it) may take the job over; any other message may not.
@@ -71,6 +76,9 @@ class Prediction(models.Model):
     key = models.CharField(max_length=16, blank=True)
     key_confidence = models.FloatField(null=True, blank=True)
     spectrogram = models.FileField(upload_to="spectrograms/%Y/%m/", blank=True)
+    excerpt_s = models.FloatField(
+        null=True, blank=True, help_text="Seconds of audio the model heard (and the spectrogram shows)."
+    )
     model_name = models.CharField(max_length=64, blank=True)
     model_version = models.CharField(max_length=32, blank=True)
     timings = models.JSONField(default=dict, blank=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from .models import Prediction
-from .taxonomy import genre_name
+from .taxonomy import genre_name, served_model
 
 Status = Prediction.Status
 Stage = Prediction.Stage
@@ -52,6 +52,16 @@ def progress_label(prediction: Prediction) -> str:
     return prediction.get_status_display()
 
 
+def rerun_offered(prediction: Prediction) -> bool:
+    """Whether running the job again can give another answer: after a failure that is not the
+    song's fault, or when the workers now serve another model than the one that answered."""
+    if prediction.status == Status.FAILED:
+        return not prediction.input_error
+    if prediction.status != Status.DONE:
+        return False
+    return (prediction.model_name, prediction.model_version) != served_model()
+
+
 def prediction_context(prediction: Prediction) -> dict[str, object]:
     bars = genre_bars(prediction)
     return {
@@ -62,6 +72,8 @@ def prediction_context(prediction: Prediction) -> dict[str, object]:
         "progress": progress_percent(prediction),
         "progress_label": progress_label(prediction),
         "stages": [(stage, label) for stage, label in Stage.choices if stage],
+        "rerun_offered": rerun_offered(prediction),
+        "served_model": " ".join(served_model()),
     }
 
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 
 from .models import Prediction
 
 
-def prediction_list_for_user(*, user: User, genre: str = "", status: str = "") -> QuerySet[Prediction]:
+def prediction_list_for_user(
+    *, user: User, genre: str = "", status: str = "", search: str = ""
+) -> QuerySet[Prediction]:
     predictions = Prediction.objects.filter(owner=user)
+    for word in search.split()[:8]:
+        # Every word must appear in the title, the artist or the album (an upload's title is its file name).
+        predictions = predictions.filter(
+            Q(title__icontains=word) | Q(artist__icontains=word) | Q(album__icontains=word)
+        )
     if genre:
         predictions = predictions.filter(top_genre=genre)
     if status:

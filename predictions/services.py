@@ -35,7 +35,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from catalog import previews
-from catalog.errors import CatalogError, ProviderUnavailable, RateLimited
+from catalog.errors import (
+    CatalogError,
+    DownloadRefused,
+    NoPreview,
+    NotFound,
+    ProviderUnavailable,
+    RateLimited,
+)
 from catalog.services import track_identity_fetch
 from catalog.sniff import sniff_file
 from catalog.types import TrackIdentity
@@ -121,8 +128,11 @@ def prediction_rerun(*, prediction: Prediction) -> Prediction:
 
 
 def prediction_create_from_track(*, user: User, provider: str, track_id: str) -> Prediction:
-    """A prediction for a catalog pick. Catalog errors (unknown track, provider down) propagate."""
-    return prediction_create(user=user, track=track_identity_fetch(provider=provider, track_id=track_id))
+    """A prediction for a catalog pick. Catalog errors (unknown track, provider down) propagate, and
+    so does NoPreview: a track no preview can be found for is refused before a job is queued."""
+    track = track_identity_fetch(provider=provider, track_id=track_id)
+    previews.track_preview_check(track)
+    return prediction_create(user=user, track=track)
 
 
 def prediction_create_from_upload(*, user: User, upload: UploadedFile) -> Prediction:
@@ -235,15 +245,24 @@ def prediction_release(*, prediction_id: int, job_id: str, message: str) -> bool
     )
 
 
-def prediction_fail(*, prediction_id: int, message: str, job_id: str | None = None) -> bool:
-    """→ failed with a message for the user. With a job_id, only while that job still holds the row."""
+def prediction_fail(
+    *, prediction_id: int, message: str, job_id: str | None = None, input_error: bool = False
+) -> bool:
+    """→ failed with a message for the user. With a job_id, only while that job still holds the row.
+    `input_error`: the song itself is the problem, so the page offers another song, not a retry."""
     rows = (
         _running(prediction_id, job_id)
         if job_id
         else Prediction.objects.filter(pk=prediction_id, status__in=[Status.PENDING, Status.RUNNING])
     )
     return bool(
-        rows.update(status=Status.FAILED, stage=Stage.NONE, error=message, finished_at=timezone.now())
+        rows.update(
+            status=Status.FAILED,
+            stage=Stage.NONE,
+            error=message,
+            input_error=input_error,
+            finished_at=timezone.now(),
+        )
     )
 
 
@@ -275,7 +294,12 @@ def prediction_run(*, prediction_id: int, job_id: str, worker: str = "") -> None
         message = _user_message(exc)
         if message is None:
             log.exception("Prediction %s failed unexpectedly", prediction_id)
-        prediction_fail(prediction_id=prediction_id, job_id=job_id, message=message or GENERIC_FAILURE)
+        prediction_fail(
+            prediction_id=prediction_id,
+            job_id=job_id,
+            message=message or GENERIC_FAILURE,
+            input_error=_is_input_error(exc),
+        )
         return
     if _running(prediction_id, job_id).update(
         status=Status.DONE, stage=Stage.NONE, finished_at=timezone.now()
@@ -341,6 +365,7 @@ def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, 
         "model_name": result.model_name,
         "model_version": result.model_version,
         "timings": {name: round(float(seconds), 4) for name, seconds in result.timings.items()},
+        "excerpt_s": getattr(result, "excerpt_s", None),
     }
     if png.exists():
         with png.open("rb") as fh:
@@ -357,6 +382,12 @@ def _user_message(exc: Exception) -> str | None:
     if isinstance(exc, AudioError | CatalogError):
         return str(exc)
     return None
+
+
+def _is_input_error(exc: Exception) -> bool:
+    """The song itself cannot be analysed (too short, silent, not audio, no preview, gone from the
+    catalog): the same job would fail the same way again."""
+    return isinstance(exc, AudioError | NoPreview | NotFound | DownloadRefused)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from catalog.views import render_catalog_error, render_new_page
 
 from . import services
 from .models import Prediction
-from .presenters import prediction_context, prediction_status_dict
+from .presenters import prediction_context, prediction_status_dict, rerun_offered
 from .selectors import prediction_list_for_user
 from .taxonomy import genre_choices
 
@@ -54,8 +54,7 @@ def create_from_pick(request: AuthenticatedHttpRequest) -> HttpResponse:
 def create_from_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Refuse an oversized body before Django reads it into a temporary file.
     if too_large := upload_declared_too_large(request.META.get("CONTENT_LENGTH", "")):
-        form = UploadForm()
-        form.add_error(None, too_large)
+        form = UploadForm.refused(too_large)
         return render_new_page(request, {"tab": "upload", "upload_form": form}, status=413)
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -71,13 +70,14 @@ GENRE_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 def history(request: AuthenticatedHttpRequest) -> HttpResponse:
     genre = request.GET.get("genre", "")
     genre = genre if GENRE_SLUG.fullmatch(genre) else ""
-    predictions = prediction_list_for_user(user=request.user, genre=genre)
+    search = " ".join(request.GET.get("q", "").split())[:100]
+    predictions = prediction_list_for_user(user=request.user, genre=genre, search=search)
     page = Paginator(predictions, 20).get_page(request.GET.get("page"))
-    query = urlencode({"genre": genre}) if genre else ""
+    query = urlencode({k: v for k, v in {"q": search, "genre": genre}.items() if v})
     return render(
         request,
         "predictions/history.html",
-        {"page": page, "genre": genre, "genres": genre_choices(), "query": query},
+        {"page": page, "genre": genre, "search": search, "genres": genre_choices(), "query": query},
     )
 
 
@@ -136,7 +136,14 @@ def spectrogram(request: HttpRequest, pk: int) -> FileResponse:
 @require_POST
 @throttle("predictions")  # the same allowance as the API's
 def rerun(request: HttpRequest, pk: int) -> HttpResponse:
-    new = services.prediction_rerun(prediction=_own(request, pk))
+    prediction = _own(request, pk)
+    if not rerun_offered(prediction):
+        # Same song, same model: another row in the history would only repeat this one.
+        messages.info(
+            request, "This result already comes from the current model; running it again would repeat it."
+        )
+        return redirect(prediction)
+    new = services.prediction_rerun(prediction=prediction)
     messages.info(request, "Analysing the song again with the current model.")
     return redirect(new)
 

@@ -233,7 +233,9 @@ def search(
             payload = _get_json("search/", params, budget=budget or default_budget())
         except NotFound:
             payload = {"count": 0, "next": None, "results": []}  # a page beyond the last
-        cache_set(cache_key, payload, timeout=settings.FREESOUND_CACHE_SECONDS)
+        found = isinstance(payload, dict) and payload.get("results")
+        timeout = settings.FREESOUND_CACHE_SECONDS if found else settings.FREESOUND_EMPTY_CACHE_SECONDS
+        cache_set(cache_key, payload, timeout=timeout)
     return _parse(SearchPage, payload)
 
 

@@ -26,6 +26,24 @@ def pack_names_for_user(*, user: User) -> list[str]:
     return list(Pack.objects.filter(owner=user).order_by("name").values_list("name", flat=True)[:200])
 
 
+def pack_songs(*, packs: list[Pack], limit: int = 3) -> dict[int, list[str]]:
+    """pack id → the songs (owner's predictions) whose recommendations the pack's sounds came from,
+    most recent first, at most `limit` each."""
+    rows = (
+        Recommendation.objects.filter(
+            sound__pack_items__pack__in=packs, prediction__owner_id__in={p.owner_id for p in packs}
+        )
+        .values_list("sound__pack_items__pack_id", "prediction_id", "prediction__title", "prediction__artist")
+        .order_by("-prediction__created_at", "-prediction_id")
+        .distinct()
+    )
+    songs: dict[int, dict[int, str]] = {}
+    for pack_id, prediction_id, title, artist in rows:
+        label = f"{artist} – {title}" if artist and title else title or artist or "Uploaded song"
+        songs.setdefault(pack_id, {}).setdefault(prediction_id, label)
+    return {pack_id: list(by_prediction.values())[:limit] for pack_id, by_prediction in songs.items()}
+
+
 def sound_list_for_pack(*, pack: Pack) -> list[Sound]:
     return [item.sound for item in pack.items.select_related("sound")]
 

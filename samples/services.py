@@ -302,8 +302,14 @@ def _save_picks(prediction: Prediction, picks: list[Pick], *, batch: int) -> lis
 
 def _message(outcome: _Outcome, *, shown: int) -> str:
     error = outcome.error
-    if shown >= SLOTS or (error is None and shown):
+    if shown >= SLOTS:
         return ""
+    if error is None and shown:
+        return (
+            f"Only {shown} of {SLOTS} samples: Freesound has no more sounds for this genre's search "
+            "with an allowed licence and length that are not shown already. “More like these” looks "
+            "again later (new sounds are uploaded every day); an admin can widen the search in the admin."
+        )
     if isinstance(error, Throttled):
         when = timezone.now() + timedelta(seconds=error.retry_after)
         limit = "daily" if error.daily else "per-minute"
@@ -522,13 +528,39 @@ class PackFull(Exception):
     pass
 
 
+class PackNameTaken(ValueError):
+    """Another of the user's packs has this name (in any case). str() is the sentence to show."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"You already have a pack called “{name}”; choose another name.")
+
+
+def pack_name_taken(*, owner: User, name: str, exclude: Pack | None = None) -> bool:
+    others = Pack.objects.filter(owner=owner, name__iexact=name.strip()[:100])
+    return others.exclude(pk=exclude.pk).exists() if exclude is not None and exclude.pk else others.exists()
+
+
 def pack_create(*, owner: User, name: str, notes: str = "") -> Pack:
-    return Pack.objects.create(owner=owner, name=name.strip()[:100], notes=notes)
+    name = name.strip()[:100]
+    if pack_name_taken(owner=owner, name=name):
+        raise PackNameTaken(name)
+    try:
+        with transaction.atomic():
+            return Pack.objects.create(owner=owner, name=name, notes=notes)
+    except IntegrityError as exc:  # created by a concurrent request since the check
+        raise PackNameTaken(name) from exc
 
 
 def pack_update(*, pack: Pack, name: str, notes: str) -> Pack:
-    pack.name, pack.notes = name.strip()[:100], notes
-    pack.save(update_fields=["name", "notes", "updated_at"])
+    name = name.strip()[:100]
+    if pack_name_taken(owner=pack.owner, name=name, exclude=pack):
+        raise PackNameTaken(name)
+    pack.name, pack.notes = name, notes
+    try:
+        with transaction.atomic():
+            pack.save(update_fields=["name", "notes", "updated_at"])
+    except IntegrityError as exc:
+        raise PackNameTaken(name) from exc
     return pack
 
 
@@ -540,8 +572,13 @@ def pack_delete(*, pack: Pack) -> None:
 
 def pack_get_or_create_by_name(*, owner: User, name: str) -> Pack:
     """The user's pack with this name (any case), or a new one: how "save to pack" picks its pack."""
-    existing = Pack.objects.filter(owner=owner, name__iexact=name.strip()).order_by("id").first()
-    return existing or pack_create(owner=owner, name=name)
+    existing = Pack.objects.filter(owner=owner, name__iexact=name.strip()).first()
+    if existing is not None:
+        return existing
+    try:
+        return pack_create(owner=owner, name=name)
+    except PackNameTaken:  # a concurrent "save" created it a moment ago
+        return Pack.objects.get(owner=owner, name__iexact=name.strip()[:100])
 
 
 @transaction.atomic

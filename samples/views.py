@@ -49,15 +49,22 @@ def _next_url(request: HttpRequest, default: str) -> str:
 def pack_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     packs = selectors.pack_list_for_user(user=request.user)
     page = Paginator(packs, PACKS_PER_PAGE).get_page(request.GET.get("page"))
+    songs = selectors.pack_songs(packs=list(page.object_list))
+    for pack in page.object_list:
+        pack.songs = songs.get(pack.pk, [])
     return render(request, "samples/pack_list.html", {"page": page, "form": PackForm()})
 
 
 def pack_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = PackForm(request.POST or None)
+    form = PackForm(request.POST or None, owner=request.user)
     if request.method == "POST" and form.is_valid():
-        pack = services.pack_create(owner=request.user, **form.cleaned_data)
-        messages.success(request, f"Pack “{pack.name}” created.")
-        return redirect(pack)
+        try:
+            pack = services.pack_create(owner=request.user, **form.cleaned_data)
+        except services.PackNameTaken as exc:
+            form.add_error("name", str(exc))
+        else:
+            messages.success(request, f"Pack “{pack.name}” created.")
+            return redirect(pack)
     return render(request, "samples/pack_form.html", {"form": form})
 
 
@@ -75,11 +82,15 @@ def pack_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def pack_edit(request: HttpRequest, pk: int) -> HttpResponse:
     pack = _own_pack(request, pk)
-    form = PackForm(request.POST or None, instance=pack)
+    form = PackForm(request.POST or None, instance=pack, owner=request.user)
     if request.method == "POST" and form.is_valid():
-        services.pack_update(pack=pack, **form.cleaned_data)
-        messages.success(request, "Pack saved.")
-        return redirect(pack)
+        try:
+            services.pack_update(pack=pack, **form.cleaned_data)
+        except services.PackNameTaken as exc:
+            form.add_error("name", str(exc))
+        else:
+            messages.success(request, "Pack saved.")
+            return redirect(pack)
     return render(request, "samples/pack_form.html", {"form": form, "pack": pack})
 
 
@@ -107,7 +118,9 @@ def pack_item_remove(request: AuthenticatedHttpRequest, pk: int, sound_pk: int) 
     pack = _own_pack(request, pk)
     services.pack_remove_sound(pack=pack, sound=get_object_or_404(Sound, pk=sound_pk))
     if request.htmx:
-        return HttpResponse("")  # the row disappears
+        # The row disappears (empty answer) and the sound count in the header is swapped out of band.
+        count = pack.items.count()
+        return render(request, "samples/includes/pack_count.html", {"count": count, "oob": True})
     messages.success(request, "Removed from the pack.")
     return redirect(pack)
 

@@ -384,6 +384,8 @@ FREESOUND_RATE_PER_DAY = env.int("FREESOUND_RATE_PER_DAY", default=1900)
 FREESOUND_LIVE_RESERVE = env.int("FREESOUND_LIVE_RESERVE", default=1000)
 # Search responses are shared by all users for this long.
 FREESOUND_CACHE_SECONDS = env.int("FREESOUND_CACHE_SECONDS", default=24 * 60 * 60)
+# ...except a search that found nothing: new uploads or a widened genre search may fill it soon.
+FREESOUND_EMPTY_CACHE_SECONDS = env.int("FREESOUND_EMPTY_CACHE_SECONDS", default=10 * 60)
 FREESOUND_CONNECT_TIMEOUT = env.float("FREESOUND_CONNECT_TIMEOUT", default=3.05)
 FREESOUND_READ_TIMEOUT = env.float("FREESOUND_READ_TIMEOUT", default=10.0)
 # All Freesound requests of one web request ("More like these") share this many seconds.

@@ -71,6 +71,7 @@ class FakePredictor:
             model_name="fake",
             model_version="0.0.1",
             timings={"total": 0.01},
+            excerpt_s=10.0,
         )
 
 

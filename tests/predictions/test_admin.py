@@ -95,3 +95,16 @@ def test_staff_can_listen_to_any_prediction_and_set_the_genre_from_a_list(admin_
     assert f'src="{reverse("predictions:audio", args=[prediction.pk])}"' in page
     assert '<option value="shoegaze">Shoegaze &amp; dream pop</option>' in page
     assert admin_client_.get(reverse("predictions:audio", args=[prediction.pk])).status_code == 200
+
+
+def test_lists_show_genre_names_not_model_labels(admin_client_):
+    prediction = DonePredictionFactory(title="Crazy in Love", top_genre="rnb", confidence=0.8)
+    prediction.reviewed_genre = "pop"
+    prediction.save()
+
+    response = admin_client_.get(CHANGELIST)
+
+    rows = response.content.decode()
+    assert ">R&amp;B<" in rows
+    assert ">Pop<" in rows
+    assert ">rnb<" not in rows

@@ -44,6 +44,17 @@ def test_five_ranked_recommendations_from_a_live_search_when_the_index_is_empty(
     assert samples_message_for(prediction=prediction) == ""
 
 
+def test_fewer_than_five_samples_say_why_the_list_is_short(fs, house, prediction):
+    add_loops(fs, "house", n=3, bpm=124)
+
+    created = recommendations_create_for_prediction(prediction=prediction)
+
+    assert len(created) == 3
+    message = samples_message_for(prediction=prediction)  # on the samples stage's run
+    assert message.startswith("Only 3 of 5 samples: Freesound has no more sounds")
+    assert "More like these" in message
+
+
 def test_bpm_filter_finding_too_few_falls_back_to_genre_only(fs, house, prediction):
     in_tempo = add_loops(fs, "house", n=2, bpm=123)
     fs_others = [
