@@ -65,6 +65,7 @@ class TempoView:
     confidence: float | None
     confidence_word: str  # of the estimate: "sure", "fairly sure", "unsure" or ""
     alternative_bpm: float | None  # the estimate's second reading, shown while it is not sure
+    beat_times: tuple[float, ...] = ()  # seconds into the excerpt, when the estimator gave them
 
     @property
     def double(self) -> float | None:
@@ -90,6 +91,7 @@ def tempo_view(prediction: Prediction) -> TempoView:
         confidence=prediction.tempo_confidence,
         confidence_word=word,
         alternative_bpm=round(alternative, 1) if alternative else None,
+        beat_times=tuple(prediction.beat_times or ()),
     )
 
 

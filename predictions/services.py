@@ -382,6 +382,7 @@ class CorrectionError(ValueError):
     """A correction that cannot be stored; the message says why, for the user."""
 
 
+@transaction.atomic
 def prediction_correct(
     *,
     prediction: Prediction,
@@ -421,9 +422,8 @@ def prediction_correct(
         setattr(prediction, field, value)
     prediction.corrected_at = timezone.now()
     prediction.save(update_fields=[*values, "corrected_at"])
-    transaction.on_commit(
-        lambda: prediction_corrected.send(sender=Prediction, prediction_id=prediction.pk, fields=changed)
-    )
+    # Inside the transaction: the samples stage restarts with the correction or not at all.
+    prediction_corrected.send(sender=Prediction, prediction_id=prediction.pk, fields=changed)
     return changed
 
 

@@ -9,6 +9,6 @@ from django.dispatch import Signal
 prediction_done = Signal()
 
 # Sent when the user corrects (or resets) the tempo, key or genre of a done prediction, with
-# `prediction_id` and `fields` (the names that changed: "tempo", "key", "genre"). Sent once the
-# correction is committed: receivers may enqueue work right away.
+# `prediction_id` and `fields` (the names that changed: "tempo", "key", "genre"). Sent inside the
+# correction's transaction, so receivers' writes commit with it; they enqueue work on commit.
 prediction_corrected = Signal()

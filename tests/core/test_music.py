@@ -48,9 +48,11 @@ def test_what_is_not_a_key_reads_as_none(text):
 
 def test_relative_parallel_and_fifths_of_a_minor_and_c_major():
     a_minor, c_major = parse_key("A minor"), parse_key("C major")
-    assert relative(a_minor) == c_major and relative(c_major) == a_minor
+    assert relative(a_minor) == c_major
+    assert relative(c_major) == a_minor
     assert parallel(a_minor) == Key(9, "major")
-    assert fifth_up(a_minor).name == "E minor" and fifth_down(a_minor).name == "D minor"
+    assert fifth_up(a_minor).name == "E minor"
+    assert fifth_down(a_minor).name == "D minor"
     assert fifth_up(parse_key("F major")).name == "C major"
     assert [(k.name, why) for k, why in related_keys(c_major)] == [
         ("A minor", "relative key"),
