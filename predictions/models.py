@@ -8,6 +8,8 @@ from django.urls import reverse
 
 # The user's answer "none of our genres" (issue 12): not a slug of any genre.
 USER_GENRE_NONE = "none"
+# The tempos a user may set: anything a song is played at, with room for a double-time reading.
+MIN_USER_TEMPO, MAX_USER_TEMPO = 30.0, 300.0
 
 
 class Prediction(models.Model):

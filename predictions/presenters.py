@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from core.music import SURE, confidence_word, octave_alternative, parse_key, related_keys
 
-from .models import USER_GENRE_NONE, Prediction
+from .models import MAX_USER_TEMPO, MIN_USER_TEMPO, USER_GENRE_NONE, Prediction
 from .taxonomy import genre_choices, genre_name
 
 Status = Prediction.Status
@@ -69,11 +69,14 @@ class TempoView:
 
     @property
     def double(self) -> float | None:
-        return round(self.bpm * 2, 1) if self.bpm else None
+        """×2, while it stays a tempo a user may set."""
+        doubled = round(self.bpm * 2, 1) if self.bpm else None
+        return doubled if doubled and doubled <= MAX_USER_TEMPO else None
 
     @property
     def half(self) -> float | None:
-        return round(self.bpm / 2, 1) if self.bpm else None
+        halved = round(self.bpm / 2, 1) if self.bpm else None
+        return halved if halved and halved >= MIN_USER_TEMPO else None
 
 
 def tempo_view(prediction: Prediction) -> TempoView:

@@ -40,7 +40,7 @@ from worker import predictor
 from worker.audio import AudioError
 from worker.predictor import PredictionResult
 
-from .models import USER_GENRE_NONE, Prediction
+from .models import MAX_USER_TEMPO, MIN_USER_TEMPO, USER_GENRE_NONE, Prediction
 from .signals import prediction_corrected, prediction_done
 from .taxonomy import genre_choices, genre_name
 
@@ -374,8 +374,6 @@ def prediction_review(*, prediction: Prediction, genre: str, reviewer: User) -> 
 
 
 # --- Corrections (the user) -----------------------------------------------------------------------
-
-MIN_USER_TEMPO, MAX_USER_TEMPO = 30.0, 300.0
 
 
 class CorrectionError(ValueError):

@@ -22,7 +22,7 @@ def url(prediction: Prediction) -> str:
 @pytest.fixture
 def done(user):  # type: ignore[no-untyped-def]
     return DonePredictionFactory(
-        owner=user, tempo_bpm=96.0, tempo_confidence=0.2, key="A minor", key_confidence=0.7
+        owner=user, tempo_bpm=96.0, tempo_confidence=0.2, key="A minor", key_confidence=0.85
     )
 
 

@@ -26,7 +26,7 @@ def signed_in(client, user):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def unsure(user):  # type: ignore[no-untyped-def]
     return DonePredictionFactory(
-        owner=user, tempo_bpm=96.0, tempo_confidence=0.1, key="A minor", key_confidence=0.45
+        owner=user, tempo_bpm=96.0, tempo_confidence=0.1, key="A minor", key_confidence=0.65
     )
 
 
@@ -52,7 +52,7 @@ def test_an_unsure_tempo_says_so_and_offers_its_octave(signed_in, unsure):
     assert "96 BPM" in html
     assert ">unsure<" in html
     assert ", or 192?" in html
-    assert ">fairly sure<" in html  # the key, at 0.45
+    assert ">fairly sure<" in html  # the key, at 0.65
     assert 'name="tempo" value="192.0"' in html  # ×2
     assert 'name="tempo" value="48.0"' in html  # ÷2
     for alternative in ("C major", "A major", "E minor", "D minor"):
@@ -198,3 +198,10 @@ def test_the_extras_of_a_newer_estimator_are_stored_and_an_older_one_stores_none
         "beat_times": [],
         "key_alternatives": [],
     }
+
+
+def test_doubling_and_halving_are_offered_only_within_the_tempos_a_user_may_set():
+    fast = tempo_view(DonePredictionFactory.build(tempo_bpm=96.0, user_tempo_bpm=192.0))
+    slow = tempo_view(DonePredictionFactory.build(tempo_bpm=50.0))
+    assert (fast.double, fast.half) == (None, 96.0)
+    assert (slow.double, slow.half) == (100.0, None)
