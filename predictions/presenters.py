@@ -130,18 +130,20 @@ def key_view(prediction: Prediction) -> KeyView:
 
 
 def key_choices(current: str, estimate: str, likely: list[str]) -> list[KeyChoice]:
-    """The estimator's other likely keys, then the keys related to the current one; never the
-    current key itself, each key once. Empty when no key is known."""
+    """The estimate (when the user chose another key), the estimator's other likely keys in its
+    order, then the keys related to the current one; each named by how it relates to the current
+    key. Never the current key itself, each key once; empty when no key is known."""
     key = parse_key(current)
     if key is None:
         return []
+    relation = {related.name: why for related, why in related_keys(key)}
     found: dict[str, str] = {}
     if estimate and estimate != key.name:
         found[estimate] = "the estimate"
     for name in likely:
-        found.setdefault(name, "likely")
-    for related, relation in related_keys(key):
-        found.setdefault(related.name, relation)
+        found.setdefault(name, relation.get(name, "likely"))
+    for name, why in relation.items():
+        found.setdefault(name, why)
     found.pop(key.name, None)
     return [KeyChoice(name, why) for name, why in found.items()]
 

@@ -300,9 +300,9 @@ def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, 
 def analysis_extras(result: object) -> dict[str, object]:
     """What a newer estimator adds to its result: an alternative tempo, the beat times and a ranked
     list of other keys. Read with safe defaults, so a result without them stores none."""
-    alternative = getattr(result, "tempo_alternative_bpm", None)
-    beats = getattr(result, "beat_times", None) or []
-    keys = getattr(result, "key_alternatives", None) or []
+    alternative = _first_attribute(result, "tempo_alternative_bpm", "tempo_alternative")
+    beats = _first_attribute(result, "beat_times", "beats") or []
+    keys = _first_attribute(result, "key_alternatives") or []
     return {
         "tempo_alternative_bpm": float(alternative) if alternative else None,
         "beat_times": [round(float(t), 3) for t in beats],
@@ -310,10 +310,19 @@ def analysis_extras(result: object) -> dict[str, object]:
     }
 
 
+def _first_attribute(result: object, *names: str) -> object:
+    """The first of these attributes the result has and that is set (the names may still change)."""
+    for name in names:
+        value = getattr(result, name, None)
+        if value is not None:
+            return value
+    return None
+
+
 def _key_names(keys: object) -> list[str]:
     """["C major", ...] from names or (name, score) pairs; unreadable entries are dropped."""
     names: list[str] = []
-    for entry in keys if isinstance(keys, list | tuple) else []:
+    for entry in keys if isinstance(keys, list | tuple) else []:  # type: ignore[union-attr]
         text = entry[0] if isinstance(entry, list | tuple) and entry else entry
         name = key_name(text if isinstance(text, str) else None)
         if name and name not in names:

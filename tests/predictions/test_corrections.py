@@ -193,6 +193,10 @@ def test_the_extras_of_a_newer_estimator_are_stored_and_an_older_one_stores_none
         "beat_times": [0.312, 0.938],
         "key_alternatives": ["C major", "E minor"],
     }
+    # The tempo helper's analysis.Tempo names them alternative_bpm/beats; either spelling is read.
+    assert services.analysis_extras(SimpleNamespace(tempo_alternative=66.0, beats=(0.5,)))["beat_times"] == [
+        0.5
+    ]
     assert services.analysis_extras(SimpleNamespace()) == {
         "tempo_alternative_bpm": None,
         "beat_times": [],
@@ -205,3 +209,27 @@ def test_doubling_and_halving_are_offered_only_within_the_tempos_a_user_may_set(
     slow = tempo_view(DonePredictionFactory.build(tempo_bpm=50.0))
     assert (fast.double, fast.half) == (None, 96.0)
     assert (slow.double, slow.half) == (100.0, None)
+
+
+def test_a_job_stores_the_extras_of_the_analysis_on_the_row(user, wav_upload, fake_predictor, monkeypatch):
+    from predictions.tasks import predict_genre_task
+
+    plain = fake_predictor.predict
+
+    def with_extras(path, *, spectrogram_png=None):  # type: ignore[no-untyped-def]
+        result = plain(path, spectrogram_png=spectrogram_png)
+        result.tempo_alternative_bpm = 240.0
+        result.beat_times = (0.25, 0.75, 1.25)
+        result.key_alternatives = (("C major", 0.4), ("E minor", 0.2))
+        return result
+
+    monkeypatch.setattr(fake_predictor, "predict", with_extras)
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
+
+    predict_genre_task.apply(args=[prediction.pk])
+
+    prediction.refresh_from_db()
+    assert prediction.status == Prediction.Status.DONE
+    assert prediction.tempo_alternative_bpm == 240.0
+    assert prediction.beat_times == [0.25, 0.75, 1.25]
+    assert prediction.key_alternatives == ["C major", "E minor"]
