@@ -40,7 +40,13 @@ def test_upload_poll_read_save_a_recommended_sound_and_download_the_zip(api, fs,
     with running_worker():
         submitted = api.post("/api/v1/predictions/", {"file": song}, format="multipart")
         assert submitted.status_code == 202
-        result = poll(api, submitted["Location"], done=lambda body: body["finished"], timeout=240)
+        # The samples are a stage of their own after the prediction: wait for both.
+        result = poll(
+            api,
+            submitted["Location"],
+            done=lambda body: body["status"] == "failed" or body["samples_status"] in ("done", "failed"),
+            timeout=240,
+        )
 
         assert result["status"] == "done", result["error"]
         assert sum(p["probability"] for p in result["probabilities"]) == pytest.approx(1.0, abs=1e-3)
