@@ -23,6 +23,11 @@ v1 = [
     ),
     path("predictions/", views.PredictionListCreateApi.as_view(), name="predictions"),
     path("predictions/<int:pk>/", views.PredictionDetailApi.as_view(), name="prediction-detail"),
+    path(
+        "predictions/<int:pk>/correction/",
+        views.PredictionCorrectionApi.as_view(),
+        name="prediction-correction",
+    ),
     path("predictions/<int:pk>/rerun/", views.PredictionRerunApi.as_view(), name="prediction-rerun"),
     path("packs/", views.PackListCreateApi.as_view(), name="packs"),
     path("packs/<int:pk>/", views.PackDetailApi.as_view(), name="pack-detail"),

@@ -19,10 +19,11 @@ from catalog.uploads import upload_declared_too_large
 from catalog.views import render_catalog_error, render_new_page
 
 from . import services
+from .forms import CorrectionForm
 from .models import Prediction
 from .presenters import prediction_context, prediction_status_dict, rerun_offered
 from .selectors import prediction_list_for_user
-from .taxonomy import genre_choices
+from .taxonomy import genre_choices, genre_name
 
 
 def _own(request: HttpRequest, pk: int) -> Prediction:
@@ -83,6 +84,38 @@ def history(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "predictions/detail.html", prediction_context(_own(request, pk)))
+
+
+@require_POST
+def correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """The user's tempo, key or genre (or back to the estimate): one button, no script needed."""
+    prediction = get_object_or_404(Prediction, pk=pk, owner=request.user, status=Prediction.Status.DONE)
+    form = CorrectionForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            changed = services.prediction_correct(prediction=prediction, **form.correction())
+        except services.CorrectionError as exc:
+            error = str(exc)
+    else:
+        error = form.first_error()
+    if error:
+        prediction.refresh_from_db()
+        context = {**prediction_context(prediction), "correction_error": error}
+        return render(request, "predictions/detail.html", context, status=400)
+    if changed:
+        messages.success(request, _correction_message(prediction, changed))
+    return redirect(f"{prediction.get_absolute_url()}#result")
+
+
+def _correction_message(prediction: Prediction, changed: list[str]) -> str:
+    said = {
+        "tempo": f"tempo {prediction.song_tempo_bpm:g} BPM" if prediction.song_tempo_bpm else "",
+        "key": f"key {prediction.song_key}" if prediction.song_key else "",
+        "genre": "genre " + (genre_name(prediction.song_genre) if prediction.song_genre else "—"),
+    }
+    parts = [said[name] for name in changed if said[name]]
+    return f"Now using {', '.join(parts) or 'the estimate'}; the samples are being found again to fit."
 
 
 def status(request: HttpRequest, pk: int) -> HttpResponse:

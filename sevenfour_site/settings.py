@@ -397,6 +397,14 @@ FREESOUND_INDEX_MAX_AGE = env.int("FREESOUND_INDEX_MAX_AGE", default=7 * 24 * 60
 FREESOUND_INDEX_REQUESTS_PER_RUN = env.int("FREESOUND_INDEX_REQUESTS_PER_RUN", default=20)
 # Below this top-genre confidence, two of the five samples come from the second genre.
 SAMPLES_MIX_BELOW_CONFIDENCE = env.float("SAMPLES_MIX_BELOW_CONFIDENCE", default=0.5)
+# Tempo and key confidences (0–1) in words on the result page: "sure" at or above the first,
+# "unsure" below the second, "fairly sure" between. An unsure tempo shows its octave alternative.
+# The key's bar is higher: today's key score is a profile correlation whose right and wrong answers
+# sit close together (issue 11: 0.71 against 0.66), so it must not read as "sure" by default.
+TEMPO_SURE_AT = env.float("TEMPO_SURE_AT", default=0.6)
+TEMPO_UNSURE_BELOW = env.float("TEMPO_UNSURE_BELOW", default=0.3)
+KEY_SURE_AT = env.float("KEY_SURE_AT", default=0.8)
+KEY_UNSURE_BELOW = env.float("KEY_UNSURE_BELOW", default=0.5)
 # Pack ZIPs with at most this many sounds are built in the request; larger ones by a worker.
 PACK_ZIP_STREAM_MAX_ITEMS = env.int("PACK_ZIP_STREAM_MAX_ITEMS", default=8)
 # Previews go into pack ZIPs only from these hosts, over https (loopback only with
