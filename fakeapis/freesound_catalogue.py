@@ -1,4 +1,4 @@
-"""The fake Freesound (tests/fakes/freesound.py) extended for the samples app: a catalogue the
+"""The fake Freesound (fakeapis/freesound.py) extended for the samples app: a catalogue the
 tests fill sound by sound (with key, pack and images), the Solr filter syntax parsed for real
 (OR groups, ranges, quoted values, negation), real MP3 previews when ffmpeg is present,
 waveform images, and 429 bodies naming the minute or the day limit."""

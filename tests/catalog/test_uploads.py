@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.uploads import validate_upload
-from tests.fakes.audio import fake_m4a, sine_wav
+from fakeapis.audio import fake_m4a, sine_wav
 
 SAMPLES = {
     "wav": sine_wav(0.5),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from fakeapis.audio import sine_wav
+from fakeapis.spotify import DAFT, DISCOVERY, ONE_MORE_TIME
 from predictions.models import Prediction
-from tests.fakes.audio import sine_wav
-from tests.fakes.spotify import DAFT, DISCOVERY, ONE_MORE_TIME
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog_settings")]
 

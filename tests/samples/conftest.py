@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.cache import cache
 
-from tests.fakes.freesound_catalogue import API_KEY, FreesoundCatalogue
+from fakeapis.freesound_catalogue import API_KEY, FreesoundCatalogue
 from tests.predictions.factories import DonePredictionFactory
 
 

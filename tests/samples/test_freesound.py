@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from fakeapis.freesound_catalogue import API_KEY
 from samples import freesound
 from samples.budget import default_budget
-from tests.fakes.freesound_catalogue import API_KEY
 from tests.samples.conftest import add_loops
 
 
