@@ -75,8 +75,8 @@ def _catalog() -> tuple[dict[int, DzArtist], dict[int, DzAlbum], dict[int, DzTra
 class FakeDeezer(FakeServer):
     name = "fake-deezer"
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, port: int = 0) -> None:
+        super().__init__(port)
         self.artists, self.albums, self.tracks = _catalog()
         self.clock_offset = 0.0
 

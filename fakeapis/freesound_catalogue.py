@@ -200,8 +200,8 @@ def filter_matches(text: str, sound: FsSound) -> bool:
 class FreesoundCatalogue(FakeFreesound):
     name = "fake-freesound-catalogue"
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, port: int = 0, api_key: str = API_KEY) -> None:
+        super().__init__(port, api_key)
         self.sounds: dict[int, FsSound] = {}  # type: ignore[assignment]
         self._next_id = 200001
 
