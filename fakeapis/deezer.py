@@ -297,7 +297,11 @@ class FakeDeezer(FakeServer):
             return Response(
                 403, b"<HTML><HEAD><TITLE>Access Denied</TITLE></HEAD></HTML>", {"Content-Type": "text/html"}
             )
-        return Response(200, sine_wav(), {"Content-Type": "audio/mpeg"})
+        return Response(200, self.preview_audio(track_id), {"Content-Type": "audio/mpeg"})
+
+    def preview_audio(self, track_id: int) -> bytes:
+        """The preview's bytes (the demo serves rendered music here)."""
+        return sine_wav()
 
 
 def _words(text: str) -> str:

@@ -232,10 +232,14 @@ class FreesoundCatalogue(FakeFreesound):
         if match := re.fullmatch(r"/previews/\d+/(\d+)_\d+-[hl]q\.(mp3|ogg)", request.path):
             if int(match[1]) not in self.sounds:
                 return None
-            return Response(200, preview_mp3(), {"Content-Type": "audio/mpeg"})
+            return Response(200, self.preview_audio(int(match[1])), {"Content-Type": "audio/mpeg"})
         if request.path.startswith("/displays/"):
             return Response(200, png_square((40, 40, 60), 16), {"Content-Type": "image/png"})
         return super().route(request)
+
+    def preview_audio(self, sound_id: int) -> bytes:
+        """The preview's bytes (the demo serves rendered loops here)."""
+        return preview_mp3()
 
     def sound_json(self, sound: FsSound, fields: tuple[str, ...]) -> dict:  # type: ignore[override]
         image = f"{self.url}/displays/{sound.id // 1000}/{sound.id}_{sound.user_id}"
