@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "predictions",
     "samples",
     "worker",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -76,6 +77,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "demo.context_processors.demo_mode",
             ],
         },
     },
@@ -287,6 +289,11 @@ PACK_ZIP_STREAM_MAX_ITEMS = env.int("PACK_ZIP_STREAM_MAX_ITEMS", default=8)
 # PREVIEW_ALLOW_LOOPBACK, for tests).
 FREESOUND_PREVIEW_HOSTS = env.list("FREESOUND_PREVIEW_HOSTS", default=["cdn.freesound.org", "freesound.org"])
 CELERY_BEAT_SCHEDULE["samples-refresh-index"] = {"task": "samples.refresh_index", "schedule": 15 * 60.0}
+
+# --- Demo (`make demo`) ---------------------------------------------------------------------
+# On: every page shows a "demo mode" banner, and `manage.py demo_setup` may create the demo
+# accounts. The demo's providers are configured through the normal settings above (demo/config.py).
+DEMO_MODE = env.bool("DEMO_MODE", default=False)
 
 # --- REST API -------------------------------------------------------------------------------
 INSTALLED_APPS += ["api"]
