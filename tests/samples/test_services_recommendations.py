@@ -210,7 +210,7 @@ def test_retry_task_fills_the_samples_once_freesound_answers(fs, house, predicti
     assert prediction.samples_message == ""
 
 
-def test_missing_key_says_how_to_get_one(fs, house, prediction, settings):
+def test_missing_key_says_how_to_get_one_where_to_put_it_and_to_restart(fs, house, prediction, settings):
     settings.FREESOUND_API_KEY = ""
     add_loops(fs, "house", n=10, bpm=124)
 
@@ -219,6 +219,10 @@ def test_missing_key_says_how_to_get_one(fs, house, prediction, settings):
     prediction.refresh_from_db()
     assert prediction.samples_message.startswith("No FREESOUND_API_KEY is configured")
     assert "https://freesound.org/apiv2/apply" in prediction.samples_message
+    assert ".env file" in prediction.samples_message
+    assert "environment" in prediction.samples_message
+    assert "restart" in prediction.samples_message
+    assert len(prediction.samples_message) <= 300  # the column's length: nothing is cut off
     assert fs.api_calls() == []
 
 
