@@ -91,9 +91,12 @@ class FakeServer:
             self.requests.clear()
 
     @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.port}"
 
     # --- telling it to misbehave -----------------------------------------------------------
     def add_fault(self, fault: Fault) -> None:
