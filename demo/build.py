@@ -48,7 +48,7 @@ class BuildReport:
 
 
 def audio_root(var_dir: Path, size: float = 1.0) -> Path:
-    described = repr((RENDER_VERSION, catalog(), library(size))).encode()
+    described = repr((RENDER_VERSION, catalog(size), library(size))).encode()
     return Path(var_dir) / "demo-audio" / hashlib.sha256(described).hexdigest()[:12]
 
 
@@ -104,7 +104,7 @@ def render_items(root: Path, items: Sequence[Item]) -> None:
 
 def _render_ids(root: str, size: float, ids: list[tuple[str, int]]) -> None:
     """Process-pool entry: items travel as ids (cheap to pickle) and are looked up again here."""
-    tracks = {t.id: t for t in catalog().tracks}
+    tracks = {t.id: t for t in catalog(size).tracks}
     sounds = {s.id: s for s in library(size)}
     render_items(Path(root), [tracks[i] if kind == "track" else sounds[i] for kind, i in ids])
 
@@ -112,7 +112,7 @@ def _render_ids(root: str, size: float, ids: list[tuple[str, int]]) -> None:
 def build(var_dir: Path, *, size: float = 1.0, workers: int | None = None) -> BuildReport:
     started = time.monotonic()
     root = audio_root(var_dir, size)
-    items: list[Item] = [*catalog().tracks, *library(size)]
+    items: list[Item] = [*catalog(size).tracks, *library(size)]
     missing = [item for item in items if not path_for(root, item).is_file()]
     groups = plan(missing)
     workers = max(1, min(workers or os.cpu_count() or 1, len(groups)))

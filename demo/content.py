@@ -195,7 +195,8 @@ def _track_style(genre: str, rng: np.random.Generator, seconds: float) -> Style:
 
 
 @cache
-def catalog() -> Catalog:
+def catalog(size: float = 1.0) -> Catalog:
+    """The demo catalog; `size` below 1 keeps fewer tracks per album (at least one), for tests."""
     artists, albums, tracks = [], [], []
     for a, (artist_name, discography) in enumerate(CATALOG, start=1):
         artist = Artist(90000 + a, artist_name)
@@ -205,7 +206,7 @@ def catalog() -> Catalog:
                 800000 + a * 10 + b, title, artist.id, DEEZER_GENRES[genre], f"{year}-0{b + 2}-1{a}"
             )
             albums.append(album)
-            for t, track_title in enumerate(titles, start=1):
+            for t, track_title in enumerate(titles[: max(1, round(len(titles) * size))], start=1):
                 rng = _rng("track", artist_name, track_title)
                 ident = 7000000 + a * 100 + b * 10 + t
                 tracks.append(

@@ -47,7 +47,7 @@ class DemoDeezer(FakeDeezer):
     def __init__(self, audio: AudioCache, port: int = config.DEEZER_PORT) -> None:
         super().__init__(port)
         self.audio = audio
-        demo = catalog()
+        demo = catalog(audio.size)
         self.artists = {a.id: DzArtist(a.id, a.name) for a in demo.artists}
         self.albums = {a.id: DzAlbum(a.id, a.title, a.artist_id, a.release_date) for a in demo.albums}
         self.tracks = {
