@@ -23,6 +23,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Serve Seven/Four against the built-in demo providers.")
     parser.add_argument("--var-dir", type=Path, default=config.default_var_dir())
     args = parser.parse_args()
+    _check_renderer()
     var_dir = args.var_dir.resolve()
     var_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **config.environment(var_dir)}
@@ -43,6 +44,17 @@ def main() -> None:
     honcho = [sys.executable, "-m", "honcho", "start", "-f", str(config.BASE_DIR / "Procfile.demo")]
     os.chdir(config.BASE_DIR)
     os.execvpe(honcho[0], honcho, env)
+
+
+def _check_renderer() -> None:
+    """The demo's music is rendered at first start: say what to install before anything starts."""
+    from worker.render import RenderError, fluidsynth_binary, soundfont_path
+
+    try:
+        fluidsynth_binary()
+        soundfont_path()
+    except RenderError as exc:
+        sys.exit(f"make demo: {exc}\nOn Debian or Ubuntu: sudo apt-get install fluidsynth fluid-soundfont-gm")
 
 
 def _artist_names() -> tuple[str, ...]:
