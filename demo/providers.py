@@ -8,16 +8,20 @@ lacks in the background; a preview asked for before its turn is rendered on the 
 from __future__ import annotations
 
 import argparse
+import html
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from fakeapis.deezer import DzAlbum, DzArtist, DzTrack, FakeDeezer
-from fakeapis.freesound_catalogue import FreesoundCatalogue
+from fakeapis.freesound_catalogue import LICENCES, FreesoundCatalogue
+from fakeapis.server import Request, Response
 
 from . import config
 from .build import Item, audio_root, build, path_for, render_items
 from .content import Sound, Track, catalog, library
+from .images import waveform_png
 
 LABEL = "Seven/Four Demo Records"
 
@@ -83,6 +87,7 @@ class DemoFreesound(FreesoundCatalogue):
         super().__init__(port, api_key=config.FREESOUND_KEY)
         self.audio = audio
         self.demo_sounds: dict[int, Sound] = {}
+        self._waveforms: dict[int, bytes] = {}
         for sound in library(audio.size):
             self.add_sound(
                 sound.name,
@@ -106,6 +111,45 @@ class DemoFreesound(FreesoundCatalogue):
 
     def preview_audio(self, sound_id: int) -> bytes:
         return self.audio.bytes_for(self.demo_sounds[sound_id])
+
+    def sound_json(self, sound, fields: tuple[str, ...]) -> dict:  # type: ignore[no-untyped-def]
+        data = super().sound_json(sound, fields)
+        if "url" in data:  # the sound's page: here, not a freesound.org page that does not exist
+            data["url"] = f"{self.url}/people/{sound.username}/sounds/{sound.id}/"
+        return data
+
+    def route(self, request: Request) -> Response | None:
+        if match := re.fullmatch(r"/displays/\d+/(\d+)_\d+_(?:wave|spec)_[ML]\.(?:png|jpg)", request.path):
+            sound_id = int(match[1])
+            if sound_id not in self.demo_sounds:
+                return None
+            if sound_id not in self._waveforms:
+                self._waveforms[sound_id] = waveform_png(self.preview_audio(sound_id))
+            return Response(200, self._waveforms[sound_id], {"Content-Type": "image/png"})
+        if match := re.fullmatch(r"/people/[^/]+/sounds/(\d+)/", request.path):
+            sound = self.demo_sounds.get(int(match[1]))
+            return _sound_page(sound) if sound else None
+        return super().route(request)
+
+
+def _sound_page(sound: Sound) -> Response:
+    """What the "On Freesound" link opens in the demo: the sound's description, honestly labelled."""
+    facts = [
+        ("Author", sound.username),
+        ("Licence", LICENCES[sound.licence]),
+        ("Length", f"{sound.duration:.1f} s"),
+        ("Tempo", f"{sound.bpm} BPM" if sound.bpm else "-"),
+        ("Key", sound.tonality or "-"),
+        ("Tags", ", ".join(sound.tags)),
+    ]
+    rows = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in facts)
+    body = (
+        f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(sound.name)}</title>"
+        f"<h1>{html.escape(sound.name)}</h1><p>A Seven/Four demo sound: composed in code and rendered "
+        f"with FluidSynth for `make demo`. The author is invented; Freesound has no such page.</p>"
+        f"<dl>{rows}</dl></html>"
+    )
+    return Response(200, body.encode(), {"Content-Type": "text/html; charset=utf-8"})
 
 
 def _user_id(username: str) -> int:

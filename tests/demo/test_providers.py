@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 import requests
 import soundfile as sf
@@ -64,3 +65,23 @@ def test_only_the_demo_key_is_accepted(settings):
     settings.FREESOUND_API_KEY = "someone-elses-key"
     with pytest.raises(freesound.BadCredentials):
         freesound.search(query="house loop", page_size=5)
+
+
+def test_a_sound_has_a_waveform_drawn_from_its_audio_and_a_page_that_says_it_is_a_demo():
+    sound = freesound.search(query="rock loop", filter="tag:loop", page_size=1).results[0]
+
+    image = requests.get(sound.images["waveform_m"], timeout=30)
+    assert image.ok
+    assert image.content.startswith(b"\x89PNG")
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(io.BytesIO(image.content)).convert("RGB"))
+    assert pixels.shape == (60, 240, 3)
+    ink_per_column = (pixels != pixels[0, 0]).any(axis=2).sum(axis=0)
+    assert len(set(ink_per_column.tolist())) > 5  # an envelope that moves, not a blank square
+
+    page = requests.get(sound.url, timeout=30)
+    assert page.ok
+    assert sound.url.startswith("http://127.0.0.1:")
+    assert "demo sound" in page.text
+    assert sound.name in page.text
