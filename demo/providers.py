@@ -170,8 +170,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     deezer, freesound = start(args.var_dir)
     print(f"demo Deezer on {deezer.url}, demo Freesound on {freesound.api_url}", flush=True)
-    print(build(args.var_dir).summary(), flush=True)
-    threading.Event().wait()  # serve until honcho (or Ctrl-C) stops the process
+    try:
+        print(build(args.var_dir).summary(), flush=True)
+        threading.Event().wait()  # serve until honcho (or Ctrl-C) stops the process
+    except KeyboardInterrupt:
+        return
+    except Exception as exc:  # noqa: BLE001 (keep serving: a failed batch must not stop the whole demo)
+        print(f"demo audio: the background render failed ({exc}); previews render when asked", flush=True)
+        threading.Event().wait()
 
 
 if __name__ == "__main__":
