@@ -8,6 +8,7 @@ Run alone: `python -m demo.build [VAR_DIR]` prints what it rendered and how long
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import sys
 import time
@@ -122,7 +123,11 @@ def build(var_dir: Path, *, size: float = 1.0, workers: int | None = None) -> Bu
     elif groups:
         # Longest batches first, so the last one to finish is a short one.
         groups.sort(key=lambda g: -sum(map(seconds_of, g)))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # Spawned, not forked: the caller has threads (the providers' servers, a test's worker), and
+        # a forked child can inherit a lock one of them held and wait on it forever.
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
             jobs = [
                 pool.submit(
                     _render_ids,
