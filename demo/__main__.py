@@ -38,7 +38,7 @@ def main() -> None:
     print("  Sign in with:")
     sys.stdout.flush()
     manage("demo_setup", env=env)
-    print("  Try the catalog: search for " + ", ".join(f"“{n}”" for n in _artist_names()) + ".")
+    print("  Try the catalog: search for " + ", ".join(f"“{n}”" for n in config.ARTIST_NAMES) + ".")
     print()
     sys.stdout.flush()
     honcho = [sys.executable, "-m", "honcho", "start", "-f", str(config.BASE_DIR / "Procfile.demo")]
@@ -55,12 +55,6 @@ def _check_renderer() -> None:
         soundfont_path()
     except RenderError as exc:
         sys.exit(f"make demo: {exc}\nOn Debian or Ubuntu: sudo apt-get install fluidsynth fluid-soundfont-gm")
-
-
-def _artist_names() -> tuple[str, ...]:
-    from .content import ARTIST_NAMES
-
-    return ARTIST_NAMES
 
 
 if __name__ == "__main__":

@@ -15,6 +15,16 @@ DEEZER_PORT = 8101
 FREESOUND_PORT = 8102
 FREESOUND_KEY = "demo-freesound-key"
 HOST = "127.0.0.1"
+# The demo catalog's artists (demo.content composes their albums), suggested by the banner.
+ARTIST_NAMES = (
+    "Aurora Mains",
+    "The Velvet Static",
+    "Clara Weiss Ensemble",
+    "June & the Satellites",
+    "Blue Hollow Trio",
+    "Dusty Creek Band",
+    "Island Current",
+)
 
 
 @dataclass(frozen=True)

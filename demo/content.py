@@ -166,7 +166,6 @@ CATALOG = (
         ],
     ),
 )
-ARTIST_NAMES = tuple(name for name, _ in CATALOG)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ def test_signed_in_pages_show_the_banner_without_passwords(client, settings, use
         banner = _banner(response.content.decode())
         assert "Demo mode" in banner, url
         assert DEMO_USER.password not in banner
+        assert "Aurora Mains" in banner  # where to start in the demo catalog
 
 
 def test_no_banner_outside_demo_mode(client, settings, user):
