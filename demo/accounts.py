@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
+from accounts.models import User
 
 from .config import ACCOUNTS, Account
 
 
 def account_ensure(account: Account) -> None:
-    user, _ = get_user_model().objects.get_or_create(username=account.username)
+    user, _ = User.objects.get_or_create(username=account.username)
     user.set_password(account.password)
     user.is_staff = user.is_superuser = account.staff
     user.is_active = True
