@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from demo.build import BATCH_SECONDS, BuildReport, audio_root, build, path_for, plan, programs_of
+from demo.build import BATCH_SECONDS, BuildReport, audio_root, build, path_for, plan, programs_of, seconds_of
 from demo.content import catalog, library
 from demo.music import MAX_PROGRAMS_PER_BATCH
 from worker import render
@@ -29,7 +29,7 @@ def test_batches_fit_one_midi_file_and_share_the_work():
     for group in groups:
         assert len(set().union(*map(programs_of, group))) <= MAX_PROGRAMS_PER_BATCH
         if len(group) > 1:
-            assert sum(t.style.seconds if hasattr(t, "isrc") else t.duration for t in group) <= BATCH_SECONDS
+            assert sum(map(seconds_of, group)) <= BATCH_SECONDS
     assert len(groups) >= 4  # enough batches for every core
 
 
