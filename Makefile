@@ -68,6 +68,10 @@ superuser: install
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# The layers and the Django-free worker/ (contracts in pyproject.toml, picture in docs/architecture.md).
+	$(BIN)/lint-imports
+	@# Types (config in pyproject.toml). The django-stubs plugin loads the settings: DEBUG=1 spares a SECRET_KEY.
+	DEBUG=1 $(BIN)/mypy
 
 format: install-dev
 	$(BIN)/ruff check --fix .

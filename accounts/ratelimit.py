@@ -1,29 +1,38 @@
-"""Counting failed sign-ins in the cache, so password guessing is slowed down across processes."""
+"""Counting failed sign-ins in the cache, so password guessing is slowed down across processes.
+
+Each username and each client address gets a fixed window (core.ratelimit) that starts with its
+first failure. When the cache is down it fails closed: sign-in waits rather than letting
+guesses through unthrottled.
+"""
 
 from __future__ import annotations
 
 import hashlib
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 
+from core.ratelimit import FailMode, FixedWindow
 
-def _keys(request: HttpRequest, username: str) -> list[str]:
+
+def _windows(request: HttpRequest, username: str) -> list[FixedWindow]:
     address = request.META.get("REMOTE_ADDR", "")
     hashed_user = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
-    return [f"login-fail:user:{hashed_user}", f"login-fail:addr:{address}"]
+    return [
+        FixedWindow(
+            key,
+            limit=settings.LOGIN_RATE_LIMIT,
+            seconds=settings.LOGIN_RATE_WINDOW,
+            on_cache_error=FailMode.CLOSED,
+        )
+        for key in (f"login-fail:user:{hashed_user}", f"login-fail:addr:{address}")
+    ]
 
 
 def login_attempts_exceeded(request: HttpRequest, username: str) -> bool:
-    return any((cache.get(key) or 0) >= settings.LOGIN_RATE_LIMIT for key in _keys(request, username))
+    return any(not window.usage().allowed for window in _windows(request, username))
 
 
 def record_login_failure(request: HttpRequest, username: str) -> None:
-    for key in _keys(request, username):
-        # add() starts the window only on the first failure; incr() keeps its expiry.
-        if not cache.add(key, 1, timeout=settings.LOGIN_RATE_WINDOW):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add() and incr()
-                cache.set(key, 1, timeout=settings.LOGIN_RATE_WINDOW)
+    for window in _windows(request, username):
+        window.hit()

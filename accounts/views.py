@@ -4,12 +4,14 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
 
 from . import selectors, services
 from .forms import ApiTokenForm, SignUpForm
+from .http import AuthenticatedHttpRequest
 from .models import ApiToken
 from .ratelimit import login_attempts_exceeded, record_login_failure
 
@@ -40,7 +42,7 @@ class LoginView(auth_views.LoginView):
             return self.render_to_response(self.get_context_data(form=self.get_form()), status=429)
         return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form):  # type: ignore[no-untyped-def]
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         record_login_failure(self.request, self.request.POST.get("username", ""))
         return super().form_invalid(form)
 
@@ -48,7 +50,7 @@ class LoginView(auth_views.LoginView):
 # --- API tokens -----------------------------------------------------------------------------------
 
 
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         token, secret = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
@@ -58,7 +60,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/token_list.html", {"tokens": tokens, "form": form})
 
 
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     if request.method == "POST":
         services.api_token_revoke(token=token)

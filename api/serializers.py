@@ -11,11 +11,16 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from predictions.models import Prediction
-from predictions.presenters import genre_bars, prediction_status_dict
+from predictions.presenters import genre_bars, prediction_status_dict, progress_percent
 from predictions.taxonomy import genre_name
 from samples.licences import Licence
-from samples.models import Pack, PackExport
-from samples.selectors import recommendation_list_for_prediction, sound_list_for_pack
+from samples.models import Pack, PackExport, RecommendationRun
+from samples.selectors import (
+    recommendation_list_for_prediction,
+    samples_message_for,
+    samples_stage_status,
+    sound_list_for_pack,
+)
 
 
 def absolute_url(serializer: serializers.Serializer, name: str, *args: object) -> str:
@@ -81,7 +86,7 @@ class PredictionSerializer(serializers.Serializer):
     progress = serializers.SerializerMethodField()
     message = serializers.SerializerMethodField()
     finished = serializers.BooleanField(source="is_finished")
-    source = serializers.ChoiceField(choices=Prediction.Source.choices)
+    source = serializers.ChoiceField(choices=Prediction.Source.choices)  # type: ignore[assignment]  # declared fields leave the class: no clash with Field.source
     source_track_id = serializers.CharField()
     title = serializers.CharField()
     artist = serializers.CharField()
@@ -101,7 +106,7 @@ class PredictionSerializer(serializers.Serializer):
         return absolute_url(self, "api:prediction-detail", prediction.pk)
 
     def get_progress(self, prediction: Prediction) -> int:
-        return int(prediction_status_dict(prediction)["progress"])  # type: ignore[call-overload]
+        return progress_percent(prediction)
 
     def get_message(self, prediction: Prediction) -> str:
         """While it runs: what it is doing; once failed: why."""
@@ -132,12 +137,18 @@ class PredictionDetailSerializer(PredictionSerializer):
     rerun_of = serializers.IntegerField(source="rerun_of_id", allow_null=True)
     web_url = serializers.SerializerMethodField()
     recommendations = serializers.SerializerMethodField()
-    samples_message = serializers.CharField(help_text="Why there are no samples, when there are none.")
+    samples_status = serializers.SerializerMethodField(
+        help_text="The samples stage, which starts once the prediction is done: pending, running, done "
+        "or failed; empty before it starts. Recommendations appear when it is done."
+    )
+    samples_message = serializers.SerializerMethodField(
+        help_text="Why there are no samples, when there are none."
+    )
 
     @extend_schema_field(GenreProbabilitySerializer(many=True))
     def get_probabilities(self, prediction: Prediction) -> list[dict[str, Any]]:
         """Every genre of the model, most likely first."""
-        return GenreProbabilitySerializer(genre_bars(prediction), many=True).data
+        return GenreProbabilitySerializer(genre_bars(prediction), many=True).data  # type: ignore[return-value]  # many=True gives a ListSerializer, whose data is a list
 
     @extend_schema_field(TagSerializer(many=True))
     def get_tags(self, prediction: Prediction) -> list[dict[str, Any]]:
@@ -147,10 +158,19 @@ class PredictionDetailSerializer(PredictionSerializer):
     def get_web_url(self, prediction: Prediction) -> str:
         return absolute_url(self, "predictions:detail", prediction.pk)
 
+    @extend_schema_field(
+        serializers.ChoiceField(choices=["", *RecommendationRun.Status.values], allow_blank=True)
+    )
+    def get_samples_status(self, prediction: Prediction) -> str:
+        return samples_stage_status(prediction=prediction)
+
+    def get_samples_message(self, prediction: Prediction) -> str:
+        return samples_message_for(prediction=prediction)
+
     @extend_schema_field(RecommendationSerializer(many=True))
     def get_recommendations(self, prediction: Prediction) -> list[dict[str, Any]]:
         recommendations = recommendation_list_for_prediction(prediction=prediction)
-        return RecommendationSerializer(recommendations, many=True).data
+        return RecommendationSerializer(recommendations, many=True).data  # type: ignore[return-value]  # many=True gives a ListSerializer, whose data is a list
 
 
 # --- Packs --------------------------------------------------------------------------------------------
@@ -179,7 +199,7 @@ class PackDetailSerializer(PackSerializer):
 
     @extend_schema_field(SoundSerializer(many=True))
     def get_sounds(self, pack: Pack) -> list[dict[str, Any]]:
-        return SoundSerializer(sound_list_for_pack(pack=pack), many=True).data
+        return SoundSerializer(sound_list_for_pack(pack=pack), many=True).data  # type: ignore[return-value]  # many=True gives a ListSerializer, whose data is a list
 
 
 class ExportSerializer(serializers.Serializer):

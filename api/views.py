@@ -3,22 +3,23 @@ service or selector. Business rules live in the apps (predictions, catalog, samp
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from catalog import services as catalog_services
 from catalog.providers import default_provider_name, get_provider
 from catalog.uploads import upload_declared_too_large, validate_upload
 from predictions import selectors as prediction_selectors
@@ -31,6 +32,7 @@ from samples.models import Pack, PackExport, Sound
 from samples.zips import pack_zip_filename
 
 from .exceptions import ApiError, error_body
+from .http import AuthenticatedRequest
 from .pagination import Pagination
 from .schema import RETRY_AFTER, errors, location
 from .serializers import (
@@ -51,7 +53,7 @@ class ApiView(APIView):
     # site's LoginRequiredMiddleware, which would redirect to the sign-in page, must let them through.
 
     @classmethod
-    def as_view(cls, **initkwargs: Any):  # type: ignore[no-untyped-def]
+    def as_view(cls, **initkwargs: Any):
         return login_not_required(super().as_view(**initkwargs))
 
 
@@ -194,7 +196,8 @@ class PredictionListCreateApi(ApiView):
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self.fields["genre"].choices = genre_choices()  # the served model's labels
+            genre = cast(serializers.ChoiceField, self.fields["genre"])  # declared just above
+            genre.choices = genre_choices()  # the served model's labels
 
     class PredictionFromTrackInput(serializers.Serializer):
         provider = serializers.ChoiceField(
@@ -221,7 +224,7 @@ class PredictionListCreateApi(ApiView):
         parameters=[PredictionFilter],
         responses={200: PredictionSerializer(many=True), **errors(400, 404)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         query = self.PredictionFilter(data=request.query_params)
         query.is_valid(raise_exception=True)
         predictions = prediction_selectors.prediction_list_for_user(
@@ -245,19 +248,19 @@ class PredictionListCreateApi(ApiView):
         parameters=[location(202), RETRY_AFTER],
         responses={202: PredictionDetailSerializer, **errors(400, 404, 413, 415, 422, 429, 503)},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         if too_large := upload_declared_too_large(request.META.get("CONTENT_LENGTH", "")):
             return Response(error_body("too_large", too_large, {"file": [too_large]}), status=413)
         if request.content_type.startswith("multipart/"):
             upload = self.PredictionUploadInput(data=request.data)
             upload.is_valid(raise_exception=True)
-            prediction = catalog_services.prediction_create_from_upload(
+            prediction = prediction_services.prediction_create_from_upload(
                 user=request.user, upload=upload.validated_data["file"]
             )
         else:
             track = self.PredictionFromTrackInput(data=request.data)
             track.is_valid(raise_exception=True)
-            prediction = catalog_services.prediction_create_from_track(
+            prediction = prediction_services.prediction_create_from_track(
                 user=request.user, **track.validated_data
             )
         return _accepted(request, prediction)
@@ -322,7 +325,7 @@ class PackListCreateApi(ApiView):
         summary="List your sample packs, recently changed first",
         responses={200: PackSerializer(many=True), **errors(400, 404)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return _paginated(
             request, self, sample_selectors.pack_list_for_user(user=request.user), PackSerializer
         )
@@ -333,7 +336,7 @@ class PackListCreateApi(ApiView):
         parameters=[location(201)],
         responses={201: PackDetailSerializer, **errors(400, 415)},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.PackCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         pack = sample_services.pack_create(owner=request.user, **data.validated_data)
@@ -461,7 +464,7 @@ EXPORT_POLL_SECONDS = 2
 
 
 class ExportFileApi(ApiView):
-    def perform_content_negotiation(self, request: Request, force: bool = False):  # type: ignore[no-untyped-def]
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> tuple[BaseRenderer, str]:
         # `Accept: application/zip` must not be refused: the ZIP itself bypasses the renderers.
         return super().perform_content_negotiation(request, force=True)
 
@@ -483,7 +486,7 @@ class ExportFileApi(ApiView):
             **errors(404, 409),
         },
     )
-    def get(self, request: Request, pk: int) -> HttpResponse:
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
         export = _own_export(request, pk)
         if export.status == PackExport.Status.FAILED:
             raise ApiError(

@@ -68,7 +68,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         clips = write_clips(folder, args.n + 1, args.format)
-        png = (lambda i: folder / f"{i}.png") if args.spectrogram else (lambda i: None)
+
+        def png(i: int) -> Path | None:
+            return folder / f"{i}.png" if args.spectrogram else None
 
         start = time.perf_counter()
         from worker.predictor import get_predictor

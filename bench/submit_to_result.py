@@ -61,18 +61,16 @@ def start_worker(log: Path) -> subprocess.Popen:
     )
 
 
-def submit_and_wait(user, audio: bytes, client) -> float:  # type: ignore[no-untyped-def]
+def submit_and_wait(user, audio: bytes, client) -> float:
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.db import transaction
 
     from predictions.models import Prediction
-    from predictions.services import prediction_create
+    from predictions.services import prediction_create_from_upload
 
     start = time.perf_counter()
     with transaction.atomic():
-        prediction = prediction_create(
-            user=user, source="upload", upload=SimpleUploadedFile("clip.wav", audio)
-        )
+        prediction = prediction_create_from_upload(user=user, upload=SimpleUploadedFile("clip.wav", audio))
     while True:
         status = Prediction.objects.values_list("status", flat=True).get(pk=prediction.pk)
         if status in (Prediction.Status.DONE, Prediction.Status.FAILED):

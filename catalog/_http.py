@@ -9,6 +9,8 @@ from typing import Any
 import requests
 from django.conf import settings
 
+from core.http import retry_after_seconds
+
 from .budget import RequestBudget
 from .errors import BadCredentials, NotFound, ProviderUnavailable, RateLimited
 
@@ -25,13 +27,6 @@ def new_session() -> requests.Session:
 
 def timeouts() -> tuple[float, float]:
     return (settings.CATALOG_CONNECT_TIMEOUT, settings.CATALOG_READ_TIMEOUT)
-
-
-def retry_after_seconds(value: str | None) -> int | None:
-    try:
-        return max(0, int(float(value))) if value else None
-    except ValueError:
-        return None  # an HTTP date: rare enough to treat as "unknown"
 
 
 def get_json(

@@ -1,164 +1,59 @@
-"""Download a preview safely: the URL comes from a third party, so treat it as hostile.
-
-* https only, to hosts in settings.PREVIEW_ALLOWED_HOSTS (plain http to loopback only when
-  PREVIEW_ALLOW_LOOPBACK is on, for the fake servers in tests);
-* every address the host resolves to must be public (no SSRF into the private network);
-* redirects are followed by hand, only to the same host, and checked again;
-* connect/read timeouts plus a deadline for the whole body, a size cap, and the first bytes must
-  be audio.
-
-Known gap: the name is resolved again by requests when it connects, so a DNS answer that changes
-in between (rebinding) is not caught; the host allow-list is what really limits where we connect.
-"""
+"""Download a preview safely with core.http's guarded download (allowed hosts, standard ports,
+public addresses only, embedded IPv4 included, redirects to the same scheme, host and port only,
+timeouts, a size cap), and check that the first bytes are audio. Its failures become catalog
+errors a user can act on."""
 
 from __future__ import annotations
 
-import fnmatch
-import ipaddress
-import logging
-import socket
-import time
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
 
-import requests
 from django.conf import settings
 
-from ._http import retry_after_seconds
+from core.http import BadStatus, DownloadFailed, DownloadPolicy, download_to_file
+from core.http import DownloadRefused as Refused
+
 from .errors import DownloadRefused, NoPreview, PreviewExpired, ProviderUnavailable, RateLimited
 from .sniff import HEAD_BYTES, detect_audio_format
 
-log = logging.getLogger(__name__)
 
-MAX_REDIRECTS = 3
-# Small chunks so that the overall deadline is checked often, even on a slow drip.
-CHUNK = 16 * 1024
+def preview_policy() -> DownloadPolicy:
+    return DownloadPolicy(
+        allowed_hosts=settings.PREVIEW_ALLOWED_HOSTS,
+        max_bytes=settings.PREVIEW_MAX_BYTES,
+        connect_timeout=settings.PREVIEW_CONNECT_TIMEOUT,
+        read_timeout=settings.PREVIEW_READ_TIMEOUT,
+        total_timeout=settings.PREVIEW_TOTAL_TIMEOUT,
+        allow_loopback=settings.PREVIEW_ALLOW_LOOPBACK,
+        label="preview",
+        accept="audio/*",
+        head_bytes=HEAD_BYTES,
+        head_check=_is_audio,
+        head_label="audio",
+    )
+
+
+def _is_audio(head: bytes) -> bool:
+    return detect_audio_format(head) is not None
 
 
 def download_preview(url: str, dest_path: Path | str) -> Path:
     """Fetch `url` into `dest_path` and return it; DownloadRefused when a safety check fails."""
-    dest = Path(dest_path)
-    session = requests.Session()
-    session.trust_env = False  # no proxy from the environment may reroute this request
     try:
-        response = _get_following_same_host(session, url)
-        try:
-            _save(response, dest)
-        except requests.RequestException as exc:  # read timeout or a cut connection mid-body
-            raise ProviderUnavailable("preview", detail=f"{url}: {exc!r}") from exc
-        finally:
-            response.close()
-    except BaseException:
-        dest.unlink(missing_ok=True)
-        raise
-    finally:
-        session.close()
-    return dest
+        return download_to_file(url, dest_path, preview_policy())
+    except Refused as exc:
+        raise DownloadRefused(str(exc), detail=exc.detail) from exc
+    except DownloadFailed as exc:
+        raise ProviderUnavailable("preview", detail=exc.detail) from exc
+    except BadStatus as exc:
+        raise _status_error(exc) from exc
 
 
-def _get_following_same_host(session: requests.Session, url: str) -> requests.Response:
-    host = check_url(url)
-    for _ in range(MAX_REDIRECTS + 1):
-        try:
-            response = session.get(
-                url,
-                stream=True,
-                allow_redirects=False,
-                timeout=(settings.PREVIEW_CONNECT_TIMEOUT, settings.PREVIEW_READ_TIMEOUT),
-                headers={"Accept": "audio/*", "User-Agent": "Mozilla/5.0 (compatible; SevenFour/1.0)"},
-            )
-        except requests.RequestException as exc:
-            raise ProviderUnavailable("preview", detail=f"{url}: {exc!r}") from exc
-        if not response.is_redirect:
-            _raise_for_status(response, url)
-            return response
-        target = urljoin(url, response.headers.get("Location", ""))
-        response.close()
-        if check_url(target) != host:
-            raise DownloadRefused("it redirected to another server.", detail=f"{url} -> {target}")
-        url = target
-    raise DownloadRefused("it redirected too many times.", detail=url)
-
-
-def check_url(url: str) -> str:
-    """The URL's host name when it may be fetched; DownloadRefused otherwise."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().rstrip(".")
-    if not host or parts.username or parts.password:
-        raise DownloadRefused("the link is not a plain web address.", detail=url)
-    loopback_ok = settings.PREVIEW_ALLOW_LOOPBACK and _is_loopback_name(host)
-    if parts.scheme != "https" and not (parts.scheme == "http" and loopback_ok):
-        raise DownloadRefused("the link is not a secure (https) address.", detail=url)
-    if not _host_allowed(host):
-        raise DownloadRefused(
-            f"{host} is not one of the preview servers Seven/Four downloads from.", detail=url
-        )
-    for address in _addresses(host, parts.port or (443 if parts.scheme == "https" else 80)):
-        if not address.is_global and not (loopback_ok and address.is_loopback):
-            raise DownloadRefused(f"{host} points into a private network.", detail=f"{url} -> {address}")
-    return host
-
-
-def _host_allowed(host: str) -> bool:
-    return any(fnmatch.fnmatchcase(host, pattern.lower()) for pattern in settings.PREVIEW_ALLOWED_HOSTS)
-
-
-def _is_loopback_name(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
-def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise ProviderUnavailable("preview", detail=f"cannot resolve {host}: {exc}") from exc
-    return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
-
-
-def _raise_for_status(response: requests.Response, url: str) -> None:
-    status = response.status_code
-    if status < 300:
-        return
-    response.close()
-    detail = f"HTTP {status} for {url}"
-    if status in (401, 403, 410):
+def _status_error(exc: BadStatus) -> Exception:
+    if exc.status in (401, 403, 410):
         # Deezer's signed links answer 403 once expired: the caller resolves a fresh link.
-        raise PreviewExpired("preview", detail=detail)
-    if status == 404:
-        raise NoPreview(provider="preview", detail=detail)
-    if status == 429:
-        raise RateLimited("preview", retry_after_seconds(response.headers.get("Retry-After")), detail=detail)
-    raise ProviderUnavailable("preview", detail=detail)
-
-
-def _save(response: requests.Response, dest: Path) -> None:
-    cap = settings.PREVIEW_MAX_BYTES
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > cap:
-        raise DownloadRefused(
-            "the file is larger than a preview should be.", detail=f"Content-Length {declared}"
-        )
-    deadline = time.monotonic() + settings.PREVIEW_TOTAL_TIMEOUT
-    size = 0
-    head = b""
-    with dest.open("wb") as out:
-        for chunk in response.iter_content(CHUNK):
-            size += len(chunk)
-            if size > cap:
-                raise DownloadRefused("the file is larger than a preview should be.", detail=f"> {cap} bytes")
-            if time.monotonic() > deadline:
-                raise ProviderUnavailable("preview", detail="download took longer than PREVIEW_TOTAL_TIMEOUT")
-            if len(head) < HEAD_BYTES:
-                head += chunk[: HEAD_BYTES - len(head)]
-                if len(head) >= HEAD_BYTES:
-                    _check_audio(head)
-            out.write(chunk)
-    _check_audio(head)
-
-
-def _check_audio(head: bytes) -> None:
-    if detect_audio_format(head) is None:
-        raise DownloadRefused("the server sent something that is not audio.", detail=repr(head[:16]))
+        return PreviewExpired("preview", detail=exc.detail)
+    if exc.status == 404:
+        return NoPreview(provider="preview", detail=exc.detail)
+    if exc.status == 429:
+        return RateLimited("preview", exc.retry_after, detail=exc.detail)
+    return ProviderUnavailable("preview", detail=exc.detail)

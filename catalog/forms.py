@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 
 from .uploads import ACCEPT_ATTR, ACCEPTED, upload_limit_label, validate_upload
 
@@ -18,12 +21,12 @@ class PickForm(forms.Form):
 class UploadForm(forms.Form):
     file = forms.FileField(label="Audio file", allow_empty_file=True)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.fields["file"].help_text = f"{ACCEPTED}; up to {upload_limit_label()}."
         self.fields["file"].widget.attrs["accept"] = ACCEPT_ATTR
 
-    def clean_file(self):  # type: ignore[no-untyped-def]
+    def clean_file(self) -> UploadedFile:
         upload = self.cleaned_data["file"]
         self.detected_format = validate_upload(upload)
         return upload

@@ -15,8 +15,12 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from .download import download_preview
 from .errors import CatalogError, NoPreview, NotFound, PreviewExpired
 from .matching import is_same_recording, main_artist, normalise_title
+from .providers import get_provider, itunes
+from .providers.deezer import DeezerProvider
+from .types import TrackIdentity
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +32,6 @@ def resolve_preview_url(
 ) -> str:
     """A fresh preview URL for this track, or NoPreview. Rate limits and outages propagate
     (RateLimited, ProviderUnavailable) so that the caller can retry instead of giving up."""
-    from .providers import get_provider
-
     if provider in ("deezer", "spotify") and track_id:
         try:
             own = get_provider(provider, cached=False).preview_url(track_id)
@@ -48,11 +50,33 @@ def resolve_preview_url(
     raise NoPreview(provider=provider, detail=f"{provider}:{track_id} isrc={isrc!r} {artist!r} - {title!r}")
 
 
+def track_preview_url(track: TrackIdentity) -> str:
+    """resolve_preview_url for a stored track identity."""
+    return resolve_preview_url(
+        provider=track.source,
+        track_id=track.source_track_id,
+        isrc=track.isrc,
+        title=track.title,
+        artist=track.artist,
+    )
+
+
+def track_preview_fetch(track: TrackIdentity, *, dest_path: Path) -> Path:
+    """fetch_preview for a stored track identity."""
+    return fetch_preview(
+        provider=track.source,
+        track_id=track.source_track_id,
+        isrc=track.isrc,
+        title=track.title,
+        artist=track.artist,
+        dest_path=dest_path,
+    )
+
+
 def fetch_preview(
     *, provider: str, track_id: str, isrc: str = "", title: str = "", artist: str = "", dest_path: Path
 ) -> Path:
     """Resolve and download in one go; a link that expired between the two is resolved again, once."""
-    from .download import download_preview
 
     def resolve() -> str:
         return resolve_preview_url(
@@ -71,8 +95,6 @@ def _download_with_refresh(resolve: Callable[[], str], download: Callable[[str],
 
 
 def _spotify_identity(track_id: str, isrc: str, title: str, artist: str) -> tuple[str, str, str]:
-    from .providers import get_provider
-
     try:
         track = get_provider("spotify").get_track(track_id)
     except NotFound:  # Spotify since switched off here, or the track is gone: use what was stored
@@ -84,8 +106,6 @@ def _deezer_by_isrc(*, isrc: str, title: str, artist: str, exclude_id: str) -> s
     isrc = isrc.strip().upper().replace("-", "")
     if not _ISRC.match(isrc):
         return ""
-    from .providers.deezer import DeezerProvider
-
     try:
         track = DeezerProvider().track_by_isrc(isrc)
     except NotFound:
@@ -100,8 +120,6 @@ def _deezer_by_isrc(*, isrc: str, title: str, artist: str, exclude_id: str) -> s
 def _deezer_by_search(*, isrc: str, title: str, artist: str, exclude_id: str) -> str:
     if not (title and artist):
         return ""
-    from .providers.deezer import DeezerProvider
-
     deezer = DeezerProvider()
     main = main_artist(artist) or artist
     # Deezer's field search is reported flaky; the free-text query is the fallback.
@@ -118,8 +136,6 @@ def _deezer_by_search(*, isrc: str, title: str, artist: str, exclude_id: str) ->
 
 
 def _itunes_by_search(*, isrc: str, title: str, artist: str, exclude_id: str) -> str:
-    from .providers import itunes
-
     if not (title and artist and itunes.is_enabled()):
         return ""
     try:

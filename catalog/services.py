@@ -1,41 +1,12 @@
-"""Turning a choice on the New prediction page into a prediction, through predictions' one service."""
+"""What the New prediction page chose, as a track identity. Creating the prediction is the
+predictions app's job: the catalog only knows songs."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-from django.core.files.uploadedfile import UploadedFile
-
 from .providers import get_provider
-
-if TYPE_CHECKING:
-    from accounts.models import User
-    from predictions.models import Prediction
+from .types import TrackIdentity
 
 
-def prediction_create_from_track(*, user: User, provider: str, track_id: str) -> Prediction:
-    """The track is fetched again by id: the page's copy of its title or ISRC is never trusted.
-    Only ids and the ISRC are stored; the preview is resolved when the job runs."""
-    from predictions.services import prediction_create
-
-    track = get_provider(provider).get_track(track_id)
-    return prediction_create(
-        user=user,
-        source=track.provider,
-        source_track_id=track.id,
-        isrc=track.isrc,
-        title=track.title,
-        artist=track.artist,
-        album=track.album,
-        artwork_url=track.artwork_url,
-        duration_s=track.duration_s,
-    )
-
-
-def prediction_create_from_upload(*, user: User, upload: UploadedFile) -> Prediction:
-    """`upload` must have passed catalog.uploads.validate_upload."""
-    from predictions.services import prediction_create
-
-    title = Path(upload.name or "Uploaded song").stem.replace("_", " ").strip()[:300] or "Uploaded song"
-    return prediction_create(user=user, source="upload", title=title, upload=upload)
+def track_identity_fetch(*, provider: str, track_id: str) -> TrackIdentity:
+    """The track is fetched again by id: the page's copy of its title or ISRC is never trusted."""
+    return TrackIdentity.from_track(get_provider(provider).get_track(track_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -72,3 +73,39 @@ class Page(Generic[T]):
     @property
     def previous_offset(self) -> int | None:
         return max(self.offset - self.limit, 0) if self.offset > 0 else None
+
+
+@dataclass(frozen=True)
+class TrackIdentity:
+    """Which song a prediction is about: enough to find its audio again and to show it.
+
+    Preview URLs expire, so none is kept: the worker resolves a fresh one from these ids."""
+
+    source: str
+    source_track_id: str = ""
+    isrc: str = ""
+    title: str = ""
+    artist: str = ""
+    album: str = ""
+    artwork_url: str = ""
+    duration_s: int | None = None
+
+    @classmethod
+    def from_track(cls, track: Track) -> TrackIdentity:
+        return cls(
+            source=track.provider,
+            source_track_id=track.id,
+            isrc=track.isrc,
+            title=track.title,
+            artist=track.artist,
+            album=track.album,
+            artwork_url=track.artwork_url,
+            duration_s=track.duration_s,
+        )
+
+    @classmethod
+    def for_upload(cls, filename: str) -> TrackIdentity:
+        """An upload is known by its file name only, tidied into a title. A Windows path keeps only
+        its last part, and a name of dots alone (`...wav`) is no title."""
+        title = Path(filename.replace("\\", "/")).stem.replace("_", " ").strip()
+        return cls(source="upload", title=title[:300] if title.strip(". ") else "Uploaded song")

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 
-from .sniff import FORMAT_LABELS, HEAD_BYTES, detect_audio_format
+from .sniff import FORMAT_LABELS, sniff_file
 
 ACCEPTED = ", ".join(FORMAT_LABELS.values())
 # For the file picker only: the server never trusts the name.
@@ -42,9 +42,7 @@ def validate_upload(file: UploadedFile) -> str:
             code="too_large",
         )
     file.seek(0)
-    head = file.read(HEAD_BYTES)
-    file.seek(0)
-    kind = detect_audio_format(head)
+    kind = sniff_file(file)  # type: ignore[arg-type]
     if kind is None:
         raise ValidationError(
             f"“{file.name}” is not an audio file Seven/Four can read. Upload {ACCEPTED}.",

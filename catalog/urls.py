@@ -9,6 +9,4 @@ urlpatterns = [
     path("artist/<slug:provider>/<str:artist_id>/", views.artist, name="artist"),
     path("album/<slug:provider>/<str:album_id>/", views.album, name="album"),
     path("preview/<slug:provider>/<str:track_id>/", views.preview, name="preview"),
-    path("pick/", views.pick, name="pick"),
-    path("upload/", views.upload, name="upload"),
 ]

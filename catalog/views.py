@@ -7,30 +7,37 @@ links and forms work the same with and without JavaScript.
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
-from . import services
-from .errors import CatalogError, NotFound, RateLimited
-from .forms import PickForm, SearchForm, UploadForm
+from accounts.http import AuthenticatedHttpRequest
+
+from .errors import CatalogError, NotFound, RateLimited, provider_label
+from .forms import SearchForm, UploadForm
+from .previews import resolve_preview_url
 from .providers import available_providers, default_provider_name, get_provider
-from .uploads import ACCEPTED, upload_declared_too_large, upload_limit_label
+from .uploads import ACCEPTED, upload_limit_label
 
 log = logging.getLogger(__name__)
 
 BROWSER = "catalog/includes/browser.html"
 
 
+# ASCII digits only: str.isdigit() also accepts "²", which int() then refuses (a 500).
+OFFSET = re.compile(r"[0-9]{1,6}")
+ARTIST_ID = re.compile(r"[0-9A-Za-z]{1,40}")
+
+
 def _offset(request: HttpRequest) -> int:
     value = request.GET.get("offset", "0")
-    return min(int(value), 1000) if value.isdigit() else 0
+    return min(int(value), 1000) if OFFSET.fullmatch(value) else 0
 
 
-def _render(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
+def render_new_page(request: AuthenticatedHttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
     providers = available_providers()
     provider = context.get("provider") or default_provider_name()
     base = {
@@ -51,99 +58,69 @@ def _render(request: HttpRequest, context: dict, *, status: int = 200) -> HttpRe
 
 
 def get_provider_label(name: str) -> str:
-    from .errors import provider_label
-
     return provider_label(name)
 
 
-def _error(request: HttpRequest, exc: CatalogError, context: dict) -> HttpResponse:
+def render_catalog_error(request: AuthenticatedHttpRequest, exc: CatalogError, context: dict) -> HttpResponse:
     log.warning("Catalog error: %s (%s)", exc, exc.detail)
     status = 404 if isinstance(exc, NotFound) else 429 if isinstance(exc, RateLimited) else 503
-    return _render(request, {**context, "error": str(exc)}, status=status)
+    return render_new_page(request, {**context, "error": str(exc)}, status=status)
 
 
 @require_GET
-def new(request: HttpRequest) -> HttpResponse:
+def new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.GET.get("tab") == "upload":
-        return _render(request, {"tab": "upload"})
+        return render_new_page(request, {"tab": "upload"})
     if "q" not in request.GET:
-        return _render(request, {})
+        return render_new_page(request, {})
     form = SearchForm(request.GET)
     if not form.is_valid():
-        return _render(request, {"search_form": form})
+        return render_new_page(request, {"search_form": form})
     query = form.cleaned_data["q"]
     name = form.cleaned_data["provider"] or default_provider_name()
     context = {"search_form": form, "provider": name, "query": query}
     try:
         page = get_provider(name).search_artists(query, offset=_offset(request))
     except CatalogError as exc:
-        return _error(request, exc, context)
+        return render_catalog_error(request, exc, context)
     pager = urlencode({"q": query, "provider": name})
-    return _render(request, {**context, "view": "artists", "page": page, "pager_query": pager})
+    return render_new_page(request, {**context, "view": "artists", "page": page, "pager_query": pager})
 
 
 @require_GET
-def artist(request: HttpRequest, provider: str, artist_id: str) -> HttpResponse:
+def artist(request: AuthenticatedHttpRequest, provider: str, artist_id: str) -> HttpResponse:
     context: dict = {"provider": provider, "query": request.GET.get("q", "")}
     try:
         catalog = get_provider(provider)
         page = catalog.artist_albums(artist_id, offset=_offset(request))
         found = catalog.get_artist(artist_id)
     except CatalogError as exc:
-        return _error(request, exc, context)
+        return render_catalog_error(request, exc, context)
     pager = urlencode({"q": context["query"]})
-    return _render(
+    return render_new_page(
         request, {**context, "view": "albums", "artist": found, "page": page, "pager_query": pager}
     )
 
 
 @require_GET
-def album(request: HttpRequest, provider: str, album_id: str) -> HttpResponse:
+def album(request: AuthenticatedHttpRequest, provider: str, album_id: str) -> HttpResponse:
     context: dict = {"provider": provider, "query": request.GET.get("q", "")}
     try:
         catalog = get_provider(provider)
         found = catalog.get_album(album_id)
         page = catalog.album_tracks(album_id, offset=_offset(request))
     except CatalogError as exc:
-        return _error(request, exc, context)
+        return render_catalog_error(request, exc, context)
     artist_id = request.GET.get("artist", "")
-    artist_id = artist_id if artist_id.isalnum() else ""  # only ever echoed into a link
+    artist_id = artist_id if ARTIST_ID.fullmatch(artist_id) else ""  # only ever echoed into a link
     pager = urlencode({"artist": artist_id, "q": context["query"]})
     context |= {"view": "tracks", "album": found, "page": page, "artist_id": artist_id, "pager_query": pager}
-    return _render(request, context)
-
-
-@require_POST
-def pick(request: HttpRequest) -> HttpResponse:
-    form = PickForm(request.POST)
-    if not form.is_valid():
-        return _render(request, {"error": "Choose a track from the list."}, status=400)
-    try:
-        prediction = services.prediction_create_from_track(user=request.user, **form.cleaned_data)
-    except CatalogError as exc:
-        return _error(request, exc, {"provider": form.cleaned_data["provider"]})
-    return redirect(reverse("predictions:detail", args=[prediction.pk]))
-
-
-@require_POST
-def upload(request: HttpRequest) -> HttpResponse:
-    # Refuse an oversized body before Django reads it into a temporary file.
-    if too_large := upload_declared_too_large(request.META.get("CONTENT_LENGTH", "")):
-        form = UploadForm()
-        form.add_error(None, too_large)
-        return _render(request, {"tab": "upload", "upload_form": form}, status=413)
-    form = UploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _render(request, {"tab": "upload", "upload_form": form}, status=400)
-    prediction = services.prediction_create_from_upload(user=request.user, upload=form.cleaned_data["file"])
-    return redirect(reverse("predictions:detail", args=[prediction.pk]))
+    return render_new_page(request, context)
 
 
 @require_GET
 def preview(request: HttpRequest, provider: str, track_id: str) -> HttpResponse:
     """Redirect the player to a freshly resolved preview (the links expire, so none is cached)."""
-    from .previews import resolve_preview_url
-
     try:
         get_provider(provider)  # unknown or unconfigured provider: NotFound
         url = resolve_preview_url(provider=provider, track_id=track_id)

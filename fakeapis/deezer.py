@@ -179,7 +179,7 @@ class FakeDeezer(FakeServer):
     def track_json(self, track: DzTrack, *, full: bool = True) -> dict:
         artist = self.artists[track.artist_id]
         album = self.albums[track.album_id]
-        data = {
+        data: dict = {
             "id": track.id,
             "readable": True,
             "title": track.title,
@@ -241,8 +241,8 @@ class FakeDeezer(FakeServer):
             found = [a for a in self.artists.values() if words and all(w in a.name.lower() for w in words)]
             return json_response(self._page(request, [self.artist_json(a) for a in found]))
         if path in {"/search", "/search/track"}:
-            found = self._search_tracks(request.arg("q"))
-            return json_response(self._page(request, [self.track_json(t, full=False) for t in found]))
+            tracks = self._search_tracks(request.arg("q"))
+            return json_response(self._page(request, [self.track_json(t, full=False) for t in tracks]))
         if m := re.fullmatch(r"/artist/(\d+)", path):
             return json_response(self.artist_json(self.artists[int(m[1])]))
         if m := re.fullmatch(r"/artist/(\d+)/albums", path):

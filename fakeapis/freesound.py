@@ -104,7 +104,7 @@ class FakeFreesound(FakeServer):
 
     def answer_429(
         self, retry_after: int | None = None, *, body=None, path: str = "", times: int = 1
-    ) -> None:  # type: ignore[no-untyped-def]
+    ) -> None:
         # Freesound sets no Retry-After.
         super().answer_429(
             retry_after,

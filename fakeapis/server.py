@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -77,7 +77,7 @@ class FakeServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name=self.name, daemon=True)
 
     # --- lifecycle -------------------------------------------------------------------------
-    def start(self) -> FakeServer:
+    def start(self) -> Self:
         self._thread.start()
         return self
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from typing import cast
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+
+from accounts.models import User
 
 from . import services
 from .models import Prediction
@@ -21,10 +25,10 @@ class ReviewedFilter(admin.SimpleListFilter):
     title = "reviewed"
     parameter_name = "reviewed"
 
-    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [("yes", "Reviewed"), ("no", "Not reviewed")]
 
-    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Prediction]) -> QuerySet[Prediction]:
         if self.value() == "yes":
             return queryset.exclude(reviewed_genre="")
         if self.value() == "no":
@@ -37,12 +41,12 @@ class ConfidenceFilter(admin.SimpleListFilter):
     parameter_name = "confidence"
     RANGES = {"low": (0.0, 0.4), "medium": (0.4, 0.7), "high": (0.7, 1.01)}
 
-    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [("low", "Low (< 40%)"), ("medium", "Medium (40–70%)"), ("high", "High (≥ 70%)")]
 
-    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
-        if self.value() in self.RANGES:
-            low, high = self.RANGES[self.value()]
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Prediction]) -> QuerySet[Prediction]:
+        if (value := self.value()) in self.RANGES:
+            low, high = self.RANGES[value]
             return queryset.filter(confidence__gte=low, confidence__lt=high)
         return queryset
 
@@ -51,17 +55,22 @@ class TopGenreFilter(admin.SimpleListFilter):
     title = "top genre"
     parameter_name = "top_genre"
 
-    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return genre_choices()
 
-    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Prediction]) -> QuerySet[Prediction]:
         return queryset.filter(top_genre=self.value()) if self.value() else queryset
+
+
+def _reviewer(request: HttpRequest) -> User:
+    # The admin lets only signed-in staff in, so its requests never carry an anonymous user.
+    return cast(User, request.user)
 
 
 def _set_genre_action(slug: str, name: str) -> Callable:
     def action(modeladmin: PredictionAdmin, request: HttpRequest, queryset: QuerySet[Prediction]) -> None:
         for prediction in queryset:
-            services.prediction_review(prediction=prediction, genre=slug, reviewer=request.user)
+            services.prediction_review(prediction=prediction, genre=slug, reviewer=_reviewer(request))
         modeladmin.message_user(request, f"Set the genre of {queryset.count()} prediction(s) to {name}.")
 
     action.__name__ = f"set_genre_{slug}"
@@ -101,11 +110,12 @@ class PredictionAdmin(admin.ModelAdmin):
     ]  # fmt: skip
     actions = ["confirm_genre", "export_reviewed_csv"]
 
-    def get_actions(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def get_actions(self, request: HttpRequest):
         actions = super().get_actions(request)
         for slug, name in genre_choices():
             action = _set_genre_action(slug, name)
-            actions[action.__name__] = (action, action.__name__, action.short_description)
+            description = action.short_description  # type: ignore[attr-defined]  # set by @admin.action
+            actions[action.__name__] = (action, action.__name__, description)
         return actions
 
     @admin.display(description="confidence", ordering="confidence")
@@ -136,11 +146,9 @@ class PredictionAdmin(admin.ModelAdmin):
             '<audio controls preload="none" src="{}"></audio><br><small>{}</small>', url, source
         )
 
-    def formfield_for_dbfield(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def]
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
         # The reviewed genre must be one of the served model's labels: offer them as a list.
         if db_field.name == "reviewed_genre":
-            from django import forms
-
             choices = [("", "— not reviewed —"), *genre_choices()]
             return forms.ChoiceField(choices=choices, required=False, label="Reviewed genre")
         return super().formfield_for_dbfield(db_field, request, **kwargs)
@@ -152,17 +160,17 @@ class PredictionAdmin(admin.ModelAdmin):
         url = reverse("predictions:spectrogram", args=[obj.pk])
         return format_html('<img src="{}" style="max-width:640px" alt="">', url)
 
-    def save_model(self, request: HttpRequest, obj: Prediction, form, change: bool) -> None:  # type: ignore[no-untyped-def]
+    def save_model(self, request: HttpRequest, obj: Prediction, form: forms.ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if "reviewed_genre" in form.changed_data and obj.reviewed_genre:
-            services.prediction_review(prediction=obj, genre=obj.reviewed_genre, reviewer=request.user)
+            services.prediction_review(prediction=obj, genre=obj.reviewed_genre, reviewer=_reviewer(request))
 
     @admin.action(description="Confirm the predicted genre")
     def confirm_genre(self, request: HttpRequest, queryset: QuerySet[Prediction]) -> None:
         done = queryset.filter(status=Prediction.Status.DONE).exclude(top_genre="")
         for prediction in done:
             services.prediction_review(
-                prediction=prediction, genre=prediction.top_genre, reviewer=request.user
+                prediction=prediction, genre=prediction.top_genre, reviewer=_reviewer(request)
             )
         skipped = queryset.count() - done.count()
         self.message_user(request, f"Confirmed {done.count()} prediction(s).")

@@ -23,7 +23,6 @@ class Prediction(models.Model):
         NONE = "", "Waiting"
         DOWNLOADING = "downloading", "Fetching the audio"
         ANALYSING = "analysing", "Analysing the audio"
-        RECOMMENDING = "recommending", "Finding samples"
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="predictions")
 
@@ -69,9 +68,6 @@ class Prediction(models.Model):
     model_name = models.CharField(max_length=64, blank=True)
     model_version = models.CharField(max_length=32, blank=True)
     timings = models.JSONField(default=dict, blank=True)
-    samples_message = models.CharField(
-        max_length=300, blank=True, help_text="Why there are no samples, when there are none."
-    )
 
     # Admin review: reviewed rows become training data.
     reviewed_genre = models.CharField(max_length=32, blank=True)

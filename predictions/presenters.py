@@ -13,7 +13,7 @@ Status = Prediction.Status
 Stage = Prediction.Stage
 
 # Rough share of the job done when each stage starts, for the progress bar.
-_PROGRESS = {Stage.NONE: 5, Stage.DOWNLOADING: 15, Stage.ANALYSING: 45, Stage.RECOMMENDING: 85}
+_PROGRESS: dict[str, int] = {Stage.NONE: 5, Stage.DOWNLOADING: 15, Stage.ANALYSING: 45}
 
 
 @dataclass(frozen=True)

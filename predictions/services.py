@@ -13,24 +13,36 @@ or duplicate message can never overwrite a finished one.
 from __future__ import annotations
 
 import logging
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from celery import signature
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from catalog import previews
+from catalog.errors import CatalogError, ProviderUnavailable, RateLimited
+from catalog.services import track_identity_fetch
+from catalog.sniff import sniff_file
+from catalog.types import TrackIdentity
+from worker import predictor
+from worker.audio import AudioError
+from worker.predictor import PredictionResult
 
 from .models import Prediction
+from .signals import prediction_done
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +53,10 @@ GENERIC_FAILURE = (
     "Something went wrong while analysing this song. Try again; if it keeps failing, upload the audio."
 )
 STALE_FAILURE = "The analysis took too long and was stopped. Try again in a moment."
+
+# The tasks (predictions/tasks.py) are sent by name: the tasks module imports this one.
+PREDICT_GENRE_TASK = "predictions.predict_genre"
+SWEEP_PREDICTIONS_TASK = "predictions.sweep"
 
 
 class TransientJobError(Exception):
@@ -58,32 +74,25 @@ class TransientJobError(Exception):
 def prediction_create(
     *,
     user: User,
-    source: str,
-    source_track_id: str = "",
-    isrc: str = "",
-    title: str = "",
-    artist: str = "",
-    album: str = "",
-    artwork_url: str = "",
-    duration_s: int | None = None,
+    track: TrackIdentity,
     upload: UploadedFile | File | None = None,
     rerun_of: Prediction | None = None,
 ) -> Prediction:
     """Save a pending prediction and enqueue its job once the transaction commits."""
     prediction = Prediction(
         owner=user,
-        source=source,
-        source_track_id=source_track_id,
-        isrc=isrc,
-        title=title[:300],
-        artist=artist[:300],
-        album=album[:300],
-        artwork_url=artwork_url[:500],
-        duration_s=duration_s,
+        source=track.source,
+        source_track_id=track.source_track_id,
+        isrc=track.isrc,
+        title=track.title[:300],
+        artist=track.artist[:300],
+        album=track.album[:300],
+        artwork_url=track.artwork_url[:500],
+        duration_s=track.duration_s,
         rerun_of=rerun_of,
     )
     if upload is not None:
-        prediction.upload.save(Path(upload.name).name, upload, save=False)
+        prediction.upload.save(Path(upload.name or "upload").name, upload, save=False)
     prediction.save()
     transaction.on_commit(lambda: prediction_enqueue(prediction_id=prediction.pk))
     return prediction
@@ -93,8 +102,36 @@ def prediction_create(
 def prediction_rerun(*, prediction: Prediction) -> Prediction:
     """A new job for the same song with the current model; the old row keeps its result.
     An uploaded song is shared, not copied: prediction_delete keeps it while a row refers to it."""
-    rerun = prediction_create(
-        user=prediction.owner,
+    rerun = prediction_create(user=prediction.owner, track=prediction_track(prediction), rerun_of=prediction)
+    if prediction.upload:
+        # Still inside the transaction, so the job (sent on commit) sees the file.
+        rerun.upload.name = prediction.upload.name
+        rerun.save(update_fields=["upload"])
+    return rerun
+
+
+def prediction_create_from_track(*, user: User, provider: str, track_id: str) -> Prediction:
+    """A prediction for a catalog pick. Catalog errors (unknown track, provider down) propagate."""
+    return prediction_create(user=user, track=track_identity_fetch(provider=provider, track_id=track_id))
+
+
+def prediction_create_from_upload(*, user: User, upload: UploadedFile) -> Prediction:
+    """`upload` must have passed catalog.uploads.validate_upload.
+
+    The user's file name becomes the title only. The file is stored under a random name with the
+    sniffed format's extension: nobody can guess another user's path, and no name (too long,
+    `..`, an `.html` extension) ever reaches the file system or the served content type."""
+    track = TrackIdentity.for_upload(upload.name or "")
+    upload.name = stored_upload_name(sniff_file(upload) or "audio")  # type: ignore[arg-type]
+    return prediction_create(user=user, track=track, upload=upload)
+
+
+def stored_upload_name(detected_format: str) -> str:
+    return f"{secrets.token_urlsafe(18)}.{detected_format}"
+
+
+def prediction_track(prediction: Prediction) -> TrackIdentity:
+    return TrackIdentity(
         source=prediction.source,
         source_track_id=prediction.source_track_id,
         isrc=prediction.isrc,
@@ -103,22 +140,14 @@ def prediction_rerun(*, prediction: Prediction) -> Prediction:
         album=prediction.album,
         artwork_url=prediction.artwork_url,
         duration_s=prediction.duration_s,
-        rerun_of=prediction,
     )
-    if prediction.upload:
-        # Still inside the transaction, so the job (sent on commit) sees the file.
-        rerun.upload.name = prediction.upload.name
-        rerun.save(update_fields=["upload"])
-    return rerun
 
 
 def prediction_enqueue(*, prediction_id: int) -> bool:
     """Send the job to the broker. A broker outage is not the user's problem: the row stays
     pending and the sweep sends it again, so this logs and returns False instead of raising."""
-    from worker.tasks import predict_genre_task
-
     try:
-        predict_genre_task.apply_async(args=[prediction_id], retry=False)
+        signature(PREDICT_GENRE_TASK, args=[prediction_id]).apply_async(retry=False)
     except Exception:  # kombu's OperationalError, redis' ConnectionError, OSError...
         log.warning(
             "Broker unavailable; prediction %s stays pending for the sweep", prediction_id, exc_info=True
@@ -163,7 +192,7 @@ def prediction_claim(*, prediction_id: int, job_id: str) -> bool:
     )
 
 
-def _running(prediction_id: int, job_id: str):  # type: ignore[no-untyped-def]
+def _running(prediction_id: int, job_id: str) -> QuerySet[Prediction]:
     return Prediction.objects.filter(pk=prediction_id, status=Status.RUNNING, job_id=job_id)
 
 
@@ -204,25 +233,34 @@ def prediction_run(*, prediction_id: int, job_id: str) -> None:
     except TransientJobError as exc:
         prediction_release(prediction_id=prediction_id, job_id=job_id, message=str(exc))
         raise
+    except SoftTimeLimitExceeded:
+        raise  # the task fails the row with STALE_FAILURE: "too long", not "something went wrong"
     except Exception as exc:
         message = _user_message(exc)
         if message is None:
             log.exception("Prediction %s failed unexpectedly", prediction_id)
         prediction_fail(prediction_id=prediction_id, job_id=job_id, message=message or GENERIC_FAILURE)
         return
-    _recommend(prediction_id, job_id)
-    _running(prediction_id, job_id).update(status=Status.DONE, stage=Stage.NONE, finished_at=timezone.now())
+    if _running(prediction_id, job_id).update(
+        status=Status.DONE, stage=Stage.NONE, finished_at=timezone.now()
+    ):
+        # Receivers (the samples app) start their own stages; the analysis is already visible.
+        prediction_done.send(sender=Prediction, prediction_id=prediction_id)
 
 
 def _analyse(prediction: Prediction, job_id: str) -> None:
-    from worker.predictor import get_predictor
-
     with _scratch_dir() as scratch:
         audio = _fetch_audio(prediction, scratch)
         prediction_set_stage(prediction_id=prediction.pk, job_id=job_id, stage=Stage.ANALYSING)
         png = scratch / "spectrogram.png"
-        result = get_predictor(settings.GENRE_MODEL_DIR or None).predict(audio, spectrogram_png=png)
+        result = predictor.get_predictor(settings.GENRE_MODEL_DIR or None).predict(audio, spectrogram_png=png)
         _save_result(prediction, job_id, result, png)
+
+
+def prediction_preview_url(*, prediction: Prediction) -> str:
+    """A fresh preview link for a catalog prediction (links expire, so none is stored).
+    Catalog failures raise catalog.errors exceptions."""
+    return previews.track_preview_url(prediction_track(prediction))
 
 
 def prediction_audio_fetch(*, prediction: Prediction, dest: Path) -> Path:
@@ -232,28 +270,17 @@ def prediction_audio_fetch(*, prediction: Prediction, dest: Path) -> Path:
         with prediction.upload.open("rb") as src, dest.open("wb") as dst:
             shutil.copyfileobj(src, dst)
         return dest
-    from catalog.previews import fetch_preview
-
-    return fetch_preview(
-        provider=prediction.source,
-        track_id=prediction.source_track_id,
-        isrc=prediction.isrc,
-        title=prediction.title,
-        artist=prediction.artist,
-        dest_path=dest,
-    )
+    return previews.track_preview_fetch(prediction_track(prediction), dest_path=dest)
 
 
 def _fetch_audio(prediction: Prediction, scratch: Path) -> Path:
-    from catalog import errors
-
     try:
         return prediction_audio_fetch(prediction=prediction, dest=scratch / "audio")
-    except (errors.RateLimited, errors.ProviderUnavailable) as exc:
+    except (RateLimited, ProviderUnavailable) as exc:
         raise TransientJobError(str(exc), retry_after=getattr(exc, "retry_after", None)) from exc
 
 
-def _save_result(prediction: Prediction, job_id: str, result, png: Path) -> None:  # type: ignore[no-untyped-def]
+def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, png: Path) -> None:
     top_slug, top_score = result.top[0]
     fields = {
         "genre_scores": dict(result.genres),
@@ -268,7 +295,6 @@ def _save_result(prediction: Prediction, job_id: str, result, png: Path) -> None
         "model_name": result.model_name,
         "model_version": result.model_version,
         "timings": {name: round(float(seconds), 4) for name, seconds in result.timings.items()},
-        "stage": Stage.RECOMMENDING,
     }
     if png.exists():
         with png.open("rb") as fh:
@@ -280,33 +306,9 @@ def _save_result(prediction: Prediction, job_id: str, result, png: Path) -> None
         prediction.spectrogram.storage.delete(fields["spectrogram"])  # lost the row meanwhile
 
 
-def _recommend(prediction_id: int, job_id: str) -> None:
-    """The last stage. Samples are a bonus: a failure here never fails the genre prediction."""
-    try:
-        from samples.services import recommendations_create_for_prediction
-    except ImportError:  # the samples app does not offer recommendations yet
-        return
-    prediction = Prediction.objects.get(pk=prediction_id)
-    try:
-        recommendations_create_for_prediction(prediction=prediction)
-    except Exception:
-        log.exception("Recommendations failed for prediction %s", prediction_id)
-        _running(prediction_id, job_id).update(
-            samples_message="Samples could not be fetched this time. Use “More like these” to try again."
-        )
-
-
 def _user_message(exc: Exception) -> str | None:
     """The sentence a user sees for a failure we expect, or None for a bug."""
-    from worker.audio import AudioError
-
-    if isinstance(exc, AudioError):
-        return str(exc)
-    try:
-        from catalog.errors import CatalogError
-    except ImportError:
-        return None
-    if isinstance(exc, CatalogError):
+    if isinstance(exc, AudioError | CatalogError):
         return str(exc)
     return None
 
@@ -329,7 +331,7 @@ class SweepReport:
     failed: int
 
 
-def prediction_sweep(*, now=None) -> SweepReport:  # type: ignore[no-untyped-def]
+def prediction_sweep(*, now: datetime | None = None) -> SweepReport:
     """Send pending jobs again whose message may be lost (broker down at submit, or a worker
     that died), and fail running jobs that outlived the time limit."""
     now = now or timezone.now()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from functools import cache
 
+from django.conf import settings
+
+from worker.genre_head import load_artifact
+
 
 @cache
 def genre_names() -> dict[str, str]:
     """slug → display name of the served model's genres, in the model's order (no TensorFlow import)."""
-    from django.conf import settings
-
-    from worker.genre_head import load_artifact
-
     info = load_artifact(settings.GENRE_MODEL_DIR or None).info()
     return dict(zip(info["labels"], info["display_names"], strict=True))
 
@@ -27,9 +27,5 @@ def genre_choices() -> list[tuple[str, str]]:
 @cache
 def served_model() -> tuple[str, str]:
     """(name, version) of the genre model the workers serve, read from its artifact (no TensorFlow)."""
-    from django.conf import settings
-
-    from worker.genre_head import load_artifact
-
     info = load_artifact(settings.GENRE_MODEL_DIR or None).info()
     return str(info["name"]), str(info["version"])

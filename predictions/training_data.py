@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .models import Prediction
 from .selectors import prediction_reviewed_list
+from .services import prediction_audio_fetch
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,4 @@ def reviewed_examples_fetch(*, scratch: Path) -> ReviewedExamples:
 
 
 def _audio_for(prediction: Prediction, scratch: Path) -> Path:
-    from .services import prediction_audio_fetch
-
     return prediction_audio_fetch(prediction=prediction, dest=scratch / f"review-{prediction.pk}")

@@ -6,6 +6,8 @@ app_name = "predictions"
 
 urlpatterns = [
     path("", views.history, name="history"),
+    path("new/pick/", views.create_from_pick, name="create_from_pick"),
+    path("new/upload/", views.create_from_upload, name="create_from_upload"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/status/", views.status, name="status"),
     path("<int:pk>/status.json", views.status_json, name="status_json"),

@@ -1,13 +1,21 @@
 from __future__ import annotations
 
-import mimetypes
+import re
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
+
+from accounts.http import AuthenticatedHttpRequest
+from catalog.errors import CatalogError
+from catalog.forms import PickForm, UploadForm
+from catalog.uploads import upload_declared_too_large
+from catalog.views import render_catalog_error, render_new_page
 
 from . import services
 from .models import Prediction
@@ -26,8 +34,40 @@ def _own_or_staff(request: HttpRequest, pk: int) -> Prediction:
     return get_object_or_404(Prediction, pk=pk) if request.user.is_staff else _own(request, pk)
 
 
-def history(request: HttpRequest) -> HttpResponse:
+@require_POST
+def create_from_pick(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A track chosen on the New prediction page (whose errors re-render that page)."""
+    form = PickForm(request.POST)
+    if not form.is_valid():
+        return render_new_page(request, {"error": "Choose a track from the list."}, status=400)
+    try:
+        prediction = services.prediction_create_from_track(user=request.user, **form.cleaned_data)
+    except CatalogError as exc:
+        return render_catalog_error(request, exc, {"provider": form.cleaned_data["provider"]})
+    return redirect(reverse("predictions:detail", args=[prediction.pk]))
+
+
+@require_POST
+def create_from_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
+    # Refuse an oversized body before Django reads it into a temporary file.
+    if too_large := upload_declared_too_large(request.META.get("CONTENT_LENGTH", "")):
+        form = UploadForm()
+        form.add_error(None, too_large)
+        return render_new_page(request, {"tab": "upload", "upload_form": form}, status=413)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render_new_page(request, {"tab": "upload", "upload_form": form}, status=400)
+    prediction = services.prediction_create_from_upload(user=request.user, upload=form.cleaned_data["file"])
+    return redirect(reverse("predictions:detail", args=[prediction.pk]))
+
+
+# Genre slugs as the models write them; anything else (a NUL byte breaks PostgreSQL) is no filter.
+GENRE_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+
+
+def history(request: AuthenticatedHttpRequest) -> HttpResponse:
     genre = request.GET.get("genre", "")
+    genre = genre if GENRE_SLUG.fullmatch(genre) else ""
     predictions = prediction_list_for_user(user=request.user, genre=genre)
     page = Paginator(predictions, 20).get_page(request.GET.get("page"))
     query = urlencode({"genre": genre}) if genre else ""
@@ -55,27 +95,32 @@ def status_json(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(prediction_status_dict(_own(request, pk)))
 
 
-def audio(request: HttpRequest, pk: int) -> HttpResponse:
+def audio(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The song for the player: an upload is streamed to its owner; a catalog preview is resolved
     now (preview links expire within minutes, so none is ever stored)."""
     prediction = _own_or_staff(request, pk)
     if prediction.upload:
-        content_type = mimetypes.guess_type(prediction.upload.name)[0] or "application/octet-stream"
-        return FileResponse(prediction.upload.open("rb"), content_type=content_type)
-    from catalog.errors import CatalogError
-    from catalog.previews import resolve_preview_url
-
+        return _upload_response(prediction)
     try:
-        url = resolve_preview_url(
-            provider=prediction.source,
-            track_id=prediction.source_track_id,
-            isrc=prediction.isrc,
-            title=prediction.title,
-            artist=prediction.artist,
-        )
+        url = services.prediction_preview_url(prediction=prediction)
     except CatalogError as exc:
         return HttpResponse(str(exc), status=404, content_type="text/plain")
     return HttpResponseRedirect(url)
+
+
+def _upload_response(prediction: Prediction) -> FileResponse:
+    """The upload with the content type of the format sniffed from its bytes. Never one guessed
+    from the name: an upload named evil.html must not be served as a page in the site's origin."""
+    from worker.sniff import CONTAINERS, sniff_file
+
+    handle = prediction.upload.open("rb")
+    container = CONTAINERS.get(sniff_file(handle) or "")
+    content_type = container.mime_type if container else "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type)
+    # Belt and braces with the site-wide nosniff and CSP: even a browser that rendered it
+    # would run nothing from it.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; media-src 'self'"
+    return response
 
 
 def spectrogram(request: HttpRequest, pk: int) -> FileResponse:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 
@@ -29,9 +31,9 @@ class GenreSearchForm(forms.ModelForm):
             "order",
         ]
 
-    def clean(self):  # type: ignore[no-untyped-def]
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
-        low, high = cleaned.get("min_duration"), cleaned.get("max_duration")
+        low, high = self.cleaned_data.get("min_duration"), self.cleaned_data.get("max_duration")
         if low is not None and high is not None and low > high:
             self.add_error("max_duration", "Must be at least the minimum duration.")
         return cleaned

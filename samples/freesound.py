@@ -10,6 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urljoin
 
@@ -18,7 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .budget import FreesoundBudget, default_budget
+from .budget import BudgetSpent, FreesoundBudget, default_budget
 
 log = logging.getLogger(__name__)
 
@@ -125,11 +129,42 @@ def _session() -> requests.Session:
     return session
 
 
+# When set, the monotonic time by which every Freesound request of this context must be done.
+_deadline: ContextVar[float | None] = ContextVar("freesound_deadline", default=None)
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Freesound requests made inside take `seconds` altogether at most, then raise Unavailable.
+
+    For requests a user waits for ("More like these"): a slow Freesound must not hold a web
+    worker until gunicorn's timeout; the page says to try again instead."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _timeout() -> tuple[float, float]:
+    connect, read = settings.FREESOUND_CONNECT_TIMEOUT, settings.FREESOUND_READ_TIMEOUT
+    deadline = _deadline.get()
+    if deadline is None:
+        return connect, read
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise Unavailable(detail="out of time for Freesound in this request")
+    return min(connect, left), min(read, left)
+
+
 def _get_json(path: str, params: dict[str, Any], *, budget: FreesoundBudget) -> Any:
     key = _api_key()
-    budget.acquire()
+    timeout = _timeout()  # before acquiring: a request that cannot be made spends no budget
+    try:
+        budget.acquire()
+    except BudgetSpent as spent:
+        raise Throttled(spent.retry_after, daily=spent.daily, detail=spent.detail) from spent
     url = urljoin(settings.FREESOUND_API_URL, path)
-    timeout = (settings.FREESOUND_CONNECT_TIMEOUT, settings.FREESOUND_READ_TIMEOUT)
     try:
         response = _session().get(
             url,

@@ -3,6 +3,8 @@ users' sample packs with their ZIP exports."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -76,7 +78,7 @@ class Sound(models.Model):
     def __str__(self) -> str:
         return f"{self.name} by {self.author}"
 
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # The code is derived from the deed URL, so the two can never disagree.
         self.licence = licence_from_url(self.licence_url)
         super().save(*args, **kwargs)
@@ -120,6 +122,39 @@ class Recommendation(models.Model):
         return f"#{self.rank} {self.sound} for prediction {self.prediction_id}"
 
 
+class RecommendationRun(models.Model):
+    """The samples stage of one prediction: a job row of its own, started once the prediction is
+    done. A slow or failing Freesound shows here and never touches the prediction's status."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Queued"
+        RUNNING = "running", "Finding samples"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    prediction = models.OneToOneField(
+        "predictions.Prediction", on_delete=models.CASCADE, related_name="recommendation_run"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    message = models.CharField(
+        max_length=300, blank=True, help_text="Why there are no samples, when there are none."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "queued_at"], name="recommendation_run_status")]
+
+    def __str__(self) -> str:
+        return f"Samples for prediction {self.prediction_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
 class SamplePreference(models.Model):
     """Per-user choices for recommendations."""
 
@@ -138,7 +173,9 @@ class Pack(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="packs")
     name = models.CharField(max_length=100)
     notes = models.TextField(blank=True, max_length=2000)
-    sounds = models.ManyToManyField(Sound, through="PackItem", related_name="packs")
+    sounds: models.ManyToManyField[Sound, PackItem] = models.ManyToManyField(
+        Sound, through="PackItem", related_name="packs"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

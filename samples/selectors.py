@@ -9,8 +9,9 @@ from django.db.models import Count, QuerySet
 
 from accounts.models import User
 from predictions.models import Prediction
+from predictions.taxonomy import genre_name
 
-from .models import Pack, Recommendation, SamplePreference, Sound
+from .models import Pack, Recommendation, RecommendationRun, SamplePreference, Sound
 
 
 def recommendation_list_for_prediction(*, prediction: Prediction) -> list[Recommendation]:
@@ -47,10 +48,26 @@ def allows_noncommercial(*, user: User) -> bool:
     return SamplePreference.objects.filter(user=user, allow_noncommercial=True).exists()
 
 
-def recommendations_panel(*, prediction: Prediction, user: User) -> dict[str, Any]:
-    """Everything the recommendations include shows for one prediction."""
-    from predictions.taxonomy import genre_name
+def recommendation_run_for(*, prediction: Prediction) -> RecommendationRun | None:
+    """The prediction's samples stage; None before it started (or for a prediction still running)."""
+    return RecommendationRun.objects.filter(prediction=prediction).first()
 
+
+def samples_message_for(*, prediction: Prediction) -> str:
+    run = recommendation_run_for(prediction=prediction)
+    return run.message if run is not None else ""
+
+
+def samples_stage_status(*, prediction: Prediction) -> str:
+    """pending, running, done or failed; "" while the prediction has not reached that stage."""
+    run = recommendation_run_for(prediction=prediction)
+    return run.status if run is not None else ""
+
+
+def recommendations_panel(*, prediction: Prediction, user: User) -> dict[str, Any]:
+    """Everything the recommendations include shows for one prediction: "Finding samples…" while
+    the samples stage runs (the fragment polls itself), then the cards."""
+    run = recommendation_run_for(prediction=prediction)
     recommendations = recommendation_list_for_prediction(prediction=prediction)
     genres = list(dict.fromkeys(r.genre for r in recommendations))
     mixed = [g for g in genres if g != prediction.top_genre]
@@ -62,5 +79,6 @@ def recommendations_panel(*, prediction: Prediction, user: User) -> dict[str, An
         "top_genre_name": genre_name(prediction.top_genre) if prediction.top_genre else "",
         "mix_threshold": settings.SAMPLES_MIX_BELOW_CONFIDENCE,
         "allow_noncommercial": allows_noncommercial(user=user),
-        "samples_message": prediction.samples_message,
+        "samples_message": run.message if run is not None else "",
+        "finding_samples": run is not None and not run.is_finished,
     }

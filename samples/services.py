@@ -6,14 +6,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import IO
 
+from celery import signature as signature_of
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -24,7 +27,16 @@ from .budget import FreesoundBudget, default_budget
 from .downloads import PreviewError, PreviewMissing, preview_fetch
 from .freesound import FreesoundError, FreesoundSound, MissingApiKey, NotFound, Throttled
 from .licences import licence_from_url
-from .models import GenreSearch, Pack, PackExport, PackItem, Recommendation, SamplePreference, Sound
+from .models import (
+    GenreSearch,
+    Pack,
+    PackExport,
+    PackItem,
+    Recommendation,
+    RecommendationRun,
+    SamplePreference,
+    Sound,
+)
 from .recommend import (
     SLOTS,
     Candidate,
@@ -40,7 +52,8 @@ from .recommend import (
     search_filter,
     tempo_windows,
 )
-from .zips import ZipSound, zip_write
+from .selectors import samples_message_for
+from .zips import Progress, ZipSound, zip_write
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +61,15 @@ LIVE_PAGE_SIZE = 150  # a full page costs one request, like a small one, and fil
 MATERIAL_PER_SLOT = 3  # candidates wanted per slot, so the picks can vary by pack and author
 PACK_MAX_ITEMS = 100
 RETRY_ATTEMPTS = 3
+SAMPLES_FAILURE = "Samples could not be fetched this time. Use “More like these” to try again."
+
+# The tasks (samples/tasks.py) are sent by name: the tasks module imports this one. None is routed
+# to the ML queue, so they all run on the I/O workers (the default `celery` queue).
+RECOMMEND_TASK = "samples.recommend_for_prediction"
+RETRY_RECOMMENDATIONS_TASK = "samples.retry_recommendations"
+BUILD_PACK_ZIP_TASK = "samples.build_pack_zip"
+REFRESH_INDEX_TASK = "samples.refresh_index"
+SWEEP_RUNS_TASK = "samples.sweep_runs"
 
 
 # --- Sounds -------------------------------------------------------------------------------------------
@@ -142,8 +164,14 @@ def _candidates(
 
 
 def _live_search(
-    genre: GenreSearch, rules: GenreRules, *, licences, windows, turn: int, page: int = 1
-) -> None:  # type: ignore[no-untyped-def]
+    genre: GenreSearch,
+    rules: GenreRules,
+    *,
+    licences: Sequence[str],
+    windows: Sequence[tuple[int, int]],
+    turn: int,
+    page: int = 1,
+) -> None:
     result = freesound.search(
         query=query_for(rules, turn=turn),
         filter=search_filter(rules, licences=licences, windows=windows),
@@ -232,8 +260,8 @@ def _choose(prediction: Prediction, *, batch: int, exclude: set[int]) -> _Outcom
 def recommendations_create_for_prediction(
     *, prediction: Prediction, batch: int | None = None
 ) -> list[Recommendation]:
-    """The prediction job's last stage, and "More like these" (the next batch). Never raises for
-    Freesound problems: the prediction's `samples_message` says what happened and what to do."""
+    """The samples stage's work, and "More like these" (the next batch). Never raises for
+    Freesound problems: the stage's message says what happened and what to do."""
     existing = Recommendation.objects.filter(prediction=prediction)
     if batch is None:
         batch = (existing.aggregate(m=Max("batch"))["m"] + 1) if existing.exists() else 0
@@ -292,17 +320,100 @@ def _message(outcome: _Outcome, *, shown: int) -> str:
 
 
 def samples_message_set(*, prediction: Prediction, message: str) -> None:
-    message = message[:300]
-    Prediction.objects.filter(pk=prediction.pk).update(samples_message=message)
-    prediction.samples_message = message
+    """Say on the prediction's samples stage why there are no (or few) samples; "" clears it."""
+    RecommendationRun.objects.update_or_create(
+        prediction=prediction,
+        defaults={"message": message[:300]},
+        # "More like these" on a prediction from before samples were a stage of their own.
+        create_defaults={"message": message[:300], "status": RecommendationRun.Status.DONE},
+    )
 
 
 def _schedule_retry(prediction_id: int, countdown: int, *, attempt: int) -> None:
-    from .tasks import recommendations_retry_task
-
-    send = partial(recommendations_retry_task.apply_async, args=[prediction_id, attempt], countdown=countdown)
+    task = signature_of(RETRY_RECOMMENDATIONS_TASK, args=[prediction_id, attempt], countdown=countdown)
     # robust: a broker outage must not undo the prediction's result; the page still says to retry.
-    transaction.on_commit(send, robust=True)
+    transaction.on_commit(task.apply_async, robust=True)
+
+
+# --- The samples stage of a prediction ----------------------------------------------------------------
+
+
+def recommendation_run_start(*, prediction_id: int) -> None:
+    """A prediction is done: record its samples stage as pending and send it to the I/O workers
+    once the transaction commits."""
+    RecommendationRun.objects.get_or_create(prediction_id=prediction_id)
+    transaction.on_commit(partial(recommendation_run_enqueue, prediction_id=prediction_id))
+
+
+def recommendation_run_enqueue(*, prediction_id: int) -> bool:
+    """Send the samples task. A broker outage leaves the stage pending (the analysis is shown
+    anyway) for the sweep to send again, so this logs and returns False instead of raising."""
+    try:
+        signature_of(RECOMMEND_TASK, args=[prediction_id]).apply_async(retry=False)
+    except Exception:  # kombu's OperationalError, redis' ConnectionError, OSError...
+        log.warning("Broker unavailable; samples for prediction %s wait for the sweep", prediction_id)
+        return False
+    RecommendationRun.objects.filter(
+        prediction_id=prediction_id, status=RecommendationRun.Status.PENDING
+    ).update(queued_at=timezone.now())
+    return True
+
+
+@dataclass(frozen=True)
+class RunSweepReport:
+    requeued: int
+    failed: int
+
+
+def recommendation_run_sweep(*, now: datetime | None = None) -> RunSweepReport:
+    """Send pending samples stages again whose message may be lost, and fail running ones whose
+    worker is gone, so no page says "Finding samples…" for ever."""
+    now = now or timezone.now()
+    requeue_before = now - timedelta(seconds=settings.PREDICTION_REQUEUE_AFTER)
+    waiting = RecommendationRun.objects.filter(status=RecommendationRun.Status.PENDING).filter(
+        Q(queued_at__lt=requeue_before) | Q(queued_at__isnull=True, created_at__lt=requeue_before)
+    )
+    requeued = sum(
+        recommendation_run_enqueue(prediction_id=pk) for pk in waiting.values_list("prediction_id", flat=True)
+    )
+    stale_before = now - timedelta(seconds=settings.PREDICTION_STALE_AFTER)
+    failed = RecommendationRun.objects.filter(
+        status=RecommendationRun.Status.RUNNING, started_at__lt=stale_before
+    ).update(status=RecommendationRun.Status.FAILED, message=SAMPLES_FAILURE, finished_at=now)
+    return RunSweepReport(requeued=requeued, failed=failed)
+
+
+def recommendation_run(*, prediction_id: int) -> None:
+    """The samples stage. Claims its row (pending → running) so a duplicate message is a no-op;
+    any failure ends the stage, never the prediction, which stays done with its analysis."""
+    claimed = RecommendationRun.objects.filter(
+        prediction_id=prediction_id, status=RecommendationRun.Status.PENDING
+    ).update(status=RecommendationRun.Status.RUNNING, started_at=timezone.now())
+    if not claimed:
+        log.info("Samples for prediction %s are not pending; nothing to do", prediction_id)
+        return
+    prediction = Prediction.objects.get(pk=prediction_id)
+    try:
+        recommendations_create_for_prediction(prediction=prediction)
+    except Exception:  # a bug or the time limit: the stage fails, the prediction stays done
+        log.exception("Recommendations failed for prediction %s", prediction_id)
+        recommendation_run_finish(prediction_id=prediction_id, failed=True, message=SAMPLES_FAILURE)
+        return
+    recommendation_run_finish(prediction_id=prediction_id)
+
+
+def recommendation_run_finish(
+    *, prediction_id: int, failed: bool = False, message: str | None = None
+) -> None:
+    fields: dict[str, object] = {
+        "status": RecommendationRun.Status.FAILED if failed else RecommendationRun.Status.DONE,
+        "finished_at": timezone.now(),
+    }
+    if message is not None:
+        fields["message"] = message[:300]
+    RecommendationRun.objects.filter(
+        prediction_id=prediction_id, status=RecommendationRun.Status.RUNNING
+    ).update(**fields)
 
 
 def recommendations_retry(*, prediction_id: int, attempt: int) -> None:
@@ -310,12 +421,12 @@ def recommendations_retry(*, prediction_id: int, attempt: int) -> None:
     prediction = Prediction.objects.filter(pk=prediction_id, status=Prediction.Status.DONE).first()
     if prediction is None or prediction.recommendations.exists():
         return
-    existing_message = prediction.samples_message
+    existing_message = samples_message_for(prediction=prediction)
     created = recommendations_create_for_prediction(prediction=prediction, batch=0)
     if (
         not created
         and attempt < RETRY_ATTEMPTS
-        and prediction.samples_message.startswith("Freesound is busy")
+        and samples_message_for(prediction=prediction).startswith("Freesound is busy")
     ):
         _schedule_retry(prediction_id, 15 * 60 * attempt, attempt=attempt + 1)
     log.info(
@@ -493,7 +604,7 @@ def _fetch_preview(url: str, *, sounds_by_url: dict[str, Sound]) -> bytes | None
             return None
 
 
-def pack_zip_write(*, pack: Pack, target, progress=None) -> set[int]:  # type: ignore[no-untyped-def]
+def pack_zip_write(*, pack: Pack, target: IO[bytes], progress: Progress | None = None) -> set[int]:
     """Write the pack's ZIP into a binary file object; returns the ids of sounds left out (gone)."""
     sounds_by_url = {item.sound.preview_url: item.sound for item in pack.items.select_related("sound")}
 
@@ -522,9 +633,7 @@ def pack_export_request(*, pack: Pack) -> PackExport:
     if current is not None:
         return current
     export = PackExport.objects.create(pack=pack, signature=signature)
-    from .tasks import pack_export_build_task
-
-    transaction.on_commit(partial(pack_export_build_task.delay, export.pk), robust=True)
+    transaction.on_commit(signature_of(BUILD_PACK_ZIP_TASK, args=[export.pk]).apply_async, robust=True)
     return export
 
 

@@ -1,4 +1,8 @@
-"""Celery tasks of the samples app: thin, ids only; the work is in samples.services."""
+"""Celery tasks of the samples app: thin, ids only; the work is in samples.services.
+
+The services send these tasks by name (services.*_TASK), so this module may import the services
+without an import cycle. None is routed to the ML queue: they run on the I/O workers.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +10,39 @@ import logging
 
 from celery import shared_task
 
+from . import services
+
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="samples.build_pack_zip", ignore_result=True)
-def pack_export_build_task(export_id: int) -> None:
-    from .services import pack_export_build, pack_export_fail
+@shared_task(name=services.RECOMMEND_TASK, ignore_result=True)
+def recommendations_for_prediction_task(prediction_id: int) -> None:
+    services.recommendation_run(prediction_id=prediction_id)
 
+
+@shared_task(name=services.BUILD_PACK_ZIP_TASK, ignore_result=True)
+def pack_export_build_task(export_id: int) -> None:
     try:
-        pack_export_build(export_id=export_id)
+        services.pack_export_build(export_id=export_id)
     except Exception:
         log.exception("Pack ZIP %s crashed", export_id)
-        pack_export_fail(export_id=export_id, message="The ZIP could not be built; try again.")
+        services.pack_export_fail(export_id=export_id, message="The ZIP could not be built; try again.")
         raise
 
 
-@shared_task(name="samples.refresh_index", ignore_result=True)
+@shared_task(name=services.REFRESH_INDEX_TASK, ignore_result=True)
 def index_refresh_task() -> None:
-    from .services import index_refresh
-
-    report = index_refresh()
+    report = services.index_refresh()
     log.info("Freesound index: %s", report)
 
 
-@shared_task(name="samples.retry_recommendations", ignore_result=True)
+@shared_task(name=services.RETRY_RECOMMENDATIONS_TASK, ignore_result=True)
 def recommendations_retry_task(prediction_id: int, attempt: int) -> None:
-    from .services import recommendations_retry
+    services.recommendations_retry(prediction_id=prediction_id, attempt=attempt)
 
-    recommendations_retry(prediction_id=prediction_id, attempt=attempt)
+
+@shared_task(name=services.SWEEP_RUNS_TASK, ignore_result=True)
+def recommendation_run_sweep_task() -> None:
+    report = services.recommendation_run_sweep()
+    if report.requeued or report.failed:
+        log.info("Samples sweep: %s sent again, %s stale ones failed", report.requeued, report.failed)

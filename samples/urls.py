@@ -18,6 +18,7 @@ urlpatterns = [
     path("save/", views.sound_save, name="sound_save"),
     path("exports/<int:pk>/", views.export_detail, name="export_detail"),
     path("exports/<int:pk>/file/", views.export_file, name="export_file"),
+    path("predictions/<int:prediction_pk>/", views.prediction_samples, name="prediction_samples"),
     path("predictions/<int:prediction_pk>/more/", views.recommendations_more, name="recommendations_more"),
     path("preferences/", views.preference_update, name="preference_update"),
 ]

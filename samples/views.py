@@ -3,20 +3,23 @@ site-wide (LoginRequiredMiddleware); other users' packs and predictions answer 4
 
 from __future__ import annotations
 
+import re
 import tempfile
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from predictions.models import Prediction
 
-from . import selectors, services
+from . import freesound, selectors, services
 from .downloads import PreviewError
 from .forms import PackForm, PreferenceForm, SaveToPackForm
 from .models import Pack, PackExport, Sound
@@ -30,8 +33,10 @@ def _own_pack(request: HttpRequest, pk: int) -> Pack:
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
+    """A path on this site to go back to. Only absolute paths: redirect() would take a bare word
+    such as "0" for a view name and fail with a 500."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -41,13 +46,13 @@ def _next_url(request: HttpRequest, default: str) -> str:
 # --- Packs ------------------------------------------------------------------------------------------
 
 
-def pack_list(request: HttpRequest) -> HttpResponse:
+def pack_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     packs = selectors.pack_list_for_user(user=request.user)
     page = Paginator(packs, PACKS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "samples/pack_list.html", {"page": page, "form": PackForm()})
 
 
-def pack_create(request: HttpRequest) -> HttpResponse:
+def pack_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PackForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         pack = services.pack_create(owner=request.user, **form.cleaned_data)
@@ -98,7 +103,7 @@ def pack_item_add(request: HttpRequest, pk: int, sound_pk: int) -> HttpResponse:
 
 
 @require_POST
-def pack_item_remove(request: HttpRequest, pk: int, sound_pk: int) -> HttpResponse:
+def pack_item_remove(request: AuthenticatedHttpRequest, pk: int, sound_pk: int) -> HttpResponse:
     pack = _own_pack(request, pk)
     services.pack_remove_sound(pack=pack, sound=get_object_or_404(Sound, pk=sound_pk))
     if request.htmx:
@@ -111,7 +116,7 @@ def pack_item_remove(request: HttpRequest, pk: int, sound_pk: int) -> HttpRespon
 
 
 @require_POST
-def sound_save(request: HttpRequest) -> HttpResponse:
+def sound_save(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SaveToPackForm(request.POST)
     sound = get_object_or_404(Sound, pk=form.cleaned_data["sound"]) if form.is_valid() else None
     saved_to, error = None, ""
@@ -124,7 +129,7 @@ def sound_save(request: HttpRequest) -> HttpResponse:
             error = str(exc)
     if request.htmx:
         context = {
-            "sound": sound or Sound(pk=int(request.POST.get("sound") or 0)),
+            "sound": sound or Sound(pk=_posted_sound_id(request)),
             "saved_to": saved_to,
             "error": error or _form_error(form),
             "pack_names": selectors.pack_names_for_user(user=request.user),
@@ -139,33 +144,50 @@ def sound_save(request: HttpRequest) -> HttpResponse:
     return redirect(_next_url(request, reverse("samples:pack_list")))
 
 
+def _posted_sound_id(request: HttpRequest) -> int:
+    """The sound id the form was posted with, to redraw that form; 0 when it is not a number."""
+    value = request.POST.get("sound", "")
+    return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else 0
+
+
 def _form_error(form: SaveToPackForm) -> str:
     errors = [e for field_errors in form.errors.values() for e in field_errors]
-    return errors[0] if errors else ""
+    return str(errors[0]) if errors else ""
 
 
 # --- Recommendations -----------------------------------------------------------------------------------
 
 
 @require_POST
-def recommendations_more(request: HttpRequest, prediction_pk: int) -> HttpResponse:
+def recommendations_more(request: AuthenticatedHttpRequest, prediction_pk: int) -> HttpResponse:
     prediction = get_object_or_404(
         Prediction, pk=prediction_pk, owner=request.user, status=Prediction.Status.DONE
     )
-    created = services.recommendations_create_for_prediction(prediction=prediction)
+    # The user is waiting: a slow Freesound ends in "try again in a few minutes", not a hung page.
+    with freesound.time_limit(settings.FREESOUND_WEB_TIME_LIMIT):
+        created = services.recommendations_create_for_prediction(prediction=prediction)
     if request.htmx:
         context = {
             **selectors.recommendations_panel(prediction=prediction, user=request.user),
             "new_count": len(created),
         }
         return render(request, "samples/includes/recommendations_panel.html", context)
-    if not created and prediction.samples_message:
-        messages.warning(request, prediction.samples_message)
+    if not created and (message := selectors.samples_message_for(prediction=prediction)):
+        messages.warning(request, message)
     return redirect(f"{prediction.get_absolute_url()}#samples")
 
 
+def prediction_samples(request: AuthenticatedHttpRequest, prediction_pk: int) -> HttpResponse:
+    """The samples panel alone: polled by htmx while "Finding samples…" shows."""
+    prediction = get_object_or_404(
+        Prediction, pk=prediction_pk, owner=request.user, status=Prediction.Status.DONE
+    )
+    context = selectors.recommendations_panel(prediction=prediction, user=request.user)
+    return render(request, "samples/includes/recommendations_panel.html", context)
+
+
 @require_POST
-def preference_update(request: HttpRequest) -> HttpResponse:
+def preference_update(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PreferenceForm(request.POST)
     if form.is_valid():
         services.preference_set(user=request.user, **form.cleaned_data)
@@ -180,7 +202,7 @@ def preference_update(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def pack_download(request: HttpRequest, pk: int) -> HttpResponse:
+def pack_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Small packs are zipped right here; larger ones by a worker, with a progress page."""
     pack = _own_pack(request, pk)
     count = pack.items.count()
@@ -193,7 +215,7 @@ def pack_download(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("samples:export_detail", pk=export.pk)
 
 
-def _zip_response(request: HttpRequest, pack: Pack) -> HttpResponse:
+def _zip_response(request: HttpRequest, pack: Pack) -> HttpResponseBase:
     target = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
     try:
         services.pack_zip_write(pack=pack, target=target)
@@ -211,7 +233,7 @@ def _own_export(request: HttpRequest, pk: int) -> PackExport:
     return get_object_or_404(PackExport.objects.select_related("pack"), pk=pk, pack__owner=request.user)
 
 
-def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def export_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     export = _own_export(request, pk)
     template = "samples/includes/export_status.html" if request.htmx else "samples/export_detail.html"
     return render(request, template, {"export": export, "pack": export.pack})

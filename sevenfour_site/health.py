@@ -1,7 +1,15 @@
-"""Health checks for /healthz: each returns (ok, detail) and never raises."""
+"""Health checks for /healthz: each returns (ok, detail) and never raises.
+
+The detailed report costs up to a few seconds (a broker connection and a worker ping), so it is
+computed at most once per HEALTHZ_CACHE_SECONDS per process, however many clients ask.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
+
+from django.conf import settings
 from django.db import connection
 
 from .celery import app
@@ -19,7 +27,7 @@ def check_database() -> CheckResult:
     return True, connection.vendor
 
 
-def check_broker(timeout: float = 2.0) -> CheckResult:
+def check_broker(timeout: int = 2) -> CheckResult:
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=timeout)
@@ -34,13 +42,35 @@ def check_workers(timeout: float = 1.0) -> CheckResult:
         replies = app.control.ping(timeout=timeout)
     except Exception as exc:
         return False, f"could not ping workers: {exc.__class__.__name__}: {exc}"
-    names = sorted(name for reply in replies for name in reply)
+    names = sorted(name for reply in replies or [] for name in reply)
     if not names:
         return False, "no worker answered the ping"
     return True, ", ".join(names)
 
 
-def health_report() -> tuple[bool, dict[str, dict[str, object]]]:
+Report = tuple[bool, dict[str, dict[str, object]]]
+_cache_lock = threading.Lock()
+_cached: tuple[float, Report] | None = None
+
+
+def health_report_cached(*, clock=time.monotonic) -> Report:  # type: ignore[no-untyped-def]
+    """health_report(), reused for HEALTHZ_CACHE_SECONDS; concurrent callers wait for one probe."""
+    global _cached
+    with _cache_lock:
+        if _cached is not None and clock() - _cached[0] < settings.HEALTHZ_CACHE_SECONDS:
+            return _cached[1]
+        report = health_report()
+        _cached = (clock(), report)
+        return report
+
+
+def health_cache_clear() -> None:
+    global _cached
+    with _cache_lock:
+        _cached = None
+
+
+def health_report() -> Report:
     database = check_database()
     broker = check_broker()
     # Pinging workers through a broker that is down would only wait for the timeout.

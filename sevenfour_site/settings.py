@@ -42,15 +42,19 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "accounts",
     "catalog",
     "predictions",
     "samples",
-    "worker",
     "demo",
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that every response has the policy, the body cap's 413 included.
+    "sevenfour_site.middleware.ContentSecurityPolicyMiddleware",
+    # Before CSRF (or anything else) reads the body: an oversized one is refused unread.
+    "sevenfour_site.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -145,9 +149,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # The genre model is big: its jobs go to their own queue, served by workers with one process each.
-CELERY_TASK_ROUTES = {"worker.predict_genre": {"queue": "ml"}}
+# Everything else (samples, pack ZIPs, the sweep) goes to the default `celery` queue: the I/O workers.
+CELERY_TASK_ROUTES = {"predictions.predict_genre": {"queue": "ml"}}
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stale-predictions": {"task": "worker.sweep_predictions", "schedule": 60.0},
+    "sweep-stale-predictions": {"task": "predictions.sweep", "schedule": 60.0},
 }
 
 # --- Predictions ----------------------------------------------------------------------------
@@ -202,7 +207,38 @@ SPOTIFY_CLIENT_SECRET = env.str("SPOTIFY_CLIENT_SECRET", default="")
 FREESOUND_API_KEY = env.str("FREESOUND_API_KEY", default="")
 
 # --- Security -------------------------------------------------------------------------------
+# docs/security.md explains each of these and how it is tested.
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Every asset is served from the site itself, so scripts may come from nowhere else. Pictures
+# (album art) and audio (previews, Freesound) come from the catalogs' CDNs over https.
+# style-src-attr allows the width of progress and score bars (style="width: 40%"): attribute
+# styles cannot load anything or run script.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "style-src-attr": ["'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "https:"],
+    "media-src": ["'self'", "https:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+# The API docs pages (Swagger UI, ReDoc) inject <style> elements and ReDoc searches in a blob: worker.
+CSP_PATH_EXTRA = {
+    "/api/docs/": {"style-src": ["'unsafe-inline'"]},
+    "/api/redoc/": {"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]},
+}
+# /healthz answers the public with a bare liveness check; staff, or a monitor sending
+# `Authorization: Bearer <HEALTHZ_TOKEN>`, get the database/broker/worker report, cached this long.
+HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
+HEALTHZ_CACHE_SECONDS = env.float("HEALTHZ_CACHE_SECONDS", default=5.0)
+# Whole request bodies (an upload plus its multipart envelope) over this are refused unread, with
+# 413. Put the same cap in front of the site (nginx: client_max_body_size); see docs/security.md.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=0) or None
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
@@ -253,6 +289,13 @@ PREVIEW_READ_TIMEOUT = env.float("PREVIEW_READ_TIMEOUT", default=15.0)
 # A slow drip of bytes resets the read timeout; this bounds the whole download.
 PREVIEW_TOTAL_TIMEOUT = env.float("PREVIEW_TOTAL_TIMEOUT", default=60.0)
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
+# Big uploads spool to a temporary file named by the server (the client's name can be any length).
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "sevenfour_site.upload_handlers.ServerNamedTemporaryFileUploadHandler",
+]
+# The request body cap (see Security above) defaults to an upload plus room for the form around it.
+REQUEST_BODY_MAX_BYTES = REQUEST_BODY_MAX_BYTES or UPLOAD_MAX_BYTES + 64 * 1024
 # Catalog pages (artists, albums, tracks) are stable: cache them for hours. Preview URLs never.
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=6 * 60 * 60)
 CATALOG_CONNECT_TIMEOUT = env.float("CATALOG_CONNECT_TIMEOUT", default=3.05)
@@ -276,6 +319,8 @@ FREESOUND_LIVE_RESERVE = env.int("FREESOUND_LIVE_RESERVE", default=1000)
 FREESOUND_CACHE_SECONDS = env.int("FREESOUND_CACHE_SECONDS", default=24 * 60 * 60)
 FREESOUND_CONNECT_TIMEOUT = env.float("FREESOUND_CONNECT_TIMEOUT", default=3.05)
 FREESOUND_READ_TIMEOUT = env.float("FREESOUND_READ_TIMEOUT", default=10.0)
+# All Freesound requests of one web request ("More like these") share this many seconds.
+FREESOUND_WEB_TIME_LIMIT = env.float("FREESOUND_WEB_TIME_LIMIT", default=8.0)
 # The local index: pages of 150 sounds fetched per search phrase, and how old a genre's index may get.
 FREESOUND_INDEX_PAGES = env.int("FREESOUND_INDEX_PAGES", default=2)
 FREESOUND_INDEX_MAX_AGE = env.int("FREESOUND_INDEX_MAX_AGE", default=7 * 24 * 60 * 60)
@@ -289,6 +334,8 @@ PACK_ZIP_STREAM_MAX_ITEMS = env.int("PACK_ZIP_STREAM_MAX_ITEMS", default=8)
 # PREVIEW_ALLOW_LOOPBACK, for tests).
 FREESOUND_PREVIEW_HOSTS = env.list("FREESOUND_PREVIEW_HOSTS", default=["cdn.freesound.org", "freesound.org"])
 CELERY_BEAT_SCHEDULE["samples-refresh-index"] = {"task": "samples.refresh_index", "schedule": 15 * 60.0}
+# Samples stages whose message was lost are sent again, and stuck ones failed (like predictions).
+CELERY_BEAT_SCHEDULE["samples-sweep-runs"] = {"task": "samples.sweep_runs", "schedule": 60.0}
 
 # --- Demo (`make demo`) ---------------------------------------------------------------------
 # On: every page shows a "demo mode" banner, and `manage.py demo_setup` may create the demo

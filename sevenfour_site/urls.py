@@ -14,3 +14,6 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A request Django cannot parse (a malformed upload) gets a page that says what to do.
+handler400 = "sevenfour_site.views.bad_request"

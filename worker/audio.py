@@ -6,6 +6,11 @@ and MP3 in-process and can seek, so only the excerpt is decoded; everything else
 libsndfile refuses) goes to ffmpeg, and to audioread when ffmpeg is not installed.
 
 Every failure is an `AudioError` subclass whose str() is a sentence a user can read.
+
+Uploads are hostile: ffmpeg is never left to guess a format (a playlist or manifest behind an
+ID3 tag would make it open other users' files), so it gets the sniffed container's demuxer with
+`-f`, may open only that one file (protocol and format whitelists), and anything the sniffer does
+not recognise is refused before any decoder sees it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from worker.sniff import demuxer_for, sniff_file
 
 SAMPLE_RATE = 16_000
 EXCERPT_S = 30.0
@@ -51,6 +58,15 @@ class TooLongError(AudioError):
     pass
 
 
+class InvalidSamplesError(AudioError):
+    pass
+
+
+# One sentence for every file that is not audio we read, whatever the reason, so the message never
+# tells an attacker more (such as whether a path named inside the file exists).
+NOT_AUDIO = "The file is not audio in a format we can read."
+
+
 @dataclass(frozen=True)
 class Audio:
     """A mono float32 excerpt at `sample_rate`, cut from the middle of the source."""
@@ -66,28 +82,6 @@ class Audio:
         return len(self.samples) / self.sample_rate
 
 
-def sniff_container(head: bytes) -> str | None:
-    """Name the container from the first bytes of a file, or None if it is not one we know."""
-    if head[:4] == b"RIFF" and head[8:12] in (b"WAVE", b"RF64"):
-        return "wav"
-    if head[:4] == b"RF64":
-        return "wav"
-    if head[:4] == b"fLaC":
-        return "flac"
-    if head[:4] == b"OggS":
-        return "ogg"
-    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
-        return "aiff"
-    if head[4:8] == b"ftyp":
-        return "m4a"
-    if head[:3] == b"ID3":
-        return "mp3"
-    if len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0:
-        # MPEG frame sync. Layer bits 00 mean ADTS (raw AAC); anything else is MPEG audio (mp3).
-        return "aac" if (head[1] & 0x06) == 0 else "mp3"
-    return None
-
-
 def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE, excerpt_s: float = EXCERPT_S) -> Audio:
     """Decode the middle `excerpt_s` seconds of `path` to mono float32 at `sample_rate`."""
     path = Path(path)
@@ -96,25 +90,29 @@ def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE, excerpt_s: f
     if container in SOUNDFILE_FORMATS:
         decoded = _decode_soundfile(path, excerpt_s)
     if decoded is None:
-        decoded = _decode_external(path, excerpt_s)
+        decoded = _decode_external(path, container, excerpt_s)
     samples, native_rate, duration_s, start_s = decoded
+    _check_finite(samples)
     samples = _resample(samples, native_rate, sample_rate)
     _check_excerpt(samples, sample_rate)
-    return Audio(samples, sample_rate, duration_s, start_s, container or "other")
+    return Audio(samples, sample_rate, duration_s, start_s, container)
 
 
-def _check_file(path: Path) -> str | None:
+def _check_file(path: Path) -> str:
+    """The sniffed container; NotAudioError for an unreadable, empty or unrecognised file."""
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
-            head = handle.read(16)
+            container = sniff_file(handle)
     except OSError as exc:
         raise NotAudioError(f"The file could not be read ({exc.strerror or exc}).") from exc
     if size == 0:
         raise NotAudioError("The file is empty.")
     if size > MAX_FILE_BYTES:
         raise TooLongError(f"The file is larger than {MAX_FILE_BYTES // 2**20} MB.")
-    return sniff_container(head)
+    if container is None:
+        raise NotAudioError(NOT_AUDIO)
+    return container
 
 
 def _check_duration(duration_s: float) -> None:
@@ -167,10 +165,23 @@ def _decode_soundfile(path: Path, excerpt_s: float) -> tuple[np.ndarray, int, fl
 # --- ffmpeg / audioread --------------------------------------------------------------------
 
 
-def _decode_external(path: Path, excerpt_s: float) -> tuple[np.ndarray, int, float, float]:
+def _decode_external(path: Path, container: str, excerpt_s: float) -> tuple[np.ndarray, int, float, float]:
     if shutil.which("ffmpeg") and shutil.which("ffprobe"):
-        return _decode_ffmpeg(path, excerpt_s)
+        return _decode_ffmpeg(path, container, excerpt_s)
     return _decode_audioread(path, excerpt_s)
+
+
+def ffmpeg_input_args(path: Path, container: str) -> list[str]:
+    """The options that open `path` as exactly one file of the sniffed container.
+
+    `-f` stops ffmpeg probing the content (the probe is what picks the HLS or DASH demuxer for a
+    playlist behind an ID3 tag); the whitelists stop any demuxer from opening a second file or a
+    URL; the `file:` prefix keeps a name like `hls:...` or `concat:...` from choosing a protocol."""
+    demuxer = demuxer_for(container)
+    args = ["-protocol_whitelist", "file", "-format_whitelist", demuxer, "-f", demuxer]
+    if demuxer == "mov":
+        args += ["-enable_drefs", "0"]  # MP4 data references name other files (off by default; kept off)
+    return [*args, "-i", f"file:{path.resolve()}"]
 
 
 def _run(cmd: list[str]) -> subprocess.CompletedProcess[bytes]:
@@ -180,10 +191,11 @@ def _run(cmd: list[str]) -> subprocess.CompletedProcess[bytes]:
         raise TooLongError(f"Decoding took longer than {DECODE_TIMEOUT_S:.0f} s.") from exc
 
 
-def _probe(path: Path) -> tuple[float, int]:
+def _probe(path: Path, container: str) -> tuple[float, int]:
     """(duration in seconds, sample rate) of the first audio stream, according to ffprobe."""
     cmd = ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", "stream=sample_rate,duration"]
-    cmd += ["-show_entries", "format=duration", "-of", "default=noprint_wrappers=1", str(path)]
+    cmd += ["-show_entries", "format=duration", "-of", "default=noprint_wrappers=1"]
+    cmd += ffmpeg_input_args(path, container)
     proc = _run(cmd)
     fields: dict[str, str] = {}
     for line in proc.stdout.decode("utf-8", "replace").splitlines():
@@ -191,16 +203,17 @@ def _probe(path: Path) -> tuple[float, int]:
         if value not in ("", "N/A"):
             fields.setdefault(key, value)  # the stream's duration comes first and wins over the format's
     if proc.returncode != 0 or "sample_rate" not in fields:
-        raise NotAudioError("The file is not audio in a format we can read.")
+        raise NotAudioError(NOT_AUDIO)
     return float(fields.get("duration", "nan")), int(fields["sample_rate"])
 
 
-def _decode_ffmpeg(path: Path, excerpt_s: float) -> tuple[np.ndarray, int, float, float]:
-    duration_s, rate = _probe(path)
+def _decode_ffmpeg(path: Path, container: str, excerpt_s: float) -> tuple[np.ndarray, int, float, float]:
+    duration_s, rate = _probe(path, container)
     _check_duration(duration_s)
     start_s, length_s = _excerpt_window(duration_s, excerpt_s)
     cmd = ["ffmpeg", "-v", "error", "-nostdin", "-ss", f"{start_s:.3f}", "-t", f"{length_s:.3f}"]
-    cmd += ["-i", str(path), "-map", "a:0", "-ac", "1", "-f", "f32le", "-acodec", "pcm_f32le", "-"]
+    cmd += ffmpeg_input_args(path, container)
+    cmd += ["-map", "a:0", "-ac", "1", "-f", "f32le", "-acodec", "pcm_f32le", "-"]
     proc = _run(cmd)
     samples = np.frombuffer(proc.stdout, dtype="<f4").astype(np.float32)
     if proc.returncode != 0 or samples.size == 0:
@@ -220,7 +233,7 @@ def _decode_audioread(path: Path, excerpt_s: float) -> tuple[np.ndarray, int, fl
     except AudioError:
         raise
     except Exception as exc:  # audioread's backends raise their own types
-        raise NotAudioError("The file is not audio in a format we can read.") from exc
+        raise NotAudioError(NOT_AUDIO) from exc
     samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
     samples = samples.reshape(-1, channels).mean(axis=1)
     first = int(start_s * rate)
@@ -230,8 +243,18 @@ def _decode_audioread(path: Path, excerpt_s: float) -> tuple[np.ndarray, int, fl
 # --- after decoding ------------------------------------------------------------------------
 
 
+def _check_finite(samples: np.ndarray) -> None:
+    # Float WAV and FLAC can store NaN and infinity; no player makes sound from them, and the
+    # model would turn them into garbage, so say what is wrong instead.
+    if not np.isfinite(samples).all():
+        raise InvalidSamplesError(
+            "The audio contains invalid sample values (not-a-number or infinity), which usually means "
+            "a broken export. Export it again, for example as 16-bit WAV or MP3."
+        )
+
+
 def _resample(samples: np.ndarray, native_rate: int, target_rate: int) -> np.ndarray:
-    samples = np.nan_to_num(np.asarray(samples, dtype=np.float32))
+    samples = np.asarray(samples, dtype=np.float32)
     if native_rate != target_rate:
         import librosa
 
@@ -250,5 +273,6 @@ def _check_excerpt(samples: np.ndarray, sample_rate: int) -> None:
     decoded_s = len(samples) / sample_rate
     if decoded_s < MIN_DURATION_S - 0.05:
         raise TooShortError(f"Only {decoded_s:.1f} s of audio could be decoded; at least 3 s are needed.")
-    if rms_dbfs(samples) < SILENCE_RMS_DBFS:
+    # A constant (DC) offset carries no sound: measure what varies, so a flat line counts as silence.
+    if rms_dbfs(samples - samples.mean(dtype=np.float64)) < SILENCE_RMS_DBFS:
         raise SilentAudioError("The audio is silent or nearly silent.")

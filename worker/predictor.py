@@ -106,7 +106,7 @@ class GenrePredictor:
             clock.lap("spectrogram")
         return self._result(probs, output, tempo, key, audio, clock.finish(), png)
 
-    def _result(self, probs, output, tempo, key, audio, timings, png) -> PredictionResult:  # type: ignore[no-untyped-def]
+    def _result(self, probs, output, tempo, key, audio, timings, png) -> PredictionResult:
         from worker.genre_head import descriptive_tags, outside_taxonomy
 
         labels = list(self.artifact.labels)

@@ -6,6 +6,7 @@ errors with HTTP 200 and an `{"error": {...}}` body; `_check` turns those into t
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import requests
@@ -81,9 +82,13 @@ class DeezerProvider:
         return _check(data, what)
 
 
+# ASCII digits only: str.isdigit() also accepts "²" or "٣", which int() then refuses (a 500).
+_ID = re.compile(r"[0-9]{1,20}")
+
+
 def _id(value: str, what: str) -> int:
     """Deezer ids are numbers; anything else cannot exist (and must not reach the URL path)."""
-    if not str(value).isdigit():
+    if not _ID.fullmatch(str(value)):
         raise NotFound(NAME, what, detail=f"not a Deezer id: {value!r}")
     return int(value)
 

@@ -20,7 +20,9 @@ from django.conf import settings
 from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOauthError
 
-from .._http import new_session, retry_after_seconds, timeouts
+from core.http import retry_after_seconds
+
+from .._http import new_session, timeouts
 from ..budget import budget_for
 from ..errors import BadCredentials, NotFound, ProviderUnavailable, RateLimited
 from ..types import Album, Artist, Page, Track
@@ -162,7 +164,7 @@ class SpotifyProvider:
 
 
 def _check_id(value: str, what: str) -> None:
-    if not _ID.match(value or ""):
+    if not _ID.fullmatch(value or ""):  # fullmatch: `$` would let a trailing newline through
         raise NotFound(NAME, what, detail=f"not a Spotify id: {value!r}")
 
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 PACKS = "/api/v1/packs/"
 
 
-def make_sound(n: int = 1, **fields) -> Sound:  # type: ignore[no-untyped-def]
+def make_sound(n: int = 1, **fields) -> Sound:
     defaults = {
         "name": f"house loop {n}",
         "author": f"author{n}",
@@ -29,12 +29,12 @@ def make_sound(n: int = 1, **fields) -> Sound:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def pack(user) -> Pack:  # type: ignore[no-untyped-def]
+def pack(user) -> Pack:
     return services.pack_create(owner=user, name="Drums", notes="for the intro")
 
 
 @pytest.fixture
-def theirs(other_user) -> Pack:  # type: ignore[no-untyped-def]
+def theirs(other_user) -> Pack:
     return services.pack_create(owner=other_user, name="Bob's")
 
 
@@ -159,7 +159,8 @@ def test_the_zip_is_built_by_the_worker_and_downloaded_when_ready(
     services.pack_add_sound(pack=pack, sound=sound)
     queued = []
     monkeypatch.setattr(
-        "samples.tasks.pack_export_build_task.delay", lambda export_id: queued.append(export_id)
+        "samples.tasks.pack_export_build_task.apply_async",
+        lambda args, kwargs=None, **options: queued.append(args[0]),
     )
 
     with django_capture_on_commit_callbacks(execute=True):

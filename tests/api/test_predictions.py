@@ -8,7 +8,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from fakeapis.audio import sine_wav
 from predictions.models import Prediction
 from samples.models import GenreSearch
-from samples.services import recommendations_create_for_prediction
+from samples.services import (
+    recommendation_run,
+    recommendation_run_start,
+    recommendations_create_for_prediction,
+)
 from tests.api.conftest import assert_error
 from tests.predictions.factories import DonePredictionFactory, PredictionFactory
 from tests.samples.conftest import add_loops
@@ -301,3 +305,23 @@ def test_reading_one_needs_authentication(anonymous, user):
     prediction = DonePredictionFactory(owner=user)
 
     assert_error(anonymous.get(f"{URL}{prediction.pk}/"), 401, "not_authenticated")
+
+
+def test_the_samples_stage_has_its_own_status_next_to_the_done_prediction(api, user, fs):
+    GenreSearch.objects.filter(slug="dance").update(queries="house loop")
+    add_loops(fs, "house", n=8, bpm=123, licence="by4")
+    prediction = DonePredictionFactory(owner=user)
+    before = api.get(f"{URL}{prediction.pk}/").json()
+    recommendation_run_start(prediction_id=prediction.pk)
+    finding = api.get(f"{URL}{prediction.pk}/").json()
+    recommendation_run(prediction_id=prediction.pk)
+    found = api.get(f"{URL}{prediction.pk}/").json()
+
+    assert (before["status"], before["samples_status"]) == ("done", "")
+    assert (finding["status"], finding["samples_status"], finding["recommendations"]) == (
+        "done",
+        "pending",
+        [],
+    )
+    assert finding["top_genre"] == "dance"
+    assert (found["status"], found["samples_status"], len(found["recommendations"])) == ("done", "done", 5)

@@ -18,7 +18,7 @@ from tests.samples.conftest import add_loops
 pytestmark = [pytest.mark.model, pytest.mark.django_db(transaction=True)]
 
 
-def poll(api, url: str, *, done, timeout: float):  # type: ignore[no-untyped-def]
+def poll(api, url: str, *, done, timeout: float):
     """GET `url` until `done(body)`; returns the last body."""
     last: dict = {}
 
@@ -40,7 +40,16 @@ def test_upload_poll_read_save_a_recommended_sound_and_download_the_zip(api, fs,
     with running_worker():
         submitted = api.post("/api/v1/predictions/", {"file": song}, format="multipart")
         assert submitted.status_code == 202
-        result = poll(api, submitted["Location"], done=lambda body: body["finished"], timeout=240)
+        # The samples stage runs after the prediction is done (its own task): wait for it too.
+        result = poll(
+            api,
+            submitted["Location"],
+            done=lambda body: (
+                body["finished"]
+                and (body["status"] != "done" or body["samples_status"] in ("done", "failed"))
+            ),
+            timeout=240,
+        )
 
         assert result["status"] == "done", result["error"]
         assert sum(p["probability"] for p in result["probabilities"]) == pytest.approx(1.0, abs=1e-3)

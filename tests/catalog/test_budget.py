@@ -8,6 +8,7 @@ from django.core.cache import cache
 from catalog.budget import RequestBudget
 from catalog.errors import RateLimited
 from catalog.providers.deezer import DeezerProvider
+from tests.conftest import free_port
 
 
 class FakeClock:
@@ -19,7 +20,7 @@ class FakeClock:
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache():  # type: ignore[no-untyped-def]
+def _clean_cache():
     cache.clear()
 
 
@@ -73,3 +74,19 @@ def test_deezer_client_stops_before_exceeding_its_budget(settings, fake_deezer):
 
     assert "Deezer is busy (rate limited, retry after" in str(caught.value)
     assert len(fake_deezer.calls("/track/")) == 2
+
+
+def test_budget_fails_open_while_the_cache_is_down(settings):
+    # A Redis cache with no server behind it: browsing goes on; the provider's own 429 still applies.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        }
+    }
+    budget = RequestBudget("deezer", limit=1, window=5, clock=FakeClock())
+
+    budget.acquire()
+    budget.acquire()
+
+    assert budget.used() == 0

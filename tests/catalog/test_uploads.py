@@ -66,3 +66,16 @@ def test_refuses_a_file_over_the_size_limit(settings):
 def test_refuses_an_empty_file():
     with pytest.raises(ValidationError, match="empty"):
         validate_upload(SimpleUploadedFile("empty.mp3", b""))
+
+
+@pytest.mark.parametrize("attack", ["hls", "dash"])
+def test_refuses_a_playlist_or_manifest_disguised_as_mp3(attack):
+    from fakeapis.hostile import ATTACKS
+
+    build, victim_format = ATTACKS[attack]
+    upload = SimpleUploadedFile("x.mp3", build(f"/srv/media/uploads/victim.{victim_format}"))
+
+    with pytest.raises(ValidationError) as caught:
+        validate_upload(upload)
+
+    assert caught.value.code == "not_audio"

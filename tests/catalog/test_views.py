@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from fakeapis.audio import sine_wav
-from fakeapis.spotify import DAFT, DISCOVERY, ONE_MORE_TIME
-from predictions.models import Prediction
+from fakeapis.spotify import DAFT, ONE_MORE_TIME
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog_settings")]
 
@@ -15,12 +13,12 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def user(django_user_model):  # type: ignore[no-untyped-def]
+def user(django_user_model):
     return django_user_model.objects.create_user(username="ada", password="a-long-pass-123")
 
 
 @pytest.fixture
-def signed_in(client, user):  # type: ignore[no-untyped-def]
+def signed_in(client, user):
     client.force_login(user)
     return client
 
@@ -86,35 +84,6 @@ def test_album_page_lists_tracks_with_duration_play_and_pick(signed_in):
     assert 'name="track_id" value="3135553"' in response.text
 
 
-def test_picking_a_track_creates_a_prediction_from_the_provider_data(signed_in, user):
-    # The page's title is not trusted: only the provider and id are posted.
-    response = signed_in.post(reverse("catalog:pick"), {"provider": "deezer", "track_id": "3135556"})
-
-    prediction = Prediction.objects.get(owner=user)
-    assert response.status_code == 302
-    assert response["Location"] == reverse("predictions:detail", args=[prediction.pk])
-    assert (prediction.source, prediction.source_track_id, prediction.isrc) == (
-        "deezer",
-        "3135556",
-        "GBDUW0000059",
-    )
-    assert (prediction.title, prediction.artist, prediction.album) == (
-        "Harder Better Faster Stronger",
-        "Daft Punk",
-        "Discovery",
-    )
-    assert prediction.duration_s == 224
-    assert "preview" not in prediction.artwork_url
-
-
-def test_picking_an_unknown_track_says_so(signed_in, user):
-    response = signed_in.post(reverse("catalog:pick"), {"provider": "deezer", "track_id": "1"})
-
-    assert response.status_code == 404
-    assert "Deezer could not find this track" in response.text
-    assert not Prediction.objects.exists()
-
-
 def test_a_rate_limited_search_says_when_to_retry(signed_in, fake_deezer):
     fake_deezer.answer_429(retry_after=12)
 
@@ -152,55 +121,6 @@ def test_preview_of_a_track_without_one_says_so(signed_in):
 
     assert response.status_code == 404
     assert response.text == "This track has no preview; upload the audio instead."
-
-
-def test_upload_creates_a_prediction(signed_in, user, tmp_path):
-    song = tmp_path / "My_Song.wav"
-    song.write_bytes(sine_wav(1.0))
-
-    with song.open("rb") as fh:
-        response = signed_in.post(reverse("catalog:upload"), {"file": fh})
-
-    prediction = Prediction.objects.get(owner=user)
-    assert response["Location"] == reverse("predictions:detail", args=[prediction.pk])
-    assert (prediction.source, prediction.title) == ("upload", "My Song")
-    assert prediction.upload.read()[:4] == b"RIFF"
-
-
-def test_upload_of_a_file_that_is_not_audio_is_refused_clearly(signed_in, tmp_path):
-    fake = tmp_path / "song.mp3"
-    fake.write_bytes(b"<html>not a song</html>" * 20)
-
-    with fake.open("rb") as fh:
-        response = signed_in.post(reverse("catalog:upload"), {"file": fh})
-
-    assert response.status_code == 400
-    assert "is not an audio file Seven/Four can read" in response.text
-    assert not Prediction.objects.exists()
-
-
-def test_upload_over_the_limit_is_refused_clearly(signed_in, settings, tmp_path):
-    settings.UPLOAD_MAX_BYTES = 1000
-    big = tmp_path / "big.wav"
-    big.write_bytes(sine_wav(1.0))
-
-    with big.open("rb") as fh:
-        response = signed_in.post(reverse("catalog:upload"), {"file": fh})
-
-    assert response.status_code == 400
-    assert "the limit is 1000\xa0bytes" in response.text
-
-
-@pytest.mark.usefixtures("spotify_settings")
-def test_with_spotify_keys_the_page_browses_spotify_and_picks_with_isrc(signed_in, user):
-    search = signed_in.get(reverse("catalog:new"), {"q": "daft punk"})
-    tracks = signed_in.get(reverse("catalog:album", args=["spotify", DISCOVERY]))
-    signed_in.post(reverse("catalog:pick"), {"provider": "spotify", "track_id": ONE_MORE_TIME})
-
-    assert reverse("catalog:artist", args=["spotify", DAFT]) in search.text
-    assert "Harder, Better, Faster, Stronger" in tracks.text
-    prediction = Prediction.objects.get(owner=user)
-    assert (prediction.source, prediction.isrc) == ("spotify", "GBDUW0000053")
 
 
 @pytest.mark.usefixtures("spotify_settings")

@@ -46,7 +46,7 @@ class FakePredictor:
     def __init__(self) -> None:
         self.calls: list[bytes] = []
 
-    def predict(self, path, *, spectrogram_png=None):  # type: ignore[no-untyped-def]
+    def predict(self, path, *, spectrogram_png=None):
         self.calls.append(Path(path).read_bytes())
         if spectrogram_png is not None:
             Path(spectrogram_png).write_bytes(b"\x89PNG\r\n\x1a\n fake")
@@ -75,7 +75,7 @@ class FakePredictor:
 
 
 @pytest.fixture
-def fake_predictor(monkeypatch) -> FakePredictor:  # type: ignore[no-untyped-def]
+def fake_predictor(monkeypatch) -> FakePredictor:
     fake = FakePredictor()
     monkeypatch.setattr("worker.predictor.get_predictor", lambda *args, **kwargs: fake)
     return fake

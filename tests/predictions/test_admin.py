@@ -15,7 +15,7 @@ CHANGELIST = reverse("admin:predictions_prediction_changelist")
 
 
 @pytest.fixture
-def admin_client_(client):  # type: ignore[no-untyped-def]
+def admin_client_(client):
     admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
     client.force_login(admin)
     client.admin = admin
@@ -27,7 +27,7 @@ def test_changelist_filters_and_search(admin_client_):
     DonePredictionFactory(title="Clair de Lune", top_genre="classical", confidence=0.3)
     PredictionFactory(title="Still waiting")
 
-    def titles(params):  # type: ignore[no-untyped-def]
+    def titles(params):
         response = admin_client_.get(CHANGELIST, params)
         assert response.status_code == 200
         return sorted(p.title for p in response.context["cl"].result_list)

@@ -6,8 +6,8 @@ import pytest
 
 from predictions import services
 from predictions.models import Prediction
+from predictions.tasks import predict_genre_task
 from tests.predictions.factories import PredictionFactory
-from worker.tasks import predict_genre_task
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog_settings")]
 
@@ -16,7 +16,7 @@ Status = Prediction.Status
 
 def test_a_deezer_track_is_fetched_fresh_and_analysed(user, fake_deezer, fake_predictor):
     prediction = PredictionFactory(owner=user, source_track_id="3135553", isrc="GBDUW0000053")
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     assert prediction.status == Status.DONE
     assert fake_predictor.calls[0][:4] == b"RIFF"
@@ -43,7 +43,7 @@ def test_a_track_without_a_preview_fails_with_the_upload_hint(user, fake_deezer,
     prediction = PredictionFactory(
         owner=user, source_track_id="3135560", title="Veridis Quo", isrc="GBDUW0000060"
     )
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     assert prediction.status == Status.FAILED
     assert prediction.error == "This track has no preview; upload the audio instead."
@@ -52,7 +52,7 @@ def test_a_track_without_a_preview_fails_with_the_upload_hint(user, fake_deezer,
 
 def test_an_unknown_track_fails_with_a_clear_message(user, fake_deezer, fake_predictor):
     prediction = PredictionFactory(owner=user, source_track_id="1", title="No Such Song", artist="Nobody")
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     assert prediction.status == Status.FAILED
     assert prediction.error

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_an_uploaded_clip_reaches_done_with_the_real_model(user, wav_upload, redis_url):
     with broker_configured(redis_url), running_worker():
-        prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+        prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
         finished = wait_until(lambda: Prediction.objects.get(pk=prediction.pk).is_finished, timeout=180)
     assert finished
     prediction.refresh_from_db()
@@ -39,7 +39,7 @@ def test_an_uploaded_clip_reaches_done_with_the_real_model(user, wav_upload, red
 
 def test_bad_audio_fails_with_its_message(user, text_upload, redis_url):
     with broker_configured(redis_url), running_worker():
-        prediction = services.prediction_create(user=user, source="upload", upload=text_upload)
+        prediction = services.prediction_create_from_upload(user=user, upload=text_upload)
         finished = wait_until(lambda: Prediction.objects.get(pk=prediction.pk).is_finished, timeout=120)
     assert finished
     prediction.refresh_from_db()
@@ -90,7 +90,7 @@ def test_a_job_whose_worker_is_killed_mid_task_is_finished_by_a_new_worker(
     second = None
     try:
         with broker_configured(redis_url):
-            prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+            prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
         started = wait_until(
             lambda: Prediction.objects.get(pk=prediction.pk).status == Status.RUNNING, timeout=120
         )

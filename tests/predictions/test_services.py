@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
+from fakeapis.audio import sine_wav
 from predictions import services
 from predictions.models import Prediction
+from predictions.tasks import predict_genre_task
 from tests.conftest import broker_configured, free_port, running_worker, wait_until
 from tests.predictions.factories import DonePredictionFactory, PredictionFactory
-from worker.tasks import predict_genre_task
 
 Status = Prediction.Status
 
@@ -23,7 +26,7 @@ def test_create_saves_a_pending_row_and_enqueues_after_commit(
     user, wav_upload, filesystem_broker, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+        prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
         assert not any((filesystem_broker / "queue").iterdir()), "nothing may be sent before the commit"
     prediction.refresh_from_db()
     assert len(callbacks) == 1
@@ -41,7 +44,7 @@ def test_submit_with_the_broker_down_still_saves_the_row(
         broker_configured(f"redis://127.0.0.1:{free_port()}/0"),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+        prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
     prediction.refresh_from_db()
     assert prediction.status == Status.PENDING
     assert prediction.queued_at is None
@@ -94,8 +97,8 @@ def test_a_redelivered_message_takes_over_the_job_its_dead_worker_held(user):
 
 @pytest.mark.django_db
 def test_an_upload_runs_to_done_with_every_result_field(user, wav_upload, fake_predictor):
-    prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
-    predict_genre_task.apply(args=[prediction.pk])
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
+    predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     assert prediction.status == Status.DONE
     assert prediction.top_genre == "dance"
@@ -113,11 +116,11 @@ def test_an_upload_runs_to_done_with_every_result_field(user, wav_upload, fake_p
 def test_a_transient_error_releases_the_row_and_the_retry_succeeds(
     user, wav_upload, fake_predictor, monkeypatch
 ):
-    prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
     real_fetch = services._fetch_audio
     seen_states: list[tuple[str, str]] = []
 
-    def flaky_fetch(p, scratch):  # type: ignore[no-untyped-def]
+    def flaky_fetch(p, scratch):
         if not seen_states:
             seen_states.append(("first try", Prediction.objects.get(pk=p.pk).status))
             raise services.TransientJobError("Deezer is busy (rate limited).", retry_after=1)
@@ -125,7 +128,7 @@ def test_a_transient_error_releases_the_row_and_the_retry_succeeds(
         return real_fetch(p, scratch)
 
     monkeypatch.setattr(services, "_fetch_audio", flaky_fetch)
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     assert seen_states == [("first try", Status.RUNNING), ("retry", Status.RUNNING)]
     assert prediction.status == Status.DONE
@@ -145,13 +148,13 @@ def test_a_transient_error_leaves_the_row_pending_with_the_reason(user):
 @pytest.mark.django_db
 def test_retries_are_bounded_and_end_in_a_clear_failure(user, wav_upload, settings, monkeypatch):
     settings.PREDICTION_MAX_RETRIES = 2
-    prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
 
-    def always_busy(p, scratch):  # type: ignore[no-untyped-def]
+    def always_busy(p, scratch):
         raise services.TransientJobError("Deezer is not answering right now.")
 
     monkeypatch.setattr(services, "_fetch_audio", always_busy)
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     assert prediction.status == Status.FAILED
     assert prediction.attempts == 3
@@ -160,13 +163,13 @@ def test_retries_are_bounded_and_end_in_a_clear_failure(user, wav_upload, settin
 
 @pytest.mark.django_db
 def test_an_unexpected_error_fails_the_row_with_a_generic_message(user, wav_upload, monkeypatch):
-    prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
 
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(*args, **kwargs):
         raise KeyError("a bug")
 
     monkeypatch.setattr("worker.predictor.get_predictor", broken)
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     assert prediction.status == Status.FAILED
     assert prediction.error == services.GENERIC_FAILURE
@@ -199,8 +202,8 @@ def test_the_sweep_requeues_forgotten_pending_jobs_and_fails_stuck_running_ones(
 
 @pytest.mark.django_db
 def test_rerun_makes_a_new_linked_row_and_keeps_the_old_result(user, wav_upload, fake_predictor):
-    original = services.prediction_create(user=user, source="upload", upload=wav_upload)
-    predict_genre_task.apply(args=[original.pk])
+    original = services.prediction_create_from_upload(user=user, upload=wav_upload)
+    predict_genre_task.apply(args=(original.pk,))
     rerun = services.prediction_rerun(prediction=original)
     assert rerun.pk != original.pk
     assert rerun.rerun_of == original
@@ -212,8 +215,8 @@ def test_rerun_makes_a_new_linked_row_and_keeps_the_old_result(user, wav_upload,
 
 @pytest.mark.django_db
 def test_delete_removes_the_row_and_its_files(user, wav_upload, fake_predictor):
-    prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
-    predict_genre_task.apply(args=[prediction.pk])
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
+    predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     storage, names = prediction.upload.storage, [prediction.upload.name, prediction.spectrogram.name]
     services.prediction_delete(prediction=prediction)
@@ -225,7 +228,7 @@ def test_delete_removes_the_row_and_its_files(user, wav_upload, fake_predictor):
 def test_a_rerun_shares_the_upload_and_deleting_one_keeps_it_for_the_other(
     user, wav_upload, filesystem_broker
 ):
-    original = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    original = services.prediction_create_from_upload(user=user, upload=wav_upload)
     rerun = services.prediction_rerun(prediction=original)
     assert rerun.upload.name == original.upload.name
     services.prediction_delete(prediction=original)
@@ -237,7 +240,7 @@ def test_with_the_broker_back_the_sweep_sends_the_saved_job_and_a_worker_finishe
     user, wav_upload, redis_url, fake_predictor
 ):
     with broker_configured(f"redis://127.0.0.1:{free_port()}/0"):
-        prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+        prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
     assert Prediction.objects.get(pk=prediction.pk).queued_at is None
     Prediction.objects.filter(pk=prediction.pk).update(created_at=timezone.now() - timedelta(minutes=5))
 
@@ -245,3 +248,42 @@ def test_with_the_broker_back_the_sweep_sends_the_saved_job_and_a_worker_finishe
         assert services.prediction_sweep().requeued == 1
         finished = wait_until(lambda: Prediction.objects.get(pk=prediction.pk).status == Status.DONE)
     assert finished
+
+
+# --- An upload's file name is a title, never a path (issue 18.1, 18.11) ------------------------
+
+RANDOM_NAME = re.compile(r"uploads/\d{4}/\d{2}/[A-Za-z0-9_-]{24}\.wav")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("My_Song.wav", "My Song"),
+        ("evil.html", "evil"),
+        ("𝄞" * 250 + ".wav", "𝄞" * 250),  # 4-byte UTF-8: 1,000 bytes, far over a file name's 255
+        ("song." + "x" * 200, "song"),
+        ("...wav", "Uploaded song"),
+        ("C:\\Users\\ada\\take 3.wav", "take 3"),
+    ],
+)
+def test_an_upload_is_stored_under_a_random_name_with_the_sniffed_extension(user, name, title):
+    prediction = services.prediction_create_from_upload(
+        user=user, upload=SimpleUploadedFile(name, sine_wav(1.0))
+    )
+
+    assert RANDOM_NAME.fullmatch(prediction.upload.name), prediction.upload.name
+    assert prediction.title == title
+    assert prediction.upload.read(4) == b"RIFF"
+
+
+@pytest.mark.django_db
+def test_two_uploads_of_the_same_name_get_unguessable_different_names(user):
+    names = {
+        services.prediction_create_from_upload(
+            user=user, upload=SimpleUploadedFile("a.wav", sine_wav(1.0))
+        ).upload.name
+        for _ in range(3)
+    }
+
+    assert len(names) == 3

@@ -22,7 +22,7 @@ def _wav(samples: np.ndarray) -> SimpleUploadedFile:
     return SimpleUploadedFile("clip.wav", buffer.getvalue())
 
 
-def _reviewed_upload(user, genre: str, samples: np.ndarray) -> Prediction:  # type: ignore[no-untyped-def]
+def _reviewed_upload(user, genre: str, samples: np.ndarray) -> Prediction:
     return PredictionFactory(
         owner=user, source=Prediction.Source.UPLOAD, upload=_wav(samples), status=Prediction.Status.DONE,
         reviewed_genre=genre,
@@ -38,7 +38,7 @@ def test_from_reviews_trains_on_reviewed_uploads_and_skips_what_it_cannot_fetch(
     PredictionFactory(owner=user, status=Prediction.Status.DONE)  # not reviewed: not training data
     lost = PredictionFactory(owner=user, status=Prediction.Status.DONE, reviewed_genre="rock")
 
-    def no_preview(**kwargs):  # type: ignore[no-untyped-def]
+    def no_preview(**kwargs):
         raise RuntimeError("this track has no preview")
 
     monkeypatch.setattr("catalog.previews.fetch_preview", no_preview)

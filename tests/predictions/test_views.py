@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def signed_in(client, user):  # type: ignore[no-untyped-def]
+def signed_in(client, user):
     client.force_login(user)
     return client
 
@@ -121,7 +121,7 @@ def test_rerun_redirects_to_the_new_prediction(signed_in, user, filesystem_broke
 
 
 def test_an_upload_is_served_to_its_owner(signed_in, user, wav_upload, filesystem_broker):
-    prediction = services.prediction_create(user=user, source="upload", upload=wav_upload)
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
     response = signed_in.get(reverse("predictions:audio", args=[prediction.pk]))
     assert response.status_code == 200
     assert b"".join(response.streaming_content)[:4] == b"RIFF"

@@ -10,6 +10,9 @@ import pytest
 from django.core.cache import cache
 
 from fakeapis.freesound_catalogue import API_KEY, FreesoundCatalogue
+
+# The samples stage follows a real prediction job: these fixtures drive one.
+from tests.predictions.conftest import fake_predictor, text_upload, wav_upload  # noqa: F401
 from tests.predictions.factories import DonePredictionFactory
 
 
@@ -32,7 +35,7 @@ def _freesound_catalogue_server() -> Iterator[FreesoundCatalogue]:
 
 
 @pytest.fixture
-def clock(monkeypatch) -> FakeClock:  # type: ignore[no-untyped-def]
+def clock(monkeypatch) -> FakeClock:
     fake = FakeClock()
     monkeypatch.setattr("samples.budget.clock", fake)
     return fake
@@ -47,12 +50,12 @@ def ensure_genre_searches() -> None:
 
 
 @pytest.fixture
-def genres(db) -> None:  # type: ignore[no-untyped-def]
+def genres(db) -> None:
     ensure_genre_searches()
 
 
 @pytest.fixture
-def fs(_freesound_catalogue_server: FreesoundCatalogue, settings, clock, genres) -> FreesoundCatalogue:  # type: ignore[no-untyped-def]
+def fs(_freesound_catalogue_server: FreesoundCatalogue, settings, clock, genres) -> FreesoundCatalogue:
     """The fake Freesound, empty, with the site pointed at it and a fresh cache and budget."""
     server = _freesound_catalogue_server
     server.reset()
@@ -66,7 +69,7 @@ def fs(_freesound_catalogue_server: FreesoundCatalogue, settings, clock, genres)
 
 
 @pytest.fixture
-def prediction(user):  # type: ignore[no-untyped-def]
+def prediction(user):
     """A finished dance prediction at 124 BPM in A minor, confident enough not to mix genres."""
     return DonePredictionFactory(
         owner=user,
@@ -88,7 +91,7 @@ def prediction(user):  # type: ignore[no-untyped-def]
 
 def add_loops(
     fs: FreesoundCatalogue, word: str, *, n: int, bpm: int | None = 124, licence: str = "cc0", **kwargs
-) -> list:  # type: ignore[type-arg]
+) -> list:
     """`n` loops that a search for "<word> loop" finds, each by its own author unless told otherwise."""
     sounds = []
     for i in range(n):

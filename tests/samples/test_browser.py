@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 
 @pytest.fixture
-def signed_in_page(page, live_server):  # type: ignore[no-untyped-def]
+def signed_in_page(page, live_server):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     user = UserFactory(username="browser-user")
     client = Client()

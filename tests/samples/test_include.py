@@ -12,8 +12,8 @@ from tests.samples.conftest import add_loops
 
 
 @pytest.fixture
-def render(user):  # type: ignore[no-untyped-def]
-    def _render(prediction) -> str:  # type: ignore[no-untyped-def]
+def render(user):
+    def _render(prediction) -> str:
         request = RequestFactory().get(prediction.get_absolute_url())
         request.user = user
         return render_to_string(

@@ -6,6 +6,7 @@ import pytest
 
 from predictions.models import Prediction
 from samples.models import GenreSearch, Recommendation, Sound
+from samples.selectors import samples_message_for
 from samples.services import (
     index_refresh,
     preference_set,
@@ -16,13 +17,13 @@ from tests.samples.conftest import add_loops
 
 
 @pytest.fixture
-def house(genres):  # type: ignore[no-untyped-def]
+def house(genres):
     """Dance searched with one phrase, so the tests know which search the service sends."""
     GenreSearch.objects.filter(slug="dance").update(queries="house loop")
     return GenreSearch.objects.get(slug="dance")
 
 
-def ids(recommendations) -> list[int]:  # type: ignore[no-untyped-def]
+def ids(recommendations) -> list[int]:
     return [r.sound.freesound_id for r in recommendations]
 
 
@@ -40,7 +41,7 @@ def test_five_ranked_recommendations_from_a_live_search_when_the_index_is_empty(
         "(bpm:[118 TO 130] OR bpm:[242 TO 250] OR bpm:[56 TO 68])"
     )
     prediction.refresh_from_db()
-    assert prediction.samples_message == ""
+    assert samples_message_for(prediction=prediction) == ""
 
 
 def test_bpm_filter_finding_too_few_falls_back_to_genre_only(fs, house, prediction):
@@ -82,7 +83,7 @@ def test_no_noncommercial_sounds_unless_the_user_opts_in(fs, house, prediction):
     assert recommendations_create_for_prediction(prediction=prediction) == []
     assert all("NonCommercial" not in r.arg("filter") for r in fs.api_calls())
     prediction.refresh_from_db()
-    assert "No Freesound samples fit" in prediction.samples_message
+    assert "No Freesound samples fit" in samples_message_for(prediction=prediction)
 
     preference_set(user=prediction.owner, allow_noncommercial=True)
     created = recommendations_create_for_prediction(prediction=prediction)
@@ -189,9 +190,9 @@ def test_throttled_prediction_completes_with_a_message_and_a_retry(
     assert len(fs.api_calls()) == 1  # the budget is blocked after the 429: nothing more is sent
     prediction.refresh_from_db()
     assert prediction.status == Prediction.Status.DONE
-    assert prediction.samples_message.startswith("Freesound is busy")
-    assert "retried" in prediction.samples_message
-    assert "UTC" in prediction.samples_message
+    assert samples_message_for(prediction=prediction).startswith("Freesound is busy")
+    assert "retried" in samples_message_for(prediction=prediction)
+    assert "UTC" in samples_message_for(prediction=prediction)
     assert len(callbacks) == 1  # the retry, sent once the transaction commits
 
 
@@ -203,11 +204,11 @@ def test_retry_task_fills_the_samples_once_freesound_answers(fs, house, predicti
     recommendations_create_for_prediction(prediction=prediction)
     clock.advance(61)
 
-    recommendations_retry_task.apply(args=[prediction.pk, 1])
+    recommendations_retry_task.apply(args=(prediction.pk, 1))
 
     prediction.refresh_from_db()
     assert prediction.recommendations.count() == 5
-    assert prediction.samples_message == ""
+    assert samples_message_for(prediction=prediction) == ""
 
 
 def test_missing_key_says_how_to_get_one_where_to_put_it_and_to_restart(fs, house, prediction, settings):
@@ -217,12 +218,13 @@ def test_missing_key_says_how_to_get_one_where_to_put_it_and_to_restart(fs, hous
     assert recommendations_create_for_prediction(prediction=prediction) == []
 
     prediction.refresh_from_db()
-    assert prediction.samples_message.startswith("No FREESOUND_API_KEY is configured")
-    assert "https://freesound.org/apiv2/apply" in prediction.samples_message
-    assert ".env file" in prediction.samples_message
-    assert "environment" in prediction.samples_message
-    assert "restart" in prediction.samples_message
-    assert len(prediction.samples_message) <= 300  # the column's length: nothing is cut off
+    message = samples_message_for(prediction=prediction)
+    assert message.startswith("No FREESOUND_API_KEY is configured")
+    assert "https://freesound.org/apiv2/apply" in message
+    assert ".env file" in message
+    assert "environment" in message
+    assert "restart" in message
+    assert len(message) <= 300  # the run's message column: nothing is cut off
     assert fs.api_calls() == []
 
 
@@ -239,7 +241,7 @@ def test_freesound_down_is_a_message_not_a_crash(fs, house, prediction):
 
     assert recommendations_create_for_prediction(prediction=prediction) == []
     prediction.refresh_from_db()
-    assert "not answering" in prediction.samples_message
+    assert "not answering" in samples_message_for(prediction=prediction)
 
 
 def test_a_removed_sound_is_marked_and_never_recommended_again(fs, house, prediction):

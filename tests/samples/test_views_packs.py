@@ -13,7 +13,7 @@ from tests.samples.conftest import add_loops
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-def make_sound(n: int = 1, **kwargs) -> Sound:  # type: ignore[no-untyped-def]
+def make_sound(n: int = 1, **kwargs) -> Sound:
     defaults = {
         "name": f"loop {n}.wav",
         "author": f"author{n}",
@@ -26,13 +26,13 @@ def make_sound(n: int = 1, **kwargs) -> Sound:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def client_in(client, user):  # type: ignore[no-untyped-def]
+def client_in(client, user):
     client.force_login(user)
     return client
 
 
 @pytest.fixture
-def pack(user):  # type: ignore[no-untyped-def]
+def pack(user):
     return pack_create(owner=user, name="Night drive")
 
 

@@ -23,11 +23,11 @@ from tests.samples.conftest import add_loops
 
 
 @pytest.fixture
-def pack_of(fs, user):  # type: ignore[no-untyped-def]
+def pack_of(fs, user):
     """A pack of `n` sounds that exist on the fake Freesound (licences CC BY 4.0 and CC0 alternately)."""
     from samples import freesound
 
-    def build(n: int, name: str = "Night drive"):  # type: ignore[no-untyped-def]
+    def build(n: int, name: str = "Night drive"):
         for i in range(n):
             fs.add_sound(
                 f"pad {i}.wav",
@@ -103,7 +103,7 @@ def test_large_pack_is_built_by_the_worker_with_progress(
     assert len(callbacks) == 1  # the task is sent after commit
     assert "Queued" in client.get(response["Location"]).content.decode()
 
-    pack_export_build_task.apply(args=[export.pk])
+    pack_export_build_task.apply(args=(export.pk,))
 
     export.refresh_from_db()
     assert export.status == PackExport.Status.DONE
@@ -185,6 +185,23 @@ def test_previews_only_from_allowed_hosts(settings):
     assert not preview_url_allowed("http://169.254.169.254/latest/meta-data")
     with pytest.raises(PreviewError):
         preview_fetch(url="http://169.254.169.254/latest/meta-data")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://cdn.freesound.org:6379/x.mp3",
+        "https://cdn.freesound.org:8443/x.mp3",
+        "https://cdn.freesound.org:x/",
+    ],
+)
+def test_previews_only_on_the_standard_port(settings, url):
+    """Issue 18.16: any port was allowed on an allowed host."""
+    settings.PREVIEW_ALLOW_LOOPBACK = False
+    settings.FREESOUND_PREVIEW_HOSTS = ["cdn.freesound.org"]
+
+    assert preview_url_allowed("https://cdn.freesound.org:443/x.mp3")
+    assert not preview_url_allowed(url)
 
 
 def test_mp3_names_are_safe():

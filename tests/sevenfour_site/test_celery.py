@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
+from core.models import Heartbeat
+from core.tasks import ping_db_task
 from tests.conftest import running_worker, wait_until
-from worker.models import Heartbeat
-from worker.tasks import ping_db_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,16 +5,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fakeapis.hostile import ATTACKS
 from tests.worker.conftest import write_audio
 from worker import audio
 from worker.audio import (
+    NOT_AUDIO,
     AudioError,
+    InvalidSamplesError,
     NotAudioError,
     SilentAudioError,
     TooLongError,
     TooShortError,
     load_audio,
-    sniff_container,
 )
 
 
@@ -123,19 +125,72 @@ def test_audio_errors_are_audio_errors_with_readable_messages() -> None:
         assert issubclass(cls, AudioError)
 
 
-@pytest.mark.parametrize(
-    ("head", "expected"),
-    [
-        (b"RIFF\x00\x00\x00\x00WAVEfmt ", "wav"),
-        (b"fLaC\x00\x00\x00\x22", "flac"),
-        (b"OggS\x00\x02", "ogg"),
-        (b"ID3\x04\x00", "mp3"),
-        (b"\xff\xfb\x90\x00", "mp3"),
-        (b"\xff\xf1\x50\x80", "aac"),
-        (b"\x00\x00\x00\x20ftypM4A ", "m4a"),
-        (b"FORM\x00\x00\x00\x00AIFF", "aiff"),
-        (b"<html><body>", None),
-    ],
-)
-def test_sniff_container_reads_magic_bytes(head: bytes, expected: str | None) -> None:
-    assert sniff_container(head) == expected
+# --- issue 18, point 1: a playlist behind an ID3 tag made ffmpeg read another user's file -------
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_a_playlist_disguised_as_mp3_never_reads_the_file_it_names(
+    music, tmp_path: Path, attack: str
+) -> None:
+    build, victim_format = ATTACKS[attack]
+    hostile = tmp_path / "x.mp3"
+    hostile.write_bytes(build(music[victim_format].resolve()))
+
+    with pytest.raises(NotAudioError) as caught:
+        load_audio(hostile)
+
+    assert str(caught.value) == NOT_AUDIO
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_a_missing_path_gives_the_same_error_as_an_existing_one(music, tmp_path: Path, attack: str) -> None:
+    build, victim_format = ATTACKS[attack]
+    messages = []
+    for target in (music[victim_format].resolve(), tmp_path / f"nowhere.{victim_format}"):
+        hostile = tmp_path / "x.mp3"
+        hostile.write_bytes(build(target))
+        with pytest.raises(NotAudioError) as caught:
+            load_audio(hostile)
+        messages.append(str(caught.value))
+
+    assert messages[0] == messages[1] == NOT_AUDIO
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_ffmpeg_itself_is_held_to_the_sniffed_container(music, tmp_path: Path, attack: str) -> None:
+    """The second lock, without the sniffer: ffprobe and ffmpeg get `-f mp3` and may open one file,
+    so even a hostile file that got past sniffing decodes nothing from the file it names."""
+    build, victim_format = ATTACKS[attack]
+    hostile = tmp_path / "x.mp3"
+    hostile.write_bytes(build(music[victim_format].resolve()))
+
+    with pytest.raises(NotAudioError):
+        audio._decode_ffmpeg(hostile, "mp3", 30.0)
+    args = audio.ffmpeg_input_args(hostile, "mp3")
+    assert args[args.index("-f") + 1] == "mp3"
+    assert args[args.index("-protocol_whitelist") + 1] == "file"
+    assert args[-1] == f"file:{hostile.resolve()}"
+
+
+# --- points 14 and 15: float garbage and a flat line ------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_float_audio_with_nan_or_infinity_says_what_is_wrong(tmp_path: Path, sine, bad: float) -> None:
+    samples = sine(5.0).astype(np.float32)
+    samples[1000:1100] = bad
+    path = tmp_path / "broken.wav"
+    import soundfile as sf
+
+    sf.write(path, samples, 22050, subtype="FLOAT")
+
+    with pytest.raises(InvalidSamplesError, match="not-a-number or infinity"):
+        load_audio(path)
+
+
+@pytest.mark.parametrize("level", [0.5, -0.25])
+def test_a_constant_dc_signal_is_treated_like_silence(tmp_path: Path, level: float) -> None:
+    path = write_audio(tmp_path / "dc.wav", np.full(22050 * 30, level, dtype=np.float32), sr=22050)
+
+    with pytest.raises(SilentAudioError):
+        load_audio(path)

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from django.core.management import CommandError, call_command
 
 from tests.worker.conftest import write_audio
 from worker import synth, training
@@ -29,13 +28,17 @@ def _clip(genre: str, seed: int) -> np.ndarray:
     return (np.cumsum(noise) / 300.0 * rng.uniform(0.3, 1.0)).astype(np.float32)  # brown noise
 
 
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("gtzan-like")
+def write_dataset(root: Path) -> Path:
+    """A GTZAN-like folder: one sub-folder of generated clips per genre."""
     for g, genre in enumerate(GENRES):
         for i in range(FILES_PER_GENRE):
             write_audio(root / genre / f"{genre}.{i:05d}.wav", _clip(genre, 100 * g + i))
     return root
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_dataset(tmp_path_factory.mktemp("gtzan-like"))
 
 
 def _config(data: Path, out: Path, arch: str) -> training.TrainingConfig:
@@ -100,25 +103,3 @@ def test_check_counts_refuses_genres_with_too_few_files() -> None:
 
     with pytest.raises(training.TrainingDataError, match="'jazz' has 2"):
         training.check_counts(examples, minimum=5)
-
-
-@pytest.mark.django_db
-def test_command_refuses_with_a_clear_message_when_a_genre_has_too_few_files(
-    dataset: Path, tmp_path: Path
-) -> None:
-    with pytest.raises(CommandError, match="each genre needs at least 10"):
-        call_command(
-            "train_genre_model", "--data", str(dataset), "--out", str(tmp_path / "m"), "--min-files", "10"
-        )
-
-
-@pytest.mark.django_db
-def test_command_trains_conv1d_and_reports(dataset: Path, tmp_path: Path, capsys) -> None:
-    call_command(
-        "train_genre_model", "--data", str(dataset), "--arch", "conv1d", "--out", str(tmp_path / "m"),
-        "--model-version", "9.9",
-    )  # fmt: skip
-
-    out = capsys.readouterr().out
-    assert "Validation accuracy" in out
-    assert load_artifact(tmp_path / "m").version == "9.9"

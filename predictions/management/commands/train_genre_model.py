@@ -9,6 +9,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from predictions.training_data import reviewed_examples_fetch
+from worker import training
+
 
 class Command(BaseCommand):
     help = (
@@ -40,8 +43,6 @@ class Command(BaseCommand):
             self._train(options, extra)
 
     def _reviewed_examples(self, scratch: Path) -> list[tuple[Path, str]]:
-        from predictions.training_data import reviewed_examples_fetch
-
         found = reviewed_examples_fetch(scratch=scratch)
         self.stdout.write(
             f"Reviewed predictions: {len(found.examples)} usable, {len(found.skipped)} skipped."
@@ -51,8 +52,6 @@ class Command(BaseCommand):
         return found.examples
 
     def _train(self, options: dict[str, Any], extra: list[tuple[Path, str]]) -> None:
-        from worker import training
-
         name = options["name"] or f"musicnn-{options['arch']}"
         out = (
             options["out"]

@@ -1,22 +1,20 @@
-"""Celery tasks. Thin: each takes an id, calls a service, and decides about retries."""
+"""Celery tasks of the predictions app. Thin: each takes an id, calls a service, and decides about retries.
+
+The services send these tasks by name (services.PREDICT_GENRE_TASK), so this module may import
+the services without an import cycle.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
 from django.conf import settings
 
+from . import services
+
 log = logging.getLogger(__name__)
-
-
-@shared_task(name="worker.ping_db")
-def ping_db_task(marker: str) -> None:
-    """A trivial task whose effect lands in the database: proves the queue works end to end."""
-    from worker.models import Heartbeat
-
-    Heartbeat.objects.create(marker=marker)
 
 
 def retry_countdown(retries: int, retry_after: int | None) -> int:
@@ -30,14 +28,12 @@ def retry_countdown(retries: int, retry_after: int | None) -> int:
 # and its redelivery takes the job over (see predictions.services.prediction_claim).
 @shared_task(
     bind=True,
-    name="worker.predict_genre",
+    name=services.PREDICT_GENRE_TASK,
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=None,  # bounded by settings.PREDICTION_MAX_RETRIES below
 )
-def predict_genre_task(self, prediction_id: int) -> None:  # type: ignore[no-untyped-def]
-    from predictions import services
-
+def predict_genre_task(self: Task, prediction_id: int) -> None:
     job_id = self.request.id or f"local-{prediction_id}"
     try:
         services.prediction_run(prediction_id=prediction_id, job_id=job_id)
@@ -57,9 +53,7 @@ def predict_genre_task(self, prediction_id: int) -> None:  # type: ignore[no-unt
         services.prediction_fail(prediction_id=prediction_id, job_id=job_id, message=services.STALE_FAILURE)
 
 
-@shared_task(name="worker.sweep_predictions")
+@shared_task(name=services.SWEEP_PREDICTIONS_TASK)
 def sweep_predictions_task() -> dict[str, int]:
-    from predictions.services import prediction_sweep
-
-    report = prediction_sweep()
+    report = services.prediction_sweep()
     return {"requeued": report.requeued, "failed": report.failed}

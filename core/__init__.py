@@ -1,0 +1,1 @@
+"""Shared primitives every app may use."""

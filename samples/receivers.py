@@ -1,0 +1,12 @@
+"""How the samples app follows the predictions app: it listens; predictions never imports samples."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .services import recommendation_run_start
+
+
+def start_samples_stage(sender: object, *, prediction_id: int, **kwargs: Any) -> None:
+    """A prediction is done: its samples are found by an I/O worker, so the ML worker is free."""
+    recommendation_run_start(prediction_id=prediction_id)

@@ -1,0 +1,100 @@
+"""Site-wide protections that must act on every request: the body cap and the security policy.
+
+Both live here rather than in an app because they wrap the whole site, whatever app answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
+
+GetResponse = Callable[[HttpRequest], HttpResponse]
+
+
+# --- Request body cap ---------------------------------------------------------------------------
+
+
+def declared_body_length(meta: dict) -> int | None:
+    """The Content-Length a request declares; None when it declares none (or nonsense)."""
+    value = str(meta.get("CONTENT_LENGTH") or "").strip()
+    if not value or not value.isascii() or not value.isdigit():
+        return None
+    return int(value)
+
+
+def body_too_large_response(request_path: str, accept: str, limit: int) -> HttpResponse:
+    message = (
+        f"This request is larger than the site accepts ({filesizeformat(limit)} at most). "
+        "Upload a shorter excerpt (30 seconds are enough) or a compressed format such as MP3."
+    )
+    if request_path.startswith("/api/") or "application/json" in accept:
+        body = {"error": {"code": "request_too_large", "message": message, "field_errors": {}}}
+        response: HttpResponse = JsonResponse(body, status=413)
+    else:
+        html = render_to_string("errors/413.html", {"message": message})
+        response = HttpResponse(html, status=413)
+    return response
+
+
+class RequestBodyLimitMiddleware:
+    """Refuse a request whose declared body is over REQUEST_BODY_MAX_BYTES, before anything reads it.
+
+    It must come before CsrfViewMiddleware: that one reads request.POST, and with it the whole
+    body into a temporary file, before any view could check a size. Under WSGI a body without a
+    Content-Length (chunked) is never read by Django at all; under ASGI, sevenfour_site.asgi caps
+    the body as it streams in, because Django's ASGI handler reads it before any middleware runs.
+    """
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.REQUEST_BODY_MAX_BYTES
+        declared = declared_body_length(request.META)
+        if declared is not None and declared > limit:
+            return body_too_large_response(request.path, request.META.get("HTTP_ACCEPT", ""), limit)
+        return self.get_response(request)
+
+
+# --- Content-Security-Policy --------------------------------------------------------------------
+
+
+def render_policy(directives: dict[str, list[str]]) -> str:
+    return "; ".join(f"{name} {' '.join(sources)}".strip() for name, sources in directives.items())
+
+
+# With PREVIEW_ALLOW_LOOPBACK (tests only) the fake catalogs serve art and audio over plain http.
+LOOPBACK_SOURCES = ["http://127.0.0.1:*", "http://localhost:*"]
+
+
+def policy_for_path(path: str) -> str:
+    """The site policy, with the extra sources CSP_PATH_EXTRA allows under some paths (the API docs)."""
+    directives = {name: list(sources) for name, sources in settings.CONTENT_SECURITY_POLICY.items()}
+    extras = [extra for prefix, extra in settings.CSP_PATH_EXTRA.items() if path.startswith(prefix)]
+    if settings.PREVIEW_ALLOW_LOOPBACK:
+        extras.append({"img-src": LOOPBACK_SOURCES, "media-src": LOOPBACK_SOURCES})
+    for extra in extras:
+        for name, sources in extra.items():
+            current = directives.setdefault(name, [])
+            current.extend(source for source in sources if source not in current)
+    return render_policy(directives)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Send the site's Content-Security-Policy on every response that has none of its own.
+
+    Everything the site needs is served from its own origin, so scripts may come only from there:
+    an injected <script> or inline handler never runs."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = policy_for_path(request.path)
+        return response

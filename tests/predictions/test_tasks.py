@@ -1,0 +1,121 @@
+"""The prediction task's branches: soft time limit, retries, duplicate delivery, and its queue."""
+
+from __future__ import annotations
+
+import pytest
+from celery.exceptions import Retry, SoftTimeLimitExceeded
+
+from predictions import services
+from predictions.models import Prediction
+from predictions.signals import prediction_done
+from predictions.tasks import predict_genre_task, retry_countdown, sweep_predictions_task
+from sevenfour_site.celery import app as celery_app
+
+Status = Prediction.Status
+
+
+class TimedOutPredictor:
+    """The model hits Celery's soft time limit halfway through."""
+
+    def predict(self, path, *, spectrogram_png=None):
+        raise SoftTimeLimitExceeded()
+
+
+@pytest.mark.django_db
+def test_the_soft_time_limit_fails_the_row_with_the_too_long_message(user, wav_upload, monkeypatch):
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
+    monkeypatch.setattr("worker.predictor.get_predictor", lambda *args, **kwargs: TimedOutPredictor())
+
+    predict_genre_task.apply(args=(prediction.pk,), task_id="job-slow")
+
+    prediction.refresh_from_db()
+    assert prediction.status == Status.FAILED
+    assert prediction.error == services.STALE_FAILURE
+    assert prediction.finished_at is not None
+
+
+@pytest.mark.django_db
+def test_a_delivery_that_already_used_every_retry_fails_the_row_without_retrying(
+    user, wav_upload, settings, monkeypatch
+):
+    settings.PREDICTION_MAX_RETRIES = 3
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
+    monkeypatch.setattr(
+        services,
+        "_fetch_audio",
+        lambda p, scratch: (_ for _ in ()).throw(services.TransientJobError("Deezer is busy.")),
+    )
+    retried: list[dict] = []
+    monkeypatch.setattr(predict_genre_task, "retry", lambda **kwargs: retried.append(kwargs))
+
+    predict_genre_task.apply(args=(prediction.pk,), retries=3)
+
+    prediction.refresh_from_db()
+    assert retried == []
+    assert prediction.status == Status.FAILED
+    assert prediction.error == "Deezer is busy. We gave up after several tries."
+
+
+@pytest.mark.django_db
+def test_a_transient_error_is_retried_after_the_delay_the_provider_asked_for(user, wav_upload, monkeypatch):
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
+    monkeypatch.setattr(
+        services,
+        "_fetch_audio",
+        lambda p, scratch: (_ for _ in ()).throw(services.TransientJobError("Rate limited.", retry_after=42)),
+    )
+    retried: list[dict] = []
+
+    def fake_retry(**kwargs):
+        retried.append(kwargs)
+        return Retry("scheduled", when=kwargs["countdown"])
+
+    monkeypatch.setattr(predict_genre_task, "retry", fake_retry)
+
+    predict_genre_task.apply(args=(prediction.pk,))
+
+    prediction.refresh_from_db()
+    assert [r["countdown"] for r in retried] == [42]
+    # Released for the retry to claim: pending, with the reason shown to the user meanwhile.
+    assert (prediction.status, prediction.error) == (Status.PENDING, "Rate limited.")
+
+
+def test_without_a_provider_hint_retries_back_off_from_10_s_to_at_most_5_min():
+    assert [retry_countdown(n, None) for n in range(7)] == [10, 20, 40, 80, 160, 300, 300]
+    assert retry_countdown(0, 3) == 3
+
+
+@pytest.mark.django_db
+def test_a_duplicate_delivery_of_a_finished_job_changes_nothing_and_signals_nothing(
+    user, wav_upload, fake_predictor
+):
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
+    done: list[int] = []
+
+    def record(sender: object, *, prediction_id: int, **kwargs: object) -> None:
+        done.append(prediction_id)
+
+    prediction_done.connect(record)
+    try:
+        predict_genre_task.apply(args=(prediction.pk,), task_id="job-a")
+        first = Prediction.objects.get(pk=prediction.pk)
+        predict_genre_task.apply(args=(prediction.pk,), task_id="job-a-duplicate")
+    finally:
+        prediction_done.disconnect(record)
+
+    again = Prediction.objects.get(pk=prediction.pk)
+    assert again.status == Status.DONE
+    assert (again.attempts, again.job_id, again.finished_at) == (1, "job-a", first.finished_at)
+    assert len(fake_predictor.calls) == 1
+    assert done == [prediction.pk]
+
+
+@pytest.mark.django_db
+def test_the_sweep_task_reports_what_it_did(filesystem_broker):
+    assert sweep_predictions_task.apply().get() == {"requeued": 0, "failed": 0}
+
+
+def test_the_genre_task_goes_to_the_ml_queue_under_its_stable_name():
+    route = celery_app.amqp.router.route({}, services.PREDICT_GENRE_TASK)
+    assert predict_genre_task.name == services.PREDICT_GENRE_TASK
+    assert route["queue"].name == "ml"
