@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -276,11 +277,13 @@ DRUMS = ("drums",)
 FULL = ("chords", "bass", "melody", "drums")
 
 
-def _loop(label: str, genre: str, tags: tuple[str, ...], style: dict, parts: tuple[str, ...], **kw) -> Family:  # type: ignore[no-untyped-def]
+def _loop(
+    label: str, genre: str, tags: tuple[str, ...], style: dict, parts: tuple[str, ...], **kw: Any
+) -> Family:
     return Family(label, genre, tags, style=style, parts=parts, **kw)
 
 
-def _shot(label: str, genre: str, tags: tuple[str, ...], program: int, **kw) -> Family:  # type: ignore[no-untyped-def]
+def _shot(label: str, genre: str, tags: tuple[str, ...], program: int, **kw: Any) -> Family:
     return Family(label, genre, tags, program=program, **kw)
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fakeapis.deezer import DzAlbum, DzArtist, DzTrack, FakeDeezer
-from fakeapis.freesound_catalogue import LICENCES, FreesoundCatalogue
+from fakeapis.freesound_catalogue import LICENCES, FreesoundCatalogue, FsSound
 from fakeapis.server import Request, Response
 
 from . import config
@@ -112,7 +112,7 @@ class DemoFreesound(FreesoundCatalogue):
     def preview_audio(self, sound_id: int) -> bytes:
         return self.audio.bytes_for(self.demo_sounds[sound_id])
 
-    def sound_json(self, sound, fields: tuple[str, ...]) -> dict:  # type: ignore[no-untyped-def]
+    def sound_json(self, sound: FsSound, fields: tuple[str, ...]) -> dict:  # type: ignore[override]  # the catalogue's own FsSound, as in its sound_json
         data = super().sound_json(sound, fields)
         if "url" in data:  # the sound's page: here, not a freesound.org page that does not exist
             data["url"] = f"{self.url}/people/{sound.username}/sounds/{sound.id}/"
@@ -161,7 +161,7 @@ def start(
     var_dir: Path, ports: config.Ports = config.FIXED_PORTS, size: float = 1.0
 ) -> tuple[DemoDeezer, DemoFreesound]:
     audio = AudioCache(var_dir, size)
-    return DemoDeezer(audio, ports.deezer).start(), DemoFreesound(audio, ports.freesound).start()  # type: ignore[return-value]
+    return DemoDeezer(audio, ports.deezer).start(), DemoFreesound(audio, ports.freesound).start()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

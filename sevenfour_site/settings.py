@@ -238,7 +238,7 @@ HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
 HEALTHZ_CACHE_SECONDS = env.float("HEALTHZ_CACHE_SECONDS", default=5.0)
 # Whole request bodies (an upload plus its multipart envelope) over this are refused unread, with
 # 413. Put the same cap in front of the site (nginx: client_max_body_size); see docs/security.md.
-REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=0) or None
+REQUEST_BODY_MAX_BYTES: int = env.int("REQUEST_BODY_MAX_BYTES", default=0)  # 0: derived below
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:

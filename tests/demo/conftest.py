@@ -21,7 +21,7 @@ def demo_providers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[D
 
 
 @pytest.fixture
-def demo_settings(settings, demo_providers):  # type: ignore[no-untyped-def]
+def demo_settings(settings, demo_providers):
     """The site's settings as demo/config.py's environment sets them, pointed at these ports."""
     from django.core.cache import cache
 

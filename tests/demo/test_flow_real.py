@@ -20,6 +20,7 @@ from demo.config import DEMO_USER
 from demo.content import catalog, library
 from predictions.models import Prediction
 from samples.models import Pack
+from samples.selectors import samples_message_for, samples_stage_status
 from tests.conftest import running_worker, wait_until
 from tests.samples.conftest import ensure_genre_searches
 
@@ -63,9 +64,15 @@ def test_catalog_pick_to_five_samples_to_a_pack_zip(client, job_broker):
         # The 30 s of rendered music went through the real analysis.
         assert prediction.tempo_bpm is not None
         assert prediction.key.endswith(("major", "minor"))
+        # Samples are a stage of their own, queued when the prediction is done.
+        assert wait_until(
+            lambda: samples_stage_status(prediction=prediction) in {"done", "failed"},
+            timeout=60,
+            interval=0.5,
+        )
 
         result = client.get(picked["Location"]).content.decode()
-        assert result.count('class="sample-card') == 5, prediction.samples_message
+        assert result.count('class="sample-card') == 5, samples_message_for(prediction=prediction)
         sound_pks = re.findall(r'name="sound" value="(\d+)"', result)
         assert len(set(sound_pks)) == 5
         for pk in sound_pks:

@@ -16,7 +16,7 @@ from samples import freesound
 pytestmark = pytest.mark.usefixtures("demo_settings")
 
 
-def _provider():  # type: ignore[no-untyped-def]
+def _provider():
     return DeezerProvider()
 
 
