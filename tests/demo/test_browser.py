@@ -27,6 +27,11 @@ pytestmark = [
 def test_demo_sign_in_pick_a_track_hear_a_sample_and_download_the_pack(page, job_broker, tmp_path):
     ensure_genre_searches()
     accounts_ensure()
+    # The site's strict policy (no inline script, art and audio from allowed origins) holds here too.
+    violations: list[str] = []
+    page.on(
+        "console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None
+    )
 
     page.goto("/accounts/login/")
     banner = page.get_by_role("complementary", name="Demo mode")
@@ -75,3 +80,4 @@ def test_demo_sign_in_pick_a_track_hear_a_sample_and_download_the_pack(page, job
     page.set_viewport_size({"width": 390, "height": 800})  # the banner fits a phone
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert banner.is_visible()
+    assert violations == []

@@ -14,6 +14,7 @@ import zipfile
 
 import pytest
 import soundfile as sf
+from django.urls import reverse
 
 from demo.accounts import accounts_ensure
 from demo.config import DEMO_USER
@@ -52,7 +53,9 @@ def test_catalog_pick_to_five_samples_to_a_pack_zip(client, job_broker):
     assert expected.genre in {"jazz", "blues"}  # a genre outside the model's seven
 
     with running_worker():
-        picked = client.post("/new/pick/", {"provider": "deezer", "track_id": track_ids[0]})
+        picked = client.post(
+            reverse("predictions:create_from_pick"), {"provider": "deezer", "track_id": track_ids[0]}
+        )
         assert picked.status_code == 302
         prediction = Prediction.objects.get(owner__username=DEMO_USER.username)
         assert wait_until(
@@ -76,12 +79,12 @@ def test_catalog_pick_to_five_samples_to_a_pack_zip(client, job_broker):
         sound_pks = re.findall(r'name="sound" value="(\d+)"', result)
         assert len(set(sound_pks)) == 5
         for pk in sound_pks:
-            saved = client.post("/packs/save/", {"sound": pk, "pack_name": "Demo pack"})
+            saved = client.post(reverse("samples:sound_save"), {"sound": pk, "pack_name": "Demo pack"})
             assert saved.status_code in (200, 302)
 
     pack = Pack.objects.get(owner__username=DEMO_USER.username, name="Demo pack")
     assert pack.items.count() == 5
-    download = client.post(f"/packs/{pack.pk}/download/")
+    download = client.post(reverse("samples:pack_download", args=[pack.pk]))
     assert download.status_code == 200
     body = b"".join(download.streaming_content) if download.streaming else download.content
     archive = zipfile.ZipFile(io.BytesIO(body))
