@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection
@@ -53,7 +54,7 @@ _cache_lock = threading.Lock()
 _cached: tuple[float, Report] | None = None
 
 
-def health_report_cached(*, clock=time.monotonic) -> Report:  # type: ignore[no-untyped-def]
+def health_report_cached(*, clock: Callable[[], float] = time.monotonic) -> Report:
     """health_report(), reused for HEALTHZ_CACHE_SECONDS; concurrent callers wait for one probe."""
     global _cached
     with _cache_lock:

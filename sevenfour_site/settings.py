@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "catalog",
     "predictions",
     "samples",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "demo.context_processors.demo_mode",
             ],
         },
     },
@@ -305,7 +307,7 @@ HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
 HEALTHZ_CACHE_SECONDS = env.float("HEALTHZ_CACHE_SECONDS", default=5.0)
 # Whole request bodies (an upload plus its multipart envelope) over this are refused unread, with
 # 413. Put the same cap in front of the site (nginx: client_max_body_size); see docs/security.md.
-REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=0) or None
+REQUEST_BODY_MAX_BYTES: int = env.int("REQUEST_BODY_MAX_BYTES", default=0)  # 0: derived below
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
@@ -415,6 +417,11 @@ CELERY_BEAT_SCHEDULE["samples-refresh-index"] = {"task": "samples.refresh_index"
 CELERY_BEAT_SCHEDULE["samples-sweep-runs"] = {"task": "samples.sweep_runs", "schedule": SWEEP_INTERVAL}
 # Pack ZIPs get the same sweep: a lost message or a dead worker never leaves one "Queued" for ever.
 CELERY_BEAT_SCHEDULE["samples-sweep-exports"] = {"task": "samples.sweep_exports", "schedule": SWEEP_INTERVAL}
+
+# --- Demo (`make demo`) ---------------------------------------------------------------------
+# On: every page shows a "demo mode" banner, and `manage.py demo_setup` may create the demo
+# accounts. The demo's providers are configured through the normal settings above (demo/config.py).
+DEMO_MODE = env.bool("DEMO_MODE", default=False)
 
 # --- REST API -------------------------------------------------------------------------------
 INSTALLED_APPS += ["api"]

@@ -17,7 +17,7 @@ import pytest
 from sevenfour_site.celery import app as celery_app
 
 # The fake Spotify, Deezer, iTunes and Freesound servers, for every test folder.
-pytest_plugins = ["tests.fakes.plugin"]
+pytest_plugins = ["fakeapis.plugin"]
 
 CHROMIUM = "/usr/bin/chromium"
 

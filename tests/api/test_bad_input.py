@@ -6,8 +6,8 @@ import io
 
 import pytest
 
+from fakeapis.audio import sine_wav
 from predictions.models import Prediction
-from tests.fakes.audio import sine_wav
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog_settings")]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from fakeapis.audio import sine_wav
 from predictions.models import Prediction
 from samples.models import GenreSearch
 from samples.services import (
@@ -13,7 +14,6 @@ from samples.services import (
     recommendations_create_for_prediction,
 )
 from tests.api.conftest import assert_error
-from tests.fakes.audio import sine_wav
 from tests.predictions.factories import DonePredictionFactory, PredictionFactory
 from tests.samples.conftest import add_loops
 
@@ -83,7 +83,7 @@ def test_a_busy_provider_is_429_with_retry_after(api, fake_deezer):
 
 @pytest.mark.usefixtures("catalog_settings")
 def test_an_unavailable_provider_is_503(api, fake_deezer):
-    from tests.fakes.server import Fault
+    from fakeapis.server import Fault
 
     fake_deezer.add_fault(Fault(500, b"oops", times=5))
 

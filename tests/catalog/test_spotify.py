@@ -7,7 +7,7 @@ import pytest
 from catalog.errors import BadCredentials, NotFound, ProviderUnavailable, RateLimited
 from catalog.providers import available_providers, get_provider
 from catalog.providers.spotify import SpotifyProvider
-from tests.fakes.spotify import DAFT, DISCOVERY, ONE_MORE_TIME
+from fakeapis.spotify import DAFT, DISCOVERY, ONE_MORE_TIME
 
 pytestmark = pytest.mark.usefixtures("spotify_settings")
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.uploads import validate_upload
-from tests.fakes.audio import fake_m4a, sine_wav
+from fakeapis.audio import fake_m4a, sine_wav
 
 SAMPLES = {
     "wav": sine_wav(3.5),
@@ -86,7 +86,7 @@ def test_a_length_the_headers_do_not_tell_is_left_to_the_job():
 
 @pytest.mark.parametrize("attack", ["hls", "dash"])
 def test_refuses_a_playlist_or_manifest_disguised_as_mp3(attack):
-    from tests.fakes.hostile import ATTACKS
+    from fakeapis.hostile import ATTACKS
 
     build, victim_format = ATTACKS[attack]
     upload = SimpleUploadedFile("x.mp3", build(f"/srv/media/uploads/victim.{victim_format}"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.fakes.spotify import DAFT, ONE_MORE_TIME
+from fakeapis.spotify import DAFT, ONE_MORE_TIME
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog_settings")]
 

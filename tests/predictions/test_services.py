@@ -12,11 +12,11 @@ from django.db import connection
 from django.utils import timezone
 
 from catalog.errors import NoPreview
+from fakeapis.audio import sine_wav
 from predictions import services
 from predictions.models import Prediction
 from predictions.tasks import predict_genre_task
 from tests.conftest import broker_configured, free_port, running_worker, wait_until
-from tests.fakes.audio import sine_wav
 from tests.predictions.factories import DonePredictionFactory, PredictionFactory
 from worker import audio
 

@@ -197,7 +197,7 @@ def test_a_failure_that_is_the_songs_fault_cannot_be_rerun(signed_in, user):
 def test_the_spectrogram_opens_full_size_and_its_caption_gives_the_real_length(signed_in, user):
     from django.core.files.base import ContentFile
 
-    from tests.fakes.audio import png_square
+    from fakeapis.audio import png_square
 
     prediction = DonePredictionFactory(owner=user, excerpt_s=10.2)
     prediction.spectrogram.save("s.png", ContentFile(png_square()))

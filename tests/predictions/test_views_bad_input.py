@@ -12,8 +12,8 @@ import io
 import pytest
 from django.urls import reverse
 
+from fakeapis.audio import sine_wav
 from predictions.models import Prediction
-from tests.fakes.audio import sine_wav
 from tests.predictions.factories import DonePredictionFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,12 +47,12 @@ UNICODE_DIGITS = ["²", "٣", "１２", "3135553²", "1\n"]
 
 
 @pytest.fixture
-def signed_in(client, user):  # type: ignore[no-untyped-def]
+def signed_in(client, user):
     client.force_login(user)
     return client
 
 
-def _upload(client, name: str, seconds: float):  # type: ignore[no-untyped-def]
+def _upload(client, name: str, seconds: float):
     song = io.BytesIO(sine_wav(seconds))
     song.name = name
     return client.post(reverse("predictions:create_from_upload"), {"file": song})

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 
 from catalog.providers import get_provider
+from fakeapis.audio import sine_wav
+from fakeapis.spotify import DAFT, DISCOVERY, ONE_MORE_TIME, SOMETHING_ABOUT_US
 from predictions.models import Prediction
-from tests.fakes.audio import sine_wav
-from tests.fakes.spotify import DAFT, DISCOVERY, ONE_MORE_TIME, SOMETHING_ABOUT_US
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog_settings")]
 

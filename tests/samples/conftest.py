@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.cache import cache
 
-from tests.fakes.freesound_catalogue import API_KEY, FreesoundCatalogue
+from fakeapis.freesound_catalogue import API_KEY, FreesoundCatalogue
 
 # The samples stage follows a real prediction job: these fixtures drive one.
 from tests.predictions.conftest import fake_predictor, text_upload, wav_upload  # noqa: F401

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from fakeapis.freesound_catalogue import API_KEY
 from samples import freesound
 from samples.budget import default_budget
 from tests.conftest import free_port
-from tests.fakes.freesound_catalogue import API_KEY
 from tests.samples.conftest import add_loops
 
 

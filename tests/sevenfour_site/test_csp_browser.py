@@ -22,12 +22,12 @@ pytestmark = [
 
 
 @pytest.fixture
-def staff(db):  # type: ignore[no-untyped-def]
+def staff(db):
     return UserFactory(username="curator", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
-def staff_page(chromium, live_server, staff):  # type: ignore[no-untyped-def]
+def staff_page(chromium, live_server, staff):
     """A signed-in staff page that records every CSP violation and every dialog a script opens."""
     client = Client()
     client.force_login(staff)

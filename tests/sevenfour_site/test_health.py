@@ -17,7 +17,7 @@ TOKEN = "monitor-secret-0123456789"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_report(settings):  # type: ignore[no-untyped-def]
+def _fresh_report(settings):
     settings.HEALTHZ_TOKEN = TOKEN
     health.health_cache_clear()
     yield
@@ -25,13 +25,13 @@ def _fresh_report(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def monitor(client):  # type: ignore[no-untyped-def]
+def monitor(client):
     client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {TOKEN}"
     return client
 
 
 def test_the_public_answer_is_bare_and_touches_nothing(client, monkeypatch, django_assert_num_queries):
-    def probe_forbidden(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def probe_forbidden(*args, **kwargs):
         raise AssertionError("a public /healthz must not probe the broker or the workers")
 
     monkeypatch.setattr(health, "health_report", probe_forbidden)
@@ -102,7 +102,7 @@ def test_many_clients_at_once_share_one_probe(monitor, monkeypatch, settings):
     calls = []
     started = threading.Event()
 
-    def slow_report():  # type: ignore[no-untyped-def]
+    def slow_report():
         calls.append(1)
         started.wait(0.3)
         return True, {"database": {"ok": True, "detail": "sqlite"}}
@@ -125,7 +125,12 @@ def test_the_cached_report_expires(monkeypatch, settings):
     settings.HEALTHZ_CACHE_SECONDS = 5
     now = [100.0]
     calls = []
-    monkeypatch.setattr(health, "health_report", lambda: calls.append(1) or (True, {}))
+
+    def counted_report() -> health.Report:
+        calls.append(1)
+        return True, {}
+
+    monkeypatch.setattr(health, "health_report", counted_report)
 
     health.health_report_cached(clock=lambda: now[0])
     now[0] += 4

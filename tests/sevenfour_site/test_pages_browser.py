@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from django.core.files.base import ContentFile
 
+from fakeapis.audio import png_square
 from predictions.models import Prediction
 from samples import services as sample_services
 from samples.models import Recommendation, Sound
 from tests.conftest import no_horizontal_overflow
-from tests.fakes.audio import png_square
 from tests.predictions.factories import DonePredictionFactory, PredictionFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -10,9 +10,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from core.ratelimit import LOCAL_CACHE
+from fakeapis.audio import sine_wav
 from predictions.models import Prediction
 from tests.conftest import broker_configured, free_port
-from tests.fakes.audio import sine_wav
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog_settings")]
 PASSWORD = "a-long-pass-123"

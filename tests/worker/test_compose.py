@@ -6,7 +6,7 @@ import pytest
 from worker.compose import Style, compose, key_name
 
 
-def _notes(piece, name: str):  # type: ignore[no-untyped-def]
+def _notes(piece, name: str):
     return next(i for i in piece.midi.instruments if i.name == name).notes
 
 
