@@ -1,13 +1,14 @@
 """One entry point for the genre model: GenrePredictor.predict(path) -> PredictionResult.
 
-The Celery task, the CLI, the benchmark and the training command all go through here. TensorFlow is
-loaded lazily, once per process, on the first prediction (never at import: Celery's prefork parent
-imports task modules and then forks, and TensorFlow's state does not survive a fork).
+The Celery task, the CLI, the benchmark and the training command all go through here. The backbone is
+served by the runtime `worker.serving` names (an ONNX export; no TensorFlow unless
+SEVENFOUR_MODEL_RUNTIME=tensorflow or a trained Keras head is used), loaded once per process on
+`load()` or the first prediction, never at import: Celery's prefork parent imports task modules and
+then forks, and a runtime's threads do not survive a fork.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -18,7 +19,8 @@ from typing import Any
 from worker import analysis, features
 from worker.audio import load_audio
 from worker.genre_head import Artifact, KerasHead, TagMappingHead, load_artifact, load_head
-from worker.musicnn import Backbone, BackboneOutput
+from worker.musicnn import BackboneOutput
+from worker.serving import BackboneLike, configured_runtime, make_backbone
 
 _backbone_lock = threading.Lock()
 
@@ -58,17 +60,18 @@ class PredictionResult:
         return data
 
 
-PRECISION_ENV = "SEVENFOUR_MODEL_PRECISION"
+def get_backbone(runtime: str | None = None) -> BackboneLike:
+    """The musicnn taggers, built once per process and runtime on first use.
+
+    None: SEVENFOUR_MODEL_RUNTIME, else `worker.serving.DEFAULT_RUNTIME`. "tensorflow" is the reference
+    implementation (SEVENFOUR_MODEL_PRECISION=bfloat16 runs its convolutions in bfloat16).
+    """
+    return _backbone(runtime or configured_runtime())
 
 
 @cache
-def get_backbone() -> Backbone:
-    """The musicnn taggers, built once per process on first use.
-
-    SEVENFOUR_MODEL_PRECISION=bfloat16 runs the convolutions in bfloat16: about 40 % faster on CPUs
-    with AVX512-BF16/AMX, tag probabilities within about 5e-3 of the reference. Default float32.
-    """
-    return Backbone(os.environ.get(PRECISION_ENV, "float32"))
+def _backbone(runtime: str) -> BackboneLike:
+    return make_backbone(runtime)
 
 
 class GenrePredictor:
@@ -77,7 +80,7 @@ class GenrePredictor:
         self._head: TagMappingHead | KerasHead | None = None
 
     def load(self) -> None:
-        """Load TensorFlow, the backbone and the head now (otherwise the first predict() does)."""
+        """Load the backbone and the head now (otherwise the first predict() does)."""
         with _backbone_lock:
             get_backbone()
             if self._head is None:

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_healthz_is_public_and_reports_every_check(client, filesystem_broker):
     response = client.get(reverse("healthz"))
     body = response.json()
-    assert set(body["checks"]) == {"database", "broker", "workers"}
+    assert set(body["checks"]) == {"database", "broker", "workers", "model"}
     assert body["checks"]["database"]["ok"] is True
     assert body["checks"]["broker"]["ok"] is True
 
