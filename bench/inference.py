@@ -39,6 +39,8 @@ DEFAULT_RUNTIMES = (
     "onnxruntime:int8",
     "openvino:int8",
 )
+# Between turns, so that threads still spinning in the previous process do not slow the next one.
+TURN_PAUSE_S = 0.2
 STAGES = ("decode", "features", "model", "analysis", "spectrogram", "total")
 
 
@@ -53,7 +55,7 @@ def child(png_dir: str | None) -> None:
 
     predictor = get_predictor()
     imported = time.perf_counter()
-    predictor.load()
+    predictor.load(warm_up=True)
     loaded = time.perf_counter()
     print(json.dumps({"import_s": imported - started, "load_s": loaded - imported}), file=answers, flush=True)
     for line in sys.stdin:
@@ -209,6 +211,7 @@ def main() -> None:
         try:
             for clip in clips[1:]:
                 for runner in runners:
+                    time.sleep(TURN_PAUSE_S)
                     runner.timings.append(runner.ask(str(clip))["timings"])
             for runner in runners:
                 runner.peak_rss_mib = runner.ask("rss")["peak_rss_mib"]

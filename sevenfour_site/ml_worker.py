@@ -73,12 +73,11 @@ def _prepare_ml_worker(sender: str, instance: Any, **kwargs: Any) -> None:
     runtime = configured_runtime()
     if runtime != "tensorflow":
         ensure_onnx("int8" if runtime.endswith(":int8") else "fp32")
-    # Import (and let numba compile) the analysis code once, before the fork.
-    import librosa.beat  # noqa: F401
-    import librosa.feature  # noqa: F401
-    import librosa.onset  # noqa: F401
+    # Import the pipeline and let numba compile librosa's beat tracker once, before the fork: every
+    # pool process (and every replacement) inherits it. The model itself is built after the fork.
+    from worker.predictor import warm_up_analysis
 
-    import worker.predictor  # noqa: F401
+    warm_up_analysis()
 
 
 @signals.worker_process_init.connect
@@ -88,7 +87,7 @@ def _load_model(**kwargs: Any) -> None:
     from worker.predictor import get_backbone, get_predictor
 
     start = time.perf_counter()
-    get_predictor().load()
+    get_predictor().load(warm_up=True)
     seconds = round(time.perf_counter() - start, 3)
     mark_ready({"pid": os.getpid(), "runtime": get_backbone().runtime, "load_s": seconds})
     log.info("model ready in %.2f s (%s)", seconds, get_backbone().runtime)

@@ -16,6 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from worker import analysis, features
 from worker.audio import load_audio
 from worker.genre_head import Artifact, KerasHead, TagMappingHead, load_artifact, load_head
@@ -23,6 +25,7 @@ from worker.musicnn import BackboneOutput
 from worker.serving import BackboneLike, configured_runtime, make_backbone
 
 _backbone_lock = threading.Lock()
+WARM_UP_PATCHES = 10  # a 30 s clip's worth: the batch shape real jobs use
 
 
 @dataclass(frozen=True)
@@ -79,12 +82,18 @@ class GenrePredictor:
         self.artifact = artifact
         self._head: TagMappingHead | KerasHead | None = None
 
-    def load(self) -> None:
-        """Load the backbone and the head now (otherwise the first predict() does)."""
+    def load(self, *, warm_up: bool = False) -> None:
+        """Load the backbone and the head now (otherwise the first predict() does).
+
+        warm_up: also run the backbone once on silence, so that the runtime's first-run costs (memory
+        planning, kernel selection) are not paid by the first real job.
+        """
         with _backbone_lock:
-            get_backbone()
+            backbone = get_backbone()
             if self._head is None:
                 self._head = load_head(self.artifact)
+        if warm_up:
+            backbone(np.zeros((WARM_UP_PATCHES, features.PATCH_FRAMES, features.N_MELS), np.float32))
 
     def predict(self, path: str | Path, *, spectrogram_png: str | Path | None = None) -> PredictionResult:
         clock = _Clock()
@@ -140,6 +149,21 @@ class GenrePredictor:
         if isinstance(self._head, TagMappingHead):
             return float(self._head.raw_scores(output).max())
         return float(max(probs))
+
+
+def warm_up_analysis() -> None:
+    """Import and run the feature and tempo/key code once on generated audio (no model involved).
+
+    librosa compiles its beat tracker with numba when it is imported (about 2 s) and some helpers on
+    first call; an ML worker does this once before forking its pool processes.
+    """
+    from worker import synth
+    from worker.audio import _resample
+
+    samples = _resample(synth.drums_and_bass(6.0), synth.SR, features.SAMPLE_RATE)
+    feats = features.extract(samples)
+    analysis.estimate_tempo(samples, features.SAMPLE_RATE, mel_power=feats.mel_power)
+    analysis.estimate_key(samples, features.SAMPLE_RATE)
 
 
 class _Clock:

@@ -32,7 +32,7 @@ import numpy as np
 
 from worker.musicnn import MODELS, BackboneOutput
 
-DEFAULT_RUNTIME = "onnxruntime:fp32"
+DEFAULT_RUNTIME = "openvino:fp32"
 RUNTIME_ENV = "SEVENFOUR_MODEL_RUNTIME"
 THREADS_ENV = "SEVENFOUR_MODEL_THREADS"  # threads per process; 0 or unset: the runtime's default
 CACHE_ENV = "SEVENFOUR_MODEL_CACHE"
@@ -143,6 +143,9 @@ class OnnxRuntimeBackbone(_OnnxBackbone):
         options = ort.SessionOptions()
         options.intra_op_num_threads = _threads()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle threads would spin for a while after each run, taking the cores from the other worker
+        # processes of the host.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             str(ensure_onnx(precision)), options, providers=["CPUExecutionProvider"]
         )
@@ -188,3 +191,16 @@ def make_backbone(runtime: str) -> BackboneLike:
 
 def configured_runtime() -> str:
     return os.environ.get(RUNTIME_ENV) or DEFAULT_RUNTIME
+
+
+def main() -> None:
+    """`python -m worker.serving`: make the export the configured runtime needs (a build step)."""
+    runtime = configured_runtime()
+    if runtime == "tensorflow":
+        print("SEVENFOUR_MODEL_RUNTIME=tensorflow needs no export")
+        return
+    print(ensure_onnx("int8" if runtime.endswith(":int8") else "fp32"))
+
+
+if __name__ == "__main__":
+    main()
