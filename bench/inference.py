@@ -7,7 +7,9 @@ Each runtime runs in its own fresh process (SEVENFOUR_MODEL_RUNTIME set), starte
 - cold start: from starting the process to its first result (imports, model load, first prediction);
 - warm: the processes then take turns, one clip each, over N clips, so that a busy machine slows them
   alike and the ratios stay meaningful; median and p95 of the total per clip and of the model part;
-- peak RSS of each process at the end.
+- peak RSS of each process at the end;
+- CPU time per clip (all threads of the process, median): what a clip costs a host whatever the
+  other load, so the steadiest figure on a busy machine; cores / CPU time bounds clips/s per host.
 The clips are synthetic 30 s files (drums and bass, piano) written first. Ratios are against the
 first runtime listed (the TensorFlow reference by default).
 """
@@ -65,8 +67,10 @@ def child(png_dir: str | None) -> None:
             print(json.dumps({"peak_rss_mib": peak}), file=answers)
         else:
             png = Path(png_dir) / (Path(command).stem + ".png") if png_dir else None
+            cpu = time.process_time()
             result = predictor.predict(command, spectrogram_png=png)
-            print(json.dumps({"timings": result.timings, "top": result.top_genre}), file=answers)
+            timings = {**result.timings, "cpu": time.process_time() - cpu}  # all threads of the process
+            print(json.dumps({"timings": timings, "top": result.top_genre}), file=answers)
         answers.flush()
 
 
@@ -158,11 +162,11 @@ def report(runners: list[Runner], n: int, fmt: str, threads: int) -> None:
     print(f"ratios: against {base.runtime} (x < 1 is faster / smaller)")
     header = (
         f"{'runtime':<18} {'total med':>9} {'p95':>7} {'ratio':>6} {'model med':>9} {'p95':>7} {'ratio':>6}"
-        f" {'cold s':>7} {'ratio':>6} {'RSS MiB':>8} {'ratio':>6}"
+        f" {'cold s':>7} {'ratio':>6} {'RSS MiB':>8} {'ratio':>6} {'CPU ms':>7} {'ratio':>6}"
     )
     print(header)
     print("-" * len(header))
-    total0, model0 = stat(base, "total")[0], stat(base, "model")[0]
+    total0, model0, cpu0 = stat(base, "total")[0], stat(base, "model")[0], stat(base, "cpu")[0]
     for r in runners:
         total, model = stat(r, "total"), stat(r, "model")
         print(
@@ -170,6 +174,7 @@ def report(runners: list[Runner], n: int, fmt: str, threads: int) -> None:
             f" {model[0]:>9.1f} {model[1]:>7.1f} {model[0] / model0:>6.2f}"
             f" {r.cold_s:>7.2f} {r.cold_s / base.cold_s:>6.2f}"
             f" {r.peak_rss_mib:>8.0f} {r.peak_rss_mib / base.peak_rss_mib:>6.2f}"
+            f" {stat(r, 'cpu')[0]:>7.0f} {stat(r, 'cpu')[0] / cpu0:>6.2f}"
         )
     print()
     print("per stage, median ms (cold start split: import of the pipeline / model load, s)")

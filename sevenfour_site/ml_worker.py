@@ -78,6 +78,10 @@ def _prepare_ml_worker(sender: str, instance: Any, **kwargs: Any) -> None:
     from worker.predictor import warm_up_analysis
 
     warm_up_analysis()
+    # The spectrogram PNG is still drawn on the ML path (until it moves to first view or the I/O
+    # queue): import matplotlib here too rather than in each pool process's first job.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
+    from matplotlib.figure import Figure  # noqa: F401
 
 
 @signals.worker_process_init.connect
