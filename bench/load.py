@@ -12,6 +12,7 @@ database (use one nothing else uses). Then it posts all uploads at once through 
 thread per upload) and polls the database until every prediction is finished.
 
 It prints clips/s (uploads / (last result - first submit)), p50 and p95 of submit -> result per job,
+the CPU time the ML pool processes spent per clip (steady on a busy machine, unlike clips/s),
 the peak RSS of every ML pool process (VmHWM), and checks that every job finished exactly once: one
 row per upload, each done, after one attempt, and each prediction task executed once in the worker log.
 The clips are synthetic 30 s WAVs, each different. No Freesound key is given, so the recommendation
@@ -108,6 +109,15 @@ def peak_rss_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (all their threads)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def wait_for_model(base_url: str, workers: int, timeout: float, log: Path) -> float:
@@ -233,20 +243,23 @@ def main() -> None:
     ]
     try:
         ready_s = wait_for_model(base_url, args.workers, args.timeout, ml_log)
+        ml_pids = pool_pids(procs[1].pid)
+        cpu_before = cpu_seconds(ml_pids)
         with ThreadPoolExecutor(max_workers=len(clips)) as pool:
             submitted = list(pool.map(lambda p: submit(base_url, secret, p), clips))
         ids = [pk for pk, _ in submitted]
         rows = wait_for_results(ids, args.timeout)
+        ml_cpu_per_clip = (cpu_seconds(ml_pids) - cpu_before) / len(ids)
         time.sleep(1.0)  # let the last "succeeded" log lines land
         rss = {pid: peak_rss_mib(pid) for pid in pool_pids(procs[1].pid)}
     finally:
         for proc in procs:
             stop(proc)
 
-    report(args, rows, submitted, rss, ready_s, ml_log)
+    report(args, rows, submitted, rss, ready_s, ml_log, ml_cpu_per_clip)
 
 
-def report(args, rows, submitted, rss, ready_s, ml_log) -> None:  # type: ignore[no-untyped-def]
+def report(args, rows, submitted, rss, ready_s, ml_log, ml_cpu_per_clip) -> None:  # type: ignore[no-untyped-def]
     from predictions.models import Prediction
 
     latencies = [rows[pk].finished_at.timestamp() - t0 for pk, t0 in submitted]
@@ -272,8 +285,12 @@ def report(args, rows, submitted, rss, ready_s, ml_log) -> None:  # type: ignore
     print(f"{args.clips} uploads at once: {args.clips / (last_result - first_submit):.2f} clips/s")
     print(f"submit -> result: p50 {np.percentile(latencies, 50):.2f} s, p95 {np.percentile(latencies, 95):.2f} s, "
           f"max {max(latencies):.2f} s")  # fmt: skip
+    cores = os.cpu_count() or 1
+    print(f"ML CPU time per clip: {ml_cpu_per_clip * 1000:.0f} ms, so at most "
+          f"{cores / ml_cpu_per_clip:.1f} clips/s on {cores} cores with nothing else running")  # fmt: skip
     print("peak RSS per ML pool process: " + ", ".join(f"{mib:.0f} MiB" for mib in rss.values()))
     print("every job finished exactly once" if not problems else "PROBLEMS: " + "; ".join(problems))
+    print(f"logs and uploads: {ml_log.parent}")
     if problems:
         raise SystemExit(1)
 
