@@ -106,10 +106,8 @@ def ensure_onnx(variant: str) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not path.exists():
             command = [sys.executable, "-m", "worker.onnx_export", "--variant", variant, "--out", str(path)]
-            env = {
-                **os.environ,
-                "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
-            }
+            paths = [str(REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
             done = subprocess.run(
                 command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=EXPORT_TIMEOUT_S
             )
