@@ -88,10 +88,14 @@ def _prepare_ml_worker(sender: str, instance: Any, **kwargs: Any) -> None:
 def _load_model(**kwargs: Any) -> None:
     if not _serves_ml:
         return
+    from django.conf import settings
+
     from worker.predictor import get_backbone, get_predictor
 
+    # A pid can be reused: never let a file left by a killed process speak for this one.
+    _readiness_file(os.getpid()).unlink(missing_ok=True)
     start = time.perf_counter()
-    get_predictor().load(warm_up=True)
+    get_predictor(settings.GENRE_MODEL_DIR or None).load(warm_up=True)
     seconds = round(time.perf_counter() - start, 3)
     mark_ready({"pid": os.getpid(), "runtime": get_backbone().runtime, "load_s": seconds})
     log.info("model ready in %.2f s (%s)", seconds, get_backbone().runtime)
