@@ -3,6 +3,9 @@
     .venv/bin/python bench/inference.py [-n 20] [--runtimes tensorflow,onnxruntime:fp32,...]
                                         [--threads 0] [--format mp3] [--spectrogram]
 
+A runtime may end in @N to run N patches per model call, e.g. to compare batch sizes:
+`--runtimes onnxruntime:fp32@10,onnxruntime:fp32@5,onnxruntime:fp32@2`.
+
 Each runtime runs in its own fresh process (SEVENFOUR_MODEL_RUNTIME set), started one after another:
 - cold start: from starting the process to its first result (imports, model load, first prediction);
 - warm: the processes then take turns, one clip each, over N clips, so that a busy machine slows them
@@ -99,7 +102,11 @@ class Runner:
 
 
 def start(runtime: str, first_clip: Path, threads: int, png_dir: str | None) -> Runner:
-    env = {**os.environ, "SEVENFOUR_MODEL_RUNTIME": runtime, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    """`runtime` may end in @N: N patches per model run (SEVENFOUR_MODEL_BATCH) for the ONNX runtimes."""
+    name, _, batch = runtime.partition("@")
+    env = {**os.environ, "SEVENFOUR_MODEL_RUNTIME": name, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    if batch:
+        env["SEVENFOUR_MODEL_BATCH"] = batch
     if threads:
         env["SEVENFOUR_MODEL_THREADS"] = str(threads)
     command = [sys.executable, str(Path(__file__).resolve()), "--child"]
@@ -206,7 +213,8 @@ def main() -> None:
     from worker.serving import ensure_onnx
 
     # Exports are made (once, cached) before any timing: they are a build step, not a cold start.
-    for variant in {"int8" if r.endswith(":int8") else "fp32" for r in runtimes if r != "tensorflow"}:
+    names = {r.partition("@")[0] for r in runtimes}
+    for variant in {"int8" if r.endswith(":int8") else "fp32" for r in names if r != "tensorflow"}:
         ensure_onnx(variant)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
