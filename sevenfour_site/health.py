@@ -71,11 +71,30 @@ def health_cache_clear() -> None:
         _cached = None
 
 
+def check_model(timeout: float = 1.0) -> CheckResult:
+    """Whether ML workers have the model loaded (see sevenfour_site.ml_worker). Informational: jobs
+    submitted while it loads wait in the queue."""
+    try:
+        replies = app.control.broadcast("model_status", reply=True, timeout=timeout)
+    except Exception as exc:
+        return False, f"could not ask the workers: {exc.__class__.__name__}: {exc}"
+    statuses = [status for reply in replies for status in reply.values() if status.get("ml")]
+    if not statuses:
+        return False, "no ML worker answered"
+    ready = sum(s["ready"] for s in statuses)
+    total = sum(s["processes"] for s in statuses)
+    runtime = next((s["runtime"] for s in statuses if s["runtime"]), "")
+    detail = f"model ready in {ready} of {total} ML processes" + (f" ({runtime})" if runtime else "")
+    return ready > 0, detail
+
+
 def health_report() -> Report:
     database = check_database()
     broker = check_broker()
     # Pinging workers through a broker that is down would only wait for the timeout.
     workers = check_workers() if broker[0] else (False, "broker unreachable")
+    model = check_model() if workers[0] else (False, "no worker")
     checks = {"database": database, "broker": broker, "workers": workers}
     report = {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()}
+    report["model"] = {"ok": model[0], "detail": model[1]}
     return all(ok for ok, _ in checks.values()), report

@@ -60,13 +60,13 @@ def test_staff_get_the_report(client, filesystem_broker):
 
     body = client.get(reverse("healthz")).json()
 
-    assert set(body["checks"]) == {"database", "broker", "workers"}
+    assert set(body["checks"]) == {"database", "broker", "workers", "model"}
 
 
 def test_the_monitor_gets_every_check(monitor, filesystem_broker):
     body = monitor.get(reverse("healthz")).json()
 
-    assert set(body["checks"]) == {"database", "broker", "workers"}
+    assert set(body["checks"]) == {"database", "broker", "workers", "model"}
     assert body["checks"]["database"]["ok"] is True
     assert body["checks"]["broker"]["ok"] is True
 
@@ -85,6 +85,9 @@ def test_the_report_is_200_with_a_live_worker(monitor, redis_broker):
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "ok"
     assert response.json()["checks"]["workers"]["ok"] is True
+    # This in-thread worker loads no model (only `celery worker` processes on the ml queue do), and
+    # the model check only informs: the site still answers 200.
+    assert response.json()["checks"]["model"] == {"ok": False, "detail": "no ML worker answered"}
 
 
 def test_the_report_is_503_with_the_reason_when_the_broker_is_unreachable(monitor):
