@@ -23,6 +23,7 @@ from predictions.models import Prediction
 from sevenfour_site.health import check_model
 from sevenfour_site.ml_worker import loaded_modules_task, ready_info
 from tests.conftest import broker_configured, wait_until
+from tests.predictions.factories import UserFactory
 from worker import synth
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db(transaction=True)]
@@ -78,10 +79,11 @@ def test_worker_loads_the_model_before_the_first_job_and_serves_without_tensorfl
             assert ready, log_path.read_text()[-4000:]
             detail = check_model()[1]
             assert "model ready in 1 of 1 ML processes" in detail
+            client.force_login(UserFactory(username="staff", is_staff=True))  # the full report is staff's
             health = client.get(reverse("healthz")).json()
             assert health["checks"]["model"]["ok"] is True, health
 
-            prediction = services.prediction_create(user=user, source="upload", upload=_upload(tmp_path))
+            prediction = services.prediction_create_from_upload(user=user, upload=_upload(tmp_path))
             finished = wait_until(lambda: Prediction.objects.get(pk=prediction.pk).is_finished, timeout=180)
             assert finished, log_path.read_text()[-4000:]
             prediction.refresh_from_db()
