@@ -251,7 +251,7 @@ class PredictionDetailSerializer(PredictionSerializer):
     def get_recommendations(self, prediction: Prediction) -> list[dict[str, Any]]:
         recommendations = recommendation_list_for_prediction(prediction=prediction)
         cards = sample_cards(prediction=prediction, recommendations=recommendations)
-        return SampleCardSerializer(cards, many=True).data
+        return SampleCardSerializer(cards, many=True).data  # type: ignore[return-value]  # many=True gives a ListSerializer, whose data is a list
 
 
 # --- Packs --------------------------------------------------------------------------------------------

@@ -33,9 +33,13 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from predictions.models import Prediction
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -186,7 +190,7 @@ def submit(base_url: str, secret: str, path: Path) -> tuple[int, float]:
     return response.json()["id"], submitted
 
 
-def wait_for_results(ids: list[int], timeout: float) -> dict[int, object]:
+def wait_for_results(ids: list[int], timeout: float) -> dict[int, Prediction]:
     from predictions.models import Prediction
 
     deadline = time.monotonic() + timeout
@@ -259,7 +263,7 @@ def main() -> None:
     report(args, rows, submitted, rss, ready_s, ml_log, ml_cpu_per_clip)
 
 
-def report(args, rows, submitted, rss, ready_s, ml_log, ml_cpu_per_clip) -> None:  # type: ignore[no-untyped-def]
+def report(args, rows, submitted, rss, ready_s, ml_log, ml_cpu_per_clip) -> None:
     from predictions.models import Prediction
 
     latencies = [rows[pk].finished_at.timestamp() - t0 for pk, t0 in submitted]

@@ -30,7 +30,7 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from worker.compose import Style, compose  # noqa: E402
+from worker.compose import DrumPattern, Mode, Style, compose  # noqa: E402
 from worker.render import render_wav  # noqa: E402
 
 SAMPLE_RATE = 22_050
@@ -44,8 +44,8 @@ class Recipe:
 
     name: str
     tempo: tuple[float, float]
-    modes: tuple[str, ...]
-    drums: tuple[str, ...]
+    modes: tuple[Mode, ...]
+    drums: tuple[DrumPattern, ...]
     meter: int = 4
     swing: bool = False
     rubato: tuple[float, float] = (0.0, 0.0)
@@ -173,10 +173,10 @@ def plan(per_style: int, seed: int) -> list[Job]:
                 name=recipe.name,
                 tempo=round(float(rng.uniform(*recipe.tempo)), 1),
                 tonic=tonic,
-                mode=mode,  # type: ignore[arg-type]
+                mode=mode,
                 meter=recipe.meter,
                 swing=recipe.swing,
-                drums=recipe.drums[int(rng.integers(len(recipe.drums)))],  # type: ignore[arg-type]
+                drums=recipe.drums[int(rng.integers(len(recipe.drums)))],
                 rubato=round(float(rng.uniform(*recipe.rubato)), 3),
                 chords=str(rng.choice(recipe.chords)),
                 bass=str(rng.choice(recipe.bass)),

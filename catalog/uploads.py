@@ -60,7 +60,7 @@ def validate_upload(file: UploadedFile) -> str:
     if file.size > limit:
         raise ValidationError(too_large_message(file.size), code="too_large")
     file.seek(0)
-    kind = sniff_file(file)  # type: ignore[arg-type]
+    kind = sniff_file(file)
     if kind is None:
         raise ValidationError(
             f"“{file.name}” is not an audio file Seven/Four can read. Upload {ACCEPTED}.",

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from worker.compose import NOTE_NAMES, Style, key_name
+from worker.compose import NOTE_NAMES, Mode, Style, key_name
 
 from .music import Clip, loop_clip, loop_seconds, one_shot_clip, track_clip
 
@@ -86,7 +86,7 @@ TEMPI = {
     "reggae": (72, 80),
     "blues": (90, 110),
 }
-MODES = {
+MODES: dict[str, tuple[Mode, ...]] = {
     "classical": ("major", "minor"),
     "dance": ("minor",),
     "electronica": ("minor", "dorian"),
@@ -188,7 +188,7 @@ def _track_style(genre: str, rng: np.random.Generator, seconds: float) -> Style:
         name=genre,
         tempo=float(rng.integers(low, high + 1)),
         tonic=int(rng.integers(12)),
-        mode=modes[int(rng.integers(len(modes)))],  # type: ignore[arg-type]
+        mode=modes[int(rng.integers(len(modes)))],
         seconds=seconds,
         **TRACK_STYLES[genre],
     )
@@ -260,7 +260,7 @@ class Family:
     parts: tuple[str, ...] = ()
     programs: dict[str, int] = field(default_factory=dict)
     tempo: tuple[int, int] = (90, 120)
-    modes: tuple[str, ...] = ("major", "minor")
+    modes: tuple[Mode, ...] = ("major", "minor")
     bars: tuple[int, ...] = (2, 4)
     # One-shots: a GM program (or a drum key) and the chord shape above a random root.
     program: int | None = None
@@ -790,7 +790,7 @@ def _variants(family: Family, number: int, first_id: int, count: int) -> Iterato
             name=family.label,
             tempo=float(rng.integers(low, high + 1)),
             tonic=int(rng.integers(12)),
-            mode=mode,  # type: ignore[arg-type]
+            mode=mode,
             **family.style,
         )
         bars = family.bars[int(rng.integers(len(family.bars)))]

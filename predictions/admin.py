@@ -41,10 +41,10 @@ class CorrectedFilter(admin.SimpleListFilter):
     title = "corrected by the user"
     parameter_name = "corrected"
 
-    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [("yes", "Corrected"), ("genre", "Genre named by the user"), ("no", "Not corrected")]
 
-    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Prediction]) -> QuerySet[Prediction]:
         if self.value() == "yes":
             return queryset.filter(corrected_at__isnull=False)
         if self.value() == "genre":

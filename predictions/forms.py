@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django import forms
 
 RESETTABLE = [("tempo", "tempo"), ("key", "key"), ("genre", "genre")]
+
+
+class Correction(TypedDict):
+    """The keyword arguments of services.prediction_correct that the form fills."""
+
+    tempo_bpm: float | None
+    key: str | None
+    genre: str | None
+    reset: tuple[str, ...]
 
 
 class CorrectionForm(forms.Form):
@@ -15,7 +26,7 @@ class CorrectionForm(forms.Form):
     genre = forms.CharField(required=False, max_length=32)
     reset = forms.ChoiceField(required=False, choices=RESETTABLE)
 
-    def correction(self) -> dict[str, object]:
+    def correction(self) -> Correction:
         """Keyword arguments for services.prediction_correct (validation of the values is its job)."""
         data = self.cleaned_data
         return {
@@ -26,4 +37,7 @@ class CorrectionForm(forms.Form):
         }
 
     def first_error(self) -> str:
-        return next((e for errors in self.errors.values() for e in errors), "That correction is not valid.")
+        # ErrorList yields each message as a (possibly lazy) string: str() renders it.
+        return next(
+            (str(e) for errors in self.errors.values() for e in errors), "That correction is not valid."
+        )

@@ -144,7 +144,7 @@ def prediction_create_from_upload(*, user: User, upload: UploadedFile) -> Predic
     sniffed format's extension: nobody can guess another user's path, and no name (too long,
     `..`, an `.html` extension) ever reaches the file system or the served content type."""
     track = TrackIdentity.for_upload(upload.name or "")
-    upload.name = stored_upload_name(sniff_file(upload) or "audio")  # type: ignore[arg-type]
+    upload.name = stored_upload_name(sniff_file(upload) or "audio")
     return prediction_create(user=user, track=track, upload=upload)
 
 

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,12 +26,12 @@ from .selectors import prediction_list_for_user
 from .taxonomy import genre_choices, genre_name
 
 
-def _own(request: HttpRequest, pk: int) -> Prediction:
+def _own(request: AuthenticatedHttpRequest, pk: int) -> Prediction:
     """The user's own prediction, or 404: other users' predictions do not exist for them."""
     return get_object_or_404(Prediction, pk=pk, owner=request.user)
 
 
-def _own_or_staff(request: HttpRequest, pk: int) -> Prediction:
+def _own_or_staff(request: AuthenticatedHttpRequest, pk: int) -> Prediction:
     """Like _own, but staff may see any prediction's audio and spectrogram: the admin reviews them."""
     return get_object_or_404(Prediction, pk=pk) if request.user.is_staff else _own(request, pk)
 
@@ -82,12 +82,12 @@ def history(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "predictions/detail.html", prediction_context(_own(request, pk)))
 
 
 @require_POST
-def correct(request: HttpRequest, pk: int) -> HttpResponse:
+def correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The user's tempo, key or genre (or back to the estimate): one button, no script needed."""
     prediction = get_object_or_404(Prediction, pk=pk, owner=request.user, status=Prediction.Status.DONE)
     form = CorrectionForm(request.POST)
@@ -118,7 +118,7 @@ def _correction_message(prediction: Prediction, changed: list[str]) -> str:
     return f"Now using {', '.join(parts) or 'the estimate'}; the samples are being found again to fit."
 
 
-def status(request: HttpRequest, pk: int) -> HttpResponse:
+def status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The progress fragment that htmx polls; once finished it returns the result instead."""
     prediction = _own(request, pk)
     template = (
@@ -127,11 +127,11 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, prediction_context(prediction))
 
 
-def status_json(request: HttpRequest, pk: int) -> JsonResponse:
+def status_json(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(prediction_status_dict(_own(request, pk)))
 
 
-def audio(request: HttpRequest, pk: int) -> HttpResponseBase:
+def audio(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """The song for the player: an upload is streamed to its owner; a catalog preview is resolved
     now (preview links expire within minutes, so none is ever stored)."""
     prediction = _own_or_staff(request, pk)
@@ -159,7 +159,7 @@ def _upload_response(prediction: Prediction) -> FileResponse:
     return response
 
 
-def spectrogram(request: HttpRequest, pk: int) -> FileResponse:
+def spectrogram(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     prediction = _own_or_staff(request, pk)
     if not prediction.spectrogram:
         raise Http404("This prediction has no spectrogram.")
@@ -168,7 +168,7 @@ def spectrogram(request: HttpRequest, pk: int) -> FileResponse:
 
 @require_POST
 @throttle("predictions")  # the same allowance as the API's
-def rerun(request: HttpRequest, pk: int) -> HttpResponse:
+def rerun(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     prediction = _own(request, pk)
     if not rerun_offered(prediction):
         # Same song, same model: another row in the history would only repeat this one.
@@ -181,7 +181,7 @@ def rerun(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(new)
 
 
-def delete(request: HttpRequest, pk: int) -> HttpResponse:
+def delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     prediction = _own(request, pk)
     if request.method == "POST":
         title = prediction.display_title

@@ -28,7 +28,7 @@ from .zips import pack_zip_filename
 PACKS_PER_PAGE = 12
 
 
-def _own_pack(request: HttpRequest, pk: int) -> Pack:
+def _own_pack(request: AuthenticatedHttpRequest, pk: int) -> Pack:
     return get_object_or_404(Pack, pk=pk, owner=request.user)
 
 
@@ -68,7 +68,7 @@ def pack_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "samples/pack_form.html", {"form": form})
 
 
-def pack_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def pack_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pack = _own_pack(request, pk)
     context = {
         "pack": pack,
@@ -80,7 +80,7 @@ def pack_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "samples/pack_detail.html", context)
 
 
-def pack_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def pack_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pack = _own_pack(request, pk)
     form = PackForm(request.POST or None, instance=pack, owner=request.user)
     if request.method == "POST" and form.is_valid():
@@ -94,7 +94,7 @@ def pack_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "samples/pack_form.html", {"form": form, "pack": pack})
 
 
-def pack_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def pack_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pack = _own_pack(request, pk)
     if request.method == "POST":
         services.pack_delete(pack=pack)
@@ -104,7 +104,7 @@ def pack_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def pack_item_add(request: HttpRequest, pk: int, sound_pk: int) -> HttpResponse:
+def pack_item_add(request: AuthenticatedHttpRequest, pk: int, sound_pk: int) -> HttpResponse:
     pack = _own_pack(request, pk)
     try:
         services.pack_add_sound(pack=pack, sound=get_object_or_404(Sound, pk=sound_pk))
@@ -215,7 +215,7 @@ def preference_update(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @require_POST
-def pack_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+def pack_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """Small packs are zipped right here; larger ones by a worker, with a progress page."""
     pack = _own_pack(request, pk)
     count = pack.items.count()
@@ -242,7 +242,7 @@ def _zip_response(request: HttpRequest, pack: Pack) -> HttpResponseBase:
     )
 
 
-def _own_export(request: HttpRequest, pk: int) -> PackExport:
+def _own_export(request: AuthenticatedHttpRequest, pk: int) -> PackExport:
     return get_object_or_404(PackExport.objects.select_related("pack"), pk=pk, pack__owner=request.user)
 
 
@@ -252,7 +252,7 @@ def export_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, template, {"export": export, "pack": export.pack})
 
 
-def export_file(request: HttpRequest, pk: int) -> FileResponse:
+def export_file(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     export = _own_export(request, pk)
     if export.status != PackExport.Status.DONE or not export.file:
         raise Http404("This ZIP is not ready.")

@@ -78,7 +78,8 @@ def check_model(timeout: float = 1.0) -> CheckResult:
         replies = app.control.broadcast("model_status", reply=True, timeout=timeout)
     except Exception as exc:
         return False, f"could not ask the workers: {exc.__class__.__name__}: {exc}"
-    statuses = [status for reply in replies for status in reply.values() if status.get("ml")]
+    # With reply=True the answer is a list (empty when nobody replied); the stubs also allow None.
+    statuses = [status for reply in replies or [] for status in reply.values() if status.get("ml")]
     if not statuses:
         return False, "no ML worker answered"
     ready = sum(s["ready"] for s in statuses)

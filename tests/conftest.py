@@ -213,13 +213,13 @@ def page(chromium, live_server) -> Iterator[object]:
 
 
 @pytest.fixture
-def browser_as(chromium, live_server) -> Iterator[object]:  # type: ignore[no-untyped-def]
+def browser_as(chromium, live_server) -> Iterator[object]:
     """A factory: `browser_as(user, width=390)` is a Chromium page signed in as `user`, `width` px wide."""
     from django.test import Client
 
     contexts = []
 
-    def open_page(user, *, width: int = 1280, height: int = 900, **options: object):  # type: ignore[no-untyped-def]
+    def open_page(user, *, width: int = 1280, height: int = 900, **options: object):
         client = Client()
         client.force_login(user)
         context = chromium.new_context(
@@ -237,6 +237,6 @@ def browser_as(chromium, live_server) -> Iterator[object]:  # type: ignore[no-un
         context.close()
 
 
-def no_horizontal_overflow(page) -> bool:  # type: ignore[no-untyped-def]
+def no_horizontal_overflow(page) -> bool:
     """True when nothing on the page is wider than the viewport (no sideways scrolling)."""
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -19,7 +19,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 import numpy as np
 
@@ -99,7 +99,7 @@ def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE, excerpt_s: f
     return Audio(samples, sample_rate, duration_s, start_s, container)
 
 
-def audio_duration_s(source: str | Path | BinaryIO) -> float | None:
+def audio_duration_s(source: str | Path | IO[bytes]) -> float | None:
     """Seconds of audio from the file's headers, without decoding it, as libsndfile reads them (exact
     for WAV, FLAC, Ogg, AIFF, MP3); None when it cannot tell (raw AAC, MP4: only decoding tells, and
     decoding goes through ffmpeg held to the sniffed demuxer, in load_audio)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 HEAD_BYTES = 64
 # An ID3v2 tag may be followed by padding or by a second tag before the first audio frame; real
@@ -108,7 +108,7 @@ def id3_tag_length(head: bytes) -> int | None:
     return 10 + size + footer
 
 
-def sniff_file(handle: BinaryIO) -> str | None:
+def sniff_file(handle: IO[bytes]) -> str | None:
     """The container of an open binary file, or None; the position is restored afterwards.
 
     Behind ID3 tags there must be a real MPEG or ADTS frame (after optional NUL padding):
@@ -130,7 +130,7 @@ def sniff_path(path: str | os.PathLike[str]) -> str | None:
         return sniff_file(handle)
 
 
-def _format_after_id3(handle: BinaryIO, start: int) -> str | None:
+def _format_after_id3(handle: IO[bytes], start: int) -> str | None:
     offset = start
     for _ in range(MAX_ID3_TAGS):
         handle.seek(offset)

@@ -49,7 +49,7 @@ def test_password_reset_by_email_on_a_phone(chromium, live_server, django_user_m
         page.get_by_role("heading", name="Check your e-mail").wait_for()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
-        link = re.search(r"https?://\S+/accounts/password/reset/\S+/", mail.outbox[-1].body).group(0)
+        link = re.search(r"https?://\S+/accounts/password/reset/\S+/", str(mail.outbox[-1].body)).group(0)
         page.goto(link)
         page.get_by_role("heading", name="Choose a new password").wait_for()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390

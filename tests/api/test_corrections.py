@@ -20,14 +20,14 @@ def url(prediction: Prediction) -> str:
 
 
 @pytest.fixture
-def done(user):  # type: ignore[no-untyped-def]
+def done(user):
     return DonePredictionFactory(
         owner=user, tempo_bpm=96.0, tempo_confidence=0.2, key="A minor", key_confidence=0.85
     )
 
 
 @pytest.fixture
-def enqueued(monkeypatch):  # type: ignore[no-untyped-def]
+def enqueued(monkeypatch):
     sent: list[int] = []
     monkeypatch.setattr(
         "samples.services.recommendation_run_enqueue", lambda prediction_id: sent.append(prediction_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import Request
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +21,12 @@ def test_api_docs_load_nothing_from_other_sites(chromium, live_server, path, hea
     requested: list[str] = []
     blocked: list[str] = []  # stopped by the page's Content-Security-Policy: never sent
     page.on("request", lambda request: requested.append(request.url))
-    page.on("requestfailed", lambda request: request.failure == "csp" and blocked.append(request.url))
+
+    def note_if_blocked(request: Request) -> None:
+        if request.failure == "csp":
+            blocked.append(request.url)
+
+    page.on("requestfailed", note_if_blocked)
     try:
         page.goto(path)
         page.get_by_role("heading", name=heading).first.wait_for()

@@ -341,7 +341,7 @@ def test_a_202_from_a_working_queue_says_it_waits_for_a_worker(api, filesystem_b
 
 @pytest.mark.django_db(transaction=True)
 def test_a_202_while_the_queue_is_down_says_so(api, monkeypatch):
-    def broker_down(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broker_down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
     monkeypatch.setattr("predictions.tasks.predict_genre_task.apply_async", broker_down)

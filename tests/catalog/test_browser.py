@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import Request
 
 from predictions.models import Prediction
 from tests.conftest import no_horizontal_overflow
@@ -85,8 +86,13 @@ def test_a_file_over_the_limit_is_refused_in_the_browser_before_it_is_sent(
     big = tmp_path / "bounce.wav"
     big.write_bytes(b"RIFF" + b"\x00" * 150_000)
     page = browser_as(catalog_browser_user, width=width)
-    sent = []
-    page.on("request", lambda request: request.method == "POST" and sent.append(request.url))
+    sent: list[str] = []
+
+    def note_if_posted(request: Request) -> None:
+        if request.method == "POST":
+            sent.append(request.url)
+
+    page.on("request", note_if_posted)
     page.goto("/new/?tab=upload")
 
     page.get_by_label("Audio file").set_input_files(str(big))

@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 
 @pytest.fixture
-def signed_in_page(page, live_server):  # type: ignore[no-untyped-def]
+def signed_in_page(page, live_server):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     user = UserFactory(username="corrector")
     client = Client()
@@ -39,18 +39,18 @@ def signed_in_page(page, live_server):  # type: ignore[no-untyped-def]
     return page, user
 
 
-def _samples_ready(page) -> None:  # type: ignore[no-untyped-def]
+def _samples_ready(page) -> None:
     """Wait until the samples panel has its cards (after "Finding samples…")."""
     page.locator("#samples-title", has_text="Samples that fit").wait_for(timeout=30_000)
     page.locator(".sample-card").first.wait_for()
 
 
-def _card_bpms(page) -> list[int]:  # type: ignore[no-untyped-def]
+def _card_bpms(page) -> list[int]:
     texts = page.locator(".sample-card p.muted.small").all_inner_texts()
     return [int(re.search(r"(\d+) BPM", text)[1]) for text in texts]
 
 
-def _header_matches_the_cards(page) -> None:  # type: ignore[no-untyped-def]
+def _header_matches_the_cards(page) -> None:
     promise = page.locator("#samples-promise").inner_text()
     in_tempo = page.locator(".sample-card .fit-tempo", has_text=re.compile(r"^in tempo$")).count()
     same_key = page.locator(".sample-card .fit-key", has_text=re.compile(r"^same key$")).count()

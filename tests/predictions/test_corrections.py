@@ -18,20 +18,20 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def signed_in(client, user):  # type: ignore[no-untyped-def]
+def signed_in(client, user):
     client.force_login(user)
     return client
 
 
 @pytest.fixture
-def unsure(user):  # type: ignore[no-untyped-def]
+def unsure(user):
     return DonePredictionFactory(
         owner=user, tempo_bpm=96.0, tempo_confidence=0.1, key="A minor", key_confidence=0.65
     )
 
 
 @pytest.fixture
-def enqueued(monkeypatch):  # type: ignore[no-untyped-def]
+def enqueued(monkeypatch):
     sent: list[int] = []
     monkeypatch.setattr(
         "samples.services.recommendation_run_enqueue", lambda prediction_id: sent.append(prediction_id)
@@ -39,7 +39,7 @@ def enqueued(monkeypatch):  # type: ignore[no-untyped-def]
     return sent
 
 
-def correct(client, prediction: Prediction, **data: str):  # type: ignore[no-untyped-def]
+def correct(client, prediction: Prediction, **data: str):
     return client.post(reverse("predictions:correct", args=[prediction.pk]), data)
 
 
@@ -207,7 +207,7 @@ def test_a_job_stores_the_extras_of_the_analysis_on_the_row(user, wav_upload, fa
 
     plain = fake_predictor.predict
 
-    def with_extras(path, *, spectrogram_png=None):  # type: ignore[no-untyped-def]
+    def with_extras(path, *, spectrogram_png=None):
         result = plain(path, spectrogram_png=spectrogram_png)
         result.tempo_alternative_bpm = 240.0
         result.beat_times = (0.25, 0.75, 1.25)
@@ -217,7 +217,7 @@ def test_a_job_stores_the_extras_of_the_analysis_on_the_row(user, wav_upload, fa
     monkeypatch.setattr(fake_predictor, "predict", with_extras)
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
 
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
 
     prediction.refresh_from_db()
     assert prediction.status == Prediction.Status.DONE

@@ -236,11 +236,11 @@ def test_an_unexpected_error_fails_the_row_with_a_generic_message(user, wav_uplo
 def test_a_song_that_cannot_be_analysed_is_marked_as_an_input_error(user, wav_upload, monkeypatch, error):
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
 
-    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def refuse(*args, **kwargs):
         raise error
 
     monkeypatch.setattr("worker.predictor.get_predictor", refuse)
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     assert prediction.status == Status.FAILED
     assert prediction.input_error is True

@@ -217,7 +217,7 @@ def test_history_searches_title_and_artist_next_to_the_genre_filter(signed_in, u
     DonePredictionFactory(owner=user, title="Teardrop", artist="Massive Attack", top_genre="electronica")
     DonePredictionFactory(owner=other_user, title="One More Time", artist="Daft Punk")
 
-    def titles(params):  # type: ignore[no-untyped-def]
+    def titles(params):
         response = signed_in.get(reverse("predictions:history"), params)
         return sorted(p.title for p in response.context["page"].object_list)
 

@@ -159,7 +159,7 @@ def test_budget_refuses_beyond_the_daily_limit(fs, settings, clock):
 
 
 @pytest.fixture
-def cache_clock(monkeypatch):  # type: ignore[no-untyped-def]
+def cache_clock(monkeypatch):
     """Moves the clock the (locmem) cache reads to decide what has expired."""
     import time
     from types import SimpleNamespace

@@ -90,7 +90,7 @@ def test_worker_loads_the_model_before_the_first_job_and_serves_without_tensorfl
             assert prediction.status == Prediction.Status.DONE, prediction.error
 
             report_path = tmp_path / "modules.json"
-            loaded_modules_task.apply_async(args=[str(report_path)])
+            loaded_modules_task.apply_async(args=(str(report_path),))
             assert wait_until(report_path.exists, timeout=60), log_path.read_text()[-4000:]
         report = json.loads(report_path.read_text())
         assert f"({ready_info(report['pid'])['runtime']})" in detail

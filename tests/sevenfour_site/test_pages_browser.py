@@ -34,7 +34,7 @@ def _sound(n: int) -> Sound:
 
 
 @pytest.fixture
-def site(db):  # type: ignore[no-untyped-def]
+def site(db):
     """A user with a history (done, running and failed songs), a pack and samples."""
     user = UserFactory(username="melody")
     done = DonePredictionFactory(owner=user, title=LONG_TITLE, artist=LONG_ARTIST, excerpt_s=30.0)
@@ -60,7 +60,7 @@ def site(db):  # type: ignore[no-untyped-def]
     return {"user": user, "done": done, "failed": failed, "pack": pack}
 
 
-def _signed_in_pages(site) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def _signed_in_pages(site) -> list[tuple[str, str]]:
     done, failed, pack = site["done"], site["failed"], site["pack"]
     return [
         ("/home/", "Hi melody"),
@@ -84,7 +84,7 @@ def _signed_in_pages(site) -> list[tuple[str, str]]:  # type: ignore[no-untyped-
     ]
 
 
-def _widest(page) -> list[str]:  # type: ignore[no-untyped-def]
+def _widest(page) -> list[str]:
     """The elements reaching past the viewport's right edge, to say what overflows."""
     return page.evaluate(
         """() => [...document.querySelectorAll('body *')]
@@ -94,7 +94,7 @@ def _widest(page) -> list[str]:  # type: ignore[no-untyped-def]
     )
 
 
-def _assert_readable(page, path: str, heading: str, width: int) -> None:  # type: ignore[no-untyped-def]
+def _assert_readable(page, path: str, heading: str, width: int) -> None:
     page.goto(path)
     title = page.locator("h1").first
     assert heading in title.inner_text(), path

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from worker.compose import Style, compose, key_name
+from worker.compose import Mode, Style, compose, key_name
 
 
 def _notes(piece, name: str):
@@ -51,9 +51,9 @@ def test_rubato_tempo_is_the_median_inter_beat_tempo() -> None:
         (11, "minor_pentatonic", "B minor"),
     ],
 )
-def test_key_annotation_names_the_tonic_and_its_quality(tonic: int, mode: str, expected: str) -> None:
+def test_key_annotation_names_the_tonic_and_its_quality(tonic: int, mode: Mode, expected: str) -> None:
     assert key_name(tonic, mode) == expected
-    assert compose(Style("x", 100.0, tonic=tonic, mode=mode), seed=0).key == expected  # type: ignore[arg-type]
+    assert compose(Style("x", 100.0, tonic=tonic, mode=mode), seed=0).key == expected
 
 
 def test_melody_uses_only_the_mode_scale() -> None:
