@@ -10,10 +10,15 @@ score = AUDIO_WEIGHT × audio + TEMPO_WEIGHT × tempo + KEY_WEIGHT × key, each 
   compare. Raw cosine, not centred on the pool's mean: bench/similarity_quality.py found the song's
   own loop in the top 3 for 20 of 24 songs raw and 14 of 24 centred. A sample not yet embedded
   gets 0.5 (no evidence either way), so the older rules (tempo, key) still order it.
-- tempo: 1 inside a tempo window (song's BPM, its double or half, ± the genre's tolerance), falling
-  linearly to 0 at TEMPO_FALLOFF BPM outside; 0.5 when the sample or the song has no BPM.
-- key: 1 for the same key, 0.7 for a closely related one (relative major/minor, a fifth away),
-  0 otherwise; 0.5 when either key is unknown.
+- tempo: 1 in tempo (the song's BPM ± the genre's tolerance), OCTAVE_TEMPO at half or double
+  time (main's `recommend.rank` prefers in tempo too), and off tempo at most OCTAVE_TEMPO, falling
+  linearly to 0 at TEMPO_FALLOFF BPM outside the nearest window; 0.5 when the sample or the song
+  has no BPM.
+- key: 1 for the same key, 0.7 for one that mixes with it (relative major/minor, a fifth away:
+  `core.music.key_relation`, as the cards say), 0 otherwise; 0.5 when either key is unknown.
+
+`in_tempo` and `in_key` (stored as a recommendation's "matched") mean what `recommend.rank` means
+by them: in tempo, same key; the cards' labels are worked out again from `core.music` on display.
 
 Variety (at most one sample per pack and per author) is applied afterwards by
 `recommend.pick_varied`, unchanged. Without a song embedding the caller keeps `recommend.rank`.
@@ -26,13 +31,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.music import IN_TEMPO, OFF_TEMPO, SAME, key_mixes, key_relation, tempo_relation
+
 from .audio_index import unit
-from .recommend import Candidate, _bpm_distance, _shuffle, fits_tempo, normalise_key, tempo_windows
+from .recommend import Candidate, _bpm_distance, _shuffle, tempo_windows
 
 AUDIO_WEIGHT = 0.6
 TEMPO_WEIGHT = 0.25
 KEY_WEIGHT = 0.15
 TEMPO_FALLOFF = 20.0
+OCTAVE_TEMPO = 0.8
 UNKNOWN = 0.5
 RELATED_KEY = 0.7
 WHY_TAGS = 3
@@ -108,35 +116,23 @@ def audio_scores(song: np.ndarray, sounds: np.ndarray) -> np.ndarray:
 
 
 def tempo_score(bpm: int | None, tempo: float | None, tolerance: int) -> float:
-    windows = tempo_windows(tempo, tolerance)
-    if bpm is None or not windows:
+    relation = tempo_relation(tempo, bpm, tolerance)
+    if not relation:
         return UNKNOWN
-    if fits_tempo(bpm, windows):
-        return 1.0
-    outside = min(max(low - bpm, bpm - high) for low, high in windows)
-    return max(0.0, 1.0 - outside / TEMPO_FALLOFF)
-
-
-_NOTES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+    if relation != OFF_TEMPO:
+        return 1.0 if relation == IN_TEMPO else OCTAVE_TEMPO
+    assert bpm is not None  # a relation is only known with both tempos
+    outside = min(max(low - bpm, bpm - high) for low, high in tempo_windows(tempo, tolerance))
+    return OCTAVE_TEMPO * max(0.0, 1.0 - outside / TEMPO_FALLOFF)
 
 
 def key_score(sample_key: str, song_key: str) -> float:
-    a, b = normalise_key(sample_key), normalise_key(song_key)
-    if not a or not b:
+    relation = key_relation(song_key, sample_key)
+    if not relation:
         return UNKNOWN
-    if a == b:
+    if relation == SAME:
         return 1.0
-    return RELATED_KEY if _related(a, b) else 0.0
-
-
-def _related(a: str, b: str) -> bool:
-    """Relative major/minor (same key signature), or a fifth apart in the same mode."""
-    (na, ma), (nb, mb) = a.split(), b.split()
-    ia, ib = _NOTES.index(na), _NOTES.index(nb)
-    if ma != mb:
-        major, minor = (ia, ib) if ma == "major" else (ib, ia)
-        return (major - minor) % 12 == 3
-    return (ia - ib) % 12 in (5, 7)
+    return RELATED_KEY if key_mixes(relation) else 0.0
 
 
 def why_line(song_tags: Sequence[tuple[str, float]], sound_tags: np.ndarray | None) -> str:
@@ -183,15 +179,14 @@ def rank_by_sound(
     """Best first by the blend; ties broken by a shuffle stable for `seed`, like `recommend.rank`."""
     audio = _audio_parts(candidates, song=song, vectors=vectors)
     windows = tempo_windows(tempo, tolerance)
-    wanted_key = normalise_key(key)
     scored = []
     for candidate in candidates:
         part = audio.get(candidate.freesound_id)
         t = tempo_score(candidate.bpm, tempo, tolerance)
         k = key_score(candidate.key, key)
         total = AUDIO_WEIGHT * (UNKNOWN if part is None else part) + TEMPO_WEIGHT * t + KEY_WEIGHT * k
-        in_tempo = fits_tempo(candidate.bpm, windows)
-        in_key = bool(wanted_key) and normalise_key(candidate.key) == wanted_key
+        in_tempo = tempo_relation(tempo, candidate.bpm, tolerance) == IN_TEMPO
+        in_key = key_relation(key, candidate.key) == SAME
         sound = vectors.get(candidate.freesound_id)
         why = why_line(song_tags or song_top_tags(song.tags), None if sound is None else sound.tags)
         scored.append(Scored(candidate, round(float(total), 6), part, in_tempo, in_key, why))

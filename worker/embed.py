@@ -5,8 +5,8 @@ Samples differ from songs: one-shots last well under the 3 s a song must have, a
 short MP3s. So a clip is decoded whole (up to CLIP_S), a clip shorter than one 3 s patch is repeated
 to fill it (as musicnn's own training did), and many clips share one backbone call (`embed_clips`).
 
-The backbone is `worker.predictor.get_backbone()`, whatever runtime serves it: only its
-`patch_outputs(patches)` method is used.
+The backbone is `worker.predictor.get_backbone()`, the one the genre job serves (ONNX Runtime by
+default, `worker.serving`; TensorFlow is never imported for it): only `patch_outputs` is used.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from worker.audio import (
     rms_dbfs,
 )
 from worker.musicnn import MSD_TAGS, MTT_TAGS
+from worker.serving import BackboneLike
 from worker.sniff import sniff_file
 
 CLIP_S = 30.0  # the first 30 s of a preview: a loop repeats, and songs are analysed over 30 s too
@@ -95,7 +96,7 @@ def clip_patches(samples: np.ndarray) -> np.ndarray:
     return features.extract(samples, features.SAMPLE_RATE).patches
 
 
-def embed_clips(clips: Sequence[np.ndarray], backbone: object | None = None) -> list[ClipVector]:
+def embed_clips(clips: Sequence[np.ndarray], backbone: BackboneLike | None = None) -> list[ClipVector]:
     """One backbone call for all the clips' patches (the ML worker's batch), split back per clip."""
     if not clips:
         return []
@@ -104,7 +105,7 @@ def embed_clips(clips: Sequence[np.ndarray], backbone: object | None = None) -> 
 
         backbone = get_backbone()
     patches = [clip_patches(c) for c in clips]
-    msd, mtt, emb = backbone.patch_outputs(np.concatenate(patches))  # type: ignore[attr-defined]
+    msd, mtt, emb = backbone.patch_outputs(np.concatenate(patches))
     out, start = [], 0
     for p in patches:
         end = start + len(p)
@@ -114,5 +115,5 @@ def embed_clips(clips: Sequence[np.ndarray], backbone: object | None = None) -> 
     return out
 
 
-def embed_file(path: str | Path, backbone: object | None = None) -> ClipVector:
+def embed_file(path: str | Path, backbone: BackboneLike | None = None) -> ClipVector:
     return embed_clips([decode_clip(path)], backbone)[0]

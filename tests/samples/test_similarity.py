@@ -30,8 +30,8 @@ def test_the_tag_names_are_the_backbones():
     ("bpm", "tempo", "expected"),
     [
         (124, 124.0, 1.0),
-        (248, 124.0, 1.0),
-        (140, 124.0, 0.5),
+        (248, 124.0, 0.8),  # double time: fits, but in tempo fits better (as recommend.rank has it)
+        (140, 124.0, 0.4),  # 10 BPM outside the window: half of the off-tempo ceiling
         (200, 124.0, 0.0),
         (None, 124.0, 0.5),
         (124, None, 0.5),
