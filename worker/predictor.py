@@ -17,7 +17,7 @@ from typing import Any
 
 from worker import analysis, features
 from worker.audio import load_audio
-from worker.genre_head import Artifact, KerasHead, TagMappingHead, load_artifact, load_head
+from worker.genre_head import Artifact, Head, head_outside, load_artifact, load_head
 from worker.musicnn import Backbone, BackboneOutput
 
 _backbone_lock = threading.Lock()
@@ -30,7 +30,8 @@ class PredictionResult:
     display_names: list[str]
     top: list[tuple[str, float]]  # (slug, probability), most likely first
     tags: list[tuple[str, float]]  # strongest descriptive musicnn tags
-    outside_taxonomy: str | None  # e.g. "jazz" when that is what it really sounds like
+    # e.g. "jazz" when that is what it really sounds like; "none" (OUTSIDE_UNNAMED): none of ours
+    outside_taxonomy: str | None
     tempo_bpm: float | None
     tempo_confidence: float
     key: str | None  # e.g. "A minor"
@@ -74,7 +75,7 @@ def get_backbone() -> Backbone:
 class GenrePredictor:
     def __init__(self, artifact: Artifact) -> None:
         self.artifact = artifact
-        self._head: TagMappingHead | KerasHead | None = None
+        self._head: Head | None = None
 
     def load(self) -> None:
         """Load TensorFlow, the backbone and the head now (otherwise the first predict() does)."""
@@ -106,8 +107,8 @@ class GenrePredictor:
             clock.lap("spectrogram")
         return self._result(probs, output, tempo, key, audio, clock.finish(), png)
 
-    def _result(self, probs, output, tempo, key, audio, timings, png) -> PredictionResult:
-        from worker.genre_head import descriptive_tags, outside_taxonomy
+    def _result(self, probs, output: BackboneOutput, tempo, key, audio, timings, png) -> PredictionResult:
+        from worker.genre_head import descriptive_tags
 
         labels = list(self.artifact.labels)
         genres = {label: round(float(p), 6) for label, p in zip(labels, probs, strict=True)}
@@ -118,7 +119,7 @@ class GenrePredictor:
             display_names=list(self.artifact.display_names),
             top=top,
             tags=descriptive_tags(output),
-            outside_taxonomy=outside_taxonomy(output, self.artifact.spec, self._top_evidence(output, probs)),
+            outside_taxonomy=head_outside(self._head, output, probs) if self._head else None,
             tempo_bpm=tempo.bpm,
             tempo_confidence=round(tempo.confidence, 3),
             key=key.name,
@@ -131,12 +132,6 @@ class GenrePredictor:
             timings=timings,
             spectrogram_png=png,
         )
-
-    def _top_evidence(self, output: BackboneOutput, probs: Any) -> float:
-        """The strongest in-taxonomy tag evidence, which an outside genre must rival to be flagged."""
-        if isinstance(self._head, TagMappingHead):
-            return float(self._head.raw_scores(output).max())
-        return float(max(probs))
 
 
 class _Clock:
