@@ -31,7 +31,7 @@ import numpy as np
 
 from worker import features
 from worker.audio import AudioError, load_audio
-from worker.genre_head import Artifact, load_artifact, write_artifact
+from worker.genre_head import ZEROSHOT_ARTIFACT_DIR, Artifact, load_artifact, write_artifact
 
 log = logging.getLogger(__name__)
 
@@ -335,6 +335,6 @@ def _write(config: TrainingConfig, model: Any, labels: list[str], report: dict[s
         "model_file": "model.keras",
         "report": "report.json",
         "metrics": {"accuracy": report["accuracy"], "macro_f1": report["macro_f1"]},
-        "outside_taxonomy": load_artifact().spec["outside_taxonomy"],
+        "outside_taxonomy": load_artifact(ZEROSHOT_ARTIFACT_DIR).spec["outside_taxonomy"],
     }
     return write_artifact(out, spec)

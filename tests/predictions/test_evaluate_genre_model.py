@@ -98,10 +98,15 @@ def test_evaluates_several_artifacts_side_by_side_with_hand_countable_figures(
     default = report["results"]["musicnn-logodds-7 2.0.0"]
     assert sum(map(sum, default["confusion_matrix"])) == 3
     printed = stdout.getvalue()
-    assert (
-        "always-rock 0.1" in printed and "always-flag 0.1" in printed and "musicnn-logodds-7 2.0.0" in printed
-    )
-    assert "33.3 %" in printed and "skipped" in printed and "SYNTHETIC test audio" in printed
+    for expected in [
+        "always-rock 0.1",
+        "always-flag 0.1",
+        "musicnn-logodds-7 2.0.0",
+        "33.3 %",
+        "skipped",
+        "SYNTHETIC",
+    ]:
+        assert expected in printed
     for png in ["reliability.png", "confusion-always-rock-0.1.png", "confusion-musicnn-logodds-7-2.0.0.png"]:
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

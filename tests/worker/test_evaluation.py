@@ -47,7 +47,8 @@ def test_reliability_bins_confidence_against_accuracy() -> None:
 
     bins = {(round(r["low"], 1)): r for r in m["reliability"]}
     assert sorted(bins) == [0.5, 0.7, 0.9]
-    assert bins[0.5]["files"] == 2 and bins[0.5]["accuracy"] == 0.0  # 0.5 and 0.55, both wrong
+    assert bins[0.5]["files"] == 2  # 0.5 and 0.55, both wrong
+    assert bins[0.5]["accuracy"] == 0.0
     assert bins[0.5]["confidence"] == pytest.approx(0.525)
     assert bins[0.9]["accuracy"] == 1.0
     # ECE = 2/4 * |0 - 0.525| + 1/4 * |1 - 0.7| + 1/4 * |1 - 0.9|
