@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from accounts.models import User
 
 from . import services
+from .admin_learning import reference_actions
 from .models import Prediction
 from .presenters import genre_bars
 from .taxonomy import genre_choices
@@ -116,6 +117,7 @@ class PredictionAdmin(admin.ModelAdmin):
             action = _set_genre_action(slug, name)
             description = action.short_description  # type: ignore[attr-defined]  # set by @admin.action
             actions[action.__name__] = (action, action.__name__, description)
+        actions.update(reference_actions())
         return actions
 
     @admin.display(description="confidence", ordering="confidence")

@@ -40,6 +40,7 @@ from catalog.services import track_identity_fetch
 from catalog.sniff import sniff_file
 from catalog.types import TrackIdentity
 from core.jobs import DATABASE_ERRORS, heartbeat
+from predictions.learning import served_model_dir
 from worker import predictor
 from worker.audio import AudioError
 from worker.predictor import PredictionResult
@@ -299,7 +300,9 @@ def _analyse(prediction: Prediction, job_id: str) -> None:
         audio = _fetch_audio(prediction, scratch)
         prediction_set_stage(prediction_id=prediction.pk, job_id=job_id, stage=Stage.ANALYSING)
         png = scratch / "spectrogram.png"
-        result = predictor.get_predictor(settings.GENRE_MODEL_DIR or None).predict(audio, spectrogram_png=png)
+        # The promoted version, read per job: a promotion reaches running workers without a restart,
+        # and each artifact is loaded once per worker process (get_predictor caches per folder).
+        result = predictor.get_predictor(served_model_dir()).predict(audio, spectrogram_png=png)
         _save_result(prediction, job_id, result, png)
 
 
@@ -341,6 +344,7 @@ def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, 
         "model_name": result.model_name,
         "model_version": result.model_version,
         "timings": {name: round(float(seconds), 4) for name, seconds in result.timings.items()},
+        "backbone_output": result.backbone or {},
     }
     if png.exists():
         with png.open("rb") as fh:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -94,13 +94,13 @@ def score_items(
         for artifact, head in zip(artifacts, heads, strict=True):
             probs = np.asarray(head.predict(output, feats.patches), dtype=np.float64)
             verdicts[artifact_key(artifact)].append(
-                _verdict(item, artifact, probs, head_outside(head, output, probs))
+                make_verdict(item, artifact, probs, head_outside(head, output, probs))
             )
         progress(f"{n}/{len(items)} {item.path.name}")
     return verdicts, skipped
 
 
-def _verdict(item: Item, artifact: Artifact, probs: np.ndarray, outside: str | None) -> Verdict:
+def make_verdict(item: Item, artifact: Artifact, probs: np.ndarray, outside: str | None) -> Verdict:
     order = np.argsort(-probs, kind="stable")
     truth = item.truth if item.truth in artifact.labels else OUTSIDE
     return Verdict(
@@ -186,7 +186,7 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f} %"
 
 
-def format_table(results: dict[str, dict[str, Any]], labels_of: dict[str, Sequence[str]]) -> str:
+def format_table(results: dict[str, dict[str, Any]], labels_of: Mapping[str, Sequence[str]]) -> str:
     """The figures of every artifact side by side, then each artifact's confusion matrix."""
     keys = list(results)
     width = max(24, *(len(k) + 2 for k in keys))

@@ -33,7 +33,7 @@ ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 ZEROSHOT_ARTIFACT_DIR = ARTIFACTS_DIR / "zeroshot-7"
 DEFAULT_ARTIFACT_DIR = ARTIFACTS_DIR / "logodds-7"
 ARTIFACT_FILE = "artifact.json"
-KINDS = ("tag-logodds", "tag-mapping", "embedding-head", "conv1d")
+KINDS = ("tag-logodds", "tag-mapping", "embedding-head", "conv1d", "prototype")
 # What `outside` says for a song that is none of our genres and that no tag names (reggae).
 OUTSIDE_UNNAMED = "none"
 # Decades say when, not what: leave them out of the descriptive tags.
@@ -294,6 +294,52 @@ def _tag_groups(group: dict[str, Any]) -> list[tuple[str, dict[str, float]]]:
     return [(model, group[model]) for model in ("msd", "mtt") if group.get(model)]
 
 
+class PrototypeHead:
+    """Few-shot: a zero-shot base artifact's scores, sharpened by nearest genre prototypes.
+
+    Each genre with labelled examples (admin references, reviewed and user-corrected predictions)
+    has a prototype: the mean of their centred, unit-length backbone embeddings. A clip's cosine
+    similarity s_g to each prototype adds w_g * s_g / temperature to the base log-probability of g,
+    with w_g = n_g / (n_g + shrinkage): one example barely moves the base, twenty nearly replace it
+    (a product of experts). Genres without examples keep the base's view. Building the artifact is
+    averaging stored embeddings, so it updates without retraining (see worker/fewshot.py). The
+    outside-our-genres verdict is the base head's.
+    """
+
+    def __init__(self, artifact: Artifact) -> None:
+        self.artifact = artifact
+        spec = artifact.spec
+        base = load_artifact(spec["base"])
+        if base.kind == "prototype" or tuple(base.labels) != artifact.labels:
+            raise ArtifactError(
+                f"{artifact.path}: the base must be a zero-shot artifact with the same labels"
+            )
+        self.base: Head = load_head(base)
+        self.center = np.asarray(spec["center"], dtype=np.float64)
+        self.prototypes = {
+            label: (np.asarray(p["mean"], dtype=np.float64), int(p["count"]))
+            for label, p in spec["prototypes"].items()
+        }
+        self.temperature = float(spec.get("temperature", 0.1))
+        self.shrinkage = float(spec.get("shrinkage", 5.0))
+
+    def similarities(self, output: BackboneOutput) -> dict[str, float]:
+        e = np.asarray(output.embedding, dtype=np.float64) - self.center
+        e = e / (np.linalg.norm(e) or 1.0)
+        return {label: float(e @ proto) for label, (proto, _) in self.prototypes.items()}
+
+    def predict(self, output: BackboneOutput, patches: np.ndarray) -> np.ndarray:
+        base = np.clip(np.asarray(self.base.predict(output, patches), dtype=np.float64), 1e-9, 1.0)
+        logp = np.log(base)
+        for label, sim in self.similarities(output).items():
+            count = self.prototypes[label][1]
+            logp[self.artifact.labels.index(label)] += (
+                count / (count + self.shrinkage) * sim / self.temperature
+            )
+        probs = np.exp(logp - logp.max())
+        return probs / probs.sum()
+
+
 class KerasHead:
     """A trained Keras classifier with a softmax output (its outputs already sum to 1)."""
 
@@ -309,18 +355,23 @@ class KerasHead:
         return probs / probs.sum()
 
 
-Head = LogOddsHead | TagMappingHead | KerasHead
+Head = LogOddsHead | TagMappingHead | KerasHead | PrototypeHead
 
 
 def load_head(artifact: Artifact) -> Head:
     if artifact.kind == "tag-logodds":
         return LogOddsHead(artifact)
+    if artifact.kind == "prototype":
+        return PrototypeHead(artifact)
     return TagMappingHead(artifact) if artifact.kind == "tag-mapping" else KerasHead(artifact)
 
 
 def head_outside(head: Head, output: BackboneOutput, probs: np.ndarray) -> str | None:
     """The outside-our-genres verdict of any head: the log-odds head's own detector, else the
-    tag rule of the 1.0 artifacts (an outside tag rivalling the strongest in-taxonomy evidence)."""
+    tag rule of the 1.0 artifacts (an outside tag rivalling the strongest in-taxonomy evidence); a
+    few-shot head defers to its base."""
+    if isinstance(head, PrototypeHead):
+        return head_outside(head.base, output, np.asarray(head.base.predict(output, np.zeros((0, 187, 96)))))
     if isinstance(head, LogOddsHead):
         return head.outside(output)
     top = float(head.raw_scores(output).max()) if isinstance(head, TagMappingHead) else float(max(probs))

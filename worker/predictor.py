@@ -43,6 +43,9 @@ class PredictionResult:
     model_version: str
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     spectrogram_png: str | None = None
+    # The clip's backbone output (worker.fewshot.backbone_to_dict): stored so that few-shot
+    # artifacts are built and any artifact evaluated from stored predictions, without the audio.
+    backbone: dict[str, list[float]] | None = field(default=None, repr=False)
 
     @property
     def top_genre(self) -> str:
@@ -56,6 +59,7 @@ class PredictionResult:
         data = asdict(self)
         data["top"] = [list(pair) for pair in self.top]
         data["tags"] = [list(pair) for pair in self.tags]
+        data.pop("backbone")  # 500 numbers: for storage, not for reading
         return data
 
 
@@ -108,6 +112,7 @@ class GenrePredictor:
         return self._result(probs, output, tempo, key, audio, clock.finish(), png)
 
     def _result(self, probs, output: BackboneOutput, tempo, key, audio, timings, png) -> PredictionResult:
+        from worker.fewshot import backbone_to_dict
         from worker.genre_head import descriptive_tags
 
         labels = list(self.artifact.labels)
@@ -131,6 +136,7 @@ class GenrePredictor:
             model_version=self.artifact.version,
             timings=timings,
             spectrogram_png=png,
+            backbone=backbone_to_dict(output),
         )
 
 
