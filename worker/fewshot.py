@@ -18,6 +18,10 @@ from worker.musicnn import BackboneOutput
 
 SHRINKAGE = 5.0  # examples at which the prototype weighs as much as the zero-shot base
 TEMPERATURE = 0.1  # cosine similarity units per nat of log-probability
+# The outside-by-profile rule: a genre's "expected profile" radius is this quantile of its own
+# examples' similarity to its prototype; it needs this many examples of every genre to be trusted.
+PROFILE_QUANTILE = 0.05
+PROFILE_MIN_EXAMPLES = 5
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,17 @@ def backbone_from_dict(data: dict[str, list[float]]) -> BackboneOutput:
     )
 
 
+def _profile_radius(rows: np.ndarray) -> float:
+    """How close a genre's own songs come to its prototype: the PROFILE_QUANTILE of each example's
+    similarity to the prototype of the others (leave-one-out, so not flattered by itself). About
+    that share of the genre's songs fall below it, which bounds the in-genre false-flag rate."""
+    if len(rows) < 2:
+        return -1.0
+    others = rows.sum(axis=0)[None, :] - rows
+    others /= np.maximum(np.linalg.norm(others, axis=1, keepdims=True), 1e-12)
+    return float(np.quantile(np.sum(rows * others, axis=1), PROFILE_QUANTILE))
+
+
 def build_prototype_artifact(
     out_dir: Path, base: Artifact, examples: Sequence[Example], *, name: str, version: str
 ) -> Artifact:
@@ -63,9 +78,11 @@ def build_prototype_artifact(
         rows = unit[[e.label == label for e in usable]]
         if len(rows):
             mean = rows.mean(axis=0)
+            mean = mean / (np.linalg.norm(mean) or 1.0)
             prototypes[label] = {
                 "count": len(rows),
-                "mean": [round(float(v), 6) for v in mean / (np.linalg.norm(mean) or 1.0)],
+                "mean": [round(float(v), 6) for v in mean],
+                "min_similarity": round(_profile_radius(rows), 6),
             }
     spec = {
         "format": 1,
@@ -83,5 +100,6 @@ def build_prototype_artifact(
         "temperature": TEMPERATURE,
         "center": [round(float(v), 6) for v in center],
         "prototypes": prototypes,
+        "profile_min_examples": PROFILE_MIN_EXAMPLES,
     }
     return write_artifact(out_dir, spec)

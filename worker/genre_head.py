@@ -302,8 +302,11 @@ class PrototypeHead:
     similarity s_g to each prototype adds w_g * s_g / temperature to the base log-probability of g,
     with w_g = n_g / (n_g + shrinkage): one example barely moves the base, twenty nearly replace it
     (a product of experts). Genres without examples keep the base's view. Building the artifact is
-    averaging stored embeddings, so it updates without retraining (see worker/fewshot.py). The
-    outside-our-genres verdict is the base head's.
+    averaging stored embeddings, so it updates without retraining (see worker/fewshot.py).
+
+    Outside our genres: the base head's verdict, and also (unnamed) when the clip is off every
+    genre's embedding profile — below each prototype's `min_similarity` (the 5th percentile of its
+    own examples) — once every genre has at least `profile_min_examples` examples.
     """
 
     def __init__(self, artifact: Artifact) -> None:
@@ -339,6 +342,15 @@ class PrototypeHead:
         probs = np.exp(logp - logp.max())
         return probs / probs.sum()
 
+    def off_profile(self, output: BackboneOutput) -> bool:
+        """True when every genre has enough examples and the clip is far from all their profiles."""
+        minimum = int(self.artifact.spec.get("profile_min_examples", 5))
+        specs = self.artifact.spec["prototypes"]
+        if set(specs) != set(self.artifact.labels) or any(p["count"] < minimum for p in specs.values()):
+            return False
+        sims = self.similarities(output)
+        return all(sims[label] < float(specs[label].get("min_similarity", -1.0)) for label in specs)
+
 
 class KerasHead:
     """A trained Keras classifier with a softmax output (its outputs already sum to 1)."""
@@ -371,7 +383,8 @@ def head_outside(head: Head, output: BackboneOutput, probs: np.ndarray) -> str |
     tag rule of the 1.0 artifacts (an outside tag rivalling the strongest in-taxonomy evidence); a
     few-shot head defers to its base."""
     if isinstance(head, PrototypeHead):
-        return head_outside(head.base, output, np.asarray(head.base.predict(output, np.zeros((0, 187, 96)))))
+        base = head_outside(head.base, output, np.asarray(head.base.predict(output, np.zeros((0, 187, 96)))))
+        return base or (OUTSIDE_UNNAMED if head.off_profile(output) else None)
     if isinstance(head, LogOddsHead):
         return head.outside(output)
     top = float(head.raw_scores(output).max()) if isinstance(head, TagMappingHead) else float(max(probs))

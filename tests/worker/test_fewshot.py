@@ -12,6 +12,7 @@ import pytest
 
 from worker import fewshot
 from worker.genre_head import (
+    OUTSIDE_UNNAMED,
     ArtifactError,
     LogOddsHead,
     PrototypeHead,
@@ -93,3 +94,18 @@ def test_refuses_no_usable_example_and_a_few_shot_base(tmp_path: Path) -> None:
     head = build(tmp_path, {"rock": 2})
     with pytest.raises(ArtifactError, match="zero-shot"):
         fewshot.build_prototype_artifact(tmp_path / "b", head.artifact, [], name="x", version="2")
+
+
+def test_a_clip_off_every_genre_profile_is_flagged_once_every_genre_has_examples(tmp_path: Path) -> None:
+    head = build(tmp_path / "all", dict.fromkeys(LABELS, 6))
+    stranger = clip(None, noise=1.0, seed=42)  # no genre's direction: off every profile
+
+    assert head_outside(head, stranger, head.predict(stranger, np.zeros(0))) == OUTSIDE_UNNAMED
+    rock = clip("rock", seed=77)
+    assert head_outside(head, rock, head.predict(rock, np.zeros(0))) is None
+
+
+def test_the_profile_rule_waits_for_examples_of_every_genre(tmp_path: Path) -> None:
+    head = build(tmp_path / "some", {"rock": 6, "dance": 6})
+
+    assert not head.off_profile(clip(None, noise=1.0, seed=42))
