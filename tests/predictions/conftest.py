@@ -71,6 +71,7 @@ class FakePredictor:
             model_name="fake",
             model_version="0.0.1",
             timings={"total": 0.01},
+            backbone={"msd": [0.02] * 50, "mtt": [0.02] * 50, "embedding": [0.0] * 400},
         )
 
 
