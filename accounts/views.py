@@ -27,7 +27,7 @@ def _form_refused(form_class: type[FormT], message: str, **form_kwargs: Any) -> 
     """The form again, bound to what was typed but not validated (a refused sign-in must not even
     check the password), with the refusal as its one and only error."""
 
-    class Refused(form_class):  # type: ignore[valid-type,misc]
+    class Refused(form_class):  # type: ignore[valid-type,misc]  # mypy cannot subclass a class held in a TypeVar
         def full_clean(self) -> None:
             self._errors = ErrorDict()
             self.cleaned_data: dict[str, Any] = {}

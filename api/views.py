@@ -182,6 +182,9 @@ def _own_prediction(request: Request, pk: int) -> Prediction:
 
 
 def _accepted(request: Request, prediction: Prediction) -> Response:
+    # The job was sent (or not) when the create's transaction committed, after this instance was
+    # built: read the row again so the message says whether it is queued or waiting for the queue.
+    prediction.refresh_from_db()
     data = PredictionDetailSerializer(prediction, context={"request": request}).data
     return _created(data, data["url"], http_status=status.HTTP_202_ACCEPTED)
 
@@ -296,6 +299,91 @@ class PredictionRerunApi(ApiView):
         return _accepted(request, new)
 
 
+def _checked(check: Any, value: Any) -> Any:
+    """A predictions correction check as a DRF field validation (None, a reset, passes)."""
+    if value is None:
+        return None
+    try:
+        return check(value)
+    except prediction_services.CorrectionError as exc:
+        raise serializers.ValidationError(str(exc)) from exc
+
+
+class PredictionCorrectionApi(ApiView):
+    class CorrectionInput(serializers.Serializer):
+        tempo_bpm = serializers.FloatField(
+            required=False,
+            allow_null=True,
+            help_text="Your tempo in BPM (30–300); null goes back to the estimate.",
+        )
+        key = serializers.CharField(
+            required=False,
+            allow_null=True,
+            max_length=20,
+            help_text="Your key, e.g. “C major” (see `musical_key.alternatives`); null goes back to the estimate.",
+        )
+        genre = serializers.CharField(
+            required=False,
+            allow_null=True,
+            max_length=32,
+            help_text="A genre slug from /genres/, or “none” for none of them; null goes back to the model's.",
+        )
+
+        def validate_tempo_bpm(self, value: float | None) -> float | None:
+            return _checked(prediction_services.correction_tempo, value)
+
+        def validate_key(self, value: str | None) -> str | None:
+            return _checked(prediction_services.correction_key, value)
+
+        def validate_genre(self, value: str | None) -> str | None:
+            return _checked(prediction_services.correction_genre, value)
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if not attrs:
+                raise serializers.ValidationError("Send at least one of tempo_bpm, key and genre.")
+            return attrs
+
+    @extend_schema(
+        summary="Correct the tempo, key or genre (the samples follow)",
+        description=(
+            "Stores your value apart from the model's estimate and from any admin review, and finds the "
+            "samples again with it (`samples_status` goes back to pending). Send only what you correct; "
+            "null for a field goes back to the estimate."
+        ),
+        request=CorrectionInput,
+        responses={200: PredictionDetailSerializer, **errors(400, 404, 409)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        prediction = _own_prediction(request, pk)
+        data = self.CorrectionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        set_values = {name: value for name, value in values.items() if value is not None}
+        reset = tuple(
+            ("tempo" if name == "tempo_bpm" else name) for name, value in values.items() if value is None
+        )
+        return self._correct(request, prediction, reset=reset, **set_values)
+
+    @extend_schema(
+        summary="Go back to the estimates: forget your tempo, key and genre",
+        request=None,
+        responses={200: PredictionDetailSerializer, **errors(404, 409)},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        prediction = _own_prediction(request, pk)
+        return self._correct(request, prediction, reset=("tempo", "key", "genre"))
+
+    def _correct(self, request: Request, prediction: Prediction, **correction: Any) -> Response:
+        if prediction.status != Prediction.Status.DONE:
+            raise ApiError(409, "not_finished", "Only a finished analysis can be corrected.")
+        try:
+            prediction_services.prediction_correct(prediction=prediction, **correction)
+        except prediction_services.CorrectionError as exc:
+            raise serializers.ValidationError([str(exc)]) from exc
+        prediction.refresh_from_db()
+        return Response(PredictionDetailSerializer(prediction, context={"request": request}).data)
+
+
 # --- Packs --------------------------------------------------------------------------------------------
 
 
@@ -339,7 +427,10 @@ class PackListCreateApi(ApiView):
     def post(self, request: AuthenticatedRequest) -> Response:
         data = self.PackCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        pack = sample_services.pack_create(owner=request.user, **data.validated_data)
+        try:
+            pack = sample_services.pack_create(owner=request.user, **data.validated_data)
+        except sample_services.PackNameTaken as exc:
+            raise serializers.ValidationError({"name": [str(exc)]}) from exc
         output = PackDetailSerializer(pack, context={"request": request})
         return _created(output.data, output.data["url"], http_status=status.HTTP_201_CREATED)
 
@@ -363,7 +454,10 @@ class PackDetailApi(ApiView):
         data = self.PackUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         changes = {"name": pack.name, "notes": pack.notes, **data.validated_data}
-        pack = sample_services.pack_update(pack=pack, **changes)
+        try:
+            pack = sample_services.pack_update(pack=pack, **changes)
+        except sample_services.PackNameTaken as exc:
+            raise serializers.ValidationError({"name": [str(exc)]}) from exc
         return Response(PackDetailSerializer(pack, context={"request": request}).data)
 
     @extend_schema(summary="Delete a pack", responses={204: None, **errors(404)})

@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET
 from accounts.http import AuthenticatedHttpRequest
 from accounts.ratelimit import throttle
 
-from .errors import CatalogError, NotFound, RateLimited, provider_label
+from . import services
+from .errors import CatalogError, NoPreview, NotFound, RateLimited, provider_label
 from .forms import SearchForm, UploadForm
 from .previews import resolve_preview_url
 from .providers import available_providers, default_provider_name, get_provider
@@ -64,7 +65,10 @@ def get_provider_label(name: str) -> str:
 
 def render_catalog_error(request: AuthenticatedHttpRequest, exc: CatalogError, context: dict) -> HttpResponse:
     log.warning("Catalog error: %s (%s)", exc, exc.detail)
-    status = 404 if isinstance(exc, NotFound) else 429 if isinstance(exc, RateLimited) else 503
+    if isinstance(exc, NoPreview):
+        status = 422  # the track, not the service, is the problem
+    else:
+        status = 404 if isinstance(exc, NotFound) else 429 if isinstance(exc, RateLimited) else 503
     return render_new_page(request, {**context, "error": str(exc)}, status=status)
 
 
@@ -82,11 +86,11 @@ def new(request: AuthenticatedHttpRequest) -> HttpResponse:
     name = form.cleaned_data["provider"] or default_provider_name()
     context = {"search_form": form, "provider": name, "query": query}
     try:
-        page = get_provider(name).search_artists(query, offset=_offset(request))
+        page = services.catalog_search(provider=name, query=query, offset=_offset(request))
     except CatalogError as exc:
         return render_catalog_error(request, exc, context)
     pager = urlencode({"q": query, "provider": name})
-    return render_new_page(request, {**context, "view": "artists", "page": page, "pager_query": pager})
+    return render_new_page(request, {**context, "view": "search", "page": page, "pager_query": pager})
 
 
 @require_GET

@@ -1,8 +1,9 @@
 """The model that learns (issue 12 point 4): labelled examples, few-shot versions, held-back
 evaluation, promotion, and the version a worker serves.
 
-Labelled examples are finished predictions with a stored backbone output, labelled by (first match):
-an admin reference track's genre, the admin's review, or the user's own correction. Predictions whose
+Labelled examples are finished predictions with a stored backbone output, labelled by an admin
+reference track's genre, else by predictions.labels (the user's correction, or the admin's review
+when it was made after the user's label or there is none). Predictions whose
 id is a multiple of HOLDBACK_EVERY are held back: they never train a version and every version is
 evaluated on them, so the figures compare versions on the same songs. Reference tracks always train.
 A version can serve only once it has been evaluated on at least one held-back prediction; the admin
@@ -23,7 +24,8 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
-from predictions.models import GenreModelVersion, Prediction, ReferenceTrack
+from predictions import labels
+from predictions.models import USER_GENRE_NONE, GenreModelVersion, Prediction, ReferenceTrack
 from worker import evaluation, fewshot
 from worker.genre_head import (
     DEFAULT_ARTIFACT_DIR,
@@ -36,8 +38,7 @@ from worker.genre_head import (
 )
 
 HOLDBACK_EVERY = 5
-# A user's "none of our genres" (the fix branch's USER_GENRE_NONE): an outside song, for the flag rate.
-USER_NONE = "none"
+_SOURCES = {labels.USER: "correction", labels.REVIEW: "review"}
 
 
 class PromotionRefused(Exception):
@@ -56,11 +57,6 @@ class LabelledPrediction:
         return self.source != "reference" and self.prediction_id % HOLDBACK_EVERY == 0
 
 
-def _user_genre(prediction: Prediction) -> str:
-    # The user's correction lands with the "fix" branch (Prediction.user_genre); read it when present.
-    return str(getattr(prediction, "user_genre", "") or "")
-
-
 def labelled_predictions() -> list[LabelledPrediction]:
     references = dict(ReferenceTrack.objects.values_list("prediction_id", "genre"))
     rows = Prediction.objects.filter(status=Prediction.Status.DONE).exclude(backbone_output={}).order_by("pk")
@@ -68,16 +64,15 @@ def labelled_predictions() -> list[LabelledPrediction]:
     for p in rows.iterator():
         if p.pk in references:
             label, source = references[p.pk], "reference"
-        elif p.reviewed_genre:
-            label, source = p.reviewed_genre, "review"
-        elif _user_genre(p):
-            label, source = _user_genre(p), "correction"
         else:
-            continue
+            genre = labels.prediction_labels(p)
+            if not genre.genre:
+                continue
+            label, source = genre.genre, _SOURCES[genre.genre_source]
+        # "none of our genres" is an example of an outside song, for the flag rate.
+        outside = label == USER_GENRE_NONE
         out.append(
-            LabelledPrediction(
-                p.pk, evaluation.OUTSIDE if label == USER_NONE else label, source, p.backbone_output
-            )
+            LabelledPrediction(p.pk, evaluation.OUTSIDE if outside else label, source, p.backbone_output)
         )
     return out
 

@@ -35,18 +35,27 @@ from django.utils import timezone
 
 from accounts.models import User
 from catalog import previews
-from catalog.errors import CatalogError, ProviderUnavailable, RateLimited
+from catalog.errors import (
+    CatalogError,
+    DownloadRefused,
+    NoPreview,
+    NotFound,
+    ProviderUnavailable,
+    RateLimited,
+)
 from catalog.services import track_identity_fetch
 from catalog.sniff import sniff_file
 from catalog.types import TrackIdentity
 from core.jobs import DATABASE_ERRORS, heartbeat
+from core.music import key_name
 from predictions.learning import served_model_dir
 from worker import predictor
 from worker.audio import AudioError
 from worker.predictor import PredictionResult
 
-from .models import Prediction
-from .signals import prediction_done
+from .models import MAX_USER_TEMPO, MIN_USER_TEMPO, USER_GENRE_NONE, Prediction
+from .signals import prediction_corrected, prediction_done
+from .taxonomy import genre_choices, genre_name
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +131,11 @@ def prediction_rerun(*, prediction: Prediction) -> Prediction:
 
 
 def prediction_create_from_track(*, user: User, provider: str, track_id: str) -> Prediction:
-    """A prediction for a catalog pick. Catalog errors (unknown track, provider down) propagate."""
-    return prediction_create(user=user, track=track_identity_fetch(provider=provider, track_id=track_id))
+    """A prediction for a catalog pick. Catalog errors (unknown track, provider down) propagate, and
+    so does NoPreview: a track no preview can be found for is refused before a job is queued."""
+    track = track_identity_fetch(provider=provider, track_id=track_id)
+    previews.track_preview_check(track)
+    return prediction_create(user=user, track=track)
 
 
 def prediction_create_from_upload(*, user: User, upload: UploadedFile) -> Prediction:
@@ -133,7 +145,7 @@ def prediction_create_from_upload(*, user: User, upload: UploadedFile) -> Predic
     sniffed format's extension: nobody can guess another user's path, and no name (too long,
     `..`, an `.html` extension) ever reaches the file system or the served content type."""
     track = TrackIdentity.for_upload(upload.name or "")
-    upload.name = stored_upload_name(sniff_file(upload) or "audio")  # type: ignore[arg-type]
+    upload.name = stored_upload_name(sniff_file(upload) or "audio")
     return prediction_create(user=user, track=track, upload=upload)
 
 
@@ -236,15 +248,24 @@ def prediction_release(*, prediction_id: int, job_id: str, message: str) -> bool
     )
 
 
-def prediction_fail(*, prediction_id: int, message: str, job_id: str | None = None) -> bool:
-    """→ failed with a message for the user. With a job_id, only while that job still holds the row."""
+def prediction_fail(
+    *, prediction_id: int, message: str, job_id: str | None = None, input_error: bool = False
+) -> bool:
+    """→ failed with a message for the user. With a job_id, only while that job still holds the row.
+    `input_error`: the song itself is the problem, so the page offers another song, not a retry."""
     rows = (
         _running(prediction_id, job_id)
         if job_id
         else Prediction.objects.filter(pk=prediction_id, status__in=[Status.PENDING, Status.RUNNING])
     )
     return bool(
-        rows.update(status=Status.FAILED, stage=Stage.NONE, error=message, finished_at=timezone.now())
+        rows.update(
+            status=Status.FAILED,
+            stage=Stage.NONE,
+            error=message,
+            input_error=input_error,
+            finished_at=timezone.now(),
+        )
     )
 
 
@@ -276,7 +297,12 @@ def prediction_run(*, prediction_id: int, job_id: str, worker: str = "") -> None
         message = _user_message(exc)
         if message is None:
             log.exception("Prediction %s failed unexpectedly", prediction_id)
-        prediction_fail(prediction_id=prediction_id, job_id=job_id, message=message or GENERIC_FAILURE)
+        prediction_fail(
+            prediction_id=prediction_id,
+            job_id=job_id,
+            message=message or GENERIC_FAILURE,
+            input_error=_is_input_error(exc),
+        )
         return
     if _running(prediction_id, job_id).update(
         status=Status.DONE, stage=Stage.NONE, finished_at=timezone.now()
@@ -341,9 +367,11 @@ def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, 
         "tempo_confidence": result.tempo_confidence,
         "key": result.key or "",
         "key_confidence": result.key_confidence,
+        **analysis_extras(result),
         "model_name": result.model_name,
         "model_version": result.model_version,
         "timings": {name: round(float(seconds), 4) for name, seconds in result.timings.items()},
+        "excerpt_s": result.excerpt_s,
         "backbone_output": result.backbone or {},
     }
     if png.exists():
@@ -356,11 +384,32 @@ def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, 
         prediction.spectrogram.storage.delete(fields["spectrogram"])  # lost the row meanwhile
 
 
+def analysis_extras(result: PredictionResult) -> dict[str, object]:
+    """The estimator's second opinions: an alternative tempo, the beat times and a ranked list of
+    other keys (names in our spelling; an entry we can't read is dropped)."""
+    keys: list[str] = []
+    for name, _score in result.key_alternatives:
+        spelled = key_name(name)
+        if spelled and spelled not in keys:
+            keys.append(spelled)
+    return {
+        "tempo_alternative_bpm": result.tempo_alternative_bpm,
+        "beat_times": [round(float(t), 3) for t in result.beat_times],
+        "key_alternatives": keys,
+    }
+
+
 def _user_message(exc: Exception) -> str | None:
     """The sentence a user sees for a failure we expect, or None for a bug."""
     if isinstance(exc, AudioError | CatalogError):
         return str(exc)
     return None
+
+
+def _is_input_error(exc: Exception) -> bool:
+    """The song itself cannot be analysed (too short, silent, not audio, no preview, gone from the
+    catalog): the same job would fail the same way again."""
+    return isinstance(exc, AudioError | NoPreview | NotFound | DownloadRefused)
 
 
 @contextmanager
@@ -445,3 +494,81 @@ def prediction_review(*, prediction: Prediction, genre: str, reviewer: User) -> 
     Prediction.objects.filter(pk=prediction.pk).update(
         reviewed_genre=genre, reviewed_by=reviewer, reviewed_at=timezone.now()
     )
+
+
+# --- Corrections (the user) -----------------------------------------------------------------------
+
+
+class CorrectionError(ValueError):
+    """A correction that cannot be stored; the message says why, for the user."""
+
+
+@transaction.atomic
+def prediction_correct(
+    *,
+    prediction: Prediction,
+    tempo_bpm: float | None = None,
+    key: str | None = None,
+    genre: str | None = None,
+    reset: tuple[str, ...] = (),
+) -> list[str]:
+    """Store the user's tempo, key and/or genre for a done prediction (apart from the estimate and
+    the admin's review), or forget them (`reset`: "tempo", "key", "genre"). Validates everything
+    before it writes anything. Returns the names that changed; the samples follow through the
+    `prediction_corrected` signal."""
+    if prediction.status != Status.DONE:
+        raise CorrectionError("Only a finished analysis can be corrected.")
+    unknown = set(reset) - {"tempo", "key", "genre"}
+    if unknown:
+        raise CorrectionError(f"Nothing called {', '.join(sorted(unknown))} can be reset.")
+    values: dict[str, object] = {}
+    if tempo_bpm is not None:
+        values["user_tempo_bpm"] = correction_tempo(tempo_bpm)
+    if key is not None:
+        values["user_key"] = correction_key(key)
+    if genre is not None:
+        values["user_genre"] = correction_genre(genre)
+    for name in reset:
+        field = f"user_{name}_bpm" if name == "tempo" else f"user_{name}"
+        if field in values:
+            raise CorrectionError(f"Either set the {name} or reset it, not both.")
+        values[field] = None if name == "tempo" else ""
+    if not values:
+        raise CorrectionError("Say what to correct: a tempo, a key or a genre.")
+    changed = [name for name in ("tempo", "key", "genre") if _field_of(name) in values]
+    changed = [name for name in changed if getattr(prediction, _field_of(name)) != values[_field_of(name)]]
+    if not changed:
+        return []
+    for field, value in values.items():
+        setattr(prediction, field, value)
+    prediction.corrected_at = timezone.now()
+    prediction.save(update_fields=[*values, "corrected_at"])
+    # Inside the transaction: the samples stage restarts with the correction or not at all.
+    prediction_corrected.send(sender=Prediction, prediction_id=prediction.pk, fields=changed)
+    return changed
+
+
+def _field_of(name: str) -> str:
+    return "user_tempo_bpm" if name == "tempo" else f"user_{name}"
+
+
+def correction_tempo(bpm: float) -> float:
+    if not MIN_USER_TEMPO <= bpm <= MAX_USER_TEMPO:
+        raise CorrectionError(
+            f"A tempo between {MIN_USER_TEMPO:.0f} and {MAX_USER_TEMPO:.0f} BPM, please (got {bpm:g})."
+        )
+    return round(float(bpm), 1)
+
+
+def correction_key(key: str) -> str:
+    name = key_name(key)
+    if not name:
+        raise CorrectionError(f"“{key[:20]}” is not a key; write it like “A minor” or “Eb major”.")
+    return name
+
+
+def correction_genre(genre: str) -> str:
+    slugs = [slug for slug, _ in genre_choices()]
+    if genre != USER_GENRE_NONE and genre not in slugs:
+        raise CorrectionError(f"Choose one of {', '.join(genre_name(s) for s in slugs)}, or “none of these”.")
+    return genre

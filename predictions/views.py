@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,18 +19,19 @@ from catalog.uploads import upload_declared_too_large
 from catalog.views import render_catalog_error, render_new_page
 
 from . import services
+from .forms import CorrectionForm
 from .models import Prediction
-from .presenters import prediction_context, prediction_status_dict
+from .presenters import prediction_context, prediction_status_dict, rerun_offered
 from .selectors import prediction_list_for_user
-from .taxonomy import genre_choices
+from .taxonomy import genre_choices, genre_name
 
 
-def _own(request: HttpRequest, pk: int) -> Prediction:
+def _own(request: AuthenticatedHttpRequest, pk: int) -> Prediction:
     """The user's own prediction, or 404: other users' predictions do not exist for them."""
     return get_object_or_404(Prediction, pk=pk, owner=request.user)
 
 
-def _own_or_staff(request: HttpRequest, pk: int) -> Prediction:
+def _own_or_staff(request: AuthenticatedHttpRequest, pk: int) -> Prediction:
     """Like _own, but staff may see any prediction's audio and spectrogram: the admin reviews them."""
     return get_object_or_404(Prediction, pk=pk) if request.user.is_staff else _own(request, pk)
 
@@ -54,8 +55,7 @@ def create_from_pick(request: AuthenticatedHttpRequest) -> HttpResponse:
 def create_from_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Refuse an oversized body before Django reads it into a temporary file.
     if too_large := upload_declared_too_large(request.META.get("CONTENT_LENGTH", "")):
-        form = UploadForm()
-        form.add_error(None, too_large)
+        form = UploadForm.refused(too_large)
         return render_new_page(request, {"tab": "upload", "upload_form": form}, status=413)
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -71,21 +71,54 @@ GENRE_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 def history(request: AuthenticatedHttpRequest) -> HttpResponse:
     genre = request.GET.get("genre", "")
     genre = genre if GENRE_SLUG.fullmatch(genre) else ""
-    predictions = prediction_list_for_user(user=request.user, genre=genre)
+    search = " ".join(request.GET.get("q", "").split())[:100]
+    predictions = prediction_list_for_user(user=request.user, genre=genre, search=search)
     page = Paginator(predictions, 20).get_page(request.GET.get("page"))
-    query = urlencode({"genre": genre}) if genre else ""
+    query = urlencode({k: v for k, v in {"q": search, "genre": genre}.items() if v})
     return render(
         request,
         "predictions/history.html",
-        {"page": page, "genre": genre, "genres": genre_choices(), "query": query},
+        {"page": page, "genre": genre, "search": search, "genres": genre_choices(), "query": query},
     )
 
 
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "predictions/detail.html", prediction_context(_own(request, pk)))
 
 
-def status(request: HttpRequest, pk: int) -> HttpResponse:
+@require_POST
+def correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The user's tempo, key or genre (or back to the estimate): one button, no script needed."""
+    prediction = get_object_or_404(Prediction, pk=pk, owner=request.user, status=Prediction.Status.DONE)
+    form = CorrectionForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            changed = services.prediction_correct(prediction=prediction, **form.correction())
+        except services.CorrectionError as exc:
+            error = str(exc)
+    else:
+        error = form.first_error()
+    if error:
+        prediction.refresh_from_db()
+        context = {**prediction_context(prediction), "correction_error": error}
+        return render(request, "predictions/detail.html", context, status=400)
+    if changed:
+        messages.success(request, _correction_message(prediction, changed))
+    return redirect(f"{prediction.get_absolute_url()}#result")
+
+
+def _correction_message(prediction: Prediction, changed: list[str]) -> str:
+    said = {
+        "tempo": f"tempo {prediction.song_tempo_bpm:g} BPM" if prediction.song_tempo_bpm else "",
+        "key": f"key {prediction.song_key}" if prediction.song_key else "",
+        "genre": "genre " + (genre_name(prediction.song_genre) if prediction.song_genre else "—"),
+    }
+    parts = [said[name] for name in changed if said[name]]
+    return f"Now using {', '.join(parts) or 'the estimate'}; the samples are being found again to fit."
+
+
+def status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The progress fragment that htmx polls; once finished it returns the result instead."""
     prediction = _own(request, pk)
     template = (
@@ -94,11 +127,11 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, prediction_context(prediction))
 
 
-def status_json(request: HttpRequest, pk: int) -> JsonResponse:
+def status_json(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(prediction_status_dict(_own(request, pk)))
 
 
-def audio(request: HttpRequest, pk: int) -> HttpResponseBase:
+def audio(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """The song for the player: an upload is streamed to its owner; a catalog preview is resolved
     now (preview links expire within minutes, so none is ever stored)."""
     prediction = _own_or_staff(request, pk)
@@ -126,7 +159,7 @@ def _upload_response(prediction: Prediction) -> FileResponse:
     return response
 
 
-def spectrogram(request: HttpRequest, pk: int) -> FileResponse:
+def spectrogram(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     prediction = _own_or_staff(request, pk)
     if not prediction.spectrogram:
         raise Http404("This prediction has no spectrogram.")
@@ -135,13 +168,20 @@ def spectrogram(request: HttpRequest, pk: int) -> FileResponse:
 
 @require_POST
 @throttle("predictions")  # the same allowance as the API's
-def rerun(request: HttpRequest, pk: int) -> HttpResponse:
-    new = services.prediction_rerun(prediction=_own(request, pk))
+def rerun(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    prediction = _own(request, pk)
+    if not rerun_offered(prediction):
+        # Same song, same model: another row in the history would only repeat this one.
+        messages.info(
+            request, "This result already comes from the current model; running it again would repeat it."
+        )
+        return redirect(prediction)
+    new = services.prediction_rerun(prediction=prediction)
     messages.info(request, "Analysing the song again with the current model.")
     return redirect(new)
 
 
-def delete(request: HttpRequest, pk: int) -> HttpResponse:
+def delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     prediction = _own(request, pk)
     if request.method == "POST":
         title = prediction.display_title

@@ -80,9 +80,15 @@ class SoundAdmin(admin.ModelAdmin):
 
 @admin.register(Recommendation)
 class RecommendationAdmin(admin.ModelAdmin):
-    list_display = ["prediction", "rank", "batch", "sound", "genre", "matched_tempo", "matched_key"]
+    list_display = ["prediction", "rank", "batch", "sound", "genre_name", "matched_tempo", "matched_key"]
     list_select_related = ["sound"]
     raw_id_fields = ["prediction", "sound"]
+
+    @admin.display(description="genre", ordering="genre")
+    def genre_name(self, obj: Recommendation) -> str:
+        from predictions.taxonomy import genre_name
+
+        return genre_name(obj.genre)
 
 
 class PackItemInline(admin.TabularInline):

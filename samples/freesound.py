@@ -46,8 +46,8 @@ class FreesoundError(Exception):
 class BadCredentials(FreesoundError):
     def __init__(self, *, detail: str = "") -> None:
         super().__init__(
-            "Freesound rejected our API key; ask the admin to check FREESOUND_API_KEY "
-            "(https://freesound.org/apiv2/apply).",
+            "Freesound rejected the key in FREESOUND_API_KEY; check it in the .env file (or the "
+            "environment of the site and the worker) and restart them (https://freesound.org/apiv2/apply).",
             detail=detail,
         )
 
@@ -56,7 +56,9 @@ class MissingApiKey(BadCredentials):
     def __init__(self) -> None:
         FreesoundError.__init__(
             self,
-            "No FREESOUND_API_KEY is configured; ask the admin to add one (https://freesound.org/apiv2/apply).",
+            "No FREESOUND_API_KEY is configured. Get a key at https://freesound.org/apiv2/apply, add "
+            "FREESOUND_API_KEY=<key> to the .env file in the project folder (or to the environment of "
+            "the site and the worker), then restart them.",
         )
 
 
@@ -233,7 +235,9 @@ def search(
             payload = _get_json("search/", params, budget=budget or default_budget())
         except NotFound:
             payload = {"count": 0, "next": None, "results": []}  # a page beyond the last
-        cache_set(cache_key, payload, timeout=settings.FREESOUND_CACHE_SECONDS)
+        found = isinstance(payload, dict) and payload.get("results")
+        timeout = settings.FREESOUND_CACHE_SECONDS if found else settings.FREESOUND_EMPTY_CACHE_SECONDS
+        cache_set(cache_key, payload, timeout=timeout)
     return _parse(SearchPage, payload)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 
 from .licences import Licence, licence_badge, licence_from_url
@@ -43,6 +44,7 @@ class GenreSearch(models.Model):
     class Meta:
         ordering = ["order", "slug"]
         verbose_name = "genre search"
+        verbose_name_plural = "genre searches"
 
     def __str__(self) -> str:
         return self.name
@@ -182,6 +184,10 @@ class Pack(models.Model):
     class Meta:
         ordering = ["-updated_at", "-id"]
         indexes = [models.Index(fields=["owner", "-updated_at"], name="pack_owner_recent")]
+        constraints = [
+            # "Save to pack" finds a pack by its name in any case, so two must never share one.
+            models.UniqueConstraint(Lower("name"), "owner", name="pack_name_unique_per_owner"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.jobs import DATABASE_ERRORS, heartbeat
-from predictions.models import Prediction
+from predictions.models import USER_GENRE_NONE, Prediction
 
 from . import freesound
 from .budget import FreesoundBudget, default_budget
@@ -195,7 +195,7 @@ def _picks_for_genre(
 ) -> _Outcome:
     """The index first; live searches only when it has too few (tempo-matched first, then genre-only)."""
     rules = genre_rules(genre)
-    windows = tempo_windows(prediction.tempo_bpm, rules.bpm_tolerance)
+    windows = tempo_windows(prediction.song_tempo_bpm, rules.bpm_tolerance)
     turn = prediction.pk + batch
     outcome = _Outcome()
     candidates = _candidates(genre, rules, licences, exclude)
@@ -218,8 +218,8 @@ def _picks_for_genre(
         outcome.error = exc
     ranked = rank(
         candidates,
-        tempo=prediction.tempo_bpm,
-        key=prediction.key,
+        tempo=prediction.song_tempo_bpm,
+        key=prediction.song_key,
         tolerance=rules.bpm_tolerance,
         seed=f"{prediction.pk}:{batch}",
     )
@@ -231,8 +231,8 @@ def _choose(prediction: Prediction, *, batch: int, exclude: set[int]) -> _Outcom
     licences_for = partial(allowed_licences, allow_noncommercial=_allows_noncommercial(prediction.owner_id))
     slots = genre_slots(
         scores=prediction.genre_scores or {},
-        top_genre=prediction.top_genre,
-        confidence=prediction.confidence,
+        top_genre=prediction.song_genre,
+        confidence=_genre_confidence(prediction),
         mix_below=settings.SAMPLES_MIX_BELOW_CONFIDENCE,
     )
     genres = GenreSearch.objects.filter(enabled=True).in_bulk([slug for slug, _ in slots], field_name="slug")
@@ -257,6 +257,14 @@ def _choose(prediction: Prediction, *, batch: int, exclude: set[int]) -> _Outcom
         exclude |= {p.freesound_id for p in outcome.picks}
         total.error = total.error or outcome.error
     return total
+
+
+def _genre_confidence(prediction: Prediction) -> float | None:
+    """A genre the user named is certain (all five samples from it); "none of these" is not, so
+    the samples mix the model's two best guesses; otherwise the model's own confidence."""
+    if prediction.user_genre:
+        return 0.0 if prediction.user_genre == USER_GENRE_NONE else 1.0
+    return prediction.confidence
 
 
 def recommendations_create_for_prediction(
@@ -302,8 +310,14 @@ def _save_picks(prediction: Prediction, picks: list[Pick], *, batch: int) -> lis
 
 def _message(outcome: _Outcome, *, shown: int) -> str:
     error = outcome.error
-    if shown >= SLOTS or (error is None and shown):
+    if shown >= SLOTS:
         return ""
+    if error is None and shown:
+        return (
+            f"Only {shown} of {SLOTS} samples: Freesound has no more sounds for this genre's search "
+            "with an allowed licence and length that are not shown already. “More like these” looks "
+            "again later (new sounds are uploaded every day); an admin can widen the search in the admin."
+        )
     if isinstance(error, Throttled):
         when = timezone.now() + timedelta(seconds=error.retry_after)
         limit = "daily" if error.daily else "per-minute"
@@ -344,6 +358,27 @@ def recommendation_run_start(*, prediction_id: int) -> None:
     """A prediction is done: record its samples stage as pending and send it to the I/O workers
     once the transaction commits."""
     RecommendationRun.objects.get_or_create(prediction_id=prediction_id)
+    transaction.on_commit(partial(recommendation_run_enqueue, prediction_id=prediction_id))
+
+
+@transaction.atomic
+def recommendation_run_restart(*, prediction_id: int) -> None:
+    """The user corrected the song's tempo, key or genre: the samples shown no longer follow it, so
+    they go and the stage runs again with the corrected values (the page shows "Finding samples…"
+    until then). Saved packs keep their sounds: they hold sounds, not recommendations."""
+    if not Prediction.objects.filter(pk=prediction_id, status=Prediction.Status.DONE).exists():
+        return
+    Recommendation.objects.filter(prediction_id=prediction_id).delete()
+    RecommendationRun.objects.update_or_create(
+        prediction_id=prediction_id,
+        defaults={
+            "status": RecommendationRun.Status.PENDING,
+            "message": "",
+            "queued_at": None,
+            "started_at": None,
+            "finished_at": None,
+        },
+    )
     transaction.on_commit(partial(recommendation_run_enqueue, prediction_id=prediction_id))
 
 
@@ -396,7 +431,10 @@ def recommendation_run(*, prediction_id: int) -> None:
         return
     prediction = Prediction.objects.get(pk=prediction_id)
     try:
-        recommendations_create_for_prediction(prediction=prediction)
+        # A run makes the first batch from the song's values as they are now; anything left from an
+        # earlier run (the values were corrected since) is replaced.
+        Recommendation.objects.filter(prediction=prediction).delete()
+        recommendations_create_for_prediction(prediction=prediction, batch=0)
     except Exception:  # a bug or the time limit: the stage fails, the prediction stays done
         log.exception("Recommendations failed for prediction %s", prediction_id)
         recommendation_run_finish(prediction_id=prediction_id, failed=True, message=SAMPLES_FAILURE)
@@ -522,13 +560,39 @@ class PackFull(Exception):
     pass
 
 
+class PackNameTaken(ValueError):
+    """Another of the user's packs has this name (in any case). str() is the sentence to show."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"You already have a pack called “{name}”; choose another name.")
+
+
+def pack_name_taken(*, owner: User, name: str, exclude: Pack | None = None) -> bool:
+    others = Pack.objects.filter(owner=owner, name__iexact=name.strip()[:100])
+    return others.exclude(pk=exclude.pk).exists() if exclude is not None and exclude.pk else others.exists()
+
+
 def pack_create(*, owner: User, name: str, notes: str = "") -> Pack:
-    return Pack.objects.create(owner=owner, name=name.strip()[:100], notes=notes)
+    name = name.strip()[:100]
+    if pack_name_taken(owner=owner, name=name):
+        raise PackNameTaken(name)
+    try:
+        with transaction.atomic():
+            return Pack.objects.create(owner=owner, name=name, notes=notes)
+    except IntegrityError as exc:  # created by a concurrent request since the check
+        raise PackNameTaken(name) from exc
 
 
 def pack_update(*, pack: Pack, name: str, notes: str) -> Pack:
-    pack.name, pack.notes = name.strip()[:100], notes
-    pack.save(update_fields=["name", "notes", "updated_at"])
+    name = name.strip()[:100]
+    if pack_name_taken(owner=pack.owner, name=name, exclude=pack):
+        raise PackNameTaken(name)
+    pack.name, pack.notes = name, notes
+    try:
+        with transaction.atomic():
+            pack.save(update_fields=["name", "notes", "updated_at"])
+    except IntegrityError as exc:
+        raise PackNameTaken(name) from exc
     return pack
 
 
@@ -540,8 +604,13 @@ def pack_delete(*, pack: Pack) -> None:
 
 def pack_get_or_create_by_name(*, owner: User, name: str) -> Pack:
     """The user's pack with this name (any case), or a new one: how "save to pack" picks its pack."""
-    existing = Pack.objects.filter(owner=owner, name__iexact=name.strip()).order_by("id").first()
-    return existing or pack_create(owner=owner, name=name)
+    existing = Pack.objects.filter(owner=owner, name__iexact=name.strip()).first()
+    if existing is not None:
+        return existing
+    try:
+        return pack_create(owner=owner, name=name)
+    except PackNameTaken:  # a concurrent "save" created it a moment ago
+        return Pack.objects.get(owner=owner, name__iexact=name.strip()[:100])
 
 
 @transaction.atomic

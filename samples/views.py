@@ -28,7 +28,7 @@ from .zips import pack_zip_filename
 PACKS_PER_PAGE = 12
 
 
-def _own_pack(request: HttpRequest, pk: int) -> Pack:
+def _own_pack(request: AuthenticatedHttpRequest, pk: int) -> Pack:
     return get_object_or_404(Pack, pk=pk, owner=request.user)
 
 
@@ -49,19 +49,26 @@ def _next_url(request: HttpRequest, default: str) -> str:
 def pack_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     packs = selectors.pack_list_for_user(user=request.user)
     page = Paginator(packs, PACKS_PER_PAGE).get_page(request.GET.get("page"))
+    songs = selectors.pack_songs(packs=list(page.object_list))
+    for pack in page.object_list:
+        pack.songs = songs.get(pack.pk, [])
     return render(request, "samples/pack_list.html", {"page": page, "form": PackForm()})
 
 
 def pack_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = PackForm(request.POST or None)
+    form = PackForm(request.POST or None, owner=request.user)
     if request.method == "POST" and form.is_valid():
-        pack = services.pack_create(owner=request.user, **form.cleaned_data)
-        messages.success(request, f"Pack “{pack.name}” created.")
-        return redirect(pack)
+        try:
+            pack = services.pack_create(owner=request.user, **form.cleaned_data)
+        except services.PackNameTaken as exc:
+            form.add_error("name", str(exc))
+        else:
+            messages.success(request, f"Pack “{pack.name}” created.")
+            return redirect(pack)
     return render(request, "samples/pack_form.html", {"form": form})
 
 
-def pack_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def pack_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pack = _own_pack(request, pk)
     context = {
         "pack": pack,
@@ -73,17 +80,21 @@ def pack_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "samples/pack_detail.html", context)
 
 
-def pack_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def pack_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pack = _own_pack(request, pk)
-    form = PackForm(request.POST or None, instance=pack)
+    form = PackForm(request.POST or None, instance=pack, owner=request.user)
     if request.method == "POST" and form.is_valid():
-        services.pack_update(pack=pack, **form.cleaned_data)
-        messages.success(request, "Pack saved.")
-        return redirect(pack)
+        try:
+            services.pack_update(pack=pack, **form.cleaned_data)
+        except services.PackNameTaken as exc:
+            form.add_error("name", str(exc))
+        else:
+            messages.success(request, "Pack saved.")
+            return redirect(pack)
     return render(request, "samples/pack_form.html", {"form": form, "pack": pack})
 
 
-def pack_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def pack_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pack = _own_pack(request, pk)
     if request.method == "POST":
         services.pack_delete(pack=pack)
@@ -93,7 +104,7 @@ def pack_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def pack_item_add(request: HttpRequest, pk: int, sound_pk: int) -> HttpResponse:
+def pack_item_add(request: AuthenticatedHttpRequest, pk: int, sound_pk: int) -> HttpResponse:
     pack = _own_pack(request, pk)
     try:
         services.pack_add_sound(pack=pack, sound=get_object_or_404(Sound, pk=sound_pk))
@@ -107,7 +118,9 @@ def pack_item_remove(request: AuthenticatedHttpRequest, pk: int, sound_pk: int) 
     pack = _own_pack(request, pk)
     services.pack_remove_sound(pack=pack, sound=get_object_or_404(Sound, pk=sound_pk))
     if request.htmx:
-        return HttpResponse("")  # the row disappears
+        # The row disappears (empty answer) and the sound count in the header is swapped out of band.
+        count = pack.items.count()
+        return render(request, "samples/includes/pack_count.html", {"count": count, "oob": True})
     messages.success(request, "Removed from the pack.")
     return redirect(pack)
 
@@ -202,7 +215,7 @@ def preference_update(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @require_POST
-def pack_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+def pack_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """Small packs are zipped right here; larger ones by a worker, with a progress page."""
     pack = _own_pack(request, pk)
     count = pack.items.count()
@@ -229,7 +242,7 @@ def _zip_response(request: HttpRequest, pack: Pack) -> HttpResponseBase:
     )
 
 
-def _own_export(request: HttpRequest, pk: int) -> PackExport:
+def _own_export(request: AuthenticatedHttpRequest, pk: int) -> PackExport:
     return get_object_or_404(PackExport.objects.select_related("pack"), pk=pk, pack__owner=request.user)
 
 
@@ -239,7 +252,7 @@ def export_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, template, {"export": export, "pack": export.pack})
 
 
-def export_file(request: HttpRequest, pk: int) -> FileResponse:
+def export_file(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     export = _own_export(request, pk)
     if export.status != PackExport.Status.DONE or not export.file:
         raise Http404("This ZIP is not ready.")

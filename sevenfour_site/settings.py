@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "catalog",
     "predictions",
     "samples",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "demo.context_processors.demo_mode",
             ],
         },
     },
@@ -305,7 +307,7 @@ HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
 HEALTHZ_CACHE_SECONDS = env.float("HEALTHZ_CACHE_SECONDS", default=5.0)
 # Whole request bodies (an upload plus its multipart envelope) over this are refused unread, with
 # 413. Put the same cap in front of the site (nginx: client_max_body_size); see docs/security.md.
-REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=0) or None
+REQUEST_BODY_MAX_BYTES: int = env.int("REQUEST_BODY_MAX_BYTES", default=0)  # 0: derived below
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
@@ -384,6 +386,8 @@ FREESOUND_RATE_PER_DAY = env.int("FREESOUND_RATE_PER_DAY", default=1900)
 FREESOUND_LIVE_RESERVE = env.int("FREESOUND_LIVE_RESERVE", default=1000)
 # Search responses are shared by all users for this long.
 FREESOUND_CACHE_SECONDS = env.int("FREESOUND_CACHE_SECONDS", default=24 * 60 * 60)
+# ...except a search that found nothing: new uploads or a widened genre search may fill it soon.
+FREESOUND_EMPTY_CACHE_SECONDS = env.int("FREESOUND_EMPTY_CACHE_SECONDS", default=10 * 60)
 FREESOUND_CONNECT_TIMEOUT = env.float("FREESOUND_CONNECT_TIMEOUT", default=3.05)
 FREESOUND_READ_TIMEOUT = env.float("FREESOUND_READ_TIMEOUT", default=10.0)
 # All Freesound requests of one web request ("More like these") share this many seconds.
@@ -395,6 +399,14 @@ FREESOUND_INDEX_MAX_AGE = env.int("FREESOUND_INDEX_MAX_AGE", default=7 * 24 * 60
 FREESOUND_INDEX_REQUESTS_PER_RUN = env.int("FREESOUND_INDEX_REQUESTS_PER_RUN", default=20)
 # Below this top-genre confidence, two of the five samples come from the second genre.
 SAMPLES_MIX_BELOW_CONFIDENCE = env.float("SAMPLES_MIX_BELOW_CONFIDENCE", default=0.5)
+# Tempo and key confidences (0–1) in words on the result page: "sure" at or above the first,
+# "unsure" below the second, "fairly sure" between. An unsure tempo shows its octave alternative.
+# The key's bar is higher: today's key score is a profile correlation whose right and wrong answers
+# sit close together (issue 11: 0.71 against 0.66), so it must not read as "sure" by default.
+TEMPO_SURE_AT = env.float("TEMPO_SURE_AT", default=0.6)
+TEMPO_UNSURE_BELOW = env.float("TEMPO_UNSURE_BELOW", default=0.3)
+KEY_SURE_AT = env.float("KEY_SURE_AT", default=0.8)
+KEY_UNSURE_BELOW = env.float("KEY_UNSURE_BELOW", default=0.5)
 # Pack ZIPs with at most this many sounds are built in the request; larger ones by a worker.
 PACK_ZIP_STREAM_MAX_ITEMS = env.int("PACK_ZIP_STREAM_MAX_ITEMS", default=8)
 # Previews go into pack ZIPs only from these hosts, over https (loopback only with
@@ -405,6 +417,11 @@ CELERY_BEAT_SCHEDULE["samples-refresh-index"] = {"task": "samples.refresh_index"
 CELERY_BEAT_SCHEDULE["samples-sweep-runs"] = {"task": "samples.sweep_runs", "schedule": SWEEP_INTERVAL}
 # Pack ZIPs get the same sweep: a lost message or a dead worker never leaves one "Queued" for ever.
 CELERY_BEAT_SCHEDULE["samples-sweep-exports"] = {"task": "samples.sweep_exports", "schedule": SWEEP_INTERVAL}
+
+# --- Demo (`make demo`) ---------------------------------------------------------------------
+# On: every page shows a "demo mode" banner, and `manage.py demo_setup` may create the demo
+# accounts. The demo's providers are configured through the normal settings above (demo/config.py).
+DEMO_MODE = env.bool("DEMO_MODE", default=False)
 
 # --- REST API -------------------------------------------------------------------------------
 INSTALLED_APPS += ["api"]

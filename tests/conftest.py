@@ -17,7 +17,7 @@ import pytest
 from sevenfour_site.celery import app as celery_app
 
 # The fake Spotify, Deezer, iTunes and Freesound servers, for every test folder.
-pytest_plugins = ["tests.fakes.plugin"]
+pytest_plugins = ["fakeapis.plugin"]
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -210,3 +210,33 @@ def page(chromium, live_server) -> Iterator[object]:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def browser_as(chromium, live_server) -> Iterator[object]:
+    """A factory: `browser_as(user, width=390)` is a Chromium page signed in as `user`, `width` px wide."""
+    from django.test import Client
+
+    contexts = []
+
+    def open_page(user, *, width: int = 1280, height: int = 900, **options: object):
+        client = Client()
+        client.force_login(user)
+        context = chromium.new_context(
+            base_url=live_server.url, viewport={"width": width, "height": height}, **options
+        )
+        context.set_default_timeout(15_000)
+        context.add_cookies(
+            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+        )
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def no_horizontal_overflow(page) -> bool:
+    """True when nothing on the page is wider than the viewport (no sideways scrolling)."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

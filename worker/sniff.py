@@ -9,8 +9,9 @@ file behind an ID3 tag) can never make it open other files.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 HEAD_BYTES = 64
 # An ID3v2 tag may be followed by padding or by a second tag before the first audio frame; real
@@ -107,7 +108,7 @@ def id3_tag_length(head: bytes) -> int | None:
     return 10 + size + footer
 
 
-def sniff_file(handle: BinaryIO) -> str | None:
+def sniff_file(handle: IO[bytes]) -> str | None:
     """The container of an open binary file, or None; the position is restored afterwards.
 
     Behind ID3 tags there must be a real MPEG or ADTS frame (after optional NUL padding):
@@ -123,13 +124,13 @@ def sniff_file(handle: BinaryIO) -> str | None:
         handle.seek(start)
 
 
-def sniff_path(path: str | object) -> str | None:
+def sniff_path(path: str | os.PathLike[str]) -> str | None:
     """sniff_file for a path; OSError when it cannot be read."""
-    with open(path, "rb") as handle:  # type: ignore[arg-type]
+    with open(path, "rb") as handle:
         return sniff_file(handle)
 
 
-def _format_after_id3(handle: BinaryIO, start: int) -> str | None:
+def _format_after_id3(handle: IO[bytes], start: int) -> str | None:
     offset = start
     for _ in range(MAX_ID3_TAGS):
         handle.seek(offset)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import no_horizontal_overflow
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -47,7 +49,7 @@ def test_password_reset_by_email_on_a_phone(chromium, live_server, django_user_m
         page.get_by_role("heading", name="Check your e-mail").wait_for()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
-        link = re.search(r"https?://\S+/accounts/password/reset/\S+/", mail.outbox[-1].body).group(0)
+        link = re.search(r"https?://\S+/accounts/password/reset/\S+/", str(mail.outbox[-1].body)).group(0)
         page.goto(link)
         page.get_by_role("heading", name="Choose a new password").wait_for()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -62,3 +64,26 @@ def test_password_reset_by_email_on_a_phone(chromium, live_server, django_user_m
         page.wait_for_url("**/home/")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_new_tokens_secret_is_shown_whole_and_copied_with_one_click(browser_as, user, width):
+    page = browser_as(user, width=width, permissions=["clipboard-read", "clipboard-write"])
+    page.goto("/accounts/tokens/")
+    page.get_by_label("Token name").fill("laptop script")
+    page.get_by_role("button", name="Create token").click()
+
+    secret = page.locator("#token-secret")
+    shown = secret.inner_text().strip()
+    assert len(shown) >= 40
+    # Nothing clipped: the whole secret fits inside its box, and its box inside the page.
+    assert secret.evaluate("e => e.scrollWidth <= e.clientWidth")
+    box = secret.bounding_box()
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= width
+    assert no_horizontal_overflow(page)
+
+    page.get_by_role("button", name="Copy").click()
+    page.get_by_role("button", name="Copied ✓").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == shown
+    assert page.get_by_text("Copied to the clipboard.").is_visible()

@@ -7,7 +7,7 @@ import pytest
 
 from catalog.download import download_preview
 from catalog.errors import DownloadRefused, ProviderUnavailable
-from tests.fakes.server import Fault
+from fakeapis.server import Fault
 
 pytestmark = pytest.mark.usefixtures("catalog_settings")
 

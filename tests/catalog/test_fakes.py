@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.fakes.freesound import API_KEY
+from fakeapis.freesound import API_KEY
 
 
 def test_fake_freesound_search_pages_with_fields_and_licence_filter(fake_freesound):

@@ -7,7 +7,7 @@ import pytest
 from catalog.download import download_preview
 from catalog.errors import NoPreview, PreviewExpired, RateLimited
 from catalog.previews import fetch_preview, resolve_preview_url
-from tests.fakes import spotify as sp
+from fakeapis import spotify as sp
 
 
 def spotify_track(track_id: str) -> dict[str, str]:

@@ -68,9 +68,13 @@ class FakePredictor:
             tempo_confidence=0.9,
             key="A minor",
             key_confidence=0.7,
+            tempo_alternative_bpm=None,
+            beat_times=[0.25, 0.75, 1.25],
+            key_alternatives=[("C major", 0.6), ("E minor", 0.4)],
             model_name="fake",
             model_version="0.0.1",
             timings={"total": 0.01},
+            excerpt_s=10.0,
             backbone={"msd": [0.02] * 50, "mtt": [0.02] * 50, "embedding": [0.0] * 400},
         )
 

@@ -5,16 +5,18 @@ per genre (so the few-shot head separates them); the expected figures follow by 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from predictions import learning
 from predictions.models import GenreModelVersion, Prediction
 from tests.predictions.factories import DonePredictionFactory, UserFactory
-from worker import fewshot
+from worker import evaluation, fewshot
 from worker.genre_head import DEFAULT_ARTIFACT_DIR, LogOddsHead, load_artifact
 from worker.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
 
@@ -62,6 +64,26 @@ def test_labelled_predictions_take_references_and_reviews_and_hold_back_every_fi
     assert found[1] == ("rock", "review", False)
     assert 11 not in found
     assert 12 not in found
+
+
+def test_user_corrections_label_predictions_as_predictions_labels_decides() -> None:
+    before, after = timezone.now() - timedelta(hours=1), timezone.now()
+    DonePredictionFactory(
+        id=31, user_genre="dance", corrected_at=before, backbone_output=backbone("dance", 31)
+    )
+    DonePredictionFactory(id=32, user_genre="none", corrected_at=before, backbone_output=backbone("rock", 32))
+    # The admin reviewed after the user's label: the review wins; before it: the user's label wins.
+    reviewed(33, "rock", user_genre="dance", corrected_at=before, reviewed_at=after)
+    reviewed(34, "rock", user_genre="dance", corrected_at=after, reviewed_at=before)
+
+    found = {e.prediction_id: (e.label, e.source) for e in learning.labelled_predictions()}
+
+    assert found == {
+        31: ("dance", "correction"),
+        32: (evaluation.OUTSIDE, "correction"),
+        33: ("rock", "review"),
+        34: ("dance", "correction"),
+    }
 
 
 def test_a_few_shot_version_is_built_from_the_training_part_and_evaluated_on_the_held_back(

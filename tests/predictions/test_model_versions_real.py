@@ -3,6 +3,7 @@ a promoted version reaches a running worker on its next job, without a restart."
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from predictions import learning, services
 from predictions.models import Prediction
+from sevenfour_site.ml_worker import loaded_modules_task
 from tests.conftest import broker_configured, wait_until
 from tests.predictions.factories import DonePredictionFactory
 from tests.predictions.test_jobs_real import _start_worker_process
@@ -53,6 +55,11 @@ def test_a_promoted_version_serves_the_next_job_of_a_running_worker(
             second = _predict(user, wav_upload, log_path)
             assert (second.model_name, second.model_version) == ("musicnn-fewshot-7", version.version)
             assert second.worker == first.worker  # the same worker process, never restarted
+            # The few-shot head works on the serving runtime's output: still no TensorFlow.
+            report_path = tmp_path / "modules.json"
+            loaded_modules_task.apply_async(args=(str(report_path),))
+            assert wait_until(report_path.exists, timeout=60), log_path.read_text()[-4000:]
+            assert "tensorflow" not in json.loads(report_path.read_text())["loaded"]
 
             # Back to the shipped default (evaluated first): the next job serves it again.
             shipped = learning.model_version_evaluate(learning.model_versions_register_shipped()[0])

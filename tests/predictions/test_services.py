@@ -11,12 +11,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
+from catalog.errors import NoPreview
+from fakeapis.audio import sine_wav
 from predictions import services
 from predictions.models import Prediction
 from predictions.tasks import predict_genre_task
 from tests.conftest import broker_configured, free_port, running_worker, wait_until
-from tests.fakes.audio import sine_wav
 from tests.predictions.factories import DonePredictionFactory, PredictionFactory
+from worker import audio
 
 Status = Prediction.Status
 
@@ -152,6 +154,7 @@ def test_an_upload_runs_to_done_with_every_result_field(user, wav_upload, fake_p
     assert (prediction.tempo_bpm, prediction.key) == (120.0, "A minor")
     assert (prediction.model_name, prediction.model_version) == ("fake", "0.0.1")
     assert prediction.spectrogram.name.endswith(".png")
+    assert prediction.excerpt_s == 10.0  # what the model heard, for the spectrogram's caption
     assert prediction.started_at <= prediction.finished_at
     assert prediction.error == ""
     assert fake_predictor.calls == [prediction.upload.open("rb").read()]
@@ -218,6 +221,29 @@ def test_an_unexpected_error_fails_the_row_with_a_generic_message(user, wav_uplo
     prediction.refresh_from_db()
     assert prediction.status == Status.FAILED
     assert prediction.error == services.GENERIC_FAILURE
+    assert prediction.input_error is False  # a bug may be fixed: trying again can help
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "error",
+    [
+        audio.TooShortError("The audio lasts 1.0 s; at least 3 s are needed."),
+        audio.NotAudioError("The file is not audio in a format we can read."),
+        NoPreview(provider="deezer"),
+    ],
+)
+def test_a_song_that_cannot_be_analysed_is_marked_as_an_input_error(user, wav_upload, monkeypatch, error):
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
+
+    def refuse(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr("worker.predictor.get_predictor", refuse)
+    predict_genre_task.apply(args=(prediction.pk,))
+    prediction.refresh_from_db()
+    assert prediction.status == Status.FAILED
+    assert prediction.input_error is True
 
 
 @pytest.mark.django_db

@@ -122,14 +122,14 @@ def test_the_same_task_id_delivered_again_while_the_first_runs_does_not_analyse_
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
     original_predict = fake_predictor.predict
 
-    def predict_while_a_duplicate_arrives(path, *, spectrogram_png=None):  # type: ignore[no-untyped-def]
+    def predict_while_a_duplicate_arrives(path, *, spectrogram_png=None):
         # The broker hands the very same message (same task id) to a second worker mid-analysis.
-        predict_genre_task.apply(args=[prediction.pk], task_id="job-a")
+        predict_genre_task.apply(args=(prediction.pk,), task_id="job-a")
         return original_predict(path, spectrogram_png=spectrogram_png)
 
-    fake_predictor.predict = predict_while_a_duplicate_arrives  # type: ignore[method-assign]
+    fake_predictor.predict = predict_while_a_duplicate_arrives
 
-    predict_genre_task.apply(args=[prediction.pk], task_id="job-a")
+    predict_genre_task.apply(args=(prediction.pk,), task_id="job-a")
 
     prediction.refresh_from_db()
     assert prediction.status == Status.DONE
@@ -156,21 +156,21 @@ def test_a_database_outage_mid_job_is_retried_as_transient_and_the_retry_finishe
     saved: dict = {}
     original_predict = fake_predictor.predict
 
-    def predict_then_lose_the_database(path, *, spectrogram_png=None):  # type: ignore[no-untyped-def]
+    def predict_then_lose_the_database(path, *, spectrogram_png=None):
         result = original_predict(path, spectrogram_png=spectrogram_png)
         saved.update(_database_goes_down())
         return result
 
-    fake_predictor.predict = predict_then_lose_the_database  # type: ignore[method-assign]
+    fake_predictor.predict = predict_then_lose_the_database
     retried: list[dict] = []
 
-    def fake_retry(**kwargs):  # type: ignore[no-untyped-def]
+    def fake_retry(**kwargs):
         retried.append(kwargs)
         return Retry("scheduled", when=kwargs["countdown"])
 
     monkeypatch.setattr(predict_genre_task, "retry", fake_retry)
     try:
-        predict_genre_task.apply(args=[prediction.pk], task_id="job-db")
+        predict_genre_task.apply(args=(prediction.pk,), task_id="job-db")
     finally:
         connection.close()
         connection.settings_dict.update(saved)
@@ -184,9 +184,9 @@ def test_a_database_outage_mid_job_is_retried_as_transient_and_the_retry_finishe
     stopped = timezone.now() - timedelta(seconds=settings.PREDICTION_HEARTBEAT_TIMEOUT + 1)
     Prediction.objects.filter(pk=prediction.pk).update(heartbeat_at=stopped)
     monkeypatch.undo()
-    fake_predictor.predict = original_predict  # type: ignore[method-assign]
+    fake_predictor.predict = original_predict
     monkeypatch.setattr("worker.predictor.get_predictor", lambda *args, **kwargs: fake_predictor)
-    predict_genre_task.apply(args=[prediction.pk], task_id="job-db", retries=1)
+    predict_genre_task.apply(args=(prediction.pk,), task_id="job-db", retries=1)
     prediction.refresh_from_db()
     assert prediction.status == Status.DONE, prediction.error
     assert prediction.attempts == 2

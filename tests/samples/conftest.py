@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.cache import cache
 
-from tests.fakes.freesound_catalogue import API_KEY, FreesoundCatalogue
+from fakeapis.freesound_catalogue import API_KEY, FreesoundCatalogue
 
 # The samples stage follows a real prediction job: these fixtures drive one.
 from tests.predictions.conftest import fake_predictor, text_upload, wav_upload  # noqa: F401
@@ -107,11 +107,11 @@ def add_loops(
 
 
 @pytest.fixture
-def pack_of(fs, user):  # type: ignore[no-untyped-def]
+def pack_of(fs, user):
     """A pack of `n` sounds that exist on the fake Freesound (licences CC BY 4.0 and CC0 alternately)."""
     from samples import freesound
 
-    def build(n: int, name: str = "Night drive"):  # type: ignore[no-untyped-def]
+    def build(n: int, name: str = "Night drive"):
         for i in range(n):
             fs.add_sound(
                 f"pad {i}.wav",

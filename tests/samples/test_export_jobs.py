@@ -3,7 +3,7 @@ error never leave an export stuck, and asking again never returns a stuck one fo
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from celery.exceptions import Retry
@@ -19,7 +19,7 @@ from tests.conftest import broker_configured, free_port
 Status = PackExport.Status
 
 
-def _silent_since(settings) -> timezone.datetime:  # type: ignore[no-untyped-def]
+def _silent_since(settings) -> datetime:
     return timezone.now() - timedelta(seconds=settings.PREDICTION_HEARTBEAT_TIMEOUT + 1)
 
 
@@ -61,7 +61,7 @@ def test_an_export_whose_worker_died_is_sent_again_when_asked_for_and_then_finis
     assert (export.status, export.job_id) == (Status.PENDING, "")
     assert len(list((filesystem_broker / "queue").iterdir())) == 1
 
-    pack_export_build_task.apply(args=[export.pk], task_id="job-new")
+    pack_export_build_task.apply(args=(export.pk,), task_id="job-new")
     export.refresh_from_db()
     assert (export.status, export.attempts) == (Status.DONE, 2)
     assert export.file
@@ -114,14 +114,14 @@ def test_the_same_message_delivered_twice_builds_the_zip_once(user, pack_of, mon
     builds: list[int] = []
     original = services.pack_zip_write
 
-    def write_while_a_duplicate_arrives(**kwargs):  # type: ignore[no-untyped-def]
+    def write_while_a_duplicate_arrives(**kwargs):
         builds.append(1)
-        pack_export_build_task.apply(args=[export.pk], task_id="job-a")  # same task id, mid-build
+        pack_export_build_task.apply(args=(export.pk,), task_id="job-a")  # same task id, mid-build
         return original(**kwargs)
 
     monkeypatch.setattr(services, "pack_zip_write", write_while_a_duplicate_arrives)
 
-    pack_export_build_task.apply(args=[export.pk], task_id="job-a")
+    pack_export_build_task.apply(args=(export.pk,), task_id="job-a")
 
     export.refresh_from_db()
     assert (export.status, export.attempts, builds) == (Status.DONE, 1, [1])
@@ -133,7 +133,7 @@ def test_a_database_outage_mid_build_is_retried_not_failed(user, pack_of, monkey
     saved = dict(connection.settings_dict)
     original = services.pack_zip_write
 
-    def lose_the_database(**kwargs):  # type: ignore[no-untyped-def]
+    def lose_the_database(**kwargs):
         connection.close()
         if connection.vendor == "sqlite":
             connection.settings_dict["NAME"] = "/nonexistent-dir/down.sqlite3"
@@ -144,13 +144,13 @@ def test_a_database_outage_mid_build_is_retried_not_failed(user, pack_of, monkey
     monkeypatch.setattr(services, "pack_zip_write", lose_the_database)
     retried: list[int] = []
 
-    def fake_retry(**kwargs):  # type: ignore[no-untyped-def]
+    def fake_retry(**kwargs):
         retried.append(kwargs["countdown"])
         return Retry("scheduled", when=kwargs["countdown"])
 
     monkeypatch.setattr(pack_export_build_task, "retry", fake_retry)
     try:
-        pack_export_build_task.apply(args=[export.pk], task_id="job-db")
+        pack_export_build_task.apply(args=(export.pk,), task_id="job-db")
     finally:
         connection.close()
         connection.settings_dict.update(saved)

@@ -44,6 +44,17 @@ def test_five_ranked_recommendations_from_a_live_search_when_the_index_is_empty(
     assert samples_message_for(prediction=prediction) == ""
 
 
+def test_fewer_than_five_samples_say_why_the_list_is_short(fs, house, prediction):
+    add_loops(fs, "house", n=3, bpm=124)
+
+    created = recommendations_create_for_prediction(prediction=prediction)
+
+    assert len(created) == 3
+    message = samples_message_for(prediction=prediction)  # on the samples stage's run
+    assert message.startswith("Only 3 of 5 samples: Freesound has no more sounds")
+    assert "More like these" in message
+
+
 def test_bpm_filter_finding_too_few_falls_back_to_genre_only(fs, house, prediction):
     in_tempo = add_loops(fs, "house", n=2, bpm=123)
     fs_others = [
@@ -211,15 +222,20 @@ def test_retry_task_fills_the_samples_once_freesound_answers(fs, house, predicti
     assert samples_message_for(prediction=prediction) == ""
 
 
-def test_missing_key_says_how_to_get_one(fs, house, prediction, settings):
+def test_missing_key_says_how_to_get_one_where_to_put_it_and_to_restart(fs, house, prediction, settings):
     settings.FREESOUND_API_KEY = ""
     add_loops(fs, "house", n=10, bpm=124)
 
     assert recommendations_create_for_prediction(prediction=prediction) == []
 
     prediction.refresh_from_db()
-    assert samples_message_for(prediction=prediction).startswith("No FREESOUND_API_KEY is configured")
-    assert "https://freesound.org/apiv2/apply" in samples_message_for(prediction=prediction)
+    message = samples_message_for(prediction=prediction)
+    assert message.startswith("No FREESOUND_API_KEY is configured")
+    assert "https://freesound.org/apiv2/apply" in message
+    assert ".env file" in message
+    assert "environment" in message
+    assert "restart" in message
+    assert len(message) <= 300  # the run's message column: nothing is cut off
     assert fs.api_calls() == []
 
 

@@ -10,16 +10,16 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from core.ratelimit import LOCAL_CACHE
+from fakeapis.audio import sine_wav
 from predictions.models import Prediction
 from tests.conftest import broker_configured, free_port
-from tests.fakes.audio import sine_wav
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog_settings")]
 PASSWORD = "a-long-pass-123"
 
 
 @pytest.fixture
-def redis_down(settings):  # type: ignore[no-untyped-def]
+def redis_down(settings):
     dead = f"redis://127.0.0.1:{free_port()}/0"
     settings.CACHES = {
         "default": {
@@ -34,12 +34,12 @@ def redis_down(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def ada(django_user_model):  # type: ignore[no-untyped-def]
+def ada(django_user_model):
     return django_user_model.objects.create_user("ada", password=PASSWORD)
 
 
 @pytest.fixture
-def signed_in(ada) -> Client:  # type: ignore[no-untyped-def]
+def signed_in(ada) -> Client:
     client = Client()
     client.force_login(ada)
     return client

@@ -75,8 +75,8 @@ def _catalog() -> tuple[dict[int, DzArtist], dict[int, DzAlbum], dict[int, DzTra
 class FakeDeezer(FakeServer):
     name = "fake-deezer"
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, port: int = 0) -> None:
+        super().__init__(port)
         self.artists, self.albums, self.tracks = _catalog()
         self.clock_offset = 0.0
 
@@ -297,7 +297,11 @@ class FakeDeezer(FakeServer):
             return Response(
                 403, b"<HTML><HEAD><TITLE>Access Denied</TITLE></HEAD></HTML>", {"Content-Type": "text/html"}
             )
-        return Response(200, sine_wav(), {"Content-Type": "audio/mpeg"})
+        return Response(200, self.preview_audio(track_id), {"Content-Type": "audio/mpeg"})
+
+    def preview_audio(self, track_id: int) -> bytes:
+        """The preview's bytes (the demo serves rendered music here)."""
+        return sine_wav()
 
 
 def _words(text: str) -> str:

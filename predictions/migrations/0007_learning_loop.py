@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('predictions', '0003_job_heartbeat'),
+        ('predictions', '0006_user_corrections'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

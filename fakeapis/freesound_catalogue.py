@@ -1,4 +1,4 @@
-"""The fake Freesound (tests/fakes/freesound.py) extended for the samples app: a catalogue the
+"""The fake Freesound (fakeapis/freesound.py) extended for the samples app: a catalogue the
 tests fill sound by sound (with key, pack and images), the Solr filter syntax parsed for real
 (OR groups, ranges, quoted values, negation), real MP3 previews when ffmpeg is present,
 waveform images, and 429 bodies naming the minute or the day limit."""
@@ -200,8 +200,8 @@ def filter_matches(text: str, sound: FsSound) -> bool:
 class FreesoundCatalogue(FakeFreesound):
     name = "fake-freesound-catalogue"
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, port: int = 0, api_key: str = API_KEY) -> None:
+        super().__init__(port, api_key)
         self.sounds: dict[int, FsSound] = {}  # type: ignore[assignment]  # a duck-typed FsSound of its own
         self._next_id = 200001
 
@@ -232,10 +232,14 @@ class FreesoundCatalogue(FakeFreesound):
         if match := re.fullmatch(r"/previews/\d+/(\d+)_\d+-[hl]q\.(mp3|ogg)", request.path):
             if int(match[1]) not in self.sounds:
                 return None
-            return Response(200, preview_mp3(), {"Content-Type": "audio/mpeg"})
+            return Response(200, self.preview_audio(int(match[1])), {"Content-Type": "audio/mpeg"})
         if request.path.startswith("/displays/"):
             return Response(200, png_square((40, 40, 60), 16), {"Content-Type": "image/png"})
         return super().route(request)
+
+    def preview_audio(self, sound_id: int) -> bytes:
+        """The preview's bytes (the demo serves rendered loops here)."""
+        return preview_mp3()
 
     def sound_json(self, sound: FsSound, fields: tuple[str, ...]) -> dict:  # type: ignore[override]  # a duck-typed FsSound of its own
         image = f"{self.url}/displays/{sound.id // 1000}/{sound.id}_{sound.user_id}"

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('samples', '0003_recommendation_run'),
+        ('samples', '0005_pack_name_unique_per_owner'),
     ]
 
     operations = [

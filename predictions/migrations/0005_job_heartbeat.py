@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('predictions', '0002_drop_samples_stage'),
+        ('predictions', '0004_prediction_excerpt_s'),
     ]
 
     operations = [
