@@ -198,7 +198,10 @@ class PredictionDetailSerializer(PredictionSerializer):
     tempo_confidence = serializers.FloatField(allow_null=True)
     key_confidence = serializers.FloatField(allow_null=True)
     tags = serializers.SerializerMethodField()
-    outside_taxonomy = serializers.CharField(help_text="A style outside the model's genres, when heard.")
+    outside_taxonomy = serializers.CharField(
+        help_text='A style outside the model\'s genres when heard (e.g. "jazz"); "none" when the song is none of '
+        "them and no tag names what it is; else empty."
+    )
     model_name = serializers.CharField()
     model_version = serializers.CharField()
     rerun_of = serializers.IntegerField(source="rerun_of_id", allow_null=True)

@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from accounts.models import User
 
 from . import services
+from .admin_learning import reference_actions
 from .labels import prediction_labels
 from .models import USER_GENRE_NONE, Prediction
 from .presenters import genre_bars
@@ -140,6 +141,7 @@ class PredictionAdmin(admin.ModelAdmin):
             action = _set_genre_action(slug, name)
             description = action.short_description  # type: ignore[attr-defined]  # set by @admin.action
             actions[action.__name__] = (action, action.__name__, description)
+        actions.update(reference_actions())
         return actions
 
     # Lists show the genre's name ("R&B"), not the model's label ("rnb").

@@ -95,10 +95,9 @@ class Prediction(models.Model):
     model_name = models.CharField(max_length=64, blank=True)
     model_version = models.CharField(max_length=32, blank=True)
     timings = models.JSONField(default=dict, blank=True)
-    # What the song sounds like to the backbone, compared with samples (samples.similarity):
-    # little-endian float32 bytes, 400 embedding values and 100 tag probabilities.
-    embedding = models.BinaryField(null=True, blank=True, editable=False)
-    tag_vector = models.BinaryField(null=True, blank=True, editable=False)
+    # The backbone's clip output (tag probabilities, embedding; worker.fewshot.backbone_to_dict): the
+    # few-shot head learns from it and versions are evaluated on it without the audio.
+    backbone_output = models.JSONField(default=dict, blank=True)
 
     # Admin review: reviewed rows become training data.
     reviewed_genre = models.CharField(max_length=32, blank=True)
@@ -168,3 +167,53 @@ class Prediction(models.Model):
     @property
     def is_corrected(self) -> bool:
         return self.user_tempo_bpm is not None or bool(self.user_key or self.user_genre)
+
+
+class ReferenceTrack(models.Model):
+    """A song the admin keeps as an example of a genre for the few-shot head. The song is a finished
+    prediction (uploaded or picked from the catalog like any other), so its backbone output is stored."""
+
+    prediction = models.OneToOneField(Prediction, on_delete=models.CASCADE, related_name="reference")
+    genre = models.CharField(max_length=32)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["genre", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.genre}: {self.prediction}"
+
+
+class GenreModelVersion(models.Model):
+    """A genre artifact the site knows: shipped, or built from reviews, corrections and references.
+    It can serve only once evaluated on held-back reviewed predictions; the admin promotes one."""
+
+    name = models.CharField(max_length=64)
+    version = models.CharField(max_length=32)
+    kind = models.CharField(max_length=32)
+    artifact_dir = models.CharField(max_length=500)
+    based_on = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    examples = models.JSONField(default=dict, blank=True, help_text="Training examples per genre.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    evaluation = models.JSONField(default=dict, blank=True)
+    heldout_files = models.PositiveIntegerField(null=True, blank=True)
+    top1 = models.FloatField("held-back top-1", null=True, blank=True)
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+    confusion_png = models.FileField(upload_to="model-versions/", blank=True)
+    is_served = models.BooleanField(default=False)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="model_version_unique"),
+            models.UniqueConstraint(
+                fields=["is_served"], condition=models.Q(is_served=True), name="one_served_model"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"

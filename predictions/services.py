@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 from celery import signature
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -49,6 +48,7 @@ from catalog.sniff import sniff_file
 from catalog.types import TrackIdentity
 from core.jobs import DATABASE_ERRORS, heartbeat
 from core.music import key_name
+from predictions.learning import served_model_dir
 from worker import predictor
 from worker.audio import AudioError
 from worker.predictor import PredictionResult
@@ -326,7 +326,9 @@ def _analyse(prediction: Prediction, job_id: str) -> None:
         audio = _fetch_audio(prediction, scratch)
         prediction_set_stage(prediction_id=prediction.pk, job_id=job_id, stage=Stage.ANALYSING)
         png = scratch / "spectrogram.png"
-        result = predictor.get_predictor(settings.GENRE_MODEL_DIR or None).predict(audio, spectrogram_png=png)
+        # The promoted version, read per job: a promotion reaches running workers without a restart,
+        # and each artifact is loaded once per worker process (get_predictor caches per folder).
+        result = predictor.get_predictor(served_model_dir()).predict(audio, spectrogram_png=png)
         _save_result(prediction, job_id, result, png)
 
 
@@ -370,8 +372,7 @@ def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, 
         "model_version": result.model_version,
         "timings": {name: round(float(seconds), 4) for name, seconds in result.timings.items()},
         "excerpt_s": result.excerpt_s,
-        "embedding": _vector_bytes(getattr(result, "embedding", None)),
-        "tag_vector": _vector_bytes(getattr(result, "tag_vector", None)),
+        "backbone_output": result.backbone or {},
     }
     if png.exists():
         with png.open("rb") as fh:
@@ -396,11 +397,6 @@ def analysis_extras(result: PredictionResult) -> dict[str, object]:
         "beat_times": [round(float(t), 3) for t in result.beat_times],
         "key_alternatives": keys,
     }
-
-
-def _vector_bytes(values: list[float] | None) -> bytes | None:
-    """Little-endian float32, as samples.audio_index reads it; None when there is nothing."""
-    return np.asarray(values, dtype="<f4").tobytes() if values else None
 
 
 def _user_message(exc: Exception) -> str | None:

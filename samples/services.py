@@ -24,7 +24,6 @@ from core.jobs import DATABASE_ERRORS, heartbeat
 from predictions.models import USER_GENRE_NONE, Prediction
 
 from . import freesound
-from .audio_index import vector_from_bytes
 from .budget import FreesoundBudget, default_budget
 from .downloads import PreviewError, PreviewMissing, preview_fetch
 from .freesound import FreesoundError, FreesoundSound, MissingApiKey, NotFound, Throttled
@@ -56,7 +55,7 @@ from .recommend import (
     tempo_windows,
 )
 from .selectors import samples_message_for
-from .similarity import SongVectors, rank_by_sound
+from .similarity import rank_by_sound, song_vectors
 from .zips import Progress, ZipSound, zip_write
 
 log = logging.getLogger(__name__)
@@ -233,8 +232,11 @@ def _picks_for_genre(
     except FreesoundError as exc:
         log.warning("Freesound search for %s failed: %s (%s)", genre.slug, exc, exc.detail)
         outcome.error = exc
-    song = _song_vectors(prediction)
-    if song is None:  # analysed before the audio index existed: the tempo and key rules alone
+    song = song_vectors(prediction.backbone_output)
+    vectors = sound_vectors([c.freesound_id for c in candidates]) if song is not None else {}
+    if song is None or not vectors:
+        # No song vectors (analysed before they were stored) or no candidate heard yet: nothing to
+        # compare, so the tempo and key rules alone, exactly as without the audio index.
         ranked = rank(
             candidates,
             tempo=prediction.song_tempo_bpm,
@@ -246,7 +248,7 @@ def _picks_for_genre(
         scored = rank_by_sound(
             candidates,
             song=song,
-            vectors=sound_vectors([c.freesound_id for c in candidates]),
+            vectors=vectors,
             tempo=prediction.song_tempo_bpm,
             key=prediction.song_key,
             tolerance=rules.bpm_tolerance,
@@ -257,13 +259,6 @@ def _picks_for_genre(
         outcome.why = {s.candidate.freesound_id: s.why for s in scored if s.why}
     outcome.picks = pick_varied(ranked, genre=genre.slug, count=count, exclude=exclude)
     return outcome
-
-
-def _song_vectors(prediction: Prediction) -> SongVectors | None:
-    embedding, tags = vector_from_bytes(prediction.embedding), vector_from_bytes(prediction.tag_vector)
-    if embedding is None or tags is None:
-        return None
-    return SongVectors(embedding, tags)
 
 
 def _choose(prediction: Prediction, *, batch: int, exclude: set[int]) -> _Outcome:

@@ -21,7 +21,8 @@ score = AUDIO_WEIGHT × audio + TEMPO_WEIGHT × tempo + KEY_WEIGHT × key, each 
 by them: in tempo, same key; the cards' labels are worked out again from `core.music` on display.
 
 Variety (at most one sample per pack and per author) is applied afterwards by
-`recommend.pick_varied`, unchanged. Without a song embedding the caller keeps `recommend.rank`.
+`recommend.pick_varied`, unchanged. Without a song embedding, or when no candidate is embedded yet,
+the caller keeps `recommend.rank`.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ OCTAVE_TEMPO = 0.8
 UNKNOWN = 0.5
 RELATED_KEY = 0.7
 WHY_TAGS = 3
+EMBEDDING_DIM = 400  # worker.embed.EMBEDDING_DIM: MSD then MTT penultimate layers, 200 each
 WHY_MIN_PROBABILITY = 0.1
 
 # The taggers' tags, in the order of worker.embed.TAG_NAMES (MSD 50, then MTT 50); copied as names
@@ -82,6 +84,24 @@ _NOT_REASONS = frozenset({"no vocals", "no vocal", "no voice", "00s", "60s", "70
 class SongVectors:
     embedding: np.ndarray  # (400,)
     tags: np.ndarray  # (100,)
+
+
+def song_vectors(backbone: Mapping[str, Sequence[float]] | None) -> SongVectors | None:
+    """The song's vectors from `Prediction.backbone_output` (worker.fewshot.backbone_to_dict:
+    "msd", "mtt", "embedding", the clip's means, as stored for the few-shot head); None when the
+    prediction has none (analysed before it was stored) or it is damaged."""
+    if not backbone:
+        return None
+    try:
+        embedding = np.asarray(backbone["embedding"], dtype=np.float32)
+        tags = np.concatenate([np.asarray(backbone[name], dtype=np.float32) for name in ("msd", "mtt")])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if embedding.shape != (EMBEDDING_DIM,) or tags.shape != (len(TAG_NAMES),):
+        return None
+    if not (np.isfinite(embedding).all() and np.isfinite(tags).all()):
+        return None
+    return SongVectors(embedding, tags)
 
 
 @dataclass(frozen=True)

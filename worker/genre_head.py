@@ -4,8 +4,12 @@ An artifact is a folder with `artifact.json` (name, version, kind, labels, displ
 the kind needs) and, for trained kinds, a `model.keras`. A new taxonomy is a new artifact folder, not
 a code change. Kinds:
 
-- "tag-mapping": no training data; each genre scores the highest clip-level probability among its
-  musicnn tags, and the scores are normalised to sum to 1 (see `normalise`).
+- "tag-logodds" (the default, musicnn-logodds-7): no training data; each tag's probability becomes a
+  likelihood ratio against the tag's training-set prior, genres combine their tags' ratios, and a
+  Bayesian posterior over the genres, named outside genres and "none of our genres" gives calibrated
+  scores and the outside flag (see `LogOddsHead` and worker/logodds.py, which builds the artifact).
+- "tag-mapping" (musicnn-zeroshot-7 1.0.0): each genre scores the highest clip-level probability
+  among its musicnn tags, and the scores are normalised to sum to 1 (see `normalise`).
 - "embedding-head": a small Keras classifier over the mean musicnn embedding (400 values).
 - "conv1d": the original project's from-scratch Conv1D network over mel patches.
 
@@ -15,6 +19,7 @@ Nothing here imports TensorFlow at module level.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +30,12 @@ import numpy as np
 from worker.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
-DEFAULT_ARTIFACT_DIR = ARTIFACTS_DIR / "zeroshot-7"
+ZEROSHOT_ARTIFACT_DIR = ARTIFACTS_DIR / "zeroshot-7"
+DEFAULT_ARTIFACT_DIR = ARTIFACTS_DIR / "logodds-7"
 ARTIFACT_FILE = "artifact.json"
-KINDS = ("tag-mapping", "embedding-head", "conv1d")
+KINDS = ("tag-logodds", "tag-mapping", "embedding-head", "conv1d", "prototype")
+# What `outside` says for a song that is none of our genres and that no tag names (reggae).
+OUTSIDE_UNNAMED = "none"
 # Decades say when, not what: leave them out of the descriptive tags.
 _DECADE = re.compile(r"^\d0s$")
 
@@ -132,7 +140,7 @@ def outside_taxonomy(output: BackboneOutput, spec: dict[str, Any], top_genre_sco
     times the strongest in-taxonomy genre score: the page can then say "closest of our genres: X;
     this sounds like jazz".
     """
-    config = spec.get("outside_taxonomy") or load_artifact().spec["outside_taxonomy"]
+    config = spec.get("outside_taxonomy") or load_artifact(ZEROSHOT_ARTIFACT_DIR).spec["outside_taxonomy"]
     probs = tag_probabilities(output)
     scores = {name: max_tag_score(probs, tags) for name, tags in config["tags"].items()}
     if not scores:
@@ -164,6 +172,186 @@ class TagMappingHead:
         return normalise(self.raw_scores(output), self.artifact.spec.get("normalisation", {}))
 
 
+@dataclass(frozen=True)
+class Posterior:
+    """P(hypothesis | clip) over the genres, the named outside genres and "none of our genres"."""
+
+    genres: np.ndarray  # joint with "in the taxonomy": sums to 1 - outside
+    named: dict[str, float]
+    unnamed: float
+    named_log_lr: dict[str, float]
+
+    @property
+    def outside(self) -> float:
+        return float(self.unnamed + sum(self.named.values()))
+
+    @property
+    def in_taxonomy(self) -> np.ndarray:
+        """The genre scores shown: P(genre | clip, the song is one of ours); they sum to 1."""
+        return self.genres / self.genres.sum()
+
+
+def _logsumexp(values: np.ndarray, weights: np.ndarray) -> float:
+    top = float(values.max())
+    return top + float(np.log(np.sum(weights * np.exp(values - top))))
+
+
+class LogOddsHead:
+    """Weighted log-odds of the mapped tags against their priors, as a Bayesian posterior.
+
+    See worker/logodds.py for why logit(p) - logit(prior) is a tag's likelihood ratio and how the
+    priors were obtained. Scores need no TensorFlow beyond the backbone's outputs.
+    """
+
+    def __init__(self, artifact: Artifact) -> None:
+        self.artifact = artifact
+        spec = artifact.spec
+        self.clip = float(spec.get("log_lr_clip", 6.0))
+        self.temperature = float(spec.get("temperature", 1.0))
+        self.priors = {
+            (model, tag): float(values["prior"])
+            for model in ("msd", "mtt")
+            for tag, values in spec["tag_priors"][model].items()
+        }
+        known = {("msd", t) for t in MSD_TAGS} | {("mtt", t) for t in MTT_TAGS}
+        self.genres: dict[str, dict[str, Any]] = spec["genres"]
+        self.named: dict[str, dict[str, dict[str, float]]] = spec["outside"]["named"]
+        groups = [self.genres[label] for label in artifact.labels] + list(self.named.values())
+        for group in groups:
+            for model, tags in [*_tag_groups(group), *_tag_groups(group.get("against", {}))]:
+                unknown = [t for t in tags if (model, t) not in known or (model, t) not in self.priors]
+                if unknown:
+                    raise ArtifactError(f"{artifact.path}: unknown {model} tags {unknown}")
+
+    def tag_log_lr(self, output: BackboneOutput) -> dict[tuple[str, str], float]:
+        """log odds(p) - log odds(prior) per (model, tag), clipped: the evidence each tag carries."""
+        eps = 1e-6
+        out = {}
+        for key, p in tag_probabilities(output).items():
+            p = min(max(p, eps), 1 - eps)
+            prior = self.priors[key]
+            value = math.log(p / (1 - p)) - math.log(prior / (1 - prior))
+            out[key] = max(-self.clip, min(self.clip, value))
+        return out
+
+    def group_log_lr(self, lrs: dict[tuple[str, str], float], group: dict[str, Any]) -> float:
+        """One hypothesis' log LR: a weighted mixture of its tags per tagger, the taggers pooled by
+        the mean of their log LRs, minus the evidence of its "against" tags above their prior."""
+        per_tagger = []
+        for model, tags in _tag_groups(group):
+            weights = np.array([float(w) for w in tags.values()])
+            values = np.array([lrs[(model, t)] for t in tags])
+            per_tagger.append(_logsumexp(values, weights / weights.sum()))
+        against = sum(
+            float(v) * max(0.0, lrs[(model, t)])
+            for model, tags in _tag_groups(group.get("against", {}))
+            for t, v in tags.items()
+        )
+        return (float(np.mean(per_tagger)) if per_tagger else 0.0) - against
+
+    def posterior(self, output: BackboneOutput) -> Posterior:
+        lrs = self.tag_log_lr(output)
+        shares = self.artifact.spec["hypothesis_priors"]
+        labels = self.artifact.labels
+        genre_lr = np.array([self.group_log_lr(lrs, self.genres[label]) for label in labels])
+        named_lr = {name: self.group_log_lr(lrs, group) for name, group in self.named.items()}
+        log_post = np.concatenate(
+            [
+                math.log(shares["in_taxonomy"] / len(labels)) + genre_lr / self.temperature,
+                [
+                    math.log(shares["outside_named"] / max(1, len(named_lr))) + v / self.temperature
+                    for v in named_lr.values()
+                ],
+                [math.log(shares["outside_unnamed"])],
+            ]
+        )
+        post = np.exp(log_post - log_post.max())
+        post /= post.sum()
+        n = len(labels)
+        named = {name: float(p) for name, p in zip(named_lr, post[n : n + len(named_lr)], strict=True)}
+        return Posterior(post[:n], named, float(post[-1]), named_lr)
+
+    def predict(self, output: BackboneOutput, patches: np.ndarray) -> np.ndarray:
+        return self.posterior(output).in_taxonomy
+
+    def outside(self, output: BackboneOutput) -> str | None:
+        """None when the song is more likely one of ours; else the outside genre a tag names, or
+        OUTSIDE_UNNAMED ("none of our seven genres") when no tag supports a name."""
+        post = self.posterior(output)
+        if post.outside < float(self.artifact.spec["outside"].get("flag_at", 0.5)):
+            return None
+        if post.named:
+            name, prob = max(post.named.items(), key=lambda item: item[1])
+            supported = post.named_log_lr[name] >= float(
+                self.artifact.spec["outside"].get("name_min_log_lr", 1.0)
+            )
+            if supported and prob >= post.unnamed:
+                return name
+        return OUTSIDE_UNNAMED
+
+
+def _tag_groups(group: dict[str, Any]) -> list[tuple[str, dict[str, float]]]:
+    return [(model, group[model]) for model in ("msd", "mtt") if group.get(model)]
+
+
+class PrototypeHead:
+    """Few-shot: a zero-shot base artifact's scores, sharpened by nearest genre prototypes.
+
+    Each genre with labelled examples (admin references, reviewed and user-corrected predictions)
+    has a prototype: the mean of their centred, unit-length backbone embeddings. A clip's cosine
+    similarity s_g to each prototype adds w_g * s_g / temperature to the base log-probability of g,
+    with w_g = n_g / (n_g + shrinkage): one example barely moves the base, twenty nearly replace it
+    (a product of experts). Genres without examples keep the base's view. Building the artifact is
+    averaging stored embeddings, so it updates without retraining (see worker/fewshot.py).
+
+    Outside our genres: the base head's verdict, and also (unnamed) when the clip is off every
+    genre's embedding profile — below each prototype's `min_similarity` (the 5th percentile of its
+    own examples) — once every genre has at least `profile_min_examples` examples.
+    """
+
+    def __init__(self, artifact: Artifact) -> None:
+        self.artifact = artifact
+        spec = artifact.spec
+        base = load_artifact(spec["base"])
+        if base.kind == "prototype" or tuple(base.labels) != artifact.labels:
+            raise ArtifactError(
+                f"{artifact.path}: the base must be a zero-shot artifact with the same labels"
+            )
+        self.base: Head = load_head(base)
+        self.center = np.asarray(spec["center"], dtype=np.float64)
+        self.prototypes = {
+            label: (np.asarray(p["mean"], dtype=np.float64), int(p["count"]))
+            for label, p in spec["prototypes"].items()
+        }
+        self.temperature = float(spec.get("temperature", 0.1))
+        self.shrinkage = float(spec.get("shrinkage", 5.0))
+
+    def similarities(self, output: BackboneOutput) -> dict[str, float]:
+        e = np.asarray(output.embedding, dtype=np.float64) - self.center
+        e = e / (np.linalg.norm(e) or 1.0)
+        return {label: float(e @ proto) for label, (proto, _) in self.prototypes.items()}
+
+    def predict(self, output: BackboneOutput, patches: np.ndarray) -> np.ndarray:
+        base = np.clip(np.asarray(self.base.predict(output, patches), dtype=np.float64), 1e-9, 1.0)
+        logp = np.log(base)
+        for label, sim in self.similarities(output).items():
+            count = self.prototypes[label][1]
+            logp[self.artifact.labels.index(label)] += (
+                count / (count + self.shrinkage) * sim / self.temperature
+            )
+        probs = np.exp(logp - logp.max())
+        return probs / probs.sum()
+
+    def off_profile(self, output: BackboneOutput) -> bool:
+        """True when every genre has enough examples and the clip is far from all their profiles."""
+        minimum = int(self.artifact.spec.get("profile_min_examples", 5))
+        specs = self.artifact.spec["prototypes"]
+        if set(specs) != set(self.artifact.labels) or any(p["count"] < minimum for p in specs.values()):
+            return False
+        sims = self.similarities(output)
+        return all(sims[label] < float(specs[label].get("min_similarity", -1.0)) for label in specs)
+
+
 class KerasHead:
     """A trained Keras classifier with a softmax output (its outputs already sum to 1)."""
 
@@ -179,5 +367,25 @@ class KerasHead:
         return probs / probs.sum()
 
 
-def load_head(artifact: Artifact) -> TagMappingHead | KerasHead:
+Head = LogOddsHead | TagMappingHead | KerasHead | PrototypeHead
+
+
+def load_head(artifact: Artifact) -> Head:
+    if artifact.kind == "tag-logodds":
+        return LogOddsHead(artifact)
+    if artifact.kind == "prototype":
+        return PrototypeHead(artifact)
     return TagMappingHead(artifact) if artifact.kind == "tag-mapping" else KerasHead(artifact)
+
+
+def head_outside(head: Head, output: BackboneOutput, probs: np.ndarray) -> str | None:
+    """The outside-our-genres verdict of any head: the log-odds head's own detector, else the
+    tag rule of the 1.0 artifacts (an outside tag rivalling the strongest in-taxonomy evidence); a
+    few-shot head defers to its base."""
+    if isinstance(head, PrototypeHead):
+        base = head_outside(head.base, output, np.asarray(head.base.predict(output, np.zeros((0, 187, 96)))))
+        return base or (OUTSIDE_UNNAMED if head.off_profile(output) else None)
+    if isinstance(head, LogOddsHead):
+        return head.outside(output)
+    top = float(head.raw_scores(output).max()) if isinstance(head, TagMappingHead) else float(max(probs))
+    return outside_taxonomy(output, head.artifact.spec, top)

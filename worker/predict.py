@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from worker.audio import AudioError
+from worker.genre_head import OUTSIDE_UNNAMED
 from worker.predictor import PredictionResult, get_predictor
 
 
@@ -34,7 +35,9 @@ def format_text(path: Path, result: PredictionResult) -> str:
     names = dict(zip(result.labels, result.display_names, strict=True))
     lines = [f"{path}  ({result.model_name} {result.model_version})"]
     lines += [f"  {names[slug]:<22} {p * 100:5.1f} %" for slug, p in result.top]
-    if result.outside_taxonomy:
+    if result.outside_taxonomy == OUTSIDE_UNNAMED:
+        lines.append(f"  none of our seven genres; closest of them: {result.top_display_name}")
+    elif result.outside_taxonomy:
         lines.append(
             f"  closest of our genres: {result.top_display_name}; this sounds like {result.outside_taxonomy}"
         )

@@ -20,7 +20,7 @@ import numpy as np
 
 from worker import analysis, features
 from worker.audio import load_audio
-from worker.genre_head import Artifact, KerasHead, TagMappingHead, load_artifact, load_head
+from worker.genre_head import Artifact, Head, head_outside, load_artifact, load_head
 from worker.musicnn import BackboneOutput
 from worker.serving import BackboneLike, configured_runtime, make_backbone
 
@@ -35,7 +35,8 @@ class PredictionResult:
     display_names: list[str]
     top: list[tuple[str, float]]  # (slug, probability), most likely first
     tags: list[tuple[str, float]]  # strongest descriptive musicnn tags
-    outside_taxonomy: str | None  # e.g. "jazz" when that is what it really sounds like
+    # e.g. "jazz" when that is what it really sounds like; "none" (OUTSIDE_UNNAMED): none of ours
+    outside_taxonomy: str | None
     tempo_bpm: float | None
     tempo_confidence: float
     key: str | None  # e.g. "A minor"
@@ -51,9 +52,9 @@ class PredictionResult:
     tempo_alternative_bpm: float | None = None
     beat_times: list[float] = field(default_factory=list)  # seconds from the excerpt start
     key_alternatives: list[tuple[str, float]] = field(default_factory=list)  # relative, parallel, fifths
-    # For comparing the song with samples (worker.embed computes the same for a sample).
-    embedding: list[float] = field(default_factory=list, repr=False)  # (400,)
-    tag_vector: list[float] = field(default_factory=list, repr=False)  # (100,) MSD then MTT tags
+    # The clip's backbone output (worker.fewshot.backbone_to_dict): stored so that few-shot
+    # artifacts are built and any artifact evaluated from stored predictions, without the audio.
+    backbone: dict[str, list[float]] | None = field(default=None, repr=False)
 
     @property
     def top_genre(self) -> str:
@@ -67,9 +68,8 @@ class PredictionResult:
         data = asdict(self)
         data["top"] = [list(pair) for pair in self.top]
         data["tags"] = [list(pair) for pair in self.tags]
-        for bulky in ("embedding", "tag_vector"):  # 500 numbers for machines, stored by the job
-            data.pop(bulky)
         data["key_alternatives"] = [list(pair) for pair in self.key_alternatives]
+        data.pop("backbone")  # 500 numbers: for storage, not for reading
         return data
 
 
@@ -90,7 +90,7 @@ def _backbone(runtime: str) -> BackboneLike:
 class GenrePredictor:
     def __init__(self, artifact: Artifact) -> None:
         self.artifact = artifact
-        self._head: TagMappingHead | KerasHead | None = None
+        self._head: Head | None = None
 
     def load(self, *, warm_up: bool = False) -> None:
         """Load the backbone and the head now (otherwise the first predict() does).
@@ -128,8 +128,9 @@ class GenrePredictor:
             clock.lap("spectrogram")
         return self._result(probs, output, tempo, key, audio, clock.finish(), png)
 
-    def _result(self, probs, output, tempo, key, audio, timings, png) -> PredictionResult:
-        from worker.genre_head import descriptive_tags, outside_taxonomy
+    def _result(self, probs, output: BackboneOutput, tempo, key, audio, timings, png) -> PredictionResult:
+        from worker.fewshot import backbone_to_dict
+        from worker.genre_head import descriptive_tags
 
         labels = list(self.artifact.labels)
         genres = {label: round(float(p), 6) for label, p in zip(labels, probs, strict=True)}
@@ -140,7 +141,7 @@ class GenrePredictor:
             display_names=list(self.artifact.display_names),
             top=top,
             tags=descriptive_tags(output),
-            outside_taxonomy=outside_taxonomy(output, self.artifact.spec, self._top_evidence(output, probs)),
+            outside_taxonomy=head_outside(self._head, output, probs) if self._head else None,
             tempo_bpm=tempo.bpm,
             tempo_confidence=round(tempo.confidence, 3),
             key=key.name,
@@ -155,15 +156,8 @@ class GenrePredictor:
             tempo_alternative_bpm=tempo.alternative_bpm,
             beat_times=list(tempo.beats),
             key_alternatives=list(key.alternatives),
-            embedding=output.embedding.astype(float).tolist(),
-            tag_vector=[*output.msd.astype(float).tolist(), *output.mtt.astype(float).tolist()],
+            backbone=backbone_to_dict(output),
         )
-
-    def _top_evidence(self, output: BackboneOutput, probs: Any) -> float:
-        """The strongest in-taxonomy tag evidence, which an outside genre must rival to be flagged."""
-        if isinstance(self._head, TagMappingHead):
-            return float(self._head.raw_scores(output).max())
-        return float(max(probs))
 
 
 def warm_up_analysis() -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import textwrap
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ import numpy as np
 
 from worker import features
 from worker.audio import AudioError, load_audio
-from worker.genre_head import Artifact, load_artifact, write_artifact
+from worker.genre_head import ZEROSHOT_ARTIFACT_DIR, Artifact, load_artifact, write_artifact
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +245,9 @@ def evaluate(true: np.ndarray, pred: np.ndarray, labels: list[str]) -> dict[str,
     }
 
 
-def render_confusion_matrix(matrix: list[list[int]], names: list[str], path: Path) -> None:
+def render_confusion_matrix(
+    matrix: list[list[int]], names: list[str], path: Path, title: str = "Validation confusion matrix (files)"
+) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -255,7 +258,8 @@ def render_confusion_matrix(matrix: list[list[int]], names: list[str], path: Pat
     ax.imshow(data, cmap="Blues")
     ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
     ax.set_yticks(range(len(names)), names)
-    ax.set(xlabel="Predicted", ylabel="True", title="Validation confusion matrix (files)")
+    ax.set(xlabel="Predicted", ylabel="True")
+    ax.set_title("\n".join(textwrap.wrap(title, 50)), fontsize=10)
     for (row, col), value in np.ndenumerate(data):
         ax.text(
             col,
@@ -331,6 +335,6 @@ def _write(config: TrainingConfig, model: Any, labels: list[str], report: dict[s
         "model_file": "model.keras",
         "report": "report.json",
         "metrics": {"accuracy": report["accuracy"], "macro_f1": report["macro_f1"]},
-        "outside_taxonomy": load_artifact().spec["outside_taxonomy"],
+        "outside_taxonomy": load_artifact(ZEROSHOT_ARTIFACT_DIR).spec["outside_taxonomy"],
     }
     return write_artifact(out, spec)

@@ -47,7 +47,8 @@ def test_demo_sign_in_pick_a_track_hear_a_sample_and_download_the_pack(page, job
         page.get_by_label("Artist").fill("aurora mains")
         page.get_by_role("button", name="Search").click()
         page.get_by_role("link", name="Aurora Mains", exact=True).click()
-        page.get_by_role("link", name=re.compile(r"^Night Transit")).click()
+        # The artist's album list (its links carry ?artist=), not the song results' album links.
+        page.locator('a.result[href*="artist="]', has_text="Night Transit").click()
         row = page.get_by_role("listitem").filter(has_text="Platform Lights")
         row.get_by_role("button", name="Use Platform Lights").click()
         page.wait_for_url(re.compile(r"/predictions/\d+/$"))

@@ -75,6 +75,7 @@ class FakePredictor:
             model_version="0.0.1",
             timings={"total": 0.01},
             excerpt_s=10.0,
+            backbone={"msd": [0.02] * 50, "mtt": [0.02] * 50, "embedding": [0.0] * 400},
         )
 
 

@@ -107,6 +107,13 @@ def test_a_song_outside_the_taxonomy_says_so(signed_in, user):
     assert "Closest of our genres: <strong>Dance</strong>; this sounds like <strong>jazz</strong>" in html
 
 
+def test_a_song_no_tag_names_says_none_of_our_genres(signed_in, user):
+    prediction = DonePredictionFactory(owner=user, outside_taxonomy="none")
+    html = signed_in.get(reverse("predictions:detail", args=[prediction.pk])).content.decode()
+    assert "none of our seven genres. Closest of them: <strong>Dance</strong>" in html
+    assert "sounds like <strong>none</strong>" not in html
+
+
 def test_history_is_newest_first_paginated_and_filterable_by_genre(signed_in, user, other_user):
     for _ in range(21):
         DonePredictionFactory(owner=user)

@@ -32,11 +32,15 @@ def signed_in_page(page, live_server):
     return page, user
 
 
-def tag_vector(**strong: float) -> bytes:
+def tag_values(**strong: float) -> np.ndarray:
     values = np.full(100, 0.01, np.float32)
     for i, name in enumerate(similarity.TAG_NAMES):
         values[i] = strong.get(name, values[i])
-    return vector_to_bytes(values)
+    return values
+
+
+def tag_vector(**strong: float) -> bytes:
+    return vector_to_bytes(tag_values(**strong))
 
 
 def test_why_line_and_more_like_this_sample(signed_in_page, fs, live_server):
@@ -59,8 +63,13 @@ def test_why_line_and_more_like_this_sample(signed_in_page, fs, live_server):
             tag_vector=tag_vector(synth=0.8, electronic=0.6, beat=0.4),
             audio_at=timezone.now(),
         )
-    prediction.embedding = vector_to_bytes(base)
-    prediction.tag_vector = tag_vector(synth=0.7, electronic=0.9)
+    song_tags = tag_values(synth=0.7, electronic=0.9)
+    # As the genre job stores it (worker.fewshot.backbone_to_dict).
+    prediction.backbone_output = {
+        "msd": song_tags[:50].tolist(),
+        "mtt": song_tags[50:].tolist(),
+        "embedding": base.tolist(),
+    }
     prediction.tags = [["electronic", 0.9], ["synth", 0.7], ["beat", 0.5]]
     prediction.save()
     assert len(recommendations_create_for_prediction(prediction=prediction)) == 5

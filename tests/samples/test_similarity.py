@@ -7,8 +7,18 @@ import pytest
 
 from samples import similarity
 from samples.recommend import Candidate
-from samples.similarity import SongVectors, SoundVectors, key_score, rank_by_sound, tempo_score, why_line
-from worker.embed import TAG_NAMES
+from samples.similarity import (
+    SongVectors,
+    SoundVectors,
+    key_score,
+    rank_by_sound,
+    song_vectors,
+    tempo_score,
+    why_line,
+)
+from worker.embed import EMBEDDING_DIM, TAG_NAMES
+from worker.fewshot import backbone_to_dict
+from worker.musicnn import BackboneOutput
 
 
 def candidate(fid: int, *, bpm: int | None = 124, key: str = "", loop: bool = True) -> Candidate:
@@ -24,6 +34,34 @@ def tags(**strong: float) -> np.ndarray:
 
 def test_the_tag_names_are_the_backbones():
     assert [n.split(":", 1)[1].lower() for n in TAG_NAMES] == list(similarity.TAG_NAMES)
+    assert similarity.EMBEDDING_DIM == EMBEDDING_DIM
+
+
+def test_the_song_vectors_are_read_from_the_stored_backbone_output():
+    rng = np.random.default_rng(3)
+    msd, mtt, embedding = rng.random(50), rng.random(50), rng.standard_normal(EMBEDDING_DIM)
+    stored = backbone_to_dict(BackboneOutput(msd, mtt, embedding, embedding[None, :]))
+
+    song = song_vectors(stored)
+
+    assert song is not None
+    np.testing.assert_allclose(song.embedding, embedding, atol=1e-4)
+    np.testing.assert_allclose(song.tags, np.concatenate([msd, mtt]), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {},  # analysed before predictions stored it
+        None,
+        {"msd": [0.1] * 50, "mtt": [0.1] * 50},  # no embedding
+        {"msd": [0.1] * 50, "mtt": [0.1] * 50, "embedding": [0.0] * 3},  # wrong size
+        {"msd": [0.1] * 50, "mtt": ["x"] * 50, "embedding": [0.0] * 400},  # not numbers
+        {"msd": [float("nan")] * 50, "mtt": [0.1] * 50, "embedding": [0.0] * 400},
+    ],
+)
+def test_a_missing_or_damaged_backbone_output_gives_no_song_vectors(stored):
+    assert song_vectors(stored) is None
 
 
 @pytest.mark.parametrize(

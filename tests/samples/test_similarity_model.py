@@ -71,7 +71,14 @@ def test_the_index_job_stores_real_vectors_and_the_cards_get_a_why_line(fs, sett
         assert vector_from_bytes(sound.tag_vector).shape == (100,)
     # The song: the same fake preview's sound, as the predictor would describe it.
     any_sound = Sound.objects.first()
-    prediction.embedding, prediction.tag_vector = any_sound.embedding, any_sound.tag_vector
+    embedding, tags = vector_from_bytes(any_sound.embedding), vector_from_bytes(any_sound.tag_vector)
+    assert embedding is not None
+    assert tags is not None
+    prediction.backbone_output = {
+        "msd": tags[:50].tolist(),
+        "mtt": tags[50:].tolist(),
+        "embedding": embedding.tolist(),
+    }
     prediction.tags = [["electronic", 0.6], ["beat", 0.4]]
     prediction.save()
 

@@ -88,6 +88,10 @@ def test_worker_loads_the_model_before_the_first_job_and_serves_without_tensorfl
             assert finished, log_path.read_text()[-4000:]
             prediction.refresh_from_db()
             assert prediction.status == Prediction.Status.DONE, prediction.error
+            # The served runtime's clip output is stored for the learning loop, in the reference's shape.
+            stored = prediction.backbone_output
+            assert [len(stored[k]) for k in ("msd", "mtt", "embedding")] == [50, 50, 400]
+            assert all(0.0 <= p <= 1.0 for p in stored["msd"] + stored["mtt"])
 
             report_path = tmp_path / "modules.json"
             loaded_modules_task.apply_async(args=(str(report_path),))

@@ -15,6 +15,7 @@ from worker.genre_head import ArtifactError, TagMappingHead, load_artifact, norm
 from worker.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
 from worker.predictor import default_artifact_info
 
+ZEROSHOT = genre_head.ZEROSHOT_ARTIFACT_DIR
 SLUGS = ["classical", "dance", "electronica", "pop", "rnb", "rock", "shoegaze"]
 NAMES = ["Classical", "Dance", "Electronica", "Pop", "R&B", "Rock", "Shoegaze & dream pop"]
 
@@ -34,7 +35,8 @@ def test_default_artifact_carries_the_seven_genres_in_order() -> None:
 
     assert list(artifact.labels) == SLUGS
     assert list(artifact.display_names) == NAMES
-    assert artifact.kind == "tag-mapping"
+    assert artifact.kind == "tag-logodds"
+    assert (artifact.name, artifact.version) == ("musicnn-logodds-7", "2.0.0")
     assert artifact.name
     assert artifact.version
 
@@ -59,7 +61,7 @@ def test_default_artifact_info_lists_name_version_and_labels() -> None:
 
 
 def test_tag_mapping_head_gives_probabilities_summing_to_one_for_the_artifact_labels() -> None:
-    head = TagMappingHead(load_artifact())
+    head = TagMappingHead(load_artifact(ZEROSHOT))
 
     probs = head.predict(fake_output({"rock": 0.8, "indie": 0.3}, {"guitar": 0.6}), np.zeros((1, 187, 96)))
 
@@ -69,7 +71,7 @@ def test_tag_mapping_head_gives_probabilities_summing_to_one_for_the_artifact_la
 
 
 def test_tag_mapping_head_picks_classical_from_mtt_tags() -> None:
-    head = TagMappingHead(load_artifact())
+    head = TagMappingHead(load_artifact(ZEROSHOT))
 
     probs = head.predict(fake_output({}, {"classical": 0.7, "violin": 0.5}), np.zeros((1, 187, 96)))
 
@@ -91,13 +93,13 @@ def test_normalise_falls_back_to_uniform_when_every_score_is_zero() -> None:
 def test_outside_taxonomy_flags_jazz_when_jazz_tags_dominate() -> None:
     output = fake_output({"jazz": 0.6, "instrumental": 0.3}, {"piano": 0.4})
 
-    assert genre_head.outside_taxonomy(output, load_artifact().spec, top_genre_score=0.4) == "jazz"
+    assert genre_head.outside_taxonomy(output, load_artifact(ZEROSHOT).spec, top_genre_score=0.4) == "jazz"
 
 
 def test_outside_taxonomy_is_none_when_in_taxonomy_genres_dominate() -> None:
     output = fake_output({"rock": 0.8, "jazz": 0.1})
 
-    assert genre_head.outside_taxonomy(output, load_artifact().spec, top_genre_score=0.8) is None
+    assert genre_head.outside_taxonomy(output, load_artifact(ZEROSHOT).spec, top_genre_score=0.8) is None
 
 
 def test_descriptive_tags_merge_both_taggers_and_skip_decades() -> None:
@@ -112,7 +114,7 @@ def test_descriptive_tags_merge_both_taggers_and_skip_decades() -> None:
 
 
 def test_load_artifact_rejects_mismatched_display_names(tmp_path: Path) -> None:
-    spec = json.loads((genre_head.DEFAULT_ARTIFACT_DIR / "artifact.json").read_text())
+    spec = json.loads((ZEROSHOT / "artifact.json").read_text())
     spec["display_names"] = spec["display_names"][:3]
     (tmp_path / "artifact.json").write_text(json.dumps(spec))
 
@@ -121,7 +123,7 @@ def test_load_artifact_rejects_mismatched_display_names(tmp_path: Path) -> None:
 
 
 def test_tag_mapping_head_rejects_unknown_tags(tmp_path: Path) -> None:
-    spec = json.loads((genre_head.DEFAULT_ARTIFACT_DIR / "artifact.json").read_text())
+    spec = json.loads((ZEROSHOT / "artifact.json").read_text())
     spec["tag_mapping"]["rock"]["msd"].append("polka")
     artifact = genre_head.write_artifact(tmp_path, spec)
 
@@ -130,7 +132,7 @@ def test_tag_mapping_head_rejects_unknown_tags(tmp_path: Path) -> None:
 
 
 def test_another_taxonomy_is_just_another_artifact(tmp_path: Path) -> None:
-    spec = json.loads((genre_head.DEFAULT_ARTIFACT_DIR / "artifact.json").read_text())
+    spec = json.loads((ZEROSHOT / "artifact.json").read_text())
     spec.update(
         name="two-genres", version="0.1", labels=["rock", "classical"], display_names=["Rock", "Classical"]
     )

@@ -1,0 +1,178 @@
+"""The model that learns (issue 12 point 4): labelled examples, few-shot versions, held-back
+evaluation, promotion, and the version a worker serves.
+
+Labelled examples are finished predictions with a stored backbone output, labelled by an admin
+reference track's genre, else by predictions.labels (the user's correction, or the admin's review
+when it was made after the user's label or there is none). Predictions whose
+id is a multiple of HOLDBACK_EVERY are held back: they never train a version and every version is
+evaluated on them, so the figures compare versions on the same songs. Reference tracks always train.
+A version can serve only once it has been evaluated on at least one held-back prediction; the admin
+promotes it, and each ML job reads the served version's folder (one query) and loads an artifact
+once per worker process (worker.predictor.get_predictor caches per folder), so promotion needs no
+restart. Everything here works from stored outputs: no audio, no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from predictions import labels
+from predictions.models import USER_GENRE_NONE, GenreModelVersion, Prediction, ReferenceTrack
+from worker import evaluation, fewshot
+from worker.genre_head import (
+    DEFAULT_ARTIFACT_DIR,
+    ZEROSHOT_ARTIFACT_DIR,
+    Artifact,
+    ArtifactError,
+    head_outside,
+    load_artifact,
+    load_head,
+)
+
+HOLDBACK_EVERY = 5
+_SOURCES = {labels.USER: "correction", labels.REVIEW: "review"}
+
+
+class PromotionRefused(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class LabelledPrediction:
+    prediction_id: int
+    label: str  # a genre slug, or evaluation.OUTSIDE
+    source: str  # "reference", "review" or "correction"
+    backbone: dict[str, list[float]]
+
+    @property
+    def held_back(self) -> bool:
+        return self.source != "reference" and self.prediction_id % HOLDBACK_EVERY == 0
+
+
+def labelled_predictions() -> list[LabelledPrediction]:
+    references = dict(ReferenceTrack.objects.values_list("prediction_id", "genre"))
+    rows = Prediction.objects.filter(status=Prediction.Status.DONE).exclude(backbone_output={}).order_by("pk")
+    out = []
+    for p in rows.iterator():
+        if p.pk in references:
+            label, source = references[p.pk], "reference"
+        else:
+            genre = labels.prediction_labels(p)
+            if not genre.genre:
+                continue
+            label, source = genre.genre, _SOURCES[genre.genre_source]
+        # "none of our genres" is an example of an outside song, for the flag rate.
+        outside = label == USER_GENRE_NONE
+        out.append(
+            LabelledPrediction(p.pk, evaluation.OUTSIDE if outside else label, source, p.backbone_output)
+        )
+    return out
+
+
+# --- versions ------------------------------------------------------------------------------
+
+
+def model_version_register(
+    artifact: Artifact, *, based_on: GenreModelVersion | None = None
+) -> GenreModelVersion:
+    version, _ = GenreModelVersion.objects.get_or_create(
+        name=artifact.name,
+        version=artifact.version,
+        defaults={"kind": artifact.kind, "artifact_dir": str(artifact.path), "based_on": based_on},
+    )
+    return version
+
+
+def model_versions_register_shipped() -> list[GenreModelVersion]:
+    """Rows for the shipped zero-shot artifacts, so they are evaluated and compared like the rest."""
+    return [
+        model_version_register(load_artifact(path)) for path in (DEFAULT_ARTIFACT_DIR, ZEROSHOT_ARTIFACT_DIR)
+    ]
+
+
+def model_version_build(*, base: GenreModelVersion | None = None) -> GenreModelVersion:
+    """A new few-shot version from every labelled, not held-back prediction and every reference,
+    evaluated at once. The base defaults to the shipped default (a few-shot base's own base is used)."""
+    base = base or model_versions_register_shipped()[0]
+    base_artifact = load_artifact(base.artifact_dir)
+    if base_artifact.kind == "prototype":
+        base_artifact = load_artifact(base_artifact.spec["base"])
+    train = [e for e in labelled_predictions() if not e.held_back and e.label != evaluation.OUTSIDE]
+    count = GenreModelVersion.objects.filter(kind="prototype").count() + 1
+    name, number = "musicnn-fewshot-7", f"{base_artifact.version}+fs{count}"
+    out = Path(settings.VAR_DIR) / "models" / f"{name}-{number}"
+    examples = [fewshot.Example(e.label, e.backbone) for e in train]
+    artifact = fewshot.build_prototype_artifact(out, base_artifact, examples, name=name, version=number)
+    version = model_version_register(artifact, based_on=model_version_register(base_artifact))
+    version.examples = dict(Counter(e.label for e in train if e.label in artifact.labels))
+    version.save(update_fields=["examples"])
+    return model_version_evaluate(version)
+
+
+def model_version_evaluate(version: GenreModelVersion) -> GenreModelVersion:
+    """Score the held-back predictions from their stored outputs; store the figures and the picture."""
+    artifact = load_artifact(version.artifact_dir)
+    head = load_head(artifact)
+    verdicts = []
+    for example in (e for e in labelled_predictions() if e.held_back):
+        output = fewshot.backbone_from_dict(example.backbone)
+        probs = head.predict(output, output.patch_embeddings[:0])
+        item = evaluation.Item(Path(f"prediction-{example.prediction_id}"), example.label)
+        verdicts.append(evaluation.make_verdict(item, artifact, probs, head_outside(head, output, probs)))
+    result = evaluation.metrics(verdicts, artifact.labels)
+    version.evaluation = result
+    version.heldout_files = len(verdicts)
+    version.top1 = result["top1"]
+    version.evaluated_at = timezone.now()
+    with tempfile.TemporaryDirectory() as tmp:
+        from worker.training import render_confusion_matrix
+
+        png = Path(tmp) / "confusion.png"
+        title = f"{version}: {result['in_genre_files']} held-back reviewed predictions"
+        render_confusion_matrix(result["confusion_matrix"], list(artifact.display_names), png, title=title)
+        with png.open("rb") as fh:
+            version.confusion_png.save(f"{artifact.name}-{artifact.version}.png", File(fh), save=False)
+    version.save()
+    return version
+
+
+def model_version_promote(version: GenreModelVersion) -> GenreModelVersion:
+    if version.evaluated_at is None or not version.heldout_files:
+        raise PromotionRefused(
+            f"{version} has not been evaluated on held-back reviewed predictions; evaluate it first "
+            f"(reviewed or corrected predictions whose id is a multiple of {HOLDBACK_EVERY} are held back)."
+        )
+    try:
+        load_artifact(version.artifact_dir)
+    except ArtifactError as exc:
+        raise PromotionRefused(str(exc)) from exc
+    with transaction.atomic():
+        GenreModelVersion.objects.filter(is_served=True).exclude(pk=version.pk).update(is_served=False)
+        version.is_served, version.promoted_at = True, timezone.now()
+        version.save(update_fields=["is_served", "promoted_at"])
+    return version
+
+
+def served_model_dir() -> str | None:
+    """The folder an ML job serves: the promoted version, else GENRE_MODEL_DIR, else the default."""
+    promoted = GenreModelVersion.objects.filter(is_served=True).values_list("artifact_dir", flat=True).first()
+    return promoted or settings.GENRE_MODEL_DIR or None
+
+
+def reference_track_add(
+    *, prediction: Prediction, genre: str, added_by: object | None = None
+) -> ReferenceTrack:
+    if prediction.status != Prediction.Status.DONE or not prediction.backbone_output:
+        raise ValueError(f"{prediction} has no stored analysis to learn from; run it again first.")
+    reference, _ = ReferenceTrack.objects.update_or_create(
+        prediction=prediction, defaults={"genre": genre, "added_by": added_by}
+    )
+    return reference

@@ -1,0 +1,75 @@
+"""python manage.py evaluate_genre_model --data DIR [--model A --model B ...] [--out DIR] [--dataset NAME]"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from worker import evaluation
+from worker.genre_head import ArtifactError, load_artifact
+
+
+class Command(BaseCommand):
+    help = (
+        "Evaluate one or more genre artifacts side by side on a folder with one sub-folder of audio per "
+        "genre plus outside/: top-1, top-2, flag rates, recall per genre, confusion matrices, calibration."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--data", type=Path, required=True, help="one sub-folder per genre, plus outside/"
+        )
+        parser.add_argument(
+            "--model",
+            dest="models",
+            action="append",
+            type=Path,
+            default=None,
+            help="an artifact folder; repeat to compare (default: the served artifact)",
+        )
+        parser.add_argument(
+            "--out", type=Path, default=None, help="report folder (default: var/evaluations/<time>)"
+        )
+        parser.add_argument(
+            "--dataset",
+            default=None,
+            help="what the audio is, printed on the report (default: the folder name)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        served = [Path(settings.GENRE_MODEL_DIR)] if settings.GENRE_MODEL_DIR else None
+        artifacts = self._artifacts(options["models"] or served)
+        data: Path = options["data"]
+        out = options["out"] or Path(settings.VAR_DIR) / "evaluations" / timezone.now().strftime(
+            "%Y%m%d-%H%M%S"
+        )
+        dataset = options["dataset"] or data.name
+        from worker.predictor import get_backbone
+
+        try:
+            results, verdicts, skipped = evaluation.evaluate(
+                data, artifacts, get_backbone(), progress=lambda line: self.stderr.write(f"  {line}")
+            )
+        except evaluation.EvaluationDataError as exc:
+            raise CommandError(str(exc)) from exc
+        for path, reason in skipped:
+            self.stdout.write(f"skipped {path}: {reason}")
+        labels_of = {evaluation.artifact_key(a): list(a.labels) for a in artifacts}
+        self.stdout.write(f"Dataset: {dataset}\n")
+        self.stdout.write(evaluation.format_table(results, labels_of))
+        files = evaluation.write_report(out, results, verdicts, artifacts, skipped, dataset)
+        self.stdout.write(f"\nReport: {files['text'].parent}")
+
+    def _artifacts(self, paths: list[Path] | None) -> list[Any]:
+        try:
+            artifacts = [load_artifact(p) for p in paths] if paths else [load_artifact()]
+        except ArtifactError as exc:
+            raise CommandError(str(exc)) from exc
+        keys = [evaluation.artifact_key(a) for a in artifacts]
+        if len(set(keys)) != len(keys):
+            raise CommandError(f"Two artifacts share a name and version: {keys}")
+        return artifacts

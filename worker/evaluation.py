@@ -1,0 +1,298 @@
+"""Evaluate one or more genre artifacts side by side on a labelled folder of audio.
+
+    DIR/<genre slug>/*.mp3 ...   songs of that genre
+    DIR/outside/*.mp3 ...        songs of none of the genres (blues, jazz, reggae ...)
+
+Each file is decoded and run through the backbone once; every artifact's head then scores the same
+outputs. For an artifact, a folder naming a genre it does not know counts as outside its taxonomy.
+Metrics per artifact: top-1 and top-2 accuracy over in-genre songs, the share of outside songs it
+flags, the share of in-genre songs it wrongly flags, recall per genre, the confusion matrix (true
+genre x top-1), and a reliability table (top-1 confidence against accuracy, in bins) with its expected
+calibration error. `write_report` saves report.json, report.txt, one confusion-matrix PNG per
+artifact and one reliability diagram. No Django here: `manage.py evaluate_genre_model` wraps it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from worker.genre_head import Artifact, head_outside, load_head
+
+OUTSIDE = "outside"
+RELIABILITY_BINS = 10
+
+
+class EvaluationDataError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Item:
+    path: Path
+    truth: str  # a folder name: a genre slug, or OUTSIDE
+
+
+@dataclass(frozen=True)
+class Verdict:
+    path: str
+    truth: str  # a label of the artifact, or OUTSIDE (also for genres the artifact does not know)
+    ranked: list[str]  # the artifact's labels, most likely first
+    probs: list[float]  # in `ranked` order
+    outside: str | None  # the artifact's outside verdict ("jazz", "none", or None)
+
+
+def collect_items(data_dir: Path) -> list[Item]:
+    """Every non-hidden file under each sub-folder, labelled with the folder's name (lower case)."""
+    if not data_dir.is_dir():
+        raise EvaluationDataError(f"{data_dir} is not a folder.")
+    items = [
+        Item(path, folder.name.lower())
+        for folder in sorted(p for p in data_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.name.startswith(".")
+    ]
+    if not items:
+        raise EvaluationDataError(
+            f"{data_dir} has no audio files in sub-folders (one per genre, plus outside/)."
+        )
+    return items
+
+
+def artifact_key(artifact: Artifact) -> str:
+    return f"{artifact.name} {artifact.version}"
+
+
+def score_items(
+    items: Sequence[Item],
+    artifacts: Sequence[Artifact],
+    backbone: Callable[[np.ndarray], Any],
+    progress: Callable[[str], None] = lambda _: None,
+) -> tuple[dict[str, list[Verdict]], list[tuple[str, str]]]:
+    """Verdicts per artifact, and the files that could not be read (path, reason)."""
+    from worker import features
+    from worker.audio import AudioError, load_audio
+
+    heads = [load_head(a) for a in artifacts]
+    verdicts: dict[str, list[Verdict]] = {artifact_key(a): [] for a in artifacts}
+    skipped: list[tuple[str, str]] = []
+    for n, item in enumerate(items, 1):
+        try:
+            audio = load_audio(item.path)
+        except AudioError as exc:
+            skipped.append((str(item.path), str(exc)))
+            continue
+        feats = features.extract(audio.samples, audio.sample_rate)
+        output = backbone(feats.patches)
+        for artifact, head in zip(artifacts, heads, strict=True):
+            probs = np.asarray(head.predict(output, feats.patches), dtype=np.float64)
+            verdicts[artifact_key(artifact)].append(
+                make_verdict(item, artifact, probs, head_outside(head, output, probs))
+            )
+        progress(f"{n}/{len(items)} {item.path.name}")
+    return verdicts, skipped
+
+
+def make_verdict(item: Item, artifact: Artifact, probs: np.ndarray, outside: str | None) -> Verdict:
+    order = np.argsort(-probs, kind="stable")
+    truth = item.truth if item.truth in artifact.labels else OUTSIDE
+    return Verdict(
+        str(item.path),
+        truth,
+        [artifact.labels[i] for i in order],
+        [round(float(probs[i]), 6) for i in order],
+        outside,
+    )
+
+
+# --- metrics (pure: testable with hand-made verdicts) -------------------------------------------
+
+
+def metrics(verdicts: Sequence[Verdict], labels: Sequence[str]) -> dict[str, Any]:
+    inside = [v for v in verdicts if v.truth != OUTSIDE]
+    outside = [v for v in verdicts if v.truth == OUTSIDE]
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = np.zeros((len(labels), len(labels)), dtype=int)
+    for v in inside:
+        matrix[index[v.truth], index[v.ranked[0]]] += 1
+    per_genre = {
+        label: {"recall": _share(matrix[i, i], matrix[i].sum()), "files": int(matrix[i].sum())}
+        for i, label in enumerate(labels)
+    }
+    reliability = reliability_table(inside)
+    return {
+        "files": len(verdicts),
+        "in_genre_files": len(inside),
+        "outside_files": len(outside),
+        "top1": _share(sum(v.ranked[0] == v.truth for v in inside), len(inside)),
+        "top2": _share(sum(v.truth in v.ranked[:2] for v in inside), len(inside)),
+        "outside_flagged": _share(sum(v.outside is not None for v in outside), len(outside)),
+        "in_genre_flagged": _share(sum(v.outside is not None for v in inside), len(inside)),
+        "outside_named": _counts(v.outside for v in outside if v.outside is not None),
+        "per_genre": per_genre,
+        "confusion_matrix": matrix.tolist(),
+        "reliability": reliability,
+        "ece": expected_calibration_error(reliability, len(inside)),
+    }
+
+
+def reliability_table(inside: Sequence[Verdict], bins: int = RELIABILITY_BINS) -> list[dict[str, Any]]:
+    """Top-1 confidence against top-1 accuracy, in equal-width bins (empty bins left out)."""
+    rows = []
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        members = [v for v in inside if lo <= v.probs[0] < hi or (b == bins - 1 and v.probs[0] == 1.0)]
+        if members:
+            rows.append(
+                {
+                    "low": lo,
+                    "high": hi,
+                    "files": len(members),
+                    "confidence": float(np.mean([v.probs[0] for v in members])),
+                    "accuracy": float(np.mean([v.ranked[0] == v.truth for v in members])),
+                }
+            )
+    return rows
+
+
+def expected_calibration_error(rows: Sequence[dict[str, Any]], total: int) -> float | None:
+    if not total:
+        return None
+    return float(sum(r["files"] / total * abs(r["accuracy"] - r["confidence"]) for r in rows))
+
+
+def _share(count: int | np.integer, total: int | np.integer) -> float | None:
+    return float(count) / float(total) if total else None
+
+
+def _counts(values: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for value in values:
+        out[value] = out.get(value, 0) + 1
+    return out
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f} %"
+
+
+def format_table(results: dict[str, dict[str, Any]], labels_of: Mapping[str, Sequence[str]]) -> str:
+    """The figures of every artifact side by side, then each artifact's confusion matrix."""
+    keys = list(results)
+    width = max(24, *(len(k) + 2 for k in keys))
+    rows = [("files (in genre / outside)", lambda m: f"{m['in_genre_files']} / {m['outside_files']}")]
+    rows += [
+        ("top-1", lambda m: _pct(m["top1"])),
+        ("top-2", lambda m: _pct(m["top2"])),
+        ("outside flagged", lambda m: _pct(m["outside_flagged"])),
+        ("in-genre wrongly flagged", lambda m: _pct(m["in_genre_flagged"])),
+        ("calibration error (ECE)", lambda m: _pct(m["ece"])),
+    ]
+    genres = sorted({g for k in keys for g in labels_of[k]}, key=lambda g: [g not in labels_of[keys[0]], g])
+    lines = ["".ljust(28) + "".join(k.rjust(width) for k in keys)]
+    lines += [name.ljust(28) + "".join(fmt(results[k]).rjust(width) for k in keys) for name, fmt in rows]
+    for genre in genres:
+        cells = [
+            _pct(results[k]["per_genre"][genre]["recall"]) if genre in results[k]["per_genre"] else "n/a"
+            for k in keys
+        ]
+        lines.append(f"recall {genre}".ljust(28) + "".join(c.rjust(width) for c in cells))
+    for key in keys:
+        labels = list(labels_of[key])
+        lines += ["", f"Confusion matrix, {key} (rows: true genre, columns: top-1)"]
+        lines.append("".ljust(14) + "".join(label[:9].rjust(10) for label in labels))
+        for label, row in zip(labels, results[key]["confusion_matrix"], strict=True):
+            lines.append(label[:13].ljust(14) + "".join(str(n).rjust(10) for n in row))
+    return "\n".join(lines)
+
+
+def render_reliability(results: dict[str, dict[str, Any]], path: Path, dataset: str) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6.5, 6), dpi=100)
+    FigureCanvasAgg(figure)
+    ax = figure.add_subplot()
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
+    for key, m in results.items():
+        rows = m["reliability"]
+        if rows:
+            ece = _pct(m["ece"])
+            ax.plot(
+                [r["confidence"] for r in rows],
+                [r["accuracy"] for r in rows],
+                marker="o",
+                label=f"{key} (ECE {ece})",
+            )
+            for r in rows:
+                ax.annotate(str(r["files"]), (r["confidence"], r["accuracy"]), fontsize=7, xytext=(3, 3),
+                            textcoords="offset points")  # fmt: skip
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="top-1 confidence", ylabel="top-1 accuracy")
+    ax.set_title("\n".join(textwrap.wrap(f"Reliability diagram: {dataset}", 60)), fontsize=10)
+    ax.legend(loc="upper left", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, format="png")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-")
+
+
+def write_report(
+    out_dir: Path,
+    results: dict[str, dict[str, Any]],
+    verdicts: dict[str, list[Verdict]],
+    artifacts: Sequence[Artifact],
+    skipped: Sequence[tuple[str, str]],
+    dataset: str,
+) -> dict[str, Path]:
+    """report.json, report.txt, confusion-<artifact>.png and reliability.png in `out_dir`."""
+    from worker.training import render_confusion_matrix
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    labels_of = {artifact_key(a): list(a.labels) for a in artifacts}
+    files = {
+        "json": out_dir / "report.json",
+        "text": out_dir / "report.txt",
+        "reliability": out_dir / "reliability.png",
+    }
+    for artifact in artifacts:
+        key = artifact_key(artifact)
+        png = out_dir / f"confusion-{_slug(key)}.png"
+        render_confusion_matrix(
+            results[key]["confusion_matrix"], list(artifact.display_names), png, title=f"{key}: {dataset}"
+        )
+        files[f"confusion {key}"] = png
+    render_reliability(results, files["reliability"], dataset)
+    report = {
+        "dataset": dataset,
+        "artifacts": {artifact_key(a): {**a.info(), "path": str(a.path)} for a in artifacts},
+        "results": results,
+        "skipped": [list(s) for s in skipped],
+        "verdicts": {k: [asdict(v) for v in vs] for k, vs in verdicts.items()},
+    }
+    files["json"].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    files["text"].write_text(f"Dataset: {dataset}\n\n{format_table(results, labels_of)}\n", encoding="utf-8")
+    return files
+
+
+def evaluate(
+    data_dir: Path,
+    artifacts: Sequence[Artifact],
+    backbone: Callable[[np.ndarray], Any],
+    progress: Callable[[str], None] = lambda _: None,
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[Verdict]], list[tuple[str, str]]]:
+    """Score every file of `data_dir` with every artifact: (metrics, verdicts, skipped files)."""
+    verdicts, skipped = score_items(collect_items(data_dir), artifacts, backbone, progress)
+    results = {artifact_key(a): metrics(verdicts[artifact_key(a)], a.labels) for a in artifacts}
+    return results, verdicts, skipped
