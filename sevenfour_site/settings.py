@@ -334,6 +334,13 @@ FREESOUND_PREVIEW_HOSTS = env.list("FREESOUND_PREVIEW_HOSTS", default=["cdn.free
 CELERY_BEAT_SCHEDULE["samples-refresh-index"] = {"task": "samples.refresh_index", "schedule": 15 * 60.0}
 # Samples stages whose message was lost are sent again, and stuck ones failed (like predictions).
 CELERY_BEAT_SCHEDULE["samples-sweep-runs"] = {"task": "samples.sweep_runs", "schedule": 60.0}
+# Conforming samples to a song (Rubber Band renders, issue 13): samples longer than this are not
+# rendered; a render may take this long on an I/O worker; a queued one not started by then is sent again.
+CONFORM_MAX_SECONDS = env.float("CONFORM_MAX_SECONDS", default=30.0)
+CONFORM_TIME_LIMIT = env.int("CONFORM_TIME_LIMIT", default=60)
+CONFORM_RESEND_AFTER = env.int("CONFORM_RESEND_AFTER", default=120)
+# The song excerpt the beat grid covers when it is laid from the tempo alone.
+CONFORM_SONG_EXCERPT_S = 30.0
 
 # --- REST API -------------------------------------------------------------------------------
 INSTALLED_APPS += ["api"]
