@@ -5,7 +5,6 @@ per sound, tempo and semitones), rendered by a task on the I/O queue."""
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -17,11 +16,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from predictions.models import Prediction
-from worker.conform import ConformPlan, conform_plan, parse_key
+from worker.conform import ConformPlan, conform_plan
 
 from .downloads import PreviewError, PreviewMissing, preview_fetch
 from .models import ConformedRender, Sound
 from .rendering import Rendered, RenderError, render, rubberband_available
+from .zips import ConformedFile, daw_filename
 
 log = logging.getLogger(__name__)
 
@@ -102,21 +102,6 @@ def conforming_disabled_reason() -> str:
 
 
 # --- File names producers can sort by -----------------------------------------------------------------
-
-_NOT_WORD = re.compile(r"[^a-z0-9]+")
-_AUDIO_SUFFIX = re.compile(r"\.(wav|aiff?|flac|mp3|ogg|m4a)$", re.IGNORECASE)
-
-
-def daw_filename(*, name: str, bpm: float | None, key: str | None, suffix: str) -> str:
-    """`dusty_kick_loop_96bpm_Am.wav`: the name in lowercase words, then BPM and key when known."""
-    stem = _NOT_WORD.sub("_", _AUDIO_SUFFIX.sub("", name).lower()).strip("_")[:80] or "sample"
-    parts = [stem]
-    if bpm:
-        parts.append(f"{round(bpm)}bpm")
-    parsed = parse_key(key)
-    if parsed is not None:
-        parts.append(parsed.short)
-    return "_".join(parts) + f".{suffix}"
 
 
 def original_filename(sound: Sound) -> str:
@@ -250,3 +235,34 @@ def render_state(row: ConformedRender | None) -> dict[str, object]:
         if row.target_bpm and row.duration_s:
             state["loop_beats"] = max(1, round(row.duration_s * float(row.target_bpm) / 60.0))
     return state
+
+
+def render_now(*, sound: Sound, plan: ConformPlan) -> ConformedRender:
+    """The render for this plan, made here and now when it is not ready (for callers already on
+    an I/O worker, such as the pack ZIP build): the cached one is reused."""
+    tempo, semitones = _render_key(plan)
+    row, _ = ConformedRender.objects.get_or_create(
+        sound=sound,
+        target_bpm=tempo,
+        semitones=semitones,
+        defaults={"source_bpm": plan.source_bpm if plan.target_bpm else None},
+    )
+    if row.status == ConformedRender.Status.DONE and row.file and row.file.storage.exists(row.file.name):
+        return row
+    ConformedRender.objects.filter(pk=row.pk).update(status=ConformedRender.Status.PENDING, error="")
+    render_run(render_id=row.pk)
+    row.refresh_from_db()
+    return row
+
+
+def conformed_file(*, sound: Sound, grid: SongGrid) -> ConformedFile:
+    """One sound of a pack ZIP, conformed to the song: its WAV, or why there is none."""
+    plan = plan_for(sound=sound, grid=grid)
+    row = render_now(sound=sound, plan=plan)
+    filename = conformed_filename(sound, plan)
+    target_key = plan.target_key.name if plan.target_key else sound.key
+    if row.status != ConformedRender.Status.DONE:
+        return ConformedFile(filename, None, plan.describe(), error=row.error or "the render failed")
+    with row.file.open("rb") as handle:
+        data = handle.read()
+    return ConformedFile(filename, data, plan.describe(), plan.bpm_label, target_key, plan.semitones)

@@ -22,6 +22,7 @@ from predictions.models import Prediction
 
 from . import freesound
 from .budget import FreesoundBudget, default_budget
+from .conforming import conformed_file, song_grid
 from .downloads import PreviewError, PreviewMissing, preview_fetch
 from .freesound import FreesoundError, FreesoundSound, MissingApiKey, NotFound, Throttled
 from .licences import licence_from_url
@@ -51,7 +52,7 @@ from .recommend import (
     tempo_windows,
 )
 from .selectors import samples_message_for
-from .zips import ZipSound, zip_write
+from .zips import ConformedFile, ConformTarget, ZipSound, zip_write
 
 log = logging.getLogger(__name__)
 
@@ -558,9 +559,21 @@ def pack_remove_sound(*, pack: Pack, sound: Sound) -> bool:
 # --- Pack ZIPs ------------------------------------------------------------------------------------------
 
 
-def pack_signature(pack: Pack) -> str:
+def pack_signature(
+    pack: Pack, *, contents: str = PackExport.Contents.ORIGINALS, song: Prediction | None = None
+) -> str:
+    """What a ZIP holds: the pack as it is, and for conformed files the song's tempo and key now
+    (a corrected tempo needs a new ZIP)."""
     ids = ",".join(str(i) for i in pack.items.order_by("id").values_list("sound__freesound_id", flat=True))
-    return hashlib.sha256(f"{pack.name}|{pack.notes}|{ids}".encode()).hexdigest()
+    extra = ""
+    if contents != PackExport.Contents.ORIGINALS and song is not None:
+        from .conforming import (
+            song_grid,  # the samples app's own module; imported here to keep this one light
+        )
+
+        grid = song_grid(song)
+        extra = f"|{contents}|{song.pk}|{grid.tempo_bpm}|{grid.key}"
+    return hashlib.sha256(f"{pack.name}|{pack.notes}|{ids}{extra}".encode()).hexdigest()
 
 
 def _zip_sounds(pack: Pack) -> list[ZipSound]:
@@ -596,9 +609,18 @@ def _fetch_preview(url: str, *, sounds_by_url: dict[str, Sound]) -> bytes | None
             return None
 
 
-def pack_zip_write(*, pack: Pack, target, progress=None) -> set[int]:  # type: ignore[no-untyped-def]
-    """Write the pack's ZIP into a binary file object; returns the ids of sounds left out (gone)."""
+def pack_zip_write(  # type: ignore[no-untyped-def]
+    *,
+    pack: Pack,
+    target,
+    progress=None,
+    contents: str = PackExport.Contents.ORIGINALS,
+    song: Prediction | None = None,
+) -> set[int]:
+    """Write the pack's ZIP into a binary file object; returns the ids of sounds left out (gone).
+    With a song, conformed WAVs are rendered (or taken from the cache) here: call it on a worker."""
     sounds_by_url = {item.sound.preview_url: item.sound for item in pack.items.select_related("sound")}
+    sounds_by_id = {sound.freesound_id: sound for sound in sounds_by_url.values()}
 
     def fetch(url: str) -> bytes | None:
         try:
@@ -606,6 +628,14 @@ def pack_zip_write(*, pack: Pack, target, progress=None) -> set[int]:  # type: i
         except FreesoundError as exc:  # could not check whether it is gone: leave it out, say so
             log.warning("Preview %s left out of pack %s: %s", url, pack.pk, exc)
             return None
+
+    conform = target_info = None
+    if contents != PackExport.Contents.ORIGINALS and song is not None:
+        grid = song_grid(song)
+        target_info = ConformTarget(song.display_title, grid.tempo_bpm, grid.key)
+
+        def conform(zip_sound: ZipSound) -> ConformedFile:
+            return conformed_file(sound=sounds_by_id[zip_sound.freesound_id], grid=grid)
 
     return zip_write(
         target,
@@ -615,16 +645,23 @@ def pack_zip_write(*, pack: Pack, target, progress=None) -> set[int]:  # type: i
         sounds=_zip_sounds(pack),
         fetch=fetch,
         progress=progress,
+        contents=contents if conform is not None else PackExport.Contents.ORIGINALS,
+        conform=conform,
+        conform_target=target_info,
     )
 
 
-def pack_export_request(*, pack: Pack) -> PackExport:
+def pack_export_request(
+    *, pack: Pack, contents: str = PackExport.Contents.ORIGINALS, song: Prediction | None = None
+) -> PackExport:
     """A ZIP for the pack as it is now: a finished or running one if the pack has not changed, else a new job."""
-    signature = pack_signature(pack)
+    if song is None:
+        contents = PackExport.Contents.ORIGINALS
+    signature = pack_signature(pack, contents=contents, song=song)
     current = pack.exports.filter(signature=signature).exclude(status=PackExport.Status.FAILED).first()
     if current is not None:
         return current
-    export = PackExport.objects.create(pack=pack, signature=signature)
+    export = PackExport.objects.create(pack=pack, signature=signature, contents=contents, song=song)
     transaction.on_commit(signature_of(BUILD_PACK_ZIP_TASK, args=[export.pk]).apply_async, robust=True)
     return export
 
@@ -636,14 +673,16 @@ def pack_export_build(*, export_id: int) -> None:
     )
     if not claimed:
         return
-    export = PackExport.objects.select_related("pack").get(pk=export_id)
+    export = PackExport.objects.select_related("pack", "song").get(pk=export_id)
 
     def progress(done: int, total: int) -> None:
         PackExport.objects.filter(pk=export_id).update(progress=int(done * 100 / max(total, 1)))
 
     try:
         with tempfile.TemporaryFile() as tmp:
-            pack_zip_write(pack=export.pack, target=tmp, progress=progress)
+            pack_zip_write(
+                pack=export.pack, target=tmp, progress=progress, contents=export.contents, song=export.song
+            )
             tmp.seek(0)
             export.file.save(f"pack-{export.pack_id}-{export_id}.zip", File(tmp), save=False)
     except (PreviewError, OSError) as exc:
