@@ -67,10 +67,15 @@ def _wait_playing(page, locator) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_function("a => !a.paused && a.currentTime > 0", arg=locator.element_handle())
 
 
-def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def _shot(page, name: str, at: str) -> None:  # type: ignore[no-untyped-def]
+    """With SAMPLE_BROWSER_SCREENSHOTS set, the window scrolled to `at` (the README's pictures)."""
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENSHOTS) / name), full_page=True)
+        page.locator(at).first.evaluate(
+            "e => window.scrollTo(0, e.getBoundingClientRect().top + scrollY - 72)"
+        )
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(Path(SCREENSHOTS) / name))
 
 
 @pytest.mark.parametrize("song_page", WIDTHS, indirect=True)
@@ -163,7 +168,7 @@ def test_play_with_the_song_starts_both_in_sync_and_loops(song_page, filesystem_
     assert not paused
     expected = (song_time * 96 / 60) % 6 * 60 / 96
     assert min(abs(render_time - expected), duration - abs(render_time - expected)) < 0.2
-    _shot(page, f"sample-browser-{width}.png")
+    _shot(page, f"sample-browser-{width}.png", "#samples" if width > 600 else ".with-song-on")
 
     # The mix slider sets the sample's level.
     card.locator("[data-mix]").fill("30")
@@ -203,3 +208,32 @@ def test_a_single_sample_download_arrives_named_for_a_daw(song_page, fs, tmp_pat
     audio, rate = sf.read(io.BytesIO(path.read_bytes()))
     assert rate > 0
     assert len(audio) / rate == pytest.approx(3.0, abs=0.15)
+
+
+@pytest.mark.parametrize("song_page", WIDTHS, indirect=True)
+def test_the_pack_page_has_the_same_browser_and_the_zip_options(song_page):
+    page, user, prediction, width = song_page
+    pack = Pack.objects.create(owner=user, name="Night drive")
+    for rec in prediction.recommendations.order_by("rank")[:3]:
+        pack.items.create(sound=rec.sound)
+    page.goto(pack.get_absolute_url())
+    page.locator("[data-sample] .wave").first.wait_for()
+    rows = page.locator("[data-sample]")
+    assert rows.count() == 3
+
+    page.locator("h1").click()
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press(" ")
+    _wait_playing(page, rows.nth(1).locator("audio"))
+    rows.nth(0).locator("audio").evaluate("a => a.play()")
+    _wait_playing(page, rows.nth(0).locator("audio"))
+    assert not _playing(page, "[data-sample] audio", 1)
+    page.keyboard.press("s")
+    rows.nth(0).get_by_text("Already in this pack.").wait_for()
+
+    options = page.locator(".zip-options")
+    assert options.get_by_label("Conformed (WAV)").is_visible()
+    assert prediction.display_title[:20] in options.get_by_label("Song to conform to").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing overflows
+    _shot(page, f"pack-browser-{width}.png", "h1")
