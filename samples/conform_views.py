@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -53,7 +54,7 @@ def conform(request: HttpRequest, prediction_pk: int, sound_pk: int) -> JsonResp
 
 
 @require_GET
-def conformed_download(request: HttpRequest, prediction_pk: int, sound_pk: int) -> HttpResponse:
+def conformed_download(request: HttpRequest, prediction_pk: int, sound_pk: int) -> HttpResponseBase:
     """The sample conformed to the song as a WAV download. Until it is rendered, a page that says
     so and reloads itself (it works without JavaScript)."""
     prediction = _own_done_prediction(request, prediction_pk)
@@ -89,7 +90,7 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None:
 
 
 @require_GET
-def render_audio(request: HttpRequest, pk: int) -> HttpResponse:
+def render_audio(request: HttpRequest, pk: int) -> HttpResponseBase:
     """A finished render for the player (renders are of public Freesound sounds, so any signed-in
     user may play one). Byte ranges are honoured: the player seeks to stay on the song's beats,
     and a browser cannot seek in a file served without them."""
@@ -97,7 +98,7 @@ def render_audio(request: HttpRequest, pk: int) -> HttpResponse:
     size = row.file.size
     wanted = byte_range(request.headers.get("Range", ""), size)
     if wanted is None:
-        response: HttpResponse = FileResponse(row.file.open("rb"), content_type="audio/wav")
+        response: HttpResponseBase = FileResponse(row.file.open("rb"), content_type="audio/wav")
     else:
         start, end = wanted
         with row.file.open("rb") as handle:

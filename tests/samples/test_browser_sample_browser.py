@@ -200,6 +200,18 @@ def test_a_single_sample_download_arrives_named_for_a_daw(song_page, fs, tmp_pat
         r"audio/mpeg:house_loop_\d+_124bpm_Cm\.mp3:/packs/sounds/\d+/original/",
         card.get_attribute("data-drag-url") or "",
     )
+    # Dragged out, the card hands Chromium a DownloadURL of the file, absolute and named for a DAW.
+    dropped = card.evaluate(
+        """card => {
+            const data = new DataTransfer();
+            card.dispatchEvent(new DragEvent("dragstart", {bubbles: true, dataTransfer: data}));
+            return data.getData("DownloadURL");
+        }"""
+    )
+    assert re.fullmatch(
+        rf"audio/mpeg:house_loop_\d+_124bpm_Cm\.mp3:{re.escape(page.url.split('/predictions')[0])}/packs/sounds/\d+/original/",
+        dropped,
+    )
     with page.expect_download() as info:
         card.get_by_role("link", name="Download MP3").click()
     assert re.fullmatch(r"house_loop_\d+_124bpm_Cm\.mp3", info.value.suggested_filename)

@@ -331,3 +331,48 @@ def test_a_pack_zip_conformed_to_a_song_names_and_records_what_was_done(
     assert snare_meta["conformed"]["done"] == "timing kept (a one-shot), pitch kept (no key known)"
     # The renders went into the cache: the page's player reuses them.
     assert ConformedRender.objects.filter(status="done").count() == 2
+
+
+def test_a_render_past_its_time_limit_fails_saying_so(song, loop, monkeypatch, settings):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    row = conforming.render_request(
+        sound=loop, plan=conforming.plan_for(sound=loop, grid=conforming.song_grid(song))
+    )
+
+    def too_slow(*, render_id: int) -> None:
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(conforming, "render_run", too_slow)
+    conformed_render_task.apply(args=[row.pk])
+    row.refresh_from_db()
+    assert (row.status, row.error) == (
+        "failed",
+        f"Rendering took longer than {settings.CONFORM_TIME_LIMIT} s and was stopped.",
+    )
+
+
+def test_a_render_whose_message_was_lost_or_whose_worker_died_is_sent_again(
+    song, loop, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    plan = conforming.plan_for(sound=loop, grid=conforming.song_grid(song))
+    row = conforming.render_request(sound=loop, plan=plan)
+    with django_capture_on_commit_callbacks() as fresh:
+        conforming.render_request(sound=loop, plan=plan)
+    assert fresh == []  # queued a moment ago: left alone
+
+    ConformedRender.objects.filter(pk=row.pk).update(queued_at=timezone.now() - timedelta(minutes=5))
+    with django_capture_on_commit_callbacks() as lost:
+        conforming.render_request(sound=loop, plan=plan)
+    assert len(lost) == 1
+
+    ConformedRender.objects.filter(pk=row.pk).update(
+        status="running", started_at=timezone.now() - timedelta(minutes=10)
+    )
+    with django_capture_on_commit_callbacks() as dead:
+        again = conforming.render_request(sound=loop, plan=plan)
+    assert (len(dead), again.status) == (1, "pending")
