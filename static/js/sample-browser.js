@@ -122,13 +122,21 @@
     if (browser && field && field.value) browser.dataset.currentPack = field.value;
   });
 
+  // Typing in a field is never a shortcut. Space on a button, a link or a player is theirs (it
+  // presses or toggles them); the other keys still move and save from there.
+  const TYPING = "textarea, select, [contenteditable], input:not([type=checkbox]):not([type=radio]):not([type=submit]):not([type=button])";
+  const PRESSABLE = "button, a, audio, input";
+
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const target = event.target;
-    if (target.closest("input, textarea, select, button, a, audio, [contenteditable]")) return;
+    if (target.closest(TYPING)) return;
     if (!cards().length) return;
     const key = event.key;
-    if (key === " " || key === "Spacebar") toggle();
+    if (key === " " || key === "Spacebar") {
+      if (target.closest(PRESSABLE)) return;
+      toggle();
+    }
     else if (key === "ArrowDown" || key === "j") move(1);
     else if (key === "ArrowUp" || key === "k") move(-1);
     else if (key === "s") save();
@@ -136,6 +144,11 @@
     event.preventDefault();
   });
 
+  // Tabbing into a card's controls makes it the current sample too.
+  document.addEventListener("focusin", (event) => {
+    const card = event.target.closest && event.target.closest("[data-sample]");
+    if (card && card !== current) select(card, { focus: false });
+  });
   document.addEventListener("click", (event) => {
     const card = event.target.closest("[data-sample]");
     if (card) select(card, { focus: !event.target.closest("input, button, a, select, audio") });

@@ -129,6 +129,15 @@ def test_keyboard_moves_plays_and_saves_to_the_current_pack(song_page):
     page.keyboard.press(" ")
     page.wait_for_function("a => a.paused", arg=cards.nth(0).locator("audio").element_handle())
 
+    # From a focused button (after using a card's controls) the keys still move.
+    cards.nth(2).get_by_role("button", name="Play with the song").focus()
+    page.keyboard.press("j")
+    assert "is-current" in (cards.nth(3).get_attribute("class") or "")
+    page.keyboard.press("k")
+    page.keyboard.press("k")
+    page.keyboard.press("k")
+    assert "is-current" in (cards.nth(0).get_attribute("class") or "")
+
     page.keyboard.press("s")
     cards.nth(0).get_by_text("Saved to").wait_for()
     assert list(Pack.objects.get(owner=user, name="Night drive").sounds.all()) == [
