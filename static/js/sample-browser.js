@@ -16,7 +16,11 @@
   let current = null; // the selected card
   let pair = null; // {card, song, render, grid, state} while a sample plays with the song
 
-  const cards = () => Array.from(document.querySelectorAll("[data-sample-browser] [data-sample]"));
+  const cards = () => Array.from(document.querySelectorAll("[data-sample]"));
+  const pageData = (name) => {
+    const holder = document.querySelector(`[data-${name}]`);
+    return holder ? holder.getAttribute(`data-${name}`) : "";
+  };
   const playerOf = (card) => card.querySelector("audio:not([data-render])");
   const songPlayer = () => document.querySelector(".track-head audio");
   const isPlaying = (media) => media && !media.paused && !media.ended;
@@ -105,8 +109,7 @@
     const form = card.querySelector("form.save-form");
     if (!form) return;
     const field = form.querySelector("input[name=pack_name]");
-    const browser = card.closest("[data-sample-browser]");
-    if (!field.value) field.value = (browser && browser.dataset.currentPack) || "";
+    if (!field.value) field.value = pageData("current-pack");
     if (!field.value) {
       field.focus(); // no pack yet: the user names one
       return;
@@ -117,9 +120,9 @@
   // The pack a save went to becomes the current one.
   document.addEventListener("submit", (event) => {
     const form = event.target.closest("form.save-form");
-    const browser = form && form.closest("[data-sample-browser]");
+    const holder = document.querySelector("[data-current-pack]");
     const field = form && form.querySelector("input[name=pack_name]");
-    if (browser && field && field.value) browser.dataset.currentPack = field.value;
+    if (holder && field && field.value) holder.dataset.currentPack = field.value;
   });
 
   // Typing in a field is never a shortcut. Space on a button, a link or a player is theirs (it
@@ -349,7 +352,7 @@
       status(card, state.disabled || `The render failed: ${state.error || "no reason given"}`, "error");
       return;
     }
-    const grid = JSON.parse(card.closest("[data-sample-browser]").dataset.songGrid || "{}");
+    const grid = JSON.parse(pageData("song-grid") || "{}");
     let render = card.querySelector("audio[data-render]");
     if (!render) {
       render = document.createElement("audio");
@@ -407,6 +410,17 @@
   // --- Set up (again after htmx swaps the samples panel in) --------------------------------------
   function setUp() {
     document.querySelectorAll("[data-browser-help]").forEach((help) => (help.hidden = false));
+    // Each sample's tools (samples/includes/sample_tools.html) make the row or card around them a
+    // sample of the browser, with their data- attributes: the templates keep their own markup.
+    document.querySelectorAll("[data-sample-tools]").forEach((tools) => {
+      const card = tools.closest("li");
+      if (!card || card.hasAttribute("data-sample")) return;
+      card.setAttribute("data-sample", "");
+      for (const name of ["loop", "dragUrl", "conformUrl", "waveform", "inPack"]) {
+        if (tools.dataset[name] !== undefined) card.dataset[name] = tools.dataset[name];
+      }
+      card.draggable = true;
+    });
     const song = songPlayer();
     cards().forEach((card) => {
       if (card.dataset.browserReady) return;
