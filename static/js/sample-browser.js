@@ -262,11 +262,19 @@
     return lo + (time - beats[lo]) / (beats[lo + 1] - beats[lo]);
   }
 
+  // One frame loop per pair, running while the song plays.
+  function startSync() {
+    if (!pair || pair.ticking) return;
+    pair.ticking = true;
+    requestAnimationFrame(syncPair);
+  }
+
   function syncPair() {
     if (!pair || !pair.render) return;
     const { song, render, grid, state } = pair;
     if (!isPlaying(song)) {
       render.pause();
+      pair.ticking = false;
       return;
     }
     const position = beatPosition(grid.beats || [], grid.tempo, song.currentTime);
@@ -383,7 +391,7 @@
       endPair();
       return;
     }
-    requestAnimationFrame(syncPair);
+    startSync();
   }
 
   function capitalise(text) {
@@ -402,7 +410,7 @@
   document.addEventListener(
     "play",
     (event) => {
-      if (pair && event.target === pair.song) requestAnimationFrame(syncPair);
+      if (pair && event.target === pair.song) startSync();
     },
     true,
   );

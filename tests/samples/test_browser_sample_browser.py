@@ -183,6 +183,12 @@ def test_play_with_the_song_starts_both_in_sync_and_loops(song_page, filesystem_
     card.locator("[data-mix]").fill("30")
     assert render.evaluate("a => a.volume") == pytest.approx(0.3)
 
+    # The song's own controls drive the pair: paused, the sample stops; played again, it follows.
+    song.evaluate("a => a.pause()")
+    page.wait_for_function("r => r.paused", arg=render.element_handle())
+    song.evaluate("a => a.play()")
+    _wait_playing(page, render)
+
     # Another sample stops the pair.
     other = page.locator("[data-sample]").nth(1).locator("audio")
     other.evaluate("a => a.play()")
