@@ -16,7 +16,9 @@ COPY pyproject.toml ./
 RUN pip install . && pip install --no-deps musicnn==0.1.0
 
 COPY . .
+# Export the musicnn taggers to ONNX now (worker.serving), so workers start without TensorFlow.
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput --verbosity 0 \
+ && python -m worker.serving \
  && useradd --create-home --uid 1000 sevenfour \
  && mkdir -p /app/var /data/media \
  && chown -R sevenfour /app/var /data

@@ -1,19 +1,23 @@
-# Seven/Four — `make run` serves the site with a worker; `make test` runs the linters and the tests.
+# Seven/Four — `make run` serves the site with a worker; `make demo` serves it offline against built-in
+# demo providers; `make test` runs the linters and the tests.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The demo's own database, media and rendered audio; `make run` data in var/ is never touched.
+DEMO_VAR_DIR ?= var/demo
 
 # musicnn's metadata pins numpy<1.17 and TensorFlow 1, so it can only be installed without its
 # dependencies; we use nothing but the pretrained weights it ships (see docs/model.md).
 MUSICNN := musicnn==0.1.0
 
-.PHONY: help install install-dev run migrate superuser test lint format bench clean
+.PHONY: help install install-dev run demo migrate superuser test lint format bench clean
 
 help:
 	@echo "make run        install, migrate and serve http://$(HOST):$(PORT) with a Celery worker"
+	@echo "make demo       the whole product offline on http://127.0.0.1:8100 (demo catalog and samples)"
 	@echo "make test       lint and run the whole test suite"
 	@echo "make superuser  create an admin account"
 	@echo "make bench      print the inference benchmark"
@@ -41,11 +45,20 @@ run: export DEBUG ?= 1
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@# Exports the model to ONNX the first time (about 20 s), then finds it cached under var/models.
+	$(BIN)/python -m worker.serving
 	@echo
+	@echo "  The worker logs \"model ready\" when it can take jobs (also shown at /healthz)."
 	@echo "  Seven/Four is starting on http://$(HOST):$(PORT)/"
 	@echo "  Create an admin account in another terminal with: make superuser"
 	@echo
 	HOST=$(HOST) PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
+
+# `make demo`: no network and no keys. Fixed ports: site 8100, demo Deezer 8101, demo Freesound 8102.
+# demo/__main__.py sets every setting it relies on (see demo/config.py), so a .env written for
+# `make run` (PostgreSQL, Redis, real keys) does not leak in.
+demo: install
+	$(BIN)/python -m demo --var-dir $(DEMO_VAR_DIR)
 
 migrate: export DEBUG ?= 1
 migrate: install
@@ -60,6 +73,8 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	@# The layers and the Django-free worker/ (contracts in pyproject.toml, picture in docs/architecture.md).
 	$(BIN)/lint-imports
+	@# Types (config in pyproject.toml). The django-stubs plugin loads the settings: DEBUG=1 spares a SECRET_KEY.
+	DEBUG=1 $(BIN)/mypy
 
 format: install-dev
 	$(BIN)/ruff check --fix .

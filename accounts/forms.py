@@ -7,7 +7,7 @@ from .models import User
 
 
 class SignUpForm(UserCreationForm):
-    class Meta(UserCreationForm.Meta):
+    class Meta(UserCreationForm.Meta):  # type: ignore[name-defined]  # the stubs omit the form's Meta
         model = User
         fields = ("username", "email")
 

@@ -1,17 +1,39 @@
 from __future__ import annotations
 
-from django.contrib import messages
-from django.contrib.auth import login
+from typing import Any, TypeVar, cast
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import REDIRECT_FIELD_NAME, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 
-from . import selectors, services
+from . import ratelimit, selectors, services
 from .forms import ApiTokenForm, SignUpForm
+from .http import AuthenticatedHttpRequest
 from .models import ApiToken
-from .ratelimit import login_attempts_exceeded, record_login_failure
+
+FormT = TypeVar("FormT", bound=forms.BaseForm)
+
+
+def _form_refused(form_class: type[FormT], message: str, **form_kwargs: Any) -> FormT:
+    """The form again, bound to what was typed but not validated (a refused sign-in must not even
+    check the password), with the refusal as its one and only error."""
+
+    class Refused(form_class):  # type: ignore[valid-type,misc]
+        def full_clean(self) -> None:
+            self._errors = ErrorDict()
+            self.cleaned_data: dict[str, Any] = {}
+            self.add_error(None, message)
+
+    return cast(FormT, Refused(**form_kwargs))
 
 
 @login_not_required
@@ -19,36 +41,121 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
     form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.username}! Pick a song to get started.")
-        return redirect("home")
+    if request.method == "POST":
+        usage = ratelimit.throttle_take("signup", request)
+        if not usage.allowed:
+            message = f"Too many accounts were created from your network. Try again in {ratelimit.wait_phrase(usage.retry_after)}."
+            form = _form_refused(SignUpForm, message, data=request.POST)
+            return render(request, "registration/signup.html", {"form": form}, status=429)
+        if form.is_valid():
+            user = form.save()
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome, {user.username}! Pick a song to get started.")
+            return redirect("home")
     return render(request, "registration/signup.html", {"form": form})
 
 
-@method_decorator(login_not_required, name="dispatch")
-class LoginView(auth_views.LoginView):
-    """Django's login view, with a per-username and per-address limit on failed attempts."""
+class ThrottledLoginView(auth_views.LoginView):
+    """Django's sign-in behind accounts.ratelimit's rules, for the site's login page and the admin's.
 
-    redirect_authenticated_user = True
+    A refused attempt is answered with the form and one message, and its password is not checked;
+    a wrong password gets only the form's own error. The page never shows both.
+    """
 
-    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         username = request.POST.get("username", "")
-        if login_attempts_exceeded(request, username):
-            messages.error(request, "Too many failed sign-in attempts. Wait a few minutes and try again.")
-            return self.render_to_response(self.get_context_data(form=self.get_form()), status=429)
+        refusal = ratelimit.login_refusal(request, username)
+        if refusal is not None:
+            form = _form_refused(
+                self.get_form_class(), refusal.message, request=request, data={"username": username[:150]}
+            )
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(refusal.retry_after)
+            return response
         return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form):  # type: ignore[no-untyped-def]
-        record_login_failure(self.request, self.request.POST.get("username", ""))
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        ratelimit.login_failed(self.request, self.request.POST.get("username", ""))
         return super().form_invalid(form)
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        ratelimit.device_remember(self.request, response, form.get_user().get_username())
+        return response
+
+
+@method_decorator(login_not_required, name="dispatch")
+class LoginView(ThrottledLoginView):
+    redirect_authenticated_user = True
+
+
+@method_decorator(login_not_required, name="dispatch")
+class AdminLoginView(ThrottledLoginView):
+    """The admin's sign-in page (its template and staff-only form) behind the same rules."""
+
+    authentication_form = AdminAuthenticationForm
+    template_name = "admin/login.html"
+
+    def get(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if admin.site.has_permission(request):
+            return redirect(self.get_success_url())
+        return super().get(request, *args, **kwargs)
+
+    def get_redirect_url(self) -> str:
+        return super().get_redirect_url() or reverse("admin:index")
+
+    def get_default_redirect_url(self) -> str:
+        return reverse("admin:index")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(
+            admin.site.each_context(self.request),
+            title="Log in",
+            subtitle=None,
+            app_path=self.request.get_full_path(),
+            username=self.request.user.get_username(),
+        )
+        context.setdefault(REDIRECT_FIELD_NAME, reverse("admin:index"))
+        return context
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    success_url = reverse_lazy("accounts:password_change_done")
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        usage = ratelimit.throttle_take("password_change", request)
+        if not usage.allowed:
+            message = f"Too many password changes. Try again in {ratelimit.wait_phrase(usage.retry_after)}."
+            form = _form_refused(self.get_form_class(), message, user=request.user, data=request.POST)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+
+@method_decorator(login_not_required, name="dispatch")
+class PasswordResetView(auth_views.PasswordResetView):
+    """Reset by e-mail, limited per client address and per e-mail address (no mail-bombing).
+    The answer is the same whether or not an account has the address."""
+
+    success_url = reverse_lazy("accounts:password_reset_done")
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        email = request.POST.get("email", "").strip().lower()[:254]
+        for scope, subject in (("password_reset", None), ("password_reset_email", email)):
+            usage = ratelimit.throttle_take(scope, request, subject=subject)
+            if not usage.allowed:
+                message = f"Too many reset requests. Try again in {ratelimit.wait_phrase(usage.retry_after)}."
+                form = _form_refused(self.get_form_class(), message, data=request.POST)
+                return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
 
 
 # --- API tokens -----------------------------------------------------------------------------------
 
 
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         token, secret = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
@@ -58,7 +165,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/token_list.html", {"tokens": tokens, "form": form})
 
 
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     if request.method == "POST":
         services.api_token_revoke(token=token)

@@ -71,7 +71,8 @@ def _validation_message(field_errors: FieldErrors) -> str:
 
 
 def _catalog_response(exc: catalog_errors.CatalogError) -> Response:
-    http_status, code = status.HTTP_503_SERVICE_UNAVAILABLE, "provider_error"
+    http_status: int = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "provider_error"
     for cls, mapped_status, mapped_code in _CATALOG_STATUS:
         if isinstance(exc, cls):
             http_status, code = mapped_status, mapped_code
@@ -89,7 +90,7 @@ def _code(exc: exceptions.APIException) -> str:
 
 def _message(exc: exceptions.APIException) -> str:
     if isinstance(exc, exceptions.Throttled):
-        wait = f" in {exc.wait:.0f} s" if exc.wait is not None else " later"
+        wait = f" in {exc.wait:.0f} s" if exc.wait is not None else " later"  # type: ignore[attr-defined]  # set in __init__; not in the stubs
         return f"Too many requests of this kind. Try again{wait}."
     if isinstance(exc, exceptions.NotFound) and str(exc.detail) == str(exc.default_detail):
         return "Not found. It may have been deleted, or it belongs to another account."

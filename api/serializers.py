@@ -11,12 +11,20 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from predictions.models import Prediction
-from predictions.presenters import genre_bars, prediction_status_dict
+from predictions.presenters import (
+    genre_bars,
+    genre_view,
+    key_view,
+    prediction_status_dict,
+    progress_percent,
+    tempo_view,
+)
 from predictions.taxonomy import genre_name
 from samples.licences import Licence
 from samples.models import Pack, PackExport, RecommendationRun
 from samples.selectors import (
     recommendation_list_for_prediction,
+    sample_cards,
     samples_message_for,
     samples_stage_status,
     sound_list_for_pack,
@@ -55,9 +63,28 @@ class RecommendationSerializer(serializers.Serializer):
         help_text="0 for the first five; later batches come from “More like these”."
     )
     genre = serializers.CharField(help_text="The genre this sound was chosen for.")
-    matched_tempo = serializers.BooleanField()
-    matched_key = serializers.BooleanField()
+    matched_tempo = serializers.BooleanField(help_text="In tempo when it was chosen.")
+    matched_key = serializers.BooleanField(help_text="In the same key when it was chosen.")
     sound = SoundSerializer()
+
+
+class FitSerializer(serializers.Serializer):
+    tempo = serializers.CharField(
+        help_text="How the sound's BPM sits with the song's tempo now: “in tempo”, “half-time”, "
+        "“double-time”, “off tempo”, or empty when a tempo is unknown."
+    )
+    key = serializers.CharField(
+        help_text="How its key sits with the song's: “same key”, “relative key”, “a fifth up”, "
+        "“a fifth down”, “other key”, or empty when a key is unknown."
+    )
+
+
+class SampleCardSerializer(RecommendationSerializer):
+    fit = FitSerializer()
+
+    def to_representation(self, card: Any) -> dict[str, Any]:
+        """A samples.selectors.SampleCard: its recommendation, and how it fits the song now."""
+        return {**RecommendationSerializer(card.recommendation).data, "fit": FitSerializer(card.fit).data}
 
 
 # --- Predictions --------------------------------------------------------------------------------------
@@ -86,7 +113,7 @@ class PredictionSerializer(serializers.Serializer):
     progress = serializers.SerializerMethodField()
     message = serializers.SerializerMethodField()
     finished = serializers.BooleanField(source="is_finished")
-    source = serializers.ChoiceField(choices=Prediction.Source.choices)
+    source = serializers.ChoiceField(choices=Prediction.Source.choices)  # type: ignore[assignment]  # declared fields leave the class: no clash with Field.source
     source_track_id = serializers.CharField()
     title = serializers.CharField()
     artist = serializers.CharField()
@@ -106,7 +133,7 @@ class PredictionSerializer(serializers.Serializer):
         return absolute_url(self, "api:prediction-detail", prediction.pk)
 
     def get_progress(self, prediction: Prediction) -> int:
-        return int(prediction_status_dict(prediction)["progress"])  # type: ignore[call-overload]
+        return progress_percent(prediction)
 
     def get_message(self, prediction: Prediction) -> str:
         """While it runs: what it is doing; once failed: why."""
@@ -119,6 +146,42 @@ class PredictionSerializer(serializers.Serializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_top_genre_name(self, prediction: Prediction) -> str | None:
         return genre_name(prediction.top_genre) if prediction.top_genre else None
+
+
+CONFIDENCE_WORDS = ["", "sure", "fairly sure", "unsure"]
+
+
+class TempoSerializer(serializers.Serializer):
+    bpm = serializers.FloatField(allow_null=True, help_text="The user's tempo where set, else the estimate.")
+    estimate_bpm = serializers.FloatField(allow_null=True)
+    set_by_user = serializers.BooleanField()
+    confidence = serializers.FloatField(allow_null=True, help_text="Of the estimate, 0–1.")
+    confidence_label = serializers.ChoiceField(choices=CONFIDENCE_WORDS, source="confidence_word")
+    alternative_bpm = serializers.FloatField(
+        allow_null=True, help_text="The estimate's other reading (usually ×2 or ÷2) while it is not sure."
+    )
+    beat_times = serializers.ListField(child=serializers.FloatField(), help_text="Seconds; may be empty.")
+
+
+class KeyChoiceSerializer(serializers.Serializer):
+    key = serializers.CharField(source="name")
+    why = serializers.CharField(help_text="likely, relative key, parallel key, a fifth up/down, the estimate")
+
+
+class KeySerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The user's key where set, else the estimate; empty if unknown.")
+    estimate = serializers.CharField()
+    set_by_user = serializers.BooleanField()
+    confidence = serializers.FloatField(allow_null=True)
+    confidence_label = serializers.ChoiceField(choices=CONFIDENCE_WORDS, source="confidence_word")
+    alternatives = KeyChoiceSerializer(many=True, source="choices", help_text="What the key picker offers.")
+
+
+class GenreChoiceSerializer(serializers.Serializer):
+    genre = serializers.CharField(source="slug", help_text="The genre samples are found for.")
+    name = serializers.CharField()
+    set_by_user = serializers.BooleanField()
+    none_of_these = serializers.BooleanField(help_text="The user said it is none of the model's genres.")
 
 
 class PredictionDetailSerializer(PredictionSerializer):
@@ -144,11 +207,28 @@ class PredictionDetailSerializer(PredictionSerializer):
     samples_message = serializers.SerializerMethodField(
         help_text="Why there are no samples, when there are none."
     )
+    tempo = serializers.SerializerMethodField()
+    musical_key = serializers.SerializerMethodField()
+    genre = serializers.SerializerMethodField()
+    corrected_at = serializers.DateTimeField(allow_null=True, help_text="When the user last corrected it.")
+
+    @extend_schema_field(TempoSerializer)
+    def get_tempo(self, prediction: Prediction) -> dict[str, Any]:
+        """`tempo_bpm` and `key` above stay the model's estimates; these say what the site uses."""
+        return TempoSerializer(tempo_view(prediction)).data
+
+    @extend_schema_field(KeySerializer)
+    def get_musical_key(self, prediction: Prediction) -> dict[str, Any]:
+        return KeySerializer(key_view(prediction)).data
+
+    @extend_schema_field(GenreChoiceSerializer)
+    def get_genre(self, prediction: Prediction) -> dict[str, Any]:
+        return GenreChoiceSerializer(genre_view(prediction)).data
 
     @extend_schema_field(GenreProbabilitySerializer(many=True))
     def get_probabilities(self, prediction: Prediction) -> list[dict[str, Any]]:
         """Every genre of the model, most likely first."""
-        return GenreProbabilitySerializer(genre_bars(prediction), many=True).data
+        return GenreProbabilitySerializer(genre_bars(prediction), many=True).data  # type: ignore[return-value]  # many=True gives a ListSerializer, whose data is a list
 
     @extend_schema_field(TagSerializer(many=True))
     def get_tags(self, prediction: Prediction) -> list[dict[str, Any]]:
@@ -167,10 +247,11 @@ class PredictionDetailSerializer(PredictionSerializer):
     def get_samples_message(self, prediction: Prediction) -> str:
         return samples_message_for(prediction=prediction)
 
-    @extend_schema_field(RecommendationSerializer(many=True))
+    @extend_schema_field(SampleCardSerializer(many=True))
     def get_recommendations(self, prediction: Prediction) -> list[dict[str, Any]]:
         recommendations = recommendation_list_for_prediction(prediction=prediction)
-        return RecommendationSerializer(recommendations, many=True).data
+        cards = sample_cards(prediction=prediction, recommendations=recommendations)
+        return SampleCardSerializer(cards, many=True).data
 
 
 # --- Packs --------------------------------------------------------------------------------------------
@@ -199,7 +280,7 @@ class PackDetailSerializer(PackSerializer):
 
     @extend_schema_field(SoundSerializer(many=True))
     def get_sounds(self, pack: Pack) -> list[dict[str, Any]]:
-        return SoundSerializer(sound_list_for_pack(pack=pack), many=True).data
+        return SoundSerializer(sound_list_for_pack(pack=pack), many=True).data  # type: ignore[return-value]  # many=True gives a ListSerializer, whose data is a list
 
 
 class ExportSerializer(serializers.Serializer):

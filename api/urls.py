@@ -23,6 +23,11 @@ v1 = [
     ),
     path("predictions/", views.PredictionListCreateApi.as_view(), name="predictions"),
     path("predictions/<int:pk>/", views.PredictionDetailApi.as_view(), name="prediction-detail"),
+    path(
+        "predictions/<int:pk>/correction/",
+        views.PredictionCorrectionApi.as_view(),
+        name="prediction-correction",
+    ),
     path("predictions/<int:pk>/rerun/", views.PredictionRerunApi.as_view(), name="prediction-rerun"),
     path("packs/", views.PackListCreateApi.as_view(), name="packs"),
     path("packs/<int:pk>/", views.PackDetailApi.as_view(), name="pack-detail"),
@@ -41,7 +46,14 @@ urlpatterns = [
     path(
         "docs/", login_not_required(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"
     ),
-    path("redoc/", login_not_required(SpectacularRedocView.as_view(url_name="api:schema")), name="redoc"),
+    path(
+        "redoc/",
+        # Our own page: ReDoc's stock one loads Google Fonts; its start-up script is a static file.
+        login_not_required(
+            SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html")
+        ),
+        name="redoc",
+    ),
     # Anything else under /api/ answers in the API's error shape, not with the site's HTML 404 page.
     re_path(r"^[\s\S]*$", views.endpoint_not_found),  # any path, even one with a newline
 ]

@@ -3,16 +3,18 @@ service or selector. Business rules live in the apps (predictions, catalog, samp
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -30,6 +32,7 @@ from samples.models import Pack, PackExport, Sound
 from samples.zips import pack_zip_filename
 
 from .exceptions import ApiError, error_body
+from .http import AuthenticatedRequest
 from .pagination import Pagination
 from .schema import RETRY_AFTER, errors, location
 from .serializers import (
@@ -50,7 +53,7 @@ class ApiView(APIView):
     # site's LoginRequiredMiddleware, which would redirect to the sign-in page, must let them through.
 
     @classmethod
-    def as_view(cls, **initkwargs: Any):  # type: ignore[no-untyped-def]
+    def as_view(cls, **initkwargs: Any):
         return login_not_required(super().as_view(**initkwargs))
 
 
@@ -179,6 +182,9 @@ def _own_prediction(request: Request, pk: int) -> Prediction:
 
 
 def _accepted(request: Request, prediction: Prediction) -> Response:
+    # The job was sent (or not) when the create's transaction committed, after this instance was
+    # built: read the row again so the message says whether it is queued or waiting for the queue.
+    prediction.refresh_from_db()
     data = PredictionDetailSerializer(prediction, context={"request": request}).data
     return _created(data, data["url"], http_status=status.HTTP_202_ACCEPTED)
 
@@ -193,7 +199,8 @@ class PredictionListCreateApi(ApiView):
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self.fields["genre"].choices = genre_choices()  # the served model's labels
+            genre = cast(serializers.ChoiceField, self.fields["genre"])  # declared just above
+            genre.choices = genre_choices()  # the served model's labels
 
     class PredictionFromTrackInput(serializers.Serializer):
         provider = serializers.ChoiceField(
@@ -220,7 +227,7 @@ class PredictionListCreateApi(ApiView):
         parameters=[PredictionFilter],
         responses={200: PredictionSerializer(many=True), **errors(400, 404)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         query = self.PredictionFilter(data=request.query_params)
         query.is_valid(raise_exception=True)
         predictions = prediction_selectors.prediction_list_for_user(
@@ -244,7 +251,7 @@ class PredictionListCreateApi(ApiView):
         parameters=[location(202), RETRY_AFTER],
         responses={202: PredictionDetailSerializer, **errors(400, 404, 413, 415, 422, 429, 503)},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         if too_large := upload_declared_too_large(request.META.get("CONTENT_LENGTH", "")):
             return Response(error_body("too_large", too_large, {"file": [too_large]}), status=413)
         if request.content_type.startswith("multipart/"):
@@ -292,6 +299,91 @@ class PredictionRerunApi(ApiView):
         return _accepted(request, new)
 
 
+def _checked(check: Any, value: Any) -> Any:
+    """A predictions correction check as a DRF field validation (None, a reset, passes)."""
+    if value is None:
+        return None
+    try:
+        return check(value)
+    except prediction_services.CorrectionError as exc:
+        raise serializers.ValidationError(str(exc)) from exc
+
+
+class PredictionCorrectionApi(ApiView):
+    class CorrectionInput(serializers.Serializer):
+        tempo_bpm = serializers.FloatField(
+            required=False,
+            allow_null=True,
+            help_text="Your tempo in BPM (30–300); null goes back to the estimate.",
+        )
+        key = serializers.CharField(
+            required=False,
+            allow_null=True,
+            max_length=20,
+            help_text="Your key, e.g. “C major” (see `musical_key.alternatives`); null goes back to the estimate.",
+        )
+        genre = serializers.CharField(
+            required=False,
+            allow_null=True,
+            max_length=32,
+            help_text="A genre slug from /genres/, or “none” for none of them; null goes back to the model's.",
+        )
+
+        def validate_tempo_bpm(self, value: float | None) -> float | None:
+            return _checked(prediction_services.correction_tempo, value)
+
+        def validate_key(self, value: str | None) -> str | None:
+            return _checked(prediction_services.correction_key, value)
+
+        def validate_genre(self, value: str | None) -> str | None:
+            return _checked(prediction_services.correction_genre, value)
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if not attrs:
+                raise serializers.ValidationError("Send at least one of tempo_bpm, key and genre.")
+            return attrs
+
+    @extend_schema(
+        summary="Correct the tempo, key or genre (the samples follow)",
+        description=(
+            "Stores your value apart from the model's estimate and from any admin review, and finds the "
+            "samples again with it (`samples_status` goes back to pending). Send only what you correct; "
+            "null for a field goes back to the estimate."
+        ),
+        request=CorrectionInput,
+        responses={200: PredictionDetailSerializer, **errors(400, 404, 409)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        prediction = _own_prediction(request, pk)
+        data = self.CorrectionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        set_values = {name: value for name, value in values.items() if value is not None}
+        reset = tuple(
+            ("tempo" if name == "tempo_bpm" else name) for name, value in values.items() if value is None
+        )
+        return self._correct(request, prediction, reset=reset, **set_values)
+
+    @extend_schema(
+        summary="Go back to the estimates: forget your tempo, key and genre",
+        request=None,
+        responses={200: PredictionDetailSerializer, **errors(404, 409)},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        prediction = _own_prediction(request, pk)
+        return self._correct(request, prediction, reset=("tempo", "key", "genre"))
+
+    def _correct(self, request: Request, prediction: Prediction, **correction: Any) -> Response:
+        if prediction.status != Prediction.Status.DONE:
+            raise ApiError(409, "not_finished", "Only a finished analysis can be corrected.")
+        try:
+            prediction_services.prediction_correct(prediction=prediction, **correction)
+        except prediction_services.CorrectionError as exc:
+            raise serializers.ValidationError([str(exc)]) from exc
+        prediction.refresh_from_db()
+        return Response(PredictionDetailSerializer(prediction, context={"request": request}).data)
+
+
 # --- Packs --------------------------------------------------------------------------------------------
 
 
@@ -321,7 +413,7 @@ class PackListCreateApi(ApiView):
         summary="List your sample packs, recently changed first",
         responses={200: PackSerializer(many=True), **errors(400, 404)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return _paginated(
             request, self, sample_selectors.pack_list_for_user(user=request.user), PackSerializer
         )
@@ -332,10 +424,13 @@ class PackListCreateApi(ApiView):
         parameters=[location(201)],
         responses={201: PackDetailSerializer, **errors(400, 415)},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.PackCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        pack = sample_services.pack_create(owner=request.user, **data.validated_data)
+        try:
+            pack = sample_services.pack_create(owner=request.user, **data.validated_data)
+        except sample_services.PackNameTaken as exc:
+            raise serializers.ValidationError({"name": [str(exc)]}) from exc
         output = PackDetailSerializer(pack, context={"request": request})
         return _created(output.data, output.data["url"], http_status=status.HTTP_201_CREATED)
 
@@ -359,7 +454,10 @@ class PackDetailApi(ApiView):
         data = self.PackUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         changes = {"name": pack.name, "notes": pack.notes, **data.validated_data}
-        pack = sample_services.pack_update(pack=pack, **changes)
+        try:
+            pack = sample_services.pack_update(pack=pack, **changes)
+        except sample_services.PackNameTaken as exc:
+            raise serializers.ValidationError({"name": [str(exc)]}) from exc
         return Response(PackDetailSerializer(pack, context={"request": request}).data)
 
     @extend_schema(summary="Delete a pack", responses={204: None, **errors(404)})
@@ -460,7 +558,7 @@ EXPORT_POLL_SECONDS = 2
 
 
 class ExportFileApi(ApiView):
-    def perform_content_negotiation(self, request: Request, force: bool = False):  # type: ignore[no-untyped-def]
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> tuple[BaseRenderer, str]:
         # `Accept: application/zip` must not be refused: the ZIP itself bypasses the renderers.
         return super().perform_content_negotiation(request, force=True)
 
@@ -482,7 +580,7 @@ class ExportFileApi(ApiView):
             **errors(404, 409),
         },
     )
-    def get(self, request: Request, pk: int) -> HttpResponse:
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
         export = _own_export(request, pk)
         if export.status == PackExport.Status.FAILED:
             raise ApiError(

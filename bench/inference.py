@@ -1,34 +1,135 @@
-"""Inference benchmark for the genre model: cold start and warm per-clip costs on 30 s clips.
+"""Inference benchmark: the TensorFlow reference and the serving runtimes side by side, in one run.
 
-    .venv/bin/python bench/inference.py [-n 20] [--format mp3] [--spectrogram]
+    .venv/bin/python bench/inference.py [-n 20] [--runtimes tensorflow,onnxruntime:fp32,...]
+                                        [--threads 0] [--format mp3] [--spectrogram]
 
-Cold start = import of the pipeline + model load + first prediction, in this fresh process. Warm
-figures are per clip over the next N predictions (median and p95 of each stage), from the
-predictor's own timings. The clips are synthetic (drums and bass, piano) 30 s files written first.
+A runtime may end in @N to run N patches per model call, e.g. to compare batch sizes:
+`--runtimes onnxruntime:fp32@10,onnxruntime:fp32@5,onnxruntime:fp32@2`.
+
+Each runtime runs in its own fresh process (SEVENFOUR_MODEL_RUNTIME set), started one after another:
+- cold start: from starting the process to its first result (imports, model load, first prediction);
+- warm: the processes then take turns, one clip each, over N clips, so that a busy machine slows them
+  alike and the ratios stay meaningful; median and p95 of the total per clip and of the model part;
+- peak RSS of each process at the end;
+- CPU time per clip (all threads of the process, median): what a clip costs a host whatever the
+  other load, so the steadiest figure on a busy machine; cores / CPU time bounds clips/s per host.
+The clips are synthetic 30 s files (drums and bass, piano) written first. Ratios are against the
+first runtime listed (the TensorFlow reference by default).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import resource
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from worker import synth  # noqa: E402  (numpy only: cheap, and outside the timed import)
-
+DEFAULT_RUNTIMES = (
+    "tensorflow",
+    "onnxruntime:fp32",
+    "openvino:fp32",
+    "openvino:bf16",
+    "onnxruntime:int8",
+    "openvino:int8",
+)
+# Between turns, so that threads still spinning in the previous process do not slow the next one.
+TURN_PAUSE_S = 0.2
 STAGES = ("decode", "features", "model", "analysis", "spectrogram", "total")
 
 
+# --- child: one runtime in a fresh process ----------------------------------------------------
+
+
+def child(png_dir: str | None) -> None:
+    """Read clip paths on stdin, answer one JSON line each; 'rss' answers with the peak RSS."""
+    started = time.perf_counter()
+    answers, sys.stdout = sys.stdout, sys.stderr  # whatever a library prints stays off the answers
+    from worker.predictor import get_predictor
+
+    predictor = get_predictor()
+    imported = time.perf_counter()
+    predictor.load(warm_up=True)
+    loaded = time.perf_counter()
+    print(json.dumps({"import_s": imported - started, "load_s": loaded - imported}), file=answers, flush=True)
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "rss":
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(json.dumps({"peak_rss_mib": peak}), file=answers)
+        else:
+            png = Path(png_dir) / (Path(command).stem + ".png") if png_dir else None
+            cpu = time.process_time()
+            result = predictor.predict(command, spectrogram_png=png)
+            timings = {**result.timings, "cpu": time.process_time() - cpu}  # all threads of the process
+            print(json.dumps({"timings": timings, "top": result.top_genre}), file=answers)
+        answers.flush()
+
+
+# --- parent -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Runner:
+    runtime: str
+    proc: subprocess.Popen
+    cold_s: float = 0.0
+    import_s: float = 0.0
+    load_s: float = 0.0
+    timings: list[dict[str, float]] = field(default_factory=list)
+    peak_rss_mib: float = 0.0
+
+    def ask(self, command: str) -> dict:
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.runtime}: the benchmark process died")
+        return json.loads(line)
+
+
+def start(runtime: str, first_clip: Path, threads: int, png_dir: str | None) -> Runner:
+    """`runtime` may end in @N: N patches per model run (SEVENFOUR_MODEL_BATCH) for the ONNX runtimes."""
+    name, _, batch = runtime.partition("@")
+    env = {**os.environ, "SEVENFOUR_MODEL_RUNTIME": name, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    if batch:
+        env["SEVENFOUR_MODEL_BATCH"] = batch
+    if threads:
+        env["SEVENFOUR_MODEL_THREADS"] = str(threads)
+    command = [sys.executable, str(Path(__file__).resolve()), "--child"]
+    if png_dir:
+        command += ["--png-dir", png_dir]
+    begin = time.perf_counter()
+    proc = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    runner = Runner(runtime, proc)
+    assert proc.stdout is not None
+    header = json.loads(proc.stdout.readline() or "{}")
+    runner.ask(str(first_clip))
+    runner.cold_s = time.perf_counter() - begin
+    runner.import_s, runner.load_s = header.get("import_s", 0.0), header.get("load_s", 0.0)
+    return runner
+
+
 def write_clips(folder: Path, n: int, fmt: str) -> list[Path]:
+    import soundfile as sf
+
+    from worker import synth
+
     paths = []
     for i in range(n):
         make = synth.drums_and_bass if i % 2 == 0 else synth.piano_piece
@@ -38,13 +139,11 @@ def write_clips(folder: Path, n: int, fmt: str) -> list[Path]:
     return paths
 
 
-def summarise(timings: list[dict[str, float]]) -> dict[str, tuple[float, float]]:
-    out = {}
-    for stage in STAGES:
-        values = [t[stage] for t in timings if stage in t]
-        if values:
-            out[stage] = (float(np.median(values)), float(np.percentile(values, 95)))
-    return out
+def stat(runner: Runner, stage: str) -> tuple[float, float]:
+    values = [t[stage] * 1000 for t in runner.timings if stage in t]
+    if not values:
+        return float("nan"), float("nan")
+    return float(np.median(values)), float(np.percentile(values, 95))
 
 
 def cpu_name() -> str:
@@ -57,41 +156,84 @@ def cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def report(runners: list[Runner], n: int, fmt: str, threads: int) -> None:
+    base = runners[0]
+    load = os.getloadavg()
+    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (above ~0.5 the machine was busy)"
+    )
+    print(
+        f"clips: {n} warm x 30 s {fmt} per runtime, taken in turns; threads per process: {threads or 'default'}"
+    )
+    print(f"ratios: against {base.runtime} (x < 1 is faster / smaller)")
+    header = (
+        f"{'runtime':<18} {'total med':>9} {'p95':>7} {'ratio':>6} {'model med':>9} {'p95':>7} {'ratio':>6}"
+        f" {'cold s':>7} {'ratio':>6} {'RSS MiB':>8} {'ratio':>6} {'CPU ms':>7} {'ratio':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    total0, model0, cpu0 = stat(base, "total")[0], stat(base, "model")[0], stat(base, "cpu")[0]
+    for r in runners:
+        total, model = stat(r, "total"), stat(r, "model")
+        print(
+            f"{r.runtime:<18} {total[0]:>9.1f} {total[1]:>7.1f} {total[0] / total0:>6.2f}"
+            f" {model[0]:>9.1f} {model[1]:>7.1f} {model[0] / model0:>6.2f}"
+            f" {r.cold_s:>7.2f} {r.cold_s / base.cold_s:>6.2f}"
+            f" {r.peak_rss_mib:>8.0f} {r.peak_rss_mib / base.peak_rss_mib:>6.2f}"
+            f" {stat(r, 'cpu')[0]:>7.0f} {stat(r, 'cpu')[0] / cpu0:>6.2f}"
+        )
+    print()
+    print("per stage, median ms (cold start split: import of the pipeline / model load, s)")
+    print(f"{'runtime':<18} " + " ".join(f"{s:>9}" for s in STAGES[:-1]) + f" {'import':>7} {'load':>6}")
+    for r in runners:
+        cells = " ".join(f"{stat(r, s)[0]:>9.1f}" for s in STAGES[:-1])
+        print(f"{r.runtime:<18} {cells} {r.import_s:>7.2f} {r.load_s:>6.2f}")
+    print()
+    for r in runners:
+        wall = sum(t["total"] for t in r.timings)
+        print(f"{r.runtime:<18} {len(r.timings) / wall:.2f} clips/s one process, back to back")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("-n", type=int, default=20, help="warm clips (default 20)")
+    parser.add_argument("-n", type=int, default=20, help="warm clips per runtime (default 20)")
+    parser.add_argument("--runtimes", default=",".join(DEFAULT_RUNTIMES), help="comma-separated")
+    parser.add_argument("--threads", type=int, default=0, help="threads per ONNX process (0: default)")
     parser.add_argument("--format", default="mp3", choices=["mp3", "wav", "flac", "ogg"])
     parser.add_argument("--spectrogram", action="store_true", help="also render the PNG per clip")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--png-dir", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if args.child:
+        child(args.png_dir)
+        return
 
+    runtimes = [r.strip() for r in args.runtimes.split(",") if r.strip()]
+    from worker.serving import ensure_onnx
+
+    # Exports are made (once, cached) before any timing: they are a build step, not a cold start.
+    names = {r.partition("@")[0] for r in runtimes}
+    for variant in {"int8" if r.endswith(":int8") else "fp32" for r in names if r != "tensorflow"}:
+        ensure_onnx(variant)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         clips = write_clips(folder, args.n + 1, args.format)
-        png = (lambda i: folder / f"{i}.png") if args.spectrogram else (lambda i: None)
-
-        start = time.perf_counter()
-        from worker.predictor import get_predictor
-
-        predictor = get_predictor()
-        first = predictor.predict(clips[0], spectrogram_png=png(0))
-        cold = time.perf_counter() - start
-
-        warm_start = time.perf_counter()
-        timings = [
-            predictor.predict(path, spectrogram_png=png(i)).timings for i, path in enumerate(clips[1:])
-        ]
-        warm_wall = time.perf_counter() - warm_start
-
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"model: {first.model_name} {first.model_version}; clips: {args.n} x 30 s {args.format}")
-    print(f"cold start (import + load + first prediction): {cold:.2f} s")
-    print(f"{'stage':<12} {'median ms':>10} {'p95 ms':>10}")
-    for stage, (median, p95) in summarise(timings).items():
-        print(f"{stage:<12} {median * 1000:>10.1f} {p95 * 1000:>10.1f}")
-    print(f"throughput: {args.n / warm_wall:.2f} clips/s (one process)")
-    print(f"peak RSS: {peak_mib:.0f} MiB")
+        png_dir = str(folder) if args.spectrogram else None
+        runners = [start(runtime, clips[0], args.threads, png_dir) for runtime in runtimes]
+        try:
+            for clip in clips[1:]:
+                for runner in runners:
+                    time.sleep(TURN_PAUSE_S)
+                    runner.timings.append(runner.ask(str(clip))["timings"])
+            for runner in runners:
+                runner.peak_rss_mib = runner.ask("rss")["peak_rss_mib"]
+        finally:
+            for runner in runners:
+                assert runner.proc.stdin is not None
+                runner.proc.stdin.close()
+                runner.proc.wait(timeout=60)
+    report(runners, args.n, args.format, args.threads)
 
 
 if __name__ == "__main__":

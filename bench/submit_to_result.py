@@ -61,7 +61,7 @@ def start_worker(log: Path) -> subprocess.Popen:
     )
 
 
-def submit_and_wait(user, audio: bytes, client) -> float:  # type: ignore[no-untyped-def]
+def submit_and_wait(user, audio: bytes, client) -> float:
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.db import transaction
 

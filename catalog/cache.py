@@ -12,7 +12,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
-from django.core.cache import cache
+
+from core.cache import cache_get, cache_set
 
 from .types import Page, Track
 
@@ -29,9 +30,9 @@ def _strip_previews(value: Any) -> Any:
 
 def cached_call(key_parts: tuple[Any, ...], fetch: Callable[[], R]) -> R:
     key = "catalog:v1:" + hashlib.sha256(repr(key_parts).encode()).hexdigest()
-    hit = cache.get(key)
+    hit = cache_get(key)  # a cache outage is a miss: pages stay up, only slower
     if hit is not None:
         return cast(R, hit)
     value = _strip_previews(fetch())
-    cache.set(key, value, timeout=settings.CATALOG_CACHE_SECONDS)
+    cache_set(key, value, timeout=settings.CATALOG_CACHE_SECONDS)
     return cast(R, value)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .download import download_preview
-from .errors import CatalogError, NoPreview, NotFound, PreviewExpired
+from .errors import CatalogError, NoPreview, NotFound, PreviewExpired, ProviderUnavailable, RateLimited
 from .matching import is_same_recording, main_artist, normalise_title
 from .providers import get_provider, itunes
 from .providers.deezer import DeezerProvider
@@ -59,6 +59,20 @@ def track_preview_url(track: TrackIdentity) -> str:
         title=track.title,
         artist=track.artist,
     )
+
+
+def track_preview_check(track: TrackIdentity) -> None:
+    """Refuse a track no preview can be found for (NoPreview), so no job is queued only to fail.
+    A busy or failing provider is no reason to refuse: the job resolves the preview again anyway."""
+    try:
+        track_preview_url(track)
+    except (RateLimited, ProviderUnavailable) as exc:
+        log.info(
+            "Preview of %s:%s not checked now (%s); the job will",
+            track.source,
+            track.source_track_id,
+            exc.detail,
+        )
 
 
 def track_preview_fetch(track: TrackIdentity, *, dest_path: Path) -> Path:

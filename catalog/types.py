@@ -47,6 +47,9 @@ class Track:
     track_number: int | None = None
     # Expiring: used the moment it is read, never cached or stored (see catalog.cache).
     preview_url: str = ""
+    # Whether the provider itself offers a preview: False means it says there is none (the track
+    # cannot be picked), None that it does not say (Spotify: resolved from Deezer or iTunes).
+    has_preview: bool | None = None
 
     @property
     def duration_label(self) -> str:

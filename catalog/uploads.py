@@ -1,4 +1,5 @@
-"""Checks for an uploaded song: a size cap and a type recognised from the file's content."""
+"""Checks for an uploaded song: a size cap, a type recognised from the file's content, and a length
+the model can use."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+
+from worker.audio import MIN_DURATION_S, audio_duration_s
 
 from .sniff import FORMAT_LABELS, sniff_file
 
@@ -18,16 +21,35 @@ ACCEPT_ATTR = ".mp3,.wav,.flac,.ogg,.oga,.m4a,.mp4,.aac,audio/*"
 UPLOAD_ENVELOPE_BYTES = 64 * 1024
 
 
+# What to do about it: a 4-minute WAV bounce is about 40 MB, and the model hears 30 seconds anyway.
+TOO_LARGE_HINT = "Export a shorter excerpt (30 seconds are enough) or an MP3, and upload that."
+
+
 def upload_limit_label() -> str:
     return filesizeformat(settings.UPLOAD_MAX_BYTES)
+
+
+def too_large_message(size: int, *, what: str = "file") -> str:
+    return f"This {what} is {filesizeformat(size)}; the limit is {upload_limit_label()}. {TOO_LARGE_HINT}"
 
 
 def upload_declared_too_large(content_length: str) -> str | None:
     """A message when a request's declared length is over the limit, so it can be refused before
     Django reads the body into a temporary file; None otherwise."""
     if content_length.isdigit() and int(content_length) > settings.UPLOAD_MAX_BYTES + UPLOAD_ENVELOPE_BYTES:
-        return f"This file is too large; the limit is {upload_limit_label()}."
+        # The body also holds the form's boundaries and headers: hence "upload", not "file".
+        return too_large_message(int(content_length), what="upload")
     return None
+
+
+def _duration_s(file: UploadedFile) -> float | None:
+    """The upload's length in seconds when libsndfile can read it from the headers (WAV, FLAC, Ogg,
+    AIFF, MP3), else None and the job decides (raw AAC, MP4: only decoding tells)."""
+    file.seek(0)
+    try:
+        return audio_duration_s(file)
+    finally:
+        file.seek(0)
 
 
 def validate_upload(file: UploadedFile) -> str:
@@ -36,16 +58,20 @@ def validate_upload(file: UploadedFile) -> str:
     if not file.size:
         raise ValidationError("This file is empty. Choose an audio file.", code="empty")
     if file.size > limit:
-        raise ValidationError(
-            f"This file is {filesizeformat(file.size)}; the limit is {filesizeformat(limit)}. "
-            "Upload a shorter excerpt (30 seconds are enough) or a compressed format such as MP3.",
-            code="too_large",
-        )
+        raise ValidationError(too_large_message(file.size), code="too_large")
     file.seek(0)
     kind = sniff_file(file)  # type: ignore[arg-type]
     if kind is None:
         raise ValidationError(
             f"“{file.name}” is not an audio file Seven/Four can read. Upload {ACCEPTED}.",
             code="not_audio",
+        )
+    # Refused here rather than by the job a minute later, when the clip is plainly too short.
+    duration_s = _duration_s(file)
+    if duration_s is not None and duration_s < MIN_DURATION_S:
+        raise ValidationError(
+            f"“{file.name}” lasts {duration_s:.1f} s; Seven/Four needs at least {MIN_DURATION_S:.0f} s "
+            "of audio. Upload a longer excerpt (30 seconds are ideal).",
+            code="too_short",
         )
     return kind

@@ -14,7 +14,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from .errors import CatalogError, NotFound, RateLimited, provider_label
+from accounts.http import AuthenticatedHttpRequest
+from accounts.ratelimit import throttle
+
+from . import services
+from .errors import CatalogError, NoPreview, NotFound, RateLimited, provider_label
 from .forms import SearchForm, UploadForm
 from .previews import resolve_preview_url
 from .providers import available_providers, default_provider_name, get_provider
@@ -35,7 +39,7 @@ def _offset(request: HttpRequest) -> int:
     return min(int(value), 1000) if OFFSET.fullmatch(value) else 0
 
 
-def render_new_page(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
+def render_new_page(request: AuthenticatedHttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
     providers = available_providers()
     provider = context.get("provider") or default_provider_name()
     base = {
@@ -59,14 +63,18 @@ def get_provider_label(name: str) -> str:
     return provider_label(name)
 
 
-def render_catalog_error(request: HttpRequest, exc: CatalogError, context: dict) -> HttpResponse:
+def render_catalog_error(request: AuthenticatedHttpRequest, exc: CatalogError, context: dict) -> HttpResponse:
     log.warning("Catalog error: %s (%s)", exc, exc.detail)
-    status = 404 if isinstance(exc, NotFound) else 429 if isinstance(exc, RateLimited) else 503
+    if isinstance(exc, NoPreview):
+        status = 422  # the track, not the service, is the problem
+    else:
+        status = 404 if isinstance(exc, NotFound) else 429 if isinstance(exc, RateLimited) else 503
     return render_new_page(request, {**context, "error": str(exc)}, status=status)
 
 
 @require_GET
-def new(request: HttpRequest) -> HttpResponse:
+@throttle("catalog", when=lambda request: "q" in request.GET)  # searches, not the bare page
+def new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.GET.get("tab") == "upload":
         return render_new_page(request, {"tab": "upload"})
     if "q" not in request.GET:
@@ -78,15 +86,16 @@ def new(request: HttpRequest) -> HttpResponse:
     name = form.cleaned_data["provider"] or default_provider_name()
     context = {"search_form": form, "provider": name, "query": query}
     try:
-        page = get_provider(name).search_artists(query, offset=_offset(request))
+        page = services.catalog_search(provider=name, query=query, offset=_offset(request))
     except CatalogError as exc:
         return render_catalog_error(request, exc, context)
     pager = urlencode({"q": query, "provider": name})
-    return render_new_page(request, {**context, "view": "artists", "page": page, "pager_query": pager})
+    return render_new_page(request, {**context, "view": "search", "page": page, "pager_query": pager})
 
 
 @require_GET
-def artist(request: HttpRequest, provider: str, artist_id: str) -> HttpResponse:
+@throttle("catalog")
+def artist(request: AuthenticatedHttpRequest, provider: str, artist_id: str) -> HttpResponse:
     context: dict = {"provider": provider, "query": request.GET.get("q", "")}
     try:
         catalog = get_provider(provider)
@@ -101,7 +110,8 @@ def artist(request: HttpRequest, provider: str, artist_id: str) -> HttpResponse:
 
 
 @require_GET
-def album(request: HttpRequest, provider: str, album_id: str) -> HttpResponse:
+@throttle("catalog")
+def album(request: AuthenticatedHttpRequest, provider: str, album_id: str) -> HttpResponse:
     context: dict = {"provider": provider, "query": request.GET.get("q", "")}
     try:
         catalog = get_provider(provider)
@@ -117,6 +127,7 @@ def album(request: HttpRequest, provider: str, album_id: str) -> HttpResponse:
 
 
 @require_GET
+@throttle("catalog")
 def preview(request: HttpRequest, provider: str, track_id: str) -> HttpResponse:
     """Redirect the player to a freshly resolved preview (the links expire, so none is cached)."""
     try:

@@ -11,21 +11,24 @@ the key with its expiry, which later increments keep. Checking and counting are 
 processes racing at the limit can each overshoot it by one; callers keep limits a little lower.
 
 When the cache cannot be reached, the caller's `FailMode` decides: OPEN allows (a request budget
-should not take the site down with the cache), CLOSED refuses for one window (a guard against
-password guessing should not vanish with the cache). Either way it logs and never raises.
+should not take the site down with the cache), CLOSED refuses for one window, LOCAL counts in this
+process's memory instead (a guard against password guessing keeps working, per process, without
+locking everyone out while the cache is down). Either way it logs and never raises.
 """
 
 from __future__ import annotations
 
+import copy
 import enum
 import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.cache import cache as default_cache
 from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.locmem import LocMemCache
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
@@ -40,6 +43,12 @@ CACHE_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError)
 class FailMode(enum.Enum):
     OPEN = "open"  # cache down: allow, as if nothing had been counted
     CLOSED = "closed"  # cache down: refuse, as if the limit were reached
+    LOCAL = "local"  # cache down: count in this process's memory (LOCAL_CACHE) meanwhile
+
+
+# Where FailMode.LOCAL windows count while the shared cache is down: one per process, so a client
+# gets at most (processes × limit) tries, and nobody is refused only because Redis is.
+LOCAL_CACHE = LocMemCache("ratelimit-local-fallback", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,8 @@ class _Window:
             log.warning(
                 "rate limit %s: cache unavailable, failing %s: %r", self.key, self.on_cache_error.value, exc
             )
+            if self.on_cache_error is FailMode.LOCAL:
+                return replace(self._local()._read(), degraded=True)
             if self.on_cache_error is FailMode.OPEN:
                 return Usage(0, self.limit, degraded=True)
             return Usage(self.limit, self.limit, retry_after=max(1, self.seconds), degraded=True)
@@ -103,7 +114,16 @@ class _Window:
         try:
             self._write()
         except CACHE_ERRORS as exc:
+            if self.on_cache_error is FailMode.LOCAL:
+                self._local()._write()
+                return
             log.warning("rate limit %s: cache unavailable, hit not counted: %r", self.key, exc)
+
+    def _local(self) -> _Window:
+        """This window, counting in the process's own memory."""
+        local = copy.copy(self)
+        local.cache = LOCAL_CACHE
+        return local
 
     def take(self) -> Usage:
         """Count one hit if the limit allows it; the usage seen before says whether it did."""

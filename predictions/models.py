@@ -6,6 +6,11 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+# The user's answer "none of our genres" (issue 12): not a slug of any genre.
+USER_GENRE_NONE = "none"
+# The tempos a user may set: anything a song is played at, with room for a double-time reading.
+MIN_USER_TEMPO, MAX_USER_TEMPO = 30.0, 300.0
+
 
 class Prediction(models.Model):
     class Source(models.TextChoices):
@@ -42,6 +47,11 @@ class Prediction(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.NONE, blank=True)
     error = models.TextField(blank=True, help_text="Shown to the user when the job failed.")
+    input_error = models.BooleanField(
+        default=False,
+        help_text="The job failed because of the song itself (too short, not audio, no preview): "
+        "running it again cannot help.",
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     # The Celery task id that holds the job while it runs. A redelivery of that same message (its
     # worker died before acknowledging it) may take the job over; any other message may not.
@@ -50,6 +60,12 @@ class Prediction(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Written every few seconds by the worker that holds the job (core.jobs.heartbeat): when it
+    # stops, the worker is gone and the sweep gives the job to another one.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(
+        max_length=200, blank=True, help_text="The worker that holds or last held the job."
+    )
     rerun_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns"
     )
@@ -64,7 +80,18 @@ class Prediction(models.Model):
     tempo_confidence = models.FloatField(null=True, blank=True)
     key = models.CharField(max_length=16, blank=True)
     key_confidence = models.FloatField(null=True, blank=True)
+    # What the estimator also said, when it said it (older predictions have none of these).
+    tempo_alternative_bpm = models.FloatField(
+        null=True, blank=True, help_text="The estimator's second tempo (usually an octave away)."
+    )
+    beat_times = models.JSONField(default=list, blank=True, help_text="Seconds from the excerpt's start.")
+    key_alternatives = models.JSONField(
+        default=list, blank=True, help_text='Other likely keys, most likely first, e.g. ["C major"].'
+    )
     spectrogram = models.FileField(upload_to="spectrograms/%Y/%m/", blank=True)
+    excerpt_s = models.FloatField(
+        null=True, blank=True, help_text="Seconds of audio the model heard (and the spectrogram shows)."
+    )
     model_name = models.CharField(max_length=64, blank=True)
     model_version = models.CharField(max_length=32, blank=True)
     timings = models.JSONField(default=dict, blank=True)
@@ -76,6 +103,18 @@ class Prediction(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
 
+    # The user's own corrections: kept apart from the estimate (which stays as the model said it)
+    # and from the admin's review. Empty or null means "not corrected".
+    user_tempo_bpm = models.FloatField("tempo set by the user", null=True, blank=True)
+    user_key = models.CharField("key set by the user", max_length=16, blank=True)
+    user_genre = models.CharField(
+        "genre set by the user",
+        max_length=32,
+        blank=True,
+        help_text=f"A genre slug, or “{USER_GENRE_NONE}” for “none of our genres”.",
+    )
+    corrected_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -83,6 +122,7 @@ class Prediction(models.Model):
             models.Index(fields=["owner", "top_genre"], name="prediction_owner_genre"),
             models.Index(fields=["status", "created_at"], name="prediction_status"),
             models.Index(fields=["reviewed_at"], name="prediction_reviewed"),
+            models.Index(fields=["corrected_at"], name="prediction_corrected"),
         ]
 
     def __str__(self) -> str:
@@ -102,3 +142,25 @@ class Prediction(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    # The values the rest of the site works with: the user's where they set one, else the estimate.
+
+    @property
+    def song_tempo_bpm(self) -> float | None:
+        return self.user_tempo_bpm if self.user_tempo_bpm is not None else self.tempo_bpm
+
+    @property
+    def song_key(self) -> str:
+        return self.user_key or self.key
+
+    @property
+    def song_genre(self) -> str:
+        """The genre samples are found for: the user's pick, else the model's top genre ("none of
+        our genres" keeps the model's guess, which is the closest we have)."""
+        if self.user_genre and self.user_genre != USER_GENRE_NONE:
+            return self.user_genre
+        return self.top_genre
+
+    @property
+    def is_corrected(self) -> bool:
+        return self.user_tempo_bpm is not None or bool(self.user_key or self.user_genre)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.urls import reverse
 
-from .models import Prediction
-from .taxonomy import genre_name
+from core.music import SURE, confidence_word, octave_alternative, parse_key, related_keys
+
+from .models import MAX_USER_TEMPO, MIN_USER_TEMPO, USER_GENRE_NONE, Prediction
+from .taxonomy import genre_choices, genre_name, served_model
 
 Status = Prediction.Status
 Stage = Prediction.Stage
 
 # Rough share of the job done when each stage starts, for the progress bar.
-_PROGRESS = {Stage.NONE: 5, Stage.DOWNLOADING: 15, Stage.ANALYSING: 45}
+_PROGRESS: dict[str, int] = {Stage.NONE: 5, Stage.DOWNLOADING: 15, Stage.ANALYSING: 45}
 
 
 @dataclass(frozen=True)
@@ -52,16 +55,144 @@ def progress_label(prediction: Prediction) -> str:
     return prediction.get_status_display()
 
 
+def rerun_offered(prediction: Prediction) -> bool:
+    """Whether running the job again can give another answer: after a failure that is not the
+    song's fault, or when the workers now serve another model than the one that answered."""
+    if prediction.status == Status.FAILED:
+        return not prediction.input_error
+    if prediction.status != Status.DONE:
+        return False
+    return (prediction.model_name, prediction.model_version) != served_model()
+
+
+@dataclass(frozen=True)
+class TempoView:
+    """The tempo as the page and the API show it."""
+
+    bpm: float | None  # the user's, else the estimate
+    estimate_bpm: float | None
+    set_by_user: bool
+    confidence: float | None
+    confidence_word: str  # of the estimate: "sure", "fairly sure", "unsure" or ""
+    alternative_bpm: float | None  # the estimate's second reading, shown while it is not sure
+    beat_times: tuple[float, ...] = ()  # seconds into the excerpt, when the estimator gave them
+
+    @property
+    def double(self) -> float | None:
+        """×2, while it stays a tempo a user may set."""
+        doubled = round(self.bpm * 2, 1) if self.bpm else None
+        return doubled if doubled and doubled <= MAX_USER_TEMPO else None
+
+    @property
+    def half(self) -> float | None:
+        halved = round(self.bpm / 2, 1) if self.bpm else None
+        return halved if halved and halved >= MIN_USER_TEMPO else None
+
+
+def tempo_view(prediction: Prediction) -> TempoView:
+    estimate = prediction.tempo_bpm
+    word = confidence_word(
+        prediction.tempo_confidence, sure_at=settings.TEMPO_SURE_AT, unsure_below=settings.TEMPO_UNSURE_BELOW
+    )
+    alternative = None
+    if estimate and word and word != SURE:
+        alternative = prediction.tempo_alternative_bpm or octave_alternative(estimate)
+    return TempoView(
+        bpm=prediction.song_tempo_bpm,
+        estimate_bpm=estimate,
+        set_by_user=prediction.user_tempo_bpm is not None,
+        confidence=prediction.tempo_confidence,
+        confidence_word=word,
+        alternative_bpm=round(alternative, 1) if alternative else None,
+        beat_times=tuple(prediction.beat_times or ()),
+    )
+
+
+@dataclass(frozen=True)
+class KeyChoice:
+    name: str
+    why: str  # "likely", "relative key", "parallel key", "a fifth up", "a fifth down", "the estimate"
+
+
+@dataclass(frozen=True)
+class KeyView:
+    name: str  # the user's, else the estimate; "" when unknown
+    estimate: str
+    set_by_user: bool
+    confidence: float | None
+    confidence_word: str
+    choices: tuple[KeyChoice, ...]  # the picker: likely alternatives first, then related keys
+
+
+def key_view(prediction: Prediction) -> KeyView:
+    return KeyView(
+        name=prediction.song_key,
+        estimate=prediction.key,
+        set_by_user=bool(prediction.user_key),
+        confidence=prediction.key_confidence,
+        confidence_word=confidence_word(
+            prediction.key_confidence, sure_at=settings.KEY_SURE_AT, unsure_below=settings.KEY_UNSURE_BELOW
+        )
+        if prediction.key
+        else "",
+        choices=tuple(key_choices(prediction.song_key, prediction.key, prediction.key_alternatives)),
+    )
+
+
+def key_choices(current: str, estimate: str, likely: list[str]) -> list[KeyChoice]:
+    """The estimate (when the user chose another key), the estimator's other likely keys in its
+    order, then the keys related to the current one; each named by how it relates to the current
+    key. Never the current key itself, each key once; empty when no key is known."""
+    key = parse_key(current)
+    if key is None:
+        return []
+    relation = {related.name: why for related, why in related_keys(key)}
+    found: dict[str, str] = {}
+    if estimate and estimate != key.name:
+        found[estimate] = "the estimate"
+    for name in likely:
+        found.setdefault(name, relation.get(name, "likely"))
+    for name, why in relation.items():
+        found.setdefault(name, why)
+    found.pop(key.name, None)
+    return [KeyChoice(name, why) for name, why in found.items()]
+
+
+@dataclass(frozen=True)
+class GenreView:
+    slug: str  # the genre samples are found for
+    name: str
+    set_by_user: bool
+    none_of_these: bool  # the user said it is none of our genres
+    choices: tuple[tuple[str, str], ...]
+
+
+def genre_view(prediction: Prediction) -> GenreView:
+    slug = prediction.song_genre
+    return GenreView(
+        slug=slug,
+        name=genre_name(slug) if slug else "",
+        set_by_user=bool(prediction.user_genre),
+        none_of_these=prediction.user_genre == USER_GENRE_NONE,
+        choices=tuple(genre_choices()),
+    )
+
+
 def prediction_context(prediction: Prediction) -> dict[str, object]:
     bars = genre_bars(prediction)
     return {
         "prediction": prediction,
+        "tempo_info": tempo_view(prediction),
+        "key_info": key_view(prediction),
+        "genre_info": genre_view(prediction),
         "genre_bars": bars,
         "top_three": bars[:3],
         "top_genre_name": genre_name(prediction.top_genre) if prediction.top_genre else "",
         "progress": progress_percent(prediction),
         "progress_label": progress_label(prediction),
         "stages": [(stage, label) for stage, label in Stage.choices if stage],
+        "rerun_offered": rerun_offered(prediction),
+        "served_model": " ".join(served_model()),
     }
 
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 
 from .models import Prediction
 
 
-def prediction_list_for_user(*, user: User, genre: str = "", status: str = "") -> QuerySet[Prediction]:
+def prediction_list_for_user(
+    *, user: User, genre: str = "", status: str = "", search: str = ""
+) -> QuerySet[Prediction]:
     predictions = Prediction.objects.filter(owner=user)
+    for word in search.split()[:8]:
+        # Every word must appear in the title, the artist or the album (an upload's title is its file name).
+        predictions = predictions.filter(
+            Q(title__icontains=word) | Q(artist__icontains=word) | Q(album__icontains=word)
+        )
     if genre:
         predictions = predictions.filter(top_genre=genre)
     if status:
@@ -24,4 +31,23 @@ def prediction_reviewed_list() -> QuerySet[Prediction]:
         Prediction.objects.exclude(reviewed_genre="")
         .select_related("owner", "reviewed_by")
         .order_by("reviewed_at")
+    )
+
+
+def prediction_genre_labelled_list() -> QuerySet[Prediction]:
+    """Predictions with a genre label, from an admin's review or the user's own correction: the
+    training data for the next model (predictions.labels says which label wins)."""
+    return (
+        Prediction.objects.filter(~Q(reviewed_genre="") | ~Q(user_genre=""))
+        .select_related("owner", "reviewed_by")
+        .order_by("pk")
+    )
+
+
+def prediction_labelled_list() -> QuerySet[Prediction]:
+    """Predictions an admin reviewed or a user corrected (tempo, key or genre): the labelled data."""
+    return (
+        Prediction.objects.filter(~Q(reviewed_genre="") | Q(corrected_at__isnull=False))
+        .select_related("owner", "reviewed_by")
+        .order_by("pk")
     )

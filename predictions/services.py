@@ -7,7 +7,9 @@ The row is the job's state machine:
        └──── release ─────┘                  (transient error: the task retries later)
 
 Every transition is a conditional UPDATE, so two workers can never both own a job and a late
-or duplicate message can never overwrite a finished one.
+or duplicate message can never overwrite a finished one. While a worker holds a row it writes a
+heartbeat on it; the sweep puts a running row whose heartbeat stopped (its worker died) back to
+pending and sends it again, so a dead host's job is finished by another worker.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from celery import signature
@@ -28,21 +30,31 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from catalog import previews
-from catalog.errors import CatalogError, ProviderUnavailable, RateLimited
+from catalog.errors import (
+    CatalogError,
+    DownloadRefused,
+    NoPreview,
+    NotFound,
+    ProviderUnavailable,
+    RateLimited,
+)
 from catalog.services import track_identity_fetch
 from catalog.sniff import sniff_file
 from catalog.types import TrackIdentity
+from core.jobs import DATABASE_ERRORS, heartbeat
+from core.music import key_name
 from worker import predictor
 from worker.audio import AudioError
 from worker.predictor import PredictionResult
 
-from .models import Prediction
-from .signals import prediction_done
+from .models import MAX_USER_TEMPO, MIN_USER_TEMPO, USER_GENRE_NONE, Prediction
+from .signals import prediction_corrected, prediction_done
+from .taxonomy import genre_choices, genre_name
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +65,10 @@ GENERIC_FAILURE = (
     "Something went wrong while analysing this song. Try again; if it keeps failing, upload the audio."
 )
 STALE_FAILURE = "The analysis took too long and was stopped. Try again in a moment."
+WORKER_LOST_FAILURE = (
+    "The analysis was interrupted several times (its worker stopped). Try again in a moment."
+)
+DATABASE_UNAVAILABLE = "The database was unavailable for a moment; the analysis will be retried."
 
 # The tasks (predictions/tasks.py) are sent by name: the tasks module imports this one.
 PREDICT_GENRE_TASK = "predictions.predict_genre"
@@ -62,9 +78,12 @@ SWEEP_PREDICTIONS_TASK = "predictions.sweep"
 class TransientJobError(Exception):
     """A failure that may go away by itself (network, rate limit, provider outage): retry later."""
 
-    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+    def __init__(self, message: str, *, retry_after: int | None = None, database: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        # The database failed: the row may still be held by this job, so the retry must wait
+        # until its heartbeat counts as stopped (see prediction_claim).
+        self.database = database
 
 
 # --- Create and enqueue (web) ------------------------------------------------------------
@@ -92,7 +111,7 @@ def prediction_create(
         rerun_of=rerun_of,
     )
     if upload is not None:
-        prediction.upload.save(Path(upload.name).name, upload, save=False)
+        prediction.upload.save(Path(upload.name or "upload").name, upload, save=False)
     prediction.save()
     transaction.on_commit(lambda: prediction_enqueue(prediction_id=prediction.pk))
     return prediction
@@ -111,8 +130,11 @@ def prediction_rerun(*, prediction: Prediction) -> Prediction:
 
 
 def prediction_create_from_track(*, user: User, provider: str, track_id: str) -> Prediction:
-    """A prediction for a catalog pick. Catalog errors (unknown track, provider down) propagate."""
-    return prediction_create(user=user, track=track_identity_fetch(provider=provider, track_id=track_id))
+    """A prediction for a catalog pick. Catalog errors (unknown track, provider down) propagate, and
+    so does NoPreview: a track no preview can be found for is refused before a job is queued."""
+    track = track_identity_fetch(provider=provider, track_id=track_id)
+    previews.track_preview_check(track)
+    return prediction_create(user=user, track=track)
 
 
 def prediction_create_from_upload(*, user: User, upload: UploadedFile) -> Prediction:
@@ -173,26 +195,42 @@ def prediction_delete(*, prediction: Prediction) -> None:
 # --- The job (worker) ----------------------------------------------------------------------
 
 
-def prediction_claim(*, prediction_id: int, job_id: str) -> bool:
+def prediction_claim(*, prediction_id: int, job_id: str, worker: str = "") -> bool:
     """pending → running for this job. False when another worker has it or it is finished.
 
     A running row whose job_id is this job's id belongs to an earlier delivery of this very
-    message whose worker died before acknowledging it: taking it over is what redelivery is for.
+    message. It may be taken over only when its heartbeat has stopped (that delivery's worker
+    died before acknowledging it); while the heartbeat is fresh, the first delivery is still
+    running and this one is a duplicate, which must do nothing.
     """
-    claimable = Q(status=Status.PENDING) | Q(status=Status.RUNNING, job_id=job_id)
+    now = timezone.now()
+    heartbeat_stale = Q(heartbeat_at__lt=_heartbeat_deadline(now)) | Q(heartbeat_at__isnull=True)
+    claimable = Q(status=Status.PENDING) | (Q(status=Status.RUNNING, job_id=job_id) & heartbeat_stale)
     return bool(
         Prediction.objects.filter(claimable, pk=prediction_id).update(
             status=Status.RUNNING,
             job_id=job_id,
+            worker=worker[:200],
             stage=Stage.DOWNLOADING,
-            started_at=timezone.now(),
+            started_at=now,
+            heartbeat_at=now,
             error="",
             attempts=F("attempts") + 1,
         )
     )
 
 
-def _running(prediction_id: int, job_id: str):  # type: ignore[no-untyped-def]
+def _heartbeat_deadline(now: datetime) -> datetime:
+    """Heartbeats older than this mean the holding worker is gone."""
+    return now - timedelta(seconds=settings.PREDICTION_HEARTBEAT_TIMEOUT)
+
+
+def prediction_heartbeat(*, prediction_id: int, job_id: str) -> bool:
+    """The holding worker is alive (called by core.jobs.heartbeat's thread)."""
+    return bool(_running(prediction_id, job_id).update(heartbeat_at=timezone.now()))
+
+
+def _running(prediction_id: int, job_id: str) -> QuerySet[Prediction]:
     return Prediction.objects.filter(pk=prediction_id, status=Status.RUNNING, job_id=job_id)
 
 
@@ -209,43 +247,77 @@ def prediction_release(*, prediction_id: int, job_id: str, message: str) -> bool
     )
 
 
-def prediction_fail(*, prediction_id: int, message: str, job_id: str | None = None) -> bool:
-    """→ failed with a message for the user. With a job_id, only while that job still holds the row."""
+def prediction_fail(
+    *, prediction_id: int, message: str, job_id: str | None = None, input_error: bool = False
+) -> bool:
+    """→ failed with a message for the user. With a job_id, only while that job still holds the row.
+    `input_error`: the song itself is the problem, so the page offers another song, not a retry."""
     rows = (
         _running(prediction_id, job_id)
         if job_id
         else Prediction.objects.filter(pk=prediction_id, status__in=[Status.PENDING, Status.RUNNING])
     )
     return bool(
-        rows.update(status=Status.FAILED, stage=Stage.NONE, error=message, finished_at=timezone.now())
+        rows.update(
+            status=Status.FAILED,
+            stage=Stage.NONE,
+            error=message,
+            input_error=input_error,
+            finished_at=timezone.now(),
+        )
     )
 
 
-def prediction_run(*, prediction_id: int, job_id: str) -> None:
-    """Run one prediction job. Raises TransientJobError (after releasing the row) for the task
-    to retry; every other failure ends with the row failed and a message for the user."""
-    if not prediction_claim(prediction_id=prediction_id, job_id=job_id):
+def prediction_run(*, prediction_id: int, job_id: str, worker: str = "") -> None:
+    """Run one prediction job. Raises TransientJobError (after releasing the row, if the database
+    allows) for the task to retry; every other failure ends with the row failed and a message."""
+    try:
+        claimed = prediction_claim(prediction_id=prediction_id, job_id=job_id, worker=worker)
+    except DATABASE_ERRORS as exc:
+        raise TransientJobError(DATABASE_UNAVAILABLE, database=True) from exc
+    if not claimed:
         log.info("Prediction %s is not claimable by job %s; nothing to do", prediction_id, job_id)
         return
-    prediction = Prediction.objects.get(pk=prediction_id)
     try:
-        _analyse(prediction, job_id)
+        with heartbeat(
+            lambda: prediction_heartbeat(prediction_id=prediction_id, job_id=job_id),
+            interval=settings.PREDICTION_HEARTBEAT_INTERVAL,
+        ):
+            _analyse(Prediction.objects.get(pk=prediction_id), job_id)
     except TransientJobError as exc:
         prediction_release(prediction_id=prediction_id, job_id=job_id, message=str(exc))
         raise
     except SoftTimeLimitExceeded:
         raise  # the task fails the row with STALE_FAILURE: "too long", not "something went wrong"
+    except DATABASE_ERRORS as exc:
+        _release_if_possible(prediction_id, job_id)
+        raise TransientJobError(DATABASE_UNAVAILABLE, database=True) from exc
     except Exception as exc:
         message = _user_message(exc)
         if message is None:
             log.exception("Prediction %s failed unexpectedly", prediction_id)
-        prediction_fail(prediction_id=prediction_id, job_id=job_id, message=message or GENERIC_FAILURE)
+        prediction_fail(
+            prediction_id=prediction_id,
+            job_id=job_id,
+            message=message or GENERIC_FAILURE,
+            input_error=_is_input_error(exc),
+        )
         return
     if _running(prediction_id, job_id).update(
         status=Status.DONE, stage=Stage.NONE, finished_at=timezone.now()
     ):
         # Receivers (the samples app) start their own stages; the analysis is already visible.
         prediction_done.send(sender=Prediction, prediction_id=prediction_id)
+
+
+def _release_if_possible(prediction_id: int, job_id: str) -> None:
+    """Hand the row back after a database error. When the database is still down the row stays
+    running with this job's id; its heartbeat has stopped, so the retry (or the sweep) takes it
+    over once the heartbeat timeout has passed (the task waits at least that long)."""
+    try:
+        prediction_release(prediction_id=prediction_id, job_id=job_id, message=DATABASE_UNAVAILABLE)
+    except DATABASE_ERRORS:
+        log.warning("Prediction %s: database still down, row left for the retry or the sweep", prediction_id)
 
 
 def _analyse(prediction: Prediction, job_id: str) -> None:
@@ -292,9 +364,11 @@ def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, 
         "tempo_confidence": result.tempo_confidence,
         "key": result.key or "",
         "key_confidence": result.key_confidence,
+        **analysis_extras(result),
         "model_name": result.model_name,
         "model_version": result.model_version,
         "timings": {name: round(float(seconds), 4) for name, seconds in result.timings.items()},
+        "excerpt_s": result.excerpt_s,
     }
     if png.exists():
         with png.open("rb") as fh:
@@ -306,11 +380,32 @@ def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, 
         prediction.spectrogram.storage.delete(fields["spectrogram"])  # lost the row meanwhile
 
 
+def analysis_extras(result: PredictionResult) -> dict[str, object]:
+    """The estimator's second opinions: an alternative tempo, the beat times and a ranked list of
+    other keys (names in our spelling; an entry we can't read is dropped)."""
+    keys: list[str] = []
+    for name, _score in result.key_alternatives:
+        spelled = key_name(name)
+        if spelled and spelled not in keys:
+            keys.append(spelled)
+    return {
+        "tempo_alternative_bpm": result.tempo_alternative_bpm,
+        "beat_times": [round(float(t), 3) for t in result.beat_times],
+        "key_alternatives": keys,
+    }
+
+
 def _user_message(exc: Exception) -> str | None:
     """The sentence a user sees for a failure we expect, or None for a bug."""
     if isinstance(exc, AudioError | CatalogError):
         return str(exc)
     return None
+
+
+def _is_input_error(exc: Exception) -> bool:
+    """The song itself cannot be analysed (too short, silent, not audio, no preview, gone from the
+    catalog): the same job would fail the same way again."""
+    return isinstance(exc, AudioError | NoPreview | NotFound | DownloadRefused)
 
 
 @contextmanager
@@ -329,12 +424,20 @@ def _scratch_dir() -> Iterator[Path]:
 class SweepReport:
     requeued: int
     failed: int
+    recovered: int = 0  # running jobs whose worker was gone, put back to pending and sent again
 
 
-def prediction_sweep(*, now=None) -> SweepReport:  # type: ignore[no-untyped-def]
-    """Send pending jobs again whose message may be lost (broker down at submit, or a worker
-    that died), and fail running jobs that outlived the time limit."""
+def prediction_sweep(*, now: datetime | None = None) -> SweepReport:
+    """Keep every job moving without a person:
+
+    - running jobs whose heartbeat stopped (their worker died) go back to pending, to be sent
+      again below; after PREDICTION_MAX_ATTEMPTS claims they fail instead, so a song that kills
+      its worker cannot loop for ever;
+    - pending jobs whose message may be lost (broker down at submit, a recovered job) are sent again;
+    - running jobs older than PREDICTION_STALE_AFTER fail (a backstop: the time limit stops them first).
+    """
     now = now or timezone.now()
+    recovered = _recover_orphans(now)
     requeue_before = now - timedelta(seconds=settings.PREDICTION_REQUEUE_AFTER)
     waiting = Prediction.objects.filter(status=Status.PENDING).filter(
         Q(queued_at__lt=requeue_before) | Q(queued_at__isnull=True, created_at__lt=requeue_before)
@@ -344,9 +447,40 @@ def prediction_sweep(*, now=None) -> SweepReport:  # type: ignore[no-untyped-def
     failed = Prediction.objects.filter(status=Status.RUNNING, started_at__lt=stale_before).update(
         status=Status.FAILED, stage=Stage.NONE, error=STALE_FAILURE, finished_at=now
     )
-    if requeued or failed:
-        log.info("Sweep: %s pending predictions sent again, %s stale ones failed", requeued, failed)
-    return SweepReport(requeued=requeued, failed=failed)
+    if requeued or failed or recovered:
+        log.info(
+            "Sweep: %s jobs of dead workers recovered, %s pending sent again, %s stale failed",
+            recovered,
+            requeued,
+            failed,
+        )
+    return SweepReport(requeued=requeued, failed=failed, recovered=recovered)
+
+
+def _recover_orphans(now: datetime) -> int:
+    deadline = _heartbeat_deadline(now)
+    orphans = Prediction.objects.filter(status=Status.RUNNING).filter(
+        Q(heartbeat_at__lt=deadline) | Q(heartbeat_at__isnull=True, started_at__lt=deadline)
+    )
+    failed = orphans.filter(attempts__gte=settings.PREDICTION_MAX_ATTEMPTS).update(
+        status=Status.FAILED, stage=Stage.NONE, error=WORKER_LOST_FAILURE, finished_at=now
+    )
+    if failed:
+        log.warning(
+            "Sweep: %s jobs failed after losing their worker %s times",
+            failed,
+            settings.PREDICTION_MAX_ATTEMPTS,
+        )
+    pks = list(orphans.values_list("pk", flat=True))
+    # The old message, if the broker ever hands it out again, finds the row pending or held by the
+    # new job, and does nothing harmful (see prediction_claim).
+    orphans.filter(pk__in=pks).update(
+        status=Status.PENDING, stage=Stage.NONE, job_id="", heartbeat_at=None, queued_at=None
+    )
+    back = Prediction.objects.filter(pk__in=pks, status=Status.PENDING, job_id="").values_list(
+        "pk", flat=True
+    )
+    return sum(prediction_enqueue(prediction_id=pk) for pk in back)
 
 
 # --- Review (admin) -------------------------------------------------------------------------
@@ -356,3 +490,81 @@ def prediction_review(*, prediction: Prediction, genre: str, reviewer: User) -> 
     Prediction.objects.filter(pk=prediction.pk).update(
         reviewed_genre=genre, reviewed_by=reviewer, reviewed_at=timezone.now()
     )
+
+
+# --- Corrections (the user) -----------------------------------------------------------------------
+
+
+class CorrectionError(ValueError):
+    """A correction that cannot be stored; the message says why, for the user."""
+
+
+@transaction.atomic
+def prediction_correct(
+    *,
+    prediction: Prediction,
+    tempo_bpm: float | None = None,
+    key: str | None = None,
+    genre: str | None = None,
+    reset: tuple[str, ...] = (),
+) -> list[str]:
+    """Store the user's tempo, key and/or genre for a done prediction (apart from the estimate and
+    the admin's review), or forget them (`reset`: "tempo", "key", "genre"). Validates everything
+    before it writes anything. Returns the names that changed; the samples follow through the
+    `prediction_corrected` signal."""
+    if prediction.status != Status.DONE:
+        raise CorrectionError("Only a finished analysis can be corrected.")
+    unknown = set(reset) - {"tempo", "key", "genre"}
+    if unknown:
+        raise CorrectionError(f"Nothing called {', '.join(sorted(unknown))} can be reset.")
+    values: dict[str, object] = {}
+    if tempo_bpm is not None:
+        values["user_tempo_bpm"] = correction_tempo(tempo_bpm)
+    if key is not None:
+        values["user_key"] = correction_key(key)
+    if genre is not None:
+        values["user_genre"] = correction_genre(genre)
+    for name in reset:
+        field = f"user_{name}_bpm" if name == "tempo" else f"user_{name}"
+        if field in values:
+            raise CorrectionError(f"Either set the {name} or reset it, not both.")
+        values[field] = None if name == "tempo" else ""
+    if not values:
+        raise CorrectionError("Say what to correct: a tempo, a key or a genre.")
+    changed = [name for name in ("tempo", "key", "genre") if _field_of(name) in values]
+    changed = [name for name in changed if getattr(prediction, _field_of(name)) != values[_field_of(name)]]
+    if not changed:
+        return []
+    for field, value in values.items():
+        setattr(prediction, field, value)
+    prediction.corrected_at = timezone.now()
+    prediction.save(update_fields=[*values, "corrected_at"])
+    # Inside the transaction: the samples stage restarts with the correction or not at all.
+    prediction_corrected.send(sender=Prediction, prediction_id=prediction.pk, fields=changed)
+    return changed
+
+
+def _field_of(name: str) -> str:
+    return "user_tempo_bpm" if name == "tempo" else f"user_{name}"
+
+
+def correction_tempo(bpm: float) -> float:
+    if not MIN_USER_TEMPO <= bpm <= MAX_USER_TEMPO:
+        raise CorrectionError(
+            f"A tempo between {MIN_USER_TEMPO:.0f} and {MAX_USER_TEMPO:.0f} BPM, please (got {bpm:g})."
+        )
+    return round(float(bpm), 1)
+
+
+def correction_key(key: str) -> str:
+    name = key_name(key)
+    if not name:
+        raise CorrectionError(f"“{key[:20]}” is not a key; write it like “A minor” or “Eb major”.")
+    return name
+
+
+def correction_genre(genre: str) -> str:
+    slugs = [slug for slug, _ in genre_choices()]
+    if genre != USER_GENRE_NONE and genre not in slugs:
+        raise CorrectionError(f"Choose one of {', '.join(genre_name(s) for s in slugs)}, or “none of these”.")
+    return genre

@@ -12,6 +12,8 @@ from celery import Task, shared_task
 from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
 from django.conf import settings
 
+from core.jobs import DATABASE_ERRORS, worker_name
+
 from . import services
 
 log = logging.getLogger(__name__)
@@ -25,7 +27,8 @@ def retry_countdown(retries: int, retry_after: int | None) -> int:
 
 
 # acks_late + reject_on_worker_lost: a worker that dies mid-job leaves the message on the broker,
-# and its redelivery takes the job over (see predictions.services.prediction_claim).
+# and its redelivery takes the job over once the row's heartbeat has stopped (see
+# predictions.services.prediction_claim); the sweep does not wait for it and sends the job again.
 @shared_task(
     bind=True,
     name=services.PREDICT_GENRE_TASK,
@@ -36,24 +39,35 @@ def retry_countdown(retries: int, retry_after: int | None) -> int:
 def predict_genre_task(self: Task, prediction_id: int) -> None:
     job_id = self.request.id or f"local-{prediction_id}"
     try:
-        services.prediction_run(prediction_id=prediction_id, job_id=job_id)
+        services.prediction_run(
+            prediction_id=prediction_id, job_id=job_id, worker=worker_name(self.request.hostname)
+        )
     except services.TransientJobError as exc:
         if self.request.retries >= settings.PREDICTION_MAX_RETRIES:
-            services.prediction_fail(
-                prediction_id=prediction_id, message=f"{exc} We gave up after several tries."
-            )
+            _fail_quietly(prediction_id, f"{exc} We gave up after several tries.")
             return
         countdown = retry_countdown(self.request.retries, exc.retry_after)
+        if exc.database:
+            # The row may still be held by this job id: wait until its heartbeat counts as stopped.
+            countdown = max(countdown, settings.PREDICTION_HEARTBEAT_TIMEOUT + 1)
         log.info("Prediction %s: %s; retrying in %s s", prediction_id, exc, countdown)
         try:
             raise self.retry(countdown=countdown, max_retries=settings.PREDICTION_MAX_RETRIES) from exc
         except MaxRetriesExceededError:
-            services.prediction_fail(prediction_id=prediction_id, message=str(exc))
+            _fail_quietly(prediction_id, str(exc))
     except SoftTimeLimitExceeded:
         services.prediction_fail(prediction_id=prediction_id, job_id=job_id, message=services.STALE_FAILURE)
+
+
+def _fail_quietly(prediction_id: int, message: str) -> None:
+    """Fail the row; if the database is what keeps failing, the sweep fails the row later."""
+    try:
+        services.prediction_fail(prediction_id=prediction_id, message=message)
+    except DATABASE_ERRORS:
+        log.warning("Prediction %s: could not record the failure; the sweep will", prediction_id)
 
 
 @shared_task(name=services.SWEEP_PREDICTIONS_TASK)
 def sweep_predictions_task() -> dict[str, int]:
     report = services.prediction_sweep()
-    return {"requeued": report.requeued, "failed": report.failed}
+    return {"requeued": report.requeued, "failed": report.failed, "recovered": report.recovered}

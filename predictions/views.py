@@ -6,20 +6,24 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthenticatedHttpRequest
+from accounts.ratelimit import throttle
 from catalog.errors import CatalogError
 from catalog.forms import PickForm, UploadForm
 from catalog.uploads import upload_declared_too_large
 from catalog.views import render_catalog_error, render_new_page
 
 from . import services
+from .forms import CorrectionForm
 from .models import Prediction
-from .presenters import prediction_context, prediction_status_dict
+from .presenters import prediction_context, prediction_status_dict, rerun_offered
 from .selectors import prediction_list_for_user
-from .taxonomy import genre_choices
+from .taxonomy import genre_choices, genre_name
 
 
 def _own(request: HttpRequest, pk: int) -> Prediction:
@@ -33,7 +37,8 @@ def _own_or_staff(request: HttpRequest, pk: int) -> Prediction:
 
 
 @require_POST
-def create_from_pick(request: HttpRequest) -> HttpResponse:
+@throttle("predictions")  # the same allowance as the API's
+def create_from_pick(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A track chosen on the New prediction page (whose errors re-render that page)."""
     form = PickForm(request.POST)
     if not form.is_valid():
@@ -46,11 +51,11 @@ def create_from_pick(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def create_from_upload(request: HttpRequest) -> HttpResponse:
+@throttle("predictions")  # the same allowance as the API's
+def create_from_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Refuse an oversized body before Django reads it into a temporary file.
     if too_large := upload_declared_too_large(request.META.get("CONTENT_LENGTH", "")):
-        form = UploadForm()
-        form.add_error(None, too_large)
+        form = UploadForm.refused(too_large)
         return render_new_page(request, {"tab": "upload", "upload_form": form}, status=413)
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -63,21 +68,54 @@ def create_from_upload(request: HttpRequest) -> HttpResponse:
 GENRE_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 
 
-def history(request: HttpRequest) -> HttpResponse:
+def history(request: AuthenticatedHttpRequest) -> HttpResponse:
     genre = request.GET.get("genre", "")
     genre = genre if GENRE_SLUG.fullmatch(genre) else ""
-    predictions = prediction_list_for_user(user=request.user, genre=genre)
+    search = " ".join(request.GET.get("q", "").split())[:100]
+    predictions = prediction_list_for_user(user=request.user, genre=genre, search=search)
     page = Paginator(predictions, 20).get_page(request.GET.get("page"))
-    query = urlencode({"genre": genre}) if genre else ""
+    query = urlencode({k: v for k, v in {"q": search, "genre": genre}.items() if v})
     return render(
         request,
         "predictions/history.html",
-        {"page": page, "genre": genre, "genres": genre_choices(), "query": query},
+        {"page": page, "genre": genre, "search": search, "genres": genre_choices(), "query": query},
     )
 
 
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "predictions/detail.html", prediction_context(_own(request, pk)))
+
+
+@require_POST
+def correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """The user's tempo, key or genre (or back to the estimate): one button, no script needed."""
+    prediction = get_object_or_404(Prediction, pk=pk, owner=request.user, status=Prediction.Status.DONE)
+    form = CorrectionForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            changed = services.prediction_correct(prediction=prediction, **form.correction())
+        except services.CorrectionError as exc:
+            error = str(exc)
+    else:
+        error = form.first_error()
+    if error:
+        prediction.refresh_from_db()
+        context = {**prediction_context(prediction), "correction_error": error}
+        return render(request, "predictions/detail.html", context, status=400)
+    if changed:
+        messages.success(request, _correction_message(prediction, changed))
+    return redirect(f"{prediction.get_absolute_url()}#result")
+
+
+def _correction_message(prediction: Prediction, changed: list[str]) -> str:
+    said = {
+        "tempo": f"tempo {prediction.song_tempo_bpm:g} BPM" if prediction.song_tempo_bpm else "",
+        "key": f"key {prediction.song_key}" if prediction.song_key else "",
+        "genre": "genre " + (genre_name(prediction.song_genre) if prediction.song_genre else "—"),
+    }
+    parts = [said[name] for name in changed if said[name]]
+    return f"Now using {', '.join(parts) or 'the estimate'}; the samples are being found again to fit."
 
 
 def status(request: HttpRequest, pk: int) -> HttpResponse:
@@ -93,7 +131,7 @@ def status_json(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(prediction_status_dict(_own(request, pk)))
 
 
-def audio(request: HttpRequest, pk: int) -> HttpResponse:
+def audio(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The song for the player: an upload is streamed to its owner; a catalog preview is resolved
     now (preview links expire within minutes, so none is ever stored)."""
     prediction = _own_or_staff(request, pk)
@@ -129,8 +167,16 @@ def spectrogram(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @require_POST
+@throttle("predictions")  # the same allowance as the API's
 def rerun(request: HttpRequest, pk: int) -> HttpResponse:
-    new = services.prediction_rerun(prediction=_own(request, pk))
+    prediction = _own(request, pk)
+    if not rerun_offered(prediction):
+        # Same song, same model: another row in the history would only repeat this one.
+        messages.info(
+            request, "This result already comes from the current model; running it again would repeat it."
+        )
+        return redirect(prediction)
+    new = services.prediction_rerun(prediction=prediction)
     messages.info(request, "Analysing the song again with the current model.")
     return redirect(new)
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 
@@ -29,9 +31,9 @@ class GenreSearchForm(forms.ModelForm):
             "order",
         ]
 
-    def clean(self):  # type: ignore[no-untyped-def]
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
-        low, high = cleaned.get("min_duration"), cleaned.get("max_duration")
+        low, high = self.cleaned_data.get("min_duration"), self.cleaned_data.get("max_duration")
         if low is not None and high is not None and low > high:
             self.add_error("max_duration", "Must be at least the minimum duration.")
         return cleaned
@@ -78,9 +80,15 @@ class SoundAdmin(admin.ModelAdmin):
 
 @admin.register(Recommendation)
 class RecommendationAdmin(admin.ModelAdmin):
-    list_display = ["prediction", "rank", "batch", "sound", "genre", "matched_tempo", "matched_key"]
+    list_display = ["prediction", "rank", "batch", "sound", "genre_name", "matched_tempo", "matched_key"]
     list_select_related = ["sound"]
     raw_id_fields = ["prediction", "sound"]
+
+    @admin.display(description="genre", ordering="genre")
+    def genre_name(self, obj: Recommendation) -> str:
+        from predictions.taxonomy import genre_name
+
+        return genre_name(obj.genre)
 
 
 class PackItemInline(admin.TabularInline):

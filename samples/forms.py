@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 
 from .models import Pack
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class PackForm(forms.ModelForm):
@@ -11,10 +16,18 @@ class PackForm(forms.ModelForm):
         fields = ["name", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
+    def __init__(self, *args: Any, owner: User | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+
     def clean_name(self) -> str:
+        from .services import PackNameTaken, pack_name_taken
+
         name = self.cleaned_data["name"].strip()
         if not name:
             raise forms.ValidationError("Give the pack a name.")
+        if self.owner is not None and pack_name_taken(owner=self.owner, name=name, exclude=self.instance):
+            raise forms.ValidationError(str(PackNameTaken(name)), code="taken")
         return name
 
 

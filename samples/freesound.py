@@ -19,8 +19,9 @@ from urllib.parse import urljoin
 
 import requests
 from django.conf import settings
-from django.core.cache import cache
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from core.cache import cache_get, cache_set
 
 from .budget import BudgetSpent, FreesoundBudget, default_budget
 
@@ -45,8 +46,8 @@ class FreesoundError(Exception):
 class BadCredentials(FreesoundError):
     def __init__(self, *, detail: str = "") -> None:
         super().__init__(
-            "Freesound rejected our API key; ask the admin to check FREESOUND_API_KEY "
-            "(https://freesound.org/apiv2/apply).",
+            "Freesound rejected the key in FREESOUND_API_KEY; check it in the .env file (or the "
+            "environment of the site and the worker) and restart them (https://freesound.org/apiv2/apply).",
             detail=detail,
         )
 
@@ -55,7 +56,9 @@ class MissingApiKey(BadCredentials):
     def __init__(self) -> None:
         FreesoundError.__init__(
             self,
-            "No FREESOUND_API_KEY is configured; ask the admin to add one (https://freesound.org/apiv2/apply).",
+            "No FREESOUND_API_KEY is configured. Get a key at https://freesound.org/apiv2/apply, add "
+            "FREESOUND_API_KEY=<key> to the .env file in the project folder (or to the environment of "
+            "the site and the worker), then restart them.",
         )
 
 
@@ -226,13 +229,15 @@ def search(
         "page_size": min(page_size, MAX_PAGE_SIZE),
     }
     cache_key = "samples:search:" + hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
-    payload = cache.get(cache_key)
+    payload = cache_get(cache_key)  # a cache outage is a miss
     if payload is None:
         try:
             payload = _get_json("search/", params, budget=budget or default_budget())
         except NotFound:
             payload = {"count": 0, "next": None, "results": []}  # a page beyond the last
-        cache.set(cache_key, payload, timeout=settings.FREESOUND_CACHE_SECONDS)
+        found = isinstance(payload, dict) and payload.get("results")
+        timeout = settings.FREESOUND_CACHE_SECONDS if found else settings.FREESOUND_EMPTY_CACHE_SECONDS
+        cache_set(cache_key, payload, timeout=timeout)
     return _parse(SearchPage, payload)
 
 

@@ -3,8 +3,11 @@ users' sample packs with their ZIP exports."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 
 from .licences import Licence, licence_badge, licence_from_url
@@ -41,6 +44,7 @@ class GenreSearch(models.Model):
     class Meta:
         ordering = ["order", "slug"]
         verbose_name = "genre search"
+        verbose_name_plural = "genre searches"
 
     def __str__(self) -> str:
         return self.name
@@ -76,7 +80,7 @@ class Sound(models.Model):
     def __str__(self) -> str:
         return f"{self.name} by {self.author}"
 
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # The code is derived from the deed URL, so the two can never disagree.
         self.licence = licence_from_url(self.licence_url)
         super().save(*args, **kwargs)
@@ -171,13 +175,19 @@ class Pack(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="packs")
     name = models.CharField(max_length=100)
     notes = models.TextField(blank=True, max_length=2000)
-    sounds = models.ManyToManyField(Sound, through="PackItem", related_name="packs")
+    sounds: models.ManyToManyField[Sound, PackItem] = models.ManyToManyField(
+        Sound, through="PackItem", related_name="packs"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
         indexes = [models.Index(fields=["owner", "-updated_at"], name="pack_owner_recent")]
+        constraints = [
+            # "Save to pack" finds a pack by its name in any case, so two must never share one.
+            models.UniqueConstraint(Lower("name"), "owner", name="pack_name_unique_per_owner"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -227,9 +237,17 @@ class PackExport(models.Model):
     signature = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The job, with the same discipline as a Prediction: claimed by the Celery task id with a
+    # conditional UPDATE, kept alive by a heartbeat, re-sent by the sweep when its worker is gone.
+    job_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="packexport_status")]
 
     def __str__(self) -> str:
         return f"ZIP of {self.pack} ({self.status})"

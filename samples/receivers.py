@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .services import recommendation_run_start
+from .services import recommendation_run_restart, recommendation_run_start
 
 
 def start_samples_stage(sender: object, *, prediction_id: int, **kwargs: Any) -> None:
     """A prediction is done: its samples are found by an I/O worker, so the ML worker is free."""
     recommendation_run_start(prediction_id=prediction_id)
+
+
+def refresh_samples_after_correction(sender: object, *, prediction_id: int, **kwargs: Any) -> None:
+    """The user corrected the tempo, key or genre: the samples follow at once."""
+    recommendation_run_restart(prediction_id=prediction_id)

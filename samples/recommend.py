@@ -2,8 +2,9 @@
 
 - which genres fill the five slots (the second genre joins when the top one is uncertain);
 - the Freesound filter for a genre (licences, duration, loop or one-shot, BPM windows);
-- which candidates fit the song (BPM within a window around the tempo, its double or half;
-  the same key), ranked and then picked so that no pack or author fills the list.
+- which candidates fit the song, and how (in tempo, half-time or double-time; same key, relative
+  key or a fifth away), ranked and then picked so that no pack or author fills the list;
+- the labels a sample card shows, and the header's promise, from the same rules.
 """
 
 from __future__ import annotations
@@ -13,6 +14,19 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from core.music import (
+    DOUBLE_TIME,
+    FIFTH_DOWN,
+    FIFTH_UP,
+    HALF_TIME,
+    IN_TEMPO,
+    RELATIVE,
+    SAME,
+    key_mixes,
+    key_relation,
+    tempo_relation,
+)
 
 from .licences import Licence
 
@@ -151,22 +165,82 @@ def eligible(candidate: Candidate, rules: GenreRules, licences: Sequence[str]) -
     return rules.kind == "any" or (is_loop if rules.kind == "loop" else not is_loop)
 
 
+# Order of preference: a loop in tempo beats one at half or double time, which beats the rest; a
+# loop in the same key beats one in the relative key, which beats one a fifth away.
+_TEMPO_ORDER = {IN_TEMPO: 0, HALF_TIME: 1, DOUBLE_TIME: 1}
+_KEY_ORDER = {SAME: 0, RELATIVE: 1, FIFTH_UP: 2, FIFTH_DOWN: 2}
+
+
 def rank(
     candidates: Iterable[Candidate], *, tempo: float | None, key: str, tolerance: int, seed: str
 ) -> list[tuple[Candidate, bool, bool]]:
-    """Best first: tempo fit, then key fit, then closeness in BPM, then a stable shuffle by `seed`."""
+    """Best first: tempo fit (in tempo, then half/double time), then key fit (same, relative, a
+    fifth away), then closeness in BPM, then a stable shuffle by `seed`. Each candidate comes with
+    (in tempo, same key): only those are stored as "matched"."""
     windows = tempo_windows(tempo, tolerance)
-    wanted_key = normalise_key(key)
     scored = []
     for candidate in candidates:
-        in_tempo = fits_tempo(candidate.bpm, windows)
-        in_key = bool(wanted_key) and normalise_key(candidate.key) == wanted_key
-        distance = _bpm_distance(candidate.bpm, windows)
-        scored.append(
-            ((not in_tempo, not in_key, distance, _shuffle(seed, candidate.freesound_id)), candidate)
+        tempo_fit = tempo_relation(tempo, candidate.bpm, tolerance)
+        key_fit = key_relation(key, candidate.key)
+        order = (
+            _TEMPO_ORDER.get(tempo_fit, 2),
+            _KEY_ORDER.get(key_fit, 3),
+            _bpm_distance(candidate.bpm, windows),
+            _shuffle(seed, candidate.freesound_id),
         )
+        scored.append((order, candidate, tempo_fit == IN_TEMPO, key_fit == SAME))
     scored.sort(key=lambda item: item[0])
-    return [(c, not order[0], not order[1]) for order, c in scored]
+    return [(c, in_tempo, in_key) for _, c, in_tempo, in_key in scored]
+
+
+# --- What a card and the header say -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How one sample fits the song, in the words its card shows."""
+
+    tempo: str  # IN_TEMPO, HALF_TIME, DOUBLE_TIME, "off tempo" or "" (a tempo is unknown)
+    key: str  # SAME, RELATIVE, FIFTH_UP, FIFTH_DOWN, "other key" or "" (a key is unknown)
+
+    @property
+    def in_tempo(self) -> bool:
+        return self.tempo == IN_TEMPO
+
+    @property
+    def octave_off(self) -> bool:
+        return self.tempo in (HALF_TIME, DOUBLE_TIME)
+
+    @property
+    def key_mixes(self) -> bool:
+        return key_mixes(self.key)
+
+
+def sample_fit(
+    *, song_bpm: float | None, song_key: str, loop_bpm: int | None, loop_key: str, tolerance: int
+) -> Fit:
+    return Fit(tempo_relation(song_bpm, loop_bpm, tolerance), key_relation(song_key, loop_key))
+
+
+@dataclass(frozen=True)
+class Promise:
+    """What the samples header says, counted from the cards below it."""
+
+    total: int
+    in_tempo: int
+    octave_off: int  # half- or double-time
+    same_key: int
+    key_mixes: int  # same, relative or a fifth away
+
+
+def samples_promise(fits: Sequence[Fit]) -> Promise:
+    return Promise(
+        total=len(fits),
+        in_tempo=sum(f.in_tempo for f in fits),
+        octave_off=sum(f.octave_off for f in fits),
+        same_key=sum(f.key == SAME for f in fits),
+        key_mixes=sum(f.key_mixes for f in fits),
+    )
 
 
 def pick_varied(

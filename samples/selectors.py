@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -11,7 +12,39 @@ from accounts.models import User
 from predictions.models import Prediction
 from predictions.taxonomy import genre_name
 
-from .models import Pack, Recommendation, RecommendationRun, SamplePreference, Sound
+from .models import GenreSearch, Pack, Recommendation, RecommendationRun, SamplePreference, Sound
+from .recommend import Fit, Promise, sample_fit, samples_promise
+
+DEFAULT_BPM_TOLERANCE = 6  # GenreSearch.bpm_tolerance's default, for a genre since removed
+
+
+@dataclass(frozen=True)
+class SampleCard:
+    recommendation: Recommendation
+    fit: Fit
+
+    @property
+    def sound(self) -> Sound:
+        return self.recommendation.sound
+
+
+def sample_cards(*, prediction: Prediction, recommendations: list[Recommendation]) -> list[SampleCard]:
+    """Each recommendation with how it fits the song's tempo and key as they are now (the user's
+    correction included), within the tolerance of the genre it was chosen for."""
+    tolerances = dict(GenreSearch.objects.values_list("slug", "bpm_tolerance"))
+    return [
+        SampleCard(
+            r,
+            sample_fit(
+                song_bpm=prediction.song_tempo_bpm,
+                song_key=prediction.song_key,
+                loop_bpm=r.sound.bpm,
+                loop_key=r.sound.key,
+                tolerance=tolerances.get(r.genre, DEFAULT_BPM_TOLERANCE),
+            ),
+        )
+        for r in recommendations
+    ]
 
 
 def recommendation_list_for_prediction(*, prediction: Prediction) -> list[Recommendation]:
@@ -24,6 +57,24 @@ def pack_list_for_user(*, user: User) -> QuerySet[Pack]:
 
 def pack_names_for_user(*, user: User) -> list[str]:
     return list(Pack.objects.filter(owner=user).order_by("name").values_list("name", flat=True)[:200])
+
+
+def pack_songs(*, packs: list[Pack], limit: int = 3) -> dict[int, list[str]]:
+    """pack id → the songs (owner's predictions) whose recommendations the pack's sounds came from,
+    most recent first, at most `limit` each."""
+    rows = (
+        Recommendation.objects.filter(
+            sound__pack_items__pack__in=packs, prediction__owner_id__in={p.owner_id for p in packs}
+        )
+        .values_list("sound__pack_items__pack_id", "prediction_id", "prediction__title", "prediction__artist")
+        .order_by("-prediction__created_at", "-prediction_id")
+        .distinct()
+    )
+    songs: dict[int, dict[int, str]] = {}
+    for pack_id, prediction_id, title, artist in rows:
+        label = f"{artist} – {title}" if artist and title else title or artist or "Uploaded song"
+        songs.setdefault(pack_id, {}).setdefault(prediction_id, label)
+    return {pack_id: list(by_prediction.values())[:limit] for pack_id, by_prediction in songs.items()}
 
 
 def sound_list_for_pack(*, pack: Pack) -> list[Sound]:
@@ -70,10 +121,16 @@ def recommendations_panel(*, prediction: Prediction, user: User) -> dict[str, An
     run = recommendation_run_for(prediction=prediction)
     recommendations = recommendation_list_for_prediction(prediction=prediction)
     genres = list(dict.fromkeys(r.genre for r in recommendations))
-    mixed = [g for g in genres if g != prediction.top_genre]
+    mixed = [g for g in genres if g != prediction.song_genre]
+    cards = sample_cards(prediction=prediction, recommendations=recommendations)
+    promise: Promise = samples_promise([card.fit for card in cards])
     return {
         "prediction": prediction,
         "recommendations": recommendations,
+        "cards": cards,
+        "promise": promise,
+        "song_genre": prediction.song_genre,
+        "song_genre_name": genre_name(prediction.song_genre) if prediction.song_genre else "",
         "pack_names": pack_names_for_user(user=user),
         "mixed_genre": genre_name(mixed[0]) if mixed else "",
         "top_genre_name": genre_name(prediction.top_genre) if prediction.top_genre else "",

@@ -6,19 +6,22 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import IO
 
 from celery import signature as signature_of
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from predictions.models import Prediction
+from core.jobs import DATABASE_ERRORS, heartbeat
+from predictions.models import USER_GENRE_NONE, Prediction
 
 from . import freesound
 from .budget import FreesoundBudget, default_budget
@@ -52,7 +55,7 @@ from .recommend import (
     tempo_windows,
 )
 from .selectors import samples_message_for
-from .zips import ConformedFile, ConformTarget, ZipSound, zip_write
+from .zips import Conform, ConformedFile, ConformTarget, Progress, ZipSound, zip_write
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,7 @@ RETRY_RECOMMENDATIONS_TASK = "samples.retry_recommendations"
 BUILD_PACK_ZIP_TASK = "samples.build_pack_zip"
 REFRESH_INDEX_TASK = "samples.refresh_index"
 SWEEP_RUNS_TASK = "samples.sweep_runs"
+SWEEP_EXPORTS_TASK = "samples.sweep_exports"
 
 
 # --- Sounds -------------------------------------------------------------------------------------------
@@ -163,8 +167,14 @@ def _candidates(
 
 
 def _live_search(
-    genre: GenreSearch, rules: GenreRules, *, licences, windows, turn: int, page: int = 1
-) -> None:  # type: ignore[no-untyped-def]
+    genre: GenreSearch,
+    rules: GenreRules,
+    *,
+    licences: Sequence[str],
+    windows: Sequence[tuple[int, int]],
+    turn: int,
+    page: int = 1,
+) -> None:
     result = freesound.search(
         query=query_for(rules, turn=turn),
         filter=search_filter(rules, licences=licences, windows=windows),
@@ -186,7 +196,7 @@ def _picks_for_genre(
 ) -> _Outcome:
     """The index first; live searches only when it has too few (tempo-matched first, then genre-only)."""
     rules = genre_rules(genre)
-    windows = tempo_windows(prediction.tempo_bpm, rules.bpm_tolerance)
+    windows = tempo_windows(prediction.song_tempo_bpm, rules.bpm_tolerance)
     turn = prediction.pk + batch
     outcome = _Outcome()
     candidates = _candidates(genre, rules, licences, exclude)
@@ -209,8 +219,8 @@ def _picks_for_genre(
         outcome.error = exc
     ranked = rank(
         candidates,
-        tempo=prediction.tempo_bpm,
-        key=prediction.key,
+        tempo=prediction.song_tempo_bpm,
+        key=prediction.song_key,
         tolerance=rules.bpm_tolerance,
         seed=f"{prediction.pk}:{batch}",
     )
@@ -222,8 +232,8 @@ def _choose(prediction: Prediction, *, batch: int, exclude: set[int]) -> _Outcom
     licences_for = partial(allowed_licences, allow_noncommercial=_allows_noncommercial(prediction.owner_id))
     slots = genre_slots(
         scores=prediction.genre_scores or {},
-        top_genre=prediction.top_genre,
-        confidence=prediction.confidence,
+        top_genre=prediction.song_genre,
+        confidence=_genre_confidence(prediction),
         mix_below=settings.SAMPLES_MIX_BELOW_CONFIDENCE,
     )
     genres = GenreSearch.objects.filter(enabled=True).in_bulk([slug for slug, _ in slots], field_name="slug")
@@ -248,6 +258,14 @@ def _choose(prediction: Prediction, *, batch: int, exclude: set[int]) -> _Outcom
         exclude |= {p.freesound_id for p in outcome.picks}
         total.error = total.error or outcome.error
     return total
+
+
+def _genre_confidence(prediction: Prediction) -> float | None:
+    """A genre the user named is certain (all five samples from it); "none of these" is not, so
+    the samples mix the model's two best guesses; otherwise the model's own confidence."""
+    if prediction.user_genre:
+        return 0.0 if prediction.user_genre == USER_GENRE_NONE else 1.0
+    return prediction.confidence
 
 
 def recommendations_create_for_prediction(
@@ -293,8 +311,14 @@ def _save_picks(prediction: Prediction, picks: list[Pick], *, batch: int) -> lis
 
 def _message(outcome: _Outcome, *, shown: int) -> str:
     error = outcome.error
-    if shown >= SLOTS or (error is None and shown):
+    if shown >= SLOTS:
         return ""
+    if error is None and shown:
+        return (
+            f"Only {shown} of {SLOTS} samples: Freesound has no more sounds for this genre's search "
+            "with an allowed licence and length that are not shown already. “More like these” looks "
+            "again later (new sounds are uploaded every day); an admin can widen the search in the admin."
+        )
     if isinstance(error, Throttled):
         when = timezone.now() + timedelta(seconds=error.retry_after)
         limit = "daily" if error.daily else "per-minute"
@@ -335,6 +359,27 @@ def recommendation_run_start(*, prediction_id: int) -> None:
     """A prediction is done: record its samples stage as pending and send it to the I/O workers
     once the transaction commits."""
     RecommendationRun.objects.get_or_create(prediction_id=prediction_id)
+    transaction.on_commit(partial(recommendation_run_enqueue, prediction_id=prediction_id))
+
+
+@transaction.atomic
+def recommendation_run_restart(*, prediction_id: int) -> None:
+    """The user corrected the song's tempo, key or genre: the samples shown no longer follow it, so
+    they go and the stage runs again with the corrected values (the page shows "Finding samples…"
+    until then). Saved packs keep their sounds: they hold sounds, not recommendations."""
+    if not Prediction.objects.filter(pk=prediction_id, status=Prediction.Status.DONE).exists():
+        return
+    Recommendation.objects.filter(prediction_id=prediction_id).delete()
+    RecommendationRun.objects.update_or_create(
+        prediction_id=prediction_id,
+        defaults={
+            "status": RecommendationRun.Status.PENDING,
+            "message": "",
+            "queued_at": None,
+            "started_at": None,
+            "finished_at": None,
+        },
+    )
     transaction.on_commit(partial(recommendation_run_enqueue, prediction_id=prediction_id))
 
 
@@ -387,7 +432,10 @@ def recommendation_run(*, prediction_id: int) -> None:
         return
     prediction = Prediction.objects.get(pk=prediction_id)
     try:
-        recommendations_create_for_prediction(prediction=prediction)
+        # A run makes the first batch from the song's values as they are now; anything left from an
+        # earlier run (the values were corrected since) is replaced.
+        Recommendation.objects.filter(prediction=prediction).delete()
+        recommendations_create_for_prediction(prediction=prediction, batch=0)
     except Exception:  # a bug or the time limit: the stage fails, the prediction stays done
         log.exception("Recommendations failed for prediction %s", prediction_id)
         recommendation_run_finish(prediction_id=prediction_id, failed=True, message=SAMPLES_FAILURE)
@@ -513,13 +561,39 @@ class PackFull(Exception):
     pass
 
 
+class PackNameTaken(ValueError):
+    """Another of the user's packs has this name (in any case). str() is the sentence to show."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"You already have a pack called “{name}”; choose another name.")
+
+
+def pack_name_taken(*, owner: User, name: str, exclude: Pack | None = None) -> bool:
+    others = Pack.objects.filter(owner=owner, name__iexact=name.strip()[:100])
+    return others.exclude(pk=exclude.pk).exists() if exclude is not None and exclude.pk else others.exists()
+
+
 def pack_create(*, owner: User, name: str, notes: str = "") -> Pack:
-    return Pack.objects.create(owner=owner, name=name.strip()[:100], notes=notes)
+    name = name.strip()[:100]
+    if pack_name_taken(owner=owner, name=name):
+        raise PackNameTaken(name)
+    try:
+        with transaction.atomic():
+            return Pack.objects.create(owner=owner, name=name, notes=notes)
+    except IntegrityError as exc:  # created by a concurrent request since the check
+        raise PackNameTaken(name) from exc
 
 
 def pack_update(*, pack: Pack, name: str, notes: str) -> Pack:
-    pack.name, pack.notes = name.strip()[:100], notes
-    pack.save(update_fields=["name", "notes", "updated_at"])
+    name = name.strip()[:100]
+    if pack_name_taken(owner=pack.owner, name=name, exclude=pack):
+        raise PackNameTaken(name)
+    pack.name, pack.notes = name, notes
+    try:
+        with transaction.atomic():
+            pack.save(update_fields=["name", "notes", "updated_at"])
+    except IntegrityError as exc:
+        raise PackNameTaken(name) from exc
     return pack
 
 
@@ -531,8 +605,13 @@ def pack_delete(*, pack: Pack) -> None:
 
 def pack_get_or_create_by_name(*, owner: User, name: str) -> Pack:
     """The user's pack with this name (any case), or a new one: how "save to pack" picks its pack."""
-    existing = Pack.objects.filter(owner=owner, name__iexact=name.strip()).order_by("id").first()
-    return existing or pack_create(owner=owner, name=name)
+    existing = Pack.objects.filter(owner=owner, name__iexact=name.strip()).first()
+    if existing is not None:
+        return existing
+    try:
+        return pack_create(owner=owner, name=name)
+    except PackNameTaken:  # a concurrent "save" created it a moment ago
+        return Pack.objects.get(owner=owner, name__iexact=name.strip()[:100])
 
 
 @transaction.atomic
@@ -567,10 +646,6 @@ def pack_signature(
     ids = ",".join(str(i) for i in pack.items.order_by("id").values_list("sound__freesound_id", flat=True))
     extra = ""
     if contents != PackExport.Contents.ORIGINALS and song is not None:
-        from .conforming import (
-            song_grid,  # the samples app's own module; imported here to keep this one light
-        )
-
         grid = song_grid(song)
         extra = f"|{contents}|{song.pk}|{grid.tempo_bpm}|{grid.key}"
     return hashlib.sha256(f"{pack.name}|{pack.notes}|{ids}{extra}".encode()).hexdigest()
@@ -609,11 +684,11 @@ def _fetch_preview(url: str, *, sounds_by_url: dict[str, Sound]) -> bytes | None
             return None
 
 
-def pack_zip_write(  # type: ignore[no-untyped-def]
+def pack_zip_write(
     *,
     pack: Pack,
-    target,
-    progress=None,
+    target: IO[bytes],
+    progress: Progress | None = None,
     contents: str = PackExport.Contents.ORIGINALS,
     song: Prediction | None = None,
 ) -> set[int]:
@@ -629,13 +704,16 @@ def pack_zip_write(  # type: ignore[no-untyped-def]
             log.warning("Preview %s left out of pack %s: %s", url, pack.pk, exc)
             return None
 
-    conform = target_info = None
+    conform: Conform | None = None
+    target_info: ConformTarget | None = None
     if contents != PackExport.Contents.ORIGINALS and song is not None:
         grid = song_grid(song)
         target_info = ConformTarget(song.display_title, grid.tempo_bpm, grid.key)
 
-        def conform(zip_sound: ZipSound) -> ConformedFile:
+        def conform_one(zip_sound: ZipSound) -> ConformedFile:
             return conformed_file(sound=sounds_by_id[zip_sound.freesound_id], grid=grid)
+
+        conform = conform_one
 
     return zip_write(
         target,
@@ -651,54 +729,175 @@ def pack_zip_write(  # type: ignore[no-untyped-def]
     )
 
 
+EXPORT_FAILURE = "The ZIP could not be built; try again."
+EXPORT_WORKER_LOST = "The ZIP build was interrupted several times (its worker stopped); try again."
+EXPORT_STALE = "The ZIP took too long to build and was stopped; try again."
+EXPORT_DATABASE_UNAVAILABLE = "The database was unavailable for a moment; the ZIP will be built shortly."
+
+
+class ExportRetry(Exception):
+    """The build hit a transient error (the database): the task retries it later."""
+
+
 def pack_export_request(
     *, pack: Pack, contents: str = PackExport.Contents.ORIGINALS, song: Prediction | None = None
 ) -> PackExport:
-    """A ZIP for the pack as it is now: a finished or running one if the pack has not changed, else a new job."""
+    """A ZIP for the pack as it is now (originals, or conformed to `song`, or both): a finished or
+    running one if the pack has not changed, else a new job. Asking again for one that is stuck (its
+    message lost, its worker dead) sends it again, or, once it has lost its worker too often, fails
+    it and starts a new one."""
     if song is None:
         contents = PackExport.Contents.ORIGINALS
     signature = pack_signature(pack, contents=contents, song=song)
     current = pack.exports.filter(signature=signature).exclude(status=PackExport.Status.FAILED).first()
     if current is not None:
-        return current
+        if current.status == PackExport.Status.DONE:
+            return current
+        if current.status == PackExport.Status.PENDING and current.queued_at is None:
+            pack_export_enqueue(export_id=current.pk)  # the broker was down when it was asked for
+        pack_export_sweep(rows=PackExport.objects.filter(pk=current.pk))
+        current.refresh_from_db()
+        if current.status != PackExport.Status.FAILED:
+            return current
     export = PackExport.objects.create(pack=pack, signature=signature, contents=contents, song=song)
-    transaction.on_commit(signature_of(BUILD_PACK_ZIP_TASK, args=[export.pk]).apply_async, robust=True)
+    # A named function that never raises: on_commit(robust=True) needs a __qualname__ to log a
+    # failure, and a partial has none, so a broker outage used to turn into a 500.
+    export_id = export.pk
+    transaction.on_commit(lambda: pack_export_enqueue(export_id=export_id))
     return export
 
 
-def pack_export_build(*, export_id: int) -> None:
-    """The worker's job. Claims the row with a conditional UPDATE so a redelivered message is a no-op."""
-    claimed = PackExport.objects.filter(pk=export_id, status=PackExport.Status.PENDING).update(
-        status=PackExport.Status.RUNNING
-    )
-    if not claimed:
-        return
-    export = PackExport.objects.select_related("pack", "song").get(pk=export_id)
-
-    def progress(done: int, total: int) -> None:
-        PackExport.objects.filter(pk=export_id).update(progress=int(done * 100 / max(total, 1)))
-
+def pack_export_enqueue(*, export_id: int) -> bool:
+    """Send the build task. A broker outage leaves the export pending for the sweep (or the next
+    request) to send again, so this logs and returns False instead of raising."""
     try:
-        with tempfile.TemporaryFile() as tmp:
-            pack_zip_write(
-                pack=export.pack, target=tmp, progress=progress, contents=export.contents, song=export.song
+        signature_of(BUILD_PACK_ZIP_TASK, args=[export_id]).apply_async(retry=False)
+    except Exception:  # kombu's OperationalError, redis' ConnectionError, OSError...
+        log.warning("Broker unavailable; pack ZIP %s waits for the sweep", export_id)
+        return False
+    PackExport.objects.filter(pk=export_id, status=PackExport.Status.PENDING).update(queued_at=timezone.now())
+    return True
+
+
+def _heartbeat_deadline(now: datetime) -> datetime:
+    return now - timedelta(seconds=settings.PREDICTION_HEARTBEAT_TIMEOUT)
+
+
+def pack_export_claim(*, export_id: int, job_id: str) -> bool:
+    """pending → running for this task id. The same task id may take over a running export only
+    once its heartbeat stopped (its worker died): a duplicate delivery is a no-op."""
+    now = timezone.now()
+    stale = Q(heartbeat_at__lt=_heartbeat_deadline(now)) | Q(heartbeat_at__isnull=True)
+    claimable = Q(status=PackExport.Status.PENDING) | (
+        Q(status=PackExport.Status.RUNNING, job_id=job_id) & stale
+    )
+    return bool(
+        PackExport.objects.filter(claimable, pk=export_id).update(
+            status=PackExport.Status.RUNNING,
+            job_id=job_id,
+            started_at=now,
+            heartbeat_at=now,
+            progress=0,
+            attempts=F("attempts") + 1,
+        )
+    )
+
+
+def _held(export_id: int, job_id: str) -> QuerySet[PackExport]:
+    return PackExport.objects.filter(pk=export_id, status=PackExport.Status.RUNNING, job_id=job_id)
+
+
+def pack_export_build(*, export_id: int, job_id: str = "") -> None:
+    """The worker's job. Claims the row with a conditional UPDATE so a redelivered or duplicate
+    message is a no-op; every later write only lands while this job still holds the row."""
+    job_id = job_id or f"local-{export_id}"
+    try:
+        claimed = pack_export_claim(export_id=export_id, job_id=job_id)
+    except DATABASE_ERRORS as exc:
+        raise ExportRetry(EXPORT_DATABASE_UNAVAILABLE) from exc
+    if not claimed:
+        log.info("Pack ZIP %s is not claimable by job %s; nothing to do", export_id, job_id)
+        return
+    try:
+        with heartbeat(
+            lambda: _held(export_id, job_id).update(heartbeat_at=timezone.now()),
+            interval=settings.PREDICTION_HEARTBEAT_INTERVAL,
+        ):
+            name = _build_zip(export_id, job_id)
+            done = _held(export_id, job_id).update(
+                status=PackExport.Status.DONE, progress=100, file=name, finished_at=timezone.now()
             )
-            tmp.seek(0)
-            export.file.save(f"pack-{export.pack_id}-{export_id}.zip", File(tmp), save=False)
     except (PreviewError, OSError) as exc:
-        log.exception("ZIP of pack %s failed", export.pack_id)
-        PackExport.objects.filter(pk=export_id).update(
+        log.exception("ZIP of pack export %s failed", export_id)
+        _held(export_id, job_id).update(
             status=PackExport.Status.FAILED,
             error=f"The ZIP could not be built ({exc.__class__.__name__}); try again.",
             finished_at=timezone.now(),
         )
         return
-    PackExport.objects.filter(pk=export_id).update(
-        status=PackExport.Status.DONE, progress=100, file=export.file.name, finished_at=timezone.now()
-    )
+    except DATABASE_ERRORS as exc:
+        raise ExportRetry(EXPORT_DATABASE_UNAVAILABLE) from exc
+    if not done:
+        PackExport.file.field.storage.delete(name)  # another job took the row meanwhile
+
+
+def _build_zip(export_id: int, job_id: str) -> str:
+    export = PackExport.objects.select_related("pack", "song").get(pk=export_id)
+
+    def progress(done: int, total: int) -> None:
+        _held(export_id, job_id).update(progress=int(done * 100 / max(total, 1)), heartbeat_at=timezone.now())
+
+    with tempfile.TemporaryFile() as tmp:
+        pack_zip_write(
+            pack=export.pack, target=tmp, progress=progress, contents=export.contents, song=export.song
+        )
+        tmp.seek(0)
+        return export.file.storage.save(
+            export.file.field.generate_filename(export, f"pack-{export.pack_id}-{export_id}.zip"), File(tmp)
+        )
 
 
 def pack_export_fail(*, export_id: int, message: str) -> None:
     PackExport.objects.filter(pk=export_id).exclude(status=PackExport.Status.DONE).update(
         status=PackExport.Status.FAILED, error=message[:300], finished_at=timezone.now()
     )
+
+
+@dataclass(frozen=True)
+class ExportSweepReport:
+    requeued: int
+    recovered: int
+    failed: int
+
+
+def pack_export_sweep(
+    *, rows: QuerySet[PackExport] | None = None, now: datetime | None = None
+) -> ExportSweepReport:
+    """Keep pack ZIPs moving, like predictions.services.prediction_sweep: running exports whose
+    heartbeat stopped go back to pending (or fail after PREDICTION_MAX_ATTEMPTS), pending ones
+    whose message may be lost are sent again, and ones running past every time limit fail."""
+    now = now or timezone.now()
+    rows = PackExport.objects.all() if rows is None else rows
+    deadline = _heartbeat_deadline(now)
+    orphans = rows.filter(status=PackExport.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=deadline) | Q(heartbeat_at__isnull=True, started_at__lt=deadline)
+    )
+    failed = orphans.filter(attempts__gte=settings.PREDICTION_MAX_ATTEMPTS).update(
+        status=PackExport.Status.FAILED, error=EXPORT_WORKER_LOST, finished_at=now
+    )
+    orphan_ids = list(orphans.values_list("pk", flat=True))
+    recovered = orphans.filter(pk__in=orphan_ids).update(
+        status=PackExport.Status.PENDING, job_id="", heartbeat_at=None, queued_at=None, progress=0
+    )
+    requeue_before = now - timedelta(seconds=settings.PREDICTION_REQUEUE_AFTER)
+    waiting = rows.filter(status=PackExport.Status.PENDING).filter(
+        Q(pk__in=orphan_ids)
+        | Q(queued_at__lt=requeue_before)
+        | Q(queued_at__isnull=True, created_at__lt=requeue_before)
+    )
+    requeued = sum(pack_export_enqueue(export_id=pk) for pk in waiting.values_list("pk", flat=True))
+    stale_before = now - timedelta(seconds=settings.PREDICTION_STALE_AFTER)
+    failed += rows.filter(status=PackExport.Status.RUNNING, started_at__lt=stale_before).update(
+        status=PackExport.Status.FAILED, error=EXPORT_STALE, finished_at=now
+    )
+    return ExportSweepReport(requeued=requeued, recovered=recovered, failed=failed)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+
+from core.jobs import DATABASE_ERRORS
+from predictions.tasks import retry_countdown
 
 from . import conforming, services
 
@@ -22,14 +25,47 @@ def recommendations_for_prediction_task(prediction_id: int) -> None:
     services.recommendation_run(prediction_id=prediction_id)
 
 
-@shared_task(name=services.BUILD_PACK_ZIP_TASK, ignore_result=True)
-def pack_export_build_task(export_id: int) -> None:
+# acks_late + reject_on_worker_lost, like the prediction task: a worker that dies mid-build leaves
+# the message on the broker, and the row's heartbeat tells the sweep to send the build again.
+@shared_task(
+    bind=True,
+    name=services.BUILD_PACK_ZIP_TASK,
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,  # bounded by settings.PREDICTION_MAX_RETRIES below
+)
+def pack_export_build_task(self: Task, export_id: int) -> None:
     try:
-        services.pack_export_build(export_id=export_id)
+        services.pack_export_build(export_id=export_id, job_id=self.request.id or "")
+    except services.ExportRetry as exc:
+        if self.request.retries >= settings.PREDICTION_MAX_RETRIES:
+            _fail_quietly(export_id, services.EXPORT_FAILURE)
+            return
+        # The row may still be held by this task id: retry once its heartbeat counts as stopped.
+        countdown = max(
+            retry_countdown(self.request.retries, None), settings.PREDICTION_HEARTBEAT_TIMEOUT + 1
+        )
+        log.info("Pack ZIP %s: %s; retrying in %s s", export_id, exc, countdown)
+        raise self.retry(countdown=countdown, max_retries=settings.PREDICTION_MAX_RETRIES) from exc
     except Exception:
         log.exception("Pack ZIP %s crashed", export_id)
-        services.pack_export_fail(export_id=export_id, message="The ZIP could not be built; try again.")
+        _fail_quietly(export_id, services.EXPORT_FAILURE)
         raise
+
+
+def _fail_quietly(export_id: int, message: str) -> None:
+    try:
+        services.pack_export_fail(export_id=export_id, message=message)
+    except DATABASE_ERRORS:
+        log.warning("Pack ZIP %s: could not record the failure; the sweep will", export_id)
+
+
+@shared_task(name=services.SWEEP_EXPORTS_TASK, ignore_result=True)
+def pack_export_sweep_task() -> None:
+    report = services.pack_export_sweep()
+    if report.requeued or report.recovered or report.failed:
+        log.info("Pack ZIP sweep: %s", report)
 
 
 @shared_task(name=services.REFRESH_INDEX_TASK, ignore_result=True)

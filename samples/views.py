@@ -10,11 +10,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from predictions.models import Prediction
 
 from . import freesound, selectors, services
@@ -45,18 +47,25 @@ def _next_url(request: HttpRequest, default: str) -> str:
 # --- Packs ------------------------------------------------------------------------------------------
 
 
-def pack_list(request: HttpRequest) -> HttpResponse:
+def pack_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     packs = selectors.pack_list_for_user(user=request.user)
     page = Paginator(packs, PACKS_PER_PAGE).get_page(request.GET.get("page"))
+    songs = selectors.pack_songs(packs=list(page.object_list))
+    for pack in page.object_list:
+        pack.songs = songs.get(pack.pk, [])
     return render(request, "samples/pack_list.html", {"page": page, "form": PackForm()})
 
 
-def pack_create(request: HttpRequest) -> HttpResponse:
-    form = PackForm(request.POST or None)
+def pack_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = PackForm(request.POST or None, owner=request.user)
     if request.method == "POST" and form.is_valid():
-        pack = services.pack_create(owner=request.user, **form.cleaned_data)
-        messages.success(request, f"Pack “{pack.name}” created.")
-        return redirect(pack)
+        try:
+            pack = services.pack_create(owner=request.user, **form.cleaned_data)
+        except services.PackNameTaken as exc:
+            form.add_error("name", str(exc))
+        else:
+            messages.success(request, f"Pack “{pack.name}” created.")
+            return redirect(pack)
     return render(request, "samples/pack_form.html", {"form": form})
 
 
@@ -74,11 +83,15 @@ def pack_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def pack_edit(request: HttpRequest, pk: int) -> HttpResponse:
     pack = _own_pack(request, pk)
-    form = PackForm(request.POST or None, instance=pack)
+    form = PackForm(request.POST or None, instance=pack, owner=request.user)
     if request.method == "POST" and form.is_valid():
-        services.pack_update(pack=pack, **form.cleaned_data)
-        messages.success(request, "Pack saved.")
-        return redirect(pack)
+        try:
+            services.pack_update(pack=pack, **form.cleaned_data)
+        except services.PackNameTaken as exc:
+            form.add_error("name", str(exc))
+        else:
+            messages.success(request, "Pack saved.")
+            return redirect(pack)
     return render(request, "samples/pack_form.html", {"form": form, "pack": pack})
 
 
@@ -102,11 +115,13 @@ def pack_item_add(request: HttpRequest, pk: int, sound_pk: int) -> HttpResponse:
 
 
 @require_POST
-def pack_item_remove(request: HttpRequest, pk: int, sound_pk: int) -> HttpResponse:
+def pack_item_remove(request: AuthenticatedHttpRequest, pk: int, sound_pk: int) -> HttpResponse:
     pack = _own_pack(request, pk)
     services.pack_remove_sound(pack=pack, sound=get_object_or_404(Sound, pk=sound_pk))
     if request.htmx:
-        return HttpResponse("")  # the row disappears
+        # The row disappears (empty answer) and the sound count in the header is swapped out of band.
+        count = pack.items.count()
+        return render(request, "samples/includes/pack_count.html", {"count": count, "oob": True})
     messages.success(request, "Removed from the pack.")
     return redirect(pack)
 
@@ -115,7 +130,7 @@ def pack_item_remove(request: HttpRequest, pk: int, sound_pk: int) -> HttpRespon
 
 
 @require_POST
-def sound_save(request: HttpRequest) -> HttpResponse:
+def sound_save(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SaveToPackForm(request.POST)
     sound = get_object_or_404(Sound, pk=form.cleaned_data["sound"]) if form.is_valid() else None
     saved_to, error = None, ""
@@ -151,14 +166,14 @@ def _posted_sound_id(request: HttpRequest) -> int:
 
 def _form_error(form: SaveToPackForm) -> str:
     errors = [e for field_errors in form.errors.values() for e in field_errors]
-    return errors[0] if errors else ""
+    return str(errors[0]) if errors else ""
 
 
 # --- Recommendations -----------------------------------------------------------------------------------
 
 
 @require_POST
-def recommendations_more(request: HttpRequest, prediction_pk: int) -> HttpResponse:
+def recommendations_more(request: AuthenticatedHttpRequest, prediction_pk: int) -> HttpResponse:
     prediction = get_object_or_404(
         Prediction, pk=prediction_pk, owner=request.user, status=Prediction.Status.DONE
     )
@@ -176,7 +191,7 @@ def recommendations_more(request: HttpRequest, prediction_pk: int) -> HttpRespon
     return redirect(f"{prediction.get_absolute_url()}#samples")
 
 
-def prediction_samples(request: HttpRequest, prediction_pk: int) -> HttpResponse:
+def prediction_samples(request: AuthenticatedHttpRequest, prediction_pk: int) -> HttpResponse:
     """The samples panel alone: polled by htmx while "Finding samples…" shows."""
     prediction = get_object_or_404(
         Prediction, pk=prediction_pk, owner=request.user, status=Prediction.Status.DONE
@@ -186,7 +201,7 @@ def prediction_samples(request: HttpRequest, prediction_pk: int) -> HttpResponse
 
 
 @require_POST
-def preference_update(request: HttpRequest) -> HttpResponse:
+def preference_update(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PreferenceForm(request.POST)
     if form.is_valid():
         services.preference_set(user=request.user, **form.cleaned_data)
@@ -201,7 +216,7 @@ def preference_update(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def pack_download(request: HttpRequest, pk: int) -> HttpResponse:
+def pack_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """Small packs are zipped right here; larger ones by a worker, with a progress page."""
     pack = _own_pack(request, pk)
     count = pack.items.count()
@@ -222,7 +237,7 @@ def pack_download(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("samples:export_detail", pk=export.pk)
 
 
-def _zip_choice(request: HttpRequest) -> tuple[str, Prediction | None]:
+def _zip_choice(request: AuthenticatedHttpRequest) -> tuple[str, Prediction | None]:
     """The ZIP options posted with the pack page's form; originals unless a song of the user's is chosen."""
     contents = request.POST.get("contents", "")
     song_id = request.POST.get("song", "")
@@ -236,7 +251,7 @@ def _zip_choice(request: HttpRequest) -> tuple[str, Prediction | None]:
     return (contents, song) if song is not None else (PackExport.Contents.ORIGINALS, None)
 
 
-def _zip_response(request: HttpRequest, pack: Pack) -> HttpResponse:
+def _zip_response(request: HttpRequest, pack: Pack) -> HttpResponseBase:
     target = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
     try:
         services.pack_zip_write(pack=pack, target=target)
@@ -254,7 +269,7 @@ def _own_export(request: HttpRequest, pk: int) -> PackExport:
     return get_object_or_404(PackExport.objects.select_related("pack"), pk=pk, pack__owner=request.user)
 
 
-def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def export_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     export = _own_export(request, pk)
     template = "samples/includes/export_status.html" if request.htmx else "samples/export_detail.html"
     return render(request, template, {"export": export, "pack": export.pack})

@@ -9,3 +9,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sevenfour_site.settings")
 app = Celery("sevenfour_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Signal handlers and the model_status command of ML workers (loads the model before the first job).
+from . import ml_worker  # noqa: E402, F401

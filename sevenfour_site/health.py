@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection
@@ -27,7 +28,7 @@ def check_database() -> CheckResult:
     return True, connection.vendor
 
 
-def check_broker(timeout: float = 2.0) -> CheckResult:
+def check_broker(timeout: int = 2) -> CheckResult:
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=timeout)
@@ -42,7 +43,7 @@ def check_workers(timeout: float = 1.0) -> CheckResult:
         replies = app.control.ping(timeout=timeout)
     except Exception as exc:
         return False, f"could not ping workers: {exc.__class__.__name__}: {exc}"
-    names = sorted(name for reply in replies for name in reply)
+    names = sorted(name for reply in replies or [] for name in reply)
     if not names:
         return False, "no worker answered the ping"
     return True, ", ".join(names)
@@ -53,7 +54,7 @@ _cache_lock = threading.Lock()
 _cached: tuple[float, Report] | None = None
 
 
-def health_report_cached(*, clock=time.monotonic) -> Report:  # type: ignore[no-untyped-def]
+def health_report_cached(*, clock: Callable[[], float] = time.monotonic) -> Report:
     """health_report(), reused for HEALTHZ_CACHE_SECONDS; concurrent callers wait for one probe."""
     global _cached
     with _cache_lock:
@@ -70,11 +71,30 @@ def health_cache_clear() -> None:
         _cached = None
 
 
+def check_model(timeout: float = 1.0) -> CheckResult:
+    """Whether ML workers have the model loaded (see sevenfour_site.ml_worker). Informational: jobs
+    submitted while it loads wait in the queue."""
+    try:
+        replies = app.control.broadcast("model_status", reply=True, timeout=timeout)
+    except Exception as exc:
+        return False, f"could not ask the workers: {exc.__class__.__name__}: {exc}"
+    statuses = [status for reply in replies for status in reply.values() if status.get("ml")]
+    if not statuses:
+        return False, "no ML worker answered"
+    ready = sum(s["ready"] for s in statuses)
+    total = sum(s["processes"] for s in statuses)
+    runtime = next((s["runtime"] for s in statuses if s["runtime"]), "")
+    detail = f"model ready in {ready} of {total} ML processes" + (f" ({runtime})" if runtime else "")
+    return ready > 0, detail
+
+
 def health_report() -> Report:
     database = check_database()
     broker = check_broker()
     # Pinging workers through a broker that is down would only wait for the timeout.
     workers = check_workers() if broker[0] else (False, "broker unreachable")
+    model = check_model() if workers[0] else (False, "no worker")
     checks = {"database": database, "broker": broker, "workers": workers}
     report = {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()}
+    report["model"] = {"ok": model[0], "detail": model[1]}
     return all(ok for ok, _ in checks.values()), report

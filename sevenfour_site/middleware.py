@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 
+from catalog.uploads import TOO_LARGE_HINT
+
 GetResponse = Callable[[HttpRequest], HttpResponse]
 
 
@@ -28,8 +30,7 @@ def declared_body_length(meta: dict) -> int | None:
 
 def body_too_large_response(request_path: str, accept: str, limit: int) -> HttpResponse:
     message = (
-        f"This request is larger than the site accepts ({filesizeformat(limit)} at most). "
-        "Upload a shorter excerpt (30 seconds are enough) or a compressed format such as MP3."
+        f"This request is larger than the site accepts ({filesizeformat(limit)} at most). {TOO_LARGE_HINT}"
     )
     if request_path.startswith("/api/") or "application/json" in accept:
         body = {"error": {"code": "request_too_large", "message": message, "field_errors": {}}}

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "catalog",
     "predictions",
     "samples",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "demo.context_processors.demo_mode",
             ],
         },
     },
@@ -100,14 +102,28 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, broker --------------------------------------------------------------------------
+# Celery's time limits come first: the broker's visibility timeout below is derived from them.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Short socket timeouts: an unreachable Redis must cost a page a moment, not a hung worker.
+    # Every cache user fails open (core.cache) or chooses its FailMode (core.ratelimit).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
-    # A message a worker took but never acknowledged (the worker died) is handed out again after
-    # the visibility timeout; it must be longer than any task may run (CELERY_TASK_TIME_LIMIT).
+    # A message a worker took but never acknowledged is handed out again after the visibility
+    # timeout. It must outlast any task run (the hard time limit) and any retry countdown the
+    # worker holds unacknowledged (at most 5 min), or a healthy job's message would be handed to a
+    # second worker. A dead worker's job does not wait for it: the sweep notices the stopped
+    # heartbeat (PREDICTION_HEARTBEAT_TIMEOUT) and sends the job again.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900),
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 300),
         "socket_connect_timeout": 5,
         **env.json("CELERY_REDIS_TRANSPORT_OPTIONS", default={}),
     }
@@ -141,16 +157,16 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 # The database row is the truth for every job; Celery results are never read.
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # The genre model is big: its jobs go to their own queue, served by workers with one process each.
 # Everything else (samples, pack ZIPs, the sweep) goes to the default `celery` queue: the I/O workers.
 CELERY_TASK_ROUTES = {"predictions.predict_genre": {"queue": "ml"}}
+# How often beat runs the sweeps (predictions, samples stages, pack ZIPs).
+SWEEP_INTERVAL = env.float("SWEEP_INTERVAL", default=60.0)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stale-predictions": {"task": "predictions.sweep", "schedule": 60.0},
+    "sweep-stale-predictions": {"task": "predictions.sweep", "schedule": SWEEP_INTERVAL},
 }
 
 # --- Predictions ----------------------------------------------------------------------------
@@ -161,8 +177,23 @@ GENRE_MODEL_DIR = env.str("GENRE_MODEL_DIR", default="")
 PREDICTION_REQUEUE_AFTER = env.int("PREDICTION_REQUEUE_AFTER", default=120)
 # A running job older than this is failed by the sweep (its worker is gone).
 PREDICTION_STALE_AFTER = env.int("PREDICTION_STALE_AFTER", default=CELERY_TASK_TIME_LIMIT + 120)
-# How often a job retries transient errors (network, rate limits) before it fails.
+# How often a job retries transient errors (network, rate limits, database) before it fails.
 PREDICTION_MAX_RETRIES = env.int("PREDICTION_MAX_RETRIES", default=5)
+# The worker holding a job writes a heartbeat on its row this often; a heartbeat older than the
+# timeout means the worker is gone, and the sweep sends the job again. A dead host's job is thus
+# running again within about HEARTBEAT_TIMEOUT + SWEEP_INTERVAL (2 min by default).
+PREDICTION_HEARTBEAT_INTERVAL = env.float("PREDICTION_HEARTBEAT_INTERVAL", default=15.0)
+PREDICTION_HEARTBEAT_TIMEOUT = env.int("PREDICTION_HEARTBEAT_TIMEOUT", default=60)
+# A job whose worker died this many times fails instead of being sent again (a song that kills
+# its worker must not loop for ever).
+PREDICTION_MAX_ATTEMPTS = env.int("PREDICTION_MAX_ATTEMPTS", default=3)
+if PREDICTION_HEARTBEAT_TIMEOUT < 2 * PREDICTION_HEARTBEAT_INTERVAL:
+    raise ImproperlyConfigured("PREDICTION_HEARTBEAT_TIMEOUT must be at least twice the heartbeat interval.")
+if (
+    CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", CELERY_TASK_TIME_LIMIT + 1)
+    <= CELERY_TASK_TIME_LIMIT
+):
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT.")
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -175,9 +206,49 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Sign-in attempts allowed per username and per client address in LOGIN_RATE_WINDOW seconds.
+# --- Who is asking, and how often they may (accounts/ratelimit.py, docs/security.md) ------------
+# How many reverse proxies stand in front of the site, and the header they append the client's
+# address to (a request.META name). 0: use REMOTE_ADDR, for a site reached directly.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="HTTP_X_FORWARDED_FOR")
+# One policy for web pages and the API: "N/period" (s, min, hour, day) per scope, per signed-in
+# user (predictions, catalog, password_change) or per client address (signup, password_reset);
+# password_reset_email counts per e-mail address.
+RATE_LIMITS = {
+    "predictions": env.str("API_THROTTLE_PREDICTIONS", default="30/hour"),
+    "catalog": env.str("API_THROTTLE_CATALOG", default="120/min"),
+    "signup": env.str("THROTTLE_SIGNUP", default="5/hour"),
+    "password_change": env.str("THROTTLE_PASSWORD_CHANGE", default="10/hour"),
+    "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="10/hour"),
+    "password_reset_email": env.str("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
+}
+# Sign-in: failed attempts allowed per (username, client address) and per client address in
+# LOGIN_RATE_WINDOW seconds; past either, that client waits. Nobody else is locked out: failures
+# for one username from everywhere only slow sign-in for it down (a delay doubling from 1 s to
+# LOGIN_USERNAME_MAX_DELAY after LOGIN_USERNAME_FREE failures), and a browser that signed in to
+# the account before skips that delay.
 LOGIN_RATE_LIMIT = env.int("LOGIN_RATE_LIMIT", default=10)
+LOGIN_ADDRESS_LIMIT = env.int("LOGIN_ADDRESS_LIMIT", default=30)
 LOGIN_RATE_WINDOW = env.int("LOGIN_RATE_WINDOW", default=300)
+LOGIN_USERNAME_FREE = env.int("LOGIN_USERNAME_FREE", default=10)
+LOGIN_USERNAME_MAX_DELAY = env.int("LOGIN_USERNAME_MAX_DELAY", default=10)
+
+# --- E-mail (password reset) ------------------------------------------------------------------
+# Development prints e-mails on the console; production sends them over SMTP (EMAIL_HOST etc.).
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Seven/Four <noreply@localhost>")
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 3)
 
 # --- I18N, static, media --------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -236,7 +307,7 @@ HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
 HEALTHZ_CACHE_SECONDS = env.float("HEALTHZ_CACHE_SECONDS", default=5.0)
 # Whole request bodies (an upload plus its multipart envelope) over this are refused unread, with
 # 413. Put the same cap in front of the site (nginx: client_max_body_size); see docs/security.md.
-REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=0) or None
+REQUEST_BODY_MAX_BYTES: int = env.int("REQUEST_BODY_MAX_BYTES", default=0)  # 0: derived below
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
@@ -315,6 +386,8 @@ FREESOUND_RATE_PER_DAY = env.int("FREESOUND_RATE_PER_DAY", default=1900)
 FREESOUND_LIVE_RESERVE = env.int("FREESOUND_LIVE_RESERVE", default=1000)
 # Search responses are shared by all users for this long.
 FREESOUND_CACHE_SECONDS = env.int("FREESOUND_CACHE_SECONDS", default=24 * 60 * 60)
+# ...except a search that found nothing: new uploads or a widened genre search may fill it soon.
+FREESOUND_EMPTY_CACHE_SECONDS = env.int("FREESOUND_EMPTY_CACHE_SECONDS", default=10 * 60)
 FREESOUND_CONNECT_TIMEOUT = env.float("FREESOUND_CONNECT_TIMEOUT", default=3.05)
 FREESOUND_READ_TIMEOUT = env.float("FREESOUND_READ_TIMEOUT", default=10.0)
 # All Freesound requests of one web request ("More like these") share this many seconds.
@@ -326,6 +399,14 @@ FREESOUND_INDEX_MAX_AGE = env.int("FREESOUND_INDEX_MAX_AGE", default=7 * 24 * 60
 FREESOUND_INDEX_REQUESTS_PER_RUN = env.int("FREESOUND_INDEX_REQUESTS_PER_RUN", default=20)
 # Below this top-genre confidence, two of the five samples come from the second genre.
 SAMPLES_MIX_BELOW_CONFIDENCE = env.float("SAMPLES_MIX_BELOW_CONFIDENCE", default=0.5)
+# Tempo and key confidences (0–1) in words on the result page: "sure" at or above the first,
+# "unsure" below the second, "fairly sure" between. An unsure tempo shows its octave alternative.
+# The key's bar is higher: today's key score is a profile correlation whose right and wrong answers
+# sit close together (issue 11: 0.71 against 0.66), so it must not read as "sure" by default.
+TEMPO_SURE_AT = env.float("TEMPO_SURE_AT", default=0.6)
+TEMPO_UNSURE_BELOW = env.float("TEMPO_UNSURE_BELOW", default=0.3)
+KEY_SURE_AT = env.float("KEY_SURE_AT", default=0.8)
+KEY_UNSURE_BELOW = env.float("KEY_UNSURE_BELOW", default=0.5)
 # Pack ZIPs with at most this many sounds are built in the request; larger ones by a worker.
 PACK_ZIP_STREAM_MAX_ITEMS = env.int("PACK_ZIP_STREAM_MAX_ITEMS", default=8)
 # Previews go into pack ZIPs only from these hosts, over https (loopback only with
@@ -333,7 +414,9 @@ PACK_ZIP_STREAM_MAX_ITEMS = env.int("PACK_ZIP_STREAM_MAX_ITEMS", default=8)
 FREESOUND_PREVIEW_HOSTS = env.list("FREESOUND_PREVIEW_HOSTS", default=["cdn.freesound.org", "freesound.org"])
 CELERY_BEAT_SCHEDULE["samples-refresh-index"] = {"task": "samples.refresh_index", "schedule": 15 * 60.0}
 # Samples stages whose message was lost are sent again, and stuck ones failed (like predictions).
-CELERY_BEAT_SCHEDULE["samples-sweep-runs"] = {"task": "samples.sweep_runs", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["samples-sweep-runs"] = {"task": "samples.sweep_runs", "schedule": SWEEP_INTERVAL}
+# Pack ZIPs get the same sweep: a lost message or a dead worker never leaves one "Queued" for ever.
+CELERY_BEAT_SCHEDULE["samples-sweep-exports"] = {"task": "samples.sweep_exports", "schedule": SWEEP_INTERVAL}
 # Conforming samples to a song (Rubber Band renders, issue 13): samples longer than this are not
 # rendered; a render may take this long on an I/O worker; a queued one not started by then is sent again.
 CONFORM_MAX_SECONDS = env.float("CONFORM_MAX_SECONDS", default=30.0)
@@ -341,6 +424,11 @@ CONFORM_TIME_LIMIT = env.int("CONFORM_TIME_LIMIT", default=60)
 CONFORM_RESEND_AFTER = env.int("CONFORM_RESEND_AFTER", default=120)
 # The song excerpt the beat grid covers when it is laid from the tempo alone.
 CONFORM_SONG_EXCERPT_S = 30.0
+
+# --- Demo (`make demo`) ---------------------------------------------------------------------
+# On: every page shows a "demo mode" banner, and `manage.py demo_setup` may create the demo
+# accounts. The demo's providers are configured through the normal settings above (demo/config.py).
+DEMO_MODE = env.bool("DEMO_MODE", default=False)
 
 # --- REST API -------------------------------------------------------------------------------
 INSTALLED_APPS += ["api"]
@@ -355,11 +443,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
     "PAGE_SIZE": 20,
-    # Views pick their throttles (api/throttles.py); these are the per-user rates.
-    "DEFAULT_THROTTLE_RATES": {
-        "predictions": env.str("API_THROTTLE_PREDICTIONS", default="30/hour"),
-        "catalog": env.str("API_THROTTLE_CATALOG", default="120/min"),
-    },
+    # Views pick their throttles (api/throttles.py); the rates are RATE_LIMITS, shared with the pages.
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -8,6 +8,8 @@ a title; it never reaches the disk).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, TemporaryFileUploadHandler
@@ -16,7 +18,7 @@ FALLBACK_NAME = "upload"
 
 
 class ServerNamedTemporaryFileUploadHandler(TemporaryFileUploadHandler):
-    def new_file(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
         FileUploadHandler.new_file(self, *args, **kwargs)
         self.file = TemporaryUploadedFile(
             FALLBACK_NAME, self.content_type, 0, self.charset, self.content_type_extra

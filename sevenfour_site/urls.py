@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views import AdminLoginView
+
 from . import views
 
 urlpatterns = [
@@ -12,6 +14,8 @@ urlpatterns = [
     path("predictions/", include("predictions.urls")),
     path("packs/", include("samples.urls")),
     path("api/", include("api.urls")),
+    # Before the admin's own URLs: its sign-in page behind the site's sign-in throttle.
+    path("admin/login/", AdminLoginView.as_view(), name="admin_login"),
     path("admin/", admin.site.urls),
 ]
 

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 
+from accounts.http import AuthenticatedHttpRequest
 from predictions.models import Prediction
 
 from .health import health_report_cached
@@ -21,7 +22,7 @@ def landing(request: HttpRequest) -> HttpResponse:
     return render(request, "landing.html")
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     recent = Prediction.objects.filter(owner=request.user)[:5]
     return render(request, "home.html", {"recent": recent})
 

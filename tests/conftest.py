@@ -10,13 +10,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sevenfour_site.celery import app as celery_app
 
 # The fake Spotify, Deezer, iTunes and Freesound servers, for every test folder.
-pytest_plugins = ["tests.fakes.plugin"]
+pytest_plugins = ["fakeapis.plugin"]
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -28,14 +29,14 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def user(db):  # type: ignore[no-untyped-def]
+def user(db):
     from tests.predictions.factories import UserFactory
 
     return UserFactory(username="ada")
 
 
 @pytest.fixture
-def other_user(db):  # type: ignore[no-untyped-def]
+def other_user(db):
     from tests.predictions.factories import UserFactory
 
     return UserFactory(username="bob")
@@ -94,19 +95,19 @@ def broker_configured(url: str, transport_options: dict | None = None) -> Iterat
     """
     conf = celery_app.conf
     saved = (conf.broker_url, conf.broker_transport_options)
-    conf.broker_url = url
+    conf.broker_url = url  # type: ignore[misc]  # Settings.__setattr__ stores it; the stubs see the getter
     conf.broker_transport_options = transport_options or {}
     _drop_pools()
     try:
         yield
     finally:
-        conf.broker_url, conf.broker_transport_options = saved
+        conf.broker_url, conf.broker_transport_options = saved  # type: ignore[misc]  # Settings.__setattr__ stores it; the stubs see the getter
         _drop_pools()
 
 
 def _drop_pools() -> None:
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    celery_app._pool = None  # type: ignore[attr-defined]  # private cache, not in the stubs
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]  # private cache, not in the stubs
 
 
 def filesystem_broker_options(root: Path) -> dict[str, str]:
@@ -138,7 +139,7 @@ def filesystem_broker(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
-def job_broker(request) -> str:  # type: ignore[no-untyped-def]
+def job_broker(request) -> str:
     """The broker the suite runs jobs through: Redis when REDIS_URL is set (CI), else the embedded one."""
     if os.environ.get("REDIS_URL"):
         return request.getfixturevalue("redis_broker")
@@ -150,7 +151,7 @@ def running_worker(**kwargs: object) -> Iterator[object]:
     """A real Celery worker consuming from the configured broker, in a thread of this process."""
     from celery.contrib.testing.worker import start_worker
 
-    options = {
+    options: dict[str, Any] = {
         "pool": "solo",
         "queues": ["celery", "ml"],
         "perform_ping_check": False,
@@ -162,7 +163,7 @@ def running_worker(**kwargs: object) -> Iterator[object]:
         yield worker
 
 
-def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1) -> bool:  # type: ignore[no-untyped-def]
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1) -> bool:
     """Poll `predicate` until it is truthy; False after `timeout` seconds (callers assert on it)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -203,9 +204,39 @@ def chromium() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(chromium, live_server) -> Iterator[object]:  # type: ignore[no-untyped-def]
+def page(chromium, live_server) -> Iterator[object]:
     context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def browser_as(chromium, live_server) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A factory: `browser_as(user, width=390)` is a Chromium page signed in as `user`, `width` px wide."""
+    from django.test import Client
+
+    contexts = []
+
+    def open_page(user, *, width: int = 1280, height: int = 900, **options: object):  # type: ignore[no-untyped-def]
+        client = Client()
+        client.force_login(user)
+        context = chromium.new_context(
+            base_url=live_server.url, viewport={"width": width, "height": height}, **options
+        )
+        context.set_default_timeout(15_000)
+        context.add_cookies(
+            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+        )
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def no_horizontal_overflow(page) -> bool:  # type: ignore[no-untyped-def]
+    """True when nothing on the page is wider than the viewport (no sideways scrolling)."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

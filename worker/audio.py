@@ -19,6 +19,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -96,6 +97,19 @@ def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE, excerpt_s: f
     samples = _resample(samples, native_rate, sample_rate)
     _check_excerpt(samples, sample_rate)
     return Audio(samples, sample_rate, duration_s, start_s, container)
+
+
+def audio_duration_s(source: str | Path | BinaryIO) -> float | None:
+    """Seconds of audio from the file's headers, without decoding it, as libsndfile reads them (exact
+    for WAV, FLAC, Ogg, AIFF, MP3); None when it cannot tell (raw AAC, MP4: only decoding tells, and
+    decoding goes through ffmpeg held to the sniffed demuxer, in load_audio)."""
+    import soundfile as sf
+
+    try:
+        info = sf.info(source if hasattr(source, "read") else str(source))
+    except Exception:  # libsndfile raises several unrelated types for input it cannot read
+        return None
+    return info.frames / info.samplerate if info.frames > 0 and info.samplerate else None
 
 
 def _check_file(path: Path) -> str:

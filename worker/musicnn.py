@@ -194,6 +194,7 @@ class Backbone:
         import tensorflow as tf
 
         self.precision = precision
+        self.runtime = "tensorflow"
         self._weights = {m: _constants(tf, fold_frontend_signs(load_weights(m)), precision) for m in MODELS}
 
         @tf.function(input_signature=[tf.TensorSpec([None, None, 96], tf.float32)], reduce_retracing=True)

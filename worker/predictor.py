@@ -1,13 +1,14 @@
 """One entry point for the genre model: GenrePredictor.predict(path) -> PredictionResult.
 
-The Celery task, the CLI, the benchmark and the training command all go through here. TensorFlow is
-loaded lazily, once per process, on the first prediction (never at import: Celery's prefork parent
-imports task modules and then forks, and TensorFlow's state does not survive a fork).
+The Celery task, the CLI, the benchmark and the training command all go through here. The backbone is
+served by the runtime `worker.serving` names (an ONNX export; no TensorFlow unless
+SEVENFOUR_MODEL_RUNTIME=tensorflow or a trained Keras head is used), loaded once per process on
+`load()` or the first prediction, never at import: Celery's prefork parent imports task modules and
+then forks, and a runtime's threads do not survive a fork.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -15,12 +16,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from worker import analysis, features
 from worker.audio import load_audio
 from worker.genre_head import Artifact, KerasHead, TagMappingHead, load_artifact, load_head
-from worker.musicnn import Backbone, BackboneOutput
+from worker.musicnn import BackboneOutput
+from worker.serving import BackboneLike, configured_runtime, make_backbone
 
 _backbone_lock = threading.Lock()
+WARM_UP_PATCHES = 10  # a 30 s clip's worth: the batch shape real jobs use
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,10 @@ class PredictionResult:
     model_version: str
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     spectrogram_png: str | None = None
+    # Added for issue 11 (the page's "96 BPM, or 192?", key picker and play-along); older readers ignore them.
+    tempo_alternative_bpm: float | None = None
+    beat_times: list[float] = field(default_factory=list)  # seconds from the excerpt start
+    key_alternatives: list[tuple[str, float]] = field(default_factory=list)  # relative, parallel, fifths
 
     @property
     def top_genre(self) -> str:
@@ -55,20 +64,22 @@ class PredictionResult:
         data = asdict(self)
         data["top"] = [list(pair) for pair in self.top]
         data["tags"] = [list(pair) for pair in self.tags]
+        data["key_alternatives"] = [list(pair) for pair in self.key_alternatives]
         return data
 
 
-PRECISION_ENV = "SEVENFOUR_MODEL_PRECISION"
+def get_backbone(runtime: str | None = None) -> BackboneLike:
+    """The musicnn taggers, built once per process and runtime on first use.
+
+    None: SEVENFOUR_MODEL_RUNTIME, else `worker.serving.DEFAULT_RUNTIME`. "tensorflow" is the reference
+    implementation (SEVENFOUR_MODEL_PRECISION=bfloat16 runs its convolutions in bfloat16).
+    """
+    return _backbone(runtime or configured_runtime())
 
 
 @cache
-def get_backbone() -> Backbone:
-    """The musicnn taggers, built once per process on first use.
-
-    SEVENFOUR_MODEL_PRECISION=bfloat16 runs the convolutions in bfloat16: about 40 % faster on CPUs
-    with AVX512-BF16/AMX, tag probabilities within about 5e-3 of the reference. Default float32.
-    """
-    return Backbone(os.environ.get(PRECISION_ENV, "float32"))
+def _backbone(runtime: str) -> BackboneLike:
+    return make_backbone(runtime)
 
 
 class GenrePredictor:
@@ -76,12 +87,18 @@ class GenrePredictor:
         self.artifact = artifact
         self._head: TagMappingHead | KerasHead | None = None
 
-    def load(self) -> None:
-        """Load TensorFlow, the backbone and the head now (otherwise the first predict() does)."""
+    def load(self, *, warm_up: bool = False) -> None:
+        """Load the backbone and the head now (otherwise the first predict() does).
+
+        warm_up: also run the backbone once on silence, so that the runtime's first-run costs (memory
+        planning, kernel selection) are not paid by the first real job.
+        """
         with _backbone_lock:
-            get_backbone()
+            backbone = get_backbone()
             if self._head is None:
                 self._head = load_head(self.artifact)
+        if warm_up:
+            backbone(np.zeros((WARM_UP_PATCHES, features.PATCH_FRAMES, features.N_MELS), np.float32))
 
     def predict(self, path: str | Path, *, spectrogram_png: str | Path | None = None) -> PredictionResult:
         clock = _Clock()
@@ -106,7 +123,7 @@ class GenrePredictor:
             clock.lap("spectrogram")
         return self._result(probs, output, tempo, key, audio, clock.finish(), png)
 
-    def _result(self, probs, output, tempo, key, audio, timings, png) -> PredictionResult:  # type: ignore[no-untyped-def]
+    def _result(self, probs, output, tempo, key, audio, timings, png) -> PredictionResult:
         from worker.genre_head import descriptive_tags, outside_taxonomy
 
         labels = list(self.artifact.labels)
@@ -130,6 +147,9 @@ class GenrePredictor:
             model_version=self.artifact.version,
             timings=timings,
             spectrogram_png=png,
+            tempo_alternative_bpm=tempo.alternative_bpm,
+            beat_times=list(tempo.beats),
+            key_alternatives=list(key.alternatives),
         )
 
     def _top_evidence(self, output: BackboneOutput, probs: Any) -> float:
@@ -137,6 +157,21 @@ class GenrePredictor:
         if isinstance(self._head, TagMappingHead):
             return float(self._head.raw_scores(output).max())
         return float(max(probs))
+
+
+def warm_up_analysis() -> None:
+    """Import and run the feature and tempo/key code once on generated audio (no model involved).
+
+    librosa compiles its beat tracker with numba when it is imported (about 2 s) and some helpers on
+    first call; an ML worker does this once before forking its pool processes.
+    """
+    from worker import synth
+    from worker.audio import _resample
+
+    samples = _resample(synth.drums_and_bass(6.0), synth.SR, features.SAMPLE_RATE)
+    feats = features.extract(samples)
+    analysis.estimate_tempo(samples, features.SAMPLE_RATE, mel_power=feats.mel_power)
+    analysis.estimate_key(samples, features.SAMPLE_RATE)
 
 
 class _Clock:

@@ -9,6 +9,7 @@ file behind an ID3 tag) can never make it open other files.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -123,9 +124,9 @@ def sniff_file(handle: BinaryIO) -> str | None:
         handle.seek(start)
 
 
-def sniff_path(path: str | object) -> str | None:
+def sniff_path(path: str | os.PathLike[str]) -> str | None:
     """sniff_file for a path; OSError when it cannot be read."""
-    with open(path, "rb") as handle:  # type: ignore[arg-type]
+    with open(path, "rb") as handle:
         return sniff_file(handle)
 
 

@@ -296,7 +296,7 @@ def train(config: TrainingConfig, extra_examples: Sequence[tuple[str | Path, str
     return TrainingResult(_write(config, model, labels, report), report)
 
 
-def _report(config, labels, counts, data, n_train, n_val, epochs, metrics) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _report(config, labels, counts, data, n_train, n_val, epochs, metrics) -> dict[str, Any]:
     return {
         "arch": config.arch,
         "seed": config.seed,

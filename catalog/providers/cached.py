@@ -33,6 +33,10 @@ class CachedProvider:
             "search_artists", lambda: self.inner.search_artists(query, **kwargs), query, **kwargs
         )
 
+    def search_songs(self, query: str, **kwargs: int) -> Page[Track]:
+        query = " ".join(query.lower().split())
+        return self._cached("search_songs", lambda: self.inner.search_songs(query, **kwargs), query, **kwargs)
+
     def get_artist(self, artist_id: str) -> Artist:
         return self._cached("get_artist", lambda: self.inner.get_artist(artist_id), artist_id)
 

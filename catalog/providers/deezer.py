@@ -37,6 +37,11 @@ class DeezerProvider:
         data = self._get("/search/artist", {"q": query, "index": offset, "limit": limit}, what="artist")
         return _page(data, offset, limit, [_artist(a) for a in data.get("data", [])])
 
+    def search_songs(self, query: str, *, offset: int = 0, limit: int = PAGE_SIZE) -> Page[Track]:
+        """Tracks by title (or artist: Deezer's free-text search looks at both)."""
+        data = self._get("/search", {"q": query, "index": offset, "limit": limit}, what="track")
+        return _page(data, offset, limit, [_track(t) for t in data.get("data", [])])
+
     def get_artist(self, artist_id: str) -> Artist:
         return _artist(self._get(f"/artist/{_id(artist_id, 'artist')}", what="artist"))
 
@@ -149,6 +154,8 @@ def _album(data: dict[str, Any]) -> Album:
 
 def _track(data: dict[str, Any]) -> Track:
     album = data.get("album") or {}
+    # Unreadable tracks (not licensed here) have a preview link that does not play.
+    preview = (data.get("preview") or "") if data.get("readable", True) else ""
     return Track(
         provider=NAME,
         id=str(data["id"]),
@@ -160,6 +167,6 @@ def _track(data: dict[str, Any]) -> Track:
         isrc=data.get("isrc", "") or "",
         artwork_url=album.get("cover_medium") or album.get("cover_big") or "",
         track_number=data.get("track_position"),
-        # Unreadable tracks (not licensed here) have a preview link that does not play.
-        preview_url=(data.get("preview") or "") if data.get("readable", True) else "",
+        preview_url=preview,
+        has_preview=bool(preview),
     )

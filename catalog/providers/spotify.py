@@ -98,6 +98,15 @@ class SpotifyProvider:
         paging = data.get("artists") or {}
         return _page(paging, offset, limit, [_artist(a) for a in paging.get("items", [])])
 
+    def search_songs(self, query: str, *, offset: int = 0, limit: int = MAX_SEARCH_LIMIT) -> Page[Track]:
+        limit = min(limit, MAX_SEARCH_LIMIT)
+        data = self._call(
+            "track",
+            lambda c: c.search(query, limit=limit, offset=offset, type="track", market=self.market),
+        )
+        paging = data.get("tracks") or {}
+        return _page(paging, offset, limit, [_track(t) for t in paging.get("items", [])])
+
     def get_artist(self, artist_id: str) -> Artist:
         _check_id(artist_id, "artist")
         return _artist(self._call("artist", lambda c: c.artist(artist_id)))
@@ -243,4 +252,6 @@ def _track(data: dict[str, Any]) -> Track:
         artwork_url=_image(album.get("images")),
         track_number=data.get("track_number"),
         preview_url=data.get("preview_url") or "",
+        # Spotify withholds previews from new apps: no preview_url says nothing about Deezer's.
+        has_preview=True if data.get("preview_url") else None,
     )

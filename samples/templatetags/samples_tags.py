@@ -5,13 +5,15 @@ from typing import Any
 
 from django import template
 
+from predictions.models import Prediction
+
 from ..selectors import recommendations_panel as panel_context
 
 register = template.Library()
 
 
 @register.inclusion_tag("samples/includes/recommendations_panel.html", takes_context=True)
-def recommendations_panel(context: template.Context, prediction) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def recommendations_panel(context: template.Context, prediction: Prediction) -> dict[str, Any]:
     request = context["request"]
     return {
         **panel_context(prediction=prediction, user=request.user),

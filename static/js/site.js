@@ -4,7 +4,3 @@ document.addEventListener("change", (event) => {
   const field = event.target.closest("[data-submit-on-change]");
   if (field && field.form) field.form.requestSubmit();
 });
-document.addEventListener("focusin", (event) => {
-  const field = event.target.closest("[data-select-on-focus]");
-  if (field) field.select();
-});

@@ -58,7 +58,7 @@ def test_login_is_rate_limited_after_repeated_failures(client, django_user_model
         client.post(reverse("accounts:login"), {"username": "bob", "password": "wrong"})
     response = client.post(reverse("accounts:login"), {"username": "bob", "password": "a-long-pass-123"})
     assert response.status_code == 429
-    assert "Too many failed sign-in attempts" in response.content.decode()
+    assert "Too many failed sign-ins for this account from your network" in response.content.decode()
 
 
 @pytest.mark.parametrize("url_name", ["home", "predictions:history", "accounts:password_change"])
@@ -69,7 +69,16 @@ def test_anonymous_users_are_sent_to_the_login_page(client, url_name):
     assert response["Location"] == f"{reverse('accounts:login')}?next={url}"
 
 
-@pytest.mark.parametrize("url_name", ["landing", "accounts:login", "accounts:signup"])
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "landing",
+        "accounts:login",
+        "accounts:signup",
+        "accounts:password_reset",
+        "accounts:password_reset_done",
+    ],
+)
 def test_public_pages_need_no_login(client, url_name):
     assert client.get(reverse(url_name)).status_code == 200
 

@@ -12,7 +12,7 @@ from tests.samples.conftest import _freesound_catalogue_server, clock, fs, genre
 
 
 @pytest.fixture
-def token(user) -> str:  # type: ignore[no-untyped-def]
+def token(user) -> str:
     _, secret = api_token_create(user=user, name="tests")
     return secret
 
@@ -30,20 +30,17 @@ def anonymous() -> APIClient:
 
 
 @pytest.fixture
-def rates(settings):  # type: ignore[no-untyped-def]
-    """Set the per-user API rates for one test: rates(predictions="1/hour")."""
+def rates(settings):
+    """Set the per-user rates (web and API) for one test: rates(predictions="1/hour")."""
 
     def set_rates(**scopes: str) -> None:
-        settings.REST_FRAMEWORK = {
-            **settings.REST_FRAMEWORK,
-            "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **scopes},
-        }
+        settings.RATE_LIMITS = {**settings.RATE_LIMITS, **scopes}
         cache.clear()  # throttle histories live in the cache
 
     return set_rates
 
 
-def assert_error(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
+def assert_error(response, status: int, code: str) -> dict:
     """The response has the API's error shape with this status and code; returns the error."""
     assert response.status_code == status, response.content[:500]
     assert response["Content-Type"] == "application/json"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from fakeapis.server import Fault
 from tests.api.conftest import assert_error
-from tests.fakes.server import Fault
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog_settings")]
 

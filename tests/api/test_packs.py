@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 PACKS = "/api/v1/packs/"
 
 
-def make_sound(n: int = 1, **fields) -> Sound:  # type: ignore[no-untyped-def]
+def make_sound(n: int = 1, **fields) -> Sound:
     defaults = {
         "name": f"house loop {n}",
         "author": f"author{n}",
@@ -29,12 +29,12 @@ def make_sound(n: int = 1, **fields) -> Sound:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def pack(user) -> Pack:  # type: ignore[no-untyped-def]
+def pack(user) -> Pack:
     return services.pack_create(owner=user, name="Drums", notes="for the intro")
 
 
 @pytest.fixture
-def theirs(other_user) -> Pack:  # type: ignore[no-untyped-def]
+def theirs(other_user) -> Pack:
     return services.pack_create(owner=other_user, name="Bob's")
 
 
@@ -212,3 +212,18 @@ def test_other_users_zips_are_404(api, theirs):
 
     assert_error(api.get(f"/api/v1/exports/{export.pk}/"), 404, "not_found")
     assert_error(api.get(f"/api/v1/exports/{export.pk}/file/"), 404, "not_found")
+
+
+def test_a_second_pack_with_the_same_name_in_any_case_is_a_field_error(api, pack):
+    error = assert_error(api.post(PACKS, {"name": "DRUMS"}, format="json"), 400, "invalid")
+
+    assert error["field_errors"]["name"] == ["You already have a pack called “DRUMS”; choose another name."]
+    assert Pack.objects.count() == 1
+
+
+def test_renaming_onto_another_packs_name_is_a_field_error(api, user, pack):
+    other = services.pack_create(owner=user, name="Bass")
+
+    error = assert_error(api.patch(f"{PACKS}{other.pk}/", {"name": "drums"}, format="json"), 400, "invalid")
+
+    assert "already have a pack" in error["field_errors"]["name"][0]

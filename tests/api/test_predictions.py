@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from fakeapis.audio import sine_wav
 from predictions.models import Prediction
 from samples.models import GenreSearch
 from samples.services import (
@@ -13,7 +14,6 @@ from samples.services import (
     recommendations_create_for_prediction,
 )
 from tests.api.conftest import assert_error
-from tests.fakes.audio import sine_wav
 from tests.predictions.factories import DonePredictionFactory, PredictionFactory
 from tests.samples.conftest import add_loops
 
@@ -83,7 +83,7 @@ def test_a_busy_provider_is_429_with_retry_after(api, fake_deezer):
 
 @pytest.mark.usefixtures("catalog_settings")
 def test_an_unavailable_provider_is_503(api, fake_deezer):
-    from tests.fakes.server import Fault
+    from fakeapis.server import Fault
 
     fake_deezer.add_fault(Fault(500, b"oops", times=5))
 
@@ -325,3 +325,46 @@ def test_the_samples_stage_has_its_own_status_next_to_the_done_prediction(api, u
     )
     assert finding["top_genre"] == "dance"
     assert (found["status"], found["samples_status"], len(found["recommendations"])) == ("done", "done", 5)
+
+
+# --- The 202's message matches the queue's state ---------------------------------------------------
+
+
+# Transactional: the job is sent when the create's transaction commits, before the reply is built.
+@pytest.mark.django_db(transaction=True)
+def test_a_202_from_a_working_queue_says_it_waits_for_a_worker(api, filesystem_broker):
+    response = api.post(URL, {"file": wav()}, format="multipart")
+
+    assert response.status_code == 202
+    assert response.json()["message"] == "Queued; waiting for a free worker…"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_202_while_the_queue_is_down_says_so(api, monkeypatch):
+    def broker_down(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr("predictions.tasks.predict_genre_task.apply_async", broker_down)
+    response = api.post(URL, {"file": wav()}, format="multipart")
+
+    assert response.status_code == 202
+    assert response.json()["message"] == "Queued; it will start when the job queue is back."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rerun_202_from_a_working_queue_says_it_waits_for_a_worker(api, user, filesystem_broker):
+    done = DonePredictionFactory(owner=user)
+
+    response = api.post(f"{URL}{done.pk}/rerun/", format="json")
+
+    assert response.status_code == 202
+    assert response.json()["message"] == "Queued; waiting for a free worker…"
+
+
+@pytest.mark.usefixtures("catalog_settings")
+def test_a_catalog_track_without_a_preview_is_422_up_front(api):
+    response = api.post(URL, {"provider": "deezer", "track_id": "3135560"}, format="json")
+
+    error = assert_error(response, 422, "no_preview")
+    assert error["message"] == "This track has no preview; upload the audio instead."
+    assert not Prediction.objects.exists()

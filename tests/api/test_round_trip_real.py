@@ -18,7 +18,7 @@ from tests.samples.conftest import add_loops
 pytestmark = [pytest.mark.model, pytest.mark.django_db(transaction=True)]
 
 
-def poll(api, url: str, *, done, timeout: float):  # type: ignore[no-untyped-def]
+def poll(api, url: str, *, done, timeout: float):
     """GET `url` until `done(body)`; returns the last body."""
     last: dict = {}
 

@@ -19,7 +19,7 @@ def test_the_schema_generates_and_validates_without_warnings(tmp_path):
 
     schema = yaml.safe_load(target.read_text())
     assert schema["openapi"].startswith("3.")
-    assert len(schema["paths"]) == 14
+    assert len(schema["paths"]) == 15
 
 
 def test_every_operation_documents_its_errors_in_the_error_shape(client):

@@ -29,7 +29,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_app
 
 
 @pytest.fixture
-def fuzz_setup(catalog_settings, user, rates) -> Iterator[None]:  # type: ignore[no-untyped-def]
+def fuzz_setup(catalog_settings, user, rates) -> Iterator[None]:
     rates(predictions="100000/hour", catalog="100000/min")  # the run is about 5xx, not rate limits
     # Some objects of the user's own, so generated ids sometimes find one.
     DonePredictionFactory.create_batch(3, owner=user)

@@ -4,11 +4,11 @@ import pytest
 
 
 @pytest.fixture
-def catalog_browser_user(django_user_model):  # type: ignore[no-untyped-def]
+def catalog_browser_user(django_user_model):
     return django_user_model.objects.create_user(username="melody", password="tempo-and-key-42")
 
 
-def _signed_in_page(chromium, live_server, user, *, javascript: bool):  # type: ignore[no-untyped-def]
+def _signed_in_page(chromium, live_server, user, *, javascript: bool):
     from django.test import Client
 
     client = Client()
@@ -24,7 +24,7 @@ def _signed_in_page(chromium, live_server, user, *, javascript: bool):  # type: 
 
 
 @pytest.fixture
-def catalog_page(chromium, live_server, catalog_browser_user):  # type: ignore[no-untyped-def]
+def catalog_page(chromium, live_server, catalog_browser_user):
     """A signed-in Chromium page (JavaScript on) on the live server."""
     context, page = _signed_in_page(chromium, live_server, catalog_browser_user, javascript=True)
     yield page
@@ -32,7 +32,7 @@ def catalog_page(chromium, live_server, catalog_browser_user):  # type: ignore[n
 
 
 @pytest.fixture
-def catalog_page_without_js(chromium, live_server, catalog_browser_user):  # type: ignore[no-untyped-def]
+def catalog_page_without_js(chromium, live_server, catalog_browser_user):
     context, page = _signed_in_page(chromium, live_server, catalog_browser_user, javascript=False)
     yield page
     context.close()

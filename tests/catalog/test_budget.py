@@ -20,7 +20,7 @@ class FakeClock:
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache():  # type: ignore[no-untyped-def]
+def _clean_cache():
     cache.clear()
 
 

@@ -156,3 +156,17 @@ def test_catalog_pages_are_cached_but_preview_links_are_not(fake_deezer):
     assert all(t.preview_url == "" for t in cached.items)
     assert first
     assert len(fake_deezer.calls("/track/3135553")) == 2
+
+
+def test_search_songs_finds_tracks_by_title_and_pages_them():
+    deezer = DeezerProvider()
+
+    found = deezer.search_songs("veridis quo")
+    first = deezer.search_songs("live track", limit=10)
+    second = deezer.search_songs("live track", offset=first.next_offset, limit=10)
+
+    assert [(t.title, t.artist, t.album, t.has_preview) for t in found.items] == [
+        ("Veridis Quo", "Daft Punk", "Discovery", False)
+    ]
+    assert (len(first.items), first.total, first.next_offset) == (10, 27, 10)
+    assert second.items[0].title == "Live Track 11"

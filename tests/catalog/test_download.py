@@ -7,12 +7,12 @@ import pytest
 
 from catalog.download import download_preview
 from catalog.errors import DownloadRefused, ProviderUnavailable
-from tests.fakes.server import Fault
+from fakeapis.server import Fault
 
 pytestmark = pytest.mark.usefixtures("catalog_settings")
 
 
-def preview_url(fake_deezer) -> str:  # type: ignore[no-untyped-def]
+def preview_url(fake_deezer) -> str:
     return fake_deezer.preview_link(fake_deezer.tracks[3135553])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.fakes.freesound import API_KEY
+from fakeapis.freesound import API_KEY
 
 
 def test_fake_freesound_search_pages_with_fields_and_licence_filter(fake_freesound):
@@ -14,7 +14,7 @@ def test_fake_freesound_search_pages_with_fields_and_licence_filter(fake_freesou
             "query": "house",
             "filter": 'license:("Creative Commons 0" OR "Attribution") tag:loop',
             "fields": "id,name,license,previews,bpm",
-            "page_size": 2,
+            "page_size": "2",
         },
         headers={"Authorization": f"Token {API_KEY}"},
         timeout=5,
@@ -34,7 +34,7 @@ def test_fake_freesound_sound_errors_and_throttling(fake_freesound):
     sound = requests.get(fake_freesound.api_url + "sounds/100001/", params=auth, timeout=5).json()
     no_key = requests.get(fake_freesound.api_url + "sounds/100001/", timeout=5)
     beyond = requests.get(
-        fake_freesound.api_url + "search/", params={**auth, "query": "house", "page": 9}, timeout=5
+        fake_freesound.api_url + "search/", params={**auth, "query": "house", "page": "9"}, timeout=5
     )
     fake_freesound.answer_429()
     throttled = requests.get(fake_freesound.api_url + "sounds/100001/", params=auth, timeout=5)

@@ -7,7 +7,7 @@ import pytest
 from catalog.download import download_preview
 from catalog.errors import NoPreview, PreviewExpired, RateLimited
 from catalog.previews import fetch_preview, resolve_preview_url
-from tests.fakes import spotify as sp
+from fakeapis import spotify as sp
 
 
 def spotify_track(track_id: str) -> dict[str, str]:
@@ -136,7 +136,7 @@ def test_expired_deezer_link_is_re_resolved(fake_deezer, tmp_path, monkeypatch):
     real_resolve = previews.resolve_preview_url
     handed_out: list[str] = []
 
-    def resolve_then_expire(**kwargs):  # type: ignore[no-untyped-def]
+    def resolve_then_expire(**kwargs):
         url = real_resolve(**kwargs)
         handed_out.append(url)
         if len(handed_out) == 1:

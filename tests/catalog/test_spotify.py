@@ -7,7 +7,7 @@ import pytest
 from catalog.errors import BadCredentials, NotFound, ProviderUnavailable, RateLimited
 from catalog.providers import available_providers, get_provider
 from catalog.providers.spotify import SpotifyProvider
-from tests.fakes.spotify import DAFT, DISCOVERY, ONE_MORE_TIME
+from fakeapis.spotify import DAFT, DISCOVERY, ONE_MORE_TIME
 
 pytestmark = pytest.mark.usefixtures("spotify_settings")
 
@@ -138,3 +138,21 @@ def test_server_error_and_malformed_json_are_unavailable(fake_spotify):
 def test_unknown_track_is_not_found():
     with pytest.raises(NotFound):
         SpotifyProvider().get_track("0TRACK0000000000000999")
+
+
+def test_search_songs_finds_tracks_by_title_with_their_isrc_and_limit_of_ten():
+    spotify = SpotifyProvider()
+
+    found = spotify.search_songs("one more time", limit=50)
+    many = spotify.search_songs("daft punk", limit=50)
+
+    assert [t.title for t in found.items] == ["One More Time"]
+    track = found.items[0]
+    assert (track.id, track.isrc, track.artist, track.album) == (
+        ONE_MORE_TIME,
+        "GBDUW0000053",
+        "Daft Punk",
+        "Discovery",
+    )
+    assert track.has_preview is None  # Spotify does not say; Deezer or iTunes will
+    assert (len(many.items), many.limit, many.next_offset) == (10, 10, 10)

@@ -7,10 +7,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.uploads import validate_upload
-from tests.fakes.audio import fake_m4a, sine_wav
+from fakeapis.audio import fake_m4a, sine_wav
 
 SAMPLES = {
-    "wav": sine_wav(0.5),
+    "wav": sine_wav(3.5),
     "mp3": b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x64" + b"\x00" * 400,
     "flac": b"fLaC\x00\x00\x00\x22" + b"\x00" * 400,
     "ogg": b"OggS\x00\x02" + b"\x00" * 400,
@@ -68,9 +68,25 @@ def test_refuses_an_empty_file():
         validate_upload(SimpleUploadedFile("empty.mp3", b""))
 
 
+def test_refuses_a_clip_shorter_than_the_model_needs():
+    upload = SimpleUploadedFile("hit.wav", sine_wav(1.2))
+
+    with pytest.raises(ValidationError) as caught:
+        validate_upload(upload)
+
+    assert caught.value.code == "too_short"
+    assert caught.value.messages[0].startswith("“hit.wav” lasts 1.2 s; Seven/Four needs at least 3 s")
+    assert upload.tell() == 0
+
+
+def test_a_length_the_headers_do_not_tell_is_left_to_the_job():
+    # Raw AAC has no length in its headers: only decoding tells, which is the job's business.
+    assert validate_upload(SimpleUploadedFile("a.aac", SAMPLES["aac"])) == "aac"
+
+
 @pytest.mark.parametrize("attack", ["hls", "dash"])
 def test_refuses_a_playlist_or_manifest_disguised_as_mp3(attack):
-    from tests.fakes.hostile import ATTACKS
+    from fakeapis.hostile import ATTACKS
 
     build, victim_format = ATTACKS[attack]
     upload = SimpleUploadedFile("x.mp3", build(f"/srv/media/uploads/victim.{victim_format}"))

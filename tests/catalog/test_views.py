@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.fakes.spotify import DAFT, ONE_MORE_TIME
+from fakeapis.spotify import DAFT, ONE_MORE_TIME
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog_settings")]
 
@@ -13,12 +13,12 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def user(django_user_model):  # type: ignore[no-untyped-def]
+def user(django_user_model):
     return django_user_model.objects.create_user(username="ada", password="a-long-pass-123")
 
 
 @pytest.fixture
-def signed_in(client, user):  # type: ignore[no-untyped-def]
+def signed_in(client, user):
     client.force_login(user)
     return client
 
@@ -60,11 +60,58 @@ def test_htmx_search_gets_only_the_browser_fragment(signed_in):
 
 def test_search_pages_through_results(signed_in):
     first = signed_in.get(reverse("catalog:new"), {"q": "echo artist"})
-    second = signed_in.get(reverse("catalog:new"), {"q": "echo artist", "offset": "25"})
+    second = signed_in.get(reverse("catalog:new"), {"q": "echo artist", "offset": "10"})
 
-    assert "?offset=25&amp;q=echo+artist&amp;provider=deezer" in first.text
-    assert "Echo Artist 26" in second.text
+    assert "?offset=10&amp;q=echo+artist&amp;provider=deezer" in first.text
+    assert "Echo Artist 11" in second.text
+    assert "Echo Artist 10<" not in second.text
     assert "← Previous" in second.text
+
+
+def results(html: str) -> list[str]:
+    """(kind, title) of each row of the search results, in order."""
+    import re
+
+    rows = re.findall(
+        r'<li class="search-result[^"]*">.*?<span class="result-title">(.*?)</span>.*?<span class="kind">(\w+)</span>',
+        html,
+        re.S,
+    )
+    return [f"{kind}: {title}" for title, kind in rows]
+
+
+def test_a_song_title_finds_the_song_in_the_same_list_as_artists(signed_in):
+    html = signed_in.get(reverse("catalog:new"), {"q": "one more time"}).text
+
+    assert results(html) == ["Song: One More Time"]
+    assert "Songs and artists matching “one more time”" in html
+    assert 'aria-label="Use One More Time"' in html
+
+
+def test_an_artists_name_lists_the_artist_first_then_their_songs_then_other_artists(signed_in):
+    found = results(signed_in.get(reverse("catalog:new"), {"q": "daft punk"}).text)
+
+    assert found[0] == "Artist: Daft Punk"
+    assert "Song: One More Time" in found
+    assert found[-1] == "Artist: Daft Punk Tribute Band"
+    assert {row.split(":")[0] for row in found[1:-1]} == {"Song"}
+
+
+def test_a_song_in_the_search_results_can_be_used_straight_away(signed_in):
+    html = signed_in.get(reverse("catalog:new"), {"q": "aerodynamic"}).text
+
+    assert results(html) == ["Song: Aerodynamic"]
+    assert reverse("predictions:create_from_pick") in html
+    assert 'name="track_id" value="3135554"' in html
+
+
+@pytest.mark.usefixtures("spotify_settings")
+def test_spotify_search_finds_songs_by_title_too(signed_in, fake_spotify):
+    html = signed_in.get(reverse("catalog:new"), {"q": "harder better"}).text
+
+    assert results(html) == ["Song: Harder, Better, Faster, Stronger"]
+    searched = sorted(r.arg("type") for r in fake_spotify.calls("/v1/search"))
+    assert searched == ["artist", "track"]
 
 
 def test_artist_page_lists_albums(signed_in):
@@ -128,3 +175,22 @@ def test_a_spotify_preview_still_gets_audio_through_deezer(signed_in, fake_deeze
     response = signed_in.get(reverse("catalog:preview", args=["spotify", ONE_MORE_TIME]))
 
     assert response["Location"].startswith(f"{fake_deezer.url}/preview/3135553.mp3")
+
+
+def test_the_upload_field_carries_the_limit_for_the_browser_check(signed_in, settings):
+    settings.UPLOAD_MAX_BYTES = 1000
+
+    html = signed_in.get(reverse("catalog:new"), {"tab": "upload"}).text
+
+    assert 'data-max-bytes="1000"' in html
+    assert "js/upload-size.js" in html
+
+
+def test_a_track_without_a_preview_is_listed_but_cannot_be_picked(signed_in):
+    album = signed_in.get(reverse("catalog:album", args=["deezer", "302127"])).text
+    row = album[album.index("Veridis Quo") :]
+    row = row[: row.index("</li>")]
+
+    assert "No preview on Deezer: upload the audio instead." in row
+    assert "disabled" in row
+    assert reverse("predictions:create_from_pick") not in row

@@ -15,7 +15,7 @@ UNICODE_DIGITS = ["²", "٣", "１２", "3135553²", "1\n"]
 
 
 @pytest.fixture
-def signed_in(client, user):  # type: ignore[no-untyped-def]
+def signed_in(client, user):
     client.force_login(user)
     return client
 

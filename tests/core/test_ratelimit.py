@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
 
-from core.ratelimit import Cooldown, FailMode, FixedWindow, SlidingWindow, Usage
+from core.ratelimit import LOCAL_CACHE, Cooldown, FailMode, FixedWindow, SlidingWindow, Usage
 from tests.conftest import free_port
 
 
@@ -185,6 +185,23 @@ def test_fail_closed_refuses_for_one_window_when_the_cache_is_down(clock, cache_
 
     assert usage == Usage(5, 5, retry_after=300, degraded=True)
     assert not usage.allowed
+
+
+def test_fail_local_counts_in_process_memory_while_the_cache_is_down(clock, cache_down):
+    LOCAL_CACHE.clear()
+    window = FixedWindow(
+        "test:local", limit=2, seconds=300, on_cache_error=FailMode.LOCAL, clock=clock, cache=cache_down
+    )
+
+    usages = [window.take() for _ in range(3)]
+
+    assert [u.allowed for u in usages] == [True, True, False]
+    assert all(u.degraded for u in usages)
+    assert usages[-1].retry_after == 300
+    other = FixedWindow(
+        "test:local-other", limit=2, seconds=300, on_cache_error=FailMode.LOCAL, cache=cache_down
+    )
+    assert other.take().allowed  # each key still counts apart
 
 
 @pytest.mark.parametrize(("mode", "expected"), [(FailMode.OPEN, 0), (FailMode.CLOSED, 30)])

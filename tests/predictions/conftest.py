@@ -46,7 +46,7 @@ class FakePredictor:
     def __init__(self) -> None:
         self.calls: list[bytes] = []
 
-    def predict(self, path, *, spectrogram_png=None):  # type: ignore[no-untyped-def]
+    def predict(self, path, *, spectrogram_png=None):
         self.calls.append(Path(path).read_bytes())
         if spectrogram_png is not None:
             Path(spectrogram_png).write_bytes(b"\x89PNG\r\n\x1a\n fake")
@@ -68,14 +68,18 @@ class FakePredictor:
             tempo_confidence=0.9,
             key="A minor",
             key_confidence=0.7,
+            tempo_alternative_bpm=None,
+            beat_times=[0.25, 0.75, 1.25],
+            key_alternatives=[("C major", 0.6), ("E minor", 0.4)],
             model_name="fake",
             model_version="0.0.1",
             timings={"total": 0.01},
+            excerpt_s=10.0,
         )
 
 
 @pytest.fixture
-def fake_predictor(monkeypatch) -> FakePredictor:  # type: ignore[no-untyped-def]
+def fake_predictor(monkeypatch) -> FakePredictor:
     fake = FakePredictor()
     monkeypatch.setattr("worker.predictor.get_predictor", lambda *args, **kwargs: fake)
     return fake

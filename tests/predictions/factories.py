@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+from typing import Any
+
 import factory
 
 from accounts.models import User
 from predictions.models import Prediction
 
+# factory_boy types `PredictionFactory(...)` as the factory, not the saved model it returns; through an
+# Any base the tests see the model's attributes.
+ModelFactory: Any = factory.django.DjangoModelFactory
 
-class UserFactory(factory.django.DjangoModelFactory):
+
+class UserFactory(ModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -17,7 +23,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("a-long-pass-123")
 
 
-class PredictionFactory(factory.django.DjangoModelFactory):
+class PredictionFactory(ModelFactory):
     class Meta:
         model = Prediction
         skip_postgeneration_save = True

@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from predictions.models import Prediction
 from tests.predictions.factories import DonePredictionFactory, PredictionFactory, UserFactory
@@ -15,7 +16,7 @@ CHANGELIST = reverse("admin:predictions_prediction_changelist")
 
 
 @pytest.fixture
-def admin_client_(client):  # type: ignore[no-untyped-def]
+def admin_client_(client):
     admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
     client.force_login(admin)
     client.admin = admin
@@ -27,7 +28,7 @@ def test_changelist_filters_and_search(admin_client_):
     DonePredictionFactory(title="Clair de Lune", top_genre="classical", confidence=0.3)
     PredictionFactory(title="Still waiting")
 
-    def titles(params):  # type: ignore[no-untyped-def]
+    def titles(params):
         response = admin_client_.get(CHANGELIST, params)
         assert response.status_code == 200
         return sorted(p.title for p in response.context["cl"].result_list)
@@ -95,3 +96,61 @@ def test_staff_can_listen_to_any_prediction_and_set_the_genre_from_a_list(admin_
     assert f'src="{reverse("predictions:audio", args=[prediction.pk])}"' in page
     assert '<option value="shoegaze">Shoegaze &amp; dream pop</option>' in page
     assert admin_client_.get(reverse("predictions:audio", args=[prediction.pk])).status_code == 200
+
+
+def test_lists_show_genre_names_not_model_labels(admin_client_):
+    prediction = DonePredictionFactory(title="Crazy in Love", top_genre="rnb", confidence=0.8)
+    prediction.reviewed_genre = "pop"
+    prediction.save()
+
+    response = admin_client_.get(CHANGELIST)
+
+    rows = response.content.decode()
+    assert ">R&amp;B<" in rows
+    assert ">Pop<" in rows
+    assert ">rnb<" not in rows
+
+
+def test_the_labelled_csv_has_the_users_values_beside_the_models_and_the_review(admin_client_):
+    corrected = DonePredictionFactory(
+        title="Corrected", tempo_bpm=96.0, user_tempo_bpm=192.0, key="A minor", user_key="C major",
+        user_genre="rnb", corrected_at=timezone.now(),
+    )  # fmt: skip
+    reviewed = DonePredictionFactory(title="Reviewed", reviewed_genre="rock", tempo_bpm=120.0, key="E minor")
+    DonePredictionFactory(title="Neither")
+
+    response = admin_client_.post(
+        CHANGELIST,
+        {
+            "action": "export_labelled_csv",
+            "_selected_action": list(Prediction.objects.values_list("pk", flat=True)),
+        },
+    )
+
+    rows = {row["title"]: row for row in csv.DictReader(io.StringIO(response.content.decode()))}
+    assert set(rows) == {"Corrected", "Reviewed"}
+    row = rows["Corrected"]
+    assert (row["predicted_genre"], row["user_genre"], row["genre_label"], row["genre_label_source"]) == (
+        "dance", "rnb", "rnb", "user",
+    )  # fmt: skip
+    assert (row["predicted_tempo"], row["user_tempo"], row["tempo_label"]) == ("96", "192", "192")
+    assert (row["predicted_key"], row["user_key"], row["key_label"]) == ("A minor", "C major", "C major")
+    row = rows["Reviewed"]
+    assert (row["genre_label"], row["genre_label_source"], row["tempo_label_source"]) == (
+        "rock",
+        "review",
+        "estimate",
+    )
+    assert corrected.pk != reviewed.pk
+
+
+def test_the_list_shows_the_users_label_and_filters_corrected_predictions(admin_client_):
+    DonePredictionFactory(
+        title="Said R&B", user_genre="rnb", user_tempo_bpm=90.0, corrected_at=timezone.now()
+    )
+    DonePredictionFactory(title="Untouched")
+
+    response = admin_client_.get(CHANGELIST, {"corrected": "genre"})
+
+    assert [p.title for p in response.context["cl"].result_list] == ["Said R&B"]
+    assert "R&amp;B · 90 BPM" in response.content.decode()

@@ -11,12 +11,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
+from catalog.errors import NoPreview
+from fakeapis.audio import sine_wav
 from predictions import services
 from predictions.models import Prediction
 from predictions.tasks import predict_genre_task
 from tests.conftest import broker_configured, free_port, running_worker, wait_until
-from tests.fakes.audio import sine_wav
 from tests.predictions.factories import DonePredictionFactory, PredictionFactory
+from worker import audio
 
 Status = Prediction.Status
 
@@ -34,6 +36,36 @@ def test_create_saves_a_pending_row_and_enqueues_after_commit(
     assert prediction.queued_at is not None
     assert prediction.upload.name.endswith(".wav")
     assert len(list((filesystem_broker / "queue").iterdir())) == 1
+
+
+@pytest.mark.django_db
+def test_the_sweep_sends_again_a_running_job_whose_worker_stopped_beating(user, filesystem_broker, settings):
+    now = timezone.now()
+    silent = now - timedelta(seconds=settings.PREDICTION_HEARTBEAT_TIMEOUT + 1)
+    orphan = PredictionFactory(owner=user)
+    alive = PredictionFactory(owner=user)
+    hopeless = PredictionFactory(owner=user)
+    for row, heartbeat_at, attempts in ((orphan, silent, 1), (alive, now, 1), (hopeless, silent, 3)):
+        Prediction.objects.filter(pk=row.pk).update(
+            status=Status.RUNNING, job_id=f"job-{row.pk}", started_at=silent, heartbeat_at=heartbeat_at,
+            attempts=attempts,
+        )  # fmt: skip
+    settings.PREDICTION_MAX_ATTEMPTS = 3
+
+    report = services.prediction_sweep(now=now)
+
+    assert (report.recovered, report.failed) == (1, 0)
+    orphan.refresh_from_db()
+    alive.refresh_from_db()
+    hopeless.refresh_from_db()
+    assert (orphan.status, orphan.job_id) == (Status.PENDING, "")
+    assert orphan.queued_at is not None  # sent again at once, not after PREDICTION_REQUEUE_AFTER
+    assert alive.status == Status.RUNNING
+    assert (hopeless.status, hopeless.error) == (Status.FAILED, services.WORKER_LOST_FAILURE)
+    assert len(list((filesystem_broker / "queue").iterdir())) == 1
+    # The new message (a new task id) claims the row; the old one, handed out late, does nothing.
+    assert services.prediction_claim(prediction_id=orphan.pk, job_id="job-new")
+    assert not services.prediction_claim(prediction_id=orphan.pk, job_id=f"job-{orphan.pk}")
 
 
 @pytest.mark.django_db
@@ -86,19 +118,34 @@ def test_redelivery_after_done_is_a_noop(user, fake_predictor):
 
 
 @pytest.mark.django_db
-def test_a_redelivered_message_takes_over_the_job_its_dead_worker_held(user):
+def test_a_redelivered_message_takes_over_the_job_only_once_its_worker_stopped_beating(user, settings):
     prediction = PredictionFactory(owner=user)
-    assert services.prediction_claim(prediction_id=prediction.pk, job_id="job-a")
+    assert services.prediction_claim(prediction_id=prediction.pk, job_id="job-a", worker="w1")
     assert not services.prediction_claim(prediction_id=prediction.pk, job_id="job-b")
-    assert services.prediction_claim(prediction_id=prediction.pk, job_id="job-a")
+    # The same message delivered again while its first delivery is alive: a duplicate, no-op.
+    assert not services.prediction_claim(prediction_id=prediction.pk, job_id="job-a")
+    stopped = timezone.now() - timedelta(seconds=settings.PREDICTION_HEARTBEAT_TIMEOUT + 1)
+    Prediction.objects.filter(pk=prediction.pk).update(heartbeat_at=stopped)
+    assert services.prediction_claim(prediction_id=prediction.pk, job_id="job-a", worker="w2")
     prediction.refresh_from_db()
-    assert prediction.attempts == 2
+    assert (prediction.attempts, prediction.worker) == (2, "w2")
+
+
+@pytest.mark.django_db
+def test_the_heartbeat_refreshes_only_the_row_its_job_still_holds(user):
+    prediction = PredictionFactory(owner=user)
+    services.prediction_claim(prediction_id=prediction.pk, job_id="job-a")
+    old = timezone.now() - timedelta(minutes=5)
+    Prediction.objects.filter(pk=prediction.pk).update(heartbeat_at=old)
+    assert services.prediction_heartbeat(prediction_id=prediction.pk, job_id="job-a")
+    assert Prediction.objects.get(pk=prediction.pk).heartbeat_at > old
+    assert not services.prediction_heartbeat(prediction_id=prediction.pk, job_id="job-b")
 
 
 @pytest.mark.django_db
 def test_an_upload_runs_to_done_with_every_result_field(user, wav_upload, fake_predictor):
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     assert prediction.status == Status.DONE
     assert prediction.top_genre == "dance"
@@ -107,6 +154,7 @@ def test_an_upload_runs_to_done_with_every_result_field(user, wav_upload, fake_p
     assert (prediction.tempo_bpm, prediction.key) == (120.0, "A minor")
     assert (prediction.model_name, prediction.model_version) == ("fake", "0.0.1")
     assert prediction.spectrogram.name.endswith(".png")
+    assert prediction.excerpt_s == 10.0  # what the model heard, for the spectrogram's caption
     assert prediction.started_at <= prediction.finished_at
     assert prediction.error == ""
     assert fake_predictor.calls == [prediction.upload.open("rb").read()]
@@ -120,7 +168,7 @@ def test_a_transient_error_releases_the_row_and_the_retry_succeeds(
     real_fetch = services._fetch_audio
     seen_states: list[tuple[str, str]] = []
 
-    def flaky_fetch(p, scratch):  # type: ignore[no-untyped-def]
+    def flaky_fetch(p, scratch):
         if not seen_states:
             seen_states.append(("first try", Prediction.objects.get(pk=p.pk).status))
             raise services.TransientJobError("Deezer is busy (rate limited).", retry_after=1)
@@ -128,7 +176,7 @@ def test_a_transient_error_releases_the_row_and_the_retry_succeeds(
         return real_fetch(p, scratch)
 
     monkeypatch.setattr(services, "_fetch_audio", flaky_fetch)
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     assert seen_states == [("first try", Status.RUNNING), ("retry", Status.RUNNING)]
     assert prediction.status == Status.DONE
@@ -150,11 +198,11 @@ def test_retries_are_bounded_and_end_in_a_clear_failure(user, wav_upload, settin
     settings.PREDICTION_MAX_RETRIES = 2
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
 
-    def always_busy(p, scratch):  # type: ignore[no-untyped-def]
+    def always_busy(p, scratch):
         raise services.TransientJobError("Deezer is not answering right now.")
 
     monkeypatch.setattr(services, "_fetch_audio", always_busy)
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     assert prediction.status == Status.FAILED
     assert prediction.attempts == 3
@@ -165,14 +213,37 @@ def test_retries_are_bounded_and_end_in_a_clear_failure(user, wav_upload, settin
 def test_an_unexpected_error_fails_the_row_with_a_generic_message(user, wav_upload, monkeypatch):
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
 
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(*args, **kwargs):
         raise KeyError("a bug")
 
     monkeypatch.setattr("worker.predictor.get_predictor", broken)
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     assert prediction.status == Status.FAILED
     assert prediction.error == services.GENERIC_FAILURE
+    assert prediction.input_error is False  # a bug may be fixed: trying again can help
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "error",
+    [
+        audio.TooShortError("The audio lasts 1.0 s; at least 3 s are needed."),
+        audio.NotAudioError("The file is not audio in a format we can read."),
+        NoPreview(provider="deezer"),
+    ],
+)
+def test_a_song_that_cannot_be_analysed_is_marked_as_an_input_error(user, wav_upload, monkeypatch, error):
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise error
+
+    monkeypatch.setattr("worker.predictor.get_predictor", refuse)
+    predict_genre_task.apply(args=[prediction.pk])
+    prediction.refresh_from_db()
+    assert prediction.status == Status.FAILED
+    assert prediction.input_error is True
 
 
 @pytest.mark.django_db
@@ -185,8 +256,11 @@ def test_the_sweep_requeues_forgotten_pending_jobs_and_fails_stuck_running_ones(
     stuck = PredictionFactory(owner=user)
     Prediction.objects.filter(pk=forgotten.pk).update(created_at=now - timedelta(minutes=10))
     Prediction.objects.filter(pk=fresh.pk).update(queued_at=now)
+    # Still beating, but past every time limit: the backstop fails it.
     Prediction.objects.filter(pk=stuck.pk).update(
-        status=Status.RUNNING, started_at=now - timedelta(seconds=settings.PREDICTION_STALE_AFTER + 1)
+        status=Status.RUNNING,
+        started_at=now - timedelta(seconds=settings.PREDICTION_STALE_AFTER + 1),
+        heartbeat_at=now,
     )
 
     report = services.prediction_sweep(now=now)
@@ -203,7 +277,7 @@ def test_the_sweep_requeues_forgotten_pending_jobs_and_fails_stuck_running_ones(
 @pytest.mark.django_db
 def test_rerun_makes_a_new_linked_row_and_keeps_the_old_result(user, wav_upload, fake_predictor):
     original = services.prediction_create_from_upload(user=user, upload=wav_upload)
-    predict_genre_task.apply(args=[original.pk])
+    predict_genre_task.apply(args=(original.pk,))
     rerun = services.prediction_rerun(prediction=original)
     assert rerun.pk != original.pk
     assert rerun.rerun_of == original
@@ -216,7 +290,7 @@ def test_rerun_makes_a_new_linked_row_and_keeps_the_old_result(user, wav_upload,
 @pytest.mark.django_db
 def test_delete_removes_the_row_and_its_files(user, wav_upload, fake_predictor):
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     storage, names = prediction.upload.storage, [prediction.upload.name, prediction.spectrogram.name]
     services.prediction_delete(prediction=prediction)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from celery.exceptions import Retry, SoftTimeLimitExceeded
+from django.db import connection
+from django.utils import timezone
 
 from predictions import services
 from predictions.models import Prediction
 from predictions.signals import prediction_done
 from predictions.tasks import predict_genre_task, retry_countdown, sweep_predictions_task
 from sevenfour_site.celery import app as celery_app
+from tests.conftest import free_port
 
 Status = Prediction.Status
 
@@ -17,7 +22,7 @@ Status = Prediction.Status
 class TimedOutPredictor:
     """The model hits Celery's soft time limit halfway through."""
 
-    def predict(self, path, *, spectrogram_png=None):  # type: ignore[no-untyped-def]
+    def predict(self, path, *, spectrogram_png=None):
         raise SoftTimeLimitExceeded()
 
 
@@ -26,7 +31,7 @@ def test_the_soft_time_limit_fails_the_row_with_the_too_long_message(user, wav_u
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
     monkeypatch.setattr("worker.predictor.get_predictor", lambda *args, **kwargs: TimedOutPredictor())
 
-    predict_genre_task.apply(args=[prediction.pk], task_id="job-slow")
+    predict_genre_task.apply(args=(prediction.pk,), task_id="job-slow")
 
     prediction.refresh_from_db()
     assert prediction.status == Status.FAILED
@@ -48,7 +53,7 @@ def test_a_delivery_that_already_used_every_retry_fails_the_row_without_retrying
     retried: list[dict] = []
     monkeypatch.setattr(predict_genre_task, "retry", lambda **kwargs: retried.append(kwargs))
 
-    predict_genre_task.apply(args=[prediction.pk], retries=3)
+    predict_genre_task.apply(args=(prediction.pk,), retries=3)
 
     prediction.refresh_from_db()
     assert retried == []
@@ -66,13 +71,13 @@ def test_a_transient_error_is_retried_after_the_delay_the_provider_asked_for(use
     )
     retried: list[dict] = []
 
-    def fake_retry(**kwargs):  # type: ignore[no-untyped-def]
+    def fake_retry(**kwargs):
         retried.append(kwargs)
         return Retry("scheduled", when=kwargs["countdown"])
 
     monkeypatch.setattr(predict_genre_task, "retry", fake_retry)
 
-    predict_genre_task.apply(args=[prediction.pk])
+    predict_genre_task.apply(args=(prediction.pk,))
 
     prediction.refresh_from_db()
     assert [r["countdown"] for r in retried] == [42]
@@ -97,9 +102,9 @@ def test_a_duplicate_delivery_of_a_finished_job_changes_nothing_and_signals_noth
 
     prediction_done.connect(record)
     try:
-        predict_genre_task.apply(args=[prediction.pk], task_id="job-a")
+        predict_genre_task.apply(args=(prediction.pk,), task_id="job-a")
         first = Prediction.objects.get(pk=prediction.pk)
-        predict_genre_task.apply(args=[prediction.pk], task_id="job-a-duplicate")
+        predict_genre_task.apply(args=(prediction.pk,), task_id="job-a-duplicate")
     finally:
         prediction_done.disconnect(record)
 
@@ -111,8 +116,85 @@ def test_a_duplicate_delivery_of_a_finished_job_changes_nothing_and_signals_noth
 
 
 @pytest.mark.django_db
+def test_the_same_task_id_delivered_again_while_the_first_runs_does_not_analyse_twice(
+    user, wav_upload, fake_predictor
+):
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
+    original_predict = fake_predictor.predict
+
+    def predict_while_a_duplicate_arrives(path, *, spectrogram_png=None):  # type: ignore[no-untyped-def]
+        # The broker hands the very same message (same task id) to a second worker mid-analysis.
+        predict_genre_task.apply(args=[prediction.pk], task_id="job-a")
+        return original_predict(path, spectrogram_png=spectrogram_png)
+
+    fake_predictor.predict = predict_while_a_duplicate_arrives  # type: ignore[method-assign]
+
+    predict_genre_task.apply(args=[prediction.pk], task_id="job-a")
+
+    prediction.refresh_from_db()
+    assert prediction.status == Status.DONE
+    assert len(fake_predictor.calls) == 1
+    assert prediction.attempts == 1
+
+
+def _database_goes_down() -> dict:
+    """Point this process's connection at a database that cannot be reached (a real driver error)."""
+    saved = dict(connection.settings_dict)
+    connection.close()
+    if connection.vendor == "sqlite":
+        connection.settings_dict["NAME"] = "/nonexistent-dir/down.sqlite3"
+    else:
+        connection.settings_dict.update(HOST="127.0.0.1", PORT=str(free_port()))
+    return saved
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_outage_mid_job_is_retried_as_transient_and_the_retry_finishes_it(
+    user, wav_upload, fake_predictor, monkeypatch, settings
+):
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
+    saved: dict = {}
+    original_predict = fake_predictor.predict
+
+    def predict_then_lose_the_database(path, *, spectrogram_png=None):  # type: ignore[no-untyped-def]
+        result = original_predict(path, spectrogram_png=spectrogram_png)
+        saved.update(_database_goes_down())
+        return result
+
+    fake_predictor.predict = predict_then_lose_the_database  # type: ignore[method-assign]
+    retried: list[dict] = []
+
+    def fake_retry(**kwargs):  # type: ignore[no-untyped-def]
+        retried.append(kwargs)
+        return Retry("scheduled", when=kwargs["countdown"])
+
+    monkeypatch.setattr(predict_genre_task, "retry", fake_retry)
+    try:
+        predict_genre_task.apply(args=[prediction.pk], task_id="job-db")
+    finally:
+        connection.close()
+        connection.settings_dict.update(saved)
+
+    # Retried, not failed; late enough for the row's heartbeat to count as stopped.
+    assert [r["countdown"] for r in retried] == [settings.PREDICTION_HEARTBEAT_TIMEOUT + 1]
+    prediction.refresh_from_db()
+    assert (prediction.status, prediction.job_id) == (Status.RUNNING, "job-db")
+
+    # The retry (same task id) arrives after the countdown and finishes the job.
+    stopped = timezone.now() - timedelta(seconds=settings.PREDICTION_HEARTBEAT_TIMEOUT + 1)
+    Prediction.objects.filter(pk=prediction.pk).update(heartbeat_at=stopped)
+    monkeypatch.undo()
+    fake_predictor.predict = original_predict  # type: ignore[method-assign]
+    monkeypatch.setattr("worker.predictor.get_predictor", lambda *args, **kwargs: fake_predictor)
+    predict_genre_task.apply(args=[prediction.pk], task_id="job-db", retries=1)
+    prediction.refresh_from_db()
+    assert prediction.status == Status.DONE, prediction.error
+    assert prediction.attempts == 2
+
+
+@pytest.mark.django_db
 def test_the_sweep_task_reports_what_it_did(filesystem_broker):
-    assert sweep_predictions_task.apply().get() == {"requeued": 0, "failed": 0}
+    assert sweep_predictions_task.apply().get() == {"requeued": 0, "failed": 0, "recovered": 0}
 
 
 def test_the_genre_task_goes_to_the_ml_queue_under_its_stable_name():

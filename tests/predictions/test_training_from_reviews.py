@@ -22,7 +22,7 @@ def _wav(samples: np.ndarray) -> SimpleUploadedFile:
     return SimpleUploadedFile("clip.wav", buffer.getvalue())
 
 
-def _reviewed_upload(user, genre: str, samples: np.ndarray) -> Prediction:  # type: ignore[no-untyped-def]
+def _reviewed_upload(user, genre: str, samples: np.ndarray) -> Prediction:
     return PredictionFactory(
         owner=user, source=Prediction.Source.UPLOAD, upload=_wav(samples), status=Prediction.Status.DONE,
         reviewed_genre=genre,
@@ -38,7 +38,7 @@ def test_from_reviews_trains_on_reviewed_uploads_and_skips_what_it_cannot_fetch(
     PredictionFactory(owner=user, status=Prediction.Status.DONE)  # not reviewed: not training data
     lost = PredictionFactory(owner=user, status=Prediction.Status.DONE, reviewed_genre="rock")
 
-    def no_preview(**kwargs):  # type: ignore[no-untyped-def]
+    def no_preview(**kwargs):
         raise RuntimeError("this track has no preview")
 
     monkeypatch.setattr("catalog.previews.fetch_preview", no_preview)
@@ -54,3 +54,31 @@ def test_from_reviews_trains_on_reviewed_uploads_and_skips_what_it_cannot_fetch(
 def test_the_command_needs_data_or_reviews():
     with pytest.raises(CommandError, match="Give --data DIR, --from-reviews, or both."):
         call_command("train_genre_model")
+
+
+def test_the_users_genre_labels_are_training_data_and_none_of_these_is_kept_apart(user, tmp_path):
+    from django.utils import timezone
+
+    from predictions.training_data import reviewed_examples_fetch
+
+    clip = synth.piano_piece(2.0, seed=1)
+    named = PredictionFactory(
+        owner=user, source=Prediction.Source.UPLOAD, upload=_wav(clip), status=Prediction.Status.DONE,
+        user_genre="rnb", corrected_at=timezone.now(),
+    )  # fmt: skip
+    outside = PredictionFactory(
+        owner=user, source=Prediction.Source.UPLOAD, upload=_wav(clip), status=Prediction.Status.DONE,
+        user_genre="none", corrected_at=timezone.now(),
+    )  # fmt: skip
+    _reviewed_upload(user, "classical", clip)
+    PredictionFactory(  # a tempo correction alone is no genre label
+        owner=user, source=Prediction.Source.UPLOAD, upload=_wav(clip), status=Prediction.Status.DONE,
+        user_tempo_bpm=90.0, corrected_at=timezone.now(),
+    )  # fmt: skip
+
+    found = reviewed_examples_fetch(scratch=tmp_path)
+
+    assert sorted(genre for _, genre in found.examples) == ["classical", "rnb"]
+    assert (tmp_path / f"review-{named.pk}") in [path for path, _ in found.examples]
+    assert found.outside == [tmp_path / f"review-{outside.pk}"]
+    assert all(path.stat().st_size > 1000 for path, _ in found.examples)

@@ -18,10 +18,10 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.types import TrackIdentity
+from fakeapis.hostile import ATTACKS
 from predictions import services
 from predictions.models import Prediction
 from tests.conftest import broker_configured, running_worker, wait_until
-from tests.fakes.hostile import ATTACKS
 from worker.audio import NOT_AUDIO
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db(transaction=True)]
@@ -46,7 +46,7 @@ def test_a_disguised_playlist_reads_nothing_and_says_the_same_for_a_missing_path
     build, victim_format = ATTACKS[attack]
     victim = _victim_file(victim_format, tmp_path)
     Prediction.objects.create(owner=other_user, source="upload", upload=str(victim.relative_to(
-        default_storage.location)), status=Prediction.Status.DONE)  # fmt: skip
+        Path(default_storage.path("")))), status=Prediction.Status.DONE)  # fmt: skip
     targets = {"existing": victim, "missing": victim.with_name(f"nothing-here.{victim_format}")}
 
     with broker_configured(redis_url), running_worker():

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def signed_in(client, user):  # type: ignore[no-untyped-def]
+def signed_in(client, user):
     client.force_login(user)
     return client
 
@@ -76,6 +76,31 @@ def test_a_failed_prediction_shows_its_reason_and_a_try_again_button(signed_in, 
     assert "Try again" in html
 
 
+@pytest.mark.parametrize(
+    ("source", "primary", "secondary"),
+    [
+        ("upload", "Upload another file", "Pick a song from the catalog"),
+        ("deezer", "Pick another track", "Upload the audio instead"),
+    ],
+)
+def test_a_failure_retrying_cannot_fix_offers_another_song_not_try_again(
+    signed_in, user, source, primary, secondary
+):
+    prediction = PredictionFactory(
+        owner=user,
+        source=source,
+        status=Prediction.Status.FAILED,
+        error="The audio lasts 1.0 s; at least 3 s are needed.",
+        input_error=True,
+    )
+    html = signed_in.get(reverse("predictions:detail", args=[prediction.pk])).content.decode()
+    assert "at least 3 s are needed" in html
+    assert "Try again" not in html
+    assert reverse("predictions:rerun", args=[prediction.pk]) not in html
+    assert f'class="button" href="/new/{"?tab=upload" if source == "upload" else ""}">{primary}</a>' in html
+    assert secondary in html
+
+
 def test_a_song_outside_the_taxonomy_says_so(signed_in, user):
     prediction = DonePredictionFactory(owner=user, outside_taxonomy="jazz")
     html = signed_in.get(reverse("predictions:detail", args=[prediction.pk])).content.decode()
@@ -125,3 +150,82 @@ def test_an_upload_is_served_to_its_owner(signed_in, user, wav_upload, filesyste
     response = signed_in.get(reverse("predictions:audio", args=[prediction.pk]))
     assert response.status_code == 200
     assert b"".join(response.streaming_content)[:4] == b"RIFF"
+
+
+def test_a_result_from_the_served_model_offers_no_rerun_and_a_post_adds_no_row(signed_in, user):
+    from predictions.taxonomy import served_model
+
+    name, version = served_model()
+    prediction = DonePredictionFactory(owner=user, model_name=name, model_version=version)
+    rerun_url = reverse("predictions:rerun", args=[prediction.pk])
+
+    html = signed_in.get(prediction.get_absolute_url()).content.decode()
+    response = signed_in.post(rerun_url, follow=True)
+
+    assert rerun_url not in html
+    assert "Run again" not in html
+    assert Prediction.objects.count() == 1
+    assert response.redirect_chain[-1][0] == prediction.get_absolute_url()
+    assert "already comes from the current model" in response.content.decode()
+
+
+def test_a_result_from_an_older_model_offers_a_secondary_rerun(signed_in, user, filesystem_broker):
+    from predictions.taxonomy import served_model
+
+    prediction = DonePredictionFactory(owner=user, model_name="musicnn-zeroshot-7", model_version="0.9.0")
+
+    html = signed_in.get(prediction.get_absolute_url()).content.decode()
+    form = html[html.index(f'action="{reverse("predictions:rerun", args=[prediction.pk])}"') :]
+    button = form[form.index("<button") : form.index("</button>")]
+
+    assert f"The site now uses {' '.join(served_model())}." in html
+    assert 'class="linklike small"' in button  # a link-like secondary action, not a big button
+    signed_in.post(reverse("predictions:rerun", args=[prediction.pk]))
+    assert Prediction.objects.filter(rerun_of=prediction).count() == 1
+
+
+def test_a_failure_that_is_the_songs_fault_cannot_be_rerun(signed_in, user):
+    prediction = PredictionFactory(
+        owner=user, status=Prediction.Status.FAILED, error="The file is empty.", input_error=True
+    )
+
+    signed_in.post(reverse("predictions:rerun", args=[prediction.pk]))
+
+    assert Prediction.objects.count() == 1
+
+
+def test_the_spectrogram_opens_full_size_and_its_caption_gives_the_real_length(signed_in, user):
+    from django.core.files.base import ContentFile
+
+    from fakeapis.audio import png_square
+
+    prediction = DonePredictionFactory(owner=user, excerpt_s=10.2)
+    prediction.spectrogram.save("s.png", ContentFile(png_square()))
+    url = reverse("predictions:spectrogram", args=[prediction.pk])
+
+    html = signed_in.get(prediction.get_absolute_url()).content.decode()
+
+    assert "Mel-spectrogram of the 10-second excerpt the model heard." in html
+    assert "30-second" not in html
+    assert f'<a href="{url}" target="_blank"' in html
+    assert "Open full size" in html
+
+
+def test_history_searches_title_and_artist_next_to_the_genre_filter(signed_in, user, other_user):
+    DonePredictionFactory(owner=user, title="One More Time", artist="Daft Punk", top_genre="dance")
+    DonePredictionFactory(owner=user, title="Digital Love", artist="Daft Punk", top_genre="pop")
+    DonePredictionFactory(owner=user, title="Teardrop", artist="Massive Attack", top_genre="electronica")
+    DonePredictionFactory(owner=other_user, title="One More Time", artist="Daft Punk")
+
+    def titles(params):  # type: ignore[no-untyped-def]
+        response = signed_in.get(reverse("predictions:history"), params)
+        return sorted(p.title for p in response.context["page"].object_list)
+
+    assert titles({"q": "daft"}) == ["Digital Love", "One More Time"]
+    assert titles({"q": "more time"}) == ["One More Time"]
+    assert titles({"q": "TEARDROP"}) == ["Teardrop"]
+    assert titles({"q": "daft", "genre": "pop"}) == ["Digital Love"]
+    assert titles({"q": "nothing like it"}) == []
+    html = signed_in.get(reverse("predictions:history"), {"q": "nothing like it"}).content.decode()
+    assert "No predictions match “nothing like it”" in html
+    assert 'type="search" id="history-search" name="q" value="nothing like it"' in html

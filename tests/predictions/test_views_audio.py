@@ -10,8 +10,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
+from fakeapis.audio import sine_wav
 from predictions.models import Prediction
-from tests.fakes.audio import sine_wav
 from tests.predictions.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 SCRIPT = b"ID3\x03\x00\x00\x00\x00\x00\x00<script>alert(document.domain)</script>"
 
 
-def _stored_upload(owner, name: str, content: bytes) -> Prediction:  # type: ignore[no-untyped-def]
+def _stored_upload(owner, name: str, content: bytes) -> Prediction:
     """A prediction whose file was stored under `name` (as uploads were before random names)."""
     prediction = Prediction(owner=owner, source="upload", title="x", status=Prediction.Status.DONE)
     prediction.upload.save(name, ContentFile(content), save=True)
@@ -27,7 +27,7 @@ def _stored_upload(owner, name: str, content: bytes) -> Prediction:  # type: ign
 
 
 @pytest.fixture
-def staff_client(client):  # type: ignore[no-untyped-def]
+def staff_client(client):
     client.force_login(UserFactory(username="staff", is_staff=True))
     return client
 

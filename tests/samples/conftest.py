@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.cache import cache
 
-from tests.fakes.freesound_catalogue import API_KEY, FreesoundCatalogue
+from fakeapis.freesound_catalogue import API_KEY, FreesoundCatalogue
 
 # The samples stage follows a real prediction job: these fixtures drive one.
 from tests.predictions.conftest import fake_predictor, text_upload, wav_upload  # noqa: F401
@@ -35,7 +35,7 @@ def _freesound_catalogue_server() -> Iterator[FreesoundCatalogue]:
 
 
 @pytest.fixture
-def clock(monkeypatch) -> FakeClock:  # type: ignore[no-untyped-def]
+def clock(monkeypatch) -> FakeClock:
     fake = FakeClock()
     monkeypatch.setattr("samples.budget.clock", fake)
     return fake
@@ -50,12 +50,12 @@ def ensure_genre_searches() -> None:
 
 
 @pytest.fixture
-def genres(db) -> None:  # type: ignore[no-untyped-def]
+def genres(db) -> None:
     ensure_genre_searches()
 
 
 @pytest.fixture
-def fs(_freesound_catalogue_server: FreesoundCatalogue, settings, clock, genres) -> FreesoundCatalogue:  # type: ignore[no-untyped-def]
+def fs(_freesound_catalogue_server: FreesoundCatalogue, settings, clock, genres) -> FreesoundCatalogue:
     """The fake Freesound, empty, with the site pointed at it and a fresh cache and budget."""
     server = _freesound_catalogue_server
     server.reset()
@@ -69,7 +69,7 @@ def fs(_freesound_catalogue_server: FreesoundCatalogue, settings, clock, genres)
 
 
 @pytest.fixture
-def prediction(user):  # type: ignore[no-untyped-def]
+def prediction(user):
     """A finished dance prediction at 124 BPM in A minor, confident enough not to mix genres."""
     return DonePredictionFactory(
         owner=user,
@@ -91,7 +91,7 @@ def prediction(user):  # type: ignore[no-untyped-def]
 
 def add_loops(
     fs: FreesoundCatalogue, word: str, *, n: int, bpm: int | None = 124, licence: str = "cc0", **kwargs
-) -> list:  # type: ignore[type-arg]
+) -> list:
     """`n` loops that a search for "<word> loop" finds, each by its own author unless told otherwise."""
     sounds = []
     for i in range(n):
@@ -104,3 +104,28 @@ def add_loops(
         }
         sounds.append(fs.add_sound(f"{word} loop {i}", **options))
     return sounds
+
+
+@pytest.fixture
+def pack_of(fs, user):  # type: ignore[no-untyped-def]
+    """A pack of `n` sounds that exist on the fake Freesound (licences CC BY 4.0 and CC0 alternately)."""
+    from samples import freesound
+
+    def build(n: int, name: str = "Night drive"):  # type: ignore[no-untyped-def]
+        for i in range(n):
+            fs.add_sound(
+                f"pad {i}.wav",
+                username=f"maker{i}",
+                licence="by4" if i % 2 == 0 else "cc0",
+                tags=("pad", "loop"),
+                bpm=90,
+            )
+        from samples.services import pack_add_sound, pack_create, sound_upsert_many
+
+        sounds = sound_upsert_many(results=freesound.search(query="pad", page_size=150).results)
+        pack = pack_create(owner=user, name=name, notes="late night")
+        for sound in sounds:
+            pack_add_sound(pack=pack, sound=sound)
+        return pack
+
+    return build

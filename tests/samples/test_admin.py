@@ -70,3 +70,28 @@ def test_admin_refuses_min_above_max_duration(client, genres):
     assert response.status_code == 200
     genre.refresh_from_db()
     assert genre.max_duration == 30
+
+
+def test_admin_index_spells_the_plural_of_genre_search(client, genres):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+
+    page = client.get(reverse("admin:index")).content.decode()
+
+    assert "Genre searches" in page
+    assert "Genre searchs" not in page
+
+
+def test_recommendation_list_shows_genre_names(client, genres):
+    from samples.models import Recommendation, Sound
+    from tests.predictions.factories import DonePredictionFactory
+
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    sound = Sound.objects.create(
+        freesound_id=1, name="groove", author="a", licence_url="http://creativecommons.org/publicdomain/zero/1.0/",
+        page_url="https://freesound.org/s/1/", preview_url="https://freesound.org/p/1.mp3",
+    )  # fmt: skip
+    Recommendation.objects.create(prediction=DonePredictionFactory(), sound=sound, rank=1, genre="rnb")
+
+    page = client.get(reverse("admin:samples_recommendation_changelist")).content.decode()
+
+    assert ">R&amp;B<" in page

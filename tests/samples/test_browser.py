@@ -11,6 +11,7 @@ import zipfile
 import pytest
 from django.test import Client
 
+from samples import services
 from samples.models import GenreSearch, Pack
 from samples.services import recommendations_create_for_prediction
 from tests.predictions.factories import DonePredictionFactory, UserFactory
@@ -20,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 
 @pytest.fixture
-def signed_in_page(page, live_server):  # type: ignore[no-untyped-def]
+def signed_in_page(page, live_server):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     user = UserFactory(username="browser-user")
     client = Client()
@@ -74,3 +75,28 @@ def test_play_save_two_to_a_new_pack_and_download(signed_in_page, fs, live_serve
     assert all(re.fullmatch(r"house_loop_\d+_124bpm\.mp3", n) for n in mp3s)
     assert "CC BY 4.0" in archive.read("ATTRIBUTION.txt").decode()
     assert json.loads(archive.read("pack.json"))["name"] == "Browser pack"
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_removing_a_sound_is_a_quiet_action_and_the_count_follows(browser_as, width):
+    from tests.conftest import no_horizontal_overflow
+    from tests.samples.test_views_packs import make_sound
+
+    user = UserFactory(username="packer")
+    pack = services.pack_create(owner=user, name="Night drive")
+    for n in (1, 2):
+        services.pack_add_sound(pack=pack, sound=make_sound(n))
+    page = browser_as(user, width=width)
+    page.goto(pack.get_absolute_url())
+
+    remove = page.get_by_role("button", name="Remove").first
+    primary = page.get_by_role("button", name="Download ZIP")
+    style = "e => getComputedStyle(e).backgroundColor"
+    assert remove.evaluate(style) == "rgba(0, 0, 0, 0)"  # not filled like the primary action
+    assert primary.evaluate(style) != remove.evaluate(style)
+    assert page.locator("#pack-count").inner_text() == "2 sounds"
+    assert no_horizontal_overflow(page)
+
+    remove.click()
+    page.locator("#pack-count", has_text="1 sound").wait_for()
+    assert page.get_by_role("button", name="Remove").count() == 1

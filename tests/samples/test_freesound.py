@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from fakeapis.freesound_catalogue import API_KEY
 from samples import freesound
 from samples.budget import default_budget
-from tests.fakes.freesound_catalogue import API_KEY
+from tests.conftest import free_port
 from tests.samples.conftest import add_loops
 
 
@@ -43,6 +44,21 @@ def test_identical_search_is_answered_from_the_cache(fs):
 
     assert first == second
     assert len(fs.api_calls()) == 1
+
+
+def test_with_the_cache_down_searches_still_answer_uncached(fs, settings):
+    add_loops(fs, "house", n=1)
+    settings.CACHES = {  # Redis with nothing listening: every read a miss, every write skipped
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        }
+    }
+
+    pages = [freesound.search(query="house loop", filter="tag:loop") for _ in range(2)]
+
+    assert [page.count for page in pages] == [1, 1]
+    assert len(fs.api_calls()) == 2
 
 
 def test_missing_api_key_raises_before_any_request(fs, settings):
@@ -140,3 +156,39 @@ def test_budget_refuses_beyond_the_daily_limit(fs, settings, clock):
 
     assert caught.value.daily
     assert len(fs.api_calls()) == 4
+
+
+@pytest.fixture
+def cache_clock(monkeypatch):  # type: ignore[no-untyped-def]
+    """Moves the clock the (locmem) cache reads to decide what has expired."""
+    import time
+    from types import SimpleNamespace
+
+    now = [time.time()]
+    fake = SimpleNamespace(time=lambda: now[0])
+    monkeypatch.setattr("django.core.cache.backends.base.time", fake)
+    monkeypatch.setattr("django.core.cache.backends.locmem.time", fake)
+    return lambda seconds: now.__setitem__(0, now[0] + seconds)
+
+
+def test_an_empty_search_is_cached_for_minutes_not_a_day(fs, cache_clock):
+    assert freesound.search(query="house loop").results == []
+    add_loops(fs, "house", n=1)  # uploaded to Freesound since
+
+    cache_clock(5 * 60)
+    assert freesound.search(query="house loop").results == []  # still the cached answer
+    cache_clock(6 * 60)
+    found = freesound.search(query="house loop").results
+
+    assert [s.name for s in found] == ["house loop 0"]
+    assert len(fs.api_calls()) == 2
+
+
+def test_a_search_that_found_sounds_is_cached_for_a_day(fs, cache_clock):
+    add_loops(fs, "house", n=1)
+    freesound.search(query="house loop")
+
+    cache_clock(23 * 60 * 60)
+    freesound.search(query="house loop")
+
+    assert len(fs.api_calls()) == 1

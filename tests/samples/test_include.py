@@ -12,8 +12,8 @@ from tests.samples.conftest import add_loops
 
 
 @pytest.fixture
-def render(user):  # type: ignore[no-untyped-def]
-    def _render(prediction) -> str:  # type: ignore[no-untyped-def]
+def render(user):
+    def _render(prediction) -> str:
         request = RequestFactory().get(prediction.get_absolute_url())
         request.user = user
         return render_to_string(
@@ -89,3 +89,49 @@ def test_throttled_prediction_page_says_why_and_when(fs, prediction, render):
     assert "Freesound is busy" in html
     assert "UTC" in html
     assert "sample-card" not in html
+
+
+def test_cards_say_in_tempo_half_time_and_key_relations_and_the_header_counts_them(fs, prediction, render):
+    """The song is at 124 BPM in A minor (tolerance 6): the labels are the truth about each loop."""
+    GenreSearch.objects.filter(slug="dance").update(queries="house loop")
+    for bpm, tonality, name in [
+        (124, "A minor", "same"),
+        (126, "C major", "relative"),
+        (62, "E minor", "half"),
+        (248, "A major", "double"),
+        (135, "F# major", "off"),
+    ]:
+        fs.add_sound(f"house loop {name}", username=name, tags=("house", "loop"), bpm=bpm, tonality=tonality)
+    recommendations_create_for_prediction(prediction=prediction)
+
+    html = render(prediction)
+    cards = {
+        card.split('title="')[1].split('"')[0]: card for card in html.split('<li class="sample-card')[1:]
+    }
+
+    assert "in tempo" in cards["house loop same"]
+    assert "same key" in cards["house loop same"]
+    assert "in tempo" in cards["house loop relative"]
+    assert "relative key" in cards["house loop relative"]
+    assert "half-time" in cards["house loop half"]
+    assert "in tempo" not in cards["house loop half"]
+    assert "a fifth up" in cards["house loop half"]
+    assert "double-time" in cards["house loop double"]
+    assert "other key" in cards["house loop double"]
+    assert "in tempo" not in cards["house loop off"]
+    assert "fits" not in html
+    assert "Near 124 BPM: <strong>2 of 5 in tempo</strong>, 2 half- or double-time." in html
+    assert "In A minor: <strong>3 in a key that mixes</strong> (1 in the same key)." in html
+
+
+def test_the_header_follows_the_users_correction(fs, prediction, render, db):
+    GenreSearch.objects.filter(slug="dance").update(queries="house loop")
+    add_loops(fs, "house", n=5, bpm=124, tonality="A minor")
+    recommendations_create_for_prediction(prediction=prediction)
+    prediction.user_tempo_bpm, prediction.user_key = 62.0, "C major"
+
+    html = render(prediction)
+
+    assert "Near 62 BPM (set by you): <strong>0 of 5 in tempo</strong>, 5 half- or double-time." in html
+    assert "In C major (set by you): <strong>5 in a key that mixes</strong> (0 in the same key)." in html
+    assert html.count(">double-time<") == 5

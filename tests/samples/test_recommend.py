@@ -10,6 +10,8 @@ from samples.recommend import (
     normalise_key,
     pick_varied,
     rank,
+    sample_fit,
+    samples_promise,
     search_filter,
     tempo_windows,
 )
@@ -80,7 +82,7 @@ def test_keys_compare_across_spellings():
     assert normalise_key("nonsense") == ""
 
 
-def test_rank_prefers_tempo_then_key_then_closeness():
+def test_rank_prefers_in_tempo_then_octave_off_then_key_then_closeness():
     far = candidate(1, bpm=100)
     in_tempo = candidate(2, bpm=128)
     in_tempo_closer = candidate(3, bpm=124)
@@ -95,7 +97,9 @@ def test_rank_prefers_tempo_then_key_then_closeness():
         seed="s",
     )
 
-    assert [c.freesound_id for c, _, _ in ranked] == [4, 3, 5, 2, 1]
+    # In tempo first (4 in key too), then the double-time loop: it fits, but not "in tempo".
+    assert [c.freesound_id for c, _, _ in ranked] == [4, 3, 2, 5, 1]
+    assert ranked[3][1:] == (False, False)
     assert ranked[0][1:] == (True, True)
     assert ranked[-1][1:] == (False, False)
 
@@ -129,3 +133,39 @@ def test_ranking_is_deterministic_for_a_seed():
 
     assert first == again
     assert first != other
+
+
+def test_rank_prefers_the_same_key_then_the_relative_then_a_fifth_then_others():
+    pool = [
+        candidate(1, key="F# minor"),  # other key
+        candidate(2, key="E minor"),  # a fifth up from A minor
+        candidate(3, key="C major"),  # relative
+        candidate(4, key="A minor"),  # same
+        candidate(5, key="A major"),  # parallel: does not mix
+    ]
+    ranked = rank(pool, tempo=124, key="A minor", tolerance=6, seed="s")
+    assert [c.freesound_id for c, _, _ in ranked][:3] == [4, 3, 2]
+    assert [in_key for _, _, in_key in ranked] == [True, False, False, False, False]
+
+
+def test_a_card_says_in_tempo_only_within_the_tolerance():
+    fit = sample_fit(song_bpm=96, song_key="", loop_bpm=101, loop_key="", tolerance=6)
+    assert (fit.tempo, fit.in_tempo, fit.key) == ("in tempo", True, "")
+    assert sample_fit(song_bpm=96, song_key="", loop_bpm=103, loop_key="", tolerance=6).tempo == "off tempo"
+
+
+def test_a_card_calls_a_loop_at_half_or_double_the_tempo_half_time_or_double_time():
+    half = sample_fit(song_bpm=96, song_key="", loop_bpm=48, loop_key="", tolerance=6)
+    double = sample_fit(song_bpm=96, song_key="", loop_bpm=192, loop_key="", tolerance=6)
+    assert (half.tempo, half.in_tempo, half.octave_off) == ("half-time", False, True)
+    assert (double.tempo, double.in_tempo, double.octave_off) == ("double-time", False, True)
+
+
+def test_the_header_promise_counts_what_the_cards_say():
+    fits = [
+        sample_fit(song_bpm=96, song_key="A minor", loop_bpm=bpm, loop_key=key, tolerance=6)
+        for bpm, key in [(96, "A minor"), (98, "C major"), (192, "E minor"), (140, "Bb major"), (None, "")]
+    ]
+    promise = samples_promise(fits)
+    assert (promise.total, promise.in_tempo, promise.octave_off) == (5, 2, 1)
+    assert (promise.same_key, promise.key_mixes) == (1, 3)

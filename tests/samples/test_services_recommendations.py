@@ -17,13 +17,13 @@ from tests.samples.conftest import add_loops
 
 
 @pytest.fixture
-def house(genres):  # type: ignore[no-untyped-def]
+def house(genres):
     """Dance searched with one phrase, so the tests know which search the service sends."""
     GenreSearch.objects.filter(slug="dance").update(queries="house loop")
     return GenreSearch.objects.get(slug="dance")
 
 
-def ids(recommendations) -> list[int]:  # type: ignore[no-untyped-def]
+def ids(recommendations) -> list[int]:
     return [r.sound.freesound_id for r in recommendations]
 
 
@@ -42,6 +42,17 @@ def test_five_ranked_recommendations_from_a_live_search_when_the_index_is_empty(
     )
     prediction.refresh_from_db()
     assert samples_message_for(prediction=prediction) == ""
+
+
+def test_fewer_than_five_samples_say_why_the_list_is_short(fs, house, prediction):
+    add_loops(fs, "house", n=3, bpm=124)
+
+    created = recommendations_create_for_prediction(prediction=prediction)
+
+    assert len(created) == 3
+    message = samples_message_for(prediction=prediction)  # on the samples stage's run
+    assert message.startswith("Only 3 of 5 samples: Freesound has no more sounds")
+    assert "More like these" in message
 
 
 def test_bpm_filter_finding_too_few_falls_back_to_genre_only(fs, house, prediction):
@@ -204,22 +215,27 @@ def test_retry_task_fills_the_samples_once_freesound_answers(fs, house, predicti
     recommendations_create_for_prediction(prediction=prediction)
     clock.advance(61)
 
-    recommendations_retry_task.apply(args=[prediction.pk, 1])
+    recommendations_retry_task.apply(args=(prediction.pk, 1))
 
     prediction.refresh_from_db()
     assert prediction.recommendations.count() == 5
     assert samples_message_for(prediction=prediction) == ""
 
 
-def test_missing_key_says_how_to_get_one(fs, house, prediction, settings):
+def test_missing_key_says_how_to_get_one_where_to_put_it_and_to_restart(fs, house, prediction, settings):
     settings.FREESOUND_API_KEY = ""
     add_loops(fs, "house", n=10, bpm=124)
 
     assert recommendations_create_for_prediction(prediction=prediction) == []
 
     prediction.refresh_from_db()
-    assert samples_message_for(prediction=prediction).startswith("No FREESOUND_API_KEY is configured")
-    assert "https://freesound.org/apiv2/apply" in samples_message_for(prediction=prediction)
+    message = samples_message_for(prediction=prediction)
+    assert message.startswith("No FREESOUND_API_KEY is configured")
+    assert "https://freesound.org/apiv2/apply" in message
+    assert ".env file" in message
+    assert "environment" in message
+    assert "restart" in message
+    assert len(message) <= 300  # the run's message column: nothing is cut off
     assert fs.api_calls() == []
 
 

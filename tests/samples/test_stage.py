@@ -41,7 +41,7 @@ def test_a_done_prediction_queues_its_samples_stage_on_the_io_queue(
     prediction = prediction_services.prediction_create_from_upload(user=user, upload=wav_upload)
 
     with django_capture_on_commit_callbacks(execute=True):
-        predict_genre_task.apply(args=[prediction.pk])
+        predict_genre_task.apply(args=(prediction.pk,))
 
     prediction.refresh_from_db()
     assert prediction.status == Prediction.Status.DONE
@@ -55,7 +55,7 @@ def test_a_failed_prediction_starts_no_samples_stage(user, text_upload, django_c
     prediction = prediction_services.prediction_create_from_upload(user=user, upload=text_upload)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        predict_genre_task.apply(args=[prediction.pk])
+        predict_genre_task.apply(args=(prediction.pk,))
 
     assert Prediction.objects.get(pk=prediction.pk).status == Prediction.Status.FAILED
     assert not RecommendationRun.objects.filter(prediction=prediction).exists()
@@ -85,7 +85,7 @@ def test_the_polled_fragment_turns_into_the_cards_once_the_stage_is_done(client,
     url = reverse("samples:prediction_samples", args=[prediction.pk])
     waiting = client.get(url).content.decode()
 
-    recommendations_for_prediction_task.apply(args=[prediction.pk])
+    recommendations_for_prediction_task.apply(args=(prediction.pk,))
     ready = client.get(url).content.decode()
 
     assert "Finding samples…" in waiting
@@ -102,7 +102,7 @@ def test_a_crashing_samples_stage_fails_alone_and_the_analysis_stays(client, use
         raise RuntimeError("a bug in the samples code")
 
     monkeypatch.setattr(services, "recommendations_create_for_prediction", crash)
-    recommendations_for_prediction_task.apply(args=[prediction.pk])
+    recommendations_for_prediction_task.apply(args=(prediction.pk,))
     client.force_login(user)
     page = client.get(prediction.get_absolute_url()).content.decode()
 
@@ -126,7 +126,7 @@ def test_freesound_down_ends_the_stage_with_a_message_and_leaves_the_prediction_
     settings.FREESOUND_API_URL = "http://127.0.0.1:9/apiv2"  # nothing listens on the discard port
     services.recommendation_run_start(prediction_id=prediction.pk)
 
-    recommendations_for_prediction_task.apply(args=[prediction.pk])
+    recommendations_for_prediction_task.apply(args=(prediction.pk,))
 
     run = RecommendationRun.objects.get(prediction=prediction)
     assert run.status == Run.DONE
@@ -139,8 +139,8 @@ def test_a_duplicate_samples_message_is_a_no_op(fs, prediction):
     add_loops(fs, "house", n=12, bpm=124, licence="by4")
     services.recommendation_run_start(prediction_id=prediction.pk)
 
-    recommendations_for_prediction_task.apply(args=[prediction.pk])
-    recommendations_for_prediction_task.apply(args=[prediction.pk])
+    recommendations_for_prediction_task.apply(args=(prediction.pk,))
+    recommendations_for_prediction_task.apply(args=(prediction.pk,))
 
     assert Recommendation.objects.filter(prediction=prediction).count() == 5
 

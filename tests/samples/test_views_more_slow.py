@@ -8,8 +8,8 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from fakeapis.server import Fault
 from samples.services import recommendations_create_for_prediction
-from tests.fakes.server import Fault
 from tests.samples.conftest import add_loops
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from tests.samples.conftest import add_loops
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-def make_sound(n: int = 1, **kwargs) -> Sound:  # type: ignore[no-untyped-def]
+def make_sound(n: int = 1, **kwargs) -> Sound:
     defaults = {
         "name": f"loop {n}.wav",
         "author": f"author{n}",
@@ -26,13 +26,13 @@ def make_sound(n: int = 1, **kwargs) -> Sound:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def client_in(client, user):  # type: ignore[no-untyped-def]
+def client_in(client, user):
     client.force_login(user)
     return client
 
 
 @pytest.fixture
-def pack(user):  # type: ignore[no-untyped-def]
+def pack(user):
     return pack_create(owner=user, name="Night drive")
 
 
@@ -172,7 +172,8 @@ def test_pack_page_removes_and_adds_sounds(client_in, user, pack):
     pack_add_sound(pack=pack, sound=sound)
 
     response = client_in.post(reverse("samples:pack_item_remove", args=[pack.pk, sound.pk]), **HTMX)
-    assert response.content == b""
+    # Only an out-of-band count: the row itself is swapped for nothing.
+    assert response.text.strip() == '<p class="muted small" id="pack-count" hx-swap-oob="true">0 sounds</p>'
     assert pack.items.count() == 0
 
     client_in.post(reverse("samples:pack_item_add", args=[pack.pk, sound.pk]))
@@ -221,3 +222,57 @@ def test_noncommercial_opt_in(client_in, user):
     assert allows_noncommercial(user=user)
     client_in.post(reverse("samples:preference_update"), {})
     assert not allows_noncommercial(user=user)
+
+
+def test_pack_names_are_unique_per_user_in_any_case(user, other_user, pack):
+    from samples.services import PackNameTaken, pack_get_or_create_by_name, pack_update
+
+    with pytest.raises(PackNameTaken):
+        pack_create(owner=user, name="NIGHT DRIVE")
+    with pytest.raises(PackNameTaken):
+        pack_update(pack=pack_create(owner=user, name="Dawn"), name="night drive ", notes="")
+    assert pack_create(owner=other_user, name="Night drive").owner == other_user
+    assert pack_get_or_create_by_name(owner=user, name="night DRIVE") == pack
+
+
+def test_creating_or_renaming_onto_a_taken_name_shows_the_form_again(client_in, user, pack):
+    created = client_in.post(reverse("samples:pack_create"), {"name": "night drive"})
+    dawn = pack_create(owner=user, name="Dawn")
+    renamed = client_in.post(
+        reverse("samples:pack_edit", args=[dawn.pk]), {"name": "Night Drive", "notes": ""}
+    )
+
+    for response in (created, renamed):
+        assert response.status_code == 200
+        assert "You already have a pack called" in response.content.decode()
+    assert sorted(Pack.objects.filter(owner=user).values_list("name", flat=True)) == ["Dawn", "Night drive"]
+
+
+def test_removing_a_sound_with_htmx_updates_the_count_in_the_header(client_in, user, pack):
+    sounds = [make_sound(n) for n in (1, 2, 3)]
+    for sound in sounds:
+        pack_add_sound(pack=pack, sound=sound)
+    assert (
+        '<p class="muted small" id="pack-count">3 sounds</p>' in client_in.get(pack.get_absolute_url()).text
+    )
+
+    response = client_in.post(reverse("samples:pack_item_remove", args=[pack.pk, sounds[0].pk]), **HTMX)
+
+    assert response.text.strip() == '<p class="muted small" id="pack-count" hx-swap-oob="true">2 sounds</p>'
+
+
+def test_pack_list_names_the_songs_each_pack_was_built_for(client_in, user, other_user, pack):
+    from samples.models import Recommendation
+    from tests.predictions.factories import DonePredictionFactory
+
+    sound = make_sound(1)
+    pack_add_sound(pack=pack, sound=sound)
+    song = DonePredictionFactory(owner=user, title="Digital Love", artist="Daft Punk")
+    theirs = DonePredictionFactory(owner=other_user, title="Not Yours", artist="Someone")
+    Recommendation.objects.create(prediction=song, sound=sound, rank=1, genre="dance")
+    Recommendation.objects.create(prediction=theirs, sound=sound, rank=1, genre="dance")
+
+    html = client_in.get(reverse("samples:pack_list")).content.decode()
+
+    assert "For Daft Punk – Digital Love" in html
+    assert "Not Yours" not in html

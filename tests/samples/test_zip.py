@@ -22,29 +22,6 @@ from samples.zips import daw_filename, dedupe
 from tests.samples.conftest import add_loops
 
 
-@pytest.fixture
-def pack_of(fs, user):  # type: ignore[no-untyped-def]
-    """A pack of `n` sounds that exist on the fake Freesound (licences CC BY 4.0 and CC0 alternately)."""
-    from samples import freesound
-
-    def build(n: int, name: str = "Night drive"):  # type: ignore[no-untyped-def]
-        for i in range(n):
-            fs.add_sound(
-                f"pad {i}.wav",
-                username=f"maker{i}",
-                licence="by4" if i % 2 == 0 else "cc0",
-                tags=("pad", "loop"),
-                bpm=90,
-            )
-        sounds = sound_upsert_many(results=freesound.search(query="pad", page_size=150).results)
-        pack = pack_create(owner=user, name=name, notes="late night")
-        for sound in sounds:
-            pack_add_sound(pack=pack, sound=sound)
-        return pack
-
-    return build
-
-
 def open_zip(data: bytes) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(data))
 
@@ -103,7 +80,7 @@ def test_large_pack_is_built_by_the_worker_with_progress(
     assert len(callbacks) == 1  # the task is sent after commit
     assert "Queued" in client.get(response["Location"]).content.decode()
 
-    pack_export_build_task.apply(args=[export.pk])
+    pack_export_build_task.apply(args=(export.pk,))
 
     export.refresh_from_db()
     assert export.status == PackExport.Status.DONE

@@ -15,8 +15,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fakeapis.audio import sine_wav
 from predictions.models import Prediction
-from tests.fakes.audio import sine_wav
 from tests.predictions.factories import DonePredictionFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog_settings")]
@@ -28,7 +28,7 @@ RUN = settings(
 )
 
 # Text a browser can send: any character but lone surrogates (which no encoder can send).
-any_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
+any_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=80)
 tricky = st.sampled_from(
     ["", "0", "²", "٣", "１２", "-1", "1e9", "9" * 40, "\x00", "..", "../../etc/passwd", "<script>", "𝄞" * 70]
 )
@@ -37,13 +37,13 @@ number_like = st.one_of(st.integers(min_value=-(2**70), max_value=2**70).map(str
 
 
 @pytest.fixture
-def web(user) -> Client:  # type: ignore[no-untyped-def]
+def web(user) -> Client:
     client = Client(HTTP_ACCEPT="text/html")
     client.force_login(user)
     return client
 
 
-def assert_no_server_error(response) -> None:  # type: ignore[no-untyped-def]
+def assert_no_server_error(response) -> None:
     assert response.status_code < 500, response.content[:500]
 
 

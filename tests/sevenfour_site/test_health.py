@@ -17,7 +17,7 @@ TOKEN = "monitor-secret-0123456789"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_report(settings):  # type: ignore[no-untyped-def]
+def _fresh_report(settings):
     settings.HEALTHZ_TOKEN = TOKEN
     health.health_cache_clear()
     yield
@@ -25,13 +25,13 @@ def _fresh_report(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def monitor(client):  # type: ignore[no-untyped-def]
+def monitor(client):
     client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {TOKEN}"
     return client
 
 
 def test_the_public_answer_is_bare_and_touches_nothing(client, monkeypatch, django_assert_num_queries):
-    def probe_forbidden(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def probe_forbidden(*args, **kwargs):
         raise AssertionError("a public /healthz must not probe the broker or the workers")
 
     monkeypatch.setattr(health, "health_report", probe_forbidden)
@@ -60,13 +60,13 @@ def test_staff_get_the_report(client, filesystem_broker):
 
     body = client.get(reverse("healthz")).json()
 
-    assert set(body["checks"]) == {"database", "broker", "workers"}
+    assert set(body["checks"]) == {"database", "broker", "workers", "model"}
 
 
 def test_the_monitor_gets_every_check(monitor, filesystem_broker):
     body = monitor.get(reverse("healthz")).json()
 
-    assert set(body["checks"]) == {"database", "broker", "workers"}
+    assert set(body["checks"]) == {"database", "broker", "workers", "model"}
     assert body["checks"]["database"]["ok"] is True
     assert body["checks"]["broker"]["ok"] is True
 
@@ -85,6 +85,9 @@ def test_the_report_is_200_with_a_live_worker(monitor, redis_broker):
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "ok"
     assert response.json()["checks"]["workers"]["ok"] is True
+    # This in-thread worker loads no model (only `celery worker` processes on the ml queue do), and
+    # the model check only informs: the site still answers 200.
+    assert response.json()["checks"]["model"] == {"ok": False, "detail": "no ML worker answered"}
 
 
 def test_the_report_is_503_with_the_reason_when_the_broker_is_unreachable(monitor):
@@ -102,7 +105,7 @@ def test_many_clients_at_once_share_one_probe(monitor, monkeypatch, settings):
     calls = []
     started = threading.Event()
 
-    def slow_report():  # type: ignore[no-untyped-def]
+    def slow_report():
         calls.append(1)
         started.wait(0.3)
         return True, {"database": {"ok": True, "detail": "sqlite"}}
@@ -125,7 +128,12 @@ def test_the_cached_report_expires(monkeypatch, settings):
     settings.HEALTHZ_CACHE_SECONDS = 5
     now = [100.0]
     calls = []
-    monkeypatch.setattr(health, "health_report", lambda: calls.append(1) or (True, {}))
+
+    def counted_report() -> health.Report:
+        calls.append(1)
+        return True, {}
+
+    monkeypatch.setattr(health, "health_report", counted_report)
 
     health.health_report_cached(clock=lambda: now[0])
     now[0] += 4

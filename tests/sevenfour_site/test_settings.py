@@ -46,3 +46,34 @@ def test_production_settings_pass_the_deployment_checklist():
 def test_debug_mode_runs_without_any_configuration():
     result = run_manage("check", DEBUG="1")
     assert result.returncode == 0, result.stderr
+
+
+def test_a_visibility_timeout_shorter_than_the_time_limit_is_refused():
+    # Redis would hand a healthy job's message to a second worker while the first still runs it.
+    result = run_manage(
+        "check", DEBUG="1", REDIS_URL="redis://127.0.0.1:1/0", CELERY_TASK_TIME_LIMIT="300",
+        CELERY_VISIBILITY_TIMEOUT="120",
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "CELERY_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT" in result.stderr
+
+
+def test_the_default_visibility_timeout_outlasts_the_time_limit_and_any_retry_countdown():
+    script = (
+        "from django.conf import settings as s; "
+        "print(s.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'], s.CELERY_TASK_TIME_LIMIT)"
+    )
+    result = run_manage("shell", "-c", script, DEBUG="1", REDIS_URL="redis://127.0.0.1:1/0")
+    visibility, time_limit = map(int, result.stdout.splitlines()[-1].split())  # after shell's banner
+    assert visibility > time_limit
+    assert visibility > 300  # predictions.tasks.retry_countdown's longest wait, held unacknowledged
+
+
+def test_email_goes_to_the_console_in_development_and_over_smtp_in_production():
+    script = "from django.conf import settings as s; print(s.EMAIL_BACKEND)"
+    dev = run_manage("shell", "-c", script, DEBUG="1")
+    prod = run_manage(
+        "shell", "-c", script, SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="example.com"
+    )
+    assert dev.stdout.splitlines()[-1] == "django.core.mail.backends.console.EmailBackend", dev.stderr
+    assert prod.stdout.splitlines()[-1] == "django.core.mail.backends.smtp.EmailBackend", prod.stderr

@@ -77,7 +77,7 @@ def sine() -> Callable[[float], np.ndarray]:
 
 
 @pytest.fixture(scope="session")
-def predictor():  # type: ignore[no-untyped-def]
+def predictor():
     """The real default predictor, loaded once for the whole session."""
     from worker.predictor import get_predictor
 

@@ -39,7 +39,19 @@ def test_estimate_key_names_the_key_of_synthetic_chords(chords, expected: str) -
     key = analysis.estimate_key(_at_16k(synth.chord_progression(chords, 16.0)), 16_000)
 
     assert key.name == expected
-    assert key.confidence > 0.5
+    assert 0.0 < key.confidence <= 1.0
+    assert len(key.alternatives) == 4
+
+
+def test_estimate_tempo_carries_beats_and_keeps_the_old_signature() -> None:
+    audio = _at_16k(synth.click_track(100.0, 20.0))
+    mel = np.ones((10, 96), dtype=np.float32)
+
+    tempo = analysis.estimate_tempo(audio, 16_000, mel_power=mel)
+
+    assert tempo.bpm == pytest.approx(100.0, abs=2.0)
+    assert len(tempo.beats) >= 30
+    assert all(isinstance(t, float) for t in tempo.beats)
 
 
 def test_key_scores_rank_the_profile_itself_first() -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.fakes.hostile import ATTACKS
+from fakeapis.hostile import ATTACKS
 from tests.worker.conftest import write_audio
 from worker import audio
 from worker.audio import (

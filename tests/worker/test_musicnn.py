@@ -44,7 +44,7 @@ def test_backbone_matches_the_reference_graph(
 ) -> None:
     from worker.predictor import get_backbone
 
-    ours = get_backbone().patch_outputs(music_patches)
+    ours = get_backbone("tensorflow").patch_outputs(music_patches)
     ref_probs, ref_penultimate = reference_outputs(model, music_patches)
 
     assert music_patches.shape == (10, 187, 96)

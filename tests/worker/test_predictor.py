@@ -43,6 +43,16 @@ def test_predict_reports_tempo_key_tags_and_timings(drums_result) -> None:
     assert drums_result.duration_s == pytest.approx(40.0, abs=0.2)
 
 
+def test_predict_carries_beats_and_related_keys(drums_result) -> None:
+    beats = drums_result.beat_times
+
+    assert len(beats) > 40
+    assert sorted(beats) == beats
+    assert (beats[-1] - beats[0]) / (len(beats) - 1) == pytest.approx(60 / 124.0, rel=0.03)
+    assert len(drums_result.key_alternatives) == 4
+    assert 0.0 <= drums_result.tempo_confidence <= 1.0
+
+
 def test_predict_writes_the_spectrogram_png(drums_result) -> None:
     assert Path(drums_result.spectrogram_png).read_bytes()[:4] == b"\x89PNG"
 
@@ -52,6 +62,7 @@ def test_to_dict_is_json_serialisable(drums_result) -> None:
 
     assert data["genres"] == drums_result.genres
     assert data["top"][0][0] == drums_result.top_genre
+    assert data["key_alternatives"] == [list(pair) for pair in drums_result.key_alternatives]
 
 
 def test_predict_tells_drums_and_bass_from_piano(predictor, music, drums_result) -> None:

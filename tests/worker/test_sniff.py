@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from tests.fakes.hostile import ID3_PREFIX, dash_manifest_as_mp3, hls_playlist_as_mp3
+from fakeapis.hostile import ID3_PREFIX, dash_manifest_as_mp3, hls_playlist_as_mp3
 from worker.sniff import CONTAINERS, REFERENCING_DEMUXERS, demuxer_for, detect_audio_format, sniff_file
 
 
@@ -46,7 +46,7 @@ def test_sniff_file_accepts_a_second_tag_and_nul_padding_before_the_frame() -> N
 
 
 @pytest.mark.parametrize("build", [hls_playlist_as_mp3, dash_manifest_as_mp3])
-def test_sniff_file_refuses_a_playlist_or_manifest_behind_an_id3_tag(build) -> None:  # type: ignore[no-untyped-def]
+def test_sniff_file_refuses_a_playlist_or_manifest_behind_an_id3_tag(build) -> None:
     hostile = build("/var/media/uploads/victim.mp3")
     assert detect_audio_format(hostile[:64]) == "mp3"  # the head alone is fooled: that was the bug
 

@@ -75,8 +75,8 @@ def _catalog() -> tuple[dict[int, DzArtist], dict[int, DzAlbum], dict[int, DzTra
 class FakeDeezer(FakeServer):
     name = "fake-deezer"
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, port: int = 0) -> None:
+        super().__init__(port)
         self.artists, self.albums, self.tracks = _catalog()
         self.clock_offset = 0.0
 
@@ -179,7 +179,7 @@ class FakeDeezer(FakeServer):
     def track_json(self, track: DzTrack, *, full: bool = True) -> dict:
         artist = self.artists[track.artist_id]
         album = self.albums[track.album_id]
-        data = {
+        data: dict = {
             "id": track.id,
             "readable": True,
             "title": track.title,
@@ -241,8 +241,8 @@ class FakeDeezer(FakeServer):
             found = [a for a in self.artists.values() if words and all(w in a.name.lower() for w in words)]
             return json_response(self._page(request, [self.artist_json(a) for a in found]))
         if path in {"/search", "/search/track"}:
-            found = self._search_tracks(request.arg("q"))
-            return json_response(self._page(request, [self.track_json(t, full=False) for t in found]))
+            tracks = self._search_tracks(request.arg("q"))
+            return json_response(self._page(request, [self.track_json(t, full=False) for t in tracks]))
         if m := re.fullmatch(r"/artist/(\d+)", path):
             return json_response(self.artist_json(self.artists[int(m[1])]))
         if m := re.fullmatch(r"/artist/(\d+)/albums", path):
@@ -297,7 +297,11 @@ class FakeDeezer(FakeServer):
             return Response(
                 403, b"<HTML><HEAD><TITLE>Access Denied</TITLE></HEAD></HTML>", {"Content-Type": "text/html"}
             )
-        return Response(200, sine_wav(), {"Content-Type": "audio/mpeg"})
+        return Response(200, self.preview_audio(track_id), {"Content-Type": "audio/mpeg"})
+
+    def preview_audio(self, track_id: int) -> bytes:
+        """The preview's bytes (the demo serves rendered music here)."""
+        return sine_wav()
 
 
 def _words(text: str) -> str:

@@ -1,4 +1,4 @@
-"""A fake Spotify Web API: client-credentials token endpoint, search, artist, artist albums,
+"""A fake Spotify Web API: client-credentials token endpoint, search (artists and tracks), artist, artist albums,
 album, album tracks and track, with the 2026 limits (search and artist albums: at most 10)."""
 
 from __future__ import annotations
@@ -210,18 +210,7 @@ class FakeSpotify(FakeServer):
 
     def _api(self, request: Request, path: str) -> Response | None:
         if path == "/search":
-            if request.arg("type") != "artist":
-                return json_response(
-                    {"error": {"status": 400, "message": "Only artist search is faked"}}, status=400
-                )
-            words = request.arg("q").lower().split()
-            found = [
-                self.artist_json(a)
-                for a in self.artists.values()
-                if words and all(w in a.name.lower() for w in words)
-            ]
-            page = self._paging(request, found, max_limit=10, default_limit=5)
-            return page if isinstance(page, Response) else json_response({"artists": page})
+            return self._search(request)
         if m := re.fullmatch(r"/artists/(\w+)", path):
             return json_response(self.artist_json(self.artists[m[1]]))
         if m := re.fullmatch(r"/artists/(\w+)/albums", path):
@@ -242,6 +231,38 @@ class FakeSpotify(FakeServer):
         if m := re.fullmatch(r"/tracks/(\w+)", path):
             return json_response(self.track_json(self.tracks[m[1]]))
         return None
+
+    def _search(self, request: Request) -> Response:
+        """`type` is a comma-separated list; each type answers with its own paging object under its
+        plural ("artists", "tracks"), as the Web API's search does. Free text matches names (a track
+        also by its artists' names), ignoring case and punctuation."""
+        types = request.arg("type").split(",")
+        if not types or not set(types) <= {"artist", "track"}:
+            return json_response(
+                {"error": {"status": 400, "message": "Only artist and track search are faked"}}, status=400
+            )
+        words = _words(request.arg("q")).split()
+        body: dict = {}
+        if "artist" in types:
+            found = [
+                self.artist_json(a)
+                for a in self.artists.values()
+                if words and all(w in _words(a.name) for w in words)
+            ]
+            body["artists"] = self._paging(request, found, max_limit=10, default_limit=5)
+        if "track" in types:
+            found = [
+                self.track_json(t)
+                for t in self.tracks.values()
+                if words
+                and all(
+                    w in _words(" ".join([t.name, *(self.artists[a].name for a in t.artist_ids)]))
+                    for w in words
+                )
+            ]
+            body["tracks"] = self._paging(request, found, max_limit=10, default_limit=5)
+        errors = [page for page in body.values() if isinstance(page, Response)]
+        return errors[0] if errors else json_response(body)
 
     def _json_page(
         self, request: Request, items: list[dict], *, max_limit: int, default_limit: int
@@ -266,3 +287,7 @@ class FakeSpotify(FakeServer):
         if request.path.startswith("/v1/"):
             return json_response({"error": {"status": 404, "message": "Resource not found"}}, status=404)
         return json_response({"error": {"status": 404, "message": "Service not found"}}, status=404)
+
+
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())

@@ -90,8 +90,9 @@ def _sounds() -> list[FsSound]:
 class FakeFreesound(FakeServer):
     name = "fake-freesound"
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, port: int = 0, api_key: str = API_KEY) -> None:
+        super().__init__(port)
+        self.api_key = api_key
         self.sounds = {s.id: s for s in _sounds()}
 
     @property
@@ -103,7 +104,7 @@ class FakeFreesound(FakeServer):
 
     def answer_429(
         self, retry_after: int | None = None, *, body=None, path: str = "", times: int = 1
-    ) -> None:  # type: ignore[no-untyped-def]
+    ) -> None:
         # Freesound sets no Retry-After.
         super().answer_429(
             retry_after,
@@ -152,7 +153,7 @@ class FakeFreesound(FakeServer):
         if not request.path.startswith("/apiv2/"):
             return None
         token = request.arg("token") or request.headers.get("Authorization", "").removeprefix("Token ")
-        if token != API_KEY:
+        if token != self.api_key:
             return json_response({"detail": "Invalid token."}, status=401)
         if request.path in {"/apiv2/search/", "/apiv2/search/text/"}:
             return self._search(request)

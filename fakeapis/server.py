@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -60,20 +60,24 @@ Route = Callable[[Request], Response | None]
 
 
 class FakeServer:
-    """A ThreadingHTTPServer in a daemon thread. Subclasses implement `route()`."""
+    """A ThreadingHTTPServer in a daemon thread. Subclasses implement `route()`.
+
+    `port=0` (tests) takes a free port; the demo passes fixed ones."""
 
     name = "fake"
+    # The demo serves for hours: keep no log of its requests (tests read `requests`).
+    record_requests = True
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self._lock = threading.Lock()
         self.faults: list[Fault] = []
         self.requests: list[Request] = []
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _make_handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name=self.name, daemon=True)
 
     # --- lifecycle -------------------------------------------------------------------------
-    def start(self) -> FakeServer:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -87,9 +91,12 @@ class FakeServer:
             self.requests.clear()
 
     @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.port}"
 
     # --- telling it to misbehave -----------------------------------------------------------
     def add_fault(self, fault: Fault) -> None:
@@ -145,7 +152,8 @@ class FakeServer:
 
     def handle(self, request: Request) -> Response:
         with self._lock:
-            self.requests.append(request)
+            if self.record_requests:
+                self.requests.append(request)
             fault = self._take_fault(request.path)
         if fault is not None:
             if fault.delay:

@@ -1,4 +1,4 @@
-"""The fake Freesound (tests/fakes/freesound.py) extended for the samples app: a catalogue the
+"""The fake Freesound (fakeapis/freesound.py) extended for the samples app: a catalogue the
 tests fill sound by sound (with key, pack and images), the Solr filter syntax parsed for real
 (OR groups, ranges, quoted values, negation), real MP3 previews when ffmpeg is present,
 waveform images, and 429 bodies naming the minute or the day limit."""
@@ -97,20 +97,20 @@ class _Parser:
         self.pos += 1
         return token
 
-    def parse(self):  # type: ignore[no-untyped-def]
+    def parse(self):
         expr = self.expr()
         if self.peek() is not None:
             raise FilterError(f"unexpected {self.peek()!r}")
         return expr
 
-    def expr(self):  # type: ignore[no-untyped-def]
+    def expr(self):
         options = [self.conjunction()]
         while self.peek() == "OR":
             self.take()
             options.append(self.conjunction())
         return ("or", options)
 
-    def conjunction(self):  # type: ignore[no-untyped-def]
+    def conjunction(self):
         parts = []
         while self.peek() not in (None, ")", "OR"):
             if self.peek() == "AND":
@@ -121,13 +121,13 @@ class _Parser:
             raise FilterError("empty clause")
         return ("and", parts)
 
-    def unary(self):  # type: ignore[no-untyped-def]
+    def unary(self):
         if self.peek() == "-":
             self.take()
             return ("not", self.atom())
         return self.atom()
 
-    def atom(self):  # type: ignore[no-untyped-def]
+    def atom(self):
         token = self.take()
         if token == "(":
             inner = self.expr()
@@ -181,7 +181,7 @@ def _value_matches(actual: Any, wanted: str) -> bool:
     return actual == text
 
 
-def _matches(node, sound: FsSound) -> bool:  # type: ignore[no-untyped-def]
+def _matches(node, sound: FsSound) -> bool:
     kind = node[0]
     if kind == "or":
         return any(_matches(option, sound) for option in node[1])
@@ -200,9 +200,9 @@ def filter_matches(text: str, sound: FsSound) -> bool:
 class FreesoundCatalogue(FakeFreesound):
     name = "fake-freesound-catalogue"
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.sounds: dict[int, FsSound] = {}  # type: ignore[assignment]
+    def __init__(self, port: int = 0, api_key: str = API_KEY) -> None:
+        super().__init__(port, api_key)
+        self.sounds: dict[int, FsSound] = {}  # type: ignore[assignment]  # a duck-typed FsSound of its own
         self._next_id = 200001
 
     def reset(self) -> None:
@@ -232,12 +232,16 @@ class FreesoundCatalogue(FakeFreesound):
         if match := re.fullmatch(r"/previews/\d+/(\d+)_\d+-[hl]q\.(mp3|ogg)", request.path):
             if int(match[1]) not in self.sounds:
                 return None
-            return Response(200, preview_mp3(), {"Content-Type": "audio/mpeg"})
+            return Response(200, self.preview_audio(int(match[1])), {"Content-Type": "audio/mpeg"})
         if request.path.startswith("/displays/"):
             return Response(200, png_square((40, 40, 60), 16), {"Content-Type": "image/png"})
         return super().route(request)
 
-    def sound_json(self, sound: FsSound, fields: tuple[str, ...]) -> dict:  # type: ignore[override]
+    def preview_audio(self, sound_id: int) -> bytes:
+        """The preview's bytes (the demo serves rendered loops here)."""
+        return preview_mp3()
+
+    def sound_json(self, sound: FsSound, fields: tuple[str, ...]) -> dict:  # type: ignore[override]  # a duck-typed FsSound of its own
         image = f"{self.url}/displays/{sound.id // 1000}/{sound.id}_{sound.user_id}"
         extra = {
             "tags": list(sound.tags),
@@ -249,7 +253,7 @@ class FreesoundCatalogue(FakeFreesound):
                 "spectral_m": f"{image}_spec_M.jpg",
             },
         }
-        base = super().sound_json(sound, tuple(f for f in fields if f not in extra))  # type: ignore[arg-type]
+        base = super().sound_json(sound, tuple(f for f in fields if f not in extra))  # type: ignore[arg-type]  # a duck-typed FsSound of its own
         return {**base, **{k: v for k, v in extra.items() if k in fields}}
 
     def _search(self, request: Request) -> Response:
@@ -261,7 +265,7 @@ class FreesoundCatalogue(FakeFreesound):
         return super()._search(request)
 
     @staticmethod
-    def _matches(sound: FsSound, query: str, filt: str) -> bool:  # type: ignore[override]
+    def _matches(sound: FsSound, query: str, filt: str) -> bool:  # type: ignore[override]  # a duck-typed FsSound of its own
         words = set(re.findall(r"[\w&+-]+", sound.name.lower())) | {t.lower() for t in sound.tags}
         if any(term not in words for term in query.lower().split()):
             return False

@@ -2,5 +2,5 @@
 
 They listen on real sockets on 127.0.0.1 (free ports), so the real clients talk to them unchanged.
 Each can be told to misbehave: 429 with Retry-After, 5xx, slow answers, malformed JSON, and
-Deezer's "HTTP 200 with an error body". Fixtures live in tests.fakes.plugin.
+Deezer's "HTTP 200 with an error body". Fixtures live in fakeapis.plugin; the demo (`make demo`) serves them too.
 """

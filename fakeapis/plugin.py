@@ -18,7 +18,7 @@ from .itunes import FakeItunes
 from .spotify import CLIENT_ID, CLIENT_SECRET, FakeSpotify
 
 
-def _serve(server_class):  # type: ignore[no-untyped-def]
+def _serve(server_class):
     server = server_class().start()
     try:
         yield server
@@ -71,7 +71,7 @@ def fake_freesound(_fake_freesound_server: FakeFreesound) -> FakeFreesound:
 
 
 @pytest.fixture
-def freesound_settings(settings, fake_freesound: FakeFreesound) -> FakeFreesound:  # type: ignore[no-untyped-def]
+def freesound_settings(settings, fake_freesound: FakeFreesound) -> FakeFreesound:
     settings.FREESOUND_API_URL = fake_freesound.api_url
     settings.FREESOUND_API_KEY = FREESOUND_KEY
     settings.PREVIEW_ALLOWED_HOSTS = ["127.0.0.1"]
@@ -80,7 +80,7 @@ def freesound_settings(settings, fake_freesound: FakeFreesound) -> FakeFreesound
 
 
 @pytest.fixture
-def catalog_settings(settings, fake_deezer: FakeDeezer, fake_itunes: FakeItunes):  # type: ignore[no-untyped-def]
+def catalog_settings(settings, fake_deezer: FakeDeezer, fake_itunes: FakeItunes):
     """The catalog as with no keys configured: Deezer, plus iTunes as the last preview fallback."""
     from django.core.cache import cache
 
@@ -98,7 +98,7 @@ def catalog_settings(settings, fake_deezer: FakeDeezer, fake_itunes: FakeItunes)
 
 
 @pytest.fixture
-def spotify_settings(catalog_settings, fake_spotify: FakeSpotify):  # type: ignore[no-untyped-def]
+def spotify_settings(catalog_settings, fake_spotify: FakeSpotify):
     from catalog.providers.spotify import _client
 
     catalog_settings.SPOTIFY_CLIENT_ID = CLIENT_ID

@@ -1,0 +1,1 @@
+"""Benchmarks and measurement harnesses: each script prints its figures beside a baseline."""

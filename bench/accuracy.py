@@ -1,0 +1,316 @@
+"""Tempo and key accuracy of the project's estimator beside plain librosa baselines, on any annotated folder.
+
+    .venv/bin/python bench/accuracy.py var/corpus/annotations.tsv [--group-by genre] [--limit N]
+                                       [--per-clip results.tsv]
+
+The annotations file is a TSV (format in docs/accuracy.md): file (relative to the TSV's folder),
+tempo in BPM, key such as "A minor" ("X" or empty when there is none), and an optional genre/style;
+a header line naming the columns is optional, further named columns can be used with --group-by.
+
+Metrics, all from mir_eval 0.8.2:
+- Acc1: estimate within 4 % of the annotated tempo. mir_eval has no Acc1/Acc2 function; its
+  tempo.detection(reference pair, weight, estimates, tol) counts a hit when |est - ref| <= tol * ref,
+  so Acc1 is detection([T, T], 0.5, [E, E], tol=0.04).one_correct.
+- Acc2: the same test against T and each of 2T, T/2, 3T, T/3 (octave and triple errors forgiven).
+- key exact: mir_eval.key.weighted_score == 1; MIREX: the mean of mir_eval.key.weighted_score
+  (1 same key, 0.5 a fifth above, 0.3 relative, 0.2 parallel, 0 otherwise).
+
+Estimators, on the same clips in the same run:
+- project: worker.audio.load_audio (the worker's own 16 kHz excerpt) then worker.analysis
+  estimate_tempo and estimate_key; its time per clip (tempo + key, decode excluded) is printed.
+- librosa: tempo from librosa.beat.beat_track with default arguments on librosa.load (22.05 kHz);
+  key from the mean of librosa.feature.chroma_stft correlated with the Krumhansl-Kessler profiles
+  (the Krumhansl-Schmuckler algorithm).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+ACC_TOLERANCE = 0.04
+ACC2_FACTORS = (2.0, 0.5, 3.0, 1.0 / 3.0)
+NO_KEY = "X"  # mir_eval's spelling of "no key"
+NOTES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+# Krumhansl & Kessler (1982) probe-tone ratings, tonic first: the baseline's profiles.
+KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+class AnnotationError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Annotation:
+    file: Path
+    tempo: float | None
+    key: str  # "X" when unannotated
+    columns: dict[str, str] = field(default_factory=dict)  # every named column, for --group-by
+
+
+@dataclass(frozen=True)
+class Estimate:
+    tempo: float | None
+    key: str | None
+    tempo_confidence: float | None = None
+    key_confidence: float | None = None
+    seconds: float | None = None  # time spent estimating, decode excluded
+
+
+Estimator = Callable[[Path], Estimate]
+
+
+def read_annotations(path: Path) -> list[Annotation]:
+    """Rows of file, tempo, key[, genre, ...]; a first row starting with "file" is a header."""
+    rows = [
+        row for row in csv.reader(path.read_text().splitlines(), delimiter="\t") if row and row[0].strip()
+    ]
+    if not rows:
+        raise AnnotationError(f"{path}: no annotations")
+    header = ["file", "tempo", "key", "genre"]
+    if rows[0][0].strip().lower() == "file":
+        header, rows = [c.strip().lower() for c in rows[0]], rows[1:]
+    out = []
+    for number, row in enumerate(rows, start=1):
+        if len(row) < 3:
+            raise AnnotationError(f"{path}: row {number} has {len(row)} columns; expected file, tempo, key")
+        columns = {name: value.strip() for name, value in zip(header, row, strict=False)}
+        out.append(
+            Annotation(
+                file=path.parent / columns["file"],
+                tempo=_tempo(columns["tempo"], path, number),
+                key=_key(columns["key"], path, number),
+                columns=columns,
+            )
+        )
+    return out
+
+
+def _tempo(text: str, path: Path, number: int) -> float | None:
+    if text in ("", "X", "-"):
+        return None
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise AnnotationError(f"{path}: row {number}: tempo {text!r} is not a number") from exc
+    if value <= 0:
+        raise AnnotationError(f"{path}: row {number}: tempo must be positive")
+    return value
+
+
+def _key(text: str, path: Path, number: int) -> str:
+    import mir_eval
+
+    key = text or NO_KEY
+    try:
+        mir_eval.key.validate_key(key)
+    except ValueError as exc:
+        raise AnnotationError(f"{path}: row {number}: {exc}") from exc
+    return key
+
+
+def tempo_hits(reference: float, estimate: float | None) -> tuple[bool, bool]:
+    """(Acc1, Acc2) for one clip, through mir_eval.tempo.detection at 4 % tolerance."""
+    import mir_eval
+
+    if estimate is None or not estimate > 0:
+        return False, False
+
+    def hit(other: float) -> bool:
+        refs, est = np.array([reference, other]), np.array([estimate, estimate])
+        return mir_eval.tempo.detection(refs, 0.5, est, tol=ACC_TOLERANCE)[1]
+
+    acc1 = hit(reference)
+    return acc1, acc1 or any(hit(reference * f) for f in ACC2_FACTORS)
+
+
+def key_score(reference: str, estimate: str | None) -> float:
+    import mir_eval
+
+    return float(mir_eval.key.weighted_score(reference, estimate or NO_KEY))
+
+
+@dataclass
+class Tally:
+    """Sums for one estimator on one group of clips."""
+
+    tempo_n: int = 0
+    acc1: int = 0
+    acc2: int = 0
+    key_n: int = 0
+    exact: int = 0
+    mirex: float = 0.0
+    tempo_conf: dict[bool, list[float]] = field(default_factory=lambda: {True: [], False: []})
+    key_conf: dict[bool, list[float]] = field(default_factory=lambda: {True: [], False: []})
+    seconds: list[float] = field(default_factory=list)
+
+    def add(self, annotation: Annotation, estimate: Estimate) -> None:
+        if annotation.tempo is not None:
+            acc1, acc2 = tempo_hits(annotation.tempo, estimate.tempo)
+            self.tempo_n += 1
+            self.acc1 += acc1
+            self.acc2 += acc2
+            if estimate.tempo_confidence is not None:
+                self.tempo_conf[acc1].append(estimate.tempo_confidence)
+        if annotation.key != NO_KEY:
+            score = key_score(annotation.key, estimate.key)
+            self.key_n += 1
+            self.exact += score == 1.0
+            self.mirex += score
+            if estimate.key_confidence is not None:
+                self.key_conf[score == 1.0].append(estimate.key_confidence)
+        if estimate.seconds is not None:
+            self.seconds.append(estimate.seconds)
+
+    def figures(self) -> dict[str, float]:
+        nan = float("nan")
+        return {
+            "acc1": self.acc1 / self.tempo_n if self.tempo_n else nan,
+            "acc2": self.acc2 / self.tempo_n if self.tempo_n else nan,
+            "exact": self.exact / self.key_n if self.key_n else nan,
+            "mirex": self.mirex / self.key_n if self.key_n else nan,
+        }
+
+
+def evaluate(
+    annotations: Sequence[Annotation],
+    estimators: dict[str, Estimator],
+    group_by: str | None = "genre",
+    per_clip: list[dict[str, str]] | None = None,
+) -> dict[str, dict[str, Tally]]:
+    """Tallies per group ("all" plus each value of the group column) and estimator."""
+    tallies: dict[str, dict[str, Tally]] = {}
+    for annotation in annotations:
+        groups = ["all"]
+        if group_by and annotation.columns.get(group_by):
+            groups.append(annotation.columns[group_by])
+        row = {"file": str(annotation.file.name), "tempo": f"{annotation.tempo}", "key": annotation.key}
+        for name, estimator in estimators.items():
+            estimate = estimator(annotation.file)
+            for group in groups:
+                tallies.setdefault(group, {}).setdefault(name, Tally()).add(annotation, estimate)
+            row[f"{name}_tempo"] = f"{estimate.tempo}"
+            row[f"{name}_key"] = f"{estimate.key}"
+        if per_clip is not None:
+            per_clip.append(row)
+    return tallies
+
+
+def format_report(tallies: dict[str, dict[str, Tally]], names: Sequence[str]) -> str:
+    metrics = (("acc1", "tempo Acc1"), ("acc2", "tempo Acc2"), ("exact", "key exact"), ("mirex", "key MIREX"))
+    width = 9 * len(names)
+    top = f"{'':<14}{'n':>5}  " + "  ".join(f"{title:^{width}}" for _, title in metrics)
+    sub = f"{'':<14}{'':>5}  " + "  ".join("".join(f"{n[:8]:>9}" for n in names) for _ in metrics)
+    lines = [top, sub]
+    order = ["all"] + sorted(g for g in tallies if g != "all")
+    for group in order:
+        by_name = tallies[group]
+        n = max(t.tempo_n for t in by_name.values())
+        cells = []
+        for metric, _ in metrics:
+            cells.append("".join(f"{by_name[name].figures()[metric]:>9.3f}" for name in names))
+        lines.append(f"{group:<14}{n:>5}  " + "  ".join(cells))
+    return "\n".join(lines)
+
+
+def format_confidence(tally: Tally, name: str) -> str:
+    def mean(values: Iterable[float]) -> str:
+        values = list(values)
+        return f"{np.mean(values):.2f} (n={len(values)})" if values else "-"
+
+    lines = []
+    if tally.tempo_conf[True] or tally.tempo_conf[False]:
+        lines += [
+            f"{name} tempo confidence: right (Acc1) {mean(tally.tempo_conf[True])}, wrong {mean(tally.tempo_conf[False])}",
+            f"{name} key confidence: right (exact) {mean(tally.key_conf[True])}, wrong {mean(tally.key_conf[False])}",
+        ]
+    if tally.seconds:
+        ms = np.array(tally.seconds) * 1000
+        lines.append(
+            f"{name} time per clip (tempo + key): median {np.median(ms):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms"
+        )
+    return "\n".join(lines)
+
+
+def project_estimator(path: Path) -> Estimate:
+    from worker import analysis
+    from worker.audio import load_audio
+
+    audio = load_audio(path)
+    start = time.perf_counter()
+    tempo = analysis.estimate_tempo(audio.samples, audio.sample_rate)
+    key = analysis.estimate_key(audio.samples, audio.sample_rate)
+    seconds = time.perf_counter() - start
+    return Estimate(tempo.bpm, key.name, tempo.confidence, key.confidence, seconds)
+
+
+def librosa_estimator(path: Path) -> Estimate:
+    """Default beat_track for tempo; mean STFT chroma against Krumhansl-Kessler profiles for key."""
+    import librosa
+
+    y, sr = librosa.load(path)  # librosa's defaults: 22.05 kHz mono
+    start = time.perf_counter()
+    tempo, _ = librosa.beat.beat_track(y=y, sr=sr)
+    chroma = librosa.feature.chroma_stft(y=y, sr=sr).mean(axis=1)
+    seconds = time.perf_counter() - start
+    bpm = float(np.atleast_1d(tempo)[0])
+    return Estimate(bpm if bpm > 0 else None, krumhansl_schmuckler(chroma), seconds=seconds)
+
+
+def krumhansl_schmuckler(chroma: np.ndarray) -> str | None:
+    if not np.all(np.isfinite(chroma)) or np.ptp(chroma) <= 0:
+        return None
+    scores = [np.corrcoef(chroma, np.roll(p, t))[0, 1] for p in (KK_MAJOR, KK_MINOR) for t in range(12)]
+    best = int(np.argmax(scores))
+    return f"{NOTES[best % 12]} {'major' if best < 12 else 'minor'}"
+
+
+ESTIMATORS: dict[str, Estimator] = {"project": project_estimator, "librosa": librosa_estimator}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("annotations", type=Path, help="TSV: file, tempo, key[, genre]")
+    parser.add_argument("--group-by", default="genre", help="column to break figures down by (default genre)")
+    parser.add_argument("--limit", type=int, help="only the first N clips")
+    parser.add_argument("--per-clip", type=Path, help="also write every clip's estimates to this TSV")
+    args = parser.parse_args(argv)
+    try:
+        annotations = read_annotations(args.annotations)[: args.limit]
+    except (OSError, AnnotationError) as exc:
+        sys.exit(f"cannot read annotations: {exc}")
+    missing = [str(a.file) for a in annotations if not a.file.is_file()]
+    if missing:
+        sys.exit(f"{len(missing)} annotated files are missing, e.g. {missing[0]}")
+
+    for estimator in ESTIMATORS.values():
+        estimator(annotations[0].file)  # warm-up: imports and numba compilation stay out of the timings
+    rows: list[dict[str, str]] = []
+    tallies = evaluate(annotations, ESTIMATORS, args.group_by, rows)
+    print(f"{len(annotations)} clips from {args.annotations}")
+    print(format_report(tallies, list(ESTIMATORS)))
+    for name in ESTIMATORS:
+        text = format_confidence(tallies["all"][name], name)
+        if text:
+            print(text)
+    if args.per_clip:
+        with args.per_clip.open("w", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]), delimiter="\t")
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+if __name__ == "__main__":
+    main()

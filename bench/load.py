@@ -1,0 +1,299 @@
+"""Load benchmark: 30 uploads at once to a real site with N ML worker processes on Redis and PostgreSQL.
+
+    .venv/bin/python bench/load.py [--workers 2] [--clips 30] [--threads 0] [--server gunicorn|runserver]
+        [--database-url postgres://postgres@127.0.0.1:5432/sevenfour_bench]
+        [--redis-url redis://127.0.0.1:6379/14]
+
+What it starts (and stops): the site (gunicorn, 2 processes, or runserver) on a free local port, one
+`celery worker --queues ml --concurrency N` (the model is loaded in each pool process before the
+first job; the bench waits until /healthz says so) and one worker for the other queue. It creates the
+database if missing, migrates it, deletes the bench user's old predictions and empties the Redis
+database (use one nothing else uses). Then it posts all uploads at once through the REST API (one
+thread per upload) and polls the database until every prediction is finished.
+
+It prints clips/s (uploads / (last result - first submit)), p50 and p95 of submit -> result per job,
+the CPU time the ML pool processes spent per clip (steady on a busy machine, unlike clips/s),
+the peak RSS of every ML pool process (VmHWM), and checks that every job finished exactly once: one
+row per upload, each done, after one attempt, and each prediction task executed once in the worker log.
+The clips are synthetic 30 s WAVs, each different. No Freesound key is given, so the recommendation
+stage returns at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+BENCH_USER = "load-bench"
+# Celery logs one "succeeded" line per executed task; prediction tasks have "predict" in their name.
+SUCCEEDED = re.compile(r"Task (\S*predict\S*)\[([0-9a-f-]+)\] succeeded")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def site_env(args: argparse.Namespace, media: Path) -> dict[str, str]:
+    threads = args.threads or max(1, (os.cpu_count() or 1) // args.workers)
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "sevenfour_site.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": "load-bench-only",
+        "SECURE_SSL_REDIRECT": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": args.database_url,
+        "REDIS_URL": args.redis_url,
+        "MEDIA_ROOT": str(media),
+        "API_THROTTLE_PREDICTIONS": "100000/hour",
+        "FREESOUND_API_KEY": "",
+        "SEVENFOUR_MODEL_THREADS": str(threads),
+        "SEVENFOUR_MODEL_CACHE": os.environ.get("SEVENFOUR_MODEL_CACHE", str(ROOT / "var" / "models")),
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+def pool_pids(main_pid: int) -> list[int]:
+    try:
+        return [int(pid) for pid in Path(f"/proc/{main_pid}/task/{main_pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (all their threads)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_model(base_url: str, workers: int, timeout: float, log: Path) -> float:
+    import requests
+
+    start = time.monotonic()
+    wanted = f"model ready in {workers} of {workers} ML processes"
+    while time.monotonic() - start < timeout:
+        try:
+            body = requests.get(f"{base_url}/healthz", timeout=5).json()
+            if wanted in body["checks"]["model"]["detail"]:
+                return time.monotonic() - start
+        except (requests.RequestException, ValueError, KeyError):
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"workers not ready after {timeout} s; see {log}")
+
+
+def write_clips(folder: Path, n: int) -> list[Path]:
+    import soundfile as sf
+
+    from worker import synth
+
+    paths = []
+    for i in range(n):
+        make = synth.drums_and_bass if i % 2 == 0 else synth.piano_piece
+        path = folder / f"upload{i:02d}.wav"
+        sf.write(path, make(30.0, seed=1000 + i), synth.SR)
+        paths.append(path)
+    return paths
+
+
+def setup_django(env: dict[str, str]) -> str:
+    """Migrate, then make the bench user's API token (returns its secret) and clear its predictions."""
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+
+    from accounts.services import api_token_create
+    from predictions.models import Prediction
+
+    user, _ = get_user_model().objects.get_or_create(username=BENCH_USER)
+    Prediction.objects.filter(owner=user).delete()
+    _, secret = api_token_create(user=user, name=f"bench {time.time():.0f}")
+    return secret
+
+
+def submit(base_url: str, secret: str, path: Path) -> tuple[int, float]:
+    import requests
+
+    submitted = time.time()
+    with path.open("rb") as audio:
+        response = requests.post(
+            f"{base_url}/api/v1/predictions/",
+            headers={"Authorization": f"Token {secret}"},
+            files={"file": (path.name, audio, "audio/wav")},
+            timeout=120,
+        )
+    if response.status_code != 202:
+        raise SystemExit(f"upload refused: {response.status_code} {response.text[:500]}")
+    return response.json()["id"], submitted
+
+
+def wait_for_results(ids: list[int], timeout: float) -> dict[int, object]:
+    from predictions.models import Prediction
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = {p.pk: p for p in Prediction.objects.filter(pk__in=ids)}
+        if len(rows) == len(ids) and all(p.is_finished for p in rows.values()):
+            return rows
+        time.sleep(0.1)
+    raise SystemExit(f"not every job finished within {timeout} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workers", type=int, default=2, help="ML worker processes (default 2)")
+    parser.add_argument("--clips", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=0, help="model threads per process (0: cores / N)")
+    parser.add_argument("--server", choices=["gunicorn", "runserver"], default="gunicorn")
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/sevenfour_bench")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--timeout", type=float, default=600.0)
+    args = parser.parse_args()
+
+    import redis
+
+    ensure_database(args.database_url)
+    redis.Redis.from_url(args.redis_url).flushdb()
+    tmp = Path(tempfile.mkdtemp(prefix="sevenfour-load-"))
+    env = site_env(args, tmp / "media")
+    secret = setup_django(env)
+    clips = write_clips(tmp, args.clips)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    server_cmd = (
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "sevenfour_site.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+        ]
+        if args.server == "gunicorn"
+        else [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+    )
+    celery = [sys.executable, "-m", "celery", "-A", "sevenfour_site", "worker", "--loglevel", "INFO",
+              "--without-gossip", "--without-mingle", "--pool", "prefork"]  # fmt: skip
+    ml_log, io_log, web_log = tmp / "ml.log", tmp / "io.log", tmp / "web.log"
+    procs = [
+        spawn(server_cmd, env, web_log),
+        spawn(celery + ["--queues", "ml", "--concurrency", str(args.workers), "-n", "ml@%h"], env, ml_log),
+        spawn(celery + ["--queues", "celery", "--concurrency", "2", "-n", "io@%h"], env, io_log),
+    ]
+    try:
+        ready_s = wait_for_model(base_url, args.workers, args.timeout, ml_log)
+        ml_pids = pool_pids(procs[1].pid)
+        cpu_before = cpu_seconds(ml_pids)
+        with ThreadPoolExecutor(max_workers=len(clips)) as pool:
+            submitted = list(pool.map(lambda p: submit(base_url, secret, p), clips))
+        ids = [pk for pk, _ in submitted]
+        rows = wait_for_results(ids, args.timeout)
+        ml_cpu_per_clip = (cpu_seconds(ml_pids) - cpu_before) / len(ids)
+        time.sleep(1.0)  # let the last "succeeded" log lines land
+        rss = {pid: peak_rss_mib(pid) for pid in pool_pids(procs[1].pid)}
+    finally:
+        for proc in procs:
+            stop(proc)
+
+    report(args, rows, submitted, rss, ready_s, ml_log, ml_cpu_per_clip)
+
+
+def report(args, rows, submitted, rss, ready_s, ml_log, ml_cpu_per_clip) -> None:  # type: ignore[no-untyped-def]
+    from predictions.models import Prediction
+
+    latencies = [rows[pk].finished_at.timestamp() - t0 for pk, t0 in submitted]
+    first_submit = min(t0 for _, t0 in submitted)
+    last_result = max(p.finished_at.timestamp() for p in rows.values())
+    executions = Counter(task_id for _, task_id in SUCCEEDED.findall(ml_log.read_text(errors="replace")))
+    statuses = Counter(p.status for p in rows.values())
+    problems = []
+    if len({pk for pk, _ in submitted}) != args.clips:
+        problems.append("duplicate prediction ids")
+    if statuses.get(Prediction.Status.DONE, 0) != args.clips:
+        problems.append(f"statuses {dict(statuses)}")
+    if any(p.attempts != 1 for p in rows.values()):
+        problems.append(f"attempts {sorted(p.attempts for p in rows.values())}")
+    if sum(executions.values()) != args.clips or any(n != 1 for n in executions.values()):
+        problems.append(f"{sum(executions.values())} task executions logged for {len(executions)} task ids")
+    load = os.getloadavg()
+    print(f"site: {args.server}; ML workers: {args.workers} processes x "
+          f"{args.threads or max(1, (os.cpu_count() or 1) // args.workers)} threads on {os.cpu_count()} cores; "
+          f"Redis + PostgreSQL")  # fmt: skip
+    print(f"load average at the end: {load[0]:.2f} (above ~0.5 before the run means a busy machine)")
+    print(f"model ready in every process {ready_s:.1f} s after start")
+    print(f"{args.clips} uploads at once: {args.clips / (last_result - first_submit):.2f} clips/s")
+    print(f"submit -> result: p50 {np.percentile(latencies, 50):.2f} s, p95 {np.percentile(latencies, 95):.2f} s, "
+          f"max {max(latencies):.2f} s")  # fmt: skip
+    cores = os.cpu_count() or 1
+    print(f"ML CPU time per clip: {ml_cpu_per_clip * 1000:.0f} ms, so at most "
+          f"{cores / ml_cpu_per_clip:.1f} clips/s on {cores} cores with nothing else running")  # fmt: skip
+    print("peak RSS per ML pool process: " + ", ".join(f"{mib:.0f} MiB" for mib in rss.values()))
+    print("every job finished exactly once" if not problems else "PROBLEMS: " + "; ".join(problems))
+    print(f"logs and uploads: {ml_log.parent}")
+    if problems:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
