@@ -45,14 +45,11 @@ class SongGrid:
 
 
 def song_grid(prediction: Prediction) -> SongGrid:
-    """The user's corrected tempo and key where the row has them, else the estimate. The beat times
-    are the analysis' when they agree with that tempo; otherwise (none stored, or the user set
-    another tempo) the grid is laid from the tempo, from the first measured beat."""
-    user_tempo = getattr(prediction, "user_tempo_bpm", None)
-    user_key = getattr(prediction, "user_key", "") or ""
-    tempo = user_tempo if user_tempo is not None else prediction.tempo_bpm
-    key = user_key or prediction.key or ""
-    measured = [float(t) for t in (getattr(prediction, "beat_times", None) or []) if _is_number(t)]
+    """The song's tempo and key as the site uses them (the user's correction, else the estimate).
+    The beat times are the analysis' when they agree with that tempo; otherwise (none stored, or the
+    user set another tempo) the grid is laid from the tempo, from the first measured beat."""
+    tempo = prediction.song_tempo_bpm
+    measured = [float(t) for t in prediction.beat_times or [] if _is_number(t)]
     beats, from_analysis = measured, len(measured) >= 4
     if from_analysis and tempo:
         median_gap = sorted(b - a for a, b in zip(measured, measured[1:], strict=False))[
@@ -63,11 +60,11 @@ def song_grid(prediction: Prediction) -> SongGrid:
         beats = tempo_grid(tempo, start=measured[0] if measured else 0.0) if tempo else []
     return SongGrid(
         tempo_bpm=float(tempo) if tempo else None,
-        key=key,
+        key=prediction.song_key or "",
         beat_times=[round(b, 4) for b in beats],
         beats_measured=from_analysis,
-        tempo_by_user=user_tempo is not None,
-        key_by_user=bool(user_key),
+        tempo_by_user=prediction.user_tempo_bpm is not None,
+        key_by_user=bool(prediction.user_key),
     )
 
 

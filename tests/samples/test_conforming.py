@@ -7,11 +7,16 @@ import io
 import json
 import shutil
 import zipfile
+from pathlib import Path
+from typing import Any
 
 import pytest
 import soundfile as sf
 from django.urls import reverse
 
+from accounts.models import User
+from fakeapis.freesound_catalogue import FreesoundCatalogue
+from predictions.models import Prediction
 from samples import conforming, rendering
 from samples.conform_views import byte_range
 from samples.models import ConformedRender, GenreSearch, PackExport, Sound
@@ -29,12 +34,12 @@ needs_rubberband = pytest.mark.skipif(shutil.which("rubberband") is None, reason
 
 
 @pytest.fixture
-def song(user):  # type: ignore[no-untyped-def]
+def song(user: User) -> Prediction:
     return DonePredictionFactory(owner=user, tempo_bpm=96.0, key="A minor", title="Night Drive", artist="")
 
 
 @pytest.fixture
-def loop(fs) -> Sound:  # type: ignore[no-untyped-def]
+def loop(fs: FreesoundCatalogue) -> Sound:
     """A 124 BPM C minor loop on the fake Freesound (its preview: 3 s of a 440 Hz tone)."""
     GenreSearch.objects.filter(slug="dance").update(queries="house loop")
     add_loops(fs, "house", n=1, bpm=124, tonality="C minor", duration=3.0)
@@ -46,7 +51,7 @@ def loop(fs) -> Sound:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def no_rubberband(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
+def no_rubberband(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """PATH without rubberband (the other tools the site runs stay reachable)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -68,21 +73,36 @@ def test_the_grid_is_laid_from_the_tempo_when_no_beats_are_stored(song):
 
 
 def test_measured_beats_are_used_when_they_agree_with_the_tempo(song):
-    song.beat_times = [0.31 + i * 0.625 for i in range(40)]  # a field of the row once "fix" lands
+    # As the analysis stores them: seconds from the excerpt's start, to the millisecond.
+    song.beat_times = [round(0.31 + i * 0.625, 3) for i in range(40)]
+    song.save(update_fields=["beat_times"])
+    song.refresh_from_db()
     grid = conforming.song_grid(song)
-    assert grid.beats_measured
-    assert grid.beat_times[0] == 0.31
+    assert (grid.beats_measured, grid.tempo_by_user, grid.key_by_user) == (True, False, False)
+    assert grid.beat_times[:2] == [0.31, 0.935]
 
 
 def test_the_users_tempo_and_key_win_and_the_grid_follows_them(song):
-    song.beat_times = [0.31 + i * 0.625 for i in range(40)]
-    song.user_tempo_bpm, song.user_key = 192.0, "C major"  # the user's corrections ("fix" adds these fields)
+    song.beat_times = [round(0.31 + i * 0.625, 3) for i in range(40)]
+    song.user_tempo_bpm, song.user_key = 192.0, "C major"
+    song.save(update_fields=["beat_times", "user_tempo_bpm", "user_key"])
+    song.refresh_from_db()
     grid = conforming.song_grid(song)
-    assert (grid.tempo_bpm, grid.key, grid.tempo_by_user, grid.key_by_user) == (192.0, "C major", True, True)
+    assert (grid.tempo_bpm, grid.key) == (song.song_tempo_bpm, song.song_key) == (192.0, "C major")
+    assert (grid.tempo_by_user, grid.key_by_user) == (True, True)
     assert (
         not grid.beats_measured
     )  # the measured beats are at 96: the grid is laid at 192 from the first beat
     assert grid.beat_times[:2] == [0.31, 0.6225]
+
+
+def test_a_corrected_key_alone_keeps_the_measured_beats(song):
+    song.beat_times = [round(0.31 + i * 0.625, 3) for i in range(40)]
+    song.user_key = "C major"
+    song.save(update_fields=["beat_times", "user_key"])
+    grid = conforming.song_grid(song)
+    assert (grid.tempo_bpm, grid.key, grid.tempo_by_user, grid.key_by_user) == (96.0, "C major", False, True)
+    assert grid.beats_measured
 
 
 # --- The cache and the task --------------------------------------------------------------------------
@@ -90,22 +110,27 @@ def test_the_users_tempo_and_key_win_and_the_grid_follows_them(song):
 
 @needs_rubberband
 def test_a_render_is_made_once_and_reused(song, loop, monkeypatch, django_capture_on_commit_callbacks):
-    renders = []
+    renders: list[dict[str, object]] = []
     real = conforming.render
-    monkeypatch.setattr(conforming, "render", lambda *a, **k: renders.append(k) or real(*a, **k))
+
+    def counted(*args: Any, **kwargs: Any) -> rendering.Rendered:
+        renders.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(conforming, "render", counted)
     plan = conforming.plan_for(sound=loop, grid=conforming.song_grid(song))
 
     with django_capture_on_commit_callbacks() as sent:
         row = conforming.render_request(sound=loop, plan=plan)
     assert (row.status, float(row.target_bpm), row.semitones, len(sent)) == ("pending", 96.0, 2, 1)
-    conformed_render_task.apply(args=[row.pk])
+    conformed_render_task.apply(args=(row.pk,))
     row.refresh_from_db()
     assert row.status == "done", row.error
     assert row.duration_s == pytest.approx(6 * 60 / 96, abs=0.01)  # 3 s hold 6 beats at 124 BPM
 
     with django_capture_on_commit_callbacks() as sent_again:
         again = conforming.render_request(sound=loop, plan=plan)
-    conformed_render_task.apply(args=[row.pk])  # a duplicate message is a no-op too
+    conformed_render_task.apply(args=(row.pk,))  # a duplicate message is a no-op too
     assert again.pk == row.pk
     assert sent_again == []
     assert len(renders) == 1
@@ -127,7 +152,7 @@ def test_a_failed_render_says_why_and_is_tried_again_on_the_next_request(
     fs.remove_sound(loop.freesound_id)
     plan = conforming.plan_for(sound=loop, grid=conforming.song_grid(song))
     row = conforming.render_request(sound=loop, plan=plan)
-    conformed_render_task.apply(args=[row.pk])
+    conformed_render_task.apply(args=(row.pk,))
     row.refresh_from_db()
     assert (row.status, row.error) == ("failed", "Freesound no longer has this sound's preview.")
 
@@ -141,7 +166,7 @@ def test_a_too_long_sample_is_refused(song, loop, settings):
     row = conforming.render_request(
         sound=loop, plan=conforming.plan_for(sound=loop, grid=conforming.song_grid(song))
     )
-    conformed_render_task.apply(args=[row.pk])
+    conformed_render_task.apply(args=(row.pk,))
     row.refresh_from_db()
     assert (row.status, row.error) == (
         "failed",
@@ -166,7 +191,7 @@ def test_the_player_asks_for_a_render_and_follows_it_to_the_wav(
         state["description"]
         == "stretched 124 → 96 BPM, +2 semitones (to D minor, a fifth below the song's key)"
     )
-    conformed_render_task.apply(args=[ConformedRender.objects.get().pk])
+    conformed_render_task.apply(args=(ConformedRender.objects.get().pk,))
 
     state = client.get(url).json()
     assert (state["status"], state["loop_beats"], state["disabled"]) == ("done", 6, "")
@@ -344,7 +369,7 @@ def test_a_render_past_its_time_limit_fails_saying_so(song, loop, monkeypatch, s
         raise SoftTimeLimitExceeded()
 
     monkeypatch.setattr(conforming, "render_run", too_slow)
-    conformed_render_task.apply(args=[row.pk])
+    conformed_render_task.apply(args=(row.pk,))
     row.refresh_from_db()
     assert (row.status, row.error) == (
         "failed",
