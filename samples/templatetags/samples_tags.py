@@ -7,6 +7,7 @@ from django import template
 
 from predictions.models import Prediction
 
+from ..models import Sound
 from ..selectors import recommendations_panel as panel_context
 
 register = template.Library()
@@ -32,7 +33,7 @@ def seconds(value: float | None) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def sample_browser(context: template.Context, prediction=None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def sample_browser(context: template.Context, prediction: Prediction | None = None) -> dict[str, Any]:
     """What the sample browser needs on a page: the pack `s` saves to (the user's most recently
     changed one), the song's grid when there is a song, and why conforming is off, if it is."""
     from .. import conforming
@@ -61,7 +62,7 @@ def sample_browser(context: template.Context, prediction=None) -> dict[str, Any]
 
 
 @register.filter
-def daw_name(sound) -> str:  # type: ignore[no-untyped-def]
+def daw_name(sound: Sound) -> str:
     """The original preview's download name: `dusty_kick_loop_96bpm_Am.mp3`."""
     from ..conforming import original_filename
 

@@ -13,7 +13,11 @@ import pytest
 import soundfile as sf
 from django.core.files.base import ContentFile
 from django.test import Client
+from playwright.sync_api import ConsoleMessage, Locator, Page
+from pytest_django.live_server_helper import LiveServer
 
+from accounts.models import User
+from fakeapis.freesound_catalogue import FreesoundCatalogue
 from predictions.models import Prediction
 from samples.models import ConformedRender, GenreSearch, Pack
 from samples.services import recommendations_create_for_prediction
@@ -29,7 +33,9 @@ SCREENSHOTS = os.environ.get("SAMPLE_BROWSER_SCREENSHOTS", "")  # a folder: save
 
 
 @pytest.fixture
-def song_page(page, live_server, fs, request):  # type: ignore[no-untyped-def]
+def song_page(
+    page: Page, live_server: LiveServer, fs: FreesoundCatalogue, request: pytest.FixtureRequest
+) -> tuple[Page, User, Prediction, int]:
     """A signed-in user's finished upload (a 96 BPM click track, A minor) with five 124 BPM loops
     in C minor, on its result page at the width the test asks for."""
     width = getattr(request, "param", 1280)
@@ -50,7 +56,12 @@ def song_page(page, live_server, fs, request):  # type: ignore[no-untyped-def]
     assert len(recommendations_create_for_prediction(prediction=prediction)) == 5
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+
+    def console_error(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("console", console_error)
     page.goto(prediction.get_absolute_url())
     try:
         page.locator("[data-sample] .wave").first.wait_for()
@@ -59,15 +70,15 @@ def song_page(page, live_server, fs, request):  # type: ignore[no-untyped-def]
     return page, user, prediction, width
 
 
-def _playing(page, selector: str, index: int = 0) -> bool:  # type: ignore[no-untyped-def]
+def _playing(page: Page, selector: str, index: int = 0) -> bool:
     return page.locator(selector).nth(index).evaluate("a => !a.paused && !a.ended")
 
 
-def _wait_playing(page, locator) -> None:  # type: ignore[no-untyped-def]
+def _wait_playing(page: Page, locator: Locator) -> None:
     page.wait_for_function("a => !a.paused && a.currentTime > 0", arg=locator.element_handle())
 
 
-def _shot(page, name: str, at: str) -> None:  # type: ignore[no-untyped-def]
+def _shot(page: Page, name: str, at: str) -> None:
     """With SAMPLE_BROWSER_SCREENSHOTS set, the window scrolled to `at` (the README's pictures)."""
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)

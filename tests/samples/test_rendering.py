@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import shutil
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -15,7 +16,7 @@ from tests.samples.audio_gen import RATE, click_loop, measured_bpm, measured_sem
 needs_rubberband = pytest.mark.skipif(shutil.which("rubberband") is None, reason="needs rubberband-cli")
 
 
-def _decoded(wav: bytes):  # type: ignore[no-untyped-def]
+def _decoded(wav: bytes) -> tuple[np.ndarray, int]:
     samples, rate = sf.read(io.BytesIO(wav), dtype="float32")
     return samples, rate
 
