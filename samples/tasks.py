@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 
 from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from core.jobs import DATABASE_ERRORS
 from predictions.tasks import retry_countdown
 
-from . import services
+from . import conforming, services
 
 log = logging.getLogger(__name__)
 
@@ -83,3 +84,23 @@ def recommendation_run_sweep_task() -> None:
     report = services.recommendation_run_sweep()
     if report.requeued or report.failed:
         log.info("Samples sweep: %s sent again, %s stale ones failed", report.requeued, report.failed)
+
+
+@shared_task(
+    name=conforming.RENDER_TASK,
+    ignore_result=True,
+    soft_time_limit=settings.CONFORM_TIME_LIMIT,
+    time_limit=settings.CONFORM_TIME_LIMIT + 15,
+)
+def conformed_render_task(render_id: int) -> None:
+    try:
+        conforming.render_run(render_id=render_id)
+    except SoftTimeLimitExceeded:
+        conforming.render_fail(
+            render_id=render_id,
+            message=f"Rendering took longer than {settings.CONFORM_TIME_LIMIT} s and was stopped.",
+        )
+    except Exception:
+        log.exception("Render %s crashed", render_id)
+        conforming.render_fail(render_id=render_id, message="The render failed on the server; try again.")
+        raise

@@ -417,6 +417,13 @@ CELERY_BEAT_SCHEDULE["samples-refresh-index"] = {"task": "samples.refresh_index"
 CELERY_BEAT_SCHEDULE["samples-sweep-runs"] = {"task": "samples.sweep_runs", "schedule": SWEEP_INTERVAL}
 # Pack ZIPs get the same sweep: a lost message or a dead worker never leaves one "Queued" for ever.
 CELERY_BEAT_SCHEDULE["samples-sweep-exports"] = {"task": "samples.sweep_exports", "schedule": SWEEP_INTERVAL}
+# Conforming samples to a song (Rubber Band renders, issue 13): samples longer than this are not
+# rendered; a render may take this long on an I/O worker; a queued one not started by then is sent again.
+CONFORM_MAX_SECONDS = env.float("CONFORM_MAX_SECONDS", default=30.0)
+CONFORM_TIME_LIMIT = env.int("CONFORM_TIME_LIMIT", default=60)
+CONFORM_RESEND_AFTER = env.int("CONFORM_RESEND_AFTER", default=120)
+# The song excerpt the beat grid covers when it is laid from the tempo alone.
+CONFORM_SONG_EXCERPT_S = 30.0
 
 # --- Demo (`make demo`) ---------------------------------------------------------------------
 # On: every page shows a "demo mode" banner, and `manage.py demo_setup` may create the demo
