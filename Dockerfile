@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # ffmpeg decodes mp3/m4a previews; libsndfile is used by soundfile for wav/flac/ogg.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg libsndfile1 curl \
+ && apt-get install -y --no-install-recommends ffmpeg libsndfile1 rubberband-cli curl \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

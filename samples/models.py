@@ -271,8 +271,18 @@ class PackExport(models.Model):
         DONE = "done", "Ready"
         FAILED = "failed", "Failed"
 
+    class Contents(models.TextChoices):
+        ORIGINALS = "originals", "Originals (Freesound's MP3 previews)"
+        CONFORMED = "conformed", "Conformed to a song (WAV)"
+        BOTH = "both", "Both"
+
     pack = models.ForeignKey(Pack, on_delete=models.CASCADE, related_name="exports")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    contents = models.CharField(max_length=16, choices=Contents.choices, default=Contents.ORIGINALS)
+    # The song the WAVs are conformed to (its tempo and key as they were when asked for).
+    song = models.ForeignKey(
+        "predictions.Prediction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent.")
     file = models.FileField(upload_to="packs/%Y/%m/", blank=True)
     error = models.CharField(max_length=300, blank=True)
@@ -294,6 +304,46 @@ class PackExport(models.Model):
 
     def __str__(self) -> str:
         return f"ZIP of {self.pack} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ConformedRender(models.Model):
+    """A sound time-stretched and pitch-shifted by Rubber Band: one job row and its WAV file, shared
+    by every song that asks for the same (sound, tempo, semitones). `target_bpm` 0 means the
+    sound's timing is kept (a one-shot, or a song without a tempo)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Queued"
+        RUNNING = "running", "Rendering"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    sound = models.ForeignKey(Sound, on_delete=models.CASCADE, related_name="renders")
+    target_bpm = models.DecimalField(max_digits=6, decimal_places=2)
+    semitones = models.SmallIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    error = models.CharField(max_length=300, blank=True, help_text="Why the render failed, for the user.")
+    file = models.FileField(upload_to="renders/%Y/%m/", blank=True)
+    source_bpm = models.FloatField(null=True, blank=True)
+    time_ratio = models.FloatField(default=1.0, help_text="New length / old length.")
+    duration_s = models.FloatField(null=True, blank=True, help_text="Of the rendered file.")
+    render_seconds = models.FloatField(null=True, blank=True, help_text="Rubber Band's time, for bench/.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sound", "target_bpm", "semitones"], name="render_unique"),
+        ]
+        indexes = [models.Index(fields=["status", "queued_at"], name="render_status")]
+
+    def __str__(self) -> str:
+        return f"{self.sound} at {self.target_bpm} BPM, {self.semitones:+d} st ({self.status})"
 
     @property
     def is_finished(self) -> bool:

@@ -139,3 +139,9 @@ def recommendations_panel(*, prediction: Prediction, user: User) -> dict[str, An
         "samples_message": run.message if run is not None else "",
         "finding_samples": run is not None and not run.is_finished,
     }
+
+
+def conform_song_choices(*, user: User, limit: int = 20) -> list[Prediction]:
+    """The user's recent finished songs with a tempo or a key: a pack ZIP can be conformed to one."""
+    done = Prediction.objects.filter(owner=user, status=Prediction.Status.DONE)
+    return list(done.exclude(tempo_bpm__isnull=True, key="").order_by("-created_at")[:limit])

@@ -25,6 +25,7 @@ from predictions.models import USER_GENRE_NONE, Prediction
 
 from . import freesound
 from .budget import FreesoundBudget, default_budget
+from .conforming import conformed_file, song_grid
 from .downloads import PreviewError, PreviewMissing, preview_fetch
 from .freesound import FreesoundError, FreesoundSound, MissingApiKey, NotFound, Throttled
 from .indexing import audio_index_kick, process_index, sound_vectors
@@ -56,7 +57,7 @@ from .recommend import (
 )
 from .selectors import samples_message_for
 from .similarity import rank_by_sound, song_vectors
-from .zips import Progress, ZipSound, zip_write
+from .zips import Conform, ConformedFile, ConformTarget, Progress, ZipSound, zip_write
 
 log = logging.getLogger(__name__)
 
@@ -723,9 +724,17 @@ def pack_remove_sound(*, pack: Pack, sound: Sound) -> bool:
 # --- Pack ZIPs ------------------------------------------------------------------------------------------
 
 
-def pack_signature(pack: Pack) -> str:
+def pack_signature(
+    pack: Pack, *, contents: str = PackExport.Contents.ORIGINALS, song: Prediction | None = None
+) -> str:
+    """What a ZIP holds: the pack as it is, and for conformed files the song's tempo and key now
+    (a corrected tempo needs a new ZIP)."""
     ids = ",".join(str(i) for i in pack.items.order_by("id").values_list("sound__freesound_id", flat=True))
-    return hashlib.sha256(f"{pack.name}|{pack.notes}|{ids}".encode()).hexdigest()
+    extra = ""
+    if contents != PackExport.Contents.ORIGINALS and song is not None:
+        grid = song_grid(song)
+        extra = f"|{contents}|{song.pk}|{grid.tempo_bpm}|{grid.key}"
+    return hashlib.sha256(f"{pack.name}|{pack.notes}|{ids}{extra}".encode()).hexdigest()
 
 
 def _zip_sounds(pack: Pack) -> list[ZipSound]:
@@ -761,9 +770,18 @@ def _fetch_preview(url: str, *, sounds_by_url: dict[str, Sound]) -> bytes | None
             return None
 
 
-def pack_zip_write(*, pack: Pack, target: IO[bytes], progress: Progress | None = None) -> set[int]:
-    """Write the pack's ZIP into a binary file object; returns the ids of sounds left out (gone)."""
+def pack_zip_write(
+    *,
+    pack: Pack,
+    target: IO[bytes],
+    progress: Progress | None = None,
+    contents: str = PackExport.Contents.ORIGINALS,
+    song: Prediction | None = None,
+) -> set[int]:
+    """Write the pack's ZIP into a binary file object; returns the ids of sounds left out (gone).
+    With a song, conformed WAVs are rendered (or taken from the cache) here: call it on a worker."""
     sounds_by_url = {item.sound.preview_url: item.sound for item in pack.items.select_related("sound")}
+    sounds_by_id = {sound.freesound_id: sound for sound in sounds_by_url.values()}
 
     def fetch(url: str) -> bytes | None:
         try:
@@ -771,6 +789,17 @@ def pack_zip_write(*, pack: Pack, target: IO[bytes], progress: Progress | None =
         except FreesoundError as exc:  # could not check whether it is gone: leave it out, say so
             log.warning("Preview %s left out of pack %s: %s", url, pack.pk, exc)
             return None
+
+    conform: Conform | None = None
+    target_info: ConformTarget | None = None
+    if contents != PackExport.Contents.ORIGINALS and song is not None:
+        grid = song_grid(song)
+        target_info = ConformTarget(song.display_title, grid.tempo_bpm, grid.key)
+
+        def conform_one(zip_sound: ZipSound) -> ConformedFile:
+            return conformed_file(sound=sounds_by_id[zip_sound.freesound_id], grid=grid)
+
+        conform = conform_one
 
     return zip_write(
         target,
@@ -780,6 +809,9 @@ def pack_zip_write(*, pack: Pack, target: IO[bytes], progress: Progress | None =
         sounds=_zip_sounds(pack),
         fetch=fetch,
         progress=progress,
+        contents=contents if conform is not None else PackExport.Contents.ORIGINALS,
+        conform=conform,
+        conform_target=target_info,
     )
 
 
@@ -793,11 +825,16 @@ class ExportRetry(Exception):
     """The build hit a transient error (the database): the task retries it later."""
 
 
-def pack_export_request(*, pack: Pack) -> PackExport:
-    """A ZIP for the pack as it is now: a finished or running one if the pack has not changed, else
-    a new job. Asking again for one that is stuck (its message lost, its worker dead) sends it again,
-    or, once it has lost its worker too often, fails it and starts a new one."""
-    signature = pack_signature(pack)
+def pack_export_request(
+    *, pack: Pack, contents: str = PackExport.Contents.ORIGINALS, song: Prediction | None = None
+) -> PackExport:
+    """A ZIP for the pack as it is now (originals, or conformed to `song`, or both): a finished or
+    running one if the pack has not changed, else a new job. Asking again for one that is stuck (its
+    message lost, its worker dead) sends it again, or, once it has lost its worker too often, fails
+    it and starts a new one."""
+    if song is None:
+        contents = PackExport.Contents.ORIGINALS
+    signature = pack_signature(pack, contents=contents, song=song)
     current = pack.exports.filter(signature=signature).exclude(status=PackExport.Status.FAILED).first()
     if current is not None:
         if current.status == PackExport.Status.DONE:
@@ -808,7 +845,7 @@ def pack_export_request(*, pack: Pack) -> PackExport:
         current.refresh_from_db()
         if current.status != PackExport.Status.FAILED:
             return current
-    export = PackExport.objects.create(pack=pack, signature=signature)
+    export = PackExport.objects.create(pack=pack, signature=signature, contents=contents, song=song)
     # A named function that never raises: on_commit(robust=True) needs a __qualname__ to log a
     # failure, and a partial has none, so a broker outage used to turn into a 500.
     export_id = export.pk
@@ -891,13 +928,15 @@ def pack_export_build(*, export_id: int, job_id: str = "") -> None:
 
 
 def _build_zip(export_id: int, job_id: str) -> str:
-    export = PackExport.objects.select_related("pack").get(pk=export_id)
+    export = PackExport.objects.select_related("pack", "song").get(pk=export_id)
 
     def progress(done: int, total: int) -> None:
         _held(export_id, job_id).update(progress=int(done * 100 / max(total, 1)), heartbeat_at=timezone.now())
 
     with tempfile.TemporaryFile() as tmp:
-        pack_zip_write(pack=export.pack, target=tmp, progress=progress)
+        pack_zip_write(
+            pack=export.pack, target=tmp, progress=progress, contents=export.contents, song=export.song
+        )
         tmp.seek(0)
         return export.file.storage.save(
             export.file.field.generate_filename(export, f"pack-{export.pack_id}-{export_id}.zip"), File(tmp)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 
 from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from core.jobs import DATABASE_ERRORS
 from predictions.tasks import retry_countdown
 
-from . import indexing, services
+from . import conforming, indexing, services
 
 log = logging.getLogger(__name__)
 
@@ -101,3 +102,23 @@ def audio_index_task(self: Task) -> None:
     log.info("Audio index run %s: %s analysed, %s failed, %s", run.pk, run.analysed, run.failed, run.status)
     if run.status == run.Status.STOPPED:
         indexing.audio_index_enqueue()  # time is up: carry on with the rest
+
+
+@shared_task(
+    name=conforming.RENDER_TASK,
+    ignore_result=True,
+    soft_time_limit=settings.CONFORM_TIME_LIMIT,
+    time_limit=settings.CONFORM_TIME_LIMIT + 15,
+)
+def conformed_render_task(render_id: int) -> None:
+    try:
+        conforming.render_run(render_id=render_id)
+    except SoftTimeLimitExceeded:
+        conforming.render_fail(
+            render_id=render_id,
+            message=f"Rendering took longer than {settings.CONFORM_TIME_LIMIT} s and was stopped.",
+        )
+    except Exception:
+        log.exception("Render %s crashed", render_id)
+        conforming.render_fail(render_id=render_id, message="The render failed on the server; try again.")
+        raise

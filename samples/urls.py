@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import conform_views, views
 
 app_name = "samples"
 
@@ -22,4 +22,17 @@ urlpatterns = [
     path("predictions/<int:prediction_pk>/", views.prediction_samples, name="prediction_samples"),
     path("predictions/<int:prediction_pk>/more/", views.recommendations_more, name="recommendations_more"),
     path("preferences/", views.preference_update, name="preference_update"),
+    # The sample browser (issue 13): renders in the song's tempo and key, downloads for a DAW.
+    path(
+        "predictions/<int:prediction_pk>/sounds/<int:sound_pk>/conform/",
+        conform_views.conform,
+        name="conform",
+    ),
+    path(
+        "predictions/<int:prediction_pk>/sounds/<int:sound_pk>/conformed.wav",
+        conform_views.conformed_download,
+        name="conformed_download",
+    ),
+    path("renders/<int:pk>/audio/", conform_views.render_audio, name="render_audio"),
+    path("sounds/<int:sound_pk>/original/", conform_views.original_download, name="original_download"),
 ]

@@ -20,6 +20,7 @@ from accounts.http import AuthenticatedHttpRequest
 from predictions.models import Prediction
 
 from . import freesound, selectors, services
+from .conforming import conforming_disabled_reason
 from .downloads import PreviewError
 from .forms import PackForm, PreferenceForm, SaveToPackForm
 from .licences import Licence
@@ -241,10 +242,32 @@ def pack_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBas
     if count == 0:
         messages.error(request, "The pack is empty: save some sounds to it first.")
         return redirect(pack)
+    contents, song = _zip_choice(request)
+    if contents != PackExport.Contents.ORIGINALS:
+        if disabled := conforming_disabled_reason():
+            messages.error(request, disabled)
+            return redirect(pack)
+        # Renders take seconds each: a worker builds the ZIP while the page shows its progress.
+        export = services.pack_export_request(pack=pack, contents=contents, song=song)
+        return redirect("samples:export_detail", pk=export.pk)
     if count <= settings.PACK_ZIP_STREAM_MAX_ITEMS:
         return _zip_response(request, pack)
     export = services.pack_export_request(pack=pack)
     return redirect("samples:export_detail", pk=export.pk)
+
+
+def _zip_choice(request: AuthenticatedHttpRequest) -> tuple[str, Prediction | None]:
+    """The ZIP options posted with the pack page's form; originals unless a song of the user's is chosen."""
+    contents = request.POST.get("contents", "")
+    song_id = request.POST.get("song", "")
+    if contents not in PackExport.Contents.values or contents == PackExport.Contents.ORIGINALS:
+        return PackExport.Contents.ORIGINALS, None
+    if not re.fullmatch(r"[0-9]{1,18}", song_id):
+        return PackExport.Contents.ORIGINALS, None
+    song = Prediction.objects.filter(
+        pk=int(song_id), owner=request.user, status=Prediction.Status.DONE
+    ).first()
+    return (contents, song) if song is not None else (PackExport.Contents.ORIGINALS, None)
 
 
 def _zip_response(request: HttpRequest, pack: Pack) -> HttpResponseBase:

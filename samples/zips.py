@@ -1,19 +1,22 @@
-"""The contents of a pack ZIP: the HQ MP3 previews named `author - name.mp3`, ATTRIBUTION.txt in
-the form CC BY asks for (title, author, source, licence with its link) and pack.json."""
+"""The contents of a pack ZIP: the HQ MP3 previews, or WAVs conformed to a song's tempo and key, or
+both (in originals/ and conformed/), named for a DAW (`dusty_kick_loop_96bpm_Am.wav`);
+ATTRIBUTION.txt in the form CC BY asks for (title, author, source, licence with its link, and what
+was changed) and pack.json."""
 
 from __future__ import annotations
 
 import json
 import re
 import zipfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import IO
 
 from .licences import Licence, licence_from_url, licence_full_name
 
 Fetch = Callable[[str], bytes | None]  # preview URL → bytes, or None when the sound is gone
+Conform = Callable[["ZipSound"], "ConformedFile"]  # the sound's render for the chosen song
 Progress = Callable[[int, int], None]  # (done, total)
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
@@ -34,11 +37,26 @@ class ZipSound:
     tags: Sequence[str]
 
 
-def mp3_filename(author: str, name: str) -> str:
-    """`author - name.mp3`, without path separators or characters Windows refuses."""
-    stem = _AUDIO_SUFFIX.sub("", name.strip())
-    clean = _UNSAFE.sub("_", f"{author.strip()} - {stem}").strip(" .")[:150]
-    return f"{clean or 'sound'}.mp3"
+@dataclass(frozen=True)
+class ConformTarget:
+    """The song a ZIP's WAVs are conformed to, with the tempo and key they follow."""
+
+    song: str
+    tempo_bpm: float | None
+    key: str
+
+
+@dataclass(frozen=True)
+class ConformedFile:
+    """One sound's render: its file name and bytes, what was done, or why there is none."""
+
+    filename: str
+    data: bytes | None
+    description: str
+    tempo_bpm: float | None = None
+    key: str = ""
+    semitones: int = 0
+    error: str = ""
 
 
 def pack_zip_filename(pack_name: str) -> str:
@@ -47,16 +65,47 @@ def pack_zip_filename(pack_name: str) -> str:
     return f"{safe or 'pack'}.zip"
 
 
-def unique_names(sounds: Sequence[ZipSound]) -> list[str]:
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+_KEY = re.compile(r"\s*([A-Ga-g])\s*([#b]?)\s*(major|minor|maj|min|m)?\s*", re.IGNORECASE)
+
+
+def key_short(key: str) -> str:
+    """ "A minor" → "Am", "F# major" → "F#", anything else → ""."""
+    match = _KEY.fullmatch(key or "")
+    if not match:
+        return ""
+    letter, accidental, mode = match.groups()
+    minor = mode is not None and (mode.lower() in ("minor", "min") or mode == "m")
+    return letter.upper() + accidental + ("m" if minor else "")
+
+
+def daw_filename(*, name: str, bpm: float | None, key: str | None, suffix: str) -> str:
+    """`dusty_kick_loop_96bpm_Am.wav`: the name in lowercase words, then BPM and key when known."""
+    stem = _NOT_WORD.sub("_", _AUDIO_SUFFIX.sub("", name.strip()).lower()).strip("_")[:80] or "sample"
+    parts = [stem]
+    if bpm:
+        parts.append(f"{round(bpm)}bpm")
+    if short := key_short(key or ""):
+        parts.append(short)
+    return "_".join(parts) + f".{suffix}"
+
+
+def dedupe(names: Sequence[str]) -> list[str]:
+    """The same names, a repeat (ignoring case) getting _2, _3… before its suffix."""
     seen: dict[str, int] = {}
-    names = []
-    for sound in sounds:
-        name = mp3_filename(sound.author, sound.name)
+    unique = []
+    for name in names:
         seen[name.lower()] = seen.get(name.lower(), 0) + 1
         if seen[name.lower()] > 1:
-            name = f"{name[:-4]} ({seen[name.lower()]}).mp3"
-        names.append(name)
-    return names
+            stem, dot, suffix = name.rpartition(".")
+            name = f"{stem}_{seen[name.lower()]}{dot}{suffix}"
+        unique.append(name)
+    return unique
+
+
+def unique_names(sounds: Sequence[ZipSound]) -> list[str]:
+    """The originals' names: `pad_90bpm_Am.mp3`, unique within the ZIP."""
+    return dedupe([daw_filename(name=s.name, bpm=s.bpm, key=s.key, suffix="mp3") for s in sounds])
 
 
 def attribution_line(sound: ZipSound) -> str:
@@ -73,17 +122,43 @@ def attribution_line(sound: ZipSound) -> str:
     return line
 
 
-def attribution_text(*, pack_name: str, sounds: Sequence[ZipSound], missing: set[int]) -> str:
+def attribution_text(
+    *,
+    pack_name: str,
+    sounds: Sequence[ZipSound],
+    missing: set[int],
+    target: ConformTarget | None = None,
+    conformed: Mapping[int, ConformedFile] | None = None,
+) -> str:
     lines = [
         f"Sample pack: {pack_name}",
-        "Sounds from Freesound (https://freesound.org). The files are Freesound's MP3 previews;",
+        "Sounds from Freesound (https://freesound.org). The MP3 files are Freesound's previews;",
         "download originals from each sound's page. Credit each sound as below when you use it.",
-        "",
     ]
+    if target is not None:
+        lines += [
+            f"The WAV files are modified versions of these sounds: conformed to “{target.song}”"
+            f"{_target_words(target)} with Rubber Band (time-stretched and/or pitch-shifted, as noted",
+            "after each credit). Say that they were modified when you credit them.",
+        ]
+    lines.append("")
     for sound in sounds:
         gone = " [no longer on Freesound; not included]" if sound.freesound_id in missing else ""
-        lines.append(f"- {attribution_line(sound)}{gone}")
+        change = ""
+        if conformed and (render := conformed.get(sound.freesound_id)) is not None:
+            change = (
+                f" [modified: {render.description}; {render.filename}]"
+                if render.data is not None
+                else f" [not conformed: {render.error}]"
+            )
+        lines.append(f"- {attribution_line(sound)}{gone}{change}")
     return "\n".join(lines) + "\n"
+
+
+def _target_words(target: ConformTarget) -> str:
+    facts = [f"{target.tempo_bpm:g} BPM" if target.tempo_bpm else "", target.key]
+    words = ", ".join(fact for fact in facts if fact)
+    return f" ({words})" if words else ""
 
 
 def pack_json(
@@ -92,14 +167,27 @@ def pack_json(
     notes: str,
     created: datetime,
     sounds: Sequence[ZipSound],
-    files: Sequence[str],
+    files: Sequence[str | None],
     missing: set[int],
+    contents: str = "originals",
+    target: ConformTarget | None = None,
+    conformed: Mapping[int, ConformedFile] | None = None,
 ) -> str:
+    conformed = conformed or {}
     payload = {
         "name": pack_name,
         "notes": notes,
         "created": created.isoformat(),
         "source": "https://freesound.org",
+        "contents": contents,
+        "conformed_to": None
+        if target is None
+        else {
+            "song": target.song,
+            "tempo_bpm": target.tempo_bpm,
+            "key": target.key or None,
+            "tool": "Rubber Band",
+        },
         "sounds": [
             {
                 "freesound_id": s.freesound_id,
@@ -113,11 +201,27 @@ def pack_json(
                 "bpm": s.bpm,
                 "key": s.key or None,
                 "tags": list(s.tags),
+                "conformed": _conformed_json(conformed.get(s.freesound_id), target),
             }
             for s, f in zip(sounds, files, strict=True)
         ],
     }
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+def _conformed_json(render: ConformedFile | None, target: ConformTarget | None) -> dict | None:
+    if render is None or target is None:
+        return None
+    if render.data is None:
+        return {"file": None, "error": render.error}
+    return {
+        "file": render.filename,
+        "tempo_bpm": render.tempo_bpm,
+        "key": render.key or None,
+        "semitones": render.semitones,
+        "done": render.description,
+        "format": "WAV 44.1 kHz 16-bit",
+    }
 
 
 def zip_write(
@@ -129,29 +233,78 @@ def zip_write(
     sounds: Sequence[ZipSound],
     fetch: Fetch,
     progress: Progress | None = None,
+    contents: str = "originals",
+    conform: Conform | None = None,
+    conform_target: ConformTarget | None = None,
 ) -> set[int]:
-    """Write the ZIP into `target`; returns the ids of sounds whose preview was gone."""
-    files = unique_names(sounds)
+    """Write the ZIP into `target`; returns the ids of sounds whose preview was gone.
+
+    contents: "originals" (the MP3 previews), "conformed" (WAVs from `conform`; a sound that could
+    not be conformed keeps its MP3, and the files say why) or "both" (originals/ and conformed/)."""
+    with_conformed = contents in ("conformed", "both") and conform is not None
+    with_originals = contents != "conformed" or not with_conformed
+    folders = contents == "both" and with_conformed
+    names = unique_names(sounds)
     missing: set[int] = set()
-    # MP3s are already compressed: storing them saves CPU and loses nothing.
+    renders: dict[int, ConformedFile] = {}
+    files: list[str | None] = []
+    # MP3s are already compressed: storing them saves CPU and loses nothing. WAVs deflate a little.
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
-        for done, (sound, filename) in enumerate(zip(sounds, files, strict=True), start=1):
-            data = fetch(sound.preview_url)
-            if data is None:
-                missing.add(sound.freesound_id)
-            else:
-                archive.writestr(filename, data)
+        wav_names: set[str] = set()
+        for done, (sound, filename) in enumerate(zip(sounds, names, strict=True), start=1):
+            render = conform(sound) if with_conformed and conform is not None else None
+            if render is not None:
+                render = _unique_render_name(render, wav_names)
+                renders[sound.freesound_id] = render
+                if render.data is not None:
+                    path = f"conformed/{render.filename}" if folders else render.filename
+                    archive.writestr(path, render.data, zipfile.ZIP_DEFLATED)
+            keep_original = with_originals or (render is not None and render.data is None)
+            file = None
+            if keep_original:
+                data = fetch(sound.preview_url)
+                if data is None:
+                    missing.add(sound.freesound_id)
+                else:
+                    file = f"originals/{filename}" if folders else filename
+                    archive.writestr(file, data)
+            files.append(file)
             if progress:
                 progress(done, len(sounds))
         deflate = zipfile.ZIP_DEFLATED
         archive.writestr(
-            "ATTRIBUTION.txt", attribution_text(pack_name=pack_name, sounds=sounds, missing=missing), deflate
+            "ATTRIBUTION.txt",
+            attribution_text(
+                pack_name=pack_name,
+                sounds=sounds,
+                missing=missing,
+                target=conform_target if with_conformed else None,
+                conformed=renders,
+            ),
+            deflate,
         )
         archive.writestr(
             "pack.json",
             pack_json(
-                pack_name=pack_name, notes=notes, created=created, sounds=sounds, files=files, missing=missing
+                pack_name=pack_name,
+                notes=notes,
+                created=created,
+                sounds=sounds,
+                files=files,
+                missing=missing,
+                contents=contents if with_conformed else "originals",
+                target=conform_target if with_conformed else None,
+                conformed=renders,
             ),
             deflate,
         )
     return missing
+
+
+def _unique_render_name(render: ConformedFile, taken: set[str]) -> ConformedFile:
+    name, n = render.filename, 2
+    stem, dot, suffix = render.filename.rpartition(".")
+    while name.lower() in taken:
+        name, n = f"{stem}_{n}{dot}{suffix}", n + 1
+    taken.add(name.lower())
+    return replace(render, filename=name)

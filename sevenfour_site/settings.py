@@ -430,6 +430,13 @@ AUDIO_INDEX_ENABLED = env.bool("AUDIO_INDEX_ENABLED", default=True)
 AUDIO_INDEX_BATCH = env.int("AUDIO_INDEX_BATCH", default=8)
 AUDIO_INDEX_TIME_LIMIT = env.float("AUDIO_INDEX_TIME_LIMIT", default=120.0)
 AUDIO_INDEX_PREVIEW_INTERVAL = env.float("AUDIO_INDEX_PREVIEW_INTERVAL", default=1.0)
+# Conforming samples to a song (Rubber Band renders, issue 13): samples longer than this are not
+# rendered; a render may take this long on an I/O worker; a queued one not started by then is sent again.
+CONFORM_MAX_SECONDS = env.float("CONFORM_MAX_SECONDS", default=30.0)
+CONFORM_TIME_LIMIT = env.int("CONFORM_TIME_LIMIT", default=60)
+CONFORM_RESEND_AFTER = env.int("CONFORM_RESEND_AFTER", default=120)
+# The song excerpt the beat grid covers when it is laid from the tempo alone.
+CONFORM_SONG_EXCERPT_S = 30.0
 
 # --- Demo (`make demo`) ---------------------------------------------------------------------
 # On: every page shows a "demo mode" banner, and `manage.py demo_setup` may create the demo

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import template
 
 from predictions.models import Prediction
 
+from ..models import Sound
 from ..selectors import recommendations_panel as panel_context
 
 register = template.Library()
@@ -28,3 +30,48 @@ def seconds(value: float | None) -> str:
         return ""
     total = round(value)
     return f"{total // 60}:{total % 60:02d}"
+
+
+@register.simple_tag(takes_context=True)
+def sample_browser(context: template.Context, prediction: Prediction | None = None) -> dict[str, Any]:
+    """What the sample browser needs on a page: the pack `s` saves to (the user's most recently
+    changed one), the song's grid when there is a song, and why conforming is off, if it is."""
+    from .. import conforming
+    from ..models import Pack
+
+    user = context["request"].user
+    current = Pack.objects.filter(owner=user).order_by("-updated_at", "-id").first()
+    browser: dict[str, Any] = {
+        "current_pack": current.name if current else "",
+        "disabled": conforming.conforming_disabled_reason(),
+    }
+    if prediction is not None:
+        grid = conforming.song_grid(prediction)
+        browser.update(
+            grid=grid,
+            grid_json=json.dumps(
+                {
+                    "tempo": grid.tempo_bpm,
+                    "key": grid.key,
+                    "beats": grid.beat_times,
+                    "measured": grid.beats_measured,
+                }
+            ),
+        )
+    return browser
+
+
+@register.filter
+def daw_name(sound: Sound) -> str:
+    """The original preview's download name: `dusty_kick_loop_96bpm_Am.mp3`."""
+    from ..conforming import original_filename
+
+    return original_filename(sound)
+
+
+@register.simple_tag(takes_context=True)
+def conform_songs(context: template.Context) -> list[Any]:
+    """The user's recent finished songs with a tempo or a key: the ones a pack can be conformed to."""
+    from ..selectors import conform_song_choices
+
+    return conform_song_choices(user=context["request"].user)

@@ -46,7 +46,7 @@ def _samples_ready(page) -> None:
 
 
 def _card_bpms(page) -> list[int]:
-    texts = page.locator(".sample-card p.muted.small").all_inner_texts()
+    texts = page.locator(".sample-card > p.muted.small").all_inner_texts()
     return [int(re.search(r"(\d+) BPM", text)[1]) for text in texts]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import zipfile
 
 import pytest
@@ -71,7 +72,7 @@ def test_play_save_two_to_a_new_pack_and_download(signed_in_page, fs, live_serve
     archive = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
     mp3s = [n for n in archive.namelist() if n.endswith(".mp3")]
     assert len(mp3s) == 2
-    assert all(" - house loop " in n for n in mp3s)
+    assert all(re.fullmatch(r"house_loop_\d+_124bpm\.mp3", n) for n in mp3s)
     assert "CC BY 4.0" in archive.read("ATTRIBUTION.txt").decode()
     assert json.loads(archive.read("pack.json"))["name"] == "Browser pack"
 

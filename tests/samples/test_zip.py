@@ -18,7 +18,7 @@ from samples.services import (
     pack_export_request,
     sound_upsert_many,
 )
-from samples.zips import mp3_filename
+from samples.zips import daw_filename, dedupe
 from tests.samples.conftest import add_loops
 
 
@@ -38,12 +38,12 @@ def test_small_pack_is_streamed_with_previews_attribution_and_json(client, user,
     archive = open_zip(b"".join(response.streaming_content))
     assert sorted(archive.namelist()) == [
         "ATTRIBUTION.txt",
-        "maker0 - pad 0.mp3",
-        "maker1 - pad 1.mp3",
-        "maker2 - pad 2.mp3",
         "pack.json",
+        "pad_0_90bpm.mp3",
+        "pad_1_90bpm.mp3",
+        "pad_2_90bpm.mp3",
     ]
-    assert archive.read("maker0 - pad 0.mp3")[:3] in (b"ID3", b"RIF")  # the fake's preview bytes
+    assert archive.read("pad_0_90bpm.mp3")[:3] in (b"ID3", b"RIF")  # the fake's preview bytes
     text = archive.read("ATTRIBUTION.txt").decode()
     sound = Sound.objects.get(name="pad 0.wav")
     assert (
@@ -55,9 +55,9 @@ def test_small_pack_is_streamed_with_previews_attribution_and_json(client, user,
     assert meta["name"] == "Night drive"
     assert meta["notes"] == "late night"
     assert [s["file"] for s in meta["sounds"]] == [
-        "maker0 - pad 0.mp3",
-        "maker1 - pad 1.mp3",
-        "maker2 - pad 2.mp3",
+        "pad_0_90bpm.mp3",
+        "pad_1_90bpm.mp3",
+        "pad_2_90bpm.mp3",
     ]
     assert meta["sounds"][0]["licence"] == "CC BY"
     assert meta["sounds"][0]["url"] == sound.page_url
@@ -136,7 +136,7 @@ def test_a_sound_removed_from_freesound_is_left_out_and_listed(fs, user, pack_of
 
     export.refresh_from_db()
     archive = open_zip(export.file.read())
-    assert "maker1 - pad 1.mp3" not in archive.namelist()
+    assert "pad_1_90bpm.mp3" not in archive.namelist()
     assert "[no longer on Freesound; not included]" in archive.read("ATTRIBUTION.txt").decode()
     assert json.loads(archive.read("pack.json"))["sounds"][1]["file"] is None
     gone.refresh_from_db()
@@ -181,9 +181,18 @@ def test_previews_only_on_the_standard_port(settings, url):
     assert not preview_url_allowed(url)
 
 
-def test_mp3_names_are_safe():
-    assert mp3_filename("dj/max", "drums: take 1?.WAV") == "dj_max - drums_ take 1_.mp3"
-    assert mp3_filename("a", "../../etc/passwd") == "a - .._.._etc_passwd.mp3"
+def test_file_names_carry_bpm_and_key_and_are_safe():
+    assert (
+        daw_filename(name="Dusty Kick Loop.wav", bpm=96, key="A minor", suffix="wav")
+        == "dusty_kick_loop_96bpm_Am.wav"
+    )
+    assert daw_filename(name="pad", bpm=None, key="F# major", suffix="mp3") == "pad_F#.mp3"
+    assert (
+        daw_filename(name="drums: take 1?.WAV", bpm=120.4, key="", suffix="mp3") == "drums_take_1_120bpm.mp3"
+    )
+    assert daw_filename(name="../../etc/passwd", bpm=None, key="nonsense", suffix="mp3") == "etc_passwd.mp3"
+    assert daw_filename(name="???", bpm=None, key=None, suffix="wav") == "sample.wav"
+    assert dedupe(["a.mp3", "A.mp3", "a.mp3"]) == ["a.mp3", "A_2.mp3", "a_3.mp3"]
 
 
 def test_pack_zip_tolerates_preview_404_when_the_api_still_has_it(fs, user):
@@ -201,4 +210,4 @@ def test_pack_zip_tolerates_preview_404_when_the_api_still_has_it(fs, user):
     pack_export_build(export_id=export.pk)
 
     export.refresh_from_db()
-    assert "kick-author0 - kick loop 0.mp3" in open_zip(export.file.read()).namelist()  # refreshed URL used
+    assert "kick_loop_0_124bpm.mp3" in open_zip(export.file.read()).namelist()  # refreshed URL used

@@ -1,0 +1,130 @@
+"""Playing and downloading samples in the song's tempo and key: the render's state for the page's
+player (JSON), the rendered WAV, and downloads named for a DAW. Other users' predictions answer 404."""
+
+from __future__ import annotations
+
+import re
+
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from predictions.models import Prediction
+
+from . import conforming
+from .downloads import PreviewError, PreviewMissing, preview_fetch
+from .models import ConformedRender, Sound
+
+
+def _own_done_prediction(request: HttpRequest, pk: int) -> Prediction:
+    return get_object_or_404(Prediction, pk=pk, owner=request.user, status=Prediction.Status.DONE)
+
+
+def conform_state(*, prediction: Prediction, sound: Sound, row: ConformedRender | None) -> dict[str, object]:
+    grid = conforming.song_grid(prediction)
+    plan = conforming.plan_for(sound=sound, grid=grid)
+    state = conforming.render_state(row)
+    if row is not None and row.status == ConformedRender.Status.DONE:
+        state["url"] = reverse("samples:render_audio", args=[row.pk])
+    state.setdefault("loop_beats", plan.beats)
+    state.update(
+        description=plan.describe(),
+        target_bpm=plan.target_bpm,
+        download_url=reverse("samples:conformed_download", args=[prediction.pk, sound.pk]),
+        filename=conforming.conformed_filename(sound, plan),
+        disabled=conforming.conforming_disabled_reason(),
+    )
+    return state
+
+
+@require_http_methods(["GET", "POST"])
+def conform(request: HttpRequest, prediction_pk: int, sound_pk: int) -> JsonResponse:
+    """GET: where the render for this song stands. POST: ask for it (the cached one when it exists)."""
+    prediction = _own_done_prediction(request, prediction_pk)
+    sound = get_object_or_404(Sound, pk=sound_pk, removed=False)
+    plan = conforming.plan_for(sound=sound, grid=conforming.song_grid(prediction))
+    disabled = conforming.conforming_disabled_reason()
+    if request.method == "POST" and not disabled:
+        row: ConformedRender | None = conforming.render_request(sound=sound, plan=plan)
+    else:
+        row = conforming.render_find(sound=sound, plan=plan)
+    return JsonResponse(conform_state(prediction=prediction, sound=sound, row=row))
+
+
+@require_GET
+def conformed_download(request: HttpRequest, prediction_pk: int, sound_pk: int) -> HttpResponseBase:
+    """The sample conformed to the song as a WAV download. Until it is rendered, a page that says
+    so and reloads itself (it works without JavaScript)."""
+    prediction = _own_done_prediction(request, prediction_pk)
+    sound = get_object_or_404(Sound, pk=sound_pk, removed=False)
+    plan = conforming.plan_for(sound=sound, grid=conforming.song_grid(prediction))
+    disabled = conforming.conforming_disabled_reason()
+    row = None if disabled else conforming.render_request(sound=sound, plan=plan)
+    if row is not None and row.status == ConformedRender.Status.DONE and row.file:
+        return FileResponse(
+            row.file.open("rb"),
+            as_attachment=True,
+            filename=conforming.conformed_filename(sound, plan),
+            content_type="audio/wav",
+        )
+    context = {"prediction": prediction, "sound": sound, "row": row, "plan": plan, "disabled": disabled}
+    return render(request, "samples/conformed_wait.html", context, status=503 if disabled else 202)
+
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """The first range of a Range header as (start, end) inclusive, or None to send the whole file."""
+    match = _RANGE.fullmatch(header.strip())
+    if not match or size == 0 or match.groups() == ("", ""):
+        return None
+    first, last = match.groups()
+    if first:
+        start, end = int(first), min(int(last), size - 1) if last else size - 1
+    else:  # "bytes=-500": the last 500 bytes
+        start, end = max(size - int(last), 0), size - 1
+    return (start, end) if start <= end else None
+
+
+@require_GET
+def render_audio(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """A finished render for the player (renders are of public Freesound sounds, so any signed-in
+    user may play one). Byte ranges are honoured: the player seeks to stay on the song's beats,
+    and a browser cannot seek in a file served without them."""
+    row = get_object_or_404(ConformedRender, pk=pk, status=ConformedRender.Status.DONE)
+    size = row.file.size
+    wanted = byte_range(request.headers.get("Range", ""), size)
+    if wanted is None:
+        response: HttpResponseBase = FileResponse(row.file.open("rb"), content_type="audio/wav")
+    else:
+        start, end = wanted
+        with row.file.open("rb") as handle:
+            handle.seek(start)
+            response = HttpResponse(handle.read(end - start + 1), status=206, content_type="audio/wav")
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response["Accept-Ranges"] = "bytes"
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@require_GET
+def original_download(request: HttpRequest, sound_pk: int) -> HttpResponse:
+    """Freesound's HQ preview, fetched through the guarded downloader and named for a DAW, so the
+    browser saves it (a cross-site link would only play it) and a card can be dragged out."""
+    sound = get_object_or_404(Sound, pk=sound_pk, removed=False)
+    try:
+        data = preview_fetch(url=sound.preview_url)
+    except PreviewMissing:
+        return HttpResponse("Freesound no longer has this sound.", status=404, content_type="text/plain")
+    except PreviewError:
+        return HttpResponse(
+            "Freesound's preview could not be downloaded; try again in a minute.",
+            status=502,
+            content_type="text/plain",
+        )
+    response = HttpResponse(data, content_type="audio/mpeg")
+    response["Content-Disposition"] = f'attachment; filename="{conforming.original_filename(sound)}"'
+    return response

@@ -1,0 +1,172 @@
+"""What to do to a sample so it plays in a song's tempo and key: pure maths, no audio and no Django.
+
+A loop (a sample with a BPM) is time-stretched so a whole number of its beats lasts exactly that
+many of the song's beats, at the song's tempo or the half/double reading nearest the loop's own (a
+170 BPM break over an 85 BPM song stays at 170). A sample with a key is pitch-shifted by the
+smallest number of semitones that lands it in the song's key or in a key that mixes with it (the
+relative key, a fifth up or down): usually 0 to 3 semitones, never more than 6. A one-shot without
+a key (a kick, a clap) is left as it is.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+_PITCH = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+_KEY = re.compile(r"\s*([A-Ga-g])\s*([#♯b♭]?)\s*(major|minor|maj|min|m)?\s*", re.IGNORECASE)
+MAJOR, MINOR = "major", "minor"
+
+
+@dataclass(frozen=True)
+class Key:
+    tonic: int  # pitch class, C = 0
+    mode: str  # MAJOR or MINOR
+
+    @property
+    def name(self) -> str:
+        return f"{NOTE_NAMES[self.tonic]} {self.mode}"
+
+    @property
+    def short(self) -> str:
+        """The spelling producers put in file names: "Am", "F#m", "C"."""
+        return NOTE_NAMES[self.tonic] + ("m" if self.mode == MINOR else "")
+
+    def transposed(self, semitones: int) -> Key:
+        return Key((self.tonic + semitones) % 12, self.mode)
+
+
+def parse_key(text: str | None) -> Key | None:
+    """ "A minor", "Bb Major", "F#m" → a Key; a bare note is major; anything else → None."""
+    match = _KEY.fullmatch(text or "")
+    if not match:
+        return None
+    letter, accidental, mode = match.groups()
+    tonic = _PITCH[letter.upper()] + {"#": 1, "♯": 1, "b": -1, "♭": -1}.get(accidental, 0)
+    minor = mode is not None and (mode.lower() in ("minor", "min") or mode == "m")
+    return Key(tonic % 12, MINOR if minor else MAJOR)
+
+
+def compatible_keys(song: Key, mode: str) -> list[tuple[Key, str]]:
+    """The keys in `mode` that mix with the song's key, the closest relation first."""
+    if mode == song.mode:
+        home = song
+        relation = "the song's key"
+    else:
+        # The relative key: the same notes with another home (A minor ↔ C major).
+        home = Key((song.tonic + 9) % 12, MINOR) if song.mode == MAJOR else Key((song.tonic + 3) % 12, MAJOR)
+        relation = "the song's relative key"
+    return [
+        (home, relation),
+        (home.transposed(7), f"a fifth above {relation}"),
+        (home.transposed(5), f"a fifth below {relation}"),
+    ]
+
+
+def _signed(semitones: int) -> int:
+    """A transposition folded into -6…+5 (going down a tritone rather than up)."""
+    return (semitones + 6) % 12 - 6
+
+
+@dataclass(frozen=True)
+class KeyShift:
+    semitones: int
+    target: Key
+    relation: str
+
+
+def key_shift(sample: Key, song: Key) -> KeyShift:
+    """The smallest transposition of the sample into a key that mixes with the song's; ties go to
+    the closer relation (the song's own key first)."""
+    options = [
+        KeyShift(_signed(target.tonic - sample.tonic), target, relation)
+        for target, relation in compatible_keys(song, sample.mode)
+    ]
+    return min(options, key=lambda option: abs(option.semitones))  # min() keeps the first of ties
+
+
+def tempo_target(sample_bpm: float, song_bpm: float) -> float:
+    """The song's tempo, or its half or double, whichever is nearest the sample's own (in ratio)."""
+    readings = (song_bpm / 2, song_bpm, song_bpm * 2)
+    return min(readings, key=lambda bpm: abs(math.log(bpm / sample_bpm)))
+
+
+def loop_beats(duration_s: float, bpm: float) -> int:
+    """How many beats the loop lasts (at least one)."""
+    return max(1, round(duration_s * bpm / 60.0))
+
+
+@dataclass(frozen=True)
+class ConformPlan:
+    """What a render does. `target_bpm` is None when the sample keeps its timing."""
+
+    source_bpm: float | None
+    target_bpm: float | None
+    semitones: int
+    source_key: Key | None
+    target_key: Key | None
+    key_relation: str
+    beats: int | None  # the loop's length in beats, when it is a loop
+
+    def time_ratio(self, duration_s: float) -> float:
+        """New length / old length: the exact ratio that makes the loop last `beats` song beats."""
+        if self.target_bpm is None or self.beats is None or duration_s <= 0:
+            return 1.0
+        return (self.beats * 60.0 / self.target_bpm) / duration_s
+
+    @property
+    def changes_anything(self) -> bool:
+        return self.target_bpm is not None or self.semitones != 0
+
+    @property
+    def bpm_label(self) -> float | None:
+        return self.target_bpm if self.target_bpm is not None else self.source_bpm
+
+    def describe(self) -> str:
+        """What was done, in words: "stretched 120 → 96 BPM, +2 semitones (to A minor, the song's key)"."""
+        parts = []
+        if self.target_bpm is not None and self.source_bpm is not None:
+            if round(self.source_bpm, 1) == round(self.target_bpm, 1):
+                parts.append(f"already at {_bpm(self.target_bpm)} BPM")
+            else:
+                parts.append(f"stretched {_bpm(self.source_bpm)} → {_bpm(self.target_bpm)} BPM")
+        elif self.source_bpm is None:
+            parts.append("timing kept (a one-shot)")
+        if self.target_key is not None:
+            if self.semitones:
+                parts.append(f"{self.semitones:+d} semitone{'s' if abs(self.semitones) != 1 else ''}")
+            else:
+                parts.append("pitch kept")
+            parts[-1] += f" (to {self.target_key.name}, {self.key_relation})"
+        elif self.source_key is None:
+            parts.append("pitch kept (no key known)")
+        return ", ".join(parts)
+
+
+def _bpm(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def conform_plan(
+    *,
+    sample_bpm: float | None,
+    sample_key: str | None,
+    duration_s: float,
+    song_bpm: float | None,
+    song_key: str | None,
+) -> ConformPlan:
+    """The stretch and shift for one sample against one song. Loops (with a BPM) follow the song's
+    tempo; samples with a key follow its key; one-shots without a key keep their pitch."""
+    target_bpm = beats = None
+    if sample_bpm and song_bpm:
+        target_bpm = round(tempo_target(sample_bpm, song_bpm), 2)
+        beats = loop_beats(duration_s, sample_bpm)
+    source_key, song = parse_key(sample_key), parse_key(song_key)
+    if source_key is not None and song is not None:
+        shift = key_shift(source_key, song)
+        return ConformPlan(
+            sample_bpm, target_bpm, shift.semitones, source_key, shift.target, shift.relation, beats
+        )
+    return ConformPlan(sample_bpm, target_bpm, 0, source_key, None, "", beats)
