@@ -42,11 +42,13 @@ def test_a_promoted_version_serves_the_next_job_of_a_running_worker(
             assert (first.model_name, first.model_version) == ("musicnn-logodds-7", "2.0.0")
             assert len(first.backbone_output["embedding"]) == 400
 
-            # The admin reviews it, and a held-back reviewed prediction exists to evaluate on.
-            Prediction.objects.filter(pk=first.pk).update(reviewed_genre=first.top_genre)
-            DonePredictionFactory(
-                id=1000, reviewed_genre=first.top_genre, backbone_output=first.backbone_output
-            )
+            # Two reviewed predictions with its backbone output: one to learn from, and one held
+            # back to evaluate on (ids that are multiples of HOLDBACK_EVERY are held back; fixed
+            # ids here, since the first prediction's own id depends on the tests run before).
+            for pk in (1001, 1000):
+                DonePredictionFactory(
+                    id=pk, reviewed_genre=first.top_genre, backbone_output=first.backbone_output
+                )
             version = learning.model_version_build()
             assert version.heldout_files == 1
             learning.model_version_promote(version)

@@ -9,6 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from predictions.models import Prediction
+from predictions.taxonomy import served_model
 from tests.conftest import no_horizontal_overflow
 from tests.predictions.factories import DonePredictionFactory, PredictionFactory, UserFactory
 
@@ -49,8 +50,9 @@ def test_a_too_short_upload_offers_another_file_not_try_again(browser_as, width)
 @pytest.mark.parametrize("width", WIDTHS)
 def test_rerun_is_a_small_secondary_action_only_for_an_older_model(browser_as, width):
     user = UserFactory(username="melody")
+    served_name, served_version = served_model()
     old = DonePredictionFactory(owner=user, model_name="musicnn-zeroshot-7", model_version="0.9.0")
-    current = DonePredictionFactory(owner=user, model_name="musicnn-zeroshot-7", model_version="1.0.0")
+    current = DonePredictionFactory(owner=user, model_name=served_name, model_version=served_version)
     page = browser_as(user, width=width)
 
     page.goto(current.get_absolute_url())
