@@ -89,6 +89,12 @@ class Prediction(models.Model):
         default=list, blank=True, help_text='Other likely keys, most likely first, e.g. ["C major"].'
     )
     spectrogram = models.FileField(upload_to="spectrograms/%Y/%m/", blank=True)
+    # The ML job saves the mel the model saw (worker.spectrogram.save_mel); an I/O worker draws the
+    # PNG from it (services.prediction_spectrogram_render) and then deletes it.
+    spectrogram_mel = models.FileField(upload_to="spectrograms/mel/%Y/%m/", blank=True)
+    spectrogram_failed = models.BooleanField(
+        default=False, help_text="The spectrogram could not be drawn (the analysis is unaffected)."
+    )
     excerpt_s = models.FloatField(
         null=True, blank=True, help_text="Seconds of audio the model heard (and the spectrogram shows)."
     )

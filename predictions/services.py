@@ -74,6 +74,7 @@ DATABASE_UNAVAILABLE = "The database was unavailable for a moment; the analysis 
 # The tasks (predictions/tasks.py) are sent by name: the tasks module imports this one.
 PREDICT_GENRE_TASK = "predictions.predict_genre"
 SWEEP_PREDICTIONS_TASK = "predictions.sweep"
+RENDER_SPECTROGRAM_TASK = "predictions.render_spectrogram"  # the I/O queue: matplotlib stays off the ML path
 
 
 class TransientJobError(Exception):
@@ -184,6 +185,8 @@ def prediction_enqueue(*, prediction_id: int) -> bool:
 def prediction_delete(*, prediction: Prediction) -> None:
     if prediction.spectrogram:
         prediction.spectrogram.delete(save=False)
+    if prediction.spectrogram_mel:
+        prediction.spectrogram_mel.delete(save=False)
     # The upload may be shared with re-runs of this prediction: keep it while one refers to it.
     if (
         prediction.upload
@@ -309,6 +312,7 @@ def prediction_run(*, prediction_id: int, job_id: str, worker: str = "") -> None
     ):
         # Receivers (the samples app) start their own stages; the analysis is already visible.
         prediction_done.send(sender=Prediction, prediction_id=prediction_id)
+        transaction.on_commit(lambda: prediction_spectrogram_enqueue(prediction_id=prediction_id))
 
 
 def _release_if_possible(prediction_id: int, job_id: str) -> None:
@@ -325,11 +329,12 @@ def _analyse(prediction: Prediction, job_id: str) -> None:
     with _scratch_dir() as scratch:
         audio = _fetch_audio(prediction, scratch)
         prediction_set_stage(prediction_id=prediction.pk, job_id=job_id, stage=Stage.ANALYSING)
-        png = scratch / "spectrogram.png"
+        mel = scratch / "mel.npz"
         # The promoted version, read per job: a promotion reaches running workers without a restart,
         # and each artifact is loaded once per worker process (get_predictor caches per folder).
-        result = predictor.get_predictor(served_model_dir()).predict(audio, spectrogram_png=png)
-        _save_result(prediction, job_id, result, png)
+        # Only the mel is saved here; an I/O worker draws the picture (prediction_spectrogram_render).
+        result = predictor.get_predictor(served_model_dir()).predict(audio, spectrogram_mel=mel)
+        _save_result(prediction, job_id, result, mel)
 
 
 def prediction_preview_url(*, prediction: Prediction) -> str:
@@ -355,7 +360,7 @@ def _fetch_audio(prediction: Prediction, scratch: Path) -> Path:
         raise TransientJobError(str(exc), retry_after=getattr(exc, "retry_after", None)) from exc
 
 
-def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, png: Path) -> None:
+def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, mel: Path) -> None:
     top_slug, top_score = result.top[0]
     fields = {
         "genre_scores": dict(result.genres),
@@ -374,14 +379,76 @@ def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, 
         "excerpt_s": result.excerpt_s,
         "backbone_output": result.backbone or {},
     }
-    if png.exists():
+    if mel.exists():
+        with mel.open("rb") as fh:
+            fields["spectrogram_mel"] = prediction.spectrogram_mel.storage.save(
+                prediction.spectrogram_mel.field.generate_filename(
+                    prediction, f"prediction-{prediction.pk}.npz"
+                ),
+                File(fh),
+            )
+    if not _running(prediction.pk, job_id).update(**fields) and fields.get("spectrogram_mel"):
+        prediction.spectrogram_mel.storage.delete(fields["spectrogram_mel"])  # lost the row meanwhile
+
+
+# --- The spectrogram picture (I/O worker) ----------------------------------------------------
+
+
+def prediction_spectrogram_enqueue(*, prediction_id: int) -> bool:
+    """Ask an I/O worker to draw the picture. A broker outage costs only the picture (the page says
+    it is being drawn until then): logged, not raised."""
+    try:
+        signature(RENDER_SPECTROGRAM_TASK, args=[prediction_id]).apply_async(retry=False)
+    except Exception:  # kombu's OperationalError, redis' ConnectionError, OSError...
+        log.warning("Broker unavailable; prediction %s's spectrogram not sent", prediction_id, exc_info=True)
+        return False
+    return True
+
+
+def prediction_spectrogram_render(*, prediction_id: int) -> bool:
+    """Draw the PNG from the mel the ML job saved, then delete the mel (it is only the picture's
+    input: the PNG, the scores and the backbone output are what is kept). True when drawn now.
+
+    Idempotent: a row that already has its PNG, or no mel, or is gone, does nothing; of two
+    deliveries drawing at once, the second to finish throws its PNG away. A picture that cannot be
+    drawn marks the row (the page says so) and keeps the mel, so the task can be sent again by hand
+    after a fix; the analysis is untouched either way. Database errors propagate (the task retries).
+    """
+    prediction = Prediction.objects.filter(pk=prediction_id).first()
+    if prediction is None or prediction.spectrogram or not prediction.spectrogram_mel:
+        return False
+    unset = Prediction.objects.filter(pk=prediction_id, spectrogram="")
+    try:
+        name = _draw_spectrogram(prediction)
+    except Exception:
+        log.exception("Prediction %s: the spectrogram could not be drawn", prediction_id)
+        unset.update(spectrogram_failed=True)
+        return False
+    try:
+        stored = unset.update(spectrogram=name, spectrogram_failed=False, spectrogram_mel="")
+    except DATABASE_ERRORS:
+        prediction.spectrogram.storage.delete(name)  # the retry draws it again
+        raise
+    if not stored:
+        prediction.spectrogram.storage.delete(name)  # another delivery was first, or the row is gone
+        return False
+    prediction.spectrogram_mel.storage.delete(prediction.spectrogram_mel.name)
+    return True
+
+
+def _draw_spectrogram(prediction: Prediction) -> str:
+    """The stored PNG's name."""
+    from worker.spectrogram import load_mel, render_db_png
+
+    with prediction.spectrogram_mel.open("rb") as fh:
+        saved = load_mel(fh)
+    with _scratch_dir() as scratch:
+        png = render_db_png(saved.db, scratch / "spectrogram.png", start_s=saved.start_s)
         with png.open("rb") as fh:
-            fields["spectrogram"] = prediction.spectrogram.storage.save(
+            return prediction.spectrogram.storage.save(
                 prediction.spectrogram.field.generate_filename(prediction, f"prediction-{prediction.pk}.png"),
                 File(fh),
             )
-    if not _running(prediction.pk, job_id).update(**fields) and fields.get("spectrogram"):
-        prediction.spectrogram.storage.delete(fields["spectrogram"])  # lost the row meanwhile
 
 
 def analysis_extras(result: PredictionResult) -> dict[str, object]:

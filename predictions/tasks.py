@@ -71,3 +71,12 @@ def _fail_quietly(prediction_id: int, message: str) -> None:
 def sweep_predictions_task() -> dict[str, int]:
     report = services.prediction_sweep()
     return {"requeued": report.requeued, "failed": report.failed, "recovered": report.recovered}
+
+
+# The I/O queue (the default route): drawing takes matplotlib, which ML worker processes never import.
+@shared_task(bind=True, name=services.RENDER_SPECTROGRAM_TASK, max_retries=5)
+def render_spectrogram_task(self: Task, prediction_id: int) -> None:
+    try:
+        services.prediction_spectrogram_render(prediction_id=prediction_id)
+    except DATABASE_ERRORS as exc:
+        raise self.retry(countdown=retry_countdown(self.request.retries, None)) from exc

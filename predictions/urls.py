@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/status.json", views.status_json, name="status_json"),
     path("<int:pk>/audio/", views.audio, name="audio"),
     path("<int:pk>/spectrogram.png", views.spectrogram, name="spectrogram"),
+    path("<int:pk>/spectrogram/", views.spectrogram_slot, name="spectrogram_slot"),
     path("<int:pk>/correct/", views.correct, name="correct"),
     path("<int:pk>/rerun/", views.rerun, name="rerun"),
     path("<int:pk>/delete/", views.delete, name="delete"),

@@ -166,6 +166,12 @@ def spectrogram(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     return FileResponse(prediction.spectrogram.open("rb"), content_type="image/png")
 
 
+def spectrogram_slot(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The fragment htmx polls while an I/O worker draws the picture: the figure once it exists."""
+    prediction = _own(request, pk)
+    return render(request, "predictions/includes/spectrogram.html", {"prediction": prediction})
+
+
 @require_POST
 @throttle("predictions")  # the same allowance as the API's
 def rerun(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:

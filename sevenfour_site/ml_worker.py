@@ -78,10 +78,7 @@ def _prepare_ml_worker(sender: str, instance: Any, **kwargs: Any) -> None:
     from worker.predictor import warm_up_analysis
 
     warm_up_analysis()
-    # The spectrogram PNG is still drawn on the ML path (until it moves to first view or the I/O
-    # queue): import matplotlib here too rather than in each pool process's first job.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
-    from matplotlib.figure import Figure  # noqa: F401
+    # No matplotlib: the ML job only saves the mel; I/O workers draw the spectrogram PNG.
 
 
 @signals.worker_process_init.connect

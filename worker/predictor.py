@@ -48,6 +48,7 @@ class PredictionResult:
     model_version: str
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     spectrogram_png: str | None = None
+    spectrogram_mel: str | None = None  # the saved mel (worker.spectrogram.save_mel), to draw later
     # Added for issue 11 (the page's "96 BPM, or 192?", key picker and play-along); older readers ignore them.
     tempo_alternative_bpm: float | None = None
     beat_times: list[float] = field(default_factory=list)  # seconds from the excerpt start
@@ -105,7 +106,15 @@ class GenrePredictor:
         if warm_up:
             backbone(np.zeros((WARM_UP_PATCHES, features.PATCH_FRAMES, features.N_MELS), np.float32))
 
-    def predict(self, path: str | Path, *, spectrogram_png: str | Path | None = None) -> PredictionResult:
+    def predict(
+        self,
+        path: str | Path,
+        *,
+        spectrogram_png: str | Path | None = None,
+        spectrogram_mel: str | Path | None = None,
+    ) -> PredictionResult:
+        """spectrogram_mel: save the mel the model saw there (cheap; the site draws it later, off the
+        ML path). spectrogram_png: draw the picture now (the CLI; it imports matplotlib)."""
         clock = _Clock()
         audio = load_audio(path)
         clock.lap("decode")
@@ -120,15 +129,22 @@ class GenrePredictor:
         tempo = analysis.estimate_tempo(audio.samples, audio.sample_rate, mel_power=feats.mel_power)
         key = analysis.estimate_key(audio.samples, audio.sample_rate)
         clock.lap("analysis")
-        png = None
+        mel = png = None
+        if spectrogram_mel is not None:
+            from worker.spectrogram import save_mel
+
+            mel = str(save_mel(feats.mel_power, spectrogram_mel, start_s=audio.excerpt_start_s))
+            clock.lap("save_mel")
         if spectrogram_png is not None:
             from worker.spectrogram import render_png
 
             png = str(render_png(feats.mel_power, spectrogram_png, start_s=audio.excerpt_start_s))
             clock.lap("spectrogram")
-        return self._result(probs, output, tempo, key, audio, clock.finish(), png)
+        return self._result(probs, output, tempo, key, audio, clock.finish(), png, mel)
 
-    def _result(self, probs, output: BackboneOutput, tempo, key, audio, timings, png) -> PredictionResult:
+    def _result(
+        self, probs, output: BackboneOutput, tempo, key, audio, timings, png, mel
+    ) -> PredictionResult:
         from worker.fewshot import backbone_to_dict
         from worker.genre_head import descriptive_tags
 
@@ -153,6 +169,7 @@ class GenrePredictor:
             model_version=self.artifact.version,
             timings=timings,
             spectrogram_png=png,
+            spectrogram_mel=mel,
             tempo_alternative_bpm=tempo.alternative_bpm,
             beat_times=list(tempo.beats),
             key_alternatives=list(key.alternatives),

@@ -8,6 +8,8 @@ import pytest
 import soundfile as sf
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from worker.spectrogram import save_mel
+
 
 def chord_clip(seconds: float = 12.0, sr: int = 22050, bpm: float = 120.0) -> np.ndarray:
     """An A-minor chord with a kick on every beat: music-like enough for every stage of the job."""
@@ -19,6 +21,14 @@ def chord_clip(seconds: float = 12.0, sr: int = 22050, bpm: float = 120.0) -> np
         n = min(2000, len(t) - start)
         kick[start : start + n] += np.sin(2 * np.pi * 60 * t[:n]) * np.exp(-t[:n] * 30)
     return (0.3 * chord + 0.5 * kick).astype(np.float32)
+
+
+def fake_mel_power(frames: int = 600, bands: int = 96) -> np.ndarray:
+    """A (frames, bands) mel power with some structure: louder low bands, a pulse every 30 frames."""
+    rng = np.random.default_rng(3)
+    tilt = np.logspace(0, -6, bands)[None, :]
+    pulse = 1.0 + 9.0 * (np.arange(frames) % 30 < 3)[:, None]
+    return (rng.uniform(0.5, 1.0, (frames, bands)) * tilt * pulse).astype(np.float32)
 
 
 def wav_bytes(tmp_path: Path, seconds: float = 12.0) -> bytes:
@@ -46,10 +56,12 @@ class FakePredictor:
     def __init__(self) -> None:
         self.calls: list[bytes] = []
 
-    def predict(self, path, *, spectrogram_png=None):
+    def predict(self, path, *, spectrogram_png=None, spectrogram_mel=None):
         self.calls.append(Path(path).read_bytes())
         if spectrogram_png is not None:
             Path(spectrogram_png).write_bytes(b"\x89PNG\r\n\x1a\n fake")
+        if spectrogram_mel is not None:  # a real saved mel (numpy only), for the drawing task
+            save_mel(fake_mel_power(), spectrogram_mel, start_s=10.0)
         genres = {
             "classical": 0.05,
             "dance": 0.5,

@@ -48,6 +48,9 @@ def test_upload_watch_the_stages_see_the_result_open_history_and_review_it(
             page.wait_for_timeout(100)
             assert len(seen) < 50
         page.get_by_role("heading", name="Genre", exact=True).wait_for(timeout=120_000)
+        # Drawn by the I/O queue's task after the analysis; the page polls until it is there.
+        spectrogram = page.get_by_alt_text("Mel-spectrogram of the analysed excerpt")
+        spectrogram.wait_for(timeout=60_000)
 
     assert seen, "the page never showed the job's progress"
     assert all(
@@ -57,8 +60,6 @@ def test_upload_watch_the_stages_see_the_result_open_history_and_review_it(
     assert prediction.status == Prediction.Status.DONE
     bars = page.get_by_role("list", name="Genre probabilities").get_by_role("listitem")
     assert bars.count() == 7
-    spectrogram = page.get_by_alt_text("Mel-spectrogram of the analysed excerpt")
-    spectrogram.wait_for()
     assert page.evaluate("img => img.naturalWidth", spectrogram.element_handle()) > 100
     assert page.locator("dl.facts").get_by_text(re.compile(r"\d+ BPM")).is_visible()
 

@@ -207,8 +207,8 @@ def test_a_job_stores_the_extras_of_the_analysis_on_the_row(user, wav_upload, fa
 
     plain = fake_predictor.predict
 
-    def with_extras(path, *, spectrogram_png=None):
-        result = plain(path, spectrogram_png=spectrogram_png)
+    def with_extras(path, *, spectrogram_png=None, spectrogram_mel=None):
+        result = plain(path, spectrogram_png=spectrogram_png, spectrogram_mel=spectrogram_mel)
         result.tempo_alternative_bpm = 240.0
         result.beat_times = (0.25, 0.75, 1.25)
         result.key_alternatives = (("C major", 0.4), ("E minor", 0.2))

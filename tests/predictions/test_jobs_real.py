@@ -26,6 +26,8 @@ def test_an_uploaded_clip_reaches_done_with_the_real_model(user, wav_upload, red
     with broker_configured(redis_url), running_worker():
         prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
         finished = wait_until(lambda: Prediction.objects.get(pk=prediction.pk).is_finished, timeout=180)
+        # The picture is drawn after the analysis, by the I/O queue's task.
+        wait_until(lambda: Prediction.objects.get(pk=prediction.pk).spectrogram, timeout=60)
     assert finished
     prediction.refresh_from_db()
     assert prediction.status == Status.DONE, prediction.error
@@ -35,6 +37,7 @@ def test_an_uploaded_clip_reaches_done_with_the_real_model(user, wav_upload, red
     assert prediction.key.endswith(("major", "minor"))
     assert prediction.model_version
     assert prediction.spectrogram.open("rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert not prediction.spectrogram_mel  # the mel is deleted once drawn
 
 
 def test_bad_audio_fails_with_its_message(user, text_upload, redis_url):

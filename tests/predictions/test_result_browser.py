@@ -85,3 +85,38 @@ def test_the_spectrogram_opens_full_size_with_its_real_length(browser_as, width)
     full.wait_for_load_state()
     assert full.url.endswith(f"/predictions/{done.pk}/spectrogram.png")
     assert full.evaluate("document.images[0].naturalWidth") == 1000  # ...and opens at full size
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_page_says_the_spectrogram_is_being_drawn_then_shows_it_without_a_reload(
+    browser_as, width, tmp_path
+):
+    from predictions import services
+    from tests.predictions.conftest import fake_mel_power
+    from worker.spectrogram import save_mel
+
+    user = UserFactory(username="melody")
+    done = DonePredictionFactory(owner=user, excerpt_s=10.0)
+    mel = save_mel(fake_mel_power(), tmp_path / "m.npz", start_s=10.0)
+    done.spectrogram_mel.save("m.npz", ContentFile(mel.read_bytes()))  # as the ML job leaves it
+    page = browser_as(user, width=width)
+    refused: list[str] = []
+    page.on(
+        "console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None
+    )
+    page.goto(done.get_absolute_url())
+
+    placeholder = page.get_by_role("status").filter(has_text="Drawing the spectrogram…")
+    assert placeholder.is_visible()
+    page.evaluate("window.sameDocument = true")
+
+    assert services.prediction_spectrogram_render(prediction_id=done.pk)  # what the I/O worker runs
+
+    shown = page.get_by_alt_text("Mel-spectrogram of the analysed excerpt")
+    shown.wait_for(timeout=10_000)
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=shown.element_handle())
+    assert page.evaluate("img => img.naturalWidth", shown.element_handle()) == 1000  # the drawn PNG
+    assert page.evaluate("window.sameDocument") is True  # swapped in by htmx, not a reload
+    assert placeholder.count() == 0
+    assert no_horizontal_overflow(page)
+    assert refused == []

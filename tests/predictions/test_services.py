@@ -7,6 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
@@ -153,7 +154,9 @@ def test_an_upload_runs_to_done_with_every_result_field(user, wav_upload, fake_p
     assert prediction.genre_scores["electronica"] == pytest.approx(0.2)
     assert (prediction.tempo_bpm, prediction.key) == (120.0, "A minor")
     assert (prediction.model_name, prediction.model_version) == ("fake", "0.0.1")
-    assert prediction.spectrogram.name.endswith(".png")
+    # The ML job saves the mel only; the I/O queue draws the PNG (test_tasks).
+    assert prediction.spectrogram_mel.name.endswith(".npz")
+    assert not prediction.spectrogram
     assert prediction.excerpt_s == 10.0  # what the model heard, for the spectrogram's caption
     assert prediction.started_at <= prediction.finished_at
     assert prediction.error == ""
@@ -292,7 +295,9 @@ def test_delete_removes_the_row_and_its_files(user, wav_upload, fake_predictor):
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
     predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
-    storage, names = prediction.upload.storage, [prediction.upload.name, prediction.spectrogram.name]
+    prediction.spectrogram.save("s.png", ContentFile(b"\x89PNG drawn"))  # beside the mel not yet deleted
+    storage = prediction.upload.storage
+    names = [prediction.upload.name, prediction.spectrogram_mel.name, prediction.spectrogram.name]
     services.prediction_delete(prediction=prediction)
     assert not Prediction.objects.filter(pk=prediction.pk).exists()
     assert not any(storage.exists(name) for name in names)

@@ -1,4 +1,5 @@
-"""The prediction task's branches: soft time limit, retries, duplicate delivery, and its queue."""
+"""The prediction task's branches (soft time limit, retries, duplicate delivery, its queue) and the
+spectrogram task that draws the picture afterwards."""
 
 from __future__ import annotations
 
@@ -12,9 +13,15 @@ from django.utils import timezone
 from predictions import services
 from predictions.models import Prediction
 from predictions.signals import prediction_done
-from predictions.tasks import predict_genre_task, retry_countdown, sweep_predictions_task
+from predictions.tasks import (
+    predict_genre_task,
+    render_spectrogram_task,
+    retry_countdown,
+    sweep_predictions_task,
+)
 from sevenfour_site.celery import app as celery_app
 from tests.conftest import free_port
+from tests.predictions.factories import DonePredictionFactory
 
 Status = Prediction.Status
 
@@ -22,7 +29,7 @@ Status = Prediction.Status
 class TimedOutPredictor:
     """The model hits Celery's soft time limit halfway through."""
 
-    def predict(self, path, *, spectrogram_png=None):
+    def predict(self, path, *, spectrogram_png=None, spectrogram_mel=None):
         raise SoftTimeLimitExceeded()
 
 
@@ -122,10 +129,10 @@ def test_the_same_task_id_delivered_again_while_the_first_runs_does_not_analyse_
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
     original_predict = fake_predictor.predict
 
-    def predict_while_a_duplicate_arrives(path, *, spectrogram_png=None):
+    def predict_while_a_duplicate_arrives(path, *, spectrogram_png=None, spectrogram_mel=None):
         # The broker hands the very same message (same task id) to a second worker mid-analysis.
         predict_genre_task.apply(args=(prediction.pk,), task_id="job-a")
-        return original_predict(path, spectrogram_png=spectrogram_png)
+        return original_predict(path, spectrogram_png=spectrogram_png, spectrogram_mel=spectrogram_mel)
 
     fake_predictor.predict = predict_while_a_duplicate_arrives
 
@@ -156,8 +163,8 @@ def test_a_database_outage_mid_job_is_retried_as_transient_and_the_retry_finishe
     saved: dict = {}
     original_predict = fake_predictor.predict
 
-    def predict_then_lose_the_database(path, *, spectrogram_png=None):
-        result = original_predict(path, spectrogram_png=spectrogram_png)
+    def predict_then_lose_the_database(path, *, spectrogram_png=None, spectrogram_mel=None):
+        result = original_predict(path, spectrogram_png=spectrogram_png, spectrogram_mel=spectrogram_mel)
         saved.update(_database_goes_down())
         return result
 
@@ -201,3 +208,115 @@ def test_the_genre_task_goes_to_the_ml_queue_under_its_stable_name():
     route = celery_app.amqp.router.route({}, services.PREDICT_GENRE_TASK)
     assert predict_genre_task.name == services.PREDICT_GENRE_TASK
     assert route["queue"].name == "ml"
+
+
+# --- The spectrogram picture, drawn by the I/O queue -------------------------------------------
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+@pytest.fixture
+def analysed(user, wav_upload, fake_predictor) -> Prediction:
+    """A finished job: the ML task saved the mel, nothing has drawn it yet."""
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
+    predict_genre_task.apply(args=(prediction.pk,))
+    prediction.refresh_from_db()
+    assert prediction.status == Status.DONE
+    return prediction
+
+
+@pytest.mark.django_db
+def test_the_drawing_task_renders_the_png_from_the_saved_mel_then_deletes_the_mel(analysed):
+    mel_name, storage = analysed.spectrogram_mel.name, analysed.spectrogram_mel.storage
+    assert storage.exists(mel_name)
+    assert not analysed.spectrogram
+
+    render_spectrogram_task.apply(args=(analysed.pk,)).get()
+
+    analysed.refresh_from_db()
+    assert _png_size(analysed.spectrogram.open("rb").read()) == (1000, 400)
+    assert analysed.spectrogram.name.startswith("spectrograms/")
+    assert not analysed.spectrogram_mel
+    assert not storage.exists(mel_name)
+    assert analysed.spectrogram_failed is False
+
+
+@pytest.mark.django_db
+def test_a_second_delivery_of_the_drawing_task_changes_nothing(analysed):
+    render_spectrogram_task.apply(args=(analysed.pk,)).get()
+    analysed.refresh_from_db()
+    first_name, first_bytes = analysed.spectrogram.name, analysed.spectrogram.open("rb").read()
+    files_before = set(analysed.spectrogram.storage.listdir(first_name.rsplit("/", 1)[0])[1])
+
+    render_spectrogram_task.apply(args=(analysed.pk,)).get()
+
+    analysed.refresh_from_db()
+    assert analysed.spectrogram.name == first_name
+    assert analysed.spectrogram.open("rb").read() == first_bytes
+    assert set(analysed.spectrogram.storage.listdir(first_name.rsplit("/", 1)[0])[1]) == files_before
+
+
+@pytest.mark.django_db
+def test_an_existing_png_is_kept_even_if_a_mel_is_still_there(analysed):
+    from django.core.files.base import ContentFile
+
+    analysed.spectrogram.save("old.png", ContentFile(b"\x89PNG\r\n\x1a\n older"))
+
+    assert services.prediction_spectrogram_render(prediction_id=analysed.pk) is False
+
+    analysed.refresh_from_db()
+    assert analysed.spectrogram.open("rb").read() == b"\x89PNG\r\n\x1a\n older"
+
+
+@pytest.mark.django_db
+def test_a_mel_that_cannot_be_drawn_marks_the_picture_failed_and_keeps_the_analysis(analysed):
+    with analysed.spectrogram_mel.open("wb") as fh:
+        fh.write(b"not a saved mel")
+
+    render_spectrogram_task.apply(args=(analysed.pk,)).get()
+
+    analysed.refresh_from_db()
+    assert analysed.spectrogram_failed is True
+    assert not analysed.spectrogram
+    assert (analysed.status, analysed.top_genre, analysed.tempo_bpm) == (Status.DONE, "dance", 120.0)
+    assert analysed.spectrogram_mel.storage.exists(analysed.spectrogram_mel.name)  # kept for a re-send
+
+
+@pytest.mark.django_db
+def test_a_prediction_without_a_saved_mel_is_left_alone():
+    old = DonePredictionFactory()  # from before the picture moved off the ML path, or deleted meanwhile
+
+    assert services.prediction_spectrogram_render(prediction_id=old.pk) is False
+    assert services.prediction_spectrogram_render(prediction_id=old.pk + 1000) is False
+    old.refresh_from_db()
+    assert not old.spectrogram
+    assert not old.spectrogram_failed
+
+
+@pytest.mark.django_db
+def test_the_ml_job_sends_the_drawing_task_after_commit(
+    user, wav_upload, django_capture_on_commit_callbacks, monkeypatch
+):
+    sent: list[int] = []
+    monkeypatch.setattr(
+        services, "prediction_spectrogram_enqueue", lambda *, prediction_id: sent.append(prediction_id)
+    )
+    prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        predict_genre_task.apply(args=(prediction.pk,))
+    assert sent == []  # nothing before the commit
+
+    for callback in callbacks:
+        callback()
+    assert sent == [prediction.pk]
+
+
+def test_the_drawing_task_goes_to_the_io_queue_under_its_stable_name():
+    route = celery_app.amqp.router.route({}, services.RENDER_SPECTROGRAM_TASK)
+    assert render_spectrogram_task.name == services.RENDER_SPECTROGRAM_TASK
+    assert route["queue"].name == "celery"

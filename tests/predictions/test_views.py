@@ -16,7 +16,9 @@ def signed_in(client, user):
     return client
 
 
-@pytest.mark.parametrize("name", ["detail", "status", "status_json", "audio", "spectrogram", "delete"])
+@pytest.mark.parametrize(
+    "name", ["detail", "status", "status_json", "audio", "spectrogram", "spectrogram_slot", "delete"]
+)
 def test_other_users_predictions_do_not_exist_for_you(signed_in, other_user, name):
     theirs = DonePredictionFactory(owner=other_user)
     assert signed_in.get(reverse(f"predictions:{name}", args=[theirs.pk])).status_code == 404
@@ -236,3 +238,47 @@ def test_history_searches_title_and_artist_next_to_the_genre_filter(signed_in, u
     html = signed_in.get(reverse("predictions:history"), {"q": "nothing like it"}).content.decode()
     assert "No predictions match “nothing like it”" in html
     assert 'type="search" id="history-search" name="q" value="nothing like it"' in html
+
+
+def test_the_page_says_the_spectrogram_is_being_drawn_then_shows_it(signed_in, user):
+    from django.core.files.base import ContentFile
+
+    from fakeapis.audio import png_square
+
+    prediction = DonePredictionFactory(owner=user, excerpt_s=10.0)
+    prediction.spectrogram_mel.save("m.npz", ContentFile(b"saved by the ML job"))
+    slot = reverse("predictions:spectrogram_slot", args=[prediction.pk])
+
+    page = signed_in.get(prediction.get_absolute_url()).content.decode()
+    assert "Drawing the spectrogram…" in page
+    assert f'hx-get="{slot}" hx-trigger="every 1s" hx-swap="outerHTML"' in page
+    assert "<img" not in signed_in.get(slot).content.decode()
+
+    prediction.spectrogram.save("s.png", ContentFile(png_square()))  # the I/O worker drew it
+    fragment = signed_in.get(slot).content.decode()
+
+    assert f'<img src="{reverse("predictions:spectrogram", args=[prediction.pk])}"' in fragment
+    assert "hx-get" not in fragment  # polling stops
+    assert 'id="spectrogram-slot"' in fragment
+    assert "Drawing the spectrogram" not in signed_in.get(prediction.get_absolute_url()).content.decode()
+
+
+def test_the_page_says_when_the_spectrogram_could_not_be_drawn(signed_in, user):
+    prediction = DonePredictionFactory(owner=user, spectrogram_failed=True)
+    fragment = signed_in.get(reverse("predictions:spectrogram_slot", args=[prediction.pk])).content.decode()
+
+    assert (
+        "The spectrogram could not be drawn." in signed_in.get(prediction.get_absolute_url()).content.decode()
+    )
+    assert "The spectrogram could not be drawn." in fragment
+    assert "hx-get" not in fragment  # nothing more to wait for
+
+
+def test_a_prediction_from_before_the_spectrogram_moved_shows_no_placeholder(signed_in, user):
+    old = DonePredictionFactory(owner=user)  # neither mel nor PNG: nothing to draw, nothing to wait for
+
+    html = signed_in.get(old.get_absolute_url()).content.decode()
+
+    assert "Drawing the spectrogram" not in html
+    assert "could not be drawn" not in html
+    assert 'figure class="spectrogram"' not in html

@@ -1,5 +1,5 @@
-"""A real `celery worker` process: the model is ready before the first job, and serving it imports no
-TensorFlow."""
+"""Real `celery worker` processes: the model is ready before the first job, serving it imports no
+TensorFlow and no matplotlib (an I/O worker draws the spectrogram)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def _database_url() -> str:
     return f"postgres://{db['USER'] or ''}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def _start_worker(redis_url: str, log_path: Path) -> subprocess.Popen:
+def _start_worker(redis_url: str, log_path: Path, queues: str, name: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "sevenfour_site.test_settings",
@@ -48,8 +48,8 @@ def _start_worker(redis_url: str, log_path: Path) -> subprocess.Popen:
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     command = [sys.executable, "-m", "celery", "-A", "sevenfour_site", "worker", "--pool", "prefork",
-               "--concurrency", "1", "--queues", "celery,ml", "--loglevel", "INFO", "--without-gossip",
-               "--without-mingle"]  # fmt: skip
+               "--concurrency", "1", "--queues", queues, "--hostname", f"{name}@%h", "--loglevel", "INFO",
+               "--without-gossip", "--without-mingle"]  # fmt: skip
     return subprocess.Popen(
         command,
         cwd=ROOT,
@@ -71,7 +71,8 @@ def test_worker_loads_the_model_before_the_first_job_and_serves_without_tensorfl
     user, redis_url, tmp_path, client
 ):
     log_path = tmp_path / "worker.log"
-    proc = _start_worker(redis_url, log_path)
+    proc = _start_worker(redis_url, log_path, "ml", "ml")
+    io_proc = _start_worker(redis_url, tmp_path / "io-worker.log", "celery", "io")
     try:
         with broker_configured(redis_url):
             # Ready with no job submitted yet: the pool process loaded the model at start.
@@ -93,17 +94,24 @@ def test_worker_loads_the_model_before_the_first_job_and_serves_without_tensorfl
             assert [len(stored[k]) for k in ("msd", "mtt", "embedding")] == [50, 50, 400]
             assert all(0.0 <= p <= 1.0 for p in stored["msd"] + stored["mtt"])
 
+            # The I/O worker draws the picture from the mel the ML job saved.
+            drawn = wait_until(lambda: Prediction.objects.get(pk=prediction.pk).spectrogram, timeout=60)
+            assert drawn, (tmp_path / "io-worker.log").read_text()[-4000:]
+
             report_path = tmp_path / "modules.json"
-            loaded_modules_task.apply_async(args=(str(report_path),))
+            loaded_modules_task.apply_async(args=(str(report_path),), queue="ml")
             assert wait_until(report_path.exists, timeout=60), log_path.read_text()[-4000:]
         report = json.loads(report_path.read_text())
         assert f"({ready_info(report['pid'])['runtime']})" in detail
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=60)
+        for worker in (proc, io_proc):
+            os.killpg(worker.pid, signal.SIGTERM)
+        for worker in (proc, io_proc):
+            worker.wait(timeout=60)
 
     assert report["model_loaded"] is True  # the process that served the prediction
     assert ready_info(report["pid"]) is None  # the readiness file goes with the process
     assert "onnxruntime" in report["loaded"] or "openvino" in report["loaded"]
     assert "tensorflow" not in report["loaded"]
     assert "keras" not in report["loaded"]
+    assert "matplotlib" not in report["loaded"]

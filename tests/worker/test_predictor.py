@@ -6,16 +6,20 @@ from pathlib import Path
 import pytest
 
 from worker.audio import NotAudioError, TooShortError
+from worker.features import HOP_LENGTH, SAMPLE_RATE
 from worker.genre_head import load_artifact
 from worker.predictor import PredictionResult, get_predictor
+from worker.spectrogram import load_mel
 
 pytestmark = pytest.mark.model
 
 
 @pytest.fixture(scope="module")
 def drums_result(predictor, music, tmp_path_factory: pytest.TempPathFactory) -> PredictionResult:
-    png = tmp_path_factory.mktemp("png") / "drums.png"
-    return predictor.predict(music["mp3"], spectrogram_png=png)
+    folder = tmp_path_factory.mktemp("spectrogram")
+    return predictor.predict(
+        music["mp3"], spectrogram_png=folder / "drums.png", spectrogram_mel=folder / "drums.npz"
+    )
 
 
 def test_predict_gives_probabilities_over_the_artifact_labels_summing_to_one(drums_result) -> None:
@@ -55,6 +59,15 @@ def test_predict_carries_beats_and_related_keys(drums_result) -> None:
 
 def test_predict_writes_the_spectrogram_png(drums_result) -> None:
     assert Path(drums_result.spectrogram_png).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_predict_saves_the_mel_it_saw_for_drawing_later(drums_result) -> None:
+    saved = load_mel(drums_result.spectrogram_mel)
+
+    assert saved.db.shape[1] == 96
+    assert saved.db.shape[0] * HOP_LENGTH / SAMPLE_RATE == pytest.approx(drums_result.excerpt_s, abs=0.1)
+    assert saved.start_s == pytest.approx(drums_result.excerpt_start_s, abs=1e-3)
+    assert "save_mel" in drums_result.timings
 
 
 def test_to_dict_is_json_serialisable(drums_result) -> None:
