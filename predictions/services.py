@@ -438,6 +438,7 @@ def prediction_spectrogram_render(*, prediction_id: int) -> bool:
 
 def _draw_spectrogram(prediction: Prediction) -> str:
     """The stored PNG's name."""
+    # Imported here: this module is loaded by ML workers too, which must not pay for matplotlib.
     from worker.spectrogram import load_mel, render_db_png
 
     with prediction.spectrogram_mel.open("rb") as fh:
@@ -496,6 +497,7 @@ class SweepReport:
     requeued: int
     failed: int
     recovered: int = 0  # running jobs whose worker was gone, put back to pending and sent again
+    pictures: int = 0  # done jobs whose spectrogram was never drawn (broker down at the time), sent again
 
 
 def prediction_sweep(*, now: datetime | None = None) -> SweepReport:
@@ -505,7 +507,9 @@ def prediction_sweep(*, now: datetime | None = None) -> SweepReport:
       again below; after PREDICTION_MAX_ATTEMPTS claims they fail instead, so a song that kills
       its worker cannot loop for ever;
     - pending jobs whose message may be lost (broker down at submit, a recovered job) are sent again;
-    - running jobs older than PREDICTION_STALE_AFTER fail (a backstop: the time limit stops them first).
+    - running jobs older than PREDICTION_STALE_AFTER fail (a backstop: the time limit stops them first);
+    - done jobs whose spectrogram is still undrawn a while after they finished are sent to be drawn
+      again (its message was lost), so no page says "Drawing…" for ever.
     """
     now = now or timezone.now()
     recovered = _recover_orphans(now)
@@ -518,14 +522,28 @@ def prediction_sweep(*, now: datetime | None = None) -> SweepReport:
     failed = Prediction.objects.filter(status=Status.RUNNING, started_at__lt=stale_before).update(
         status=Status.FAILED, stage=Stage.NONE, error=STALE_FAILURE, finished_at=now
     )
-    if requeued or failed or recovered:
+    pictures = _resend_undrawn_spectrograms(requeue_before)
+    if requeued or failed or recovered or pictures:
         log.info(
-            "Sweep: %s jobs of dead workers recovered, %s pending sent again, %s stale failed",
+            "Sweep: %s jobs of dead workers recovered, %s pending sent again, %s stale failed, "
+            "%s spectrograms sent again",
             recovered,
             requeued,
             failed,
+            pictures,
         )
-    return SweepReport(requeued=requeued, failed=failed, recovered=recovered)
+    return SweepReport(requeued=requeued, failed=failed, recovered=recovered, pictures=pictures)
+
+
+def _resend_undrawn_spectrograms(finished_before: datetime) -> int:
+    undrawn = (
+        Prediction.objects.filter(status=Status.DONE, spectrogram="", spectrogram_failed=False)
+        .exclude(spectrogram_mel="")
+        .filter(finished_at__lt=finished_before)
+    )
+    return sum(
+        prediction_spectrogram_enqueue(prediction_id=pk) for pk in undrawn.values_list("pk", flat=True)
+    )
 
 
 def _recover_orphans(now: datetime) -> int:

@@ -70,7 +70,12 @@ def _fail_quietly(prediction_id: int, message: str) -> None:
 @shared_task(name=services.SWEEP_PREDICTIONS_TASK)
 def sweep_predictions_task() -> dict[str, int]:
     report = services.prediction_sweep()
-    return {"requeued": report.requeued, "failed": report.failed, "recovered": report.recovered}
+    return {
+        "requeued": report.requeued,
+        "failed": report.failed,
+        "recovered": report.recovered,
+        "pictures": report.pictures,
+    }
 
 
 # The I/O queue (the default route): drawing takes matplotlib, which ML worker processes never import.

@@ -277,6 +277,22 @@ def test_the_sweep_requeues_forgotten_pending_jobs_and_fails_stuck_running_ones(
     assert len(list((filesystem_broker / "queue").iterdir())) == 1
 
 
+def test_the_sweep_sends_again_a_spectrogram_whose_message_was_lost(user, filesystem_broker, settings):
+    now = timezone.now()
+    long_ago = now - timedelta(seconds=settings.PREDICTION_REQUEUE_AFTER + 1)
+    lost = DonePredictionFactory(owner=user, finished_at=long_ago)
+    lost.spectrogram_mel.save("lost.npz", ContentFile(b"mel"))
+    just_done = DonePredictionFactory(owner=user, finished_at=now)
+    just_done.spectrogram_mel.save("fresh.npz", ContentFile(b"mel"))
+    could_not = DonePredictionFactory(owner=user, finished_at=long_ago, spectrogram_failed=True)
+    could_not.spectrogram_mel.save("bad.npz", ContentFile(b"mel"))
+
+    report = services.prediction_sweep(now=now)
+
+    assert report.pictures == 1  # only the lost one: the fresh one may still be queued
+    assert len(list((filesystem_broker / "queue").iterdir())) == 1
+
+
 @pytest.mark.django_db
 def test_rerun_makes_a_new_linked_row_and_keeps_the_old_result(user, wav_upload, fake_predictor):
     original = services.prediction_create_from_upload(user=user, upload=wav_upload)

@@ -201,7 +201,7 @@ def test_a_database_outage_mid_job_is_retried_as_transient_and_the_retry_finishe
 
 @pytest.mark.django_db
 def test_the_sweep_task_reports_what_it_did(filesystem_broker):
-    assert sweep_predictions_task.apply().get() == {"requeued": 0, "failed": 0, "recovered": 0}
+    assert sweep_predictions_task.apply().get() == {"requeued": 0, "failed": 0, "recovered": 0, "pictures": 0}
 
 
 def test_the_genre_task_goes_to_the_ml_queue_under_its_stable_name():
