@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
-from core.music import SURE, confidence_word, octave_alternative, parse_key, related_keys
+from worker.music import SURE, confidence_word, octave_alternative, parse_key, related_keys
 
 from .models import MAX_USER_TEMPO, MIN_USER_TEMPO, USER_GENRE_NONE, Prediction
 from .taxonomy import genre_choices, genre_name, served_model

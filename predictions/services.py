@@ -47,10 +47,10 @@ from catalog.services import track_identity_fetch
 from catalog.sniff import sniff_file
 from catalog.types import TrackIdentity
 from core.jobs import DATABASE_ERRORS, heartbeat
-from core.music import key_name
 from predictions.learning import served_model_dir
 from worker import predictor
 from worker.audio import AudioError
+from worker.music import key_name
 from worker.predictor import PredictionResult
 
 from .models import MAX_USER_TEMPO, MIN_USER_TEMPO, USER_GENRE_NONE, Prediction

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from core.music import (
+from worker.music import (
     DOUBLE_TIME,
     FIFTH_DOWN,
     FIFTH_UP,

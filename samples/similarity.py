@@ -15,10 +15,10 @@ score = AUDIO_WEIGHT × audio + TEMPO_WEIGHT × tempo + KEY_WEIGHT × key, each 
   linearly to 0 at TEMPO_FALLOFF BPM outside the nearest window; 0.5 when the sample or the song
   has no BPM.
 - key: 1 for the same key, 0.7 for one that mixes with it (relative major/minor, a fifth away:
-  `core.music.key_relation`, as the cards say), 0 otherwise; 0.5 when either key is unknown.
+  `worker.music.key_relation`, as the cards say), 0 otherwise; 0.5 when either key is unknown.
 
 `in_tempo` and `in_key` (stored as a recommendation's "matched") mean what `recommend.rank` means
-by them: in tempo, same key; the cards' labels are worked out again from `core.music` on display.
+by them: in tempo, same key; the cards' labels are worked out again from `worker.music` on display.
 
 Variety (at most one sample per pack and per author) is applied afterwards by
 `recommend.pick_varied`, unchanged. Without a song embedding, or when no candidate is embedded yet,
@@ -32,7 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.music import IN_TEMPO, OFF_TEMPO, SAME, key_mixes, key_relation, tempo_relation
+from worker.music import IN_TEMPO, OFF_TEMPO, SAME, key_mixes, key_relation, tempo_relation
+from worker.musicnn import MSD_TAGS, MTT_TAGS
 
 from .audio_index import unit
 from .recommend import Candidate, _bpm_distance, _shuffle, tempo_windows
@@ -48,24 +49,7 @@ WHY_TAGS = 3
 EMBEDDING_DIM = 400  # worker.embed.EMBEDDING_DIM: MSD then MTT penultimate layers, 200 each
 WHY_MIN_PROBABILITY = 0.1
 
-# The taggers' tags, in the order of worker.embed.TAG_NAMES (MSD 50, then MTT 50); copied as names
-# so this module needs no worker import. A test checks the two agree.
-MSD_TAGS = (
-    "rock", "pop", "alternative", "indie", "electronic", "female vocalists", "dance", "00s",
-    "alternative rock", "jazz", "beautiful", "metal", "chillout", "male vocalists", "classic rock", "soul",
-    "indie rock", "Mellow", "electronica", "80s", "folk", "90s", "chill", "instrumental", "punk", "oldies",
-    "blues", "hard rock", "ambient", "acoustic", "experimental", "female vocalist", "guitar", "Hip-Hop",
-    "70s", "party", "country", "easy listening", "sexy", "catchy", "funk", "electro", "heavy metal",
-    "Progressive rock", "60s", "rnb", "indie pop", "sad", "House", "happy",
-)  # fmt: skip
-MTT_TAGS = (
-    "guitar", "classical", "slow", "techno", "strings", "drums", "electronic", "rock", "fast", "piano",
-    "ambient", "beat", "violin", "vocal", "synth", "female", "indian", "opera", "male", "singing",
-    "vocals", "no vocals", "harpsichord", "loud", "quiet", "flute", "woman", "male vocal", "no vocal",
-    "pop", "soft", "sitar", "solo", "man", "classic", "choir", "voice", "new age", "dance", "male voice",
-    "female vocal", "beats", "harp", "cello", "no voice", "weird", "country", "metal", "female voice",
-    "choral",
-)  # fmt: skip
+# The taggers' tag names, lower-cased, in the order of worker.embed.TAG_NAMES (MSD 50, then MTT 50).
 TAG_NAMES = tuple(t.lower() for t in (*MSD_TAGS, *MTT_TAGS))
 # Tags that name a sound source rather than a genre or a mood: what a one-shot is compared by.
 TIMBRE_TAGS = frozenset(

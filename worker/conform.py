@@ -11,42 +11,9 @@ a key (a kick, a clap) is left as it is.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
-NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-_PITCH = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-_KEY = re.compile(r"\s*([A-Ga-g])\s*([#♯b♭]?)\s*(major|minor|maj|min|m)?\s*", re.IGNORECASE)
-MAJOR, MINOR = "major", "minor"
-
-
-@dataclass(frozen=True)
-class Key:
-    tonic: int  # pitch class, C = 0
-    mode: str  # MAJOR or MINOR
-
-    @property
-    def name(self) -> str:
-        return f"{NOTE_NAMES[self.tonic]} {self.mode}"
-
-    @property
-    def short(self) -> str:
-        """The spelling producers put in file names: "Am", "F#m", "C"."""
-        return NOTE_NAMES[self.tonic] + ("m" if self.mode == MINOR else "")
-
-    def transposed(self, semitones: int) -> Key:
-        return Key((self.tonic + semitones) % 12, self.mode)
-
-
-def parse_key(text: str | None) -> Key | None:
-    """ "A minor", "Bb Major", "F#m" → a Key; a bare note is major; anything else → None."""
-    match = _KEY.fullmatch(text or "")
-    if not match:
-        return None
-    letter, accidental, mode = match.groups()
-    tonic = _PITCH[letter.upper()] + {"#": 1, "♯": 1, "b": -1, "♭": -1}.get(accidental, 0)
-    minor = mode is not None and (mode.lower() in ("minor", "min") or mode == "m")
-    return Key(tonic % 12, MINOR if minor else MAJOR)
+from worker.music import MAJOR, MINOR, Key, parse_key
 
 
 def compatible_keys(song: Key, mode: str) -> list[tuple[Key, str]]:

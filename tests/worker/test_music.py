@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.music import (
+from worker.music import (
     FAIRLY_SURE,
     SURE,
     UNSURE,

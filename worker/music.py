@@ -1,5 +1,5 @@
-"""Small music theory both the predictions and the samples app need: keys, their relatives, and
-what a confidence means in words. Pure functions, no Django.
+"""Small music theory the analysis, the predictions and the samples need: keys, their relatives,
+tempo relations, and what a confidence means in words. Pure functions, no Django.
 
 Keys are named the way the analysis names them ("A minor", "Eb major": sharps for C#, F#, flats
 for Eb, Ab, Bb); any spelling ("Bb Minor", "a# min", "Am") is read.
@@ -35,6 +35,14 @@ class Key:
     @property
     def name(self) -> str:
         return f"{NOTE_NAMES[self.tonic]} {self.mode}"
+
+    @property
+    def short(self) -> str:
+        """The spelling producers put in file names: "Am", "F#m", "C"."""
+        return NOTE_NAMES[self.tonic] + ("m" if self.mode == MINOR else "")
+
+    def transposed(self, semitones: int) -> Key:
+        return Key((self.tonic + semitones) % 12, self.mode)
 
     def __str__(self) -> str:
         return self.name
