@@ -29,8 +29,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pretty_midi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -68,7 +72,9 @@ class Loop:
     audio: np.ndarray
 
 
-def _pattern(pm: object, program: int, style: str, root: int, seconds: float, seed: int) -> None:
+def _pattern(
+    pm: pretty_midi.PrettyMIDI, program: int, style: str, root: int, seconds: float, seed: int
+) -> None:
     import pretty_midi
 
     rng = np.random.default_rng(seed)
@@ -91,10 +97,10 @@ def _pattern(pm: object, program: int, style: str, root: int, seconds: float, se
                 inst.notes.append(pretty_midi.Note(95, n, start, start + beat / 2 * 0.9))
         t += 4 * beat
         bar += 1
-    pm.instruments.append(inst)  # type: ignore[attr-defined]
+    pm.instruments.append(inst)
 
 
-def _drums(pm: object, seconds: float) -> None:
+def _drums(pm: pretty_midi.PrettyMIDI, seconds: float) -> None:
     import pretty_midi
 
     kit = pretty_midi.Instrument(program=0, is_drum=True)
@@ -105,10 +111,10 @@ def _drums(pm: object, seconds: float) -> None:
             kit.notes.append(pretty_midi.Note(100, 36, t, t + 0.1))  # kick
         if i % 4 == 2:
             kit.notes.append(pretty_midi.Note(90, 38, t, t + 0.1))  # snare
-    pm.instruments.append(kit)  # type: ignore[attr-defined]
+    pm.instruments.append(kit)
 
 
-def _bass(pm: object, root: int, seconds: float) -> None:
+def _bass(pm: pretty_midi.PrettyMIDI, root: int, seconds: float) -> None:
     import pretty_midi
 
     bass = pretty_midi.Instrument(program=33)
@@ -116,7 +122,7 @@ def _bass(pm: object, root: int, seconds: float) -> None:
     for i, t in enumerate(np.arange(0.0, seconds, beat)):
         n = root - 24 + (7 if i % 8 >= 4 else 0)
         bass.notes.append(pretty_midi.Note(85, n, t, t + beat * 0.8))
-    pm.instruments.append(bass)  # type: ignore[attr-defined]
+    pm.instruments.append(bass)
 
 
 def render(build: list, seconds: float, workdir: Path, name: str) -> np.ndarray:
