@@ -33,6 +33,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from predictions.models import Prediction
+from worker.embed import EMBEDDING_DIM
 
 from . import freesound
 from .audio_index import VectorIndex, vector_from_bytes, vector_to_bytes
@@ -45,7 +46,6 @@ from .similarity import SoundVectors
 log = logging.getLogger(__name__)
 
 AUDIO_INDEX_TASK = "samples.audio_index"
-EMBEDDING_DIM = 400
 MAX_ATTEMPTS = 3  # an unreachable preview is tried in this many runs before it is given up
 Status = Sound.AudioStatus
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from worker.embed import EMBEDDING_DIM
 from worker.music import IN_TEMPO, OFF_TEMPO, SAME, key_mixes, key_relation, tempo_relation
 from worker.musicnn import MSD_TAGS, MTT_TAGS
 
@@ -46,7 +47,6 @@ OCTAVE_TEMPO = 0.8
 UNKNOWN = 0.5
 RELATED_KEY = 0.7
 WHY_TAGS = 3
-EMBEDDING_DIM = 400  # worker.embed.EMBEDDING_DIM: MSD then MTT penultimate layers, 200 each
 WHY_MIN_PROBABILITY = 0.1
 
 # The taggers' tag names, lower-cased, in the order of worker.embed.TAG_NAMES (MSD 50, then MTT 50).
