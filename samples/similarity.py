@@ -183,6 +183,7 @@ def rank_by_sound(
     """Best first by the blend; ties broken by a shuffle stable for `seed`, like `recommend.rank`."""
     audio = _audio_parts(candidates, song=song, vectors=vectors)
     windows = tempo_windows(tempo, tolerance)
+    reasons = song_tags or song_top_tags(song.tags)  # the song's, the same for every candidate
     scored = []
     for candidate in candidates:
         part = audio.get(candidate.freesound_id)
@@ -192,7 +193,7 @@ def rank_by_sound(
         in_tempo = tempo_relation(tempo, candidate.bpm, tolerance) == IN_TEMPO
         in_key = key_relation(key, candidate.key) == SAME
         sound = vectors.get(candidate.freesound_id)
-        why = why_line(song_tags or song_top_tags(song.tags), None if sound is None else sound.tags)
+        why = why_line(reasons, None if sound is None else sound.tags)
         scored.append(Scored(candidate, round(float(total), 6), part, in_tempo, in_key, why))
     scored.sort(
         key=lambda s: (
