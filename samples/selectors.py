@@ -119,6 +119,9 @@ def recommendations_panel(*, prediction: Prediction, user: User) -> dict[str, An
     """Everything the recommendations include shows for one prediction: "Finding samples…" while
     the samples stage runs (the fragment polls itself), then the cards."""
     run = recommendation_run_for(prediction=prediction)
+    if run is not None and not run.is_finished:
+        # Polled every second: "Finding samples…" shows none of the cards, packs or preferences.
+        return {"prediction": prediction, "finding_samples": True}
     recommendations = recommendation_list_for_prediction(prediction=prediction)
     genres = list(dict.fromkeys(r.genre for r in recommendations))
     mixed = [g for g in genres if g != prediction.song_genre]
@@ -137,7 +140,7 @@ def recommendations_panel(*, prediction: Prediction, user: User) -> dict[str, An
         "mix_threshold": settings.SAMPLES_MIX_BELOW_CONFIDENCE,
         "allow_noncommercial": allows_noncommercial(user=user),
         "samples_message": run.message if run is not None else "",
-        "finding_samples": run is not None and not run.is_finished,
+        "finding_samples": False,
     }
 
 
