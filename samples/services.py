@@ -435,6 +435,13 @@ def recommendation_run_enqueue(*, prediction_id: int) -> bool:
     return True
 
 
+def _message_may_be_lost(now: datetime) -> Q:
+    """Pending job rows sent (or created unsent) longer than PREDICTION_REQUEUE_AFTER ago: their
+    task message may be lost, so the sweep sends them again."""
+    requeue_before = now - timedelta(seconds=settings.PREDICTION_REQUEUE_AFTER)
+    return Q(queued_at__lt=requeue_before) | Q(queued_at__isnull=True, created_at__lt=requeue_before)
+
+
 @dataclass(frozen=True)
 class RunSweepReport:
     requeued: int
@@ -445,9 +452,8 @@ def recommendation_run_sweep(*, now: datetime | None = None) -> RunSweepReport:
     """Send pending samples stages again whose message may be lost, and fail running ones whose
     worker is gone, so no page says "Finding samples…" for ever."""
     now = now or timezone.now()
-    requeue_before = now - timedelta(seconds=settings.PREDICTION_REQUEUE_AFTER)
     waiting = RecommendationRun.objects.filter(status=RecommendationRun.Status.PENDING).filter(
-        Q(queued_at__lt=requeue_before) | Q(queued_at__isnull=True, created_at__lt=requeue_before)
+        _message_may_be_lost(now)
     )
     requeued = sum(
         recommendation_run_enqueue(prediction_id=pk) for pk in waiting.values_list("prediction_id", flat=True)
@@ -975,11 +981,8 @@ def pack_export_sweep(
     recovered = orphans.filter(pk__in=orphan_ids).update(
         status=PackExport.Status.PENDING, job_id="", heartbeat_at=None, queued_at=None, progress=0
     )
-    requeue_before = now - timedelta(seconds=settings.PREDICTION_REQUEUE_AFTER)
     waiting = rows.filter(status=PackExport.Status.PENDING).filter(
-        Q(pk__in=orphan_ids)
-        | Q(queued_at__lt=requeue_before)
-        | Q(queued_at__isnull=True, created_at__lt=requeue_before)
+        Q(pk__in=orphan_ids) | _message_may_be_lost(now)
     )
     requeued = sum(pack_export_enqueue(export_id=pk) for pk in waiting.values_list("pk", flat=True))
     stale_before = now - timedelta(seconds=settings.PREDICTION_STALE_AFTER)
