@@ -101,7 +101,7 @@ class RecommendationAdmin(admin.ModelAdmin):
         "matched_key",
         "why",
     ]
-    list_select_related = ["sound"]
+    list_select_related = ["prediction", "sound"]  # both are shown on every row
     raw_id_fields = ["prediction", "sound"]
 
     @admin.display(description="genre", ordering="genre")
