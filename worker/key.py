@@ -39,8 +39,8 @@ BASS_HZ = (40.0, 250.0)
 TUNING_HZ = (80.0, 2000.0)  # where the partials that show the tuning are strongest and resolved
 TUNING_PEAKS = 50  # the strongest spectral peaks vote for the tuning
 TUNING_STEP = 0.05  # semitones: tunings closer than this share a filter bank
-SEGMENT_S = 4.0
-MIN_KEY_CORRELATION = 0.3  # below this the chroma is too flat (drums, noise) to name a key, as before  # the segments that vote for the confidence
+SEGMENT_S = 4.0  # the segments that vote for the confidence
+MIN_KEY_CORRELATION = 0.3  # below this the chroma is too flat (drums, noise) to name a key, as before
 THIRDS_TIE = 0.1  # thirds within 10 % of each other leave the mode to the sixth
 
 
