@@ -126,7 +126,7 @@ class GenrePredictor:
         assert self._head is not None
         probs = self._head.predict(output, feats.patches)
         clock.lap("model")
-        tempo = analysis.estimate_tempo(audio.samples, audio.sample_rate, mel_power=feats.mel_power)
+        tempo = analysis.estimate_tempo(audio.samples, audio.sample_rate)
         key = analysis.estimate_key(audio.samples, audio.sample_rate)
         clock.lap("analysis")
         mel = png = None
@@ -187,8 +187,8 @@ def warm_up_analysis() -> None:
     from worker.audio import _resample
 
     samples = _resample(synth.drums_and_bass(6.0), synth.SR, features.SAMPLE_RATE)
-    feats = features.extract(samples)
-    analysis.estimate_tempo(samples, features.SAMPLE_RATE, mel_power=feats.mel_power)
+    features.extract(samples)
+    analysis.estimate_tempo(samples, features.SAMPLE_RATE)
     analysis.estimate_key(samples, features.SAMPLE_RATE)
 
 
