@@ -37,13 +37,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from worker.key import MAJOR_PROFILE as KK_MAJOR  # noqa: E402  (the baseline's profiles are the same ratings)
+from worker.key import MINOR_PROFILE as KK_MINOR  # noqa: E402
+from worker.key import key_name  # noqa: E402
+
 ACC_TOLERANCE = 0.04
 ACC2_FACTORS = (2.0, 0.5, 3.0, 1.0 / 3.0)
 NO_KEY = "X"  # mir_eval's spelling of "no key"
-NOTES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-# Krumhansl & Kessler (1982) probe-tone ratings, tonic first: the baseline's profiles.
-KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 
 class AnnotationError(ValueError):
@@ -272,7 +272,7 @@ def krumhansl_schmuckler(chroma: np.ndarray) -> str | None:
         return None
     scores = [np.corrcoef(chroma, np.roll(p, t))[0, 1] for p in (KK_MAJOR, KK_MINOR) for t in range(12)]
     best = int(np.argmax(scores))
-    return f"{NOTES[best % 12]} {'major' if best < 12 else 'minor'}"
+    return key_name(best)
 
 
 ESTIMATORS: dict[str, Estimator] = {"project": project_estimator, "librosa": librosa_estimator}

@@ -13,18 +13,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from worker.music import MAJOR, MINOR, Key, parse_key
+from worker.music import MAJOR as MAJOR  # re-exported: callers name keys through this module
+from worker.music import MINOR as MINOR
+from worker.music import Key, parse_key, relative
 
 
 def compatible_keys(song: Key, mode: str) -> list[tuple[Key, str]]:
     """The keys in `mode` that mix with the song's key, the closest relation first."""
     if mode == song.mode:
-        home = song
-        relation = "the song's key"
+        home, relation = song, "the song's key"
     else:
-        # The relative key: the same notes with another home (A minor ↔ C major).
-        home = Key((song.tonic + 9) % 12, MINOR) if song.mode == MAJOR else Key((song.tonic + 3) % 12, MAJOR)
-        relation = "the song's relative key"
+        home, relation = relative(song), "the song's relative key"
     return [
         (home, relation),
         (home.transposed(7), f"a fifth above {relation}"),

@@ -38,7 +38,6 @@ CLIP_S = 30.0  # the first 30 s of a preview: a loop repeats, and songs are anal
 MIN_CLIP_S = 0.05  # shorter than this is not a sound, whatever the header says
 TAG_NAMES: tuple[str, ...] = tuple(f"msd:{t}" for t in MSD_TAGS) + tuple(f"mtt:{t}" for t in MTT_TAGS)
 EMBEDDING_DIM = 400
-TAG_DIM = len(TAG_NAMES)
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,3 @@ def embed_clips(clips: Sequence[np.ndarray], backbone: BackboneLike | None = Non
         out.append(ClipVector(emb[start:end].mean(axis=0).astype(np.float32), tags.astype(np.float32)))
         start = end
     return out
-
-
-def embed_file(path: str | Path, backbone: BackboneLike | None = None) -> ClipVector:
-    return embed_clips([decode_clip(path)], backbone)[0]

@@ -28,7 +28,9 @@ from typing import Any
 
 import numpy as np
 
-NOTES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+from worker import music
+
+NOTES = music.NOTE_NAMES
 # Krumhansl & Kessler (1982) probe-tone ratings, tonic first.
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
@@ -37,8 +39,8 @@ BASS_HZ = (40.0, 250.0)
 TUNING_HZ = (80.0, 2000.0)  # where the partials that show the tuning are strongest and resolved
 TUNING_PEAKS = 50  # the strongest spectral peaks vote for the tuning
 TUNING_STEP = 0.05  # semitones: tunings closer than this share a filter bank
-SEGMENT_S = 4.0
-MIN_KEY_CORRELATION = 0.3  # below this the chroma is too flat (drums, noise) to name a key, as before  # the segments that vote for the confidence
+SEGMENT_S = 4.0  # the segments that vote for the confidence
+MIN_KEY_CORRELATION = 0.3  # below this the chroma is too flat (drums, noise) to name a key, as before
 THIRDS_TIE = 0.1  # thirds within 10 % of each other leave the mode to the sixth
 
 
@@ -54,7 +56,15 @@ NO_KEY = KeyEstimate(None, 0.0, ())
 
 def key_name(index: int) -> str:
     """0-11: C..B major, 12-23: C..B minor."""
-    return f"{NOTES[index % 12]} {'major' if index < 12 else 'minor'}"
+    return _key_at(index).name
+
+
+def _key_at(index: int) -> music.Key:
+    return music.Key(index % 12, music.MINOR if index >= 12 else music.MAJOR)
+
+
+def _index_of(key: music.Key) -> int:
+    return key.tonic + (12 if key.mode == music.MINOR else 0)
 
 
 def _standardise(x: np.ndarray) -> np.ndarray:
@@ -207,13 +217,8 @@ def _tonic_margin(scores: np.ndarray, tonic: int) -> float:
 
 def related_keys(scores: np.ndarray, index: int) -> tuple[tuple[str, float], ...]:
     """Relative, parallel, a fifth up and a fifth down, ranked by profile score (scaled to 0..1)."""
-    tonic, minor = index % 12, index >= 12
-    relative = (tonic + 3) % 12 if minor else 12 + (tonic + 9) % 12
-    parallel = tonic if minor else tonic + 12
-    mode_base = 12 if minor else 0
-    fifth_up = mode_base + (tonic + 7) % 12
-    fifth_down = mode_base + (tonic + 5) % 12
+    candidates = [_index_of(related) for related, _ in music.related_keys(_key_at(index))]
     low, high = float(scores.min()), float(scores.max())
     span = high - low if high > low else 1.0
-    ranked = sorted((relative, parallel, fifth_up, fifth_down), key=lambda k: -scores[k])
+    ranked = sorted(candidates, key=lambda k: -scores[k])
     return tuple((key_name(k), round((float(scores[k]) - low) / span, 3)) for k in ranked)

@@ -20,7 +20,7 @@ import numpy as np
 
 from worker import analysis, features
 from worker.audio import load_audio
-from worker.genre_head import Artifact, Head, head_outside, load_artifact, load_head
+from worker.genre_head import DEFAULT_ARTIFACT_DIR, Artifact, Head, head_outside, load_artifact, load_head
 from worker.musicnn import BackboneOutput
 from worker.serving import BackboneLike, configured_runtime, make_backbone
 
@@ -126,7 +126,7 @@ class GenrePredictor:
         assert self._head is not None
         probs = self._head.predict(output, feats.patches)
         clock.lap("model")
-        tempo = analysis.estimate_tempo(audio.samples, audio.sample_rate, mel_power=feats.mel_power)
+        tempo = analysis.estimate_tempo(audio.samples, audio.sample_rate)
         key = analysis.estimate_key(audio.samples, audio.sample_rate)
         clock.lap("analysis")
         mel = png = None
@@ -187,8 +187,8 @@ def warm_up_analysis() -> None:
     from worker.audio import _resample
 
     samples = _resample(synth.drums_and_bass(6.0), synth.SR, features.SAMPLE_RATE)
-    feats = features.extract(samples)
-    analysis.estimate_tempo(samples, features.SAMPLE_RATE, mel_power=feats.mel_power)
+    features.extract(samples)
+    analysis.estimate_tempo(samples, features.SAMPLE_RATE)
     analysis.estimate_key(samples, features.SAMPLE_RATE)
 
 
@@ -213,9 +213,12 @@ def _predictor_for(path: Path) -> GenrePredictor:
 
 
 def get_predictor(artifact_dir: str | Path | None = None) -> GenrePredictor:
-    """The predictor for an artifact folder (None: the shipped default), one per process and folder."""
-    artifact = load_artifact(artifact_dir)
-    return _predictor_for(artifact.path)
+    """The predictor for an artifact folder (None: the shipped default), one per process and folder.
+
+    The folder is only resolved here: its artifact.json is read once, when the folder is first seen,
+    not on every job."""
+    folder = Path(artifact_dir) if artifact_dir is not None else DEFAULT_ARTIFACT_DIR
+    return _predictor_for(folder.resolve())
 
 
 def default_artifact_info() -> dict[str, Any]:

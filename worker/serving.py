@@ -154,10 +154,10 @@ class OnnxRuntimeBackbone(_OnnxBackbone):
         self._session = ort.InferenceSession(
             str(ensure_onnx(precision)), options, providers=["CPUExecutionProvider"]
         )
+        self._names = [out.name for out in self._session.get_outputs()]
 
     def _run(self, patches: np.ndarray) -> dict[str, np.ndarray]:
-        names = [o.name for o in self._session.get_outputs()]
-        return dict(zip(names, self._session.run(names, {"patches": patches}), strict=True))
+        return dict(zip(self._names, self._session.run(self._names, {"patches": patches}), strict=True))
 
 
 class OpenVinoBackbone(_OnnxBackbone):

@@ -9,7 +9,6 @@ file behind an ID3 tag) can never make it open other files.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import IO
 
@@ -122,12 +121,6 @@ def sniff_file(handle: IO[bytes]) -> str | None:
         return _format_after_id3(handle, start)
     finally:
         handle.seek(start)
-
-
-def sniff_path(path: str | os.PathLike[str]) -> str | None:
-    """sniff_file for a path; OSError when it cannot be read."""
-    with open(path, "rb") as handle:
-        return sniff_file(handle)
 
 
 def _format_after_id3(handle: IO[bytes], start: int) -> str | None:
