@@ -42,6 +42,16 @@ def other_user(db):
     return UserFactory(username="bob")
 
 
+@pytest.fixture
+def enqueued(monkeypatch) -> list[int]:
+    """The prediction ids whose samples stage was queued, instead of sending them to a worker."""
+    sent: list[int] = []
+    monkeypatch.setattr(
+        "samples.services.recommendation_run_enqueue", lambda prediction_id: sent.append(prediction_id)
+    )
+    return sent
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
