@@ -472,10 +472,12 @@ class PackSoundAddApi(ApiView):
             min_value=1, help_text="A sound's `id`, from a prediction's recommendations."
         )
 
-        def validate_sound_id(self, value: int) -> int:
-            if not Sound.objects.filter(pk=value).exists():
+        def validate_sound_id(self, value: int) -> Sound:
+            # The Sound itself, so that the view does not read the row a second time.
+            sound = Sound.objects.filter(pk=value).first()
+            if sound is None:
                 raise serializers.ValidationError("No sound has this id.")
-            return value
+            return sound
 
     @extend_schema(
         summary="Add a sound to a pack",
@@ -490,7 +492,7 @@ class PackSoundAddApi(ApiView):
         pack = _own_pack(request, pk)
         data = self.PackSoundInput(data=request.data)
         data.is_valid(raise_exception=True)
-        sound = Sound.objects.get(pk=data.validated_data["sound_id"])
+        sound: Sound = data.validated_data["sound_id"]
         try:
             added = sample_services.pack_add_sound(pack=pack, sound=sound)
         except sample_services.PackFull as exc:

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 import pytest
 
 from .deezer import FakeDeezer
-from .freesound import API_KEY as FREESOUND_KEY
 from .freesound import FakeFreesound
 from .itunes import FakeItunes
 from .spotify import CLIENT_ID, CLIENT_SECRET, FakeSpotify
@@ -68,15 +67,6 @@ def fake_itunes(_fake_itunes_server: FakeItunes) -> FakeItunes:
 def fake_freesound(_fake_freesound_server: FakeFreesound) -> FakeFreesound:
     _fake_freesound_server.reset()
     return _fake_freesound_server
-
-
-@pytest.fixture
-def freesound_settings(settings, fake_freesound: FakeFreesound) -> FakeFreesound:
-    settings.FREESOUND_API_URL = fake_freesound.api_url
-    settings.FREESOUND_API_KEY = FREESOUND_KEY
-    settings.PREVIEW_ALLOWED_HOSTS = ["127.0.0.1"]
-    settings.PREVIEW_ALLOW_LOOPBACK = True
-    return fake_freesound
 
 
 @pytest.fixture

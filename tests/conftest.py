@@ -42,6 +42,16 @@ def other_user(db):
     return UserFactory(username="bob")
 
 
+@pytest.fixture
+def enqueued(monkeypatch) -> list[int]:
+    """The prediction ids whose samples stage was queued, instead of sending them to a worker."""
+    sent: list[int] = []
+    monkeypatch.setattr(
+        "samples.services.recommendation_run_enqueue", lambda prediction_id: sent.append(prediction_id)
+    )
+    return sent
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -219,23 +229,28 @@ def page(chromium, live_server) -> Iterator[object]:
     context.close()
 
 
+def sign_in(context, live_server_url: str, user) -> None:
+    """Give a Playwright browser context the session cookie of `user`, signed in by Django's test client."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server_url}]
+    )
+
+
 @pytest.fixture
 def browser_as(chromium, live_server) -> Iterator[object]:
     """A factory: `browser_as(user, width=390)` is a Chromium page signed in as `user`, `width` px wide."""
-    from django.test import Client
-
     contexts = []
 
     def open_page(user, *, width: int = 1280, height: int = 900, **options: object):
-        client = Client()
-        client.force_login(user)
         context = chromium.new_context(
             base_url=live_server.url, viewport={"width": width, "height": height}, **options
         )
         context.set_default_timeout(15_000)
-        context.add_cookies(
-            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-        )
+        sign_in(context, live_server.url, user)
         contexts.append(context)
         return context.new_page()
 

@@ -11,6 +11,13 @@ from accounts.services import api_token_create
 from tests.samples.conftest import _freesound_catalogue_server, clock, fs, genres  # noqa: F401
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttle_histories() -> None:
+    """Throttle histories live in the cache and are keyed by user id, which transactional tests
+    hand out again: without this, earlier tests' requests count against a later test's user."""
+    cache.clear()
+
+
 @pytest.fixture
 def token(user) -> str:
     _, secret = api_token_create(user=user, name="tests")

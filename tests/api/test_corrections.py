@@ -26,15 +26,6 @@ def done(user):
     )
 
 
-@pytest.fixture
-def enqueued(monkeypatch):
-    sent: list[int] = []
-    monkeypatch.setattr(
-        "samples.services.recommendation_run_enqueue", lambda prediction_id: sent.append(prediction_id)
-    )
-    return sent
-
-
 def test_the_detail_says_how_sure_the_estimates_are_and_offers_alternatives(api, done):
     body = api.get(f"/api/v1/predictions/{done.pk}/").json()
 

@@ -4,16 +4,14 @@ time, and the samples are found again to fit each correction."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-from django.test import Client
 
 from predictions.models import Prediction
 from samples.models import GenreSearch
 from samples.services import recommendations_create_for_prediction
-from tests.conftest import running_worker
+from tests.conftest import running_worker, sign_in
 from tests.predictions.factories import DonePredictionFactory, UserFactory
 from tests.samples.conftest import (  # noqa: F401 (fixtures)
     _freesound_catalogue_server,
@@ -29,13 +27,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 @pytest.fixture
 def signed_in_page(page, live_server):
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     user = UserFactory(username="corrector")
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
+    sign_in(page.context, live_server.url, user)
     return page, user
 
 

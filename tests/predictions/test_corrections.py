@@ -30,15 +30,6 @@ def unsure(user):
     )
 
 
-@pytest.fixture
-def enqueued(monkeypatch):
-    sent: list[int] = []
-    monkeypatch.setattr(
-        "samples.services.recommendation_run_enqueue", lambda prediction_id: sent.append(prediction_id)
-    )
-    return sent
-
-
 def correct(client, prediction: Prediction, **data: str):
     return client.post(reverse("predictions:correct", args=[prediction.pk]), data)
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 from django.core.files.base import ContentFile
-from django.test import Client
 from playwright.sync_api import ConsoleMessage, Locator, Page
 from pytest_django.live_server_helper import LiveServer
 
@@ -21,7 +20,7 @@ from fakeapis.freesound_catalogue import FreesoundCatalogue
 from predictions.models import Prediction
 from samples.models import ConformedRender, GenreSearch, Pack
 from samples.services import recommendations_create_for_prediction
-from tests.conftest import running_worker
+from tests.conftest import running_worker, sign_in
 from tests.predictions.factories import DonePredictionFactory, UserFactory
 from tests.samples.audio_gen import click_loop, wav_bytes
 from tests.samples.conftest import add_loops, ensure_genre_searches
@@ -41,11 +40,7 @@ def song_page(
     width = getattr(request, "param", 1280)
     page.set_viewport_size({"width": width, "height": 900})
     user = UserFactory(username=f"sample-browser-{width}")
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
+    sign_in(page.context, live_server.url, user)
     ensure_genre_searches()
     GenreSearch.objects.filter(slug="dance").update(queries="house loop")
     add_loops(fs, "house", n=8, bpm=124, licence="by4", tonality="C minor", duration=3.0)

@@ -3,17 +3,15 @@ sample's nearest neighbours, playable and savable, at desktop and phone widths."
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from samples import indexing, similarity
 from samples.audio_index import vector_to_bytes
 from samples.models import GenreSearch, Pack, Recommendation, Sound
 from samples.services import recommendations_create_for_prediction
+from tests.conftest import sign_in
 from tests.predictions.factories import DonePredictionFactory, UserFactory
 from tests.samples.conftest import add_loops, ensure_genre_searches
 
@@ -22,13 +20,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 @pytest.fixture
 def signed_in_page(page, live_server):
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     user = UserFactory(username="similar-user")
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
+    sign_in(page.context, live_server.url, user)
     return page, user
 
 
