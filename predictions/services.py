@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from celery import signature
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files import File
@@ -46,7 +45,7 @@ from catalog.errors import (
 from catalog.services import track_identity_fetch
 from catalog.sniff import sniff_file
 from catalog.types import TrackIdentity
-from core.jobs import DATABASE_ERRORS, heartbeat
+from core.jobs import DATABASE_ERRORS, heartbeat, task_send
 from predictions.learning import served_model_dir
 from worker import predictor
 from worker.audio import AudioError
@@ -170,12 +169,9 @@ def prediction_track(prediction: Prediction) -> TrackIdentity:
 def prediction_enqueue(*, prediction_id: int) -> bool:
     """Send the job to the broker. A broker outage is not the user's problem: the row stays
     pending and the sweep sends it again, so this logs and returns False instead of raising."""
-    try:
-        signature(PREDICT_GENRE_TASK, args=[prediction_id]).apply_async(retry=False)
-    except Exception:  # kombu's OperationalError, redis' ConnectionError, OSError...
-        log.warning(
-            "Broker unavailable; prediction %s stays pending for the sweep", prediction_id, exc_info=True
-        )
+    if not task_send(
+        PREDICT_GENRE_TASK, prediction_id, waiting=f"prediction {prediction_id} stays pending for the sweep"
+    ):
         return False
     Prediction.objects.filter(pk=prediction_id, status=Status.PENDING).update(queued_at=timezone.now())
     return True
@@ -397,12 +393,9 @@ def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, 
 def prediction_spectrogram_enqueue(*, prediction_id: int) -> bool:
     """Ask an I/O worker to draw the picture. A broker outage costs only the picture (the page says
     it is being drawn until then): logged, not raised."""
-    try:
-        signature(RENDER_SPECTROGRAM_TASK, args=[prediction_id]).apply_async(retry=False)
-    except Exception:  # kombu's OperationalError, redis' ConnectionError, OSError...
-        log.warning("Broker unavailable; prediction %s's spectrogram not sent", prediction_id, exc_info=True)
-        return False
-    return True
+    return task_send(
+        RENDER_SPECTROGRAM_TASK, prediction_id, waiting=f"prediction {prediction_id}'s spectrogram not sent"
+    )
 
 
 def prediction_spectrogram_render(*, prediction_id: int) -> bool:
