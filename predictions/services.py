@@ -607,7 +607,7 @@ def prediction_correct(
     if genre is not None:
         values["user_genre"] = correction_genre(genre)
     for name in reset:
-        field = f"user_{name}_bpm" if name == "tempo" else f"user_{name}"
+        field = _field_of(name)
         if field in values:
             raise CorrectionError(f"Either set the {name} or reset it, not both.")
         values[field] = None if name == "tempo" else ""
