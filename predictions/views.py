@@ -168,8 +168,14 @@ def spectrogram(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
 
 def spectrogram_slot(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The fragment htmx polls while an I/O worker draws the picture: the figure once it exists."""
-    prediction = _own(request, pk)
+    # Polled every second: read only the columns the slot shows, not the scores and backbone output.
+    prediction = get_object_or_404(
+        Prediction.objects.only(*SPECTROGRAM_SLOT_FIELDS), pk=pk, owner=request.user
+    )
     return render(request, "predictions/includes/spectrogram.html", {"prediction": prediction})
+
+
+SPECTROGRAM_SLOT_FIELDS = ("pk", "spectrogram", "spectrogram_failed", "spectrogram_mel", "excerpt_s")
 
 
 @require_POST
