@@ -257,15 +257,12 @@ def prediction_fail(
         if job_id
         else Prediction.objects.filter(pk=prediction_id, status__in=[Status.PENDING, Status.RUNNING])
     )
-    return bool(
-        rows.update(
-            status=Status.FAILED,
-            stage=Stage.NONE,
-            error=message,
-            input_error=input_error,
-            finished_at=timezone.now(),
-        )
-    )
+    return bool(rows.update(**_failed(message, timezone.now()), input_error=input_error))
+
+
+def _failed(message: str, now: datetime) -> dict[str, object]:
+    """The columns of a failed row: prediction_fail and the sweep's two failures write the same."""
+    return {"status": Status.FAILED, "stage": Stage.NONE, "error": message, "finished_at": now}
 
 
 def prediction_run(*, prediction_id: int, job_id: str, worker: str = "") -> None:
@@ -513,7 +510,7 @@ def prediction_sweep(*, now: datetime | None = None) -> SweepReport:
     requeued = sum(prediction_enqueue(prediction_id=pk) for pk in waiting.values_list("pk", flat=True))
     stale_before = now - timedelta(seconds=settings.PREDICTION_STALE_AFTER)
     failed = Prediction.objects.filter(status=Status.RUNNING, started_at__lt=stale_before).update(
-        status=Status.FAILED, stage=Stage.NONE, error=STALE_FAILURE, finished_at=now
+        **_failed(STALE_FAILURE, now)
     )
     pictures = _resend_undrawn_spectrograms(requeue_before)
     if requeued or failed or recovered or pictures:
@@ -545,7 +542,7 @@ def _recover_orphans(now: datetime) -> int:
         Q(heartbeat_at__lt=deadline) | Q(heartbeat_at__isnull=True, started_at__lt=deadline)
     )
     failed = orphans.filter(attempts__gte=settings.PREDICTION_MAX_ATTEMPTS).update(
-        status=Status.FAILED, stage=Stage.NONE, error=WORKER_LOST_FAILURE, finished_at=now
+        **_failed(WORKER_LOST_FAILURE, now)
     )
     if failed:
         log.warning(
