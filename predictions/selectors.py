@@ -12,7 +12,8 @@ from .models import Prediction
 def prediction_list_for_user(
     *, user: User, genre: str = "", status: str = "", search: str = ""
 ) -> QuerySet[Prediction]:
-    predictions = Prediction.objects.filter(owner=user)
+    # A list never shows the backbone output (hundreds of numbers a row): not read, not decoded.
+    predictions = Prediction.objects.filter(owner=user).defer("backbone_output")
     for word in search.split()[:8]:
         # Every word must appear in the title, the artist or the album (an upload's title is its file name).
         predictions = predictions.filter(
