@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from celery import signature
 from django.db import InterfaceError, OperationalError, connections
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,18 @@ DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError
 def worker_name(hostname: str | None = None) -> str:
     """Who holds a job, for the admin and the logs: Celery's node name, else the host and process."""
     return (hostname or f"{socket.gethostname()}:{os.getpid()}")[:200]
+
+
+def task_send(task_name: str, *args: object, waiting: str) -> bool:
+    """Send a task by name without letting a broker outage reach the caller: the job's row stays as
+    it is for its sweep to send again. Logs `waiting` (what now waits, and for what) and returns False.
+    """
+    try:
+        signature(task_name, args=list(args)).apply_async(retry=False)
+    except Exception:  # kombu's OperationalError, redis' ConnectionError, OSError...
+        log.warning("Broker unavailable; %s", waiting, exc_info=True)
+        return False
+    return True
 
 
 @contextmanager

@@ -178,19 +178,26 @@ def genre_view(prediction: Prediction) -> GenreView:
     )
 
 
+def progress_context(prediction: Prediction) -> dict[str, object]:
+    """What the progress card shows: all the fragment htmx polls every second needs, and no more."""
+    return {
+        "prediction": prediction,
+        "progress": progress_percent(prediction),
+        "progress_label": progress_label(prediction),
+        "stages": [(stage, label) for stage, label in Stage.choices if stage],
+    }
+
+
 def prediction_context(prediction: Prediction) -> dict[str, object]:
     bars = genre_bars(prediction)
     return {
-        "prediction": prediction,
+        **progress_context(prediction),
         "tempo_info": tempo_view(prediction),
         "key_info": key_view(prediction),
         "genre_info": genre_view(prediction),
         "genre_bars": bars,
         "top_three": bars[:3],
         "top_genre_name": genre_name(prediction.top_genre) if prediction.top_genre else "",
-        "progress": progress_percent(prediction),
-        "progress_label": progress_label(prediction),
-        "stages": [(stage, label) for stage, label in Stage.choices if stage],
         "rerun_offered": rerun_offered(prediction),
         "served_model": " ".join(served_model()),
     }

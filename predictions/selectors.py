@@ -12,7 +12,8 @@ from .models import Prediction
 def prediction_list_for_user(
     *, user: User, genre: str = "", status: str = "", search: str = ""
 ) -> QuerySet[Prediction]:
-    predictions = Prediction.objects.filter(owner=user)
+    # A list never shows the backbone output (hundreds of numbers a row): not read, not decoded.
+    predictions = Prediction.objects.filter(owner=user).defer("backbone_output")
     for word in search.split()[:8]:
         # Every word must appear in the title, the artist or the album (an upload's title is its file name).
         predictions = predictions.filter(
@@ -25,29 +26,11 @@ def prediction_list_for_user(
     return predictions
 
 
-def prediction_reviewed_list() -> QuerySet[Prediction]:
-    """Predictions an admin has labelled: the training data for the next model."""
-    return (
-        Prediction.objects.exclude(reviewed_genre="")
-        .select_related("owner", "reviewed_by")
-        .order_by("reviewed_at")
-    )
-
-
 def prediction_genre_labelled_list() -> QuerySet[Prediction]:
     """Predictions with a genre label, from an admin's review or the user's own correction: the
     training data for the next model (predictions.labels says which label wins)."""
     return (
         Prediction.objects.filter(~Q(reviewed_genre="") | ~Q(user_genre=""))
-        .select_related("owner", "reviewed_by")
-        .order_by("pk")
-    )
-
-
-def prediction_labelled_list() -> QuerySet[Prediction]:
-    """Predictions an admin reviewed or a user corrected (tempo, key or genre): the labelled data."""
-    return (
-        Prediction.objects.filter(~Q(reviewed_genre="") | Q(corrected_at__isnull=False))
         .select_related("owner", "reviewed_by")
         .order_by("pk")
     )

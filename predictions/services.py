@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from celery import signature
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files import File
@@ -46,7 +45,7 @@ from catalog.errors import (
 from catalog.services import track_identity_fetch
 from catalog.sniff import sniff_file
 from catalog.types import TrackIdentity
-from core.jobs import DATABASE_ERRORS, heartbeat
+from core.jobs import DATABASE_ERRORS, heartbeat, task_send
 from predictions.learning import served_model_dir
 from worker import predictor
 from worker.audio import AudioError
@@ -170,12 +169,9 @@ def prediction_track(prediction: Prediction) -> TrackIdentity:
 def prediction_enqueue(*, prediction_id: int) -> bool:
     """Send the job to the broker. A broker outage is not the user's problem: the row stays
     pending and the sweep sends it again, so this logs and returns False instead of raising."""
-    try:
-        signature(PREDICT_GENRE_TASK, args=[prediction_id]).apply_async(retry=False)
-    except Exception:  # kombu's OperationalError, redis' ConnectionError, OSError...
-        log.warning(
-            "Broker unavailable; prediction %s stays pending for the sweep", prediction_id, exc_info=True
-        )
+    if not task_send(
+        PREDICT_GENRE_TASK, prediction_id, waiting=f"prediction {prediction_id} stays pending for the sweep"
+    ):
         return False
     Prediction.objects.filter(pk=prediction_id, status=Status.PENDING).update(queued_at=timezone.now())
     return True
@@ -261,15 +257,12 @@ def prediction_fail(
         if job_id
         else Prediction.objects.filter(pk=prediction_id, status__in=[Status.PENDING, Status.RUNNING])
     )
-    return bool(
-        rows.update(
-            status=Status.FAILED,
-            stage=Stage.NONE,
-            error=message,
-            input_error=input_error,
-            finished_at=timezone.now(),
-        )
-    )
+    return bool(rows.update(**_failed(message, timezone.now()), input_error=input_error))
+
+
+def _failed(message: str, now: datetime) -> dict[str, object]:
+    """The columns of a failed row: prediction_fail and the sweep's two failures write the same."""
+    return {"status": Status.FAILED, "stage": Stage.NONE, "error": message, "finished_at": now}
 
 
 def prediction_run(*, prediction_id: int, job_id: str, worker: str = "") -> None:
@@ -397,12 +390,9 @@ def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, 
 def prediction_spectrogram_enqueue(*, prediction_id: int) -> bool:
     """Ask an I/O worker to draw the picture. A broker outage costs only the picture (the page says
     it is being drawn until then): logged, not raised."""
-    try:
-        signature(RENDER_SPECTROGRAM_TASK, args=[prediction_id]).apply_async(retry=False)
-    except Exception:  # kombu's OperationalError, redis' ConnectionError, OSError...
-        log.warning("Broker unavailable; prediction %s's spectrogram not sent", prediction_id, exc_info=True)
-        return False
-    return True
+    return task_send(
+        RENDER_SPECTROGRAM_TASK, prediction_id, waiting=f"prediction {prediction_id}'s spectrogram not sent"
+    )
 
 
 def prediction_spectrogram_render(*, prediction_id: int) -> bool:
@@ -520,7 +510,7 @@ def prediction_sweep(*, now: datetime | None = None) -> SweepReport:
     requeued = sum(prediction_enqueue(prediction_id=pk) for pk in waiting.values_list("pk", flat=True))
     stale_before = now - timedelta(seconds=settings.PREDICTION_STALE_AFTER)
     failed = Prediction.objects.filter(status=Status.RUNNING, started_at__lt=stale_before).update(
-        status=Status.FAILED, stage=Stage.NONE, error=STALE_FAILURE, finished_at=now
+        **_failed(STALE_FAILURE, now)
     )
     pictures = _resend_undrawn_spectrograms(requeue_before)
     if requeued or failed or recovered or pictures:
@@ -552,7 +542,7 @@ def _recover_orphans(now: datetime) -> int:
         Q(heartbeat_at__lt=deadline) | Q(heartbeat_at__isnull=True, started_at__lt=deadline)
     )
     failed = orphans.filter(attempts__gte=settings.PREDICTION_MAX_ATTEMPTS).update(
-        status=Status.FAILED, stage=Stage.NONE, error=WORKER_LOST_FAILURE, finished_at=now
+        **_failed(WORKER_LOST_FAILURE, now)
     )
     if failed:
         log.warning(
@@ -614,7 +604,7 @@ def prediction_correct(
     if genre is not None:
         values["user_genre"] = correction_genre(genre)
     for name in reset:
-        field = f"user_{name}_bpm" if name == "tempo" else f"user_{name}"
+        field = _field_of(name)
         if field in values:
             raise CorrectionError(f"Either set the {name} or reset it, not both.")
         values[field] = None if name == "tempo" else ""

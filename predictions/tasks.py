@@ -7,6 +7,7 @@ the services without an import cycle.
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 
 from celery import Task, shared_task
 from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
@@ -69,13 +70,7 @@ def _fail_quietly(prediction_id: int, message: str) -> None:
 
 @shared_task(name=services.SWEEP_PREDICTIONS_TASK)
 def sweep_predictions_task() -> dict[str, int]:
-    report = services.prediction_sweep()
-    return {
-        "requeued": report.requeued,
-        "failed": report.failed,
-        "recovered": report.recovered,
-        "pictures": report.pictures,
-    }
+    return asdict(services.prediction_sweep())
 
 
 # The I/O queue (the default route): drawing takes matplotlib, which ML worker processes never import.

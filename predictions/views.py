@@ -21,7 +21,7 @@ from catalog.views import render_catalog_error, render_new_page
 from . import services
 from .forms import CorrectionForm
 from .models import Prediction
-from .presenters import prediction_context, prediction_status_dict, rerun_offered
+from .presenters import prediction_context, prediction_status_dict, progress_context, rerun_offered
 from .selectors import prediction_list_for_user
 from .taxonomy import genre_choices, genre_name
 
@@ -121,10 +121,9 @@ def _correction_message(prediction: Prediction, changed: list[str]) -> str:
 def status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The progress fragment that htmx polls; once finished it returns the result instead."""
     prediction = _own(request, pk)
-    template = (
-        "predictions/includes/result.html" if prediction.is_finished else "predictions/includes/progress.html"
-    )
-    return render(request, template, prediction_context(prediction))
+    if prediction.is_finished:
+        return render(request, "predictions/includes/result.html", prediction_context(prediction))
+    return render(request, "predictions/includes/progress.html", progress_context(prediction))
 
 
 def status_json(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
@@ -168,8 +167,14 @@ def spectrogram(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
 
 def spectrogram_slot(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The fragment htmx polls while an I/O worker draws the picture: the figure once it exists."""
-    prediction = _own(request, pk)
+    # Polled every second: read only the columns the slot shows, not the scores and backbone output.
+    prediction = get_object_or_404(
+        Prediction.objects.only(*SPECTROGRAM_SLOT_FIELDS), pk=pk, owner=request.user
+    )
     return render(request, "predictions/includes/spectrogram.html", {"prediction": prediction})
+
+
+SPECTROGRAM_SLOT_FIELDS = ("pk", "spectrogram", "spectrogram_failed", "spectrogram_mel", "excerpt_s")
 
 
 @require_POST
