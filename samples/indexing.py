@@ -26,12 +26,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from celery import signature as signature_of
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.jobs import task_send
 from predictions.models import Prediction
 from worker.embed import EMBEDDING_DIM
 
@@ -72,12 +72,7 @@ def _decode(data: bytes) -> np.ndarray:
 
 def audio_index_enqueue() -> bool:
     """Send the job (routed to `ml`); a broker outage only delays it until beat sends it again."""
-    try:
-        signature_of(AUDIO_INDEX_TASK).apply_async(retry=False)
-    except Exception:  # kombu's OperationalError, redis' ConnectionError, OSError...
-        log.warning("Broker unavailable; the audio index waits for beat")
-        return False
-    return True
+    return task_send(AUDIO_INDEX_TASK, waiting="the audio index waits for beat")
 
 
 def audio_index_kick() -> None:

@@ -20,7 +20,7 @@ from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from core.jobs import DATABASE_ERRORS, heartbeat
+from core.jobs import DATABASE_ERRORS, heartbeat, task_send
 from predictions.models import USER_GENRE_NONE, Prediction
 
 from . import freesound
@@ -424,10 +424,9 @@ def recommendation_run_restart(*, prediction_id: int) -> None:
 def recommendation_run_enqueue(*, prediction_id: int) -> bool:
     """Send the samples task. A broker outage leaves the stage pending (the analysis is shown
     anyway) for the sweep to send again, so this logs and returns False instead of raising."""
-    try:
-        signature_of(RECOMMEND_TASK, args=[prediction_id]).apply_async(retry=False)
-    except Exception:  # kombu's OperationalError, redis' ConnectionError, OSError...
-        log.warning("Broker unavailable; samples for prediction %s wait for the sweep", prediction_id)
+    if not task_send(
+        RECOMMEND_TASK, prediction_id, waiting=f"samples for prediction {prediction_id} wait for the sweep"
+    ):
         return False
     RecommendationRun.objects.filter(
         prediction_id=prediction_id, status=RecommendationRun.Status.PENDING
@@ -862,10 +861,7 @@ def pack_export_request(
 def pack_export_enqueue(*, export_id: int) -> bool:
     """Send the build task. A broker outage leaves the export pending for the sweep (or the next
     request) to send again, so this logs and returns False instead of raising."""
-    try:
-        signature_of(BUILD_PACK_ZIP_TASK, args=[export_id]).apply_async(retry=False)
-    except Exception:  # kombu's OperationalError, redis' ConnectionError, OSError...
-        log.warning("Broker unavailable; pack ZIP %s waits for the sweep", export_id)
+    if not task_send(BUILD_PACK_ZIP_TASK, export_id, waiting=f"pack ZIP {export_id} waits for the sweep"):
         return False
     PackExport.objects.filter(pk=export_id, status=PackExport.Status.PENDING).update(queued_at=timezone.now())
     return True
