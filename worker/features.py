@@ -57,6 +57,15 @@ def to_patches(log_mel: np.ndarray, frames: int = PATCH_FRAMES, hop: int = PATCH
     return np.stack([log_mel[s : s + frames] for s in starts]).astype(np.float32)
 
 
+def spread(patches: np.ndarray, count: int) -> np.ndarray:
+    """`count` of the patches, evenly spread over the clip: the middle patch of each of `count` equal
+    stretches (stratified sampling), in order. All of them when count is 0 or at least their number."""
+    n = len(patches)
+    if count <= 0 or count >= n:
+        return patches
+    return patches[((np.arange(count) + 0.5) * n / count).astype(int)]
+
+
 def extract(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Features:
     power = mel_power(samples, sample_rate)
     log_mel = log_compress(power)

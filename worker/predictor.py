@@ -18,14 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from worker import analysis, features
+from worker import analysis, features, sequential
 from worker.audio import load_audio
 from worker.genre_head import DEFAULT_ARTIFACT_DIR, Artifact, Head, head_outside, load_artifact, load_head
 from worker.musicnn import BackboneOutput
+from worker.sequential import PatchOutputs
 from worker.serving import BackboneLike, configured_runtime, make_backbone
 
 _backbone_lock = threading.Lock()
-WARM_UP_PATCHES = 10  # a 30 s clip's worth: the batch shape real jobs use
+WARM_UP_PATCHES = 5  # the first stage of a 30 s clip (worker.sequential): the batch shape jobs use
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class PredictionResult:
     # The clip's backbone output (worker.fewshot.backbone_to_dict): stored so that few-shot
     # artifacts are built and any artifact evaluated from stored predictions, without the audio.
     backbone: dict[str, list[float]] | None = field(default=None, repr=False)
+    # How many of the excerpt's 3 s patches the model read (worker.sequential: half, or all of them).
+    patches_read: int = 0
 
     @property
     def top_genre(self) -> str:
@@ -122,9 +125,7 @@ class GenrePredictor:
         clock.lap("features")
         self.load()
         clock.lap("load")
-        output = get_backbone()(feats.patches)  # every patch of the clip in one batch
-        assert self._head is not None
-        probs = self._head.predict(output, feats.patches)
+        output, probs, patches_read = self._score(feats.patches)
         clock.lap("model")
         tempo = analysis.estimate_tempo(audio.samples, audio.sample_rate)
         key = analysis.estimate_key(audio.samples, audio.sample_rate)
@@ -140,10 +141,28 @@ class GenrePredictor:
 
             png = str(render_png(feats.mel_power, spectrogram_png, start_s=audio.excerpt_start_s))
             clock.lap("spectrogram")
-        return self._result(probs, output, tempo, key, audio, clock.finish(), png, mel)
+        return self._result(probs, output, tempo, key, audio, clock.finish(), png, mel, patches_read)
+
+    def _score(self, patches: np.ndarray) -> tuple[BackboneOutput, np.ndarray, int]:
+        """The clip's backbone output, the head's genre probabilities and how many patches were read:
+        half of them first, the rest only when the top genre is still in doubt (worker.sequential)."""
+        head, backbone, total = self._head, get_backbone(), len(patches)
+        assert head is not None
+        rows = sequential.first_stage(total) if sequential.enabled() else np.arange(total)
+        read = PatchOutputs(*backbone.patch_outputs(patches[rows]))
+
+        def score(subset: np.ndarray) -> np.ndarray:
+            return np.asarray(head.predict(read.clip(subset), patches[rows[subset]]))
+
+        if len(rows) < total and not sequential.top_genre_settled(len(rows), total, score):
+            rest = np.setdiff1d(np.arange(total), rows)
+            read = read.joined(rows, PatchOutputs(*backbone.patch_outputs(patches[rest])), rest)
+            rows = np.arange(total)
+        output = read.clip()
+        return output, np.asarray(head.predict(output, patches[rows])), len(rows)
 
     def _result(
-        self, probs, output: BackboneOutput, tempo, key, audio, timings, png, mel
+        self, probs, output: BackboneOutput, tempo, key, audio, timings, png, mel, patches_read
     ) -> PredictionResult:
         from worker.fewshot import backbone_to_dict
         from worker.genre_head import descriptive_tags
@@ -174,6 +193,7 @@ class GenrePredictor:
             beat_times=list(tempo.beats),
             key_alternatives=list(key.alternatives),
             backbone=backbone_to_dict(output),
+            patches_read=patches_read,
         )
 
 

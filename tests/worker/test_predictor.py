@@ -100,3 +100,9 @@ def test_predict_raises_typed_errors_for_bad_input(predictor, tmp_path: Path, si
         predictor.predict(junk)
     with pytest.raises(TooShortError):
         predictor.predict(write_audio(tmp_path / "short.wav", sine(1.0)))
+
+
+def test_predict_says_how_many_patches_the_model_read(drums_result) -> None:
+    # A 30 s excerpt is ten 3 s patches: the first half is always read, the rest when in doubt.
+    assert drums_result.patches_read in (5, 10)
+    assert drums_result.to_dict()["patches_read"] == drums_result.patches_read

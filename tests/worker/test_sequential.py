@@ -1,0 +1,151 @@
+"""Half the patches first, the rest only when the top genre is in doubt (worker.sequential)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from worker import sequential
+from worker.features import N_MELS, PATCH_FRAMES
+from worker.predictor import get_backbone
+from worker.sequential import PatchOutputs, first_stage, top_genre_settled
+
+
+def votes_score(votes: np.ndarray):
+    """A head whose genre probabilities are the mean of per-patch probability vectors."""
+
+    def score(rows: np.ndarray) -> np.ndarray:
+        return votes[rows].mean(axis=0)
+
+    return score
+
+
+def test_the_first_stage_is_every_other_patch_spread_over_the_clip() -> None:
+    assert first_stage(10).tolist() == [1, 3, 5, 7, 9]
+    assert first_stage(3).tolist() == [0, 2]
+    assert first_stage(1).tolist() == [0]
+
+
+def test_patches_that_all_say_the_same_settle_the_top_genre() -> None:
+    votes = np.tile([0.6, 0.3, 0.1], (5, 1))
+
+    assert top_genre_settled(5, 10, votes_score(votes))
+
+
+def test_patches_that_disagree_leave_a_narrow_lead_in_doubt() -> None:
+    # Three patches say genre 0, two say genre 1: genre 0 leads, but leaving one patch out can flip it.
+    votes = np.array([[0.9, 0.1, 0.0]] * 3 + [[0.05, 0.95, 0.0]] * 2)
+
+    assert not top_genre_settled(5, 10, votes_score(votes))
+
+
+def test_a_lead_larger_than_its_standard_error_is_settled_even_with_noise() -> None:
+    rng = np.random.default_rng(3)
+    votes = np.array([0.7, 0.2, 0.1]) + rng.normal(0.0, 0.02, size=(5, 3))
+
+    assert top_genre_settled(5, 10, votes_score(np.clip(votes, 1e-3, None)))
+
+
+def test_a_tie_is_never_settled() -> None:
+    votes = np.tile([0.45, 0.45, 0.1], (5, 1))
+
+    assert not top_genre_settled(5, 10, votes_score(votes))
+
+
+def test_having_read_everything_is_settled_and_one_patch_is_not() -> None:
+    votes = np.tile([0.6, 0.3, 0.1], (10, 1))
+
+    assert top_genre_settled(10, 10, votes_score(votes))
+    assert not top_genre_settled(1, 10, votes_score(votes[:1]))
+
+
+def test_a_stricter_z_reads_more() -> None:
+    rng = np.random.default_rng(0)
+    votes = np.clip(np.array([0.5, 0.4, 0.1]) + rng.normal(0.0, 0.05, size=(5, 3)), 1e-3, None)
+    score = votes_score(votes)
+
+    assert top_genre_settled(5, 10, score, z=0.1)
+    assert not top_genre_settled(5, 10, score, z=50.0)
+
+
+def test_joined_outputs_are_back_in_patch_order() -> None:
+    rng = np.random.default_rng(1)
+    whole = PatchOutputs(rng.random((10, 50)), rng.random((10, 50)), rng.random((10, 400)))
+    first, rest = first_stage(10), np.array([0, 2, 4, 6, 8])
+    part = PatchOutputs(whole.msd[first], whole.mtt[first], whole.embeddings[first])
+    other = PatchOutputs(whole.msd[rest], whole.mtt[rest], whole.embeddings[rest])
+
+    joined = part.joined(first, other, rest)
+
+    np.testing.assert_array_equal(joined.embeddings, whole.embeddings)
+    np.testing.assert_allclose(joined.clip().msd, whole.msd.mean(axis=0))
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, True), ("1", True), ("0", False), ("off", False)])
+def test_the_environment_switch(monkeypatch, value, expected) -> None:
+    if value is None:
+        monkeypatch.delenv(sequential.ENV, raising=False)
+    else:
+        monkeypatch.setenv(sequential.ENV, value)
+
+    assert sequential.enabled() is expected
+
+
+# --- the predictor's path, with the real model ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def clip_patches(music) -> np.ndarray:
+    from worker import features
+    from worker.audio import load_audio
+
+    audio = load_audio(music["mp3"])
+    patches = features.extract(audio.samples, audio.sample_rate).patches
+    assert patches.shape[1:] == (PATCH_FRAMES, N_MELS)
+    assert len(patches) == 10
+    return patches
+
+
+@pytest.mark.model
+def test_with_early_exit_off_the_predictor_reads_every_patch(predictor, clip_patches, monkeypatch) -> None:
+    monkeypatch.setenv(sequential.ENV, "0")
+    whole = get_backbone()(clip_patches)
+
+    output, probs, read = predictor._score(clip_patches)
+
+    assert read == 10
+    np.testing.assert_allclose(output.msd, whole.msd, atol=1e-6)
+    np.testing.assert_allclose(output.patch_embeddings, whole.patch_embeddings, atol=1e-6)
+    assert probs.sum() == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.model
+def test_a_clip_in_doubt_gets_the_same_answer_as_reading_everything(
+    predictor, clip_patches, monkeypatch
+) -> None:
+    monkeypatch.setenv(sequential.ENV, "0")
+    _, everything, _ = predictor._score(clip_patches)
+    monkeypatch.setenv(sequential.ENV, "1")
+    monkeypatch.setattr(sequential, "top_genre_settled", lambda *args, **kwargs: False)
+
+    output, probs, read = predictor._score(clip_patches)
+
+    assert read == 10
+    np.testing.assert_allclose(probs, everything, atol=1e-6)
+    np.testing.assert_allclose(
+        output.patch_embeddings, get_backbone()(clip_patches).patch_embeddings, atol=1e-6
+    )
+
+
+@pytest.mark.model
+def test_a_settled_clip_is_scored_on_its_first_half(predictor, clip_patches, monkeypatch) -> None:
+    monkeypatch.setenv(sequential.ENV, "1")
+    monkeypatch.setattr(sequential, "top_genre_settled", lambda *args, **kwargs: True)
+    half = get_backbone()(clip_patches[first_stage(10)])
+
+    output, probs, read = predictor._score(clip_patches)
+
+    assert read == 5
+    np.testing.assert_allclose(output.mtt, half.mtt, atol=1e-6)
+    assert output.patch_embeddings.shape == (5, 400)
+    assert probs.sum() == pytest.approx(1.0, abs=1e-6)

@@ -1,0 +1,99 @@
+"""Read half of a clip's patches, and the other half only when the top genre is still in doubt.
+
+musicnn's clip output is the mean of its patch outputs, and the model's cost is linear in the number
+of patches (10 for a 30 s excerpt). The first stage reads every other patch, spread over the whole
+excerpt (`worker.features.spread`); the genre head scores their mean. The question is then whether
+reading the other half could change the top genre. That is a one-sided test of a statistic of a sample
+drawn without replacement from a finite population (the clip's patches):
+
+- the statistic is the margin m = log(p_top / p_second) between the two most likely genres;
+- its standard error is the jackknife estimate (Efron & Stein 1981; Efron & Tibshirani, "An
+  Introduction to the Bootstrap", 1993, ch. 11): the head re-scores the mean with each read patch
+  left out in turn, SE = sqrt((k - 1) / k * sum((m_i - mean(m_i))^2));
+- sampling half of the patches without replacement shrinks it by the finite population correction
+  sqrt((n - k) / (n - 1));
+- the top genre is settled when m > z * SE * fpc, z = 1.645 (one-sided, 95 %).
+
+Settled: the answer is the first stage's. Not settled: the other half is read and the answer is the
+mean over all patches, the same as reading them all at once, so nothing read is wasted. The shown
+probabilities of a settled clip are an estimate of the full mean from half of it. `bench/patches.py`
+measures how often each happens and how far the answers move.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from worker.features import spread
+from worker.musicnn import BackboneOutput
+
+ENV = "SEVENFOUR_MODEL_EARLY_EXIT"  # "0": always read every patch
+Z_ONE_SIDED_95 = 1.645
+_FLOOR = 1e-12  # probabilities are floored before the log ratio
+
+
+@dataclass(frozen=True)
+class PatchOutputs:
+    """Per-patch backbone outputs, in patch order."""
+
+    msd: np.ndarray  # (k, 50)
+    mtt: np.ndarray  # (k, 50)
+    embeddings: np.ndarray  # (k, 400)
+
+    def clip(self, rows: np.ndarray | slice = slice(None)) -> BackboneOutput:
+        emb = self.embeddings[rows]
+        return BackboneOutput(self.msd[rows].mean(axis=0), self.mtt[rows].mean(axis=0), emb.mean(axis=0), emb)
+
+    def __len__(self) -> int:
+        return len(self.msd)
+
+    def joined(self, rows: np.ndarray, other: PatchOutputs, other_rows: np.ndarray) -> PatchOutputs:
+        """These outputs (of patches `rows`) and `other`'s (of `other_rows`), in patch order."""
+        order = np.argsort(np.concatenate([rows, other_rows]), kind="stable")
+        return PatchOutputs(
+            np.concatenate([self.msd, other.msd])[order],
+            np.concatenate([self.mtt, other.mtt])[order],
+            np.concatenate([self.embeddings, other.embeddings])[order],
+        )
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
+def first_stage(n: int) -> np.ndarray:
+    """Indices of the patches read first: half of them (rounded up), evenly spread."""
+    return spread(np.arange(n), (n + 1) // 2)
+
+
+def margin(probs: np.ndarray, top: int, second: int) -> float:
+    return math.log(max(float(probs[top]), _FLOOR) / max(float(probs[second]), _FLOOR))
+
+
+def top_genre_settled(
+    read: int, total: int, score: Callable[[np.ndarray], np.ndarray], z: float = Z_ONE_SIDED_95
+) -> bool:
+    """Whether the `read` patches already decide the top genre of all `total` (see the module doc).
+
+    score(rows): the head's genre probabilities for the mean of those rows of the patches read.
+    """
+    if read >= total:
+        return True
+    if read < 2:
+        return False
+    rows = np.arange(read)
+    probs = score(rows)
+    order = np.argsort(probs)[::-1]
+    top, second = int(order[0]), int(order[1])
+    observed = margin(probs, top, second)
+    if observed <= 0.0:
+        return False
+    left_out = np.array([margin(score(rows[rows != i]), top, second) for i in rows])
+    se = math.sqrt((read - 1) / read * float(np.sum((left_out - left_out.mean()) ** 2)))
+    fpc = math.sqrt((total - read) / (total - 1))
+    return observed > z * se * fpc
