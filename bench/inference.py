@@ -12,7 +12,14 @@ A runtime may end in @N to run N patches per model call, e.g. to compare batch s
 `--runtimes onnxruntime:fp32@10,onnxruntime:fp32@5,onnxruntime:fp32@2`.
 
 Each runtime runs in its own fresh process (SEVENFOUR_MODEL_RUNTIME set), started one after another:
-- cold start: from starting the process to its first result (imports, model load, first prediction);
+- cold start: from starting the process to its first result (imports, model load, first prediction):
+  what starting a whole host costs;
+- forked cold start: how an ML worker's pool process starts (sevenfour_site/ml_worker.py). One more
+  process imports the pipeline and runs `warm_up_analysis()` (librosa's numba compilation, no model),
+  as the worker's main process does before forking its pool; it then forks one child per runtime,
+  which loads the model with its warm-up run (as `worker_process_init` does) and answers the first
+  clip. Timed from the fork to the first result, split into model load and first clip. TensorFlow is
+  imported after the fork only, as it would be in a worker (the parent never imports it);
 - warm: the processes then take turns, one clip each, over N clips, so that a busy machine slows them
   alike and the ratios stay meaningful; median and p95 of the total per clip and of the model part;
 - peak RSS of each process at the end;
@@ -85,6 +92,66 @@ def child(work_dir: str, png: bool) -> None:
         answers.flush()
 
 
+# --- child: the ML worker's main process, forking one pool process per runtime ----------------
+
+
+def fork_parent(runtimes: list[str], work_dir: str, png: bool) -> None:
+    """Warm the analysis as an ML worker's main process does, then for each request on stdin (JSON:
+    runtime, env, clip) fork a child that loads the model and answers the clip; one JSON line each."""
+    started = time.perf_counter()
+    answers, sys.stdout = sys.stdout, sys.stderr
+    from worker.predictor import warm_up_analysis
+    from worker.serving import ensure_onnx
+
+    for variant in export_variants(runtimes):
+        ensure_onnx(variant)
+    warm_up_analysis()
+    print(json.dumps({"warm_s": time.perf_counter() - started}), file=answers, flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        answer = forked_cold_start(request["env"], request["clip"], work_dir, png)
+        print(json.dumps(answer), file=answers, flush=True)
+
+
+def forked_cold_start(env: dict[str, str], clip: str, work_dir: str, png: bool) -> dict:
+    """Fork, and in the child: load the model (with the warm-up run) and predict `clip`; the child's
+    seconds from the fork to loaded and from loaded to the first result. perf_counter's clock
+    (CLOCK_MONOTONIC) is the same in both processes."""
+    read_end, write_end = os.pipe()
+    forked = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:  # the pool process
+        status = 1
+        try:
+            os.close(read_end)
+            os.environ.update(env)
+            from worker.predictor import get_predictor
+
+            predictor = get_predictor()
+            predictor.load(warm_up=True)
+            loaded = time.perf_counter()
+            stem = Path(work_dir) / f"fork-{Path(clip).stem}"
+            predictor.predict(
+                clip, spectrogram_mel=f"{stem}.npz", spectrogram_png=f"{stem}.png" if png else None
+            )
+            done = time.perf_counter()
+            os.write(write_end, json.dumps({"load_s": loaded - forked, "first_s": done - loaded}).encode())
+            status = 0
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            os._exit(status)  # no atexit handlers or buffers inherited from the parent
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        answer = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if not answer:
+        return {"error": f"the forked process failed (wait status {status}); see its traceback above"}
+    return json.loads(answer)
+
+
 # --- parent -------------------------------------------------------------------------------------
 
 
@@ -95,6 +162,8 @@ class Runner:
     cold_s: float = 0.0
     import_s: float = 0.0
     load_s: float = 0.0
+    fork_load_s: float = 0.0  # forked cold start: fork -> model loaded (with its warm-up run)
+    fork_first_s: float = 0.0  # forked cold start: model loaded -> first result
     timings: list[dict[str, float]] = field(default_factory=list)
     peak_rss_mib: float = 0.0
 
@@ -108,15 +177,31 @@ class Runner:
             raise RuntimeError(f"{self.runtime}: the benchmark process died")
         return json.loads(line)
 
+    @property
+    def fork_s(self) -> float:
+        return self.fork_load_s + self.fork_first_s
 
-def start(runtime: str, first_clip: Path, threads: int, work_dir: str, png: bool) -> Runner:
-    """`runtime` may end in @N: N patches per model run (SEVENFOUR_MODEL_BATCH) for the ONNX runtimes."""
+
+def runtime_env(runtime: str, threads: int) -> dict[str, str]:
+    """The environment that selects a runtime; it may end in @N: N patches per model run
+    (SEVENFOUR_MODEL_BATCH) for the ONNX runtimes."""
     name, _, batch = runtime.partition("@")
-    env = {**os.environ, "SEVENFOUR_MODEL_RUNTIME": name, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {"SEVENFOUR_MODEL_RUNTIME": name}
     if batch:
         env["SEVENFOUR_MODEL_BATCH"] = batch
     if threads:
         env["SEVENFOUR_MODEL_THREADS"] = str(threads)
+    return env
+
+
+def export_variants(runtimes: list[str]) -> set[str]:
+    names = {r.partition("@")[0] for r in runtimes}
+    return {"int8" if r.endswith(":int8") else "fp32" for r in names if r != "tensorflow"}
+
+
+def start(runtime: str, first_clip: Path, threads: int, work_dir: str, png: bool) -> Runner:
+    """A fresh process for `runtime`, timed from its start to its first result."""
+    env = {**os.environ, **runtime_env(runtime, threads), "TF_CPP_MIN_LOG_LEVEL": "2"}
     command = [sys.executable, str(Path(__file__).resolve()), "--child", "--work-dir", work_dir]
     if png:
         command += ["--spectrogram"]
@@ -131,6 +216,42 @@ def start(runtime: str, first_clip: Path, threads: int, work_dir: str, png: bool
     runner.cold_s = time.perf_counter() - begin
     runner.import_s, runner.load_s = header.get("import_s", 0.0), header.get("load_s", 0.0)
     return runner
+
+
+class Forker:
+    """The process `fork_parent` runs: warmed once here (not timed), then asked for one forked cold start
+    per runtime."""
+
+    def __init__(self, runtimes: list[str], work_dir: str, png: bool) -> None:
+        command = [sys.executable, str(Path(__file__).resolve()), "--fork-parent", "--work-dir", work_dir]
+        command += ["--runtimes", ",".join(runtimes)] + (["--spectrogram"] if png else [])
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+        env.pop("SEVENFOUR_MODEL_RUNTIME", None)  # the parent loads no model; each child is told its own
+        self.proc = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self.proc.stdout is not None
+        ready = self.proc.stdout.readline()
+        if not ready:
+            self.close()
+            raise RuntimeError("the forking benchmark process died while warming up")
+        self.warm_s: float = json.loads(ready)["warm_s"]
+
+    def cold_start(self, runner: Runner, first_clip: Path, threads: int) -> None:
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        request = {"env": runtime_env(runner.runtime, threads), "clip": str(first_clip)}
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        answer = json.loads(self.proc.stdout.readline() or '{"error": "the forking process died"}')
+        if "error" in answer:
+            raise RuntimeError(f"{runner.runtime}: {answer['error']}")
+        runner.fork_load_s, runner.fork_first_s = answer["load_s"], answer["first_s"]
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
 
 
 def write_clips(folder: Path, n: int, fmt: str) -> list[Path]:
@@ -164,7 +285,7 @@ def cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def report(runners: list[Runner], n: int, fmt: str, threads: int, png: bool) -> None:
+def report(runners: list[Runner], n: int, fmt: str, threads: int, png: bool, warm_s: float) -> None:
     base = runners[0]
     load = os.getloadavg()
     print(f"machine: {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}")
@@ -185,7 +306,7 @@ def report(runners: list[Runner], n: int, fmt: str, threads: int, png: bool) -> 
     print(f"ratios: against {base.runtime} (x < 1 is faster / smaller)")
     header = (
         f"{'runtime':<18} {'total med':>9} {'p95':>7} {'ratio':>6} {'model med':>9} {'p95':>7} {'ratio':>6}"
-        f" {'cold s':>7} {'ratio':>6} {'RSS MiB':>8} {'ratio':>6} {'CPU ms':>7} {'ratio':>6}"
+        f" {'cold s':>7} {'ratio':>6} {'fork s':>7} {'ratio':>6} {'RSS MiB':>8} {'ratio':>6} {'CPU ms':>7} {'ratio':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -196,15 +317,30 @@ def report(runners: list[Runner], n: int, fmt: str, threads: int, png: bool) -> 
             f"{r.runtime:<18} {total[0]:>9.1f} {total[1]:>7.1f} {total[0] / total0:>6.2f}"
             f" {model[0]:>9.1f} {model[1]:>7.1f} {model[0] / model0:>6.2f}"
             f" {r.cold_s:>7.2f} {r.cold_s / base.cold_s:>6.2f}"
+            f" {r.fork_s:>7.2f} {r.fork_s / base.fork_s:>6.2f}"
             f" {r.peak_rss_mib:>8.0f} {r.peak_rss_mib / base.peak_rss_mib:>6.2f}"
             f" {stat(r, 'cpu')[0]:>7.0f} {stat(r, 'cpu')[0] / cpu0:>6.2f}"
         )
     print()
-    print("per stage, median ms (cold start split: import of the pipeline / model load, s)")
-    print(f"{'runtime':<18} " + " ".join(f"{s:>9}" for s in STAGES[:-1]) + f" {'import':>7} {'load':>6}")
+    print(
+        "per stage, median ms (cold start split, s: import of the pipeline / model load;"
+        " forked cold start split, s: model load / first clip)"
+    )
+    print(
+        f"{'runtime':<18} "
+        + " ".join(f"{s:>9}" for s in STAGES[:-1])
+        + f" {'import':>7} {'load':>6} {'f.load':>6} {'f.1st':>6}"
+    )
     for r in runners:
         cells = " ".join(f"{stat(r, s)[0]:>9.1f}" for s in STAGES[:-1])
-        print(f"{r.runtime:<18} {cells} {r.import_s:>7.2f} {r.load_s:>6.2f}")
+        print(
+            f"{r.runtime:<18} {cells} {r.import_s:>7.2f} {r.load_s:>6.2f}"
+            f" {r.fork_load_s:>6.2f} {r.fork_first_s:>6.2f}"
+        )
+    print(
+        f"before forking: the parent imported the pipeline and warmed the analysis in {warm_s:.2f} s"
+        " (once per ML worker, before its pool starts; part of neither cold start)"
+    )
     print()
     for r in runners:
         wall = sum(t["total"] for t in r.timings)
@@ -223,26 +359,37 @@ def main() -> None:
         help="also draw the PNG per clip in-process (the I/O worker's job)",
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--fork-parent", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--work-dir", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    runtimes = [r.strip() for r in args.runtimes.split(",") if r.strip()]
     if args.child:
         child(args.work_dir, args.spectrogram)
         return
+    if args.fork_parent:
+        fork_parent(runtimes, args.work_dir, args.spectrogram)
+        return
 
-    runtimes = [r.strip() for r in args.runtimes.split(",") if r.strip()]
     from worker.serving import ensure_onnx
 
     # Exports are made (once, cached) before any timing: they are a build step, not a cold start.
-    names = {r.partition("@")[0] for r in runtimes}
-    for variant in {"int8" if r.endswith(":int8") else "fp32" for r in names if r != "tensorflow"}:
+    for variant in export_variants(runtimes):
         ensure_onnx(variant)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         clips = write_clips(folder, args.n + 1, args.format)
-        runners = [
-            start(runtime, clips[0], args.threads, str(folder), args.spectrogram) for runtime in runtimes
-        ]
+        runners: list[Runner] = []
         try:
+            forker = Forker(runtimes, str(folder), args.spectrogram)
+            warm_s = forker.warm_s
+            try:
+                # Each runtime's forked cold start right after its fresh one, so that both meet the
+                # same load; the fresh processes wait on their stdin meanwhile, idle.
+                for runtime in runtimes:
+                    runners.append(start(runtime, clips[0], args.threads, str(folder), args.spectrogram))
+                    forker.cold_start(runners[-1], clips[0], args.threads)
+            finally:
+                forker.close()
             for clip in clips[1:]:
                 for runner in runners:
                     time.sleep(TURN_PAUSE_S)
@@ -254,7 +401,7 @@ def main() -> None:
                 assert runner.proc.stdin is not None
                 runner.proc.stdin.close()
                 runner.proc.wait(timeout=60)
-    report(runners, args.n, args.format, args.threads, args.spectrogram)
+    report(runners, args.n, args.format, args.threads, args.spectrogram, warm_s)
 
 
 if __name__ == "__main__":
