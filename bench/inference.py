@@ -9,7 +9,10 @@ queue), so it is not part of these figures; --spectrogram also draws it in the s
 show what it costs (stage spectrogram, then included in the total).
 
 A runtime may end in @N to run N patches per model call, e.g. to compare batch sizes:
-`--runtimes onnxruntime:fp32@10,onnxruntime:fp32@5,onnxruntime:fp32@2`.
+`--runtimes onnxruntime:fp32@10,onnxruntime:fp32@5,onnxruntime:fp32@2`, and in +all to read every
+patch of each clip (SEVENFOUR_MODEL_EARLY_EXIT=0) instead of the site's default, half of them first and
+the rest only when the top genre is in doubt (worker.sequential). `tensorflow+all` is the reference:
+the reference implementation on the whole excerpt. Column "patches" is the mean number read per clip.
 
 Each runtime runs in its own fresh process (SEVENFOUR_MODEL_RUNTIME set), started one after another:
 - cold start: from starting the process to its first result (imports, model load, first prediction):
@@ -48,8 +51,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from worker.sequential import ENV as EARLY_EXIT_ENV  # noqa: E402
+
 DEFAULT_RUNTIMES = (
-    "tensorflow",
+    "tensorflow+all",
+    "onnxruntime:fp32+all",
     "onnxruntime:fp32",
     "openvino:fp32",
     "openvino:bf16",
@@ -58,7 +64,7 @@ DEFAULT_RUNTIMES = (
 )
 # Between turns, so that threads still spinning in the previous process do not slow the next one.
 TURN_PAUSE_S = 0.2
-STAGES = ("decode", "features", "model", "analysis", "save_mel", "spectrogram", "total")
+STAGES = ("decode", "features", "model", "analysis", "analysis_wait", "save_mel", "spectrogram", "total")
 
 
 # --- child: one runtime in a fresh process ----------------------------------------------------
@@ -87,7 +93,8 @@ def child(work_dir: str, png: bool) -> None:
             result = predictor.predict(
                 command, spectrogram_mel=f"{stem}.npz", spectrogram_png=f"{stem}.png" if png else None
             )
-            timings = {**result.timings, "cpu": time.process_time() - cpu}  # all threads of the process
+            # cpu: all threads of the process; patches: how many the model read (half, or all of them)
+            timings = {**result.timings, "cpu": time.process_time() - cpu, "patches": result.patches_read}
             print(json.dumps({"timings": timings, "top": result.top_genre}), file=answers)
         answers.flush()
 
@@ -184,9 +191,10 @@ class Runner:
 
 def runtime_env(runtime: str, threads: int) -> dict[str, str]:
     """The environment that selects a runtime; it may end in @N: N patches per model run
-    (SEVENFOUR_MODEL_BATCH) for the ONNX runtimes."""
-    name, _, batch = runtime.partition("@")
-    env = {"SEVENFOUR_MODEL_RUNTIME": name}
+    (SEVENFOUR_MODEL_BATCH) for the ONNX runtimes, then in +all: read every patch of a clip."""
+    spec, every_patch = runtime.removesuffix("+all"), runtime.endswith("+all")
+    name, _, batch = spec.partition("@")
+    env = {"SEVENFOUR_MODEL_RUNTIME": name, EARLY_EXIT_ENV: "0" if every_patch else "1"}
     if batch:
         env["SEVENFOUR_MODEL_BATCH"] = batch
     if threads:
@@ -195,7 +203,7 @@ def runtime_env(runtime: str, threads: int) -> dict[str, str]:
 
 
 def export_variants(runtimes: list[str]) -> set[str]:
-    names = {r.partition("@")[0] for r in runtimes}
+    names = {r.removesuffix("+all").partition("@")[0] for r in runtimes}
     return {"int8" if r.endswith(":int8") else "fp32" for r in names if r != "tensorflow"}
 
 
@@ -307,6 +315,7 @@ def report(runners: list[Runner], n: int, fmt: str, threads: int, png: bool, war
     header = (
         f"{'runtime':<18} {'total med':>9} {'p95':>7} {'ratio':>6} {'model med':>9} {'p95':>7} {'ratio':>6}"
         f" {'cold s':>7} {'ratio':>6} {'fork s':>7} {'ratio':>6} {'RSS MiB':>8} {'ratio':>6} {'CPU ms':>7} {'ratio':>6}"
+        f" {'patches':>7}"
     )
     print(header)
     print("-" * len(header))
@@ -320,6 +329,7 @@ def report(runners: list[Runner], n: int, fmt: str, threads: int, png: bool, war
             f" {r.fork_s:>7.2f} {r.fork_s / base.fork_s:>6.2f}"
             f" {r.peak_rss_mib:>8.0f} {r.peak_rss_mib / base.peak_rss_mib:>6.2f}"
             f" {stat(r, 'cpu')[0]:>7.0f} {stat(r, 'cpu')[0] / cpu0:>6.2f}"
+            f" {np.mean([t['patches'] for t in r.timings]):>7.1f}"
         )
     print()
     print(

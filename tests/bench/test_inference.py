@@ -15,16 +15,34 @@ from worker import synth
 
 
 def test_runtime_env_names_the_runtime_and_only_the_settings_asked_for() -> None:
-    assert inference.runtime_env("onnxruntime:fp32", 0) == {"SEVENFOUR_MODEL_RUNTIME": "onnxruntime:fp32"}
+    assert inference.runtime_env("onnxruntime:fp32", 0) == {
+        "SEVENFOUR_MODEL_RUNTIME": "onnxruntime:fp32",
+        "SEVENFOUR_MODEL_EARLY_EXIT": "1",
+    }
     assert inference.runtime_env("onnxruntime:int8@10", 2) == {
         "SEVENFOUR_MODEL_RUNTIME": "onnxruntime:int8",
+        "SEVENFOUR_MODEL_EARLY_EXIT": "1",
         "SEVENFOUR_MODEL_BATCH": "10",
         "SEVENFOUR_MODEL_THREADS": "2",
     }
 
 
+def test_a_runtime_ending_in_all_reads_every_patch() -> None:
+    assert inference.runtime_env("tensorflow+all", 0) == {
+        "SEVENFOUR_MODEL_RUNTIME": "tensorflow",
+        "SEVENFOUR_MODEL_EARLY_EXIT": "0",
+    }
+    assert inference.runtime_env("onnxruntime:fp32@5+all", 0)["SEVENFOUR_MODEL_BATCH"] == "5"
+
+
 def test_export_variants_are_those_of_the_onnx_runtimes() -> None:
-    runtimes = ["tensorflow", "onnxruntime:fp32@5", "openvino:bf16", "openvino:int8", "onnxruntime:int8"]
+    runtimes = [
+        "tensorflow+all",
+        "onnxruntime:fp32@5",
+        "openvino:bf16+all",
+        "openvino:int8",
+        "onnxruntime:int8",
+    ]
 
     assert inference.export_variants(runtimes) == {"fp32", "int8"}
     assert inference.export_variants(["tensorflow"]) == set()

@@ -106,3 +106,13 @@ def test_predict_says_how_many_patches_the_model_read(drums_result) -> None:
     # A 30 s excerpt is ten 3 s patches: the first half is always read, the rest when in doubt.
     assert drums_result.patches_read in (5, 10)
     assert drums_result.to_dict()["patches_read"] == drums_result.patches_read
+
+
+def test_a_process_that_runs_the_model_gives_numpy_one_blas_thread(predictor) -> None:
+    from threadpoolctl import threadpool_info
+
+    predictor.load()
+
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas
+    assert all(pool["num_threads"] == 1 for pool in blas)
