@@ -65,6 +65,9 @@ def ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+HEALTHZ_TOKEN = "load-bench-monitor"
+
+
 def site_env(args: argparse.Namespace, media: Path) -> dict[str, str]:
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.workers)
     return {
@@ -79,6 +82,7 @@ def site_env(args: argparse.Namespace, media: Path) -> dict[str, str]:
         "MEDIA_ROOT": str(media),
         "API_THROTTLE_PREDICTIONS": "100000/hour",
         "FREESOUND_API_KEY": "",
+        "HEALTHZ_TOKEN": HEALTHZ_TOKEN,  # /healthz shows the workers' report to a monitor with it
         "SEVENFOUR_MODEL_THREADS": str(threads),
         "SEVENFOUR_MODEL_CACHE": os.environ.get("SEVENFOUR_MODEL_CACHE", str(ROOT / "var" / "models")),
         "PYTHONPATH": str(ROOT),
@@ -115,6 +119,26 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def machine_cpu_seconds() -> float:
+    """Busy CPU time of the whole machine so far, all cores (/proc/stat: everything but idle and iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def host_cpu(procs: list[subprocess.Popen]) -> dict[str, float]:
+    """CPU seconds so far of each part of the host: the site, the ML worker, the I/O worker (each with
+    its pool), this process (the client) and the whole machine."""
+    web, ml, io = ([proc.pid, *pool_pids(proc.pid)] for proc in procs)
+    return {
+        "web": cpu_seconds(web),
+        "ml": cpu_seconds(ml),
+        "io": cpu_seconds(io),
+        "client": cpu_seconds([os.getpid()]),
+        "machine": machine_cpu_seconds(),
+    }
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time of these processes so far (all their threads)."""
     total = 0
@@ -131,7 +155,9 @@ def wait_for_model(base_url: str, workers: int, timeout: float, log: Path) -> fl
     wanted = f"model ready in {workers} of {workers} ML processes"
     while time.monotonic() - start < timeout:
         try:
-            body = requests.get(f"{base_url}/healthz", timeout=5).json()
+            body = requests.get(
+                f"{base_url}/healthz", headers={"Authorization": f"Bearer {HEALTHZ_TOKEN}"}, timeout=5
+            ).json()
             if wanted in body["checks"]["model"]["detail"]:
                 return time.monotonic() - start
         except (requests.RequestException, ValueError, KeyError):
@@ -248,22 +274,23 @@ def main() -> None:
     try:
         ready_s = wait_for_model(base_url, args.workers, args.timeout, ml_log)
         ml_pids = pool_pids(procs[1].pid)
-        cpu_before = cpu_seconds(ml_pids)
+        cpu_before, host_before = cpu_seconds(ml_pids), host_cpu(procs)
         with ThreadPoolExecutor(max_workers=len(clips)) as pool:
             submitted = list(pool.map(lambda p: submit(base_url, secret, p), clips))
         ids = [pk for pk, _ in submitted]
         rows = wait_for_results(ids, args.timeout)
         ml_cpu_per_clip = (cpu_seconds(ml_pids) - cpu_before) / len(ids)
+        host_per_clip = {k: (v - host_before[k]) / len(ids) for k, v in host_cpu(procs).items()}
         time.sleep(1.0)  # let the last "succeeded" log lines land
         rss = {pid: peak_rss_mib(pid) for pid in pool_pids(procs[1].pid)}
     finally:
         for proc in procs:
             stop(proc)
 
-    report(args, rows, submitted, rss, ready_s, ml_log, ml_cpu_per_clip)
+    report(args, rows, submitted, rss, ready_s, ml_log, ml_cpu_per_clip, host_per_clip)
 
 
-def report(args, rows, submitted, rss, ready_s, ml_log, ml_cpu_per_clip) -> None:
+def report(args, rows, submitted, rss, ready_s, ml_log, ml_cpu_per_clip, host_per_clip) -> None:
     from predictions.models import Prediction
 
     latencies = [rows[pk].finished_at.timestamp() - t0 for pk, t0 in submitted]
@@ -292,6 +319,12 @@ def report(args, rows, submitted, rss, ready_s, ml_log, ml_cpu_per_clip) -> None
     cores = os.cpu_count() or 1
     print(f"ML CPU time per clip: {ml_cpu_per_clip * 1000:.0f} ms, so at most "
           f"{cores / ml_cpu_per_clip:.1f} clips/s on {cores} cores with nothing else running")  # fmt: skip
+    parts = {**host_per_clip}
+    machine = parts.pop("machine")
+    parts["rest of the machine"] = machine - sum(parts.values())
+    print("host CPU per clip during the run, ms: "
+          + ", ".join(f"{name} {1000 * seconds:.0f}" for name, seconds in parts.items())
+          + f"; all {1000 * machine:.0f}, so at most {cores / machine:.1f} clips/s")  # fmt: skip
     print("peak RSS per ML pool process: " + ", ".join(f"{mib:.0f} MiB" for mib in rss.values()))
     print("every job finished exactly once" if not problems else "PROBLEMS: " + "; ".join(problems))
     print(f"logs and uploads: {ml_log.parent}")
