@@ -428,7 +428,7 @@ def prediction_spectrogram_render(*, prediction_id: int) -> bool:
 
 def _draw_spectrogram(prediction: Prediction) -> str:
     """The stored PNG's name."""
-    # Imported here: this module is loaded by ML workers too, which must not pay for matplotlib.
+    # Imported here: this module is loaded by ML workers too, which must not pay for Pillow and matplotlib.
     from worker.spectrogram import load_mel, render_db_png
 
     with prediction.spectrogram_mel.open("rb") as fh:

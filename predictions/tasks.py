@@ -73,7 +73,7 @@ def sweep_predictions_task() -> dict[str, int]:
     return asdict(services.prediction_sweep())
 
 
-# The I/O queue (the default route): drawing takes matplotlib, which ML worker processes never import.
+# The I/O queue (the default route): drawing needs Pillow and matplotlib, which ML worker processes skip.
 @shared_task(bind=True, name=services.RENDER_SPECTROGRAM_TASK, max_retries=5)
 def render_spectrogram_task(self: Task, prediction_id: int) -> None:
     try:
