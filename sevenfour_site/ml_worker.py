@@ -122,7 +122,7 @@ def loaded_modules_task(path: str) -> None:
     """Diagnostics: write which heavy libraries this pool process has imported to `path` (JSON)."""
     from worker import predictor
 
-    heavy = ("tensorflow", "keras", "torch", "matplotlib", "onnxruntime", "openvino", "librosa")
+    heavy = ("tensorflow", "keras", "torch", "matplotlib", "PIL", "onnxruntime", "openvino", "librosa")
     report = {
         "pid": os.getpid(),
         "loaded": sorted(name for name in heavy if name in sys.modules),

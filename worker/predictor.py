@@ -138,7 +138,7 @@ class GenrePredictor:
         spectrogram_mel: str | Path | None = None,
     ) -> PredictionResult:
         """spectrogram_mel: save the mel the model saw there (cheap; the site draws it later, off the
-        ML path). spectrogram_png: draw the picture now (the CLI; it imports matplotlib)."""
+        ML path). spectrogram_png: draw the picture now (the CLI; it imports Pillow)."""
         clock = _Clock()
         audio = load_audio(path)
         clock.lap("decode")

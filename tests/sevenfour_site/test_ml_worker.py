@@ -1,5 +1,5 @@
 """Real `celery worker` processes: the model is ready before the first job, serving it imports no
-TensorFlow and no matplotlib (an I/O worker draws the spectrogram)."""
+TensorFlow, no matplotlib and no Pillow (an I/O worker draws the spectrogram)."""
 
 from __future__ import annotations
 
@@ -115,3 +115,4 @@ def test_worker_loads_the_model_before_the_first_job_and_serves_without_tensorfl
     assert "tensorflow" not in report["loaded"]
     assert "keras" not in report["loaded"]
     assert "matplotlib" not in report["loaded"]
+    assert "PIL" not in report["loaded"]
