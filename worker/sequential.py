@@ -12,7 +12,8 @@ drawn without replacement from a finite population (the clip's patches):
   left out in turn, SE = sqrt((k - 1) / k * sum((m_i - mean(m_i))^2));
 - sampling half of the patches without replacement shrinks it by the finite population correction
   sqrt((n - k) / (n - 1));
-- the top genre is settled when m > z * SE * fpc, z = 1.645 (one-sided, 95 %).
+- the top genre is settled when m > t * SE * fpc, t the one-sided 95 % point of Student's t with
+  k - 1 degrees of freedom (2.13 for k = 5): the standard error is itself estimated from k values.
 
 Settled: the answer is the first stage's. Not settled: the other half is read and the answer is the
 mean over all patches, the same as reading them all at once, so nothing read is wasted. The shown
@@ -33,7 +34,7 @@ from worker.features import spread
 from worker.musicnn import BackboneOutput
 
 ENV = "SEVENFOUR_MODEL_EARLY_EXIT"  # "0": always read every patch
-Z_ONE_SIDED_95 = 1.645
+CONFIDENCE = 0.95  # one-sided
 _FLOOR = 1e-12  # probabilities are floored before the log ratio
 
 
@@ -75,8 +76,15 @@ def margin(probs: np.ndarray, top: int, second: int) -> float:
     return math.log(max(float(probs[top]), _FLOOR) / max(float(probs[second]), _FLOOR))
 
 
+def critical_value(read: int, confidence: float = CONFIDENCE) -> float:
+    """Student's t quantile for a jackknife standard error from `read` values (read - 1 degrees of freedom)."""
+    from scipy.special import stdtrit
+
+    return float(stdtrit(read - 1, confidence))
+
+
 def top_genre_settled(
-    read: int, total: int, score: Callable[[np.ndarray], np.ndarray], z: float = Z_ONE_SIDED_95
+    read: int, total: int, score: Callable[[np.ndarray], np.ndarray], confidence: float = CONFIDENCE
 ) -> bool:
     """Whether the `read` patches already decide the top genre of all `total` (see the module doc).
 
@@ -96,4 +104,4 @@ def top_genre_settled(
     left_out = np.array([margin(score(rows[rows != i]), top, second) for i in rows])
     se = math.sqrt((read - 1) / read * float(np.sum((left_out - left_out.mean()) ** 2)))
     fpc = math.sqrt((total - read) / (total - 1))
-    return observed > z * se * fpc
+    return observed > critical_value(read, confidence) * se * fpc

@@ -59,13 +59,18 @@ def test_having_read_everything_is_settled_and_one_patch_is_not() -> None:
     assert not top_genre_settled(1, 10, votes_score(votes[:1]))
 
 
-def test_a_stricter_z_reads_more() -> None:
+def test_the_critical_value_is_students_t_for_the_values_read() -> None:
+    assert sequential.critical_value(5) == pytest.approx(2.1318, abs=1e-4)  # t(0.95; 4 df)
+    assert sequential.critical_value(1000) == pytest.approx(1.6464, abs=1e-3)  # near the normal's 1.645
+
+
+def test_a_stricter_confidence_reads_more() -> None:
     rng = np.random.default_rng(0)
     votes = np.clip(np.array([0.5, 0.4, 0.1]) + rng.normal(0.0, 0.05, size=(5, 3)), 1e-3, None)
     score = votes_score(votes)
 
-    assert top_genre_settled(5, 10, score, z=0.1)
-    assert not top_genre_settled(5, 10, score, z=50.0)
+    assert top_genre_settled(5, 10, score, confidence=0.55)
+    assert not top_genre_settled(5, 10, score, confidence=0.999999)
 
 
 def test_joined_outputs_are_back_in_patch_order() -> None:
