@@ -58,8 +58,7 @@ def main() -> None:
 
     predictor = get_predictor()
     predictor.load(warm_up=True)
-    head = predictor._head
-    assert head is not None
+    head = predictor.head
     backbone = get_backbone()
     settled = 0
     same_top = {k: 0 for k in counts}
@@ -73,7 +72,7 @@ def main() -> None:
         for k in counts:
             started = time.process_time()
             if k == "seq":
-                output, probs, read = predictor._score(feats.patches)
+                output, probs, read = predictor.score_patches(feats.patches)
                 settled += int(read < len(feats.patches))
             else:
                 patches = features.spread(feats.patches, int(k))

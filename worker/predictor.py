@@ -116,6 +116,14 @@ class GenrePredictor:
         self.artifact = artifact
         self._head: Head | None = None
 
+    @property
+    def head(self) -> Head:
+        """The genre head (loaded on first use)."""
+        if self._head is None:
+            self.load()
+        assert self._head is not None
+        return self._head
+
     def load(self, *, warm_up: bool = False) -> None:
         """Load the backbone and the head now (otherwise the first predict() does).
 
@@ -152,7 +160,7 @@ class GenrePredictor:
             clock.lap("features")
             self.load()
             clock.lap("load")
-            output, probs, patches_read = self._score(feats.patches)
+            output, probs, patches_read = self.score_patches(feats.patches)
             clock.lap("model")
             tempo, key, analysis_s = analysed.result()
             clock.lap("analysis_wait")
@@ -170,11 +178,10 @@ class GenrePredictor:
             clock.lap("spectrogram")
         return self._result(probs, output, tempo, key, audio, clock.finish(), png, mel, patches_read)
 
-    def _score(self, patches: np.ndarray) -> tuple[BackboneOutput, np.ndarray, int]:
+    def score_patches(self, patches: np.ndarray) -> tuple[BackboneOutput, np.ndarray, int]:
         """The clip's backbone output, the head's genre probabilities and how many patches were read:
         half of them first, the rest only when the top genre is still in doubt (worker.sequential)."""
-        head, backbone, total = self._head, get_backbone(), len(patches)
-        assert head is not None
+        head, backbone, total = self.head, get_backbone(), len(patches)
         rows = sequential.first_stage(total) if sequential.enabled() else np.arange(total)
         read = PatchOutputs(*backbone.patch_outputs(patches[rows]))
 

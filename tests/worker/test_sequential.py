@@ -116,7 +116,7 @@ def test_with_early_exit_off_the_predictor_reads_every_patch(predictor, clip_pat
     monkeypatch.setenv(sequential.ENV, "0")
     whole = get_backbone()(clip_patches)
 
-    output, probs, read = predictor._score(clip_patches)
+    output, probs, read = predictor.score_patches(clip_patches)
 
     assert read == 10
     np.testing.assert_allclose(output.msd, whole.msd, atol=1e-6)
@@ -129,11 +129,11 @@ def test_a_clip_in_doubt_gets_the_same_answer_as_reading_everything(
     predictor, clip_patches, monkeypatch
 ) -> None:
     monkeypatch.setenv(sequential.ENV, "0")
-    _, everything, _ = predictor._score(clip_patches)
+    _, everything, _ = predictor.score_patches(clip_patches)
     monkeypatch.setenv(sequential.ENV, "1")
     monkeypatch.setattr(sequential, "top_genre_settled", lambda *args, **kwargs: False)
 
-    output, probs, read = predictor._score(clip_patches)
+    output, probs, read = predictor.score_patches(clip_patches)
 
     assert read == 10
     np.testing.assert_allclose(probs, everything, atol=1e-6)
@@ -148,7 +148,7 @@ def test_a_settled_clip_is_scored_on_its_first_half(predictor, clip_patches, mon
     monkeypatch.setattr(sequential, "top_genre_settled", lambda *args, **kwargs: True)
     half = get_backbone()(clip_patches[first_stage(10)])
 
-    output, probs, read = predictor._score(clip_patches)
+    output, probs, read = predictor.score_patches(clip_patches)
 
     assert read == 5
     np.testing.assert_allclose(output.mtt, half.mtt, atol=1e-6)
