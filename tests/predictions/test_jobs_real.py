@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from predictions import services
 from predictions.models import Prediction
 from tests.conftest import broker_configured, running_worker, wait_until
+from tests.predictions.conftest import wav_bytes
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db(transaction=True)]
 
@@ -62,9 +64,15 @@ def _database_url() -> str:
 
 
 def _start_worker_process(
-    redis_url: str, log_path: Path, *, name: str, beat_dir: Path | None = None
+    redis_url: str,
+    log_path: Path,
+    *,
+    name: str,
+    beat_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen:
     env = {
+        **(extra_env or {}),
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "sevenfour_site.test_settings",
         "DATABASE_URL": _database_url(),
@@ -92,16 +100,23 @@ def _start_worker_process(
 
 
 def test_a_job_whose_whole_worker_is_killed_is_finished_by_a_new_worker_within_two_minutes(
-    user, wav_upload, redis_url, tmp_path
+    user, redis_url, tmp_path
 ):
     log_path = tmp_path / "workers.log"
-    first = _start_worker_process(redis_url, log_path, name="first")
+    # The job must still be running when the test kills its worker. A 30 s clip read whole (all ten
+    # patches, one model thread) keeps it running for about 0.3 s, against about 0.1 s for a short
+    # clip read the default way, and the test looks every 5 ms.
+    slow = {"SEVENFOUR_MODEL_EARLY_EXIT": "0", "SEVENFOUR_MODEL_THREADS": "1"}
+    first = _start_worker_process(redis_url, log_path, name="first", extra_env=slow)
     second = None
+    upload = SimpleUploadedFile("my song.wav", wav_bytes(tmp_path, seconds=30.0), content_type="audio/wav")
     try:
         with broker_configured(redis_url):
-            prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
+            prediction = services.prediction_create_from_upload(user=user, upload=upload)
         started = wait_until(
-            lambda: Prediction.objects.get(pk=prediction.pk).status == Status.RUNNING, timeout=120
+            lambda: Prediction.objects.get(pk=prediction.pk).status == Status.RUNNING,
+            timeout=120,
+            interval=0.005,
         )
         assert started, log_path.read_text()
         os.killpg(first.pid, signal.SIGKILL)  # the whole worker, pool children included, without warning
