@@ -4,11 +4,13 @@
     DIR/outside/*.mp3 ...        songs of none of the genres (blues, jazz, reggae ...)
 
 Each file is decoded and run through the backbone once; every artifact's head then scores the same
-outputs. For an artifact, a folder naming a genre it does not know counts as outside its taxonomy.
+outputs, reading them as the site does (worker.sequential: half the patches first, the rest when the
+top genre is in doubt; every patch with early_exit=False), so the figures are those of what is served. For an artifact, a folder naming a genre it does not know counts as outside its taxonomy.
 Metrics per artifact: top-1 and top-2 accuracy over in-genre songs, the share of outside songs it
 flags, the share of in-genre songs it wrongly flags, recall per genre, the confusion matrix (true
 genre x top-1), and a reliability table (top-1 confidence against accuracy, in bins) with its expected
-calibration error. `write_report` saves report.json, report.txt, one confusion-matrix PNG per
+calibration error, and how many patches were read (mean, and the share of files settled after the first
+half). `write_report` saves report.json, report.txt, one confusion-matrix PNG per
 artifact and one reliability diagram. No Django here: `manage.py evaluate_genre_model` wraps it.
 """
 
@@ -18,13 +20,16 @@ import json
 import re
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from worker.genre_head import Artifact, head_outside, load_head
+
+if TYPE_CHECKING:
+    from worker.serving import BackboneLike
 
 OUTSIDE = "outside"
 RELIABILITY_BINS = 10
@@ -47,6 +52,8 @@ class Verdict:
     ranked: list[str]  # the artifact's labels, most likely first
     probs: list[float]  # in `ranked` order
     outside: str | None  # the artifact's outside verdict ("jazz", "none", or None)
+    patches_read: int = 0  # of patches_total (worker.sequential)
+    patches_total: int = 0
 
 
 def collect_items(data_dir: Path) -> list[Item]:
@@ -73,11 +80,13 @@ def artifact_key(artifact: Artifact) -> str:
 def score_items(
     items: Sequence[Item],
     artifacts: Sequence[Artifact],
-    backbone: Callable[[np.ndarray], Any],
+    backbone: BackboneLike,
     progress: Callable[[str], None] = lambda _: None,
+    *,
+    early_exit: bool = True,
 ) -> tuple[dict[str, list[Verdict]], list[tuple[str, str]]]:
     """Verdicts per artifact, and the files that could not be read (path, reason)."""
-    from worker import features
+    from worker import features, sequential
     from worker.audio import AudioError, load_audio
 
     heads = [load_head(a) for a in artifacts]
@@ -90,11 +99,17 @@ def score_items(
             skipped.append((str(item.path), str(exc)))
             continue
         feats = features.extract(audio.samples, audio.sample_rate)
-        output = backbone(feats.patches)
+        # Every patch once; each head then reads from these what the site would have read.
+        every = sequential.PatchOutputs(*backbone.patch_outputs(feats.patches))
         for artifact, head in zip(artifacts, heads, strict=True):
-            probs = np.asarray(head.predict(output, feats.patches), dtype=np.float64)
+            output, probs, read = sequential.read_clip(
+                feats.patches, every.take, head.predict, early_exit=early_exit
+            )
+            verdict = make_verdict(
+                item, artifact, np.asarray(probs, np.float64), head_outside(head, output, probs)
+            )
             verdicts[artifact_key(artifact)].append(
-                make_verdict(item, artifact, probs, head_outside(head, output, probs))
+                replace(verdict, patches_read=read, patches_total=len(feats.patches))
             )
         progress(f"{n}/{len(items)} {item.path.name}")
     return verdicts, skipped
@@ -140,6 +155,8 @@ def metrics(verdicts: Sequence[Verdict], labels: Sequence[str]) -> dict[str, Any
         "confusion_matrix": matrix.tolist(),
         "reliability": reliability,
         "ece": expected_calibration_error(reliability, len(inside)),
+        "patches_read_mean": float(np.mean([v.patches_read for v in verdicts])) if verdicts else None,
+        "settled_after_half": _share(sum(v.patches_read < v.patches_total for v in verdicts), len(verdicts)),
     }
 
 
@@ -197,6 +214,11 @@ def format_table(results: dict[str, dict[str, Any]], labels_of: Mapping[str, Seq
         ("outside flagged", lambda m: _pct(m["outside_flagged"])),
         ("in-genre wrongly flagged", lambda m: _pct(m["in_genre_flagged"])),
         ("calibration error (ECE)", lambda m: _pct(m["ece"])),
+        (
+            "patches read (mean)",
+            lambda m: "n/a" if m["patches_read_mean"] is None else f"{m['patches_read_mean']:.1f}",
+        ),
+        ("settled after half", lambda m: _pct(m["settled_after_half"])),
     ]
     genres = sorted({g for k in keys for g in labels_of[k]}, key=lambda g: [g not in labels_of[keys[0]], g])
     lines = ["".ljust(28) + "".join(k.rjust(width) for k in keys)]
@@ -289,10 +311,14 @@ def write_report(
 def evaluate(
     data_dir: Path,
     artifacts: Sequence[Artifact],
-    backbone: Callable[[np.ndarray], Any],
+    backbone: BackboneLike,
     progress: Callable[[str], None] = lambda _: None,
+    *,
+    early_exit: bool = True,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, list[Verdict]], list[tuple[str, str]]]:
     """Score every file of `data_dir` with every artifact: (metrics, verdicts, skipped files)."""
-    verdicts, skipped = score_items(collect_items(data_dir), artifacts, backbone, progress)
+    verdicts, skipped = score_items(
+        collect_items(data_dir), artifacts, backbone, progress, early_exit=early_exit
+    )
     results = {artifact_key(a): metrics(verdicts[artifact_key(a)], a.labels) for a in artifacts}
     return results, verdicts, skipped

@@ -181,19 +181,13 @@ class GenrePredictor:
     def score_patches(self, patches: np.ndarray) -> tuple[BackboneOutput, np.ndarray, int]:
         """The clip's backbone output, the head's genre probabilities and how many patches were read:
         half of them first, the rest only when the top genre is still in doubt (worker.sequential)."""
-        head, backbone, total = self.head, get_backbone(), len(patches)
-        rows = sequential.first_stage(total) if sequential.enabled() else np.arange(total)
-        read = PatchOutputs(*backbone.patch_outputs(patches[rows]))
-
-        def score(subset: np.ndarray) -> np.ndarray:
-            return np.asarray(head.predict(read.clip(subset), patches[rows[subset]]))
-
-        if len(rows) < total and not sequential.top_genre_settled(len(rows), total, score):
-            rest = np.setdiff1d(np.arange(total), rows)
-            read = read.joined(rows, PatchOutputs(*backbone.patch_outputs(patches[rest])), rest)
-            rows = np.arange(total)
-        output = read.clip()
-        return output, np.asarray(head.predict(output, patches[rows])), len(rows)
+        backbone = get_backbone()
+        return sequential.read_clip(
+            patches,
+            lambda rows: PatchOutputs(*backbone.patch_outputs(patches[rows])),
+            self.head.predict,
+            early_exit=sequential.enabled(),
+        )
 
     def _result(
         self, probs, output: BackboneOutput, tempo, key, audio, timings, png, mel, patches_read

@@ -53,6 +53,10 @@ class PatchOutputs:
     def __len__(self) -> int:
         return len(self.msd)
 
+    def take(self, rows: np.ndarray) -> PatchOutputs:
+        """The outputs of these patches (rows of the ones held here)."""
+        return PatchOutputs(self.msd[rows], self.mtt[rows], self.embeddings[rows])
+
     def joined(self, rows: np.ndarray, other: PatchOutputs, other_rows: np.ndarray) -> PatchOutputs:
         """These outputs (of patches `rows`) and `other`'s (of `other_rows`), in patch order."""
         order = np.argsort(np.concatenate([rows, other_rows]), kind="stable")
@@ -105,3 +109,28 @@ def top_genre_settled(
     se = math.sqrt((read - 1) / read * float(np.sum((left_out - left_out.mean()) ** 2)))
     fpc = math.sqrt((total - read) / (total - 1))
     return observed > critical_value(read, confidence) * se * fpc
+
+
+def read_clip(
+    patches: np.ndarray,
+    read: Callable[[np.ndarray], PatchOutputs],
+    predict: Callable[[BackboneOutput, np.ndarray], np.ndarray],
+    *,
+    early_exit: bool = True,
+) -> tuple[BackboneOutput, np.ndarray, int]:
+    """A clip's backbone output, a head's genre probabilities for it and how many patches were read:
+    half of them first, the rest only when the top genre is still in doubt (all at once without
+    early_exit). read(rows): the backbone's outputs for those patches; predict: the head's."""
+    total = len(patches)
+    rows = first_stage(total) if early_exit else np.arange(total)
+    outputs = read(rows)
+
+    def score(subset: np.ndarray) -> np.ndarray:
+        return np.asarray(predict(outputs.clip(subset), patches[rows[subset]]))
+
+    if len(rows) < total and not top_genre_settled(len(rows), total, score):
+        rest = np.setdiff1d(np.arange(total), rows)
+        outputs = outputs.joined(rows, read(rest), rest)
+        rows = np.arange(total)
+    output = outputs.clip()
+    return output, np.asarray(predict(output, patches[rows])), len(rows)

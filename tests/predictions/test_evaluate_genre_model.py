@@ -95,6 +95,8 @@ def test_evaluates_several_artifacts_side_by_side_with_hand_countable_figures(
     assert (always_flag["outside_flagged"], always_flag["in_genre_flagged"]) == (1.0, 1.0)
     assert always_flag["outside_named"] == {"jazz": 1}
     assert always_flag["confusion_matrix"] == [[2, 0], [1, 0]]
+    # A 12 s clip is 4 patches. A head that gives one genre everything is settled after the first 2.
+    assert (always_rock["patches_read_mean"], always_rock["settled_after_half"]) == (2.0, 1.0)
     default = report["results"]["musicnn-logodds-7 2.0.0"]
     assert sum(map(sum, default["confusion_matrix"])) == 3
     printed = stdout.getvalue()
@@ -109,6 +111,20 @@ def test_evaluates_several_artifacts_side_by_side_with_hand_countable_figures(
         assert expected in printed
     for png in ["reliability.png", "confusion-always-rock-0.1.png", "confusion-musicnn-logodds-7-2.0.0.png"]:
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_every_patch_reads_the_whole_excerpt(data_dir: Path, tmp_path: Path) -> None:
+    rock = two_genre_artifact(tmp_path, "always-rock", rock_gets_all=True, flag_everything=False)
+    out = tmp_path / "report"
+
+    call_command(
+        "evaluate_genre_model", "--data", str(data_dir), "--model", str(rock), "--every-patch",
+        "--out", str(out), stdout=StringIO(), stderr=StringIO(),
+    )  # fmt: skip
+
+    figures = json.loads((out / "report.json").read_text())["results"]["always-rock 0.1"]
+    assert (figures["patches_read_mean"], figures["settled_after_half"]) == (4.0, 0.0)
+    assert figures["top1"] == pytest.approx(1 / 3)  # the same verdicts: this head is sure either way
 
 
 def test_refuses_a_missing_folder_and_an_unreadable_artifact(tmp_path: Path) -> None:

@@ -32,6 +32,12 @@ class Command(BaseCommand):
             help="an artifact folder; repeat to compare (default: the served artifact)",
         )
         parser.add_argument(
+            "--every-patch",
+            action="store_true",
+            help="read every patch of each clip (default: as the site does, half first and the rest "
+            "when the top genre is in doubt; SEVENFOUR_MODEL_EARLY_EXIT=0 also reads every patch)",
+        )
+        parser.add_argument(
             "--out", type=Path, default=None, help="report folder (default: var/evaluations/<time>)"
         )
         parser.add_argument(
@@ -48,11 +54,16 @@ class Command(BaseCommand):
             "%Y%m%d-%H%M%S"
         )
         dataset = options["dataset"] or data.name
+        from worker import sequential
         from worker.predictor import get_backbone
 
         try:
             results, verdicts, skipped = evaluation.evaluate(
-                data, artifacts, get_backbone(), progress=lambda line: self.stderr.write(f"  {line}")
+                data,
+                artifacts,
+                get_backbone(),
+                progress=lambda line: self.stderr.write(f"  {line}"),
+                early_exit=sequential.enabled() and not options["every_patch"],
             )
         except evaluation.EvaluationDataError as exc:
             raise CommandError(str(exc)) from exc
