@@ -119,7 +119,7 @@ class PredictionAdmin(admin.ModelAdmin):
         "owner", "source", "source_track_id", "isrc", "audio", "status", "stage", "error", "attempts", "job_id",
         "worker", "heartbeat_at", "created_at", "queued_at", "started_at", "finished_at", "rerun_of", "probabilities", "spectrogram_image",
         "top_genre", "confidence", "tags", "outside_taxonomy", "tempo_bpm", "tempo_confidence", "key",
-        "key_confidence", "model_name", "model_version", "timings", "reviewed_by", "reviewed_at",
+        "key_confidence", "model_name", "model_version", "patches_read", "timings", "reviewed_by", "reviewed_at",
         "tempo_alternative_bpm", "key_alternatives", "user_tempo_bpm", "user_key", "user_genre", "corrected_at",
         "labels",
     ]  # fmt: skip
@@ -127,7 +127,8 @@ class PredictionAdmin(admin.ModelAdmin):
         ("Song", {"fields": ["owner", "source", "source_track_id", "isrc", "title", "artist", "album", "audio"]}),
         ("Result", {"fields": ["probabilities", "spectrogram_image", "top_genre", "confidence", "outside_taxonomy",
                                "tags", "tempo_bpm", "tempo_confidence", "tempo_alternative_bpm", "key",
-                               "key_confidence", "key_alternatives", "model_name", "model_version"]}),
+                               "key_confidence", "key_alternatives", "model_name", "model_version",
+                               "patches_read"]}),
         ("The user's correction", {"fields": ["user_genre", "user_tempo_bpm", "user_key", "corrected_at"]}),
         ("Review", {"fields": ["reviewed_genre", "reviewed_by", "reviewed_at", "labels"]}),
         ("Job", {"classes": ["collapse"], "fields": ["status", "stage", "error", "attempts", "job_id", "worker",

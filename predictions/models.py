@@ -104,6 +104,12 @@ class Prediction(models.Model):
     # The backbone's clip output (tag probabilities, embedding; worker.fewshot.backbone_to_dict): the
     # few-shot head learns from it and versions are evaluated on it without the audio.
     backbone_output = models.JSONField(default=dict, blank=True)
+    patches_read = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="3 s patches of the excerpt the model read: half of them when the first half already "
+        "decided the top genre, else all (worker.sequential). The backbone output is their mean.",
+    )
 
     # Admin review: reviewed rows become training data.
     reviewed_genre = models.CharField(max_length=32, blank=True)

@@ -371,6 +371,7 @@ def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, 
         "timings": {name: round(float(seconds), 4) for name, seconds in result.timings.items()},
         "excerpt_s": result.excerpt_s,
         "backbone_output": result.backbone or {},
+        "patches_read": result.patches_read or None,
     }
     if mel.exists():
         with mel.open("rb") as fh:

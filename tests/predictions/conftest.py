@@ -88,6 +88,7 @@ class FakePredictor:
             timings={"total": 0.01},
             excerpt_s=10.0,
             backbone={"msd": [0.02] * 50, "mtt": [0.02] * 50, "embedding": [0.0] * 400},
+            patches_read=5,
         )
 
 

@@ -38,6 +38,7 @@ def test_an_uploaded_clip_reaches_done_with_the_real_model(user, wav_upload, red
     assert prediction.tempo_bpm is not None
     assert prediction.key.endswith(("major", "minor"))
     assert prediction.model_version
+    assert prediction.patches_read in (2, 4)  # a 12 s clip is 4 patches: the first half, or all
     assert prediction.spectrogram.open("rb").read(8) == b"\x89PNG\r\n\x1a\n"
     assert not prediction.spectrogram_mel  # the mel is deleted once drawn
 

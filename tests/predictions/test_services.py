@@ -158,6 +158,7 @@ def test_an_upload_runs_to_done_with_every_result_field(user, wav_upload, fake_p
     assert prediction.spectrogram_mel.name.endswith(".npz")
     assert not prediction.spectrogram
     assert prediction.excerpt_s == 10.0  # what the model heard, for the spectrogram's caption
+    assert prediction.patches_read == 5  # of the excerpt's patches, as the model reported
     assert prediction.started_at <= prediction.finished_at
     assert prediction.error == ""
     assert fake_predictor.calls == [prediction.upload.open("rb").read()]
