@@ -50,9 +50,6 @@ class PatchOutputs:
         emb = self.embeddings[rows]
         return BackboneOutput(self.msd[rows].mean(axis=0), self.mtt[rows].mean(axis=0), emb.mean(axis=0), emb)
 
-    def __len__(self) -> int:
-        return len(self.msd)
-
     def take(self, rows: np.ndarray) -> PatchOutputs:
         """The outputs of these patches (rows of the ones held here)."""
         return PatchOutputs(self.msd[rows], self.mtt[rows], self.embeddings[rows])
