@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.inference import write_clips  # noqa: E402
+
 BENCH_USER = "load-bench"
 # Celery logs one "succeeded" line per executed task; prediction tasks have "predict" in their name.
 SUCCEEDED = re.compile(r"Task (\S*predict\S*)\[([0-9a-f-]+)\] succeeded")
@@ -166,20 +169,6 @@ def wait_for_model(base_url: str, workers: int, timeout: float, log: Path) -> fl
     raise SystemExit(f"workers not ready after {timeout} s; see {log}")
 
 
-def write_clips(folder: Path, n: int) -> list[Path]:
-    import soundfile as sf
-
-    from worker import synth
-
-    paths = []
-    for i in range(n):
-        make = synth.drums_and_bass if i % 2 == 0 else synth.piano_piece
-        path = folder / f"upload{i:02d}.wav"
-        sf.write(path, make(30.0, seed=1000 + i), synth.SR)
-        paths.append(path)
-    return paths
-
-
 def setup_django(env: dict[str, str]) -> str:
     """Migrate, then make the bench user's API token (returns its secret) and clear its predictions."""
     subprocess.run(
@@ -246,7 +235,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="sevenfour-load-"))
     env = site_env(args, tmp / "media")
     secret = setup_django(env)
-    clips = write_clips(tmp, args.clips)
+    clips = write_clips(tmp, args.clips, "wav", first_seed=1000)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     server_cmd = (
