@@ -71,8 +71,12 @@ def ensure_database(url: str) -> None:
 HEALTHZ_TOKEN = "load-bench-monitor"
 
 
+def model_threads(args: argparse.Namespace) -> int:
+    """Model threads per ML process: --threads, else the cores shared among the processes."""
+    return args.threads or max(1, (os.cpu_count() or 1) // args.workers)
+
+
 def site_env(args: argparse.Namespace, media: Path) -> dict[str, str]:
-    threads = args.threads or max(1, (os.cpu_count() or 1) // args.workers)
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "sevenfour_site.settings",
@@ -86,7 +90,7 @@ def site_env(args: argparse.Namespace, media: Path) -> dict[str, str]:
         "API_THROTTLE_PREDICTIONS": "100000/hour",
         "FREESOUND_API_KEY": "",
         "HEALTHZ_TOKEN": HEALTHZ_TOKEN,  # /healthz shows the workers' report to a monitor with it
-        "SEVENFOUR_MODEL_THREADS": str(threads),
+        "SEVENFOUR_MODEL_THREADS": str(model_threads(args)),
         "SEVENFOUR_MODEL_CACHE": os.environ.get("SEVENFOUR_MODEL_CACHE", str(ROOT / "var" / "models")),
         "PYTHONPATH": str(ROOT),
     }
@@ -298,7 +302,7 @@ def report(args, rows, submitted, rss, ready_s, ml_log, ml_cpu_per_clip, host_pe
         problems.append(f"{sum(executions.values())} task executions logged for {len(executions)} task ids")
     load = os.getloadavg()
     print(f"site: {args.server}; ML workers: {args.workers} processes x "
-          f"{args.threads or max(1, (os.cpu_count() or 1) // args.workers)} threads on {os.cpu_count()} cores; "
+          f"{model_threads(args)} threads on {os.cpu_count()} cores; "
           f"Redis + PostgreSQL")  # fmt: skip
     print(f"load average at the end: {load[0]:.2f} (above ~0.5 before the run means a busy machine)")
     print(f"model ready in every process {ready_s:.1f} s after start")
