@@ -262,7 +262,8 @@ class Forker:
         self.proc.wait(timeout=60)
 
 
-def write_clips(folder: Path, n: int, fmt: str) -> list[Path]:
+def write_clips(folder: Path, n: int, fmt: str, *, first_seed: int = 0) -> list[Path]:
+    """n synthetic 30 s clips, drums and bass and piano in turn, each from its own seed."""
     import soundfile as sf
 
     from worker import synth
@@ -271,7 +272,7 @@ def write_clips(folder: Path, n: int, fmt: str) -> list[Path]:
     for i in range(n):
         make = synth.drums_and_bass if i % 2 == 0 else synth.piano_piece
         path = folder / f"clip{i:03d}.{fmt}"
-        sf.write(path, make(30.0, seed=i), synth.SR, format=fmt.upper())
+        sf.write(path, make(30.0, seed=first_seed + i), synth.SR, format=fmt.upper())
         paths.append(path)
     return paths
 

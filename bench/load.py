@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.inference import write_clips  # noqa: E402
+
 BENCH_USER = "load-bench"
 # Celery logs one "succeeded" line per executed task; prediction tasks have "predict" in their name.
 SUCCEEDED = re.compile(r"Task (\S*predict\S*)\[([0-9a-f-]+)\] succeeded")
@@ -68,8 +71,12 @@ def ensure_database(url: str) -> None:
 HEALTHZ_TOKEN = "load-bench-monitor"
 
 
+def model_threads(args: argparse.Namespace) -> int:
+    """Model threads per ML process: --threads, else the cores shared among the processes."""
+    return args.threads or max(1, (os.cpu_count() or 1) // args.workers)
+
+
 def site_env(args: argparse.Namespace, media: Path) -> dict[str, str]:
-    threads = args.threads or max(1, (os.cpu_count() or 1) // args.workers)
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "sevenfour_site.settings",
@@ -83,7 +90,7 @@ def site_env(args: argparse.Namespace, media: Path) -> dict[str, str]:
         "API_THROTTLE_PREDICTIONS": "100000/hour",
         "FREESOUND_API_KEY": "",
         "HEALTHZ_TOKEN": HEALTHZ_TOKEN,  # /healthz shows the workers' report to a monitor with it
-        "SEVENFOUR_MODEL_THREADS": str(threads),
+        "SEVENFOUR_MODEL_THREADS": str(model_threads(args)),
         "SEVENFOUR_MODEL_CACHE": os.environ.get("SEVENFOUR_MODEL_CACHE", str(ROOT / "var" / "models")),
         "PYTHONPATH": str(ROOT),
     }
@@ -166,20 +173,6 @@ def wait_for_model(base_url: str, workers: int, timeout: float, log: Path) -> fl
     raise SystemExit(f"workers not ready after {timeout} s; see {log}")
 
 
-def write_clips(folder: Path, n: int) -> list[Path]:
-    import soundfile as sf
-
-    from worker import synth
-
-    paths = []
-    for i in range(n):
-        make = synth.drums_and_bass if i % 2 == 0 else synth.piano_piece
-        path = folder / f"upload{i:02d}.wav"
-        sf.write(path, make(30.0, seed=1000 + i), synth.SR)
-        paths.append(path)
-    return paths
-
-
 def setup_django(env: dict[str, str]) -> str:
     """Migrate, then make the bench user's API token (returns its secret) and clear its predictions."""
     subprocess.run(
@@ -246,7 +239,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="sevenfour-load-"))
     env = site_env(args, tmp / "media")
     secret = setup_django(env)
-    clips = write_clips(tmp, args.clips)
+    clips = write_clips(tmp, args.clips, "wav", first_seed=1000)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     server_cmd = (
@@ -309,7 +302,7 @@ def report(args, rows, submitted, rss, ready_s, ml_log, ml_cpu_per_clip, host_pe
         problems.append(f"{sum(executions.values())} task executions logged for {len(executions)} task ids")
     load = os.getloadavg()
     print(f"site: {args.server}; ML workers: {args.workers} processes x "
-          f"{args.threads or max(1, (os.cpu_count() or 1) // args.workers)} threads on {os.cpu_count()} cores; "
+          f"{model_threads(args)} threads on {os.cpu_count()} cores; "
           f"Redis + PostgreSQL")  # fmt: skip
     print(f"load average at the end: {load[0]:.2f} (above ~0.5 before the run means a busy machine)")
     print(f"model ready in every process {ready_s:.1f} s after start")

@@ -6,8 +6,8 @@ musicnn reads a clip as non-overlapping 3 s patches and averages the patch outpu
 30 s excerpt). The model's cost is linear in the number of patches, so reading k evenly spaced patches
 of the ten (`worker.features.spread`) costs k/10 of the model. For every clip of an annotated folder (the
 generated corpus of bench/make_corpus.py by default, or any folder with annotations.tsv) this runs the
-backbone once on all ten patches and then scores each subset with the shipped genre head, against the
-ten-patch answer as the baseline. The row "seq" is the default, the predictor's own path
+backbone and the shipped genre head on each subset (`GenrePredictor.score_patches`, every patch of
+the subset), against the ten-patch answer as the baseline. The row "seq" is the default, the predictor's own path
 (`worker.sequential`: half the patches, the other half only when the top genre is in doubt):
 - top genre: the share of clips whose top genre is unchanged;
 - genre probabilities: the median and maximum absolute change over the seven genres;
@@ -33,7 +33,6 @@ sys.path.insert(0, str(ROOT))
 
 from worker import features  # noqa: E402
 from worker.audio import load_audio  # noqa: E402
-from worker.musicnn import BackboneOutput  # noqa: E402
 from worker.predictor import get_backbone, get_predictor  # noqa: E402
 
 
@@ -58,7 +57,6 @@ def main() -> None:
 
     predictor = get_predictor()
     predictor.load(warm_up=True)
-    head = predictor.head
     backbone = get_backbone()
     settled = 0
     same_top = {k: 0 for k in counts}
@@ -72,13 +70,11 @@ def main() -> None:
         for k in counts:
             started = time.process_time()
             if k == "seq":
-                output, probs, read = predictor.score_patches(feats.patches)
+                output, probs, read = predictor.score_patches(feats.patches, early_exit=True)
                 settled += int(read < len(feats.patches))
             else:
                 patches = features.spread(feats.patches, int(k))
-                msd, mtt, emb = backbone.patch_outputs(patches)
-                output = BackboneOutput(msd.mean(axis=0), mtt.mean(axis=0), emb.mean(axis=0), emb)
-                probs = np.asarray(head.predict(output, patches))
+                output, probs, _ = predictor.score_patches(patches, early_exit=False)
             cpu[k].append(time.process_time() - started)
             answers[k] = (probs, output)
         base_probs, base_out = answers[counts[0]]

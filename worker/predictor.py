@@ -178,15 +178,18 @@ class GenrePredictor:
             clock.lap("spectrogram")
         return self._result(probs, output, tempo, key, audio, clock.finish(), png, mel, patches_read)
 
-    def score_patches(self, patches: np.ndarray) -> tuple[BackboneOutput, np.ndarray, int]:
+    def score_patches(
+        self, patches: np.ndarray, *, early_exit: bool | None = None
+    ) -> tuple[BackboneOutput, np.ndarray, int]:
         """The clip's backbone output, the head's genre probabilities and how many patches were read:
-        half of them first, the rest only when the top genre is still in doubt (worker.sequential)."""
+        half of them first, the rest only when the top genre is still in doubt (worker.sequential);
+        every patch with early_exit=False. None: as SEVENFOUR_MODEL_EARLY_EXIT says."""
         backbone = get_backbone()
         return sequential.read_clip(
             patches,
             lambda rows: PatchOutputs(*backbone.patch_outputs(patches[rows])),
             self.head.predict,
-            early_exit=sequential.enabled(),
+            early_exit=sequential.enabled() if early_exit is None else early_exit,
         )
 
     def _result(

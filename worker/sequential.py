@@ -50,9 +50,6 @@ class PatchOutputs:
         emb = self.embeddings[rows]
         return BackboneOutput(self.msd[rows].mean(axis=0), self.mtt[rows].mean(axis=0), emb.mean(axis=0), emb)
 
-    def __len__(self) -> int:
-        return len(self.msd)
-
     def take(self, rows: np.ndarray) -> PatchOutputs:
         """The outputs of these patches (rows of the ones held here)."""
         return PatchOutputs(self.msd[rows], self.mtt[rows], self.embeddings[rows])
@@ -88,18 +85,25 @@ def critical_value(read: int, confidence: float = CONFIDENCE) -> float:
 
 
 def top_genre_settled(
-    read: int, total: int, score: Callable[[np.ndarray], np.ndarray], confidence: float = CONFIDENCE
+    read: int,
+    total: int,
+    score: Callable[[np.ndarray], np.ndarray],
+    confidence: float = CONFIDENCE,
+    *,
+    probs: np.ndarray | None = None,
 ) -> bool:
     """Whether the `read` patches already decide the top genre of all `total` (see the module doc).
 
-    score(rows): the head's genre probabilities for the mean of those rows of the patches read.
+    score(rows): the head's genre probabilities for the mean of those rows of the patches read;
+    probs: score(all of them), when the caller has it already.
     """
     if read >= total:
         return True
     if read < 2:
         return False
     rows = np.arange(read)
-    probs = score(rows)
+    if probs is None:
+        probs = score(rows)
     order = np.argsort(probs)[::-1]
     top, second = int(order[0]), int(order[1])
     observed = margin(probs, top, second)
@@ -124,13 +128,16 @@ def read_clip(
     total = len(patches)
     rows = first_stage(total) if early_exit else np.arange(total)
     outputs = read(rows)
+    output = outputs.clip()
+    probs = np.asarray(predict(output, patches[rows]))
 
     def score(subset: np.ndarray) -> np.ndarray:
         return np.asarray(predict(outputs.clip(subset), patches[rows[subset]]))
 
-    if len(rows) < total and not top_genre_settled(len(rows), total, score):
+    if len(rows) < total and not top_genre_settled(len(rows), total, score, probs=probs):
         rest = np.setdiff1d(np.arange(total), rows)
         outputs = outputs.joined(rows, read(rest), rest)
         rows = np.arange(total)
-    output = outputs.clip()
-    return output, np.asarray(predict(output, patches[rows])), len(rows)
+        output = outputs.clip()
+        probs = np.asarray(predict(output, patches[rows]))
+    return output, probs, len(rows)

@@ -1,7 +1,7 @@
 """The mel-spectrogram the model saw: saved compactly on the ML path, drawn as a PNG elsewhere.
 
-The ML job only calls `save_mel` (numpy, about a millisecond); `render_png` runs in an I/O worker from
-that file, so ML worker processes import neither Pillow nor matplotlib. The picture is drawn with
+The ML job only calls `save_mel` (numpy, about a millisecond); an I/O worker reads that file
+(`load_mel`) and draws it (`render_db_png`), so ML worker processes import neither Pillow nor matplotlib. The picture is drawn with
 Pillow: the axes, their labels and the colour bar once per process (with the imports, about 110 ms
 for the first picture), then per picture the image, the time axis and the PNG: about 13 ms, 9 of them
 compressing. matplotlib only lends its "magma" colours, its DejaVu Sans font and its tick spacing:

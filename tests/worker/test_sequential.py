@@ -77,8 +77,7 @@ def test_joined_outputs_are_back_in_patch_order() -> None:
     rng = np.random.default_rng(1)
     whole = PatchOutputs(rng.random((10, 50)), rng.random((10, 50)), rng.random((10, 400)))
     first, rest = first_stage(10), np.array([0, 2, 4, 6, 8])
-    part = PatchOutputs(whole.msd[first], whole.mtt[first], whole.embeddings[first])
-    other = PatchOutputs(whole.msd[rest], whole.mtt[rest], whole.embeddings[rest])
+    part, other = whole.take(first), whole.take(rest)
 
     joined = part.joined(first, other, rest)
 
