@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,8 +31,6 @@ from .licences import Licence
 
 SLOTS = 5  # the original project's number
 MIN_BPM, MAX_BPM = 40, 250
-
-_FLATS = {"Db": "C#", "Eb": "D#", "Gb": "F#", "Ab": "G#", "Bb": "A#", "Cb": "B", "Fb": "E"}
 
 
 @dataclass(frozen=True)
@@ -113,15 +110,6 @@ def tempo_windows(tempo: float | None, tolerance: int) -> list[tuple[int, int]]:
         if low <= high and (low, high) not in windows:
             windows.append((low, high))
     return windows
-
-
-def normalise_key(key: str | None) -> str:
-    """ "Bb Minor" → "A# minor", so our key and Freesound's tonality compare equal."""
-    match = re.fullmatch(r"\s*([A-Ga-g])([#b]?)\s*(major|minor)\s*", key or "", flags=re.IGNORECASE)
-    if not match:
-        return ""
-    note = match.group(1).upper() + match.group(2)
-    return f"{_FLATS.get(note, note)} {match.group(3).lower()}"
 
 
 def fits_tempo(bpm: int | None, windows: Sequence[tuple[int, int]]) -> bool:
