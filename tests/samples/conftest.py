@@ -10,10 +10,11 @@ import pytest
 from django.core.cache import cache
 
 from fakeapis.freesound_catalogue import API_KEY, FreesoundCatalogue
+from tests.conftest import sign_in
 
 # The samples stage follows a real prediction job: these fixtures drive one.
 from tests.predictions.conftest import fake_predictor, text_upload, wav_upload  # noqa: F401
-from tests.predictions.factories import DonePredictionFactory
+from tests.predictions.factories import DonePredictionFactory, UserFactory
 
 
 class FakeClock:
@@ -87,6 +88,14 @@ def prediction(user):
         tempo_bpm=124.0,
         key="A minor",
     )
+
+
+@pytest.fixture
+def signed_in_page(page, live_server):
+    """A Playwright page signed in as a fresh user, for the browser tests: (page, user)."""
+    user = UserFactory(username="browser-user")
+    sign_in(page.context, live_server.url, user)
+    return page, user
 
 
 def add_loops(

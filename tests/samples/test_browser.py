@@ -12,18 +12,10 @@ import pytest
 from samples import services
 from samples.models import GenreSearch, Pack
 from samples.services import recommendations_create_for_prediction
-from tests.conftest import sign_in
 from tests.predictions.factories import DonePredictionFactory, UserFactory
 from tests.samples.conftest import add_loops, ensure_genre_searches
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture
-def signed_in_page(page, live_server):
-    user = UserFactory(username="browser-user")
-    sign_in(page.context, live_server.url, user)
-    return page, user
 
 
 def test_play_save_two_to_a_new_pack_and_download(signed_in_page, fs, live_server, tmp_path):
