@@ -119,12 +119,17 @@ def fits_tempo(bpm: int | None, windows: Sequence[tuple[int, int]]) -> bool:
 # --- The Freesound filter -------------------------------------------------------------------------
 
 
+def licence_filter(licences: Sequence[str]) -> str:
+    """The Freesound filter for any of these licences (it matches licence *names*)."""
+    names = " OR ".join(f'"{Licence(code).search_name}"' for code in licences)
+    return f"license:({names})"
+
+
 def search_filter(
     rules: GenreRules, *, licences: Sequence[str], windows: Sequence[tuple[int, int]] = ()
 ) -> str:
     """Solr filter syntax as documented for /apiv2/search/ (licence *names*, ranges, OR groups)."""
-    names = " OR ".join(f'"{Licence(code).search_name}"' for code in licences)
-    parts = [f"license:({names})", f"duration:[{rules.min_duration:g} TO {rules.max_duration:g}]"]
+    parts = [licence_filter(licences), f"duration:[{rules.min_duration:g} TO {rules.max_duration:g}]"]
     if rules.kind == "loop":
         parts.append("tag:loop")
     elif rules.kind == "one-shot":
