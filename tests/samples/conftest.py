@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 
 from fakeapis.freesound_catalogue import API_KEY, FreesoundCatalogue
+from samples.models import Sound
 from tests.conftest import sign_in
 
 # The samples stage follows a real prediction job: these fixtures drive one.
@@ -96,6 +97,18 @@ def signed_in_page(page, live_server):
     user = UserFactory(username="browser-user")
     sign_in(page.context, live_server.url, user)
     return page, user
+
+
+def make_sound(n: int = 1, **kwargs) -> Sound:
+    defaults = {
+        "name": f"loop {n}.wav",
+        "author": f"author{n}",
+        "licence_url": "https://creativecommons.org/licenses/by/4.0/",
+        "duration": 8.0,
+        "page_url": f"https://freesound.org/people/author{n}/sounds/{n}/",
+        "preview_url": f"https://cdn.freesound.org/previews/0/{n}_1-hq.mp3",
+    }
+    return Sound.objects.create(freesound_id=n, **{**defaults, **kwargs})
 
 
 def add_loops(

@@ -66,7 +66,7 @@ def test_play_save_two_to_a_new_pack_and_download(signed_in_page, fs, live_serve
 @pytest.mark.parametrize("width", [1280, 390])
 def test_removing_a_sound_is_a_quiet_action_and_the_count_follows(browser_as, width):
     from tests.conftest import no_horizontal_overflow
-    from tests.samples.test_views_packs import make_sound
+    from tests.samples.conftest import make_sound
 
     user = UserFactory(username="packer")
     pack = services.pack_create(owner=user, name="Night drive")
