@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,8 +31,6 @@ from .licences import Licence
 
 SLOTS = 5  # the original project's number
 MIN_BPM, MAX_BPM = 40, 250
-
-_FLATS = {"Db": "C#", "Eb": "D#", "Gb": "F#", "Ab": "G#", "Bb": "A#", "Cb": "B", "Fb": "E"}
 
 
 @dataclass(frozen=True)
@@ -115,15 +112,6 @@ def tempo_windows(tempo: float | None, tolerance: int) -> list[tuple[int, int]]:
     return windows
 
 
-def normalise_key(key: str | None) -> str:
-    """ "Bb Minor" → "A# minor", so our key and Freesound's tonality compare equal."""
-    match = re.fullmatch(r"\s*([A-Ga-g])([#b]?)\s*(major|minor)\s*", key or "", flags=re.IGNORECASE)
-    if not match:
-        return ""
-    note = match.group(1).upper() + match.group(2)
-    return f"{_FLATS.get(note, note)} {match.group(3).lower()}"
-
-
 def fits_tempo(bpm: int | None, windows: Sequence[tuple[int, int]]) -> bool:
     return bpm is not None and any(low <= bpm <= high for low, high in windows)
 
@@ -131,12 +119,17 @@ def fits_tempo(bpm: int | None, windows: Sequence[tuple[int, int]]) -> bool:
 # --- The Freesound filter -------------------------------------------------------------------------
 
 
+def licence_filter(licences: Sequence[str]) -> str:
+    """The Freesound filter for any of these licences (it matches licence *names*)."""
+    names = " OR ".join(f'"{Licence(code).search_name}"' for code in licences)
+    return f"license:({names})"
+
+
 def search_filter(
     rules: GenreRules, *, licences: Sequence[str], windows: Sequence[tuple[int, int]] = ()
 ) -> str:
     """Solr filter syntax as documented for /apiv2/search/ (licence *names*, ranges, OR groups)."""
-    names = " OR ".join(f'"{Licence(code).search_name}"' for code in licences)
-    parts = [f"license:({names})", f"duration:[{rules.min_duration:g} TO {rules.max_duration:g}]"]
+    parts = [licence_filter(licences), f"duration:[{rules.min_duration:g} TO {rules.max_duration:g}]"]
     if rules.kind == "loop":
         parts.append("tag:loop")
     elif rules.kind == "one-shot":

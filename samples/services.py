@@ -29,7 +29,7 @@ from .conforming import conformed_file, song_grid
 from .downloads import PreviewError, PreviewMissing, preview_fetch
 from .freesound import FreesoundError, FreesoundSound, MissingApiKey, NotFound, Throttled
 from .indexing import audio_index_kick, process_index, sound_vectors
-from .licences import Licence, licence_from_url
+from .licences import licence_from_url
 from .models import (
     GenreSearch,
     Pack,
@@ -49,6 +49,7 @@ from .recommend import (
     eligible,
     fits_tempo,
     genre_slots,
+    licence_filter,
     pick_varied,
     query_for,
     rank,
@@ -626,7 +627,7 @@ def sound_similar(*, sound: Sound, licences: Sequence[str], count: int = SIMILAR
     try:
         page = freesound.search(
             query="",
-            filter=search_filter_licences(licences),
+            filter=licence_filter(licences),
             similar_to=sound.freesound_id,
             page_size=count * 2,
         )
@@ -638,11 +639,6 @@ def sound_similar(*, sound: Sound, licences: Sequence[str], count: int = SIMILAR
     have = {s.pk for s in found}
     found += [s for s in stored if s.pk not in have and s.pk != sound.pk and s.licence in licences]
     return SimilarSounds(found[:count], "" if found else "No similar sounds were found.")
-
-
-def search_filter_licences(licences: Sequence[str]) -> str:
-    names = " OR ".join(f'"{Licence(code).search_name}"' for code in licences)
-    return f"license:({names})"
 
 
 # --- Packs ---------------------------------------------------------------------------------------------

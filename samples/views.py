@@ -195,7 +195,7 @@ def recommendations_more(request: AuthenticatedHttpRequest, prediction_pk: int) 
 def sound_similar(request: AuthenticatedHttpRequest, sound_pk: int) -> HttpResponse:
     """ "More like this sample": the sound's nearest neighbours by how they sound."""
     sound = get_object_or_404(Sound, pk=sound_pk, removed=False)
-    licences = [Licence.CC0.value, Licence.BY.value]
+    licences = Licence.default_codes()  # CC0 and CC BY
     if selectors.allows_noncommercial(user=request.user):
         licences.append(Licence.BY_NC.value)
     with freesound.time_limit(settings.FREESOUND_WEB_TIME_LIMIT):

@@ -10,10 +10,12 @@ import pytest
 from django.core.cache import cache
 
 from fakeapis.freesound_catalogue import API_KEY, FreesoundCatalogue
+from samples.models import Sound
+from tests.conftest import sign_in
 
 # The samples stage follows a real prediction job: these fixtures drive one.
 from tests.predictions.conftest import fake_predictor, text_upload, wav_upload  # noqa: F401
-from tests.predictions.factories import DonePredictionFactory
+from tests.predictions.factories import DonePredictionFactory, UserFactory
 
 
 class FakeClock:
@@ -87,6 +89,26 @@ def prediction(user):
         tempo_bpm=124.0,
         key="A minor",
     )
+
+
+@pytest.fixture
+def signed_in_page(page, live_server):
+    """A Playwright page signed in as a fresh user, for the browser tests: (page, user)."""
+    user = UserFactory(username="browser-user")
+    sign_in(page.context, live_server.url, user)
+    return page, user
+
+
+def make_sound(n: int = 1, **kwargs) -> Sound:
+    defaults = {
+        "name": f"loop {n}.wav",
+        "author": f"author{n}",
+        "licence_url": "https://creativecommons.org/licenses/by/4.0/",
+        "duration": 8.0,
+        "page_url": f"https://freesound.org/people/author{n}/sounds/{n}/",
+        "preview_url": f"https://cdn.freesound.org/previews/0/{n}_1-hq.mp3",
+    }
+    return Sound.objects.create(freesound_id=n, **{**defaults, **kwargs})
 
 
 def add_loops(

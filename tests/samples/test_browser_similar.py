@@ -11,18 +11,10 @@ from samples import indexing, similarity
 from samples.audio_index import vector_to_bytes
 from samples.models import GenreSearch, Pack, Recommendation, Sound
 from samples.services import recommendations_create_for_prediction
-from tests.conftest import sign_in
-from tests.predictions.factories import DonePredictionFactory, UserFactory
+from tests.predictions.factories import DonePredictionFactory
 from tests.samples.conftest import add_loops, ensure_genre_searches
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture
-def signed_in_page(page, live_server):
-    user = UserFactory(username="similar-user")
-    sign_in(page.context, live_server.url, user)
-    return page, user
 
 
 def tag_values(**strong: float) -> np.ndarray:

@@ -7,7 +7,6 @@ from samples.recommend import (
     GenreRules,
     allowed_licences,
     genre_slots,
-    normalise_key,
     pick_varied,
     rank,
     sample_fit,
@@ -75,11 +74,6 @@ def test_noncommercial_only_when_the_user_opts_in():
 
     assert allowed_licences(rules, allow_noncommercial=False) == ("cc0", "by")
     assert allowed_licences(DANCE, allow_noncommercial=True) == ("cc0", "by", "by-nc")
-
-
-def test_keys_compare_across_spellings():
-    assert normalise_key("Bb Minor") == normalise_key("A# minor") == "A# minor"
-    assert normalise_key("nonsense") == ""
 
 
 def test_rank_prefers_in_tempo_then_octave_off_then_key_then_closeness():

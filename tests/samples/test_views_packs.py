@@ -5,24 +5,12 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from samples.models import Pack, PackItem, Sound
+from samples.models import Pack, PackItem, Recommendation
 from samples.services import pack_add_sound, pack_create, recommendations_create_for_prediction
 from tests.predictions.factories import DonePredictionFactory
-from tests.samples.conftest import add_loops
+from tests.samples.conftest import add_loops, make_sound
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def make_sound(n: int = 1, **kwargs) -> Sound:
-    defaults = {
-        "name": f"loop {n}.wav",
-        "author": f"author{n}",
-        "licence_url": "https://creativecommons.org/licenses/by/4.0/",
-        "duration": 8.0,
-        "page_url": f"https://freesound.org/people/author{n}/sounds/{n}/",
-        "preview_url": f"https://cdn.freesound.org/previews/0/{n}_1-hq.mp3",
-    }
-    return Sound.objects.create(freesound_id=n, **{**defaults, **kwargs})
 
 
 @pytest.fixture
@@ -262,9 +250,6 @@ def test_removing_a_sound_with_htmx_updates_the_count_in_the_header(client_in, u
 
 
 def test_pack_list_names_the_songs_each_pack_was_built_for(client_in, user, other_user, pack):
-    from samples.models import Recommendation
-    from tests.predictions.factories import DonePredictionFactory
-
     sound = make_sound(1)
     pack_add_sound(pack=pack, sound=sound)
     song = DonePredictionFactory(owner=user, title="Digital Love", artist="Daft Punk")
