@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from sevenfour_site.celery import app as celery_app
 pytest_plugins = ["fakeapis.plugin"]
 
 CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -178,6 +180,55 @@ def running_worker(**kwargs: object) -> Iterator[object]:
     options.update(kwargs)
     with start_worker(celery_app, **options) as worker:
         yield worker
+
+
+def database_url() -> str:
+    """The URL of the test database, for worker processes started by a test."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db["USER"] or ""
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def start_worker_process(
+    redis_url: str,
+    log_path: Path,
+    *,
+    name: str,
+    queues: str = "celery,ml",
+    beat_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen:
+    """A real `celery worker` process (prefork, one child) on `redis_url` and the test database,
+    logging to `log_path`, in its own session (stop it with os.killpg). `env` is set over ours;
+    with `beat_dir` the worker also runs beat, its schedule file in that folder."""
+    from django.conf import settings
+
+    worker_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "sevenfour_site.test_settings",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        **(env or {}),
+    }
+    command = [sys.executable, "-m", "celery", "-A", "sevenfour_site", "worker", "--pool", "prefork",
+               "--concurrency", "1", "--queues", queues, "--hostname", f"{name}@%h", "--loglevel", "INFO",
+               "--without-gossip", "--without-mingle"]  # fmt: skip
+    if beat_dir is not None:
+        command += ["--beat", "--schedule", str(beat_dir / "beat-schedule")]
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=worker_env,
+        stdout=log_path.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1) -> bool:

@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 
 from predictions import services
 from predictions.models import Prediction
-from tests.conftest import broker_configured, running_worker, wait_until
+from tests.conftest import broker_configured, running_worker, start_worker_process, wait_until
 from tests.predictions.conftest import wav_bytes
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db(transaction=True)]
 
 Status = Prediction.Status
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_an_uploaded_clip_reaches_done_with_the_real_model(user, wav_upload, redis_url):
@@ -54,50 +48,13 @@ def test_bad_audio_fails_with_its_message(user, text_upload, redis_url):
     assert prediction.error != services.GENERIC_FAILURE
 
 
-def _database_url() -> str:
-    """The URL of the test database, for worker processes started by the test."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    user = db["USER"] or ""
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _start_worker_process(
-    redis_url: str,
-    log_path: Path,
-    *,
-    name: str,
-    beat_dir: Path | None = None,
-    extra_env: dict[str, str] | None = None,
-) -> subprocess.Popen:
-    env = {
-        **(extra_env or {}),
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "sevenfour_site.test_settings",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": redis_url,
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        # The production visibility timeout (longer than the time limit) stays: the dead worker's
-        # job must not wait for the broker. Heartbeats and the sweep are short so the test is.
-        "PREDICTION_HEARTBEAT_INTERVAL": "1",
-        "PREDICTION_HEARTBEAT_TIMEOUT": "4",
-        "SWEEP_INTERVAL": "2",
-    }
-    command = [sys.executable, "-m", "celery", "-A", "sevenfour_site", "worker", "--pool", "prefork",
-               "--concurrency", "1", "--queues", "celery,ml", "--loglevel", "INFO", "--without-gossip",
-               "--without-mingle", "--hostname", f"{name}@%h"]  # fmt: skip
-    if beat_dir is not None:  # this worker also runs beat, which sends the sweeps
-        command += ["--beat", "--schedule", str(beat_dir / "beat-schedule")]
-    return subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=log_path.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+# The production visibility timeout (longer than the time limit) stays: the dead worker's job must
+# not wait for the broker. Heartbeats and the sweep are short so the test is.
+SHORT_HEARTBEATS = {
+    "PREDICTION_HEARTBEAT_INTERVAL": "1",
+    "PREDICTION_HEARTBEAT_TIMEOUT": "4",
+    "SWEEP_INTERVAL": "2",
+}
 
 
 def test_a_job_whose_whole_worker_is_killed_is_finished_by_a_new_worker_within_two_minutes(
@@ -108,7 +65,7 @@ def test_a_job_whose_whole_worker_is_killed_is_finished_by_a_new_worker_within_t
     # patches, one model thread) keeps it running for about 0.3 s, against about 0.1 s for a short
     # clip read the default way, and the test looks every 5 ms.
     slow = {"SEVENFOUR_MODEL_EARLY_EXIT": "0", "SEVENFOUR_MODEL_THREADS": "1"}
-    first = _start_worker_process(redis_url, log_path, name="first", extra_env=slow)
+    first = start_worker_process(redis_url, log_path, name="first", env={**SHORT_HEARTBEATS, **slow})
     second = None
     upload = SimpleUploadedFile("my song.wav", wav_bytes(tmp_path, seconds=30.0), content_type="audio/wav")
     try:
@@ -126,7 +83,10 @@ def test_a_job_whose_whole_worker_is_killed_is_finished_by_a_new_worker_within_t
         assert held.status == Status.RUNNING
         assert held.worker.startswith("first@")
 
-        second = _start_worker_process(redis_url, log_path, name="second", beat_dir=tmp_path)
+        # This worker also runs beat, which sends the sweeps.
+        second = start_worker_process(
+            redis_url, log_path, name="second", beat_dir=tmp_path, env=SHORT_HEARTBEATS
+        )
         # Bounded: heartbeat timeout + sweep interval + loading the model and analysing, far below
         # the broker's visibility timeout (CELERY_TASK_TIME_LIMIT + 300 s) the old design waited for.
         finished = wait_until(lambda: Prediction.objects.get(pk=prediction.pk).is_finished, timeout=120)

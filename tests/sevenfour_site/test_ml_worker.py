@@ -6,58 +6,23 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.urls import reverse
 
 from predictions import services
 from predictions.models import Prediction
 from sevenfour_site.health import check_model
 from sevenfour_site.ml_worker import loaded_modules_task, ready_info
-from tests.conftest import broker_configured, wait_until
+from tests.conftest import broker_configured, start_worker_process, wait_until
 from tests.predictions.factories import UserFactory
 from worker import synth
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db(transaction=True)]
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{db['USER'] or ''}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _start_worker(redis_url: str, log_path: Path, queues: str, name: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "sevenfour_site.test_settings",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": redis_url,
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-    }
-    command = [sys.executable, "-m", "celery", "-A", "sevenfour_site", "worker", "--pool", "prefork",
-               "--concurrency", "1", "--queues", queues, "--hostname", f"{name}@%h", "--loglevel", "INFO",
-               "--without-gossip", "--without-mingle"]  # fmt: skip
-    return subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=log_path.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
 
 
 def _upload(tmp_path: Path) -> SimpleUploadedFile:
@@ -71,8 +36,8 @@ def test_worker_loads_the_model_before_the_first_job_and_serves_without_tensorfl
     user, redis_url, tmp_path, client
 ):
     log_path = tmp_path / "worker.log"
-    proc = _start_worker(redis_url, log_path, "ml", "ml")
-    io_proc = _start_worker(redis_url, tmp_path / "io-worker.log", "celery", "io")
+    proc = start_worker_process(redis_url, log_path, name="ml", queues="ml")
+    io_proc = start_worker_process(redis_url, tmp_path / "io-worker.log", name="io", queues="celery")
     try:
         with broker_configured(redis_url):
             # Ready with no job submitted yet: the pool process loaded the model at start.
