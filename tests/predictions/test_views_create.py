@@ -117,16 +117,20 @@ def test_picking_a_song_straight_from_the_search_results(signed_in, user):
     assert Prediction.objects.get(owner=user).title == "Aerodynamic"
 
 
-def test_a_body_over_the_sites_cap_is_refused_unread_with_what_to_do(signed_in, settings):
-    forty_megabytes = str(40 * 1024 * 1024)  # the default cap is the upload limit plus the form around it
-
-    response = signed_in.generic(
+def _post_upload_declaring_forty_megabytes(client):
+    """An empty multipart body whose Content-Length says 40 MB."""
+    return client.generic(
         "POST",
         reverse("predictions:create_from_upload"),
         b"--x--",
         content_type="multipart/form-data; boundary=x",
-        CONTENT_LENGTH=forty_megabytes,
+        CONTENT_LENGTH=str(40 * 1024 * 1024),
     )
+
+
+def test_a_body_over_the_sites_cap_is_refused_unread_with_what_to_do(signed_in, settings):
+    # The default cap is the upload limit plus the form around it.
+    response = _post_upload_declaring_forty_megabytes(signed_in)
 
     assert response.status_code == 413
     assert "larger than the site accepts" in response.text
@@ -140,15 +144,8 @@ def test_a_body_declared_far_over_the_limit_gets_the_form_back_with_what_to_do(s
     # the body itself, with the upload form ready for another file.
     settings.REQUEST_BODY_MAX_BYTES = 100 * 1024 * 1024
     settings.UPLOAD_MAX_BYTES = 25 * 1024 * 1024
-    forty_megabytes = str(40 * 1024 * 1024)
 
-    response = signed_in.generic(
-        "POST",
-        reverse("predictions:create_from_upload"),
-        b"--x--",
-        content_type="multipart/form-data; boundary=x",
-        CONTENT_LENGTH=forty_megabytes,
-    )
+    response = _post_upload_declaring_forty_megabytes(signed_in)
 
     assert response.status_code == 413
     assert 'id="id_file"' in response.text  # the upload form, ready for another file
