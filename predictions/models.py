@@ -176,10 +176,6 @@ class Prediction(models.Model):
             return self.user_genre
         return self.top_genre
 
-    @property
-    def is_corrected(self) -> bool:
-        return self.user_tempo_bpm is not None or bool(self.user_key or self.user_genre)
-
 
 class ReferenceTrack(models.Model):
     """A song the admin keeps as an example of a genre for the few-shot head. The song is a finished
