@@ -13,9 +13,9 @@ import pytest
 from predictions import learning, services
 from predictions.models import Prediction
 from sevenfour_site.ml_worker import loaded_modules_task
-from tests.conftest import broker_configured, wait_until
+from tests.conftest import broker_configured, start_worker_process, wait_until
 from tests.predictions.factories import DonePredictionFactory
-from tests.predictions.test_jobs_real import _start_worker_process
+from tests.predictions.test_jobs_real import SHORT_HEARTBEATS
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db(transaction=True)]
 
@@ -35,7 +35,7 @@ def test_a_promoted_version_serves_the_next_job_of_a_running_worker(
     settings.VAR_DIR = tmp_path / "var"
     settings.GENRE_MODEL_DIR = ""
     log_path = tmp_path / "worker.log"
-    worker = _start_worker_process(redis_url, log_path, name="learner")
+    worker = start_worker_process(redis_url, log_path, name="learner", env=SHORT_HEARTBEATS)
     try:
         with broker_configured(redis_url):
             first = _predict(user, wav_upload, log_path)
