@@ -14,14 +14,34 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 from celery import signature
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
+from django.db.models import Q
 
 log = logging.getLogger(__name__)
 
 # The database went away (restart, failover, network): the job may succeed when it is back.
 DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+
+
+def heartbeat_deadline(now: datetime) -> datetime:
+    """Heartbeats older than this mean the holding worker is gone (PREDICTION_HEARTBEAT_TIMEOUT)."""
+    return now - timedelta(seconds=settings.PREDICTION_HEARTBEAT_TIMEOUT)
+
+
+def heartbeat_stopped(now: datetime) -> Q:
+    """Rows (with heartbeat_at) whose holder may be taken over: it stopped beating, or never beat."""
+    return Q(heartbeat_at__lt=heartbeat_deadline(now)) | Q(heartbeat_at__isnull=True)
+
+
+def orphaned(now: datetime) -> Q:
+    """Running rows (with heartbeat_at and started_at) whose worker is gone: it stopped beating, or
+    it never beat and started before the deadline."""
+    deadline = heartbeat_deadline(now)
+    return Q(heartbeat_at__lt=deadline) | Q(heartbeat_at__isnull=True, started_at__lt=deadline)
 
 
 def worker_name(hostname: str | None = None) -> str:

@@ -45,7 +45,7 @@ from catalog.errors import (
 from catalog.services import track_identity_fetch
 from catalog.sniff import sniff_file
 from catalog.types import TrackIdentity
-from core.jobs import DATABASE_ERRORS, heartbeat, task_send
+from core.jobs import DATABASE_ERRORS, heartbeat, heartbeat_stopped, orphaned, task_send
 from predictions.learning import served_model_dir
 from worker import predictor
 from worker.audio import AudioError
@@ -204,8 +204,7 @@ def prediction_claim(*, prediction_id: int, job_id: str, worker: str = "") -> bo
     running and this one is a duplicate, which must do nothing.
     """
     now = timezone.now()
-    heartbeat_stale = Q(heartbeat_at__lt=_heartbeat_deadline(now)) | Q(heartbeat_at__isnull=True)
-    claimable = Q(status=Status.PENDING) | (Q(status=Status.RUNNING, job_id=job_id) & heartbeat_stale)
+    claimable = Q(status=Status.PENDING) | (Q(status=Status.RUNNING, job_id=job_id) & heartbeat_stopped(now))
     return bool(
         Prediction.objects.filter(claimable, pk=prediction_id).update(
             status=Status.RUNNING,
@@ -218,11 +217,6 @@ def prediction_claim(*, prediction_id: int, job_id: str, worker: str = "") -> bo
             attempts=F("attempts") + 1,
         )
     )
-
-
-def _heartbeat_deadline(now: datetime) -> datetime:
-    """Heartbeats older than this mean the holding worker is gone."""
-    return now - timedelta(seconds=settings.PREDICTION_HEARTBEAT_TIMEOUT)
 
 
 def prediction_heartbeat(*, prediction_id: int, job_id: str) -> bool:
@@ -538,10 +532,7 @@ def _resend_undrawn_spectrograms(finished_before: datetime) -> int:
 
 
 def _recover_orphans(now: datetime) -> int:
-    deadline = _heartbeat_deadline(now)
-    orphans = Prediction.objects.filter(status=Status.RUNNING).filter(
-        Q(heartbeat_at__lt=deadline) | Q(heartbeat_at__isnull=True, started_at__lt=deadline)
-    )
+    orphans = Prediction.objects.filter(status=Status.RUNNING).filter(orphaned(now))
     failed = orphans.filter(attempts__gte=settings.PREDICTION_MAX_ATTEMPTS).update(
         **_failed(WORKER_LOST_FAILURE, now)
     )

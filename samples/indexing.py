@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.jobs import task_send
+from core.jobs import heartbeat_deadline, task_send
 from predictions.models import Prediction
 from worker.embed import EMBEDDING_DIM
 
@@ -99,7 +99,7 @@ def audio_index_claim(*, job_id: str, now: datetime | None = None) -> AudioIndex
     """A new run, unless another one is alive (its heartbeat is fresh). A run whose worker died is
     closed as stopped: its finished batches are kept, the rest is still pending."""
     now = now or timezone.now()
-    deadline = now - timedelta(seconds=settings.PREDICTION_HEARTBEAT_TIMEOUT)
+    deadline = heartbeat_deadline(now)
     with transaction.atomic():
         running = AudioIndexRun.objects.select_for_update().filter(status=AudioIndexRun.Status.RUNNING)
         if running.filter(heartbeat_at__gte=deadline).exclude(job_id=job_id).exists():

@@ -20,7 +20,7 @@ from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from core.jobs import DATABASE_ERRORS, heartbeat, task_send
+from core.jobs import DATABASE_ERRORS, heartbeat, heartbeat_stopped, orphaned, task_send
 from predictions.models import USER_GENRE_NONE, Prediction
 
 from . import freesound
@@ -863,17 +863,12 @@ def pack_export_enqueue(*, export_id: int) -> bool:
     return True
 
 
-def _heartbeat_deadline(now: datetime) -> datetime:
-    return now - timedelta(seconds=settings.PREDICTION_HEARTBEAT_TIMEOUT)
-
-
 def pack_export_claim(*, export_id: int, job_id: str) -> bool:
     """pending → running for this task id. The same task id may take over a running export only
     once its heartbeat stopped (its worker died): a duplicate delivery is a no-op."""
     now = timezone.now()
-    stale = Q(heartbeat_at__lt=_heartbeat_deadline(now)) | Q(heartbeat_at__isnull=True)
     claimable = Q(status=PackExport.Status.PENDING) | (
-        Q(status=PackExport.Status.RUNNING, job_id=job_id) & stale
+        Q(status=PackExport.Status.RUNNING, job_id=job_id) & heartbeat_stopped(now)
     )
     return bool(
         PackExport.objects.filter(claimable, pk=export_id).update(
@@ -962,10 +957,7 @@ def pack_export_sweep(
     whose message may be lost are sent again, and ones running past every time limit fail."""
     now = now or timezone.now()
     rows = PackExport.objects.all() if rows is None else rows
-    deadline = _heartbeat_deadline(now)
-    orphans = rows.filter(status=PackExport.Status.RUNNING).filter(
-        Q(heartbeat_at__lt=deadline) | Q(heartbeat_at__isnull=True, started_at__lt=deadline)
-    )
+    orphans = rows.filter(status=PackExport.Status.RUNNING).filter(orphaned(now))
     failed = orphans.filter(attempts__gte=settings.PREDICTION_MAX_ATTEMPTS).update(
         status=PackExport.Status.FAILED, error=EXPORT_WORKER_LOST, finished_at=now
     )
