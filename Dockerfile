@@ -3,6 +3,7 @@ FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    NUMBA_CACHE_DIR=/app/var/numba-cache \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
@@ -16,9 +17,12 @@ COPY pyproject.toml ./
 RUN pip install . && pip install --no-deps musicnn==0.1.0
 
 COPY . .
-# Export the musicnn taggers to ONNX now (worker.serving), so workers start without TensorFlow.
+# Export the musicnn taggers to ONNX now (worker.serving), so workers start without TensorFlow, and
+# compile librosa's numba functions into NUMBA_CACHE_DIR (worker.warm), which the user below owns:
+# numba only uses a cache folder it can write to.
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput --verbosity 0 \
  && python -m worker.serving \
+ && python -m worker.warm \
  && useradd --create-home --uid 1000 sevenfour \
  && mkdir -p /app/var /data/media \
  && chown -R sevenfour /app/var /data

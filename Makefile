@@ -31,6 +31,9 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet .
 	$(BIN)/pip install --quiet --no-deps $(MUSICNN)
+	@# Compiles librosa's numba functions into its cache once, so a worker's first start is not
+	@# a minute of compiling (worker/warm.py).
+	$(BIN)/python -m worker.warm
 	@touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
