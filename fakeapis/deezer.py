@@ -12,6 +12,22 @@ from .audio import png_square, sine_wav
 from .server import FakeServer, Request, Response, json_response
 
 PREVIEW_TTL = 900
+# Artist pictures and album covers are solid squares; a colour per id tells them apart on a page
+# (the demo's catalog pages show seven artists and their albums side by side).
+PICTURE_COLOURS = (
+    (99, 102, 241),
+    (236, 72, 153),
+    (16, 185, 129),
+    (245, 158, 11),
+    (14, 165, 233),
+    (139, 92, 246),
+    (239, 68, 68),
+    (20, 184, 166),
+)
+
+
+def picture_colour(ident: int) -> tuple[int, int, int]:
+    return PICTURE_COLOURS[ident % len(PICTURE_COLOURS)]
 
 
 @dataclass
@@ -264,8 +280,8 @@ class FakeDeezer(FakeServer):
             return json_response(self.track_json(self.tracks[int(m[1])]))
         if m := re.fullmatch(r"/preview/(\d+)\.mp3", path):
             return self._preview(request, int(m[1]))
-        if re.fullmatch(r"/images/(artist|album)/\d+/\w+\.png", path):
-            return Response(200, png_square(), {"Content-Type": "image/png"})
+        if m := re.fullmatch(r"/images/(artist|album)/(\d+)/\w+\.png", path):
+            return Response(200, png_square(picture_colour(int(m[2]))), {"Content-Type": "image/png"})
         return None
 
     def not_found(self, request: Request) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from catalog.errors import NotFound, ProviderUnavailable, RateLimited
 from catalog.providers import available_providers, get_provider
@@ -170,3 +171,11 @@ def test_search_songs_finds_tracks_by_title_and_pages_them():
     ]
     assert (len(first.items), first.total, first.next_offset) == (10, 27, 10)
     assert second.items[0].title == "Live Track 11"
+
+
+def test_pictures_of_neighbouring_albums_differ(fake_deezer):
+    first, second = (
+        requests.get(f"{fake_deezer.url}/images/album/{ident}/250x250.png", timeout=5) for ident in (1, 2)
+    )
+    assert first.headers["Content-Type"] == second.headers["Content-Type"] == "image/png"
+    assert first.content != second.content
