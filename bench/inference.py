@@ -30,6 +30,13 @@ Each runtime runs in its own fresh process (SEVENFOUR_MODEL_RUNTIME set), starte
   other load, so the steadiest figure on a busy machine; cores / CPU time bounds clips/s per host.
 The clips are synthetic 30 s files (drums and bass, piano) written first. Ratios are against the
 first runtime listed (the TensorFlow reference by default).
+
+What the machine can do is measured in the same run (bench/machine.py): the fp32 GEMM throughput of
+one core and the CPU's vector flags, in the header; then the "arithmetic floor" block at the end: the
+time the backbone's multiply-accumulates take at that throughput (per clip, on one core and on the
+model's cores), and each runtime's model GFLOP per CPU-second, from the backbone alone run on one
+clip's patches after the warm clips, as a share of the probe. A runtime far below 100 % wastes
+cycles; near it, only a faster machine or less arithmetic makes it faster.
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import machine  # noqa: E402
 from worker.sequential import ENV as EARLY_EXIT_ENV  # noqa: E402
 
 DEFAULT_RUNTIMES = (
@@ -64,6 +72,8 @@ DEFAULT_RUNTIMES = (
 )
 # Between turns, so that threads still spinning in the previous process do not slow the next one.
 TURN_PAUSE_S = 0.2
+# Runs of the backbone alone over one clip's patches, for its CPU time per patch (median).
+MODEL_RUNS = 3
 STAGES = ("decode", "features", "model", "analysis", "analysis_wait", "save_mel", "spectrogram", "total")
 
 
@@ -71,7 +81,8 @@ STAGES = ("decode", "features", "model", "analysis", "analysis_wait", "save_mel"
 
 
 def child(work_dir: str, png: bool) -> None:
-    """Read clip paths on stdin, answer one JSON line each; 'rss' answers with the peak RSS."""
+    """Read clip paths on stdin, answer one JSON line each; 'rss' answers with the peak RSS, 'model PATH'
+    with the backbone's CPU seconds per patch on that clip."""
     started = time.perf_counter()
     answers, sys.stdout = sys.stdout, sys.stderr  # whatever a library prints stays off the answers
     from worker.predictor import get_predictor
@@ -86,6 +97,10 @@ def child(work_dir: str, png: bool) -> None:
         if command == "rss":
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(json.dumps({"peak_rss_mib": peak}), file=answers)
+        elif command.startswith("model "):
+            print(
+                json.dumps({"model_cpu_s": model_cpu_per_patch(command.removeprefix("model "))}), file=answers
+            )
         else:
             stem = Path(work_dir) / Path(command).stem
             cpu = time.process_time()
@@ -97,6 +112,23 @@ def child(work_dir: str, png: bool) -> None:
             timings = {**result.timings, "cpu": time.process_time() - cpu, "patches": result.patches_read}
             print(json.dumps({"timings": timings, "top": result.top_genre}), file=answers)
         answers.flush()
+
+
+def model_cpu_per_patch(clip: str) -> float:
+    """The backbone alone (nothing else running in this process) over all the clip's patches, in the
+    runtime's batches: median CPU seconds per patch, all threads of the process."""
+    from worker import features
+    from worker.audio import load_audio
+    from worker.predictor import get_backbone
+
+    audio = load_audio(clip)
+    patches = features.extract(audio.samples, audio.sample_rate).patches
+    backbone, seconds = get_backbone(), []
+    for _ in range(MODEL_RUNS):
+        cpu = time.process_time()
+        backbone.patch_outputs(patches)
+        seconds.append((time.process_time() - cpu) / len(patches))
+    return float(np.median(seconds))
 
 
 # --- child: the ML worker's main process, forking one pool process per runtime ----------------
@@ -173,6 +205,7 @@ class Runner:
     fork_first_s: float = 0.0  # forked cold start: model loaded -> first result
     timings: list[dict[str, float]] = field(default_factory=list)
     peak_rss_mib: float = 0.0
+    model_cpu_s: float = float("nan")  # the backbone alone: CPU seconds per patch
 
     def ask(self, command: str) -> dict:
         assert self.proc.stdin is not None
@@ -284,20 +317,20 @@ def stat(runner: Runner, stage: str) -> tuple[float, float]:
     return float(np.median(values)), float(np.percentile(values, 95))
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def report(runners: list[Runner], n: int, fmt: str, threads: int, png: bool, warm_s: float) -> None:
+def report(
+    runners: list[Runner],
+    n: int,
+    fmt: str,
+    threads: int,
+    png: bool,
+    warm_s: float,
+    capacity: machine.Capacity,
+) -> None:
     base = runners[0]
     load = os.getloadavg()
-    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"machine: {machine.cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(capacity.describe())
+    print(capacity.describe_backbone())
     print(
         f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (above ~0.5 the machine was busy)"
     )
@@ -356,6 +389,37 @@ def report(runners: list[Runner], n: int, fmt: str, threads: int, png: bool, war
     for r in runners:
         wall = sum(t["total"] for t in r.timings)
         print(f"{r.runtime:<18} {len(r.timings) / wall:.2f} clips/s one process, back to back")
+    print()
+    report_floor(runners, capacity, threads or capacity.cores)
+
+
+def report_floor(runners: list[Runner], capacity: machine.Capacity, cores: int) -> None:
+    """The backbone's arithmetic at the probe's throughput, beside what each runtime took."""
+    macs, gflops = capacity.macs_per_patch, capacity.gflops
+    print(f"arithmetic floor: the backbone's MACs at {gflops:.1f} GFLOP/s per core (fp32 GEMM probe above)")
+    for n in (5, 10):
+        print(
+            f"  {n:>2} patches, {n * macs / 1e9:.1f} GMACs: {machine.floor_ms(n * macs, gflops):.0f} ms"
+            f" on one core, {machine.floor_ms(n * macs, gflops, cores):.0f} ms on {cores}"
+        )
+    print(
+        f"{'runtime':<18} {'patches':>7} {'floor 1c':>8} {'model CPU':>9} {'GFLOP/s':>8} {'of probe':>8}"
+        f" {f'floor {cores}c':>8} {'model med':>9}"
+    )
+    for r in runners:
+        patches = float(np.mean([t["patches"] for t in r.timings]))
+        clip_macs = patches * macs
+        print(
+            f"{r.runtime:<18} {patches:>7.1f} {machine.floor_ms(clip_macs, gflops):>8.0f}"
+            f" {r.model_cpu_s * patches * 1000:>9.0f} {machine.achieved_gflops(macs, r.model_cpu_s):>8.1f}"
+            f" {machine.efficiency(macs, r.model_cpu_s, gflops):>8.0%}"
+            f" {machine.floor_ms(clip_macs, gflops, cores):>8.0f} {stat(r, 'model')[0]:>9.1f}"
+        )
+    print(
+        "ms per clip at its mean patches read. model CPU, GFLOP/s: the backbone alone over one clip's"
+        f" patches ({MODEL_RUNS} runs, median), CPU time of all its threads; of probe = floor 1c / model CPU."
+        " int8 and bf16 runtimes do less fp32 arithmetic, so they can pass 100 %."
+    )
 
 
 def main() -> None:
@@ -383,6 +447,8 @@ def main() -> None:
 
     from worker.serving import ensure_onnx
 
+    # Before any runtime starts, so that none of ours competes with the probe.
+    capacity = machine.measure()
     # Exports are made (once, cached) before any timing: they are a build step, not a cold start.
     for variant in export_variants(runtimes):
         ensure_onnx(variant)
@@ -406,13 +472,16 @@ def main() -> None:
                     time.sleep(TURN_PAUSE_S)
                     runner.timings.append(runner.ask(str(clip))["timings"])
             for runner in runners:
+                time.sleep(TURN_PAUSE_S)
+                runner.model_cpu_s = runner.ask(f"model {clips[1]}")["model_cpu_s"]
+            for runner in runners:
                 runner.peak_rss_mib = runner.ask("rss")["peak_rss_mib"]
         finally:
             for runner in runners:
                 assert runner.proc.stdin is not None
                 runner.proc.stdin.close()
                 runner.proc.wait(timeout=60)
-    report(runners, args.n, args.format, args.threads, args.spectrogram, warm_s)
+    report(runners, args.n, args.format, args.threads, args.spectrogram, warm_s, capacity)
 
 
 if __name__ == "__main__":

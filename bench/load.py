@@ -16,7 +16,9 @@ the CPU time the ML pool processes spent per clip (steady on a busy machine, unl
 the peak RSS of every ML pool process (VmHWM), and checks that every job finished exactly once: one
 row per upload, each done, after one attempt, and each prediction task executed once in the worker log.
 The clips are synthetic 30 s WAVs, each different. No Freesound key is given, so the recommendation
-stage returns at once.
+stage returns at once. Beside clips/s it prints the ceiling the host's cores could give for the model's
+arithmetic alone, at the fp32 GEMM throughput measured first in the same run (bench/machine.py), and
+the patches the model read per clip (mean): a measured clips/s close to it is the machine's limit.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.inference import write_clips  # noqa: E402
+from bench.machine import ceiling_clips_per_s, measure  # noqa: E402
 
 BENCH_USER = "load-bench"
 # Celery logs one "succeeded" line per executed task; prediction tasks have "predict" in their name.
@@ -234,6 +237,7 @@ def main() -> None:
 
     import redis
 
+    capacity = measure()  # before any process of the site starts, so that none competes
     ensure_database(args.database_url)
     redis.Redis.from_url(args.redis_url).flushdb()
     tmp = Path(tempfile.mkdtemp(prefix="sevenfour-load-"))
@@ -280,10 +284,10 @@ def main() -> None:
         for proc in procs:
             stop(proc)
 
-    report(args, rows, submitted, rss, ready_s, ml_log, ml_cpu_per_clip, host_per_clip)
+    report(args, rows, submitted, rss, ready_s, ml_log, ml_cpu_per_clip, host_per_clip, capacity)
 
 
-def report(args, rows, submitted, rss, ready_s, ml_log, ml_cpu_per_clip, host_per_clip) -> None:
+def report(args, rows, submitted, rss, ready_s, ml_log, ml_cpu_per_clip, host_per_clip, capacity) -> None:
     from predictions.models import Prediction
 
     latencies = [rows[pk].finished_at.timestamp() - t0 for pk, t0 in submitted]
@@ -305,8 +309,15 @@ def report(args, rows, submitted, rss, ready_s, ml_log, ml_cpu_per_clip, host_pe
           f"{model_threads(args)} threads on {os.cpu_count()} cores; "
           f"Redis + PostgreSQL")  # fmt: skip
     print(f"load average at the end: {load[0]:.2f} (above ~0.5 before the run means a busy machine)")
+    print(capacity.describe())
     print(f"model ready in every process {ready_s:.1f} s after start")
     print(f"{args.clips} uploads at once: {args.clips / (last_result - first_submit):.2f} clips/s")
+    read = [p.patches_read for p in rows.values() if p.patches_read]
+    patches = float(np.mean(read)) if read else 5.0  # half a clip, the least the site reads, if unknown
+    clip_macs = patches * capacity.macs_per_patch
+    ceiling = ceiling_clips_per_s(capacity.cores, capacity.gflops, clip_macs)
+    print(f"model-only ceiling: {ceiling:.2f} clips/s on {capacity.cores} cores at {capacity.gflops:.1f} "
+          f"GFLOP/s each ({patches:.1f} patches read per clip, mean: {clip_macs / 1e9:.1f} GMACs)")  # fmt: skip
     print(f"submit -> result: p50 {np.percentile(latencies, 50):.2f} s, p95 {np.percentile(latencies, 95):.2f} s, "
           f"max {max(latencies):.2f} s")  # fmt: skip
     cores = os.cpu_count() or 1

@@ -63,6 +63,13 @@ def vgg_macs(s: dict[str, tuple[int, ...]]) -> int:
     return macs + int(np.prod(s[dense]))
 
 
+def served_macs() -> int:
+    """MACs per 3 s patch of the taggers the site serves (worker.musicnn.MODELS); imports TensorFlow."""
+    from worker.musicnn import MODELS
+
+    return sum(musicnn_macs(shapes(model)) for model in MODELS)
+
+
 def auc(model: str) -> str:
     text = (Path(str(files("musicnn"))) / model / "experiment.result").read_text(errors="replace")
     found = re.findall(r"AUC:\s*([0-9.]+)", text)
