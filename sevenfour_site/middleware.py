@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 
+from api.exceptions import error_body
 from catalog.uploads import TOO_LARGE_HINT
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
@@ -33,8 +34,7 @@ def body_too_large_response(request_path: str, accept: str, limit: int) -> HttpR
         f"This request is larger than the site accepts ({filesizeformat(limit)} at most). {TOO_LARGE_HINT}"
     )
     if request_path.startswith("/api/") or "application/json" in accept:
-        body = {"error": {"code": "request_too_large", "message": message, "field_errors": {}}}
-        response: HttpResponse = JsonResponse(body, status=413)
+        response: HttpResponse = JsonResponse(error_body("request_too_large", message), status=413)
     else:
         html = render_to_string("errors/413.html", {"message": message})
         response = HttpResponse(html, status=413)

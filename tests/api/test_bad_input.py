@@ -8,6 +8,7 @@ import pytest
 
 from fakeapis.audio import sine_wav
 from predictions.models import Prediction
+from tests.api.conftest import assert_error
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog_settings")]
 
@@ -38,6 +39,16 @@ def test_an_unreadable_name_is_a_400_in_the_api_shape(api, name, seconds):
     assert response.status_code == 400
     assert response.json()["error"]["message"]
     assert not Prediction.objects.exists()
+
+
+def test_a_request_django_refuses_to_parse_is_a_400_in_the_api_shape(api, settings):
+    # Over DATA_UPLOAD_MAX_NUMBER_FIELDS Django raises before any view: handler400 answers.
+    fields = "&".join(f"f{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+
+    response = api.get(f"{URL}?{fields}")
+
+    error = assert_error(response, 400, "bad_request")
+    assert error["field_errors"] is None  # null, as docs/api.md says, not {}
 
 
 @pytest.mark.parametrize("value", ["²", "٣", "3135553²"])
