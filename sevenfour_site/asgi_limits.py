@@ -7,7 +7,9 @@ from typing import Any
 
 from django.conf import settings
 
-from .middleware import body_too_large_response, declared_body_length
+from core.http import declared_content_length
+
+from .middleware import body_too_large_response
 
 # The shapes Django's ASGIHandler accepts, so that it can be wrapped as it is.
 Scope = dict[str, Any]
@@ -34,7 +36,7 @@ class BodyLimitASGI:
             return
         limit = settings.REQUEST_BODY_MAX_BYTES
         headers = {name.lower(): value for name, value in scope.get("headers", [])}
-        declared = declared_body_length(headers.get(b"content-length"))
+        declared = declared_content_length(headers.get(b"content-length"))
         if declared is not None and declared > limit:
             await self._refuse(scope, headers, send, limit)
             return

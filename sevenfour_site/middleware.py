@@ -14,20 +14,12 @@ from django.template.loader import render_to_string
 
 from api.exceptions import error_body
 from catalog.uploads import TOO_LARGE_HINT
+from core.http import declared_content_length
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
 
 
 # --- Request body cap ---------------------------------------------------------------------------
-
-
-def declared_body_length(header: str | bytes | None) -> int | None:
-    """The length a Content-Length header declares (WSGI's str, ASGI's bytes); None when there is
-    none, or nonsense: ASCII digits only, since str.isdigit() also takes "²", which int() refuses."""
-    value = (header.decode("latin-1") if isinstance(header, bytes) else header or "").strip()
-    if not value or not value.isascii() or not value.isdigit():
-        return None
-    return int(value)
 
 
 def body_too_large_response(request_path: str, accept: str, limit: int) -> HttpResponse:
@@ -56,7 +48,7 @@ class RequestBodyLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = settings.REQUEST_BODY_MAX_BYTES
-        declared = declared_body_length(request.META.get("CONTENT_LENGTH"))
+        declared = declared_content_length(request.META.get("CONTENT_LENGTH"))
         if declared is not None and declared > limit:
             return body_too_large_response(request.path, request.META.get("HTTP_ACCEPT", ""), limit)
         return self.get_response(request)

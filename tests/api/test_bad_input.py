@@ -59,6 +59,15 @@ def test_a_track_id_of_unicode_digits_is_not_found(api, value):
     assert response.json()["error"]["message"]
 
 
+def test_a_content_length_of_unicode_digits_is_not_taken_for_a_length(api):
+    # "²" is a latin-1 header value that str.isdigit() takes and int() refuses: it was a 500.
+    response = api.generic(
+        "POST", URL, b"x", content_type="multipart/form-data; boundary=x", CONTENT_LENGTH="²"
+    )
+
+    assert_error(response, 400, "invalid")  # read as no body: no file
+
+
 @pytest.mark.parametrize("value", ["²", "٣"])
 def test_catalog_pages_refuse_unicode_digit_ids(api, value):
     for url in (

@@ -215,18 +215,6 @@ def test_asgi_refuses_a_declared_length_without_reading(settings):
     assert (status, pulled) == (413, 0)
 
 
-@pytest.mark.parametrize(
-    ("header", "length"),
-    [("123", 123), (" 42 ", 42), ("", None), (None, None), ("12a", None), ("²", None), ("-1", None)],
-)
-def test_wsgi_and_asgi_read_content_length_with_one_helper(header, length):
-    from sevenfour_site.middleware import declared_body_length
-
-    assert declared_body_length(header) == length  # WSGI's META value
-    encoded = header.encode("latin-1") if header is not None else None
-    assert declared_body_length(encoded) == length  # ASGI's raw header
-
-
 def test_asgi_stops_a_chunked_body_as_soon_as_it_passes_the_cap(settings):
     settings.REQUEST_BODY_MAX_BYTES = 4 * 1024 * 1024
     one_mb = b"x" * (1024 * 1024)
