@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 
+from core.http import declared_content_length
 from worker.audio import MIN_DURATION_S, audio_duration_s
 
 from .sniff import FORMAT_LABELS, sniff_file
@@ -33,12 +34,13 @@ def too_large_message(size: int, *, what: str = "file") -> str:
     return f"This {what} is {filesizeformat(size)}; the limit is {upload_limit_label()}. {TOO_LARGE_HINT}"
 
 
-def upload_declared_too_large(content_length: str) -> str | None:
+def upload_declared_too_large(content_length: str | None) -> str | None:
     """A message when a request's declared length is over the limit, so it can be refused before
     Django reads the body into a temporary file; None otherwise."""
-    if content_length.isdigit() and int(content_length) > settings.UPLOAD_MAX_BYTES + UPLOAD_ENVELOPE_BYTES:
+    declared = declared_content_length(content_length)
+    if declared is not None and declared > settings.UPLOAD_MAX_BYTES + UPLOAD_ENVELOPE_BYTES:
         # The body also holds the form's boundaries and headers: hence "upload", not "file".
-        return too_large_message(int(content_length), what="upload")
+        return too_large_message(declared, what="upload")
     return None
 
 

@@ -89,6 +89,16 @@ def retry_after_seconds(value: str | None) -> int | None:
         return None
 
 
+def declared_content_length(header: str | bytes | None) -> int | None:
+    """The length a Content-Length header declares (str, or an ASGI server's bytes); None when
+    there is none, or nonsense. ASCII digits only: headers arrive as latin-1, and str.isdigit()
+    also takes "²", which int() refuses. Our downloads, and the site's body caps, read it here."""
+    value = (header.decode("latin-1") if isinstance(header, bytes) else header or "").strip()
+    if not value or not value.isascii() or not value.isdigit():
+        return None
+    return int(value)
+
+
 def download_to_file(url: str, dest: Path | str, policy: DownloadPolicy) -> Path:
     """Fetch `url` into `dest` and return it; nothing is left at `dest` when anything fails."""
     path = Path(dest)
@@ -260,8 +270,8 @@ def _raise_for_status(response: requests.Response, url: str) -> None:
 
 def _checked_body(response: requests.Response, policy: DownloadPolicy) -> Iterator[bytes]:
     too_large = f"the file is larger than a {policy.label} should be."
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > policy.max_bytes:
+    declared = declared_content_length(response.headers.get("Content-Length"))
+    if declared is not None and declared > policy.max_bytes:
         raise DownloadRefused(too_large, detail=f"Content-Length {declared}")
     deadline = time.monotonic() + policy.total_timeout
     size = 0

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.conf import settings
 
+from core.http import declared_content_length
+
 from .middleware import body_too_large_response
 
 # The shapes Django's ASGIHandler accepts, so that it can be wrapped as it is.
@@ -34,8 +36,8 @@ class BodyLimitASGI:
             return
         limit = settings.REQUEST_BODY_MAX_BYTES
         headers = {name.lower(): value for name, value in scope.get("headers", [])}
-        declared = headers.get(b"content-length", b"").strip()
-        if declared.isdigit() and int(declared) > limit:
+        declared = declared_content_length(headers.get(b"content-length"))
+        if declared is not None and declared > limit:
             await self._refuse(scope, headers, send, limit)
             return
         received = 0

@@ -12,7 +12,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 
+from api.exceptions import error_body
 from catalog.uploads import TOO_LARGE_HINT
+from core.http import declared_content_length
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
 
@@ -20,21 +22,12 @@ GetResponse = Callable[[HttpRequest], HttpResponse]
 # --- Request body cap ---------------------------------------------------------------------------
 
 
-def declared_body_length(meta: dict) -> int | None:
-    """The Content-Length a request declares; None when it declares none (or nonsense)."""
-    value = str(meta.get("CONTENT_LENGTH") or "").strip()
-    if not value or not value.isascii() or not value.isdigit():
-        return None
-    return int(value)
-
-
 def body_too_large_response(request_path: str, accept: str, limit: int) -> HttpResponse:
     message = (
         f"This request is larger than the site accepts ({filesizeformat(limit)} at most). {TOO_LARGE_HINT}"
     )
     if request_path.startswith("/api/") or "application/json" in accept:
-        body = {"error": {"code": "request_too_large", "message": message, "field_errors": {}}}
-        response: HttpResponse = JsonResponse(body, status=413)
+        response: HttpResponse = JsonResponse(error_body("request_too_large", message), status=413)
     else:
         html = render_to_string("errors/413.html", {"message": message})
         response = HttpResponse(html, status=413)
@@ -55,7 +48,7 @@ class RequestBodyLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = settings.REQUEST_BODY_MAX_BYTES
-        declared = declared_body_length(request.META)
+        declared = declared_content_length(request.META.get("CONTENT_LENGTH"))
         if declared is not None and declared > limit:
             return body_too_large_response(request.path, request.META.get("HTTP_ACCEPT", ""), limit)
         return self.get_response(request)

@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 
 from accounts.http import AuthenticatedHttpRequest
+from api.exceptions import error_body
 from predictions.models import Prediction
 
 from .health import health_report_cached
@@ -59,7 +60,6 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     """The 400 page (handler400): a request Django refused to parse, such as an upload whose file
     name is `..` or too long for a multipart header. The API answers in its own error shape."""
     if request.path.startswith("/api/"):
-        body = {"error": {"code": "bad_request", "message": BAD_REQUEST_MESSAGE, "field_errors": {}}}
-        return JsonResponse(body, status=400)
+        return JsonResponse(error_body("bad_request", BAD_REQUEST_MESSAGE), status=400)
     html = render_to_string("errors/400.html", {"message": BAD_REQUEST_MESSAGE}, request=request)
     return HttpResponse(html, status=400)

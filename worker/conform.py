@@ -13,9 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from worker.music import MAJOR as MAJOR  # re-exported: callers name keys through this module
-from worker.music import MINOR as MINOR
-from worker.music import Key, parse_key, relative
+from worker.music import Key, fifth_down, fifth_up, parse_key, relative
 
 
 def compatible_keys(song: Key, mode: str) -> list[tuple[Key, str]]:
@@ -26,8 +24,8 @@ def compatible_keys(song: Key, mode: str) -> list[tuple[Key, str]]:
         home, relation = relative(song), "the song's relative key"
     return [
         (home, relation),
-        (home.transposed(7), f"a fifth above {relation}"),
-        (home.transposed(5), f"a fifth below {relation}"),
+        (fifth_up(home), f"a fifth above {relation}"),
+        (fifth_down(home), f"a fifth below {relation}"),
     ]
 
 

@@ -41,9 +41,6 @@ class Key:
         """The spelling producers put in file names: "Am", "F#m", "C"."""
         return NOTE_NAMES[self.tonic] + ("m" if self.mode == MINOR else "")
 
-    def transposed(self, semitones: int) -> Key:
-        return Key((self.tonic + semitones) % 12, self.mode)
-
     def __str__(self) -> str:
         return self.name
 

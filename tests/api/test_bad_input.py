@@ -8,6 +8,7 @@ import pytest
 
 from fakeapis.audio import sine_wav
 from predictions.models import Prediction
+from tests.api.conftest import assert_error
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog_settings")]
 
@@ -40,12 +41,31 @@ def test_an_unreadable_name_is_a_400_in_the_api_shape(api, name, seconds):
     assert not Prediction.objects.exists()
 
 
+def test_a_request_django_refuses_to_parse_is_a_400_in_the_api_shape(api, settings):
+    # Over DATA_UPLOAD_MAX_NUMBER_FIELDS Django raises before any view: handler400 answers.
+    fields = "&".join(f"f{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+
+    response = api.get(f"{URL}?{fields}")
+
+    error = assert_error(response, 400, "bad_request")
+    assert error["field_errors"] is None  # null, as docs/api.md says, not {}
+
+
 @pytest.mark.parametrize("value", ["²", "٣", "3135553²"])
 def test_a_track_id_of_unicode_digits_is_not_found(api, value):
     response = api.post(URL, {"provider": "deezer", "track_id": value}, format="json")
 
     assert response.status_code == 404
     assert response.json()["error"]["message"]
+
+
+def test_a_content_length_of_unicode_digits_is_not_taken_for_a_length(api):
+    # "²" is a latin-1 header value that str.isdigit() takes and int() refuses: it was a 500.
+    response = api.generic(
+        "POST", URL, b"x", content_type="multipart/form-data; boundary=x", CONTENT_LENGTH="²"
+    )
+
+    assert_error(response, 400, "invalid")  # read as no body: no file
 
 
 @pytest.mark.parametrize("value", ["²", "٣"])

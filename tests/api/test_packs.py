@@ -9,23 +9,13 @@ import zipfile
 import pytest
 
 from samples import freesound, services
-from samples.models import Pack, PackExport, Sound
+from samples.models import Pack, PackExport
 from tests.api.conftest import assert_error
+from tests.samples.conftest import make_sound
 
 pytestmark = pytest.mark.django_db
 
 PACKS = "/api/v1/packs/"
-
-
-def make_sound(n: int = 1, **fields) -> Sound:
-    defaults = {
-        "name": f"house loop {n}",
-        "author": f"author{n}",
-        "licence_url": "https://creativecommons.org/licenses/by/4.0/",
-        "page_url": f"https://freesound.org/s/{n}/",
-        "preview_url": f"https://cdn.freesound.org/previews/0/{n}_1-hq.mp3",
-    }
-    return Sound.objects.create(freesound_id=n, **{**defaults, **fields})
 
 
 @pytest.fixture

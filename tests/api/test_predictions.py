@@ -144,6 +144,17 @@ def test_a_body_declared_far_over_the_limit_is_413_before_it_is_read(api, settin
     assert error["field_errors"] == {"file": [error["message"]]}
 
 
+def test_a_body_over_the_sites_cap_is_refused_in_the_api_error_shape(api, settings):
+    settings.REQUEST_BODY_MAX_BYTES = 1000  # the site-wide cap, in front of the view's own limit
+
+    response = api.generic(
+        "POST", URL, b"x", content_type="multipart/form-data; boundary=x", CONTENT_LENGTH="999999"
+    )
+
+    error = assert_error(response, 413, "request_too_large")
+    assert error["field_errors"] is None  # null, as docs/api.md says, not {}
+
+
 def test_other_body_types_are_415(api):
     response = api.post(URL, "provider=deezer", content_type="text/plain")
 

@@ -20,6 +20,7 @@ from core.http import (
     DownloadRefused,
     address_is_public,
     check_url,
+    declared_content_length,
     download_bytes,
     download_to_file,
     embedded_ipv4,
@@ -43,6 +44,10 @@ class Handler(BaseHTTPRequestHandler):
         routes: dict[str, Callable[[], None]] = {
             "/ok": lambda: self._send(200, BODY),
             "/undeclared": lambda: self._send(200, BODY, declare_length=False),
+            # Unicode digits, which str.isdigit() takes and int() refuses (latin-1 on the wire).
+            "/odd-length": lambda: self._send(
+                200, BODY, declare_length=False, headers={"Content-Length": "²"}
+            ),
             "/html": lambda: self._send(200, b"<!doctype html><html>" + b"x" * 100),
             "/tiny": lambda: self._send(200, b"ID"),
             "/drip": self._drip,
@@ -319,6 +324,12 @@ def test_refuses_a_body_over_the_cap_with_or_without_content_length(server, tmp_
     assert not (tmp_path / "x.mp3").exists()
 
 
+def test_a_nonsense_content_length_is_ignored_and_the_body_counted(server):
+    assert download_bytes(f"{server}/odd-length", POLICY) == BODY
+    with pytest.raises(DownloadRefused, match="larger than a sample should be"):
+        download_bytes(f"{server}/odd-length", replace(POLICY, max_bytes=1000))
+
+
 def test_refuses_a_body_whose_first_bytes_fail_the_check(server, tmp_path):
     with pytest.raises(DownloadRefused, match="not an MP3"):
         download_to_file(f"{server}/html", tmp_path / "x.mp3", POLICY)
@@ -365,6 +376,16 @@ def test_other_statuses_are_reported_with_retry_after(server):
 
     assert (busy.value.status, busy.value.retry_after) == (429, 7)
     assert (gone.value.status, gone.value.retry_after) == (404, None)
+
+
+@pytest.mark.parametrize(
+    ("header", "length"),
+    [("123", 123), (" 42 ", 42), ("", None), (None, None), ("12a", None), ("²", None), ("-1", None)],
+)
+def test_declared_content_length_reads_str_and_bytes_alike(header, length):
+    assert declared_content_length(header) == length  # WSGI's META value, a response header
+    encoded = header.encode("latin-1") if header is not None else None
+    assert declared_content_length(encoded) == length  # an ASGI server's raw header
 
 
 @pytest.mark.parametrize(

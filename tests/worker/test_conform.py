@@ -1,29 +1,11 @@
-"""The conforming maths: keys, the smallest compatible shift, the tempo reading, the loop's length."""
+"""The conforming maths: the smallest compatible key shift, the tempo reading, the loop's length."""
 
 from __future__ import annotations
 
 import pytest
 
-from worker.conform import MAJOR, MINOR, Key, conform_plan, key_shift, loop_beats, parse_key, tempo_target
-
-
-@pytest.mark.parametrize(
-    ("text", "key"),
-    [
-        ("A minor", Key(9, MINOR)),
-        ("Bb Major", Key(10, MAJOR)),
-        ("F#m", Key(6, MINOR)),
-        ("c", Key(0, MAJOR)),
-        ("Eb min", Key(3, MINOR)),
-    ],
-)
-def test_keys_are_read_in_any_common_spelling(text, key):
-    assert parse_key(text) == key
-
-
-@pytest.mark.parametrize("text", ["", None, "H minor", "A minor-ish", "120"])
-def test_nonsense_is_no_key(text):
-    assert parse_key(text) is None
+from worker.conform import conform_plan, key_shift, loop_beats, tempo_target
+from worker.music import MAJOR, MINOR, Key
 
 
 def test_a_sample_in_the_song_key_is_not_shifted():

@@ -34,13 +34,16 @@ from worker.music import (
         ("Db major", "C# major"),
         ("Cb major", "B major"),
         ("E♭ major", "Eb major"),
+        ("F#m", "F# minor"),
+        ("Eb min", "Eb minor"),
+        ("c", "C major"),
     ],
 )
 def test_keys_are_read_in_any_common_spelling(text, name):
     assert key_name(text) == name
 
 
-@pytest.mark.parametrize("text", ["", "H minor", "A dorian", "nonsense", None])
+@pytest.mark.parametrize("text", ["", "H minor", "A dorian", "A minor-ish", "120", "nonsense", None])
 def test_what_is_not_a_key_reads_as_none(text):
     assert parse_key(text) is None
     assert key_name(text) == ""
