@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
+from core.workers import model_readiness_cached
 from worker.music import SURE, confidence_word, octave_alternative, parse_key, related_keys
 
 from .models import MAX_USER_TEMPO, MIN_USER_TEMPO, USER_GENRE_NONE, Prediction
@@ -49,10 +51,31 @@ def progress_label(prediction: Prediction) -> str:
             return f"Waiting to retry: {prediction.error}"
         if prediction.queued_at is None:
             return "Queued; it will start when the job queue is back."
-        return "Queued; waiting for a free worker…"
+        return _queue_note(prediction) or "Queued; waiting for a free worker…"
     if prediction.status == Status.RUNNING:
         return f"{prediction.get_stage_display()}…"
     return prediction.get_status_display()
+
+
+QUEUE_NOTE_NO_WORKER = (
+    "Queued; no analysis worker is answering yet. If the site has just started, loading takes a "
+    "minute or so; your song starts as soon as a worker is ready."
+)
+QUEUE_NOTE_LOADING = (
+    "Queued; the analysis worker is loading the model. Your song starts as soon as it is ready."
+)
+
+
+def _queue_note(prediction: Prediction) -> str:
+    """Why a song has waited in the queue for a while, when the workers' own answer tells (asked at
+    most every few seconds, core.workers); "" when they are simply busy, or cannot be asked."""
+    assert prediction.queued_at is not None
+    if (timezone.now() - prediction.queued_at).total_seconds() < settings.QUEUE_NOTE_AFTER_SECONDS:
+        return ""
+    readiness = model_readiness_cached()
+    if readiness is None or readiness.ready:
+        return ""
+    return QUEUE_NOTE_LOADING if readiness.workers else QUEUE_NOTE_NO_WORKER
 
 
 def rerun_offered(prediction: Prediction) -> bool:

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import connection
 
+from core.workers import model_readiness
+
 from .celery import app
 
 CheckResult = tuple[bool, str]
@@ -75,18 +77,15 @@ def check_model(timeout: float = 1.0) -> CheckResult:
     """Whether ML workers have the model loaded (see sevenfour_site.ml_worker). Informational: jobs
     submitted while it loads wait in the queue."""
     try:
-        replies = app.control.broadcast("model_status", reply=True, timeout=timeout)
+        readiness = model_readiness(timeout)
     except Exception as exc:
         return False, f"could not ask the workers: {exc.__class__.__name__}: {exc}"
-    # With reply=True the answer is a list (empty when nobody replied); the stubs also allow None.
-    statuses = [status for reply in replies or [] for status in reply.values() if status.get("ml")]
-    if not statuses:
+    if not readiness.workers:
         return False, "no ML worker answered"
-    ready = sum(s["ready"] for s in statuses)
-    total = sum(s["processes"] for s in statuses)
-    runtime = next((s["runtime"] for s in statuses if s["runtime"]), "")
-    detail = f"model ready in {ready} of {total} ML processes" + (f" ({runtime})" if runtime else "")
-    return ready > 0, detail
+    detail = f"model ready in {readiness.ready} of {readiness.processes} ML processes"
+    if readiness.runtime:
+        detail += f" ({readiness.runtime})"
+    return readiness.ready > 0, detail
 
 
 def health_report() -> Report:

@@ -305,6 +305,10 @@ CSP_PATH_EXTRA = {
 # `Authorization: Bearer <HEALTHZ_TOKEN>`, get the database/broker/worker report, cached this long.
 HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
 HEALTHZ_CACHE_SECONDS = env.float("HEALTHZ_CACHE_SECONDS", default=5.0)
+# How long the ML workers' answer to "is the model loaded?" is reused by pages waiting on a queued
+# song (core.workers), and how long a song waits in the queue before its page asks at all.
+WORKER_STATUS_CACHE_SECONDS = env.float("WORKER_STATUS_CACHE_SECONDS", default=10.0)
+QUEUE_NOTE_AFTER_SECONDS = env.float("QUEUE_NOTE_AFTER_SECONDS", default=10.0)
 # Whole request bodies (an upload plus its multipart envelope) over this are refused unread, with
 # 413. Put the same cap in front of the site (nginx: client_max_body_size); see docs/security.md.
 REQUEST_BODY_MAX_BYTES: int = env.int("REQUEST_BODY_MAX_BYTES", default=0)  # 0: derived below
