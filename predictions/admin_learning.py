@@ -72,7 +72,7 @@ class GenreModelVersionAdmin(admin.ModelAdmin):
         "name", "version", "kind", "artifact_dir", "based_on", "examples", "created_at", "figures",
         "confusion_matrix", "heldout_files", "evaluated_at", "is_served", "promoted_at",
     )  # fmt: skip
-    actions = ["build_few_shot", "evaluate", "promote"]
+    actions = ["build_few_shot", "evaluate", "promote", "unpromote"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # versions come from the build action or the shipped artifacts
@@ -139,3 +139,14 @@ class GenreModelVersionAdmin(admin.ModelAdmin):
             self.message_user(request, str(exc), level=messages.ERROR)
             return
         self.message_user(request, f"{version} now serves; workers load it on their next job.")
+
+    @admin.action(description="Stop serving (back to GENRE_MODEL_DIR, else the shipped default)")
+    def unpromote(self, request: HttpRequest, queryset: QuerySet[GenreModelVersion]) -> None:
+        served = list(queryset.filter(is_served=True))
+        if not served:
+            self.message_user(request, "None of the selected versions serves.", level=messages.WARNING)
+            return
+        for version in served:
+            learning.model_version_unpromote(version)
+        back = learning.configured_folder().source
+        self.message_user(request, f"{served[0]} no longer serves; workers serve {back} from their next job.")

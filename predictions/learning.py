@@ -6,10 +6,12 @@ reference track's genre, else by predictions.labels (the user's correction, or t
 when it was made after the user's label or there is none). Predictions whose
 id is a multiple of HOLDBACK_EVERY are held back: they never train a version and every version is
 evaluated on them, so the figures compare versions on the same songs. Reference tracks always train.
-A version can serve only once it has been evaluated on at least one held-back prediction; the admin
-promotes it, and each ML job reads the served version's folder (one query) and loads an artifact
-once per worker process (worker.predictor.get_predictor caches per folder), so promotion needs no
-restart. Everything here works from stored outputs: no audio, no TensorFlow.
+A version can serve only once it has been evaluated on at least one held-back prediction, and only
+if it predicts the site's genres (GENRE_MODEL_DIR's, else the shipped default's: predictions.taxonomy);
+the admin promotes it, and each ML job reads the served version's folder (one query) and loads an
+artifact once per worker process (worker.predictor.get_predictor caches per folder), so promotion
+needs no restart; un-promoting it hands serving back to GENRE_MODEL_DIR, else the shipped default.
+Everything here works from stored outputs: no audio, no TensorFlow.
 """
 
 from __future__ import annotations
@@ -150,10 +152,19 @@ def model_version_promote(version: GenreModelVersion) -> GenreModelVersion:
             f"{version} has not been evaluated on held-back reviewed predictions; evaluate it first "
             f"(reviewed or corrected predictions whose id is a multiple of {HOLDBACK_EVERY} are held back)."
         )
+    configured = configured_folder()
     try:
-        load_artifact(version.artifact_dir)
+        artifact, site = load_artifact(version.artifact_dir), load_artifact(configured.path)
     except ArtifactError as exc:
         raise PromotionRefused(str(exc)) from exc
+    # The site's genres (forms, filters, the API's list: predictions.taxonomy) are GENRE_MODEL_DIR's,
+    # a deployment setting read once per process; a version only changes the model behind them.
+    if artifact.labels != site.labels:
+        raise PromotionRefused(
+            f"{version} predicts {', '.join(artifact.labels)}, but the site's genres are those of "
+            f"{configured.source} ({site.name} {site.version}): {', '.join(site.labels)}. "
+            "Other genres are another GENRE_MODEL_DIR and a restart."
+        )
     with transaction.atomic():
         GenreModelVersion.objects.filter(is_served=True).exclude(pk=version.pk).update(is_served=False)
         version.is_served, version.promoted_at = True, timezone.now()
@@ -161,10 +172,39 @@ def model_version_promote(version: GenreModelVersion) -> GenreModelVersion:
     return version
 
 
+def model_version_unpromote(version: GenreModelVersion) -> GenreModelVersion:
+    """Stop serving a promoted version: from their next job, workers serve configured_folder()
+    (GENRE_MODEL_DIR, else the shipped default), the only way back to GENRE_MODEL_DIR."""
+    GenreModelVersion.objects.filter(pk=version.pk).update(is_served=False)
+    version.is_served = False
+    return version
+
+
+PROMOTED, CONFIGURED, SHIPPED = "the promoted version", "GENRE_MODEL_DIR", "the shipped default"
+
+
+@dataclass(frozen=True)
+class ServedFolder:
+    path: str | None  # an artifact folder; None: the shipped default (worker.genre_head)
+    source: str  # PROMOTED, CONFIGURED or SHIPPED: why this folder serves
+
+
+def configured_folder() -> ServedFolder:
+    """What serves while no version is promoted: GENRE_MODEL_DIR, else the shipped default. No query."""
+    if settings.GENRE_MODEL_DIR:
+        return ServedFolder(str(settings.GENRE_MODEL_DIR), CONFIGURED)
+    return ServedFolder(None, SHIPPED)
+
+
+def served_folder() -> ServedFolder:
+    """The folder an ML job serves and why: the promoted version, else configured_folder()."""
+    promoted = GenreModelVersion.objects.filter(is_served=True).values_list("artifact_dir", flat=True).first()
+    return ServedFolder(promoted, PROMOTED) if promoted else configured_folder()
+
+
 def served_model_dir() -> str | None:
     """The folder an ML job serves: the promoted version, else GENRE_MODEL_DIR, else the default."""
-    promoted = GenreModelVersion.objects.filter(is_served=True).values_list("artifact_dir", flat=True).first()
-    return promoted or settings.GENRE_MODEL_DIR or None
+    return served_folder().path
 
 
 def reference_track_add(

@@ -4,8 +4,9 @@ A worker that consumes the "ml" queue:
 - in its main process, before the pool forks: makes sure the ONNX export is cached (exporting it in a
   child process when missing, which can take a minute once) and imports the analysis libraries, so
   that each pool process inherits them;
-- in each pool process (`worker_process_init`): builds the model runtime and writes a readiness file
-  named by its pid; the file goes when the process exits;
+- in each pool process (`worker_process_init`): builds the model runtime with the head its jobs serve
+  (the promoted version, read from the database; GENRE_MODEL_DIR or the shipped default when it
+  cannot be read) and writes a readiness file named by its pid; the file goes when the process exits;
 - answers the `model_status` remote-control command (used by /healthz) with how many of its pool
   processes are ready.
 
@@ -20,17 +21,24 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import shared_task, signals
 from celery.worker.control import control_command
+
+if TYPE_CHECKING:
+    from predictions.learning import ServedFolder
 
 log = logging.getLogger(__name__)
 
 ML_QUEUE = "ml"
 # Loading takes well under a second once the export is cached; the margin covers a busy host.
 PROCESS_INIT_TIMEOUT_S = 60.0
+# Connecting to the database and reading which version is promoted, at a pool process's start.
+DATABASE_TIMEOUT_S = 3
 _serves_ml = False
 
 
@@ -85,17 +93,90 @@ def _prepare_ml_worker(sender: str, instance: Any, **kwargs: Any) -> None:
 def _load_model(**kwargs: Any) -> None:
     if not _serves_ml:
         return
-    from django.conf import settings
-
     from worker.predictor import get_backbone, get_predictor
 
     # A pid can be reused: never let a file left by a killed process speak for this one.
     _readiness_file(os.getpid()).unlink(missing_ok=True)
     start = time.perf_counter()
-    get_predictor(settings.GENRE_MODEL_DIR or None).load(warm_up=True)
+    served = served_folder_at_start()
+    # The backbone (nearly all of the cost) is the same for every version; the head is the one the
+    # jobs serve, so the first job loads nothing.
+    predictor = get_predictor(served.path)
+    predictor.load(warm_up=True)
     seconds = round(time.perf_counter() - start, 3)
-    mark_ready({"pid": os.getpid(), "runtime": get_backbone().runtime, "load_s": seconds})
-    log.info("model ready in %.2f s (%s)", seconds, get_backbone().runtime)
+    model = f"{predictor.artifact.name} {predictor.artifact.version}"
+    mark_ready(
+        {
+            "pid": os.getpid(),
+            "runtime": get_backbone().runtime,
+            "load_s": seconds,
+            "model": model,
+            "source": served.source,
+            "artifact_dir": str(predictor.artifact.path),
+        }
+    )
+    log.info("model ready in %.2f s (%s; %s, %s)", seconds, get_backbone().runtime, model, served.source)
+
+
+def served_folder_at_start() -> ServedFolder:
+    """The folder a pool process preloads: the one its jobs serve (predictions.learning), or, when the
+    database cannot say (down, or not migrated yet), GENRE_MODEL_DIR or the shipped default, with one
+    log line. Jobs read the promoted version again each time, so preloading the fallback costs only
+    the promoted head's load at the first job; failing the start would leave the process unready."""
+    from django.db import Error
+
+    from predictions import learning
+
+    try:
+        with _connection_of_its_own():
+            return learning.served_folder()
+    except Error as exc:
+        fallback = learning.configured_folder()
+        reason = (str(exc).strip().splitlines() or [""])[0]  # one line: psycopg's messages have several
+        log.warning(
+            "could not read the promoted genre model version (%s: %s); preloading %s instead",
+            exc.__class__.__name__,
+            reason,
+            fallback.source,
+        )
+        return fallback
+
+
+@contextmanager
+def _connection_of_its_own() -> Iterator[None]:
+    """Run the block's queries on a new database connection with short timeouts, closed after.
+
+    Why in the pool process and not once in the main process before the fork: pool processes are
+    replaced during a worker's life (a crash, a time-limit kill, max-tasks-per-child), and each should
+    preload what serves when it starts, not when the worker started. Why a connection of its own: any
+    connection that Django holds at this point was opened by the main process and inherited with the
+    fork; querying on it would mix two processes' messages on one socket, and closing it would end
+    the main process's session. Celery's Django fixup drops inherited connections without a word to
+    the server, but in a worker_process_init receiver that runs after this one (receivers run in the
+    order they were connected, and this module connects at import). So the block gets a new one, and
+    closes it: that ends this process's own session only, and an idle process holds no connection
+    until its first job. The timeouts keep a database that does not answer from holding the start
+    past PROCESS_INIT_TIMEOUT_S, after which Celery would kill the process and start another.
+    """
+    from django.db import DEFAULT_DB_ALIAS, connections
+    from django.db.utils import load_backend
+
+    db = connections.settings[DEFAULT_DB_ALIAS]
+    options = dict(db["OPTIONS"])
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        options["connect_timeout"] = DATABASE_TIMEOUT_S
+        statement_timeout = f"-c statement_timeout={DATABASE_TIMEOUT_S * 1000}"
+        options["options"] = f"{options.get('options', '')} {statement_timeout}".strip()
+    elif db["ENGINE"] == "django.db.backends.sqlite3":
+        options["timeout"] = DATABASE_TIMEOUT_S  # waiting for a writer's lock
+    own = load_backend(db["ENGINE"]).DatabaseWrapper({**db, "OPTIONS": options}, DEFAULT_DB_ALIAS)
+    inherited = connections[DEFAULT_DB_ALIAS]
+    connections[DEFAULT_DB_ALIAS] = own
+    try:
+        yield
+    finally:
+        connections[DEFAULT_DB_ALIAS] = inherited
+        own.close()
 
 
 @signals.worker_process_shutdown.connect

@@ -17,6 +17,8 @@ import pytest
 import soundfile as sf
 from django.core.management import CommandError, call_command
 
+from predictions import learning
+from tests.predictions.test_learning import reviewed
 from worker import synth
 from worker.genre_head import DEFAULT_ARTIFACT_DIR, write_artifact
 from worker.musicnn import MSD_TAGS, MTT_TAGS
@@ -127,8 +129,44 @@ def test_every_patch_reads_the_whole_excerpt(data_dir: Path, tmp_path: Path) -> 
     assert figures["top1"] == pytest.approx(1 / 3)  # the same verdicts: this head is sure either way
 
 
+@pytest.mark.django_db  # without --model it reads which version is promoted
 def test_refuses_a_missing_folder_and_an_unreadable_artifact(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="not a folder"):
         call_command("evaluate_genre_model", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "r"))
     with pytest.raises(CommandError, match="artifact.json"):
         call_command("evaluate_genre_model", "--data", str(tmp_path), "--model", str(tmp_path))
+
+
+@pytest.mark.django_db
+def test_without_a_model_it_evaluates_the_served_one_and_says_which(
+    data_dir: Path, tmp_path: Path, settings
+) -> None:
+    settings.VAR_DIR = tmp_path / "var"
+    rock = two_genre_artifact(tmp_path, "always-rock", rock_gets_all=True, flag_everything=False)
+    settings.GENRE_MODEL_DIR = str(rock)
+
+    def evaluate() -> tuple[list[str], str]:
+        out, stdout = tmp_path / "report", StringIO()
+        call_command(
+            "evaluate_genre_model",
+            "--data",
+            str(data_dir),
+            "--out",
+            str(out),
+            stdout=stdout,
+            stderr=StringIO(),
+        )
+        return list(json.loads((out / "report.json").read_text())["results"]), stdout.getvalue()
+
+    evaluated, printed = evaluate()
+    assert evaluated == ["always-rock 0.1"]
+    assert f"Evaluating always-rock 0.1 ({rock}; the served model: GENRE_MODEL_DIR)" in printed
+
+    # A promoted version serves instead of GENRE_MODEL_DIR (its genres must be the site's).
+    settings.GENRE_MODEL_DIR = ""
+    for pk in (1, 10):  # one to learn from, one held back to evaluate on
+        reviewed(pk, "rock")
+    version = learning.model_version_promote(learning.model_version_build())
+    evaluated, printed = evaluate()
+    assert evaluated == [f"musicnn-fewshot-7 {version.version}"]
+    assert f"({Path(version.artifact_dir).resolve()}; the served model: the promoted version)" in printed

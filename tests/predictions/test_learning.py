@@ -13,11 +13,17 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from predictions import learning
+from predictions import learning, presenters, taxonomy
 from predictions.models import GenreModelVersion, Prediction
 from tests.predictions.factories import DonePredictionFactory, UserFactory
 from worker import evaluation, fewshot
-from worker.genre_head import DEFAULT_ARTIFACT_DIR, LogOddsHead, load_artifact
+from worker.genre_head import (
+    DEFAULT_ARTIFACT_DIR,
+    ZEROSHOT_ARTIFACT_DIR,
+    LogOddsHead,
+    load_artifact,
+    write_artifact,
+)
 from worker.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
 
 pytestmark = pytest.mark.django_db
@@ -129,6 +135,50 @@ def test_no_held_back_prediction_means_no_promotion() -> None:
         learning.model_version_promote(version)
 
 
+def test_the_served_folder_says_why_it_serves(labelled: None, settings) -> None:
+    assert learning.served_folder() == learning.ServedFolder(None, learning.SHIPPED)
+    settings.GENRE_MODEL_DIR = str(ZEROSHOT_ARTIFACT_DIR)  # the same genres as the versions
+    configured = learning.ServedFolder(str(ZEROSHOT_ARTIFACT_DIR), learning.CONFIGURED)
+    assert learning.served_folder() == configured
+
+    version = learning.model_version_promote(learning.model_version_build())
+    assert learning.served_folder() == learning.ServedFolder(version.artifact_dir, learning.PROMOTED)
+
+    learning.model_version_unpromote(version)  # the way back to GENRE_MODEL_DIR
+    assert learning.served_folder() == configured
+    assert not GenreModelVersion.objects.filter(is_served=True).exists()
+
+
+def test_a_version_with_other_genres_than_the_sites_is_not_promoted(
+    labelled: None, settings, tmp_path: Path
+) -> None:
+    two_genres = {
+        "format": 1, "name": "two-genres", "version": "1", "kind": "tag-mapping",
+        "labels": ["rock", "dance"], "display_names": ["Rock", "Dance"], "normalisation": {"method": "sum"},
+        "tag_mapping": {"rock": {"msd": ["rock"], "mtt": []}, "dance": {"msd": ["dance"], "mtt": []}},
+    }  # fmt: skip
+    settings.GENRE_MODEL_DIR = str(write_artifact(tmp_path / "two-genres", two_genres).path)
+    version = learning.model_version_build()  # over the shipped default: seven genres
+
+    with pytest.raises(learning.PromotionRefused, match="site's genres are those of GENRE_MODEL_DIR"):
+        learning.model_version_promote(version)
+    assert learning.served_folder().source == learning.CONFIGURED
+
+
+def test_the_site_names_the_promoted_version_as_the_served_model(labelled: None) -> None:
+    assert taxonomy.served_model() == ("musicnn-logodds-7", "2.0.0")
+    genres = taxonomy.genre_choices()
+
+    version = learning.model_version_promote(learning.model_version_build())
+
+    assert taxonomy.served_model() == ("musicnn-fewshot-7", version.version)
+    assert taxonomy.genre_choices() == genres  # the same genres, the promoted model behind them
+    made_by_it = DonePredictionFactory(id=41, model_name="musicnn-fewshot-7", model_version=version.version)
+    made_before = DonePredictionFactory(id=42, model_name="musicnn-logodds-7", model_version="2.0.0")
+    assert not presenters.rerun_offered(made_by_it)
+    assert presenters.rerun_offered(made_before)
+
+
 def test_a_reference_needs_a_finished_analysis() -> None:
     with pytest.raises(ValueError, match="no stored analysis"):
         learning.reference_track_add(prediction=DonePredictionFactory(), genre="rock")
@@ -140,7 +190,7 @@ def admin_client_(client):
     return client
 
 
-def test_admin_sees_accuracy_per_version_with_its_confusion_matrix_and_promotes(
+def test_admin_sees_accuracy_per_version_with_its_confusion_matrix_promotes_and_unpromotes(
     admin_client_, labelled
 ) -> None:
     version = learning.model_version_build()
@@ -163,6 +213,15 @@ def test_admin_sees_accuracy_per_version_with_its_confusion_matrix_and_promotes(
 
     assert "now serves" in response.content.decode()
     assert learning.served_model_dir() == version.artifact_dir
+
+    response = admin_client_.post(
+        reverse("admin:predictions_genremodelversion_changelist"),
+        {"action": "unpromote", "_selected_action": [version.pk]},
+        follow=True,
+    )
+
+    assert "no longer serves; workers serve the shipped default" in response.content.decode()
+    assert learning.served_folder() == learning.ServedFolder(None, learning.SHIPPED)
 
 
 def test_admin_keeps_a_prediction_as_a_reference_track(admin_client_) -> None:

@@ -14,12 +14,13 @@ import soundfile as sf
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from predictions import services
+from predictions import learning, services
 from predictions.models import Prediction
 from sevenfour_site.health import check_model
 from sevenfour_site.ml_worker import loaded_modules_task, ready_info
 from tests.conftest import broker_configured, start_worker_process, wait_until
 from tests.predictions.factories import UserFactory
+from tests.predictions.test_learning import reviewed
 from worker import synth
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db(transaction=True)]
@@ -81,3 +82,29 @@ def test_worker_loads_the_model_before_the_first_job_and_serves_without_tensorfl
     assert "keras" not in report["loaded"]
     assert "matplotlib" not in report["loaded"]
     assert "PIL" not in report["loaded"]
+
+
+def test_a_pool_process_preloads_the_promoted_version(redis_url, tmp_path, settings):
+    """The backbone is every version's; the head preloaded at the start is the one its jobs serve."""
+    settings.VAR_DIR = tmp_path / "var"
+    for pk in (1, 10):  # one to learn from, one held back to evaluate on
+        reviewed(pk, "rock")
+    version = learning.model_version_promote(learning.model_version_build())
+    log_path = tmp_path / "worker.log"
+    proc = start_worker_process(redis_url, log_path, name="ml", queues="ml", env={"GENRE_MODEL_DIR": ""})
+    try:
+        with broker_configured(redis_url):
+            ready = wait_until(lambda: check_model()[0], timeout=300, interval=0.5)
+            assert ready, log_path.read_text()[-4000:]
+            report_path = tmp_path / "modules.json"  # run in the pool process: no job, no predictor
+            loaded_modules_task.apply_async(args=(str(report_path),), queue="ml")
+            assert wait_until(report_path.exists, timeout=60), log_path.read_text()[-4000:]
+        preloaded = ready_info(json.loads(report_path.read_text())["pid"])
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+
+    assert preloaded is not None
+    assert preloaded["model"] == f"musicnn-fewshot-7 {version.version}"
+    assert (preloaded["artifact_dir"], preloaded["source"]) == (version.artifact_dir, learning.PROMOTED)
+    assert f"; musicnn-fewshot-7 {version.version}, the promoted version)" in log_path.read_text()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import Error as DatabaseError
 from django.utils import timezone
 
+from predictions import learning
 from worker import evaluation
-from worker.genre_head import ArtifactError, load_artifact
+from worker.genre_head import Artifact, ArtifactError, load_artifact
 
 
 class Command(BaseCommand):
@@ -29,7 +32,8 @@ class Command(BaseCommand):
             action="append",
             type=Path,
             default=None,
-            help="an artifact folder; repeat to compare (default: the served artifact)",
+            help="an artifact folder; repeat to compare (default: the served one: the promoted "
+            "version, else GENRE_MODEL_DIR, else the shipped default)",
         )
         parser.add_argument(
             "--every-patch",
@@ -47,8 +51,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        served = [Path(settings.GENRE_MODEL_DIR)] if settings.GENRE_MODEL_DIR else None
-        artifacts = self._artifacts(options["models"] or served)
+        if options["models"]:
+            artifacts, why = self._artifacts(options["models"]), ""
+        else:
+            served = self._served()
+            artifacts, why = self._artifacts([served.path]), f"; the served model: {served.source}"
+        for artifact in artifacts:
+            self.stdout.write(f"Evaluating {artifact.name} {artifact.version} ({artifact.path}{why})")
         data: Path = options["data"]
         out = options["out"] or Path(settings.VAR_DIR) / "evaluations" / timezone.now().strftime(
             "%Y%m%d-%H%M%S"
@@ -75,9 +84,18 @@ class Command(BaseCommand):
         files = evaluation.write_report(out, results, verdicts, artifacts, skipped, dataset)
         self.stdout.write(f"\nReport: {files['text'].parent}")
 
-    def _artifacts(self, paths: list[Path] | None) -> list[Any]:
+    def _served(self) -> learning.ServedFolder:
         try:
-            artifacts = [load_artifact(p) for p in paths] if paths else [load_artifact()]
+            return learning.served_folder()
+        except DatabaseError as exc:
+            raise CommandError(
+                f"Cannot read which model version is promoted ({exc}); migrate the database, or name "
+                "the artifact with --model."
+            ) from exc
+
+    def _artifacts(self, paths: Sequence[Path | str | None]) -> list[Artifact]:
+        try:
+            artifacts = [load_artifact(p) for p in paths]
         except ArtifactError as exc:
             raise CommandError(str(exc)) from exc
         keys = [evaluation.artifact_key(a) for a in artifacts]

@@ -8,7 +8,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import Error as DatabaseError
 
+from predictions import learning
 from predictions.training_data import reviewed_examples_fetch
 from worker import training
 
@@ -76,5 +78,20 @@ class Command(BaseCommand):
             f"Validation accuracy {report['accuracy']:.3f} (chance {report['chance']:.3f}), "
             f"macro F1 {report['macro_f1']:.3f} on {report['validation_files']} files; "
             "report.json and confusion_matrix.png are in the artifact folder.\n"
-            f"Serve it by setting GENRE_MODEL_DIR={result.artifact.path} for the workers."
+            f"Serve it by setting GENRE_MODEL_DIR={result.artifact.path} and restarting the site and the "
+            "workers (the site reads its genres from it at start)."
+        )
+        self.stdout.write(self._promoted_note())
+
+    def _promoted_note(self) -> str:
+        """GENRE_MODEL_DIR serves only while no version is promoted (predictions.learning)."""
+        try:
+            served = learning.served_folder()
+        except DatabaseError:  # a --data run needs no database: say the rule, not the state
+            return "GENRE_MODEL_DIR serves while no model version is promoted in the admin."
+        if served.source != learning.PROMOTED:
+            return "No model version is promoted, so GENRE_MODEL_DIR serves."
+        return (
+            f'But a promoted model version ({served.path}) serves instead: choose "Stop serving" on it in '
+            "the admin's Genre model versions for GENRE_MODEL_DIR to serve."
         )
