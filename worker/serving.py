@@ -49,7 +49,7 @@ RUNTIMES = (
     "tensorflow",
 )
 # Bump when worker.onnx_export or worker.musicnn.forward changes what an export contains.
-EXPORT_FORMAT = "musicnn-onnx-4"
+EXPORT_FORMAT = "musicnn-onnx-5"
 EXPORT_TIMEOUT_S = 900
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.model
 
 # float32 exports: observed 4.8e-7 (ONNX Runtime) and 1.5e-7 (OpenVINO) on clip tag probabilities.
 FP32_BOUND = 1e-5
-# bfloat16 / int8: observed 3.9e-3 (openvino:bf16), 4.6e-3 (onnxruntime:int8), 7.0e-3 (openvino:int8).
+# bfloat16 / int8: observed 3.9e-3 (openvino:bf16), 4.6e-3 (onnxruntime:int8), 7.0e-3 (openvino:int8) on an
+# AVX-512 VNNI host with full-range int8 weights; on an AVX2 host those weights gave 0.13 for
+# onnxruntime:int8 (saturation), which 7-bit weights (onnx_export.quantize_int8) bring back within bound.
 REDUCED_BOUND = 1e-2
 
 
