@@ -51,30 +51,45 @@ def progress_label(prediction: Prediction) -> str:
             return f"Waiting to retry: {prediction.error}"
         if prediction.queued_at is None:
             return "Queued; it will start when the job queue is back."
-        return _queue_note(prediction) or "Queued; waiting for a free worker…"
+        note = queue_note(prediction)
+        return note.headline if note else "Queued; waiting for a free worker…"
     if prediction.status == Status.RUNNING:
         return f"{prediction.get_stage_display()}…"
     return prediction.get_status_display()
 
 
-QUEUE_NOTE_NO_WORKER = (
-    "Queued; no analysis worker is answering yet. If the site has just started, loading takes a "
-    "minute or so; your song starts as soon as a worker is ready."
+@dataclass(frozen=True)
+class QueueNote:
+    """Why a queued song is still waiting: a short headline for the progress card and the rest."""
+
+    headline: str
+    detail: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.headline} {self.detail}"
+
+
+QUEUE_NOTE_NO_WORKER = QueueNote(
+    "Queued; no analysis worker is answering yet.",
+    "If the site has just started, loading takes a minute or so; your song starts as soon as a "
+    "worker is ready.",
 )
-QUEUE_NOTE_LOADING = (
-    "Queued; the analysis worker is loading the model. Your song starts as soon as it is ready."
+QUEUE_NOTE_LOADING = QueueNote(
+    "Queued; the analysis worker is loading the model.", "Your song starts as soon as it is ready."
 )
 
 
-def _queue_note(prediction: Prediction) -> str:
+def queue_note(prediction: Prediction) -> QueueNote | None:
     """Why a song has waited in the queue for a while, when the workers' own answer tells (asked at
-    most every few seconds, core.workers); "" when they are simply busy, or cannot be asked."""
-    assert prediction.queued_at is not None
+    most every few seconds, core.workers); None when they are simply busy, or cannot be asked."""
+    if prediction.status != Status.PENDING or prediction.error or prediction.queued_at is None:
+        return None
     if (timezone.now() - prediction.queued_at).total_seconds() < settings.QUEUE_NOTE_AFTER_SECONDS:
-        return ""
+        return None
     readiness = model_readiness_cached()
     if readiness is None or readiness.ready:
-        return ""
+        return None
     return QUEUE_NOTE_LOADING if readiness.workers else QUEUE_NOTE_NO_WORKER
 
 
@@ -207,6 +222,7 @@ def progress_context(prediction: Prediction) -> dict[str, object]:
         "prediction": prediction,
         "progress": progress_percent(prediction),
         "progress_label": progress_label(prediction),
+        "queue_note": queue_note(prediction),
         "stages": [(stage, label) for stage, label in Stage.choices if stage],
     }
 
@@ -233,8 +249,15 @@ def prediction_status_dict(prediction: Prediction) -> dict[str, object]:
         "status": prediction.status,
         "stage": prediction.stage,
         "progress": progress_percent(prediction),
-        "message": progress_label(prediction) if not prediction.is_finished else prediction.error,
+        "message": _status_message(prediction),
         "finished": prediction.is_finished,
         "top_genre": prediction.top_genre or None,
         "url": reverse("predictions:detail", args=[prediction.pk]),
     }
+
+
+def _status_message(prediction: Prediction) -> str:
+    if prediction.is_finished:
+        return prediction.error
+    note = queue_note(prediction)
+    return note.text if note else progress_label(prediction)

@@ -36,8 +36,11 @@ def workers_say(monkeypatch, readiness: ModelReadiness | None) -> list[int]:
 @pytest.mark.parametrize(
     ("readiness", "label"),
     [
-        (ModelReadiness(workers=0, processes=0, ready=0, runtime=""), presenters.QUEUE_NOTE_NO_WORKER),
-        (ModelReadiness(workers=1, processes=2, ready=0, runtime=""), presenters.QUEUE_NOTE_LOADING),
+        (
+            ModelReadiness(workers=0, processes=0, ready=0, runtime=""),
+            presenters.QUEUE_NOTE_NO_WORKER.headline,
+        ),
+        (ModelReadiness(workers=1, processes=2, ready=0, runtime=""), presenters.QUEUE_NOTE_LOADING.headline),
         (ModelReadiness(workers=1, processes=2, ready=1, runtime="onnxruntime:fp32"), BUSY),
         (None, BUSY),  # the broker could not be asked: nothing more is known
     ],
@@ -57,7 +60,7 @@ def test_a_song_queued_a_moment_ago_does_not_ask_the_workers(monkeypatch, settin
     assert asked == []
 
 
-def test_the_progress_card_shows_the_note(client, monkeypatch, settings):
+def test_the_progress_card_shows_the_headline_and_the_detail(client, monkeypatch, settings):
     settings.QUEUE_NOTE_AFTER_SECONDS = 10
     workers_say(monkeypatch, ModelReadiness(workers=0, processes=0, ready=0, runtime=""))
     prediction = queued(30)
@@ -66,3 +69,25 @@ def test_the_progress_card_shows_the_note(client, monkeypatch, settings):
     page = client.get(f"/predictions/{prediction.pk}/status/").content.decode()
 
     assert "no analysis worker is answering yet" in page
+    assert "If the site has just started" in page
+
+
+def test_the_status_json_gives_the_whole_note(client, monkeypatch, settings):
+    settings.QUEUE_NOTE_AFTER_SECONDS = 10
+    workers_say(monkeypatch, ModelReadiness(workers=1, processes=1, ready=0, runtime=""))
+    prediction = queued(30)
+    client.force_login(prediction.owner)
+
+    message = client.get(f"/predictions/{prediction.pk}/status.json").json()["message"]
+
+    assert message == presenters.QUEUE_NOTE_LOADING.text
+
+
+def test_a_song_waiting_for_its_retry_keeps_saying_so(monkeypatch, settings):
+    settings.QUEUE_NOTE_AFTER_SECONDS = 10
+    asked = workers_say(monkeypatch, ModelReadiness(workers=0, processes=0, ready=0, runtime=""))
+
+    label = presenters.progress_label(queued(30, error="Deezer is busy."))
+
+    assert label == "Waiting to retry: Deezer is busy."
+    assert asked == []
