@@ -78,7 +78,7 @@ def test_correct_tempo_by_doubling_and_tapping_pick_a_key_set_the_genre_and_the_
         _samples_ready(page)
         tempo = page.locator("#tempo-fact")
         assert tempo.get_by_text("unsure").is_visible()
-        assert tempo.get_by_text(", or 192?").is_visible()
+        assert tempo.get_by_text("or 192 BPM?").is_visible()
         assert set(_card_bpms(page)) == {96}
         _header_matches_the_cards(page)
 
