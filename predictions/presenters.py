@@ -46,13 +46,19 @@ def progress_percent(prediction: Prediction) -> int:
 
 
 def progress_label(prediction: Prediction) -> str:
+    return _label(prediction, queue_note(prediction))
+
+
+def _label(prediction: Prediction, note: QueueNote | None) -> str:
+    """The card's headline, given the row's queue note (queue_note, asked once per request)."""
+    if note:
+        return note.headline
     if prediction.status == Status.PENDING:
         if prediction.error:  # released after a transient error, waiting for its retry
             return f"Waiting to retry: {prediction.error}"
         if prediction.queued_at is None:
             return "Queued; it will start when the job queue is back."
-        note = queue_note(prediction)
-        return note.headline if note else "Queued; waiting for a free worker…"
+        return "Queued; waiting for a free worker…"
     if prediction.status == Status.RUNNING:
         return f"{prediction.get_stage_display()}…"
     return prediction.get_status_display()
@@ -93,14 +99,15 @@ def queue_note(prediction: Prediction) -> QueueNote | None:
     return QUEUE_NOTE_LOADING if readiness.workers else QUEUE_NOTE_NO_WORKER
 
 
-def rerun_offered(prediction: Prediction) -> bool:
+def rerun_offered(prediction: Prediction, served: tuple[str, str] | None = None) -> bool:
     """Whether running the job again can give another answer: after a failure that is not the
-    song's fault, or when the workers now serve another model than the one that answered."""
+    song's fault, or when the workers now serve another model than the one that answered.
+    served: taxonomy.served_model(), when the caller has it already (it costs a query)."""
     if prediction.status == Status.FAILED:
         return not prediction.input_error
     if prediction.status != Status.DONE:
         return False
-    return (prediction.model_name, prediction.model_version) != served_model()
+    return (prediction.model_name, prediction.model_version) != (served or served_model())
 
 
 @dataclass(frozen=True)
@@ -218,17 +225,19 @@ def genre_view(prediction: Prediction) -> GenreView:
 
 def progress_context(prediction: Prediction) -> dict[str, object]:
     """What the progress card shows: all the fragment htmx polls every second needs, and no more."""
+    note = queue_note(prediction)
     return {
         "prediction": prediction,
         "progress": progress_percent(prediction),
-        "progress_label": progress_label(prediction),
-        "queue_note": queue_note(prediction),
+        "progress_label": _label(prediction, note),
+        "queue_note": note,
         "stages": [(stage, label) for stage, label in Stage.choices if stage],
     }
 
 
 def prediction_context(prediction: Prediction) -> dict[str, object]:
     bars = genre_bars(prediction)
+    served = served_model()
     return {
         **progress_context(prediction),
         "tempo_info": tempo_view(prediction),
@@ -237,8 +246,8 @@ def prediction_context(prediction: Prediction) -> dict[str, object]:
         "genre_bars": bars,
         "top_three": bars[:3],
         "top_genre_name": genre_name(prediction.top_genre) if prediction.top_genre else "",
-        "rerun_offered": rerun_offered(prediction),
-        "served_model": " ".join(served_model()),
+        "rerun_offered": rerun_offered(prediction, served),
+        "served_model": " ".join(served),
     }
 
 
@@ -260,4 +269,4 @@ def _status_message(prediction: Prediction) -> str:
     if prediction.is_finished:
         return prediction.error
     note = queue_note(prediction)
-    return note.text if note else progress_label(prediction)
+    return note.text if note else _label(prediction, None)
