@@ -24,6 +24,26 @@ CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse `serialized_rollback`: it cannot be mixed with the suite's other transactional tests.
+
+    A transactional test ends with a flush, after which post_migrate creates the content types and
+    permissions again under new ids. A later test with `serialized_rollback` then restores the rows
+    saved after migrate, with their old ids, and fails on django_content_type's unique
+    (app_label, model). Rows that a data migration seeds are made again by the fixture that needs
+    them instead (`genres` in tests/samples/conftest.py).
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if (marker and marker.kwargs.get("serialized_rollback")) or (
+            "django_db_serialized_rollback" in getattr(item, "fixturenames", ())
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid}: do not use serialized_rollback (see tests/conftest.py); "
+                "seed the rows the test needs in a fixture"
+            )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

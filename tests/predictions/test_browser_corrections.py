@@ -22,7 +22,7 @@ from tests.samples.conftest import (  # noqa: F401 (fixtures)
     genres,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from samples.services import recommendations_create_for_prediction
 from tests.predictions.factories import DonePredictionFactory, UserFactory
 from tests.samples.conftest import add_loops, ensure_genre_searches
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_play_save_two_to_a_new_pack_and_download(signed_in_page, fs, live_server, tmp_path):
