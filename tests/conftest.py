@@ -65,6 +65,32 @@ def other_user(db):
 
 
 @pytest.fixture
+def signed_in(client, user):
+    """Django's test client, signed in as `user` (a module overrides `user` to sign in as another)."""
+    client.force_login(user)
+    return client
+
+
+class FakeClock:
+    """A clock that stands still until a test moves it: pass it where code takes a `clock`."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A FakeClock; a folder that must patch it into a module overrides this fixture and asks for it."""
+    return FakeClock()
+
+
+@pytest.fixture
 def enqueued(monkeypatch) -> list[int]:
     """The prediction ids whose samples stage was queued, instead of sending them to a worker."""
     sent: list[int] = []
@@ -309,6 +335,16 @@ def sign_in(context, live_server_url: str, user) -> None:
     context.add_cookies(
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server_url}]
     )
+
+
+@pytest.fixture
+def signed_in_page(page, live_server) -> tuple[object, object]:
+    """The `page` signed in as a fresh user, for the browser tests: (page, user)."""
+    from tests.predictions.factories import UserFactory
+
+    user = UserFactory(username="browser-user")
+    sign_in(page.context, live_server.url, user)
+    return page, user
 
 
 @pytest.fixture
