@@ -52,14 +52,14 @@ def free_port() -> int:
 
 @pytest.fixture
 def user(db):
-    from tests.predictions.factories import UserFactory
+    from tests.accounts.factories import UserFactory
 
     return UserFactory(username="ada")
 
 
 @pytest.fixture
 def other_user(db):
-    from tests.predictions.factories import UserFactory
+    from tests.accounts.factories import UserFactory
 
     return UserFactory(username="bob")
 
@@ -340,7 +340,7 @@ def sign_in(context, live_server_url: str, user) -> None:
 @pytest.fixture
 def signed_in_page(page, live_server) -> tuple[object, object]:
     """The `page` signed in as a fresh user, for the browser tests: (page, user)."""
-    from tests.predictions.factories import UserFactory
+    from tests.accounts.factories import UserFactory
 
     user = UserFactory(username="browser-user")
     sign_in(page.context, live_server.url, user)

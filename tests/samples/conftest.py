@@ -10,7 +10,6 @@ import pytest
 from django.core.cache import cache
 
 from fakeapis.freesound_catalogue import API_KEY, FreesoundCatalogue
-from samples.models import Sound
 from tests.conftest import FakeClock
 
 # The samples stage follows a real prediction job: these fixtures drive one.
@@ -78,18 +77,6 @@ def prediction(user):
         tempo_bpm=124.0,
         key="A minor",
     )
-
-
-def make_sound(n: int = 1, **kwargs) -> Sound:
-    defaults = {
-        "name": f"loop {n}.wav",
-        "author": f"author{n}",
-        "licence_url": "https://creativecommons.org/licenses/by/4.0/",
-        "duration": 8.0,
-        "page_url": f"https://freesound.org/people/author{n}/sounds/{n}/",
-        "preview_url": f"https://cdn.freesound.org/previews/0/{n}_1-hq.mp3",
-    }
-    return Sound.objects.create(freesound_id=n, **{**defaults, **kwargs})
 
 
 def add_loops(

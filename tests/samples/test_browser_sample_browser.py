@@ -20,8 +20,9 @@ from fakeapis.freesound_catalogue import FreesoundCatalogue
 from predictions.models import Prediction
 from samples.models import ConformedRender, GenreSearch, Pack
 from samples.services import recommendations_create_for_prediction
+from tests.accounts.factories import UserFactory
 from tests.conftest import running_worker, sign_in
-from tests.predictions.factories import DonePredictionFactory, UserFactory
+from tests.predictions.factories import DonePredictionFactory
 from tests.samples.audio_gen import click_loop, wav_bytes
 from tests.samples.conftest import add_loops, ensure_genre_searches
 
