@@ -11,7 +11,7 @@ import pytest
 from samples import freesound, services
 from samples.models import Pack, PackExport
 from tests.api.conftest import assert_error
-from tests.samples.conftest import make_sound
+from tests.samples.factories import make_sound
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from predictions import learning, presenters, taxonomy
 from predictions.models import GenreModelVersion, Prediction
-from tests.predictions.factories import DonePredictionFactory, UserFactory
+from tests.accounts.factories import UserFactory
+from tests.predictions.factories import DonePredictionFactory
 from worker import evaluation, fewshot
 from worker.genre_head import (
     DEFAULT_ARTIFACT_DIR,

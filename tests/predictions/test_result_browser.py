@@ -10,8 +10,9 @@ from django.core.files.base import ContentFile
 
 from predictions.models import Prediction
 from predictions.taxonomy import served_model
+from tests.accounts.factories import UserFactory
 from tests.conftest import no_horizontal_overflow
-from tests.predictions.factories import DonePredictionFactory, PredictionFactory, UserFactory
+from tests.predictions.factories import DonePredictionFactory, PredictionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -14,7 +14,7 @@ from samples.services import recommendations_create_for_prediction
 from tests.predictions.factories import DonePredictionFactory
 from tests.samples.conftest import add_loops, ensure_genre_searches
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def tag_values(**strong: float) -> np.ndarray:

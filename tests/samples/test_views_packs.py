@@ -8,7 +8,8 @@ from django.urls import reverse
 from samples.models import Pack, PackItem, Recommendation
 from samples.services import pack_add_sound, pack_create, recommendations_create_for_prediction
 from tests.predictions.factories import DonePredictionFactory
-from tests.samples.conftest import add_loops, make_sound
+from tests.samples.conftest import add_loops
+from tests.samples.factories import make_sound
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

@@ -10,8 +10,10 @@ from fakeapis.audio import png_square
 from predictions.models import Prediction
 from samples import services as sample_services
 from samples.models import Recommendation, Sound
+from tests.accounts.factories import UserFactory
 from tests.conftest import no_horizontal_overflow
-from tests.predictions.factories import DonePredictionFactory, PredictionFactory, UserFactory
+from tests.predictions.factories import DonePredictionFactory, PredictionFactory
+from tests.samples.factories import make_sound
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,16 +22,14 @@ LONG_ARTIST = "Daft Punk & The Orchestra Of Unusually Long Names"
 
 
 def _sound(n: int) -> Sound:
-    return Sound.objects.create(
-        freesound_id=n,
+    return make_sound(
+        n,
         name=f"deep_house_groove_loop_124bpm_Amin_take{n}_final_final.wav",
         author=f"producer_with_a_long_username_{n}",
-        licence_url="https://creativecommons.org/licenses/by/4.0/",
         duration=7.5,
         bpm=124,
         key="A minor",
         page_url=f"https://freesound.org/people/someone/sounds/{n}/",
-        preview_url=f"https://cdn.freesound.org/previews/0/{n}_1-hq.mp3",
     )
 
 
