@@ -50,7 +50,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@# Exports the model to ONNX the first time (about 20 s), then finds it cached under var/models.
-	$(BIN)/python -m worker.serving
+	$(BIN)/python -m worker.backbone.serving
 	@echo
 	@echo "  The worker logs \"model ready\" when it can take jobs (also shown at /healthz)."
 	@echo "  Seven/Four is starting on http://$(HOST):$(PORT)/"

@@ -93,7 +93,7 @@ def main() -> None:
     from samples import conforming
     from samples.models import ConformedRender, Sound
     from samples.rendering import decode, encode_wav, render
-    from worker.conform import conform_plan
+    from worker.music.conform import conform_plan
 
     rng = random.Random(7)
     sources = []

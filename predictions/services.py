@@ -48,8 +48,8 @@ from catalog.types import TrackIdentity
 from core.jobs import DATABASE_ERRORS, heartbeat, heartbeat_stopped, orphaned, task_send
 from predictions.learning import served_model_dir
 from worker import predictor
-from worker.audio import AudioError
-from worker.music import key_name
+from worker.audio.decode import AudioError
+from worker.music.theory import key_name
 from worker.predictor import PredictionResult
 
 from .models import MAX_USER_TEMPO, MIN_USER_TEMPO, USER_GENRE_NONE, Prediction
@@ -424,7 +424,7 @@ def prediction_spectrogram_render(*, prediction_id: int) -> bool:
 def _draw_spectrogram(prediction: Prediction) -> str:
     """The stored PNG's name."""
     # Imported here: this module is loaded by ML workers too, which must not pay for Pillow and matplotlib.
-    from worker.spectrogram import load_mel, render_db_png
+    from worker.audio.spectrogram import load_mel, render_db_png
 
     with prediction.spectrogram_mel.open("rb") as fh:
         saved = load_mel(fh)

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from predictions.models import Prediction
-from worker.conform import ConformPlan, conform_plan
+from worker.music.conform import ConformPlan, conform_plan
 
 from .downloads import PreviewError, PreviewMissing, preview_fetch
 from .models import ConformedRender, Sound

@@ -16,7 +16,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from worker.conform import loop_beats
+from worker.music.conform import loop_beats
 
 SAMPLE_RATE = 44_100
 RUBBERBAND = "rubberband"  # the name pyrubberband runs, looked up on PATH

@@ -94,7 +94,7 @@ def test_the_page_says_the_spectrogram_is_being_drawn_then_shows_it_without_a_re
 ):
     from predictions import services
     from tests.predictions.conftest import fake_mel_power
-    from worker.spectrogram import save_mel
+    from worker.audio.spectrogram import save_mel
 
     user = UserFactory(username="melody")
     done = DonePredictionFactory(owner=user, excerpt_s=10.0)

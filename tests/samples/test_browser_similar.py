@@ -49,7 +49,7 @@ def test_why_line_and_more_like_this_sample(signed_in_page, fs, live_server):
             audio_at=timezone.now(),
         )
     song_tags = tag_values(synth=0.7, electronic=0.9)
-    # As the genre job stores it (worker.fewshot.backbone_to_dict).
+    # As the genre job stores it (worker.heads.fewshot.backbone_to_dict).
     prediction.backbone_output = {
         "msd": song_tags[:50].tolist(),
         "mtt": song_tags[50:].tolist(),

@@ -13,9 +13,9 @@ from samples.recommend import Candidate
 from samples.services import recommendations_create_for_prediction, sound_upsert_many
 from samples.similarity import SongVectors, SoundVectors, rank_by_sound
 from tests.samples.conftest import add_loops
-from worker import synth
-from worker.audio import _resample
-from worker.embed import embed_clips
+from worker.audio import synth
+from worker.audio.decode import _resample
+from worker.backbone.embed import embed_clips
 
 pytestmark = pytest.mark.model
 

@@ -21,7 +21,7 @@ from sevenfour_site.ml_worker import loaded_modules_task, ready_info
 from tests.accounts.factories import UserFactory
 from tests.conftest import broker_configured, start_worker_process, wait_until
 from tests.predictions.test_learning import reviewed
-from worker import synth
+from worker.audio import synth
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db(transaction=True)]
 
