@@ -25,7 +25,7 @@ from predictions.models import USER_GENRE_NONE, Prediction
 
 from . import freesound
 from .budget import FreesoundBudget, default_budget
-from .conforming import conformed_file, song_grid
+from .conform.conforming import conformed_file, song_grid
 from .downloads import PreviewError, PreviewMissing, preview_fetch
 from .freesound import FreesoundError, FreesoundSound, MissingApiKey, NotFound, Throttled
 from .indexing import audio_index_kick, process_index, sound_vectors

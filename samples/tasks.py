@@ -15,7 +15,8 @@ from django.conf import settings
 from core.jobs import DATABASE_ERRORS
 from predictions.tasks import retry_countdown
 
-from . import conforming, indexing, services
+from . import indexing, services
+from .conform import conforming
 
 log = logging.getLogger(__name__)
 

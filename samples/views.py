@@ -20,7 +20,7 @@ from accounts.http import AuthenticatedHttpRequest
 from predictions.models import Prediction
 
 from . import freesound, selectors, services
-from .conforming import conforming_disabled_reason
+from .conform.conforming import conforming_disabled_reason
 from .downloads import PreviewError
 from .forms import PackForm, PreferenceForm, SaveToPackForm
 from .licences import Licence

@@ -17,8 +17,8 @@ from django.urls import reverse
 from accounts.models import User
 from fakeapis.freesound_catalogue import FreesoundCatalogue
 from predictions.models import Prediction
-from samples import conforming, rendering
-from samples.conform_views import byte_range
+from samples.conform import conforming, rendering
+from samples.conform.views import byte_range
 from samples.models import ConformedRender, GenreSearch, PackExport, Sound
 from samples.services import (
     pack_add_sound,
