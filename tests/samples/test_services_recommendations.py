@@ -5,14 +5,11 @@ from __future__ import annotations
 import pytest
 
 from predictions.models import Prediction
+from samples.freesound_index import index_refresh
 from samples.models import GenreSearch, Recommendation, Sound
 from samples.selectors import samples_message_for
-from samples.services import (
-    index_refresh,
-    preference_set,
-    recommendations_create_for_prediction,
-    sound_refresh,
-)
+from samples.services import preference_set, recommendations_create_for_prediction
+from samples.sounds import sound_refresh
 from tests.samples.conftest import add_loops
 
 
