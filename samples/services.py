@@ -209,7 +209,8 @@ def recommendations_create_for_prediction(
     exclude = set(existing.values_list("sound__freesound_id", flat=True))
     outcome = _choose(prediction, batch=batch, exclude=exclude)
     created = _save_picks(prediction, outcome.picks, batch=batch, why=outcome.why)
-    samples_message_set(prediction=prediction, message=_message(outcome, shown=len(created)))
+    reason, message = _message(outcome, shown=len(created))
+    samples_message_set(prediction=prediction, message=message, reason=reason)
     if (
         outcome.error is not None
         and isinstance(outcome.error, Throttled)
@@ -242,12 +243,14 @@ def _save_picks(
     return Recommendation.objects.bulk_create(rows)
 
 
-def _message(outcome: _Outcome, *, shown: int) -> str:
+def _message(outcome: _Outcome, *, shown: int) -> tuple[str, str]:
+    """Why there are fewer than five samples: the reason's code and the sentence for the user."""
+    Reason = RecommendationRun.Reason
     error = outcome.error
     if shown >= SLOTS:
-        return ""
+        return Reason.NONE, ""
     if error is None and shown:
-        return (
+        return Reason.FEW, (
             f"Only {shown} of {SLOTS} samples: Freesound has no more sounds for this genre's search "
             "with an allowed licence and length that are not shown already. “More like these” looks "
             "again later (new sounds are uploaded every day); an admin can widen the search in the admin."
@@ -255,27 +258,34 @@ def _message(outcome: _Outcome, *, shown: int) -> str:
     if isinstance(error, Throttled):
         when = timezone.now() + timedelta(seconds=error.retry_after)
         limit = "daily" if error.daily else "per-minute"
-        return (
+        return Reason.THROTTLED, (
             f"Freesound is busy (its {limit} rate limit is reached); samples will be retried automatically, "
             f"or use “More like these” after {when:%H:%M} UTC."
         )
-    if isinstance(error, MissingApiKey | freesound.BadCredentials):
-        return str(error)
+    if isinstance(error, MissingApiKey):
+        return Reason.MISSING_KEY, str(error)
+    if isinstance(error, freesound.BadCredentials):
+        return Reason.BAD_KEY, str(error)
     if error is not None:
-        return "Freesound is not answering right now; use “More like these” in a few minutes to try again."
-    return (
+        return (
+            Reason.UNAVAILABLE,
+            "Freesound is not answering right now; use “More like these” in a few minutes to try again.",
+        )
+    return Reason.NONE_FIT, (
         "No Freesound samples fit this genre's search settings; use “More like these” to look further, "
         "or an admin can widen them (licences, duration) in the admin."
     )
 
 
-def samples_message_set(*, prediction: Prediction, message: str) -> None:
-    """Say on the prediction's samples stage why there are no (or few) samples; "" clears it."""
+def samples_message_set(*, prediction: Prediction, message: str, reason: str = "") -> None:
+    """Say on the prediction's samples stage why there are no (or few) samples; "" clears it.
+    `reason` (a RecommendationRun.Reason) is the same for the code to read."""
+    fields = {"message": message[:300], "reason": reason}
     RecommendationRun.objects.update_or_create(
         prediction=prediction,
-        defaults={"message": message[:300]},
+        defaults=fields,
         # "More like these" on a prediction from before samples were a stage of their own.
-        create_defaults={"message": message[:300], "status": RecommendationRun.Status.DONE},
+        create_defaults={**fields, "status": RecommendationRun.Status.DONE},
     )
 
 

@@ -18,7 +18,7 @@ from core.jobs import task_send
 from predictions.models import Prediction
 
 from .models import Recommendation, RecommendationRun
-from .selectors import samples_message_for
+from .selectors import recommendation_run_for, samples_message_for
 from .services import recommendations_create_for_prediction, recommendations_retry_schedule
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ def recommendation_run_restart(*, prediction_id: int) -> None:
         defaults={
             "status": RecommendationRun.Status.PENDING,
             "message": "",
+            "reason": RecommendationRun.Reason.NONE,
             "queued_at": None,
             "started_at": None,
             "finished_at": None,
@@ -99,7 +100,12 @@ def recommendation_run_sweep(*, now: datetime | None = None) -> RunSweepReport:
     stale_before = now - timedelta(seconds=settings.PREDICTION_STALE_AFTER)
     failed = RecommendationRun.objects.filter(
         status=RecommendationRun.Status.RUNNING, started_at__lt=stale_before
-    ).update(status=RecommendationRun.Status.FAILED, message=SAMPLES_FAILURE, finished_at=now)
+    ).update(
+        status=RecommendationRun.Status.FAILED,
+        message=SAMPLES_FAILURE,
+        reason=RecommendationRun.Reason.ERROR,
+        finished_at=now,
+    )
     return RunSweepReport(requeued=requeued, failed=failed)
 
 
@@ -134,6 +140,8 @@ def recommendation_run_finish(
     }
     if message is not None:
         fields["message"] = message[:300]
+    if failed:
+        fields["reason"] = RecommendationRun.Reason.ERROR
     RecommendationRun.objects.filter(
         prediction_id=prediction_id, status=RecommendationRun.Status.RUNNING
     ).update(**fields)
@@ -146,11 +154,9 @@ def recommendations_retry(*, prediction_id: int, attempt: int) -> None:
         return
     existing_message = samples_message_for(prediction=prediction)
     created = recommendations_create_for_prediction(prediction=prediction, batch=0)
-    if (
-        not created
-        and attempt < RETRY_ATTEMPTS
-        and samples_message_for(prediction=prediction).startswith("Freesound is busy")
-    ):
+    run = recommendation_run_for(prediction=prediction)
+    throttled = run is not None and run.reason == RecommendationRun.Reason.THROTTLED
+    if not created and attempt < RETRY_ATTEMPTS and throttled:
         recommendations_retry_schedule(prediction_id, 15 * 60 * attempt, attempt=attempt + 1)
     log.info(
         "Samples retry %s for prediction %s: %s (was: %s)",
