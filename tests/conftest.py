@@ -95,7 +95,7 @@ def enqueued(monkeypatch) -> list[int]:
     """The prediction ids whose samples stage was queued, instead of sending them to a worker."""
     sent: list[int] = []
     monkeypatch.setattr(
-        "samples.services.recommendation_run_enqueue", lambda prediction_id: sent.append(prediction_id)
+        "samples.stage.recommendation_run_enqueue", lambda prediction_id: sent.append(prediction_id)
     )
     return sent
 

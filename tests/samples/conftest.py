@@ -110,7 +110,8 @@ def pack_of(fs, user):
                 tags=("pad", "loop"),
                 bpm=90,
             )
-        from samples.services import pack_add_sound, pack_create, sound_upsert_many
+        from samples.packs import pack_add_sound, pack_create
+        from samples.sounds import sound_upsert_many
 
         sounds = sound_upsert_many(results=freesound.search(query="pad", page_size=150).results)
         pack = pack_create(owner=user, name=name, notes="late night")

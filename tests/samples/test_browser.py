@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from samples import services
+from samples import packs
 from samples.models import GenreSearch, Pack
 from samples.services import recommendations_create_for_prediction
 from tests.accounts.factories import UserFactory
@@ -70,9 +70,9 @@ def test_removing_a_sound_is_a_quiet_action_and_the_count_follows(browser_as, wi
     from tests.samples.factories import make_sound
 
     user = UserFactory(username="packer")
-    pack = services.pack_create(owner=user, name="Night drive")
+    pack = packs.pack_create(owner=user, name="Night drive")
     for n in (1, 2):
-        services.pack_add_sound(pack=pack, sound=make_sound(n))
+        packs.pack_add_sound(pack=pack, sound=make_sound(n))
     page = browser_as(user, width=width)
     page.goto(pack.get_absolute_url())
 

@@ -11,14 +11,10 @@ from django.urls import reverse
 
 from fakeapis.freesound import CC0
 from samples.downloads import PreviewError, preview_fetch, preview_url_allowed
+from samples.exports import pack_export_build, pack_export_request
 from samples.models import PackExport, Sound
-from samples.services import (
-    pack_add_sound,
-    pack_create,
-    pack_export_build,
-    pack_export_request,
-    sound_upsert_many,
-)
+from samples.packs import pack_add_sound, pack_create
+from samples.sounds import sound_upsert_many
 from samples.zips import daw_filename, dedupe
 from tests.samples.conftest import add_loops
 from tests.samples.factories import make_sound

@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 
 from fakeapis.audio import png_square
 from predictions.models import Prediction
-from samples import services as sample_services
+from samples import packs as sample_packs
 from samples.models import Recommendation, Sound
 from tests.accounts.factories import UserFactory
 from tests.conftest import no_horizontal_overflow
@@ -54,9 +54,9 @@ def site(db):
         Recommendation.objects.create(
             prediction=done, sound=sound, rank=rank, genre="dance", matched_tempo=True
         )
-    pack = sample_services.pack_create(owner=user, name="Dusty drums for the EP’s second single")
+    pack = sample_packs.pack_create(owner=user, name="Dusty drums for the EP’s second single")
     for sound in sounds[:3]:
-        sample_services.pack_add_sound(pack=pack, sound=sound)
+        sample_packs.pack_add_sound(pack=pack, sound=sound)
     return {"user": user, "done": done, "failed": failed, "pack": pack}
 
 
