@@ -21,11 +21,11 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from catalog.providers import default_provider_name, get_provider
-from catalog.uploads import upload_declared_too_large, validate_upload
 from predictions import selectors as prediction_selectors
 from predictions import services as prediction_services
 from predictions.models import Prediction
 from predictions.taxonomy import genre_choices, served_model
+from predictions.uploads import upload_declared_too_large, validate_upload
 from samples import selectors as sample_selectors
 from samples import services as sample_services
 from samples.models import Pack, PackExport, Sound

@@ -8,15 +8,11 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.ratelimit import throttle
 from catalog.errors import CatalogError
-from catalog.forms import PickForm, UploadForm
-from catalog.uploads import upload_declared_too_large
-from catalog.views import render_catalog_error, render_new_page
 
 from . import services
 from .forms import CorrectionForm
@@ -34,34 +30,6 @@ def _own(request: AuthenticatedHttpRequest, pk: int) -> Prediction:
 def _own_or_staff(request: AuthenticatedHttpRequest, pk: int) -> Prediction:
     """Like _own, but staff may see any prediction's audio and spectrogram: the admin reviews them."""
     return get_object_or_404(Prediction, pk=pk) if request.user.is_staff else _own(request, pk)
-
-
-@require_POST
-@throttle("predictions")  # the same allowance as the API's
-def create_from_pick(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """A track chosen on the New prediction page (whose errors re-render that page)."""
-    form = PickForm(request.POST)
-    if not form.is_valid():
-        return render_new_page(request, {"error": "Choose a track from the list."}, status=400)
-    try:
-        prediction = services.prediction_create_from_track(user=request.user, **form.cleaned_data)
-    except CatalogError as exc:
-        return render_catalog_error(request, exc, {"provider": form.cleaned_data["provider"]})
-    return redirect(reverse("predictions:detail", args=[prediction.pk]))
-
-
-@require_POST
-@throttle("predictions")  # the same allowance as the API's
-def create_from_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
-    # Refuse an oversized body before Django reads it into a temporary file.
-    if too_large := upload_declared_too_large(request.META.get("CONTENT_LENGTH", "")):
-        form = UploadForm.refused(too_large)
-        return render_new_page(request, {"tab": "upload", "upload_form": form}, status=413)
-    form = UploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return render_new_page(request, {"tab": "upload", "upload_form": form}, status=400)
-    prediction = services.prediction_create_from_upload(user=request.user, upload=form.cleaned_data["file"])
-    return redirect(reverse("predictions:detail", args=[prediction.pk]))
 
 
 # Genre slugs as the models write them; anything else (a NUL byte breaks PostgreSQL) is no filter.
