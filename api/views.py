@@ -28,7 +28,7 @@ from predictions.taxonomy import genre_choices, served_model
 from predictions.uploads import upload_declared_too_large, validate_upload
 from samples import selectors as sample_selectors
 from samples import services as sample_services
-from samples.models import Pack, PackExport, Sound
+from samples.models import PackExport, Sound
 from samples.zips import pack_zip_filename
 
 from .exceptions import ApiError, error_body
@@ -176,11 +176,6 @@ class CatalogAlbumTracksApi(ApiView):
 # --- Predictions --------------------------------------------------------------------------------------
 
 
-def _own_prediction(request: Request, pk: int) -> Prediction:
-    """Other users' predictions do not exist for this user: 404, never 403."""
-    return get_object_or_404(Prediction, pk=pk, owner=request.user)
-
-
 def _accepted(request: Request, prediction: Prediction) -> Response:
     # The job was sent (or not) when the create's transaction committed, after this instance was
     # built: read the row again so the message says whether it is queued or waiting for the queue.
@@ -274,13 +269,15 @@ class PredictionDetailApi(ApiView):
         summary="A prediction: its status while it runs, then its result and recommended samples",
         responses={200: PredictionDetailSerializer, **errors(404)},
     )
-    def get(self, request: Request, pk: int) -> Response:
-        prediction = _own_prediction(request, pk)
+    def get(self, request: AuthenticatedRequest, pk: int) -> Response:
+        prediction = prediction_selectors.prediction_get_for_user(user=request.user, pk=pk)
         return Response(PredictionDetailSerializer(prediction, context={"request": request}).data)
 
     @extend_schema(summary="Delete a prediction", responses={204: None, **errors(404)})
-    def delete(self, request: Request, pk: int) -> Response:
-        prediction_services.prediction_delete(prediction=_own_prediction(request, pk))
+    def delete(self, request: AuthenticatedRequest, pk: int) -> Response:
+        prediction_services.prediction_delete(
+            prediction=prediction_selectors.prediction_get_for_user(user=request.user, pk=pk)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -294,8 +291,10 @@ class PredictionRerunApi(ApiView):
         parameters=[location(202), RETRY_AFTER],
         responses={202: PredictionDetailSerializer, **errors(404, 429)},
     )
-    def post(self, request: Request, pk: int) -> Response:
-        new = prediction_services.prediction_rerun(prediction=_own_prediction(request, pk))
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
+        new = prediction_services.prediction_rerun(
+            prediction=prediction_selectors.prediction_get_for_user(user=request.user, pk=pk)
+        )
         return _accepted(request, new)
 
 
@@ -353,8 +352,8 @@ class PredictionCorrectionApi(ApiView):
         request=CorrectionInput,
         responses={200: PredictionDetailSerializer, **errors(400, 404, 409)},
     )
-    def patch(self, request: Request, pk: int) -> Response:
-        prediction = _own_prediction(request, pk)
+    def patch(self, request: AuthenticatedRequest, pk: int) -> Response:
+        prediction = prediction_selectors.prediction_get_for_user(user=request.user, pk=pk)
         data = self.CorrectionInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -369,8 +368,8 @@ class PredictionCorrectionApi(ApiView):
         request=None,
         responses={200: PredictionDetailSerializer, **errors(404, 409)},
     )
-    def delete(self, request: Request, pk: int) -> Response:
-        prediction = _own_prediction(request, pk)
+    def delete(self, request: AuthenticatedRequest, pk: int) -> Response:
+        prediction = prediction_selectors.prediction_get_for_user(user=request.user, pk=pk)
         return self._correct(request, prediction, reset=("tempo", "key", "genre"))
 
     def _correct(self, request: Request, prediction: Prediction, **correction: Any) -> Response:
@@ -385,10 +384,6 @@ class PredictionCorrectionApi(ApiView):
 
 
 # --- Packs --------------------------------------------------------------------------------------------
-
-
-def _own_pack(request: Request, pk: int) -> Pack:
-    return get_object_or_404(Pack, pk=pk, owner=request.user)
 
 
 class PackNameField(serializers.CharField):
@@ -441,16 +436,20 @@ class PackDetailApi(ApiView):
         notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
     @extend_schema(summary="A pack and its sounds", responses={200: PackDetailSerializer, **errors(404)})
-    def get(self, request: Request, pk: int) -> Response:
-        return Response(PackDetailSerializer(_own_pack(request, pk), context={"request": request}).data)
+    def get(self, request: AuthenticatedRequest, pk: int) -> Response:
+        return Response(
+            PackDetailSerializer(
+                sample_selectors.pack_get_for_user(user=request.user, pk=pk), context={"request": request}
+            ).data
+        )
 
     @extend_schema(
         summary="Rename a pack or change its notes",
         request=PackUpdateInput,
         responses={200: PackDetailSerializer, **errors(400, 404, 415)},
     )
-    def patch(self, request: Request, pk: int) -> Response:
-        pack = _own_pack(request, pk)
+    def patch(self, request: AuthenticatedRequest, pk: int) -> Response:
+        pack = sample_selectors.pack_get_for_user(user=request.user, pk=pk)
         data = self.PackUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         changes = {"name": pack.name, "notes": pack.notes, **data.validated_data}
@@ -461,8 +460,8 @@ class PackDetailApi(ApiView):
         return Response(PackDetailSerializer(pack, context={"request": request}).data)
 
     @extend_schema(summary="Delete a pack", responses={204: None, **errors(404)})
-    def delete(self, request: Request, pk: int) -> Response:
-        sample_services.pack_delete(pack=_own_pack(request, pk))
+    def delete(self, request: AuthenticatedRequest, pk: int) -> Response:
+        sample_services.pack_delete(pack=sample_selectors.pack_get_for_user(user=request.user, pk=pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -488,8 +487,8 @@ class PackSoundAddApi(ApiView):
             **errors(400, 404, 409, 415),
         },
     )
-    def post(self, request: Request, pk: int) -> Response:
-        pack = _own_pack(request, pk)
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
+        pack = sample_selectors.pack_get_for_user(user=request.user, pk=pk)
         data = self.PackSoundInput(data=request.data)
         data.is_valid(raise_exception=True)
         sound: Sound = data.validated_data["sound_id"]
@@ -503,8 +502,8 @@ class PackSoundAddApi(ApiView):
 
 class PackSoundRemoveApi(ApiView):
     @extend_schema(summary="Remove a sound from a pack", responses={204: None, **errors(404)})
-    def delete(self, request: Request, pk: int, sound_id: int) -> Response:
-        pack = _own_pack(request, pk)
+    def delete(self, request: AuthenticatedRequest, pk: int, sound_id: int) -> Response:
+        pack = sample_selectors.pack_get_for_user(user=request.user, pk=pk)
         sound = get_object_or_404(Sound, pk=sound_id)
         if not sample_services.pack_remove_sound(pack=pack, sound=sound):
             raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", "This sound is not in the pack.")
@@ -512,10 +511,6 @@ class PackSoundRemoveApi(ApiView):
 
 
 # --- Pack ZIPs ----------------------------------------------------------------------------------------
-
-
-def _own_export(request: Request, pk: int) -> PackExport:
-    return get_object_or_404(PackExport.objects.select_related("pack"), pk=pk, pack__owner=request.user)
 
 
 def _export_response(request: Request, export: PackExport, *, http_status: int) -> Response:
@@ -539,8 +534,8 @@ class PackExportApi(ApiView):
             **errors(404, 409),
         },
     )
-    def post(self, request: Request, pk: int) -> Response:
-        pack = _own_pack(request, pk)
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
+        pack = sample_selectors.pack_get_for_user(user=request.user, pk=pk)
         if not pack.items.exists():
             raise ApiError(
                 status.HTTP_409_CONFLICT, "pack_empty", "The pack is empty: add some sounds to it first."
@@ -552,8 +547,12 @@ class PackExportApi(ApiView):
 
 class ExportDetailApi(ApiView):
     @extend_schema(summary="A pack ZIP's build status", responses={200: ExportSerializer, **errors(404)})
-    def get(self, request: Request, pk: int) -> Response:
-        return _export_response(request, _own_export(request, pk), http_status=status.HTTP_200_OK)
+    def get(self, request: AuthenticatedRequest, pk: int) -> Response:
+        return _export_response(
+            request,
+            sample_selectors.export_get_for_user(user=request.user, pk=pk),
+            http_status=status.HTTP_200_OK,
+        )
 
 
 EXPORT_POLL_SECONDS = 2
@@ -582,8 +581,8 @@ class ExportFileApi(ApiView):
             **errors(404, 409),
         },
     )
-    def get(self, request: Request, pk: int) -> HttpResponseBase:
-        export = _own_export(request, pk)
+    def get(self, request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
+        export = sample_selectors.export_get_for_user(user=request.user, pk=pk)
         if export.status == PackExport.Status.FAILED:
             raise ApiError(
                 status.HTTP_409_CONFLICT, "export_failed", export.error or "The ZIP could not be built."
