@@ -12,10 +12,10 @@ from tests.predictions.factories import DonePredictionFactory, PredictionFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_prediction_get_for_user_finds_the_users_own_prediction():
-    prediction = PredictionFactory()
+def test_prediction_get_for_user_finds_the_users_own_prediction(user):
+    prediction = PredictionFactory(owner=user)
 
-    assert prediction_get_for_user(user=prediction.owner, pk=prediction.pk) == prediction
+    assert prediction_get_for_user(user=user, pk=prediction.pk) == prediction
 
 
 def test_prediction_get_for_user_raises_404_for_another_users_prediction():
@@ -25,17 +25,17 @@ def test_prediction_get_for_user_raises_404_for_another_users_prediction():
         prediction_get_for_user(user=UserFactory(), pk=prediction.pk)
 
 
-def test_prediction_get_for_user_raises_404_when_the_status_differs():
-    prediction = PredictionFactory()  # pending
+def test_prediction_get_for_user_raises_404_when_the_status_differs(user):
+    prediction = PredictionFactory(owner=user)  # pending
 
     with pytest.raises(Http404):
-        prediction_get_for_user(user=prediction.owner, pk=prediction.pk, status=Prediction.Status.DONE)
+        prediction_get_for_user(user=user, pk=prediction.pk, status=Prediction.Status.DONE)
 
 
-def test_prediction_get_for_user_with_a_status_finds_a_matching_prediction():
-    prediction = DonePredictionFactory()
+def test_prediction_get_for_user_with_a_status_finds_a_matching_prediction(user):
+    prediction = DonePredictionFactory(owner=user)
 
-    found = prediction_get_for_user(user=prediction.owner, pk=prediction.pk, status=Prediction.Status.DONE)
+    found = prediction_get_for_user(user=user, pk=prediction.pk, status=Prediction.Status.DONE)
 
     assert found == prediction
 
@@ -56,9 +56,9 @@ def test_staff_sees_all_does_not_widen_what_a_user_sees():
         prediction_get_for_user(user=UserFactory(), pk=prediction.pk, staff_sees_all=True)
 
 
-def test_prediction_get_for_user_reads_only_the_columns_asked_for():
-    prediction = PredictionFactory()
+def test_prediction_get_for_user_reads_only_the_columns_asked_for(user):
+    prediction = PredictionFactory(owner=user)
 
-    found = prediction_get_for_user(user=prediction.owner, pk=prediction.pk, only=("pk", "title"))
+    found = prediction_get_for_user(user=user, pk=prediction.pk, only=("pk", "title"))
 
     assert found.get_deferred_fields() >= {"genre_scores", "backbone_output"}
