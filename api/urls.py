@@ -4,38 +4,38 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from . import views
+from .views import base, catalog, exports, genres, packs, predictions
 
 app_name = "api"
 
 v1 = [
-    path("genres/", views.GenreListApi.as_view(), name="genres"),
-    path("catalog/artists/", views.CatalogArtistSearchApi.as_view(), name="catalog-artists"),
+    path("genres/", genres.GenreListApi.as_view(), name="genres"),
+    path("catalog/artists/", catalog.CatalogArtistSearchApi.as_view(), name="catalog-artists"),
     path(
         "catalog/<slug:provider>/artists/<str:artist_id>/albums/",
-        views.CatalogArtistAlbumsApi.as_view(),
+        catalog.CatalogArtistAlbumsApi.as_view(),
         name="catalog-artist-albums",
     ),
     path(
         "catalog/<slug:provider>/albums/<str:album_id>/tracks/",
-        views.CatalogAlbumTracksApi.as_view(),
+        catalog.CatalogAlbumTracksApi.as_view(),
         name="catalog-album-tracks",
     ),
-    path("predictions/", views.PredictionListCreateApi.as_view(), name="predictions"),
-    path("predictions/<int:pk>/", views.PredictionDetailApi.as_view(), name="prediction-detail"),
+    path("predictions/", predictions.PredictionListCreateApi.as_view(), name="predictions"),
+    path("predictions/<int:pk>/", predictions.PredictionDetailApi.as_view(), name="prediction-detail"),
     path(
         "predictions/<int:pk>/correction/",
-        views.PredictionCorrectionApi.as_view(),
+        predictions.PredictionCorrectionApi.as_view(),
         name="prediction-correction",
     ),
-    path("predictions/<int:pk>/rerun/", views.PredictionRerunApi.as_view(), name="prediction-rerun"),
-    path("packs/", views.PackListCreateApi.as_view(), name="packs"),
-    path("packs/<int:pk>/", views.PackDetailApi.as_view(), name="pack-detail"),
-    path("packs/<int:pk>/sounds/", views.PackSoundAddApi.as_view(), name="pack-sounds"),
-    path("packs/<int:pk>/sounds/<int:sound_id>/", views.PackSoundRemoveApi.as_view(), name="pack-sound"),
-    path("packs/<int:pk>/export/", views.PackExportApi.as_view(), name="pack-export"),
-    path("exports/<int:pk>/", views.ExportDetailApi.as_view(), name="export-detail"),
-    path("exports/<int:pk>/file/", views.ExportFileApi.as_view(), name="export-file"),
+    path("predictions/<int:pk>/rerun/", predictions.PredictionRerunApi.as_view(), name="prediction-rerun"),
+    path("packs/", packs.PackListCreateApi.as_view(), name="packs"),
+    path("packs/<int:pk>/", packs.PackDetailApi.as_view(), name="pack-detail"),
+    path("packs/<int:pk>/sounds/", packs.PackSoundAddApi.as_view(), name="pack-sounds"),
+    path("packs/<int:pk>/sounds/<int:sound_id>/", packs.PackSoundRemoveApi.as_view(), name="pack-sound"),
+    path("packs/<int:pk>/export/", exports.PackExportApi.as_view(), name="pack-export"),
+    path("exports/<int:pk>/", exports.ExportDetailApi.as_view(), name="export-detail"),
+    path("exports/<int:pk>/file/", exports.ExportFileApi.as_view(), name="export-file"),
 ]
 
 # The schema and its docs are public: they describe the API, not anyone's data.
@@ -55,5 +55,5 @@ urlpatterns = [
         name="redoc",
     ),
     # Anything else under /api/ answers in the API's error shape, not with the site's HTML 404 page.
-    re_path(r"^[\s\S]*$", views.endpoint_not_found),  # any path, even one with a newline
+    re_path(r"^[\s\S]*$", base.endpoint_not_found),  # any path, even one with a newline
 ]

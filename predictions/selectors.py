@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 
 from .models import Prediction
+
+
+def prediction_get_for_user(
+    *,
+    user: User,
+    pk: int,
+    status: str | None = None,
+    staff_sees_all: bool = False,
+    only: Sequence[str] = (),
+) -> Prediction:
+    """The user's own prediction (with `status`, when given), or Http404: other users' predictions
+    do not exist for them, so the answer is never 403. With `staff_sees_all`, staff may read anyone's
+    (the admin reviews them). `only` limits the columns read, for a view polled every second."""
+    predictions = Prediction.objects.only(*only) if only else Prediction.objects.all()
+    if not (staff_sees_all and user.is_staff):
+        predictions = predictions.filter(owner=user)
+    if status is not None:
+        predictions = predictions.filter(status=status)
+    return get_object_or_404(predictions, pk=pk)
 
 
 def prediction_list_for_user(

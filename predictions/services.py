@@ -139,7 +139,7 @@ def prediction_create_from_track(*, user: User, provider: str, track_id: str) ->
 
 
 def prediction_create_from_upload(*, user: User, upload: UploadedFile) -> Prediction:
-    """`upload` must have passed catalog.uploads.validate_upload.
+    """`upload` must have passed predictions.uploads.validate_upload.
 
     The user's file name becomes the title only. The file is stored under a random name with the
     sniffed format's extension: nobody can guess another user's path, and no name (too long,

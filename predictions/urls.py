@@ -1,13 +1,22 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import views
+from . import new_views, views
 
 app_name = "predictions"
 
-urlpatterns = [
+# The New prediction page, under /new/: find a song in a catalog, or upload a file.
+new_page = [
+    path("", new_views.new, name="new"),
+    path("artist/<slug:provider>/<str:artist_id>/", new_views.artist, name="new_artist"),
+    path("album/<slug:provider>/<str:album_id>/", new_views.album, name="new_album"),
+    path("preview/<slug:provider>/<str:track_id>/", new_views.preview, name="new_preview"),
+]
+
+# The predictions themselves, under /predictions/.
+prediction_pages = [
     path("", views.history, name="history"),
-    path("new/pick/", views.create_from_pick, name="create_from_pick"),
-    path("new/upload/", views.create_from_upload, name="create_from_upload"),
+    path("new/pick/", new_views.create_from_pick, name="create_from_pick"),
+    path("new/upload/", new_views.create_from_upload, name="create_from_upload"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/status/", views.status, name="status"),
     path("<int:pk>/status.json", views.status_json, name="status_json"),
@@ -17,4 +26,9 @@ urlpatterns = [
     path("<int:pk>/correct/", views.correct, name="correct"),
     path("<int:pk>/rerun/", views.rerun, name="rerun"),
     path("<int:pk>/delete/", views.delete, name="delete"),
+]
+
+urlpatterns = [
+    path("new/", include(new_page)),
+    path("predictions/", include(prediction_pages)),
 ]

@@ -7,62 +7,19 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.ratelimit import throttle
 from catalog.errors import CatalogError
-from catalog.forms import PickForm, UploadForm
-from catalog.uploads import upload_declared_too_large
-from catalog.views import render_catalog_error, render_new_page
 
 from . import services
 from .forms import CorrectionForm
 from .models import Prediction
 from .presenters import prediction_context, prediction_status_dict, progress_context, rerun_offered
-from .selectors import prediction_list_for_user
+from .selectors import prediction_get_for_user, prediction_list_for_user
 from .taxonomy import genre_choices, genre_name
-
-
-def _own(request: AuthenticatedHttpRequest, pk: int) -> Prediction:
-    """The user's own prediction, or 404: other users' predictions do not exist for them."""
-    return get_object_or_404(Prediction, pk=pk, owner=request.user)
-
-
-def _own_or_staff(request: AuthenticatedHttpRequest, pk: int) -> Prediction:
-    """Like _own, but staff may see any prediction's audio and spectrogram: the admin reviews them."""
-    return get_object_or_404(Prediction, pk=pk) if request.user.is_staff else _own(request, pk)
-
-
-@require_POST
-@throttle("predictions")  # the same allowance as the API's
-def create_from_pick(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """A track chosen on the New prediction page (whose errors re-render that page)."""
-    form = PickForm(request.POST)
-    if not form.is_valid():
-        return render_new_page(request, {"error": "Choose a track from the list."}, status=400)
-    try:
-        prediction = services.prediction_create_from_track(user=request.user, **form.cleaned_data)
-    except CatalogError as exc:
-        return render_catalog_error(request, exc, {"provider": form.cleaned_data["provider"]})
-    return redirect(reverse("predictions:detail", args=[prediction.pk]))
-
-
-@require_POST
-@throttle("predictions")  # the same allowance as the API's
-def create_from_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
-    # Refuse an oversized body before Django reads it into a temporary file.
-    if too_large := upload_declared_too_large(request.META.get("CONTENT_LENGTH", "")):
-        form = UploadForm.refused(too_large)
-        return render_new_page(request, {"tab": "upload", "upload_form": form}, status=413)
-    form = UploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return render_new_page(request, {"tab": "upload", "upload_form": form}, status=400)
-    prediction = services.prediction_create_from_upload(user=request.user, upload=form.cleaned_data["file"])
-    return redirect(reverse("predictions:detail", args=[prediction.pk]))
-
 
 # Genre slugs as the models write them; anything else (a NUL byte breaks PostgreSQL) is no filter.
 GENRE_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
@@ -83,13 +40,14 @@ def history(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return render(request, "predictions/detail.html", prediction_context(_own(request, pk)))
+    prediction = prediction_get_for_user(user=request.user, pk=pk)
+    return render(request, "predictions/detail.html", prediction_context(prediction))
 
 
 @require_POST
 def correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The user's tempo, key or genre (or back to the estimate): one button, no script needed."""
-    prediction = get_object_or_404(Prediction, pk=pk, owner=request.user, status=Prediction.Status.DONE)
+    prediction = prediction_get_for_user(user=request.user, pk=pk, status=Prediction.Status.DONE)
     form = CorrectionForm(request.POST)
     error = ""
     if form.is_valid():
@@ -120,20 +78,21 @@ def _correction_message(prediction: Prediction, changed: list[str]) -> str:
 
 def status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The progress fragment that htmx polls; once finished it returns the result instead."""
-    prediction = _own(request, pk)
+    prediction = prediction_get_for_user(user=request.user, pk=pk)
     if prediction.is_finished:
         return render(request, "predictions/includes/result.html", prediction_context(prediction))
     return render(request, "predictions/includes/progress.html", progress_context(prediction))
 
 
 def status_json(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
-    return JsonResponse(prediction_status_dict(_own(request, pk)))
+    return JsonResponse(prediction_status_dict(prediction_get_for_user(user=request.user, pk=pk)))
 
 
 def audio(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """The song for the player: an upload is streamed to its owner; a catalog preview is resolved
     now (preview links expire within minutes, so none is ever stored)."""
-    prediction = _own_or_staff(request, pk)
+    # Staff may see any prediction's audio and spectrogram: the admin reviews them.
+    prediction = prediction_get_for_user(user=request.user, pk=pk, staff_sees_all=True)
     if prediction.upload:
         return _upload_response(prediction)
     try:
@@ -159,7 +118,7 @@ def _upload_response(prediction: Prediction) -> FileResponse:
 
 
 def spectrogram(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
-    prediction = _own_or_staff(request, pk)
+    prediction = prediction_get_for_user(user=request.user, pk=pk, staff_sees_all=True)
     if not prediction.spectrogram:
         raise Http404("This prediction has no spectrogram.")
     return FileResponse(prediction.spectrogram.open("rb"), content_type="image/png")
@@ -168,9 +127,7 @@ def spectrogram(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
 def spectrogram_slot(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The fragment htmx polls while an I/O worker draws the picture: the figure once it exists."""
     # Polled every second: read only the columns the slot shows, not the scores and backbone output.
-    prediction = get_object_or_404(
-        Prediction.objects.only(*SPECTROGRAM_SLOT_FIELDS), pk=pk, owner=request.user
-    )
+    prediction = prediction_get_for_user(user=request.user, pk=pk, only=SPECTROGRAM_SLOT_FIELDS)
     return render(request, "predictions/includes/spectrogram.html", {"prediction": prediction})
 
 
@@ -180,7 +137,7 @@ SPECTROGRAM_SLOT_FIELDS = ("pk", "spectrogram", "spectrogram_failed", "spectrogr
 @require_POST
 @throttle("predictions")  # the same allowance as the API's
 def rerun(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    prediction = _own(request, pk)
+    prediction = prediction_get_for_user(user=request.user, pk=pk)
     if not rerun_offered(prediction):
         # Same song, same model: another row in the history would only repeat this one.
         messages.info(
@@ -193,7 +150,7 @@ def rerun(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 def delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    prediction = _own(request, pk)
+    prediction = prediction_get_for_user(user=request.user, pk=pk)
     if request.method == "POST":
         title = prediction.display_title
         services.prediction_delete(prediction=prediction)

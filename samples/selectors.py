@@ -7,12 +7,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, QuerySet
+from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from predictions.models import Prediction
 from predictions.taxonomy import genre_name
 
-from .models import GenreSearch, Pack, Recommendation, RecommendationRun, SamplePreference, Sound
+from .models import GenreSearch, Pack, PackExport, Recommendation, RecommendationRun, SamplePreference, Sound
 from .recommend import Fit, Promise, sample_fit, samples_promise
 
 DEFAULT_BPM_TOLERANCE = 6  # GenreSearch.bpm_tolerance's default, for a genre since removed
@@ -49,6 +50,16 @@ def sample_cards(*, prediction: Prediction, recommendations: list[Recommendation
 
 def recommendation_list_for_prediction(*, prediction: Prediction) -> list[Recommendation]:
     return list(Recommendation.objects.filter(prediction=prediction).select_related("sound").order_by("rank"))
+
+
+def pack_get_for_user(*, user: User, pk: int) -> Pack:
+    """The user's own pack, or Http404: other users' packs do not exist for them."""
+    return get_object_or_404(Pack, pk=pk, owner=user)
+
+
+def export_get_for_user(*, user: User, pk: int) -> PackExport:
+    """A ZIP of one of the user's packs (its pack read with it), or Http404."""
+    return get_object_or_404(PackExport.objects.select_related("pack"), pk=pk, pack__owner=user)
 
 
 def pack_list_for_user(*, user: User) -> QuerySet[Pack]:

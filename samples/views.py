@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from predictions.models import Prediction
+from predictions.selectors import prediction_get_for_user
 
 from . import exports, freesound, freesound_index, packs, selectors, services
 from .conform.conforming import conforming_disabled_reason
@@ -28,10 +29,6 @@ from .models import Pack, PackExport, Sound
 from .zips import pack_zip_filename
 
 PACKS_PER_PAGE = 12
-
-
-def _own_pack(request: AuthenticatedHttpRequest, pk: int) -> Pack:
-    return get_object_or_404(Pack, pk=pk, owner=request.user)
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
@@ -71,7 +68,7 @@ def pack_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def pack_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    pack = _own_pack(request, pk)
+    pack = selectors.pack_get_for_user(user=request.user, pk=pk)
     context = {
         "pack": pack,
         "sounds": selectors.sound_list_for_pack(pack=pack),
@@ -83,7 +80,7 @@ def pack_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 def pack_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    pack = _own_pack(request, pk)
+    pack = selectors.pack_get_for_user(user=request.user, pk=pk)
     form = PackForm(request.POST or None, instance=pack, owner=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -97,7 +94,7 @@ def pack_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 def pack_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    pack = _own_pack(request, pk)
+    pack = selectors.pack_get_for_user(user=request.user, pk=pk)
     if request.method == "POST":
         packs.pack_delete(pack=pack)
         messages.success(request, f"Pack “{pack.name}” deleted.")
@@ -107,7 +104,7 @@ def pack_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def pack_item_add(request: AuthenticatedHttpRequest, pk: int, sound_pk: int) -> HttpResponse:
-    pack = _own_pack(request, pk)
+    pack = selectors.pack_get_for_user(user=request.user, pk=pk)
     try:
         packs.pack_add_sound(pack=pack, sound=get_object_or_404(Sound, pk=sound_pk))
     except packs.PackFull as exc:
@@ -117,7 +114,7 @@ def pack_item_add(request: AuthenticatedHttpRequest, pk: int, sound_pk: int) -> 
 
 @require_POST
 def pack_item_remove(request: AuthenticatedHttpRequest, pk: int, sound_pk: int) -> HttpResponse:
-    pack = _own_pack(request, pk)
+    pack = selectors.pack_get_for_user(user=request.user, pk=pk)
     packs.pack_remove_sound(pack=pack, sound=get_object_or_404(Sound, pk=sound_pk))
     if request.htmx:
         # The row disappears (empty answer) and the sound count in the header is swapped out of band.
@@ -175,9 +172,7 @@ def _form_error(form: SaveToPackForm) -> str:
 
 @require_POST
 def recommendations_more(request: AuthenticatedHttpRequest, prediction_pk: int) -> HttpResponse:
-    prediction = get_object_or_404(
-        Prediction, pk=prediction_pk, owner=request.user, status=Prediction.Status.DONE
-    )
+    prediction = prediction_get_for_user(user=request.user, pk=prediction_pk, status=Prediction.Status.DONE)
     # The user is waiting: a slow Freesound ends in "try again in a few minutes", not a hung page.
     with freesound.time_limit(settings.FREESOUND_WEB_TIME_LIMIT):
         created = services.recommendations_create_for_prediction(prediction=prediction)
@@ -212,9 +207,7 @@ def sound_similar(request: AuthenticatedHttpRequest, sound_pk: int) -> HttpRespo
 
 def prediction_samples(request: AuthenticatedHttpRequest, prediction_pk: int) -> HttpResponse:
     """The samples panel alone: polled by htmx while "Finding samples…" shows."""
-    prediction = get_object_or_404(
-        Prediction, pk=prediction_pk, owner=request.user, status=Prediction.Status.DONE
-    )
+    prediction = prediction_get_for_user(user=request.user, pk=prediction_pk, status=Prediction.Status.DONE)
     context = selectors.recommendations_panel(prediction=prediction, user=request.user)
     return render(request, "samples/includes/recommendations_panel.html", context)
 
@@ -237,7 +230,7 @@ def preference_update(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def pack_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """Small packs are zipped right here; larger ones by a worker, with a progress page."""
-    pack = _own_pack(request, pk)
+    pack = selectors.pack_get_for_user(user=request.user, pk=pk)
     count = pack.items.count()
     if count == 0:
         messages.error(request, "The pack is empty: save some sounds to it first.")
@@ -284,18 +277,14 @@ def _zip_response(request: HttpRequest, pack: Pack) -> HttpResponseBase:
     )
 
 
-def _own_export(request: AuthenticatedHttpRequest, pk: int) -> PackExport:
-    return get_object_or_404(PackExport.objects.select_related("pack"), pk=pk, pack__owner=request.user)
-
-
 def export_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    export = _own_export(request, pk)
+    export = selectors.export_get_for_user(user=request.user, pk=pk)
     template = "samples/includes/export_status.html" if request.htmx else "samples/export_detail.html"
     return render(request, template, {"export": export, "pack": export.pack})
 
 
 def export_file(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
-    export = _own_export(request, pk)
+    export = selectors.export_get_for_user(user=request.user, pk=pk)
     if export.status != PackExport.Status.DONE or not export.file:
         raise Http404("This ZIP is not ready.")
     return FileResponse(

@@ -13,8 +13,8 @@ from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 
 from api.exceptions import error_body
-from catalog.uploads import TOO_LARGE_HINT
 from core.http import declared_content_length
+from predictions.uploads import TOO_LARGE_HINT
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
 

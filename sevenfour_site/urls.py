@@ -10,8 +10,7 @@ urlpatterns = [
     path("home/", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
-    path("new/", include("catalog.urls")),
-    path("predictions/", include("predictions.urls")),
+    path("", include("predictions.urls")),  # /new/ and /predictions/
     path("packs/", include("samples.urls")),
     path("api/", include("api.urls")),
     # Before the admin's own URLs: its sign-in page behind the site's sign-in throttle.

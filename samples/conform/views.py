@@ -11,15 +11,13 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.http import AuthenticatedHttpRequest
 from predictions.models import Prediction
+from predictions.selectors import prediction_get_for_user
 
 from ..downloads import PreviewError, PreviewMissing, preview_fetch
 from ..models import ConformedRender, Sound
 from . import conforming
-
-
-def _own_done_prediction(request: HttpRequest, pk: int) -> Prediction:
-    return get_object_or_404(Prediction, pk=pk, owner=request.user, status=Prediction.Status.DONE)
 
 
 def conform_state(*, prediction: Prediction, sound: Sound, row: ConformedRender | None) -> dict[str, object]:
@@ -40,9 +38,9 @@ def conform_state(*, prediction: Prediction, sound: Sound, row: ConformedRender 
 
 
 @require_http_methods(["GET", "POST"])
-def conform(request: HttpRequest, prediction_pk: int, sound_pk: int) -> JsonResponse:
+def conform(request: AuthenticatedHttpRequest, prediction_pk: int, sound_pk: int) -> JsonResponse:
     """GET: where the render for this song stands. POST: ask for it (the cached one when it exists)."""
-    prediction = _own_done_prediction(request, prediction_pk)
+    prediction = prediction_get_for_user(user=request.user, pk=prediction_pk, status=Prediction.Status.DONE)
     sound = get_object_or_404(Sound, pk=sound_pk, removed=False)
     plan = conforming.plan_for(sound=sound, grid=conforming.song_grid(prediction))
     disabled = conforming.conforming_disabled_reason()
@@ -54,10 +52,12 @@ def conform(request: HttpRequest, prediction_pk: int, sound_pk: int) -> JsonResp
 
 
 @require_GET
-def conformed_download(request: HttpRequest, prediction_pk: int, sound_pk: int) -> HttpResponseBase:
+def conformed_download(
+    request: AuthenticatedHttpRequest, prediction_pk: int, sound_pk: int
+) -> HttpResponseBase:
     """The sample conformed to the song as a WAV download. Until it is rendered, a page that says
     so and reloads itself (it works without JavaScript)."""
-    prediction = _own_done_prediction(request, prediction_pk)
+    prediction = prediction_get_for_user(user=request.user, pk=prediction_pk, status=Prediction.Status.DONE)
     sound = get_object_or_404(Sound, pk=sound_pk, removed=False)
     plan = conforming.plan_for(sound=sound, grid=conforming.song_grid(prediction))
     disabled = conforming.conforming_disabled_reason()

@@ -266,8 +266,9 @@ def test_catalog_pages_are_throttled_like_the_catalog_api(bob, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "catalog": "2/min"}
     page = client_at("203.0.113.10")
     page.force_login(bob)
-    assert page.get(reverse("catalog:new")).status_code == 200  # the bare page spends nothing
+    assert page.get(reverse("predictions:new")).status_code == 200  # the bare page spends nothing
     statuses = [
-        page.get(reverse("catalog:new"), {"q": "daft", "provider": "deezer"}).status_code for _ in range(3)
+        page.get(reverse("predictions:new"), {"q": "daft", "provider": "deezer"}).status_code
+        for _ in range(3)
     ]
     assert statuses == [200, 200, 429]

@@ -90,13 +90,13 @@ def test_upload_over_the_limit_is_refused_clearly(signed_in, settings, tmp_path)
 
 @pytest.mark.usefixtures("spotify_settings")
 def test_with_spotify_keys_the_page_browses_spotify_and_picks_with_isrc(signed_in, user):
-    search = signed_in.get(reverse("catalog:new"), {"q": "daft punk"})
-    tracks = signed_in.get(reverse("catalog:album", args=["spotify", DISCOVERY]))
+    search = signed_in.get(reverse("predictions:new"), {"q": "daft punk"})
+    tracks = signed_in.get(reverse("predictions:new_album", args=["spotify", DISCOVERY]))
     signed_in.post(
         reverse("predictions:create_from_pick"), {"provider": "spotify", "track_id": ONE_MORE_TIME}
     )
 
-    assert reverse("catalog:artist", args=["spotify", DAFT]) in search.text
+    assert reverse("predictions:new_artist", args=["spotify", DAFT]) in search.text
     assert "Harder, Better, Faster, Stronger" in tracks.text
     prediction = Prediction.objects.get(owner=user)
     assert (prediction.source, prediction.isrc) == ("spotify", "GBDUW0000053")
@@ -129,7 +129,7 @@ def test_a_body_over_the_sites_cap_is_refused_unread_with_what_to_do(signed_in, 
     assert response.status_code == 413
     assert "larger than the site accepts" in response.text
     assert "Export a shorter excerpt (30 seconds are enough) or an MP3" in response.text
-    assert f'href="{reverse("catalog:new")}?tab=upload"' in response.text
+    assert f'href="{reverse("predictions:new")}?tab=upload"' in response.text
     assert not Prediction.objects.exists()
 
 

@@ -113,7 +113,7 @@ INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.I)
 
 
 @pytest.mark.parametrize(
-    "name", ["home", "catalog:new", "predictions:history", "samples:pack_list", "accounts:token_list"]
+    "name", ["home", "predictions:new", "predictions:history", "samples:pack_list", "accounts:token_list"]
 )
 def test_pages_have_no_inline_script_the_policy_would_block(client, user, name):
     client.force_login(user)

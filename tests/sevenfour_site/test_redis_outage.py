@@ -50,7 +50,7 @@ def test_sign_in_works(redis_down, ada):
 
 
 def test_catalog_search_on_the_page_and_in_the_api_works(redis_down, ada, signed_in):
-    page = signed_in.get(reverse("catalog:new"), {"q": "daft", "provider": "deezer"})
+    page = signed_in.get(reverse("predictions:new"), {"q": "daft", "provider": "deezer"})
     assert page.status_code == 200
     assert "Daft Punk" in page.content.decode()
 

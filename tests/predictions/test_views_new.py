@@ -18,15 +18,15 @@ def user(django_user_model):
 
 
 def test_page_needs_login(client):
-    response = client.get(reverse("catalog:new"))
+    response = client.get(reverse("predictions:new"))
 
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
 
 
 def test_page_shows_both_tabs_and_the_upload_limits(signed_in):
-    find = signed_in.get(reverse("catalog:new"))
-    upload = signed_in.get(reverse("catalog:new") + "?tab=upload")
+    find = signed_in.get(reverse("predictions:new"))
+    upload = signed_in.get(reverse("predictions:new") + "?tab=upload")
 
     assert "Find a song" in find.text
     assert "Upload a file" in find.text
@@ -36,25 +36,25 @@ def test_page_shows_both_tabs_and_the_upload_limits(signed_in):
 
 
 def test_search_lists_artists_with_pictures_and_links(signed_in, fake_deezer):
-    response = signed_in.get(reverse("catalog:new"), {"q": "daft punk"})
+    response = signed_in.get(reverse("predictions:new"), {"q": "daft punk"})
 
     assert response.status_code == 200
     assert "Daft Punk Tribute Band" in response.text
     assert f'src="{fake_deezer.url}/images/artist/27/250x250.png"' in response.text
-    assert reverse("catalog:artist", args=["deezer", "27"]) in response.text
+    assert reverse("predictions:new_artist", args=["deezer", "27"]) in response.text
     assert "<html" in response.text  # a whole page without htmx
 
 
 def test_htmx_search_gets_only_the_browser_fragment(signed_in):
-    response = signed_in.get(reverse("catalog:new"), {"q": "daft punk"}, **HTMX)
+    response = signed_in.get(reverse("predictions:new"), {"q": "daft punk"}, **HTMX)
 
     assert response.text.lstrip().startswith('<div id="catalog-browser"')
     assert "Daft Punk" in response.text
 
 
 def test_search_pages_through_results(signed_in):
-    first = signed_in.get(reverse("catalog:new"), {"q": "echo artist"})
-    second = signed_in.get(reverse("catalog:new"), {"q": "echo artist", "offset": "10"})
+    first = signed_in.get(reverse("predictions:new"), {"q": "echo artist"})
+    second = signed_in.get(reverse("predictions:new"), {"q": "echo artist", "offset": "10"})
 
     assert "?offset=10&amp;q=echo+artist&amp;provider=deezer" in first.text
     assert "Echo Artist 11" in second.text
@@ -75,7 +75,7 @@ def results(html: str) -> list[str]:
 
 
 def test_a_song_title_finds_the_song_in_the_same_list_as_artists(signed_in):
-    html = signed_in.get(reverse("catalog:new"), {"q": "one more time"}).text
+    html = signed_in.get(reverse("predictions:new"), {"q": "one more time"}).text
 
     assert results(html) == ["Song: One More Time"]
     assert "Songs and artists matching “one more time”" in html
@@ -83,7 +83,7 @@ def test_a_song_title_finds_the_song_in_the_same_list_as_artists(signed_in):
 
 
 def test_an_artists_name_lists_the_artist_first_then_their_songs_then_other_artists(signed_in):
-    found = results(signed_in.get(reverse("catalog:new"), {"q": "daft punk"}).text)
+    found = results(signed_in.get(reverse("predictions:new"), {"q": "daft punk"}).text)
 
     assert found[0] == "Artist: Daft Punk"
     assert "Song: One More Time" in found
@@ -92,7 +92,7 @@ def test_an_artists_name_lists_the_artist_first_then_their_songs_then_other_arti
 
 
 def test_a_song_in_the_search_results_can_be_used_straight_away(signed_in):
-    html = signed_in.get(reverse("catalog:new"), {"q": "aerodynamic"}).text
+    html = signed_in.get(reverse("predictions:new"), {"q": "aerodynamic"}).text
 
     assert results(html) == ["Song: Aerodynamic"]
     assert reverse("predictions:create_from_pick") in html
@@ -101,7 +101,7 @@ def test_a_song_in_the_search_results_can_be_used_straight_away(signed_in):
 
 @pytest.mark.usefixtures("spotify_settings")
 def test_spotify_search_finds_songs_by_title_too(signed_in, fake_spotify):
-    html = signed_in.get(reverse("catalog:new"), {"q": "harder better"}).text
+    html = signed_in.get(reverse("predictions:new"), {"q": "harder better"}).text
 
     assert results(html) == ["Song: Harder, Better, Faster, Stronger"]
     searched = sorted(r.arg("type") for r in fake_spotify.calls("/v1/search"))
@@ -109,26 +109,28 @@ def test_spotify_search_finds_songs_by_title_too(signed_in, fake_spotify):
 
 
 def test_artist_page_lists_albums(signed_in):
-    response = signed_in.get(reverse("catalog:artist", args=["deezer", "27"]), {"q": "daft"})
+    response = signed_in.get(reverse("predictions:new_artist", args=["deezer", "27"]), {"q": "daft"})
 
     assert "Discovery" in response.text
     assert "2001 · Album" in response.text
-    assert reverse("catalog:album", args=["deezer", "302127"]) + "?artist=27&amp;q=daft" in response.text
+    assert (
+        reverse("predictions:new_album", args=["deezer", "302127"]) + "?artist=27&amp;q=daft" in response.text
+    )
 
 
 def test_album_page_lists_tracks_with_duration_play_and_pick(signed_in):
-    response = signed_in.get(reverse("catalog:album", args=["deezer", "302127"]), {"artist": "27"})
+    response = signed_in.get(reverse("predictions:new_album", args=["deezer", "302127"]), {"artist": "27"})
 
     assert "One More Time" in response.text
     assert "5:20" in response.text
-    assert f'src="{reverse("catalog:preview", args=["deezer", "3135553"])}"' in response.text
+    assert f'src="{reverse("predictions:new_preview", args=["deezer", "3135553"])}"' in response.text
     assert 'name="track_id" value="3135553"' in response.text
 
 
 def test_a_rate_limited_search_says_when_to_retry(signed_in, fake_deezer):
     fake_deezer.answer_429(retry_after=12)
 
-    response = signed_in.get(reverse("catalog:new"), {"q": "daft"})
+    response = signed_in.get(reverse("predictions:new"), {"q": "daft"})
 
     assert response.status_code == 429
     assert "rate limited, retry after 12 s" in response.text
@@ -137,20 +139,20 @@ def test_a_rate_limited_search_says_when_to_retry(signed_in, fake_deezer):
 def test_an_htmx_error_is_answered_200_so_that_it_is_shown(signed_in, fake_deezer):
     fake_deezer.answer_5xx(503)
 
-    response = signed_in.get(reverse("catalog:new"), {"q": "daft"}, **HTMX)
+    response = signed_in.get(reverse("predictions:new"), {"q": "daft"}, **HTMX)
 
     assert response.status_code == 200
     assert "Deezer is not answering properly right now" in response.text
 
 
 def test_spotify_is_not_offered_without_keys(signed_in):
-    response = signed_in.get(reverse("catalog:artist", args=["spotify", DAFT]))
+    response = signed_in.get(reverse("predictions:new_artist", args=["spotify", DAFT]))
 
     assert response.status_code == 404
 
 
 def test_preview_redirects_to_a_fresh_link(signed_in, fake_deezer):
-    response = signed_in.get(reverse("catalog:preview", args=["deezer", "3135553"]))
+    response = signed_in.get(reverse("predictions:new_preview", args=["deezer", "3135553"]))
 
     assert response.status_code == 302
     assert response["Location"].startswith(f"{fake_deezer.url}/preview/3135553.mp3?hdnea=")
@@ -158,7 +160,7 @@ def test_preview_redirects_to_a_fresh_link(signed_in, fake_deezer):
 
 
 def test_preview_of_a_track_without_one_says_so(signed_in):
-    response = signed_in.get(reverse("catalog:preview", args=["deezer", "3135560"]))
+    response = signed_in.get(reverse("predictions:new_preview", args=["deezer", "3135560"]))
 
     assert response.status_code == 404
     assert response.text == "This track has no preview; upload the audio instead."
@@ -166,7 +168,7 @@ def test_preview_of_a_track_without_one_says_so(signed_in):
 
 @pytest.mark.usefixtures("spotify_settings")
 def test_a_spotify_preview_still_gets_audio_through_deezer(signed_in, fake_deezer):
-    response = signed_in.get(reverse("catalog:preview", args=["spotify", ONE_MORE_TIME]))
+    response = signed_in.get(reverse("predictions:new_preview", args=["spotify", ONE_MORE_TIME]))
 
     assert response["Location"].startswith(f"{fake_deezer.url}/preview/3135553.mp3")
 
@@ -174,14 +176,14 @@ def test_a_spotify_preview_still_gets_audio_through_deezer(signed_in, fake_deeze
 def test_the_upload_field_carries_the_limit_for_the_browser_check(signed_in, settings):
     settings.UPLOAD_MAX_BYTES = 1000
 
-    html = signed_in.get(reverse("catalog:new"), {"tab": "upload"}).text
+    html = signed_in.get(reverse("predictions:new"), {"tab": "upload"}).text
 
     assert 'data-max-bytes="1000"' in html
     assert "js/upload-size.js" in html
 
 
 def test_a_track_without_a_preview_is_listed_but_cannot_be_picked(signed_in):
-    album = signed_in.get(reverse("catalog:album", args=["deezer", "302127"])).text
+    album = signed_in.get(reverse("predictions:new_album", args=["deezer", "302127"])).text
     row = album[album.index("Veridis Quo") :]
     row = row[: row.index("</li>")]
 

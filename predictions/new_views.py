@@ -1,4 +1,5 @@
-"""The New prediction page: find a song (artist → albums → tracks) or upload a file.
+"""The New prediction page: find a song in a catalog (artist → albums → tracks) or upload a file,
+and the two forms that create the prediction from it.
 
 Every view renders the whole page; htmx requests get only the #catalog-browser fragment, so
 links and forms work the same with and without JavaScript.
@@ -11,22 +12,24 @@ import re
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.ratelimit import throttle
+from catalog import services as catalog_services
+from catalog.errors import CatalogError, NoPreview, NotFound, RateLimited, provider_label
+from catalog.previews import resolve_preview_url
+from catalog.providers import available_providers, default_provider_name, get_provider
 
 from . import services
-from .errors import CatalogError, NoPreview, NotFound, RateLimited, provider_label
-from .forms import SearchForm, UploadForm
-from .previews import resolve_preview_url
-from .providers import available_providers, default_provider_name, get_provider
-from .uploads import ACCEPTED, upload_limit_label
+from .forms import PickForm, SearchForm, UploadForm
+from .uploads import ACCEPTED, upload_declared_too_large, upload_limit_label
 
 log = logging.getLogger(__name__)
 
-BROWSER = "catalog/includes/browser.html"
+BROWSER = "predictions/includes/catalog_browser.html"
 
 
 # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses (a 500).
@@ -56,7 +59,7 @@ def render_new_page(request: AuthenticatedHttpRequest, context: dict, *, status:
     if request.htmx and base["tab"] == "find":
         # htmx leaves error responses unswapped; the message is the content, so answer 200.
         return render(request, BROWSER, base)
-    return render(request, "catalog/new.html", base, status=status)
+    return render(request, "predictions/new.html", base, status=status)
 
 
 def get_provider_label(name: str) -> str:
@@ -86,7 +89,7 @@ def new(request: AuthenticatedHttpRequest) -> HttpResponse:
     name = form.cleaned_data["provider"] or default_provider_name()
     context = {"search_form": form, "provider": name, "query": query}
     try:
-        page = services.catalog_search(provider=name, query=query, offset=_offset(request))
+        page = catalog_services.catalog_search(provider=name, query=query, offset=_offset(request))
     except CatalogError as exc:
         return render_catalog_error(request, exc, context)
     pager = urlencode({"q": query, "provider": name})
@@ -139,3 +142,31 @@ def preview(request: HttpRequest, provider: str, track_id: str) -> HttpResponse:
     response = HttpResponseRedirect(url)
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_POST
+@throttle("predictions")  # the same allowance as the API's
+def create_from_pick(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A track chosen on the New prediction page (whose errors re-render that page)."""
+    form = PickForm(request.POST)
+    if not form.is_valid():
+        return render_new_page(request, {"error": "Choose a track from the list."}, status=400)
+    try:
+        prediction = services.prediction_create_from_track(user=request.user, **form.cleaned_data)
+    except CatalogError as exc:
+        return render_catalog_error(request, exc, {"provider": form.cleaned_data["provider"]})
+    return redirect(reverse("predictions:detail", args=[prediction.pk]))
+
+
+@require_POST
+@throttle("predictions")  # the same allowance as the API's
+def create_from_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
+    # Refuse an oversized body before Django reads it into a temporary file.
+    if too_large := upload_declared_too_large(request.META.get("CONTENT_LENGTH", "")):
+        form = UploadForm.refused(too_large)
+        return render_new_page(request, {"tab": "upload", "upload_form": form}, status=413)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render_new_page(request, {"tab": "upload", "upload_form": form}, status=400)
+    prediction = services.prediction_create_from_upload(user=request.user, upload=form.cleaned_data["file"])
+    return redirect(reverse("predictions:detail", args=[prediction.pk]))

@@ -8,10 +8,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 
+from catalog.sniff import FORMAT_LABELS, sniff_file
 from core.http import declared_content_length
 from worker.audio.decode import MIN_DURATION_S, audio_duration_s
-
-from .sniff import FORMAT_LABELS, sniff_file
 
 ACCEPTED = ", ".join(FORMAT_LABELS.values())
 # For the file picker only: the server never trusts the name.

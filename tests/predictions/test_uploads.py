@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from catalog.uploads import validate_upload
 from fakeapis.audio import fake_m4a, sine_wav
+from predictions.uploads import validate_upload
 
 SAMPLES = {
     "wav": sine_wav(3.5),
