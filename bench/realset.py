@@ -297,7 +297,8 @@ class AudioSource:
     licence: str
 
 
-# In order of preference: a clip found twice is taken from the first source.
+# In order of preference: a clip found twice is taken from the first source. Append new sources at the
+# end: the round-robin folds of the clips without an artist follow the order of the rows.
 SOURCES: list[AudioSource] = [
     AudioSource(
         "ericodle/xLSTM-genre-classifier", "gtzan",
@@ -328,6 +329,12 @@ SOURCES: list[AudioSource] = [
         "mir-dataset-loaders/mirdata", "ballroom",
         r"^tests/resources/mir_datasets/ballroom/B_1\.0/audio/(?P<label>Waltz)/(?P<file>Media-\d+)\.wav$",
         "ballroom", "mirdata BSD-3-Clause; audio: Ballroom dataset excerpt (research use)",
+    ),
+    AudioSource(
+        "muthu1993/InteliEQ", "gtzan",
+        r"^(?P<label>classical)/(?P=label)\.(?P<num>\d{5})\.wav$", "gtzan",
+        "repository Apache-2.0 (pyAudioAnalysis code); audio: GTZAN excerpts cut to their first 15 s and "
+        "resampled to 44.1 kHz stereo, no licence (research use)",
     ),
 ]  # fmt: skip
 
