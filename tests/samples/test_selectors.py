@@ -7,7 +7,7 @@ from django.http import Http404
 
 from samples.models import PackExport
 from samples.selectors import export_get_for_user, pack_get_for_user
-from samples.services import pack_create
+from samples.packs import pack_create
 from tests.predictions.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
