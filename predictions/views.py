@@ -18,7 +18,7 @@ from catalog.forms import PickForm, UploadForm
 from catalog.uploads import upload_declared_too_large
 from catalog.views import render_catalog_error, render_new_page
 
-from . import services
+from . import corrections, services
 from .forms import CorrectionForm
 from .models import Prediction
 from .presenters import prediction_context, prediction_status_dict, progress_context, rerun_offered
@@ -94,8 +94,8 @@ def correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     error = ""
     if form.is_valid():
         try:
-            changed = services.prediction_correct(prediction=prediction, **form.correction())
-        except services.CorrectionError as exc:
+            changed = corrections.prediction_correct(prediction=prediction, **form.correction())
+        except corrections.CorrectionError as exc:
             error = str(exc)
     else:
         error = form.first_error()
