@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 
+from core.models import JobRow
+
 from .licences import Licence, licence_badge, licence_from_url
 
 
@@ -177,11 +179,13 @@ class RecommendationRun(models.Model):
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
 
-class AudioIndexRun(models.Model):
+class AudioIndexRun(JobRow):
     """One pass of the audio index job (queue `ml`): its progress, shown in the admin.
 
     The work itself is the sounds whose audio_status is pending; each batch's results are committed
-    with the sounds, so a run that dies loses at most one batch, and the next run carries on."""
+    with the sounds, so a run that dies loses at most one batch, and the next run carries on. A run
+    is created running by the job that makes it (samples.indexing.audio_index_claim): it is never
+    pending, and its message says why it stopped or failed."""
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -189,15 +193,14 @@ class AudioIndexRun(models.Model):
         STOPPED = "stopped", "Stopped early"
         FAILED = "failed", "Failed"
 
+    error_field = "message"
+
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
-    job_id = models.CharField(max_length=64, blank=True)
+    error = None  # type: ignore[assignment]  # the message says why a run failed, or stopped early
     total = models.PositiveIntegerField(default=0, help_text="Sounds waiting when the run started.")
     analysed = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0, help_text="Broken, silent or missing previews.")
     message = models.CharField(max_length=300, blank=True)
-    started_at = models.DateTimeField(auto_now_add=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
