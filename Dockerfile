@@ -17,11 +17,11 @@ COPY pyproject.toml ./
 RUN pip install . && pip install --no-deps musicnn==0.1.0
 
 COPY . .
-# Export the musicnn taggers to ONNX now (worker.serving), so workers start without TensorFlow, and
+# Export the musicnn taggers to ONNX now (worker.backbone.serving), so workers start without TensorFlow, and
 # compile librosa's numba functions into NUMBA_CACHE_DIR (worker.warm), which the user below owns:
 # numba only uses a cache folder it can write to.
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput --verbosity 0 \
- && python -m worker.serving \
+ && python -m worker.backbone.serving \
  && python -m worker.warm \
  && useradd --create-home --uid 1000 sevenfour \
  && mkdir -p /app/var /data/media \

@@ -13,12 +13,13 @@ DEMO_VAR_DIR ?= var/demo
 # dependencies; we use nothing but the pretrained weights it ships (see docs/model.md).
 MUSICNN := musicnn==0.1.0
 
-.PHONY: help install install-dev run demo migrate superuser test lint format bench clean
+.PHONY: help install install-dev run demo migrate superuser test test-fast lint format bench clean
 
 help:
 	@echo "make run        install, migrate and serve http://$(HOST):$(PORT) with a Celery worker"
 	@echo "make demo       the whole product offline on http://127.0.0.1:8100 (demo catalog and samples)"
 	@echo "make test       lint and run the whole test suite"
+	@echo "make test-fast  the tests without the real model or a browser, no lint (the edit loop)"
 	@echo "make superuser  create an admin account"
 	@echo "make bench      print the inference benchmark"
 
@@ -49,7 +50,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@# Exports the model to ONNX the first time (about 20 s), then finds it cached under var/models.
-	$(BIN)/python -m worker.serving
+	$(BIN)/python -m worker.backbone.serving
 	@echo
 	@echo "  The worker logs \"model ready\" when it can take jobs (also shown at /healthz)."
 	@echo "  Seven/Four is starting on http://$(HOST):$(PORT)/"
@@ -88,6 +89,10 @@ test: install-dev lint
 	@# pytest exits 5 when it collected nothing: treat that as the failure it is.
 	$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
+
+# The edit loop: no linters, and none of the tests that load the real model or drive Chromium.
+test-fast: install-dev
+	$(BIN)/pytest -m "not model and not browser" $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/inference.py

@@ -27,8 +27,9 @@ from predictions import selectors as prediction_selectors
 from predictions import services as prediction_services
 from predictions.models import Prediction
 from predictions.taxonomy import genre_choices, served_model
+from samples import exports as sample_exports
+from samples import packs as sample_packs
 from samples import selectors as sample_selectors
-from samples import services as sample_services
 from samples.models import Pack, PackExport, Sound
 from samples.zips import pack_zip_filename
 
@@ -429,8 +430,8 @@ class PackListCreateApi(ApiView):
         data = self.PackCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            pack = sample_services.pack_create(owner=request.user, **data.validated_data)
-        except sample_services.PackNameTaken as exc:
+            pack = sample_packs.pack_create(owner=request.user, **data.validated_data)
+        except sample_packs.PackNameTaken as exc:
             raise serializers.ValidationError({"name": [str(exc)]}) from exc
         output = PackDetailSerializer(pack, context={"request": request})
         return _created(output.data, output.data["url"], http_status=status.HTTP_201_CREATED)
@@ -456,14 +457,14 @@ class PackDetailApi(ApiView):
         data.is_valid(raise_exception=True)
         changes = {"name": pack.name, "notes": pack.notes, **data.validated_data}
         try:
-            pack = sample_services.pack_update(pack=pack, **changes)
-        except sample_services.PackNameTaken as exc:
+            pack = sample_packs.pack_update(pack=pack, **changes)
+        except sample_packs.PackNameTaken as exc:
             raise serializers.ValidationError({"name": [str(exc)]}) from exc
         return Response(PackDetailSerializer(pack, context={"request": request}).data)
 
     @extend_schema(summary="Delete a pack", responses={204: None, **errors(404)})
     def delete(self, request: Request, pk: int) -> Response:
-        sample_services.pack_delete(pack=_own_pack(request, pk))
+        sample_packs.pack_delete(pack=_own_pack(request, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -495,8 +496,8 @@ class PackSoundAddApi(ApiView):
         data.is_valid(raise_exception=True)
         sound: Sound = data.validated_data["sound_id"]
         try:
-            added = sample_services.pack_add_sound(pack=pack, sound=sound)
-        except sample_services.PackFull as exc:
+            added = sample_packs.pack_add_sound(pack=pack, sound=sound)
+        except sample_packs.PackFull as exc:
             raise ApiError(status.HTTP_409_CONFLICT, "pack_full", str(exc)) from exc
         output = PackDetailSerializer(pack, context={"request": request}).data
         return Response(output, status=status.HTTP_201_CREATED if added else status.HTTP_200_OK)
@@ -507,7 +508,7 @@ class PackSoundRemoveApi(ApiView):
     def delete(self, request: Request, pk: int, sound_id: int) -> Response:
         pack = _own_pack(request, pk)
         sound = get_object_or_404(Sound, pk=sound_id)
-        if not sample_services.pack_remove_sound(pack=pack, sound=sound):
+        if not sample_packs.pack_remove_sound(pack=pack, sound=sound):
             raise ApiError(status.HTTP_404_NOT_FOUND, "not_found", "This sound is not in the pack.")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -546,7 +547,7 @@ class PackExportApi(ApiView):
             raise ApiError(
                 status.HTTP_409_CONFLICT, "pack_empty", "The pack is empty: add some sounds to it first."
             )
-        export = sample_services.pack_export_request(pack=pack)
+        export = sample_exports.pack_export_request(pack=pack)
         ready = export.status == PackExport.Status.DONE
         return _export_response(request, export, http_status=status.HTTP_200_OK if ready else 202)
 

@@ -16,7 +16,7 @@ Metrics, all from mir_eval 0.8.2:
   (1 same key, 0.5 a fifth above, 0.3 relative, 0.2 parallel, 0 otherwise).
 
 Estimators, on the same clips in the same run:
-- project: worker.audio.load_audio (the worker's own 16 kHz excerpt) then worker.analysis
+- project: worker.audio.decode.load_audio (the worker's own 16 kHz excerpt) then worker.analysis
   estimate_tempo and estimate_key; its time per clip (tempo + key, decode excluded) is printed.
 - librosa: tempo from librosa.beat.beat_track with default arguments on librosa.load (22.05 kHz);
   key from the mean of librosa.feature.chroma_stft correlated with the Krumhansl-Kessler profiles
@@ -37,9 +37,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from worker.key import MAJOR_PROFILE as KK_MAJOR  # noqa: E402  (the baseline's profiles are the same ratings)
-from worker.key import MINOR_PROFILE as KK_MINOR  # noqa: E402
-from worker.key import key_name  # noqa: E402
+from worker.music.key import MAJOR_PROFILE as KK_MAJOR  # noqa: E402  (the baseline's profiles are the same ratings)
+from worker.music.key import MINOR_PROFILE as KK_MINOR  # noqa: E402
+from worker.music.key import key_name  # noqa: E402
 
 ACC_TOLERANCE = 0.04
 ACC2_FACTORS = (2.0, 0.5, 3.0, 1.0 / 3.0)
@@ -244,7 +244,7 @@ def format_confidence(tally: Tally, name: str) -> str:
 
 def project_estimator(path: Path) -> Estimate:
     from worker import analysis
-    from worker.audio import load_audio
+    from worker.audio.decode import load_audio
 
     audio = load_audio(path)
     start = time.perf_counter()

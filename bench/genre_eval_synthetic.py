@@ -3,7 +3,7 @@
     .venv/bin/python bench/genre_eval_synthetic.py [--per-genre 4] [--out var/evaluations/synthetic]
 
 Writes DIR/classical (piano pieces, strummed chords), DIR/dance (four-on-the-floor drums and bass at
-118-130 BPM) and DIR/outside (click tracks, noise) from worker/synth.py, then runs
+118-130 BPM) and DIR/outside (click tracks, noise) from worker/audio/synth.py, then runs
 `manage.py evaluate_genre_model` with the shipped artifacts (musicnn-logodds-7 2.0.0 and
 musicnn-zeroshot-7 1.0.0). Synthetic signals are not music: the figures check the pipeline and show
 the report's shape, including the reliability diagram; they say nothing about accuracy on songs.
@@ -24,8 +24,8 @@ import soundfile as sf
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from worker import synth  # noqa: E402
-from worker.genre_head import DEFAULT_ARTIFACT_DIR, ZEROSHOT_ARTIFACT_DIR  # noqa: E402
+from worker.audio import synth  # noqa: E402
+from worker.heads.genre_head import DEFAULT_ARTIFACT_DIR, ZEROSHOT_ARTIFACT_DIR  # noqa: E402
 
 CHORDS = [("C", "major"), ("A", "minor"), ("F", "major"), ("G", "major")]
 
@@ -60,7 +60,7 @@ def main() -> None:
         cmd = [
             sys.executable, str(ROOT / "manage.py"), "evaluate_genre_model", "--data", str(data),
             "--model", str(DEFAULT_ARTIFACT_DIR), "--model", str(ZEROSHOT_ARTIFACT_DIR), "--out", str(args.out),
-            "--dataset", "SYNTHETIC audio from worker/synth.py (not music; no accuracy claim)",
+            "--dataset", "SYNTHETIC audio from worker/audio/synth.py (not music; no accuracy claim)",
         ]  # fmt: skip
         subprocess.run(cmd, check=True, env={**os.environ, "DEBUG": os.environ.get("DEBUG", "1")})
 

@@ -19,9 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from worker import fewshot  # noqa: E402
-from worker.genre_head import ZEROSHOT_ARTIFACT_DIR, head_outside, load_artifact, load_head  # noqa: E402
-from worker.musicnn import BackboneOutput  # noqa: E402
+from worker.backbone.musicnn import BackboneOutput  # noqa: E402
+from worker.heads import fewshot  # noqa: E402
+from worker.heads.genre_head import ZEROSHOT_ARTIFACT_DIR, head_outside, load_artifact, load_head  # noqa: E402
 
 
 def random_output(rng: np.random.Generator) -> BackboneOutput:

@@ -11,7 +11,7 @@ show what it costs (stage spectrogram, then included in the total).
 A runtime may end in @N to run N patches per model call, e.g. to compare batch sizes:
 `--runtimes onnxruntime:fp32@10,onnxruntime:fp32@5,onnxruntime:fp32@2`, and in +all to read every
 patch of each clip (SEVENFOUR_MODEL_EARLY_EXIT=0) instead of the site's default, half of them first and
-the rest only when the top genre is in doubt (worker.sequential). `tensorflow+all` is the reference:
+the rest only when the top genre is in doubt (worker.backbone.sequential). `tensorflow+all` is the reference:
 the reference implementation on the whole excerpt. Column "patches" is the mean number read per clip.
 
 Each runtime runs in its own fresh process (SEVENFOUR_MODEL_RUNTIME set), started one after another:
@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import machine  # noqa: E402
-from worker.sequential import ENV as EARLY_EXIT_ENV  # noqa: E402
+from worker.backbone.sequential import ENV as EARLY_EXIT_ENV  # noqa: E402
 
 DEFAULT_RUNTIMES = (
     "tensorflow+all",
@@ -117,9 +117,9 @@ def child(work_dir: str, png: bool) -> None:
 def model_cpu_per_patch(clip: str) -> float:
     """The backbone alone (nothing else running in this process) over all the clip's patches, in the
     runtime's batches: median CPU seconds per patch, all threads of the process."""
-    from worker import features
-    from worker.audio import load_audio
-    from worker.predictor import get_backbone
+    from worker.audio import features
+    from worker.audio.decode import load_audio
+    from worker.backbone.serving import get_backbone
 
     audio = load_audio(clip)
     patches = features.extract(audio.samples, audio.sample_rate).patches
@@ -139,8 +139,8 @@ def fork_parent(runtimes: list[str], work_dir: str, png: bool) -> None:
     runtime, env, clip) fork a child that loads the model and answers the clip; one JSON line each."""
     started = time.perf_counter()
     answers, sys.stdout = sys.stdout, sys.stderr
+    from worker.backbone.serving import ensure_onnx
     from worker.predictor import warm_up_analysis
-    from worker.serving import ensure_onnx
 
     for variant in export_variants(runtimes):
         ensure_onnx(variant)
@@ -299,7 +299,7 @@ def write_clips(folder: Path, n: int, fmt: str, *, first_seed: int = 0) -> list[
     """n synthetic 30 s clips, drums and bass and piano in turn, each from its own seed."""
     import soundfile as sf
 
-    from worker import synth
+    from worker.audio import synth
 
     paths = []
     for i in range(n):
@@ -445,7 +445,7 @@ def main() -> None:
         fork_parent(runtimes, args.work_dir, args.spectrogram)
         return
 
-    from worker.serving import ensure_onnx
+    from worker.backbone.serving import ensure_onnx
 
     # Before any runtime starts, so that none of ours competes with the probe.
     capacity = machine.measure()

@@ -84,7 +84,7 @@ def gemm_gflops(size: int = 1024, runs: int = 5, per_run: int = 3) -> float:
 
 def backbone_macs() -> int:
     """MACs per 3 s patch of both served taggers; counted once per weights and counting code, cached."""
-    from worker.serving import cache_dir, weights_digest
+    from worker.backbone.serving import cache_dir, weights_digest
 
     counter = ROOT / "bench" / "taggers_cost.py"
     key = hashlib.sha256(weights_digest().encode() + counter.read_bytes()).hexdigest()[:16]

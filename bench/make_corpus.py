@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/make_corpus.py [--out var/corpus] [--per-style 20] [--seed 7] [--jobs 1]
 
-Each clip is a 30 s piece composed by worker.compose from a style (rock, dance, boom-bap, half-time
+Each clip is a 30 s piece composed by corpus.compose from a style (rock, dance, boom-bap, half-time
 hip-hop, trap, drum'n'bass, ballad with rubato, waltz in 3/4, swing, shuffle blues, minor-pentatonic
 riffs, acoustic without drums), in a key that rotates through all 12 tonics, rendered with FluidSynth
 and the FluidR3 General MIDI soundfont. About half the clips then get one augmentation: room reverb,
@@ -30,8 +30,8 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from worker.compose import DrumPattern, Mode, Style, compose  # noqa: E402
-from worker.render import render_wav  # noqa: E402
+from corpus.compose import DrumPattern, Mode, Style, compose  # noqa: E402
+from corpus.render import render_wav  # noqa: E402
 
 SAMPLE_RATE = 22_050
 CLIP_S = 30.0

@@ -4,11 +4,11 @@
 
 musicnn reads a clip as non-overlapping 3 s patches and averages the patch outputs (10 patches for our
 30 s excerpt). The model's cost is linear in the number of patches, so reading k evenly spaced patches
-of the ten (`worker.features.spread`) costs k/10 of the model. For every clip of an annotated folder (the
+of the ten (`worker.audio.features.spread`) costs k/10 of the model. For every clip of an annotated folder (the
 generated corpus of bench/make_corpus.py by default, or any folder with annotations.tsv) this runs the
 backbone and the shipped genre head on each subset (`GenrePredictor.score_patches`, every patch of
 the subset), against the ten-patch answer as the baseline. The row "seq" is the default, the predictor's own path
-(`worker.sequential`: half the patches, the other half only when the top genre is in doubt):
+(`worker.backbone.sequential`: half the patches, the other half only when the top genre is in doubt):
 - top genre: the share of clips whose top genre is unchanged;
 - genre probabilities: the median and maximum absolute change over the seven genres;
 - tags: the share of the 16-per-clip top-5 tag lists (both taggers) that are unchanged as sets;
@@ -31,9 +31,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from worker import features  # noqa: E402
-from worker.audio import load_audio  # noqa: E402
-from worker.predictor import get_backbone, get_predictor  # noqa: E402
+from worker.audio import features  # noqa: E402
+from worker.audio.decode import load_audio  # noqa: E402
+from worker.backbone.serving import get_backbone  # noqa: E402
+from worker.predictor import get_predictor  # noqa: E402
 
 
 def top5(probs: np.ndarray) -> frozenset[int]:

@@ -4,7 +4,7 @@ Generated loops (clicks and a chord pad, 8 beats at 80-160 BPM, as 128 kbps MP3 
 HQ previews) are conformed to a 96 BPM song in A minor the way the site does it: decode, resample
 to 44.1 kHz, one Rubber Band pass (stretch and shift), 16-bit WAV. Printed beside a baseline from
 the same run: the same samples only decoded and written as WAV (no Rubber Band). The cache hit is
-samples.conforming.render_request on a finished render (a row lookup and a file check), in a
+samples.conform.conforming.render_request on a finished render (a row lookup and a file check), in a
 scratch SQLite database; compared with the full render it saves.
 
     .venv/bin/python bench/render.py [--samples 20]
@@ -90,10 +90,10 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     from django.core.files.base import ContentFile
 
-    from samples import conforming
+    from samples.conform import conforming
+    from samples.conform.rendering import decode, encode_wav, render
     from samples.models import ConformedRender, Sound
-    from samples.rendering import decode, encode_wav, render
-    from worker.conform import conform_plan
+    from worker.music.conform import conform_plan
 
     rng = random.Random(7)
     sources = []

@@ -86,8 +86,8 @@ def bench_indexing(count: int, seconds: float, batch: int) -> None:
 
     import soundfile as sf
 
-    from worker import synth
-    from worker.embed import decode_clip, embed_clips
+    from worker.audio import synth
+    from worker.backbone.embed import decode_clip, embed_clips
 
     with tempfile.TemporaryDirectory() as tmp:
         paths = []

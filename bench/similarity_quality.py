@@ -1,6 +1,6 @@
 """Does the blend find the sample a song was made from? Songs built from generated loops of distinct
 instruments and styles, sample pools that contain those loops among others, ranked by the site's
-own code (samples.similarity.rank_by_sound) on the real backbone's vectors (worker.embed).
+own code (samples.similarity.rank_by_sound) on the real backbone's vectors (worker.backbone.embed).
 
     .venv/bin/python bench/similarity_quality.py            # 12 instruments × 2 styles = 24 songs
     .venv/bin/python bench/similarity_quality.py --quick    # 6 instruments, for a smoke run
@@ -204,7 +204,7 @@ def main() -> None:
         sys.exit(
             "needs the fluidsynth command and /usr/share/sounds/sf2/FluidR3_GM.sf2 (apt-get install fluidsynth fluid-soundfont-gm)"
         )
-    from worker.embed import embed_clips
+    from worker.backbone.embed import embed_clips
 
     instruments = INSTRUMENTS[::2] if args.quick else INSTRUMENTS
     with tempfile.TemporaryDirectory() as tmp:

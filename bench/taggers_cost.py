@@ -64,8 +64,8 @@ def vgg_macs(s: dict[str, tuple[int, ...]]) -> int:
 
 
 def served_macs() -> int:
-    """MACs per 3 s patch of the taggers the site serves (worker.musicnn.MODELS); imports TensorFlow."""
-    from worker.musicnn import MODELS
+    """MACs per 3 s patch of the taggers the site serves (worker.backbone.musicnn.MODELS); imports TensorFlow."""
+    from worker.backbone.musicnn import MODELS
 
     return sum(musicnn_macs(shapes(model)) for model in MODELS)
 

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 
 from core.http import declared_content_length
-from worker.audio import MIN_DURATION_S, audio_duration_s
+from worker.audio.decode import MIN_DURATION_S, audio_duration_s
 
 from .sniff import FORMAT_LABELS, sniff_file
 

@@ -48,7 +48,7 @@ def main() -> None:
 
 def _check_renderer() -> None:
     """The demo's music is rendered at first start: say what to install before anything starts."""
-    from worker.render import RenderError, fluidsynth_binary, soundfont_path
+    from corpus.render import RenderError, fluidsynth_binary, soundfont_path
 
     try:
         fluidsynth_binary()

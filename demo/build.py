@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from worker.compose import INSTRUMENTS
+from corpus.compose import INSTRUMENTS
 
 from .content import Sound, Track, catalog, library
 from .music import MAX_PROGRAMS_PER_BATCH, render_batch

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from worker.compose import NOTE_NAMES, Mode, Style, key_name
+from corpus.compose import NOTE_NAMES, Mode, Style, key_name
 
 from .music import Clip, loop_clip, loop_seconds, one_shot_clip, track_clip
 
@@ -59,7 +59,7 @@ class Track:
         return track_clip(self.style, self.seed)
 
 
-# Per genre: how its tracks are composed (worker.compose styles without tempo and key).
+# Per genre: how its tracks are composed (corpus.compose styles without tempo and key).
 TRACK_STYLES: dict[str, dict] = {
     "classical": dict(drums="none", chords="strings", bass="acoustic_bass", melody="flute", rubato=0.04),
     "dance": dict(drums="four_on_floor", chords="warm_pad", bass="synth_bass", melody="square_lead"),
@@ -255,7 +255,7 @@ class Family:
     genre: str  # the model genre it was made for (its tag)
     tags: tuple[str, ...]
     count: int = 4
-    # Loops: a worker.compose style, the parts kept, GM programs replacing the parts' own.
+    # Loops: a corpus.compose style, the parts kept, GM programs replacing the parts' own.
     style: dict = field(default_factory=dict)
     parts: tuple[str, ...] = ()
     programs: dict[str, int] = field(default_factory=dict)

@@ -1,9 +1,9 @@
-"""The demo's audio, composed in code: catalog tracks are worker.compose pieces; loops keep some parts
+"""The demo's audio, composed in code: catalog tracks are corpus.compose pieces; loops keep some parts
 of a composed piece (the drums, the bass, the chords...) for a whole number of bars, with General MIDI
 programs of our choosing; one-shots are one note, chord or drum hit.
 
 FluidSynth starts in a fraction of a second but renders minutes of music in one, so many clips are
-laid end to end in one MIDI file, rendered in one call (worker.render) and cut apart again.
+laid end to end in one MIDI file, rendered in one call (corpus.render) and cut apart again.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ import numpy as np
 import pretty_midi
 import soundfile as sf
 
-from worker.compose import Style, compose
-from worker.render import render_wav
+from corpus.compose import Style, compose
+from corpus.render import render_wav
 
 SR = 22_050
 GAP = 2.5  # seconds of silence after each clip in a batch: room for the release of pads and strings
 # pretty_midi gives each instrument its own channel, 15 of which are melodic; one more is the drums.
 MAX_PROGRAMS_PER_BATCH = 14
-_GRID_OFFSET = 0.05  # worker.compose starts its first beat this late
+_GRID_OFFSET = 0.05  # corpus.compose starts its first beat this late
 PEAK = 0.89  # -1 dBFS
 
 

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html, format_html_join
 
 from accounts.models import User
-from worker.genre_head import ArtifactError
+from worker.heads.genre_head import ArtifactError
 
 from . import learning
 from .models import GenreModelVersion, Prediction, ReferenceTrack

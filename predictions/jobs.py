@@ -53,8 +53,8 @@ from core.jobs import (
 )
 from predictions.learning import served_model_dir
 from worker import predictor
-from worker.audio import AudioError
-from worker.music import key_name
+from worker.audio.decode import AudioError
+from worker.music.theory import key_name
 from worker.predictor import PredictionResult
 
 from .models import Prediction
@@ -306,7 +306,7 @@ def prediction_spectrogram_render(*, prediction_id: int) -> bool:
 def _draw_spectrogram(prediction: Prediction) -> str:
     """The stored PNG's name."""
     # Imported here: this module is loaded by ML workers too, which must not pay for Pillow and matplotlib.
-    from worker.spectrogram import load_mel, render_db_png
+    from worker.audio.spectrogram import load_mel, render_db_png
 
     with prediction.spectrogram_mel.open("rb") as fh:
         saved = load_mel(fh)

@@ -28,8 +28,8 @@ from django.utils import timezone
 
 from predictions import labels
 from predictions.models import USER_GENRE_NONE, GenreModelVersion, Prediction, ReferenceTrack
-from worker import evaluation, fewshot
-from worker.genre_head import (
+from worker.heads import fewshot
+from worker.heads.genre_head import (
     DEFAULT_ARTIFACT_DIR,
     ZEROSHOT_ARTIFACT_DIR,
     Artifact,
@@ -38,6 +38,7 @@ from worker.genre_head import (
     load_artifact,
     load_head,
 )
+from worker.learning import evaluation
 
 HOLDBACK_EVERY = 5
 _SOURCES = {labels.USER: "correction", labels.REVIEW: "review"}
@@ -135,7 +136,7 @@ def model_version_evaluate(version: GenreModelVersion) -> GenreModelVersion:
     version.top1 = result["top1"]
     version.evaluated_at = timezone.now()
     with tempfile.TemporaryDirectory() as tmp:
-        from worker.training import render_confusion_matrix
+        from worker.learning.training import render_confusion_matrix
 
         png = Path(tmp) / "confusion.png"
         title = f"{version}: {result['in_genre_files']} held-back reviewed predictions"
@@ -185,7 +186,7 @@ PROMOTED, CONFIGURED, SHIPPED = "the promoted version", "GENRE_MODEL_DIR", "the 
 
 @dataclass(frozen=True)
 class ServedFolder:
-    path: str | None  # an artifact folder; None: the shipped default (worker.genre_head)
+    path: str | None  # an artifact folder; None: the shipped default (worker.heads.genre_head)
     source: str  # PROMOTED, CONFIGURED or SHIPPED: why this folder serves
 
 

@@ -75,7 +75,7 @@ class Prediction(JobRow):
         default=list, blank=True, help_text='Other likely keys, most likely first, e.g. ["C major"].'
     )
     spectrogram = models.FileField(upload_to="spectrograms/%Y/%m/", blank=True)
-    # The ML job saves the mel the model saw (worker.spectrogram.save_mel); an I/O worker draws the
+    # The ML job saves the mel the model saw (worker.audio.spectrogram.save_mel); an I/O worker draws the
     # PNG from it (jobs.prediction_spectrogram_render) and then deletes it.
     spectrogram_mel = models.FileField(upload_to="spectrograms/mel/%Y/%m/", blank=True)
     spectrogram_failed = models.BooleanField(
@@ -87,7 +87,7 @@ class Prediction(JobRow):
     model_name = models.CharField(max_length=64, blank=True)
     model_version = models.CharField(max_length=32, blank=True)
     timings = models.JSONField(default=dict, blank=True)
-    # The backbone's clip output (tag probabilities, embedding; worker.fewshot.backbone_to_dict): the
+    # The backbone's clip output (tag probabilities, embedding; worker.heads.fewshot.backbone_to_dict): the
     # few-shot head learns from it and versions are evaluated on it without the audio.
     backbone_output = models.JSONField(default=dict, blank=True)
     patches_read = models.PositiveSmallIntegerField(

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.workers import model_readiness_cached
-from worker.music import SURE, confidence_word, octave_alternative, parse_key, related_keys
+from worker.music.theory import SURE, confidence_word, octave_alternative, parse_key, related_keys
 
 from .models import MAX_USER_TEMPO, MIN_USER_TEMPO, USER_GENRE_NONE, Prediction
 from .taxonomy import genre_choices, genre_name, served_model

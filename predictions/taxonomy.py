@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from worker.genre_head import load_artifact
+from worker.heads.genre_head import load_artifact
 
 from .learning import configured_folder, served_model_dir
 

@@ -146,7 +146,7 @@ def audio(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
 def _upload_response(prediction: Prediction) -> FileResponse:
     """The upload with the content type of the format sniffed from its bytes. Never one guessed
     from the name: an upload named evil.html must not be served as a page in the site's origin."""
-    from worker.sniff import CONTAINERS, sniff_file
+    from worker.audio.sniff import CONTAINERS, sniff_file
 
     handle = prediction.upload.open("rb")
     container = CONTAINERS.get(sniff_file(handle) or "")

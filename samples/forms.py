@@ -21,7 +21,7 @@ class PackForm(forms.ModelForm):
         self.owner = owner
 
     def clean_name(self) -> str:
-        from .services import PackNameTaken, pack_name_taken
+        from .packs import PackNameTaken, pack_name_taken
 
         name = self.cleaned_data["name"].strip()
         if not name:

@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from core.jobs import heartbeat_stopped, task_send
 from predictions.models import Prediction
-from worker.embed import EMBEDDING_DIM
+from worker.backbone.embed import EMBEDDING_DIM
 
 from . import freesound
 from .audio_index import VectorIndex, vector_from_bytes, vector_to_bytes
@@ -49,18 +49,18 @@ AUDIO_INDEX_TASK = "samples.audio_index"
 MAX_ATTEMPTS = 3  # an unreachable preview is tried in this many runs before it is given up
 Status = Sound.AudioStatus
 
-# (clips) -> [(embedding, tags)]: worker.embed.embed_clips with the process's backbone.
+# (clips) -> [(embedding, tags)]: worker.backbone.embed.embed_clips with the process's backbone.
 Embedder = Callable[[Sequence[np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]
 
 
 def _default_embedder(clips: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
-    from worker.embed import embed_clips
+    from worker.backbone.embed import embed_clips
 
     return [(v.embedding, v.tags) for v in embed_clips(clips)]
 
 
 def _decode(data: bytes) -> np.ndarray:
-    from worker.embed import decode_clip
+    from worker.backbone.embed import decode_clip
 
     with tempfile.NamedTemporaryFile(suffix=".preview") as tmp:
         Path(tmp.name).write_bytes(data)
@@ -203,7 +203,7 @@ def _index_batch(batch: list[Sound], *, budget: FreesoundBudget, embed: Embedder
 
 
 def _fetch_and_decode(sound: Sound, *, budget: FreesoundBudget) -> _Outcome:
-    from worker.audio import AudioError, SilentAudioError
+    from worker.audio.decode import AudioError, SilentAudioError
 
     _polite_pause()
     try:

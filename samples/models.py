@@ -156,6 +156,19 @@ class RecommendationRun(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
+    class Reason(models.TextChoices):
+        """Why the stage shows fewer than five samples, for the code (the retry) to read; the
+        message says it to the user."""
+
+        NONE = "", "None"
+        FEW = "few", "Freesound has no more fitting sounds"
+        NONE_FIT = "none_fit", "No sound fits the genre's search"
+        THROTTLED = "throttled", "Freesound's rate limit is reached"
+        UNAVAILABLE = "unavailable", "Freesound is not answering"
+        MISSING_KEY = "missing_key", "No Freesound API key"
+        BAD_KEY = "bad_key", "Freesound rejected the API key"
+        ERROR = "error", "The stage failed"
+
     prediction = models.OneToOneField(
         "predictions.Prediction", on_delete=models.CASCADE, related_name="recommendation_run"
     )
@@ -163,6 +176,7 @@ class RecommendationRun(models.Model):
     message = models.CharField(
         max_length=300, blank=True, help_text="Why there are no samples, when there are none."
     )
+    reason = models.CharField(max_length=16, choices=Reason.choices, blank=True, default=Reason.NONE)
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

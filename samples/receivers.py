@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .services import recommendation_run_restart, recommendation_run_start
+from .stage import recommendation_run_restart, recommendation_run_start
 
 
 def start_samples_stage(sender: object, *, prediction_id: int, **kwargs: Any) -> None:

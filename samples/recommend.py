@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from worker.music import (
+from worker.music.theory import (
     DOUBLE_TIME,
     FIFTH_DOWN,
     FIFTH_UP,

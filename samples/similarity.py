@@ -15,10 +15,10 @@ score = AUDIO_WEIGHT × audio + TEMPO_WEIGHT × tempo + KEY_WEIGHT × key, each 
   linearly to 0 at TEMPO_FALLOFF BPM outside the nearest window; 0.5 when the sample or the song
   has no BPM.
 - key: 1 for the same key, 0.7 for one that mixes with it (relative major/minor, a fifth away:
-  `worker.music.key_relation`, as the cards say), 0 otherwise; 0.5 when either key is unknown.
+  `worker.music.theory.key_relation`, as the cards say), 0 otherwise; 0.5 when either key is unknown.
 
 `in_tempo` and `in_key` (stored as a recommendation's "matched") mean what `recommend.rank` means
-by them: in tempo, same key; the cards' labels are worked out again from `worker.music` on display.
+by them: in tempo, same key; the cards' labels are worked out again from `worker.music.theory` on display.
 
 Variety (at most one sample per pack and per author) is applied afterwards by
 `recommend.pick_varied`, unchanged. Without a song embedding, or when no candidate is embedded yet,
@@ -32,9 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from worker.embed import EMBEDDING_DIM
-from worker.music import IN_TEMPO, OFF_TEMPO, SAME, key_mixes, key_relation, tempo_relation
-from worker.musicnn import MSD_TAGS, MTT_TAGS
+from worker.backbone.embed import EMBEDDING_DIM
+from worker.backbone.musicnn import MSD_TAGS, MTT_TAGS
+from worker.music.theory import IN_TEMPO, OFF_TEMPO, SAME, key_mixes, key_relation, tempo_relation
 
 from .audio_index import unit
 from .recommend import Candidate, _bpm_distance, _shuffle, tempo_windows
@@ -49,7 +49,7 @@ RELATED_KEY = 0.7
 WHY_TAGS = 3
 WHY_MIN_PROBABILITY = 0.1
 
-# The taggers' tag names, lower-cased, in the order of worker.embed.TAG_NAMES (MSD 50, then MTT 50).
+# The taggers' tag names, lower-cased, in the order of worker.backbone.embed.TAG_NAMES (MSD 50, then MTT 50).
 TAG_NAMES = tuple(t.lower() for t in (*MSD_TAGS, *MTT_TAGS))
 # Tags that name a sound source rather than a genre or a mood: what a one-shot is compared by.
 TIMBRE_TAGS = frozenset(
@@ -71,7 +71,7 @@ class SongVectors:
 
 
 def song_vectors(backbone: Mapping[str, Sequence[float]] | None) -> SongVectors | None:
-    """The song's vectors from `Prediction.backbone_output` (worker.fewshot.backbone_to_dict:
+    """The song's vectors from `Prediction.backbone_output` (worker.heads.fewshot.backbone_to_dict:
     "msd", "mtt", "embedding", the clip's means, as stored for the few-shot head); None when the
     prediction has none (analysed before it was stored) or it is damaged."""
     if not backbone:

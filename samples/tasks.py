@@ -1,6 +1,7 @@
-"""Celery tasks of the samples app: thin, ids only; the work is in samples.services.
+"""Celery tasks of the samples app: thin, ids only; the work is in the app's service modules
+(services, stage, freesound_index, exports, indexing, conform.conforming).
 
-The services send these tasks by name (services.*_TASK), so this module may import the services
+Those modules send these tasks by name (their *_TASK constants), so this module may import them
 without an import cycle. None is routed to the ML queue: they run on the I/O workers.
 """
 
@@ -15,21 +16,22 @@ from django.conf import settings
 from core.jobs import DATABASE_ERRORS
 from predictions.tasks import retry_countdown
 
-from . import conforming, indexing, services
+from . import exports, freesound_index, indexing, services, stage
+from .conform import conforming
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(name=services.RECOMMEND_TASK, ignore_result=True)
+@shared_task(name=stage.RECOMMEND_TASK, ignore_result=True)
 def recommendations_for_prediction_task(prediction_id: int) -> None:
-    services.recommendation_run(prediction_id=prediction_id)
+    stage.recommendation_run(prediction_id=prediction_id)
 
 
 # acks_late + reject_on_worker_lost, like the prediction task: a worker that dies mid-build leaves
 # the message on the broker, and the row's heartbeat tells the sweep to send the build again.
 @shared_task(
     bind=True,
-    name=services.BUILD_PACK_ZIP_TASK,
+    name=exports.BUILD_PACK_ZIP_TASK,
     ignore_result=True,
     acks_late=True,
     reject_on_worker_lost=True,
@@ -37,10 +39,10 @@ def recommendations_for_prediction_task(prediction_id: int) -> None:
 )
 def pack_export_build_task(self: Task, export_id: int) -> None:
     try:
-        services.pack_export_build(export_id=export_id, job_id=self.request.id or "")
-    except services.ExportRetry as exc:
+        exports.pack_export_build(export_id=export_id, job_id=self.request.id or "")
+    except exports.ExportRetry as exc:
         if self.request.retries >= settings.PREDICTION_MAX_RETRIES:
-            _fail_quietly(export_id, services.EXPORT_FAILURE)
+            _fail_quietly(export_id, exports.EXPORT_FAILURE)
             return
         # The row may still be held by this task id: retry once its heartbeat counts as stopped.
         countdown = max(
@@ -50,38 +52,38 @@ def pack_export_build_task(self: Task, export_id: int) -> None:
         raise self.retry(countdown=countdown, max_retries=settings.PREDICTION_MAX_RETRIES) from exc
     except Exception:
         log.exception("Pack ZIP %s crashed", export_id)
-        _fail_quietly(export_id, services.EXPORT_FAILURE)
+        _fail_quietly(export_id, exports.EXPORT_FAILURE)
         raise
 
 
 def _fail_quietly(export_id: int, message: str) -> None:
     try:
-        services.pack_export_fail(export_id=export_id, message=message)
+        exports.pack_export_fail(export_id=export_id, message=message)
     except DATABASE_ERRORS:
         log.warning("Pack ZIP %s: could not record the failure; the sweep will", export_id)
 
 
-@shared_task(name=services.SWEEP_EXPORTS_TASK, ignore_result=True)
+@shared_task(name=exports.SWEEP_EXPORTS_TASK, ignore_result=True)
 def pack_export_sweep_task() -> None:
-    report = services.pack_export_sweep()
+    report = exports.pack_export_sweep()
     if report.requeued or report.recovered or report.failed:
         log.info("Pack ZIP sweep: %s", report)
 
 
-@shared_task(name=services.REFRESH_INDEX_TASK, ignore_result=True)
+@shared_task(name=freesound_index.REFRESH_INDEX_TASK, ignore_result=True)
 def index_refresh_task() -> None:
-    report = services.index_refresh()
+    report = freesound_index.index_refresh()
     log.info("Freesound index: %s", report)
 
 
 @shared_task(name=services.RETRY_RECOMMENDATIONS_TASK, ignore_result=True)
 def recommendations_retry_task(prediction_id: int, attempt: int) -> None:
-    services.recommendations_retry(prediction_id=prediction_id, attempt=attempt)
+    stage.recommendations_retry(prediction_id=prediction_id, attempt=attempt)
 
 
-@shared_task(name=services.SWEEP_RUNS_TASK, ignore_result=True)
+@shared_task(name=stage.SWEEP_RUNS_TASK, ignore_result=True)
 def recommendation_run_sweep_task() -> None:
-    report = services.recommendation_run_sweep()
+    report = stage.recommendation_run_sweep()
     if report.requeued or report.failed:
         log.info("Samples sweep: %s sent again, %s stale ones failed", report.requeued, report.failed)
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import conform_views, views
+from . import views
+from .conform import views as conform_views
 
 app_name = "samples"
 

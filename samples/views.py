@@ -19,8 +19,8 @@ from django.views.decorators.http import require_POST
 from accounts.http import AuthenticatedHttpRequest
 from predictions.models import Prediction
 
-from . import freesound, selectors, services
-from .conforming import conforming_disabled_reason
+from . import exports, freesound, freesound_index, packs, selectors, services
+from .conform.conforming import conforming_disabled_reason
 from .downloads import PreviewError
 from .forms import PackForm, PreferenceForm, SaveToPackForm
 from .licences import Licence
@@ -49,8 +49,8 @@ def _next_url(request: HttpRequest, default: str) -> str:
 
 
 def pack_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    packs = selectors.pack_list_for_user(user=request.user)
-    page = Paginator(packs, PACKS_PER_PAGE).get_page(request.GET.get("page"))
+    own_packs = selectors.pack_list_for_user(user=request.user)
+    page = Paginator(own_packs, PACKS_PER_PAGE).get_page(request.GET.get("page"))
     songs = selectors.pack_songs(packs=list(page.object_list))
     for pack in page.object_list:
         pack.songs = songs.get(pack.pk, [])
@@ -61,8 +61,8 @@ def pack_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PackForm(request.POST or None, owner=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            pack = services.pack_create(owner=request.user, **form.cleaned_data)
-        except services.PackNameTaken as exc:
+            pack = packs.pack_create(owner=request.user, **form.cleaned_data)
+        except packs.PackNameTaken as exc:
             form.add_error("name", str(exc))
         else:
             messages.success(request, f"Pack “{pack.name}” created.")
@@ -77,7 +77,7 @@ def pack_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "sounds": selectors.sound_list_for_pack(pack=pack),
         "suggestions": selectors.sound_suggestions_for_pack(pack=pack),
         "stream_max": settings.PACK_ZIP_STREAM_MAX_ITEMS,
-        "export": pack.exports.filter(signature=services.pack_signature(pack)).first(),
+        "export": pack.exports.filter(signature=exports.pack_signature(pack)).first(),
     }
     return render(request, "samples/pack_detail.html", context)
 
@@ -87,8 +87,8 @@ def pack_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = PackForm(request.POST or None, instance=pack, owner=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            services.pack_update(pack=pack, **form.cleaned_data)
-        except services.PackNameTaken as exc:
+            packs.pack_update(pack=pack, **form.cleaned_data)
+        except packs.PackNameTaken as exc:
             form.add_error("name", str(exc))
         else:
             messages.success(request, "Pack saved.")
@@ -99,7 +99,7 @@ def pack_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def pack_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pack = _own_pack(request, pk)
     if request.method == "POST":
-        services.pack_delete(pack=pack)
+        packs.pack_delete(pack=pack)
         messages.success(request, f"Pack “{pack.name}” deleted.")
         return redirect("samples:pack_list")
     return render(request, "samples/pack_confirm_delete.html", {"pack": pack})
@@ -109,8 +109,8 @@ def pack_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def pack_item_add(request: AuthenticatedHttpRequest, pk: int, sound_pk: int) -> HttpResponse:
     pack = _own_pack(request, pk)
     try:
-        services.pack_add_sound(pack=pack, sound=get_object_or_404(Sound, pk=sound_pk))
-    except services.PackFull as exc:
+        packs.pack_add_sound(pack=pack, sound=get_object_or_404(Sound, pk=sound_pk))
+    except packs.PackFull as exc:
         messages.error(request, str(exc))
     return redirect(pack)
 
@@ -118,7 +118,7 @@ def pack_item_add(request: AuthenticatedHttpRequest, pk: int, sound_pk: int) -> 
 @require_POST
 def pack_item_remove(request: AuthenticatedHttpRequest, pk: int, sound_pk: int) -> HttpResponse:
     pack = _own_pack(request, pk)
-    services.pack_remove_sound(pack=pack, sound=get_object_or_404(Sound, pk=sound_pk))
+    packs.pack_remove_sound(pack=pack, sound=get_object_or_404(Sound, pk=sound_pk))
     if request.htmx:
         # The row disappears (empty answer) and the sound count in the header is swapped out of band.
         count = pack.items.count()
@@ -136,11 +136,11 @@ def sound_save(request: AuthenticatedHttpRequest) -> HttpResponse:
     sound = get_object_or_404(Sound, pk=form.cleaned_data["sound"]) if form.is_valid() else None
     saved_to, error = None, ""
     if sound is not None:
-        pack = services.pack_get_or_create_by_name(owner=request.user, name=form.cleaned_data["pack_name"])
+        pack = packs.pack_get_or_create_by_name(owner=request.user, name=form.cleaned_data["pack_name"])
         try:
-            services.pack_add_sound(pack=pack, sound=sound)
+            packs.pack_add_sound(pack=pack, sound=sound)
             saved_to = pack
-        except services.PackFull as exc:
+        except packs.PackFull as exc:
             error = str(exc)
     if request.htmx:
         context = {
@@ -199,7 +199,7 @@ def sound_similar(request: AuthenticatedHttpRequest, sound_pk: int) -> HttpRespo
     if selectors.allows_noncommercial(user=request.user):
         licences.append(Licence.BY_NC.value)
     with freesound.time_limit(settings.FREESOUND_WEB_TIME_LIMIT):
-        similar = services.sound_similar(sound=sound, licences=licences)
+        similar = freesound_index.sound_similar(sound=sound, licences=licences)
     context = {
         "sound": sound,
         "similar": similar.sounds,
@@ -248,11 +248,11 @@ def pack_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBas
             messages.error(request, disabled)
             return redirect(pack)
         # Renders take seconds each: a worker builds the ZIP while the page shows its progress.
-        export = services.pack_export_request(pack=pack, contents=contents, song=song)
+        export = exports.pack_export_request(pack=pack, contents=contents, song=song)
         return redirect("samples:export_detail", pk=export.pk)
     if count <= settings.PACK_ZIP_STREAM_MAX_ITEMS:
         return _zip_response(request, pack)
-    export = services.pack_export_request(pack=pack)
+    export = exports.pack_export_request(pack=pack)
     return redirect("samples:export_detail", pk=export.pk)
 
 
@@ -273,7 +273,7 @@ def _zip_choice(request: AuthenticatedHttpRequest) -> tuple[str, Prediction | No
 def _zip_response(request: HttpRequest, pack: Pack) -> HttpResponseBase:
     target = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
     try:
-        services.pack_zip_write(pack=pack, target=target)
+        exports.pack_zip_write(pack=pack, target=target)
     except PreviewError:
         target.close()
         messages.error(request, "A preview could not be downloaded from Freesound; try again in a minute.")

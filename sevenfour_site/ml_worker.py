@@ -10,7 +10,7 @@ A worker that consumes the "ml" queue:
 - answers the `model_status` remote-control command (used by /healthz) with how many of its pool
   processes are ready.
 
-TensorFlow is imported by none of this (see worker.serving).
+TensorFlow is imported by none of this (see worker.backbone.serving).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def _prepare_ml_worker(sender: str, instance: Any, **kwargs: Any) -> None:
     instance.app.conf.worker_proc_alive_timeout = max(
         instance.app.conf.worker_proc_alive_timeout or 0, PROCESS_INIT_TIMEOUT_S
     )
-    from worker.serving import configured_runtime, ensure_onnx
+    from worker.backbone.serving import configured_runtime, ensure_onnx
 
     runtime = configured_runtime()
     if runtime != "tensorflow":
@@ -93,7 +93,8 @@ def _prepare_ml_worker(sender: str, instance: Any, **kwargs: Any) -> None:
 def _load_model(**kwargs: Any) -> None:
     if not _serves_ml:
         return
-    from worker.predictor import get_backbone, get_predictor
+    from worker.backbone.serving import get_backbone
+    from worker.predictor import get_predictor
 
     # A pid can be reused: never let a file left by a killed process speak for this one.
     _readiness_file(os.getpid()).unlink(missing_ok=True)
@@ -201,12 +202,12 @@ def _runtime(ready: list[dict[str, Any]]) -> str:
 @shared_task(name="sevenfour.loaded_modules")
 def loaded_modules_task(path: str) -> None:
     """Diagnostics: write which heavy libraries this pool process has imported to `path` (JSON)."""
-    from worker import predictor
+    from worker.backbone import serving
 
     heavy = ("tensorflow", "keras", "torch", "matplotlib", "PIL", "onnxruntime", "openvino", "librosa")
     report = {
         "pid": os.getpid(),
         "loaded": sorted(name for name in heavy if name in sys.modules),
-        "model_loaded": predictor._backbone.cache_info().currsize > 0,
+        "model_loaded": serving._backbone.cache_info().currsize > 0,
     }
     Path(path).write_text(json.dumps(report), encoding="utf-8")

@@ -160,18 +160,35 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-# The genre model is big: its jobs go to their own queue, served by workers with one process each.
-# Everything else (samples, pack ZIPs, the sweep) goes to the default `celery` queue: the I/O workers.
-CELERY_TASK_ROUTES = {"predictions.predict_genre": {"queue": "ml"}}
+
+# --- Queues and the beat schedule -----------------------------------------------------------
+# Every task route and every periodic task, here and nowhere else (the tasks live in each app's
+# tasks.py). Two queues: `ml` for the big models, served by workers with one process each, and the
+# default `celery` for everything else (samples stages, pack ZIPs, conforming, the sweeps): the
+# I/O workers.
+CELERY_TASK_ROUTES = {
+    # The genre model.
+    "predictions.predict_genre": {"queue": "ml"},
+    # The audio index (samples/indexing.py): the backbone describes every sound's preview, beside
+    # the genre model.
+    "samples.audio_index": {"queue": "ml"},
+}
 # How often beat runs the sweeps (predictions, samples stages, pack ZIPs).
 SWEEP_INTERVAL = env.float("SWEEP_INTERVAL", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-predictions": {"task": "predictions.sweep", "schedule": SWEEP_INTERVAL},
+    "samples-refresh-index": {"task": "samples.refresh_index", "schedule": 15 * 60.0},
+    # Samples stages whose message was lost are sent again, and stuck ones failed (like predictions).
+    "samples-sweep-runs": {"task": "samples.sweep_runs", "schedule": SWEEP_INTERVAL},
+    # Pack ZIPs get the same sweep: a lost message or a dead worker never leaves one "Queued" for ever.
+    "samples-sweep-exports": {"task": "samples.sweep_exports", "schedule": SWEEP_INTERVAL},
+    # Beat re-sends the audio index so a stopped run is carried on.
+    "samples-audio-index": {"task": "samples.audio_index", "schedule": 10 * 60.0},
 }
 
 # --- Predictions ----------------------------------------------------------------------------
 # The genre model artifact to serve (a folder written by `manage.py train_genre_model`);
-# empty: the zero-shot artifact shipped in worker/artifacts/.
+# empty: the zero-shot artifact shipped in worker/heads/artifacts/.
 GENRE_MODEL_DIR = env.str("GENRE_MODEL_DIR", default="")
 # A pending job whose message was sent this long ago (or never) is sent again by the sweep.
 PREDICTION_REQUEUE_AFTER = env.int("PREDICTION_REQUEUE_AFTER", default=120)
@@ -416,15 +433,7 @@ PACK_ZIP_STREAM_MAX_ITEMS = env.int("PACK_ZIP_STREAM_MAX_ITEMS", default=8)
 # Previews go into pack ZIPs only from these hosts, over https (loopback only with
 # PREVIEW_ALLOW_LOOPBACK, for tests).
 FREESOUND_PREVIEW_HOSTS = env.list("FREESOUND_PREVIEW_HOSTS", default=["cdn.freesound.org", "freesound.org"])
-CELERY_BEAT_SCHEDULE["samples-refresh-index"] = {"task": "samples.refresh_index", "schedule": 15 * 60.0}
-# Samples stages whose message was lost are sent again, and stuck ones failed (like predictions).
-CELERY_BEAT_SCHEDULE["samples-sweep-runs"] = {"task": "samples.sweep_runs", "schedule": SWEEP_INTERVAL}
-# Pack ZIPs get the same sweep: a lost message or a dead worker never leaves one "Queued" for ever.
-CELERY_BEAT_SCHEDULE["samples-sweep-exports"] = {"task": "samples.sweep_exports", "schedule": SWEEP_INTERVAL}
-# The audio index (samples/indexing.py): the backbone describes every sound's preview. It runs on
-# the `ml` queue beside the genre model; beat re-sends it so a stopped run is carried on.
-CELERY_TASK_ROUTES["samples.audio_index"] = {"queue": "ml"}
-CELERY_BEAT_SCHEDULE["samples-audio-index"] = {"task": "samples.audio_index", "schedule": 10 * 60.0}
+# The audio index (samples/indexing.py; its route and schedule are under "Queues" above).
 # Sounds per backbone call, seconds one run may take (then it sends itself again), and the pause
 # between two preview downloads (Freesound's CDN is not an API, but is shared: at most one a second).
 # Off: no sound is analysed (no ML worker to spare); ranking then keeps the tempo and key rules.

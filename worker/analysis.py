@@ -1,7 +1,7 @@
 """Tempo and musical key of an excerpt: the public entry points the predictor calls.
 
-The methods live in worker.tempo (onset periodicity with Ellis's metrical support and log-Gaussian
-prior, beats by dynamic programming) and worker.key (full-range and bass chroma against
+The methods live in worker.music.tempo (onset periodicity with Ellis's metrical support and log-Gaussian
+prior, beats by dynamic programming) and worker.music.key (full-range and bass chroma against
 Krumhansl-Kessler profiles, mode by the third and the sixth); docs/accuracy.md measures them.
 `Tempo.bpm`/`confidence` and `Key.name`/`confidence` keep their meaning; later fields were added.
 """
@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from worker import key as key_estimation
-from worker import tempo as tempo_estimation
+from worker.music import key as key_estimation
+from worker.music import tempo as tempo_estimation
 
 NOTES = key_estimation.NOTES
 MAJOR_PROFILE = key_estimation.MAJOR_PROFILE

@@ -13,8 +13,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from worker.audio import AudioError
-from worker.genre_head import OUTSIDE_UNNAMED
+from worker.audio.decode import AudioError
+from worker.heads.genre_head import OUTSIDE_UNNAMED
 from worker.predictor import PredictionResult, get_predictor
 
 

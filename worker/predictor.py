@@ -1,7 +1,7 @@
 """One entry point for the genre model: GenrePredictor.predict(path) -> PredictionResult.
 
 The Celery task, the CLI, the benchmark and the training command all go through here. The backbone is
-served by the runtime `worker.serving` names (an ONNX export; no TensorFlow unless
+served by the runtime `worker.backbone.serving` names (an ONNX export; no TensorFlow unless
 SEVENFOUR_MODEL_RUNTIME=tensorflow or a trained Keras head is used), loaded once per process on
 `load()` or the first prediction, never at import: Celery's prefork parent imports task modules and
 then forks, and a runtime's threads do not survive a fork.
@@ -19,15 +19,24 @@ from typing import Any
 
 import numpy as np
 
-from worker import analysis, features, sequential
-from worker.audio import load_audio
-from worker.genre_head import DEFAULT_ARTIFACT_DIR, Artifact, Head, head_outside, load_artifact, load_head
-from worker.musicnn import BackboneOutput
-from worker.sequential import PatchOutputs
-from worker.serving import BackboneLike, configured_runtime, make_backbone
+from worker import analysis
+from worker.audio import features
+from worker.audio.decode import load_audio
+from worker.backbone import sequential
+from worker.backbone.musicnn import BackboneOutput
+from worker.backbone.sequential import PatchOutputs
+from worker.backbone.serving import get_backbone
+from worker.heads.genre_head import (
+    DEFAULT_ARTIFACT_DIR,
+    Artifact,
+    Head,
+    head_outside,
+    load_artifact,
+    load_head,
+)
 
 _backbone_lock = threading.Lock()
-WARM_UP_PATCHES = 5  # the first stage of a 30 s clip (worker.sequential): the batch shape jobs use
+WARM_UP_PATCHES = 5  # the first stage of a 30 s clip (worker.backbone.sequential): the batch shape jobs use
 
 
 @dataclass(frozen=True)
@@ -52,15 +61,15 @@ class PredictionResult:
     # up to more than "total"; "analysis_wait" is how long the clip then still waited for it.
     timings: dict[str, float] = field(default_factory=dict)
     spectrogram_png: str | None = None
-    spectrogram_mel: str | None = None  # the saved mel (worker.spectrogram.save_mel), to draw later
+    spectrogram_mel: str | None = None  # the saved mel (worker.audio.spectrogram.save_mel), to draw later
     # Added for issue 11 (the page's "96 BPM, or 192?", key picker and play-along); older readers ignore them.
     tempo_alternative_bpm: float | None = None
     beat_times: list[float] = field(default_factory=list)  # seconds from the excerpt start
     key_alternatives: list[tuple[str, float]] = field(default_factory=list)  # relative, parallel, fifths
-    # The clip's backbone output (worker.fewshot.backbone_to_dict): stored so that few-shot
+    # The clip's backbone output (worker.heads.fewshot.backbone_to_dict): stored so that few-shot
     # artifacts are built and any artifact evaluated from stored predictions, without the audio.
     backbone: dict[str, list[float]] | None = field(default=None, repr=False)
-    # How many of the excerpt's 3 s patches the model read (worker.sequential: half, or all of them).
+    # How many of the excerpt's 3 s patches the model read (worker.backbone.sequential: half, or all of them).
     patches_read: int = 0
 
     @property
@@ -78,20 +87,6 @@ class PredictionResult:
         data["key_alternatives"] = [list(pair) for pair in self.key_alternatives]
         data.pop("backbone")  # 500 numbers: for storage, not for reading
         return data
-
-
-def get_backbone(runtime: str | None = None) -> BackboneLike:
-    """The musicnn taggers, built once per process and runtime on first use.
-
-    None: SEVENFOUR_MODEL_RUNTIME, else `worker.serving.DEFAULT_RUNTIME`. "tensorflow" is the reference
-    implementation (SEVENFOUR_MODEL_PRECISION=bfloat16 runs its convolutions in bfloat16).
-    """
-    return _backbone(runtime or configured_runtime())
-
-
-@cache
-def _backbone(runtime: str) -> BackboneLike:
-    return make_backbone(runtime)
 
 
 @cache
@@ -167,12 +162,12 @@ class GenrePredictor:
         clock.laps["analysis"] = round(analysis_s, 4)
         mel = png = None
         if spectrogram_mel is not None:
-            from worker.spectrogram import save_mel
+            from worker.audio.spectrogram import save_mel
 
             mel = str(save_mel(feats.mel_power, spectrogram_mel, start_s=audio.excerpt_start_s))
             clock.lap("save_mel")
         if spectrogram_png is not None:
-            from worker.spectrogram import render_png
+            from worker.audio.spectrogram import render_png
 
             png = str(render_png(feats.mel_power, spectrogram_png, start_s=audio.excerpt_start_s))
             clock.lap("spectrogram")
@@ -182,7 +177,7 @@ class GenrePredictor:
         self, patches: np.ndarray, *, early_exit: bool | None = None
     ) -> tuple[BackboneOutput, np.ndarray, int]:
         """The clip's backbone output, the head's genre probabilities and how many patches were read:
-        half of them first, the rest only when the top genre is still in doubt (worker.sequential);
+        half of them first, the rest only when the top genre is still in doubt (worker.backbone.sequential);
         every patch with early_exit=False. None: as SEVENFOUR_MODEL_EARLY_EXIT says."""
         backbone = get_backbone()
         return sequential.read_clip(
@@ -195,8 +190,8 @@ class GenrePredictor:
     def _result(
         self, probs, output: BackboneOutput, tempo, key, audio, timings, png, mel, patches_read
     ) -> PredictionResult:
-        from worker.fewshot import backbone_to_dict
-        from worker.genre_head import descriptive_tags
+        from worker.heads.fewshot import backbone_to_dict
+        from worker.heads.genre_head import descriptive_tags
 
         labels = list(self.artifact.labels)
         genres = {label: round(float(p), 6) for label, p in zip(labels, probs, strict=True)}
@@ -241,8 +236,8 @@ def warm_up_analysis() -> None:
     librosa compiles its beat tracker with numba when it is imported (about 2 s) and some helpers on
     first call; an ML worker does this once before forking its pool processes.
     """
-    from worker import synth
-    from worker.audio import _resample
+    from worker.audio import synth
+    from worker.audio.decode import _resample
 
     samples = _resample(synth.drums_and_bass(6.0), synth.SR, features.SAMPLE_RATE)
     features.extract(samples)

@@ -36,7 +36,7 @@ def seconds(value: float | None) -> str:
 def sample_browser(context: template.Context, prediction: Prediction | None = None) -> dict[str, Any]:
     """What the sample browser needs on a page: the pack `s` saves to (the user's most recently
     changed one), the song's grid when there is a song, and why conforming is off, if it is."""
-    from .. import conforming
+    from ..conform import conforming
     from ..models import Pack
 
     user = context["request"].user
@@ -64,7 +64,7 @@ def sample_browser(context: template.Context, prediction: Prediction | None = No
 @register.filter
 def daw_name(sound: Sound) -> str:
     """The original preview's download name: `dusty_kick_loop_96bpm_Am.mp3`."""
-    from ..conforming import original_filename
+    from ..conform.conforming import original_filename
 
     return original_filename(sound)
 

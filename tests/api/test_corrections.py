@@ -7,7 +7,8 @@ import pytest
 
 from predictions.models import Prediction
 from samples.models import GenreSearch, Recommendation, RecommendationRun
-from samples.services import recommendation_run, recommendations_create_for_prediction
+from samples.services import recommendations_create_for_prediction
+from samples.stage import recommendation_run
 from tests.api.conftest import assert_error
 from tests.predictions.factories import DonePredictionFactory, PredictionFactory
 from tests.samples.conftest import add_loops
@@ -149,7 +150,7 @@ def test_after_a_tempo_correction_the_samples_are_ranked_for_the_new_tempo(
     recommendations_create_for_prediction(prediction=prediction)
     before = api.get(f"/api/v1/predictions/{prediction.pk}/").json()["recommendations"]
     assert {r["fit"]["tempo"] for r in before} == {"in tempo"}
-    monkeypatch.setattr("samples.services.recommendation_run_enqueue", lambda prediction_id: None)
+    monkeypatch.setattr("samples.stage.recommendation_run_enqueue", lambda prediction_id: None)
 
     with django_capture_on_commit_callbacks(execute=True):
         api.patch(url(prediction), {"tempo_bpm": 192}, format="json")

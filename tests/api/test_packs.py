@@ -8,10 +8,10 @@ import zipfile
 
 import pytest
 
-from samples import freesound, services
+from samples import exports, freesound, packs, sounds
 from samples.models import Pack, PackExport
 from tests.api.conftest import assert_error
-from tests.samples.conftest import make_sound
+from tests.samples.factories import make_sound
 
 pytestmark = pytest.mark.django_db
 
@@ -20,12 +20,12 @@ PACKS = "/api/v1/packs/"
 
 @pytest.fixture
 def pack(user) -> Pack:
-    return services.pack_create(owner=user, name="Drums", notes="for the intro")
+    return packs.pack_create(owner=user, name="Drums", notes="for the intro")
 
 
 @pytest.fixture
 def theirs(other_user) -> Pack:
-    return services.pack_create(owner=other_user, name="Bob's")
+    return packs.pack_create(owner=other_user, name="Bob's")
 
 
 # --- CRUD -----------------------------------------------------------------------------------------------
@@ -54,7 +54,7 @@ def test_a_name_over_100_characters_is_refused(api):
 
 
 def test_the_list_holds_only_the_users_packs_with_their_sizes(api, pack, theirs):
-    services.pack_add_sound(pack=pack, sound=make_sound())
+    packs.pack_add_sound(pack=pack, sound=make_sound())
 
     body = api.get(PACKS).json()
 
@@ -117,8 +117,8 @@ def test_adding_an_unknown_sound_names_the_field(api, pack):
 
 
 def test_a_full_pack_is_409(api, pack, monkeypatch):
-    monkeypatch.setattr(services, "PACK_MAX_ITEMS", 1)
-    services.pack_add_sound(pack=pack, sound=make_sound(1))
+    monkeypatch.setattr(packs, "PACK_MAX_ITEMS", 1)
+    packs.pack_add_sound(pack=pack, sound=make_sound(1))
 
     response = api.post(f"{PACKS}{pack.pk}/sounds/", {"sound_id": make_sound(2).pk}, format="json")
 
@@ -127,7 +127,7 @@ def test_a_full_pack_is_409(api, pack, monkeypatch):
 
 def test_removing_a_sound(api, pack):
     sound = make_sound()
-    services.pack_add_sound(pack=pack, sound=sound)
+    packs.pack_add_sound(pack=pack, sound=sound)
 
     assert api.delete(f"{PACKS}{pack.pk}/sounds/{sound.pk}/").status_code == 204
     assert not pack.items.exists()
@@ -145,8 +145,8 @@ def test_the_zip_is_built_by_the_worker_and_downloaded_when_ready(
     api, pack, fs, django_capture_on_commit_callbacks, monkeypatch
 ):
     fs.add_sound("house loop", username="dj", licence="by4", tags=("house", "loop"), bpm=124)
-    (sound,) = services.sound_upsert_many(results=freesound.search(query="house", page_size=150).results)
-    services.pack_add_sound(pack=pack, sound=sound)
+    (sound,) = sounds.sound_upsert_many(results=freesound.search(query="house", page_size=150).results)
+    packs.pack_add_sound(pack=pack, sound=sound)
     queued = []
     monkeypatch.setattr(
         "samples.tasks.pack_export_build_task.apply_async",
@@ -157,7 +157,7 @@ def test_the_zip_is_built_by_the_worker_and_downloaded_when_ready(
         requested = api.post(f"{PACKS}{pack.pk}/export/")
     export = PackExport.objects.get(pack=pack)
     building = api.get(f"/api/v1/exports/{export.pk}/file/")
-    services.pack_export_build(export_id=queued[0])  # what the worker does
+    exports.pack_export_build(export_id=queued[0])  # what the worker does
     status = api.get(requested["Location"]).json()
     ready = api.get(status["file_url"])
 
@@ -175,8 +175,8 @@ def test_the_zip_is_built_by_the_worker_and_downloaded_when_ready(
 
 
 def test_asking_again_for_an_unchanged_pack_returns_the_built_zip(api, pack):
-    services.pack_add_sound(pack=pack, sound=make_sound())
-    export = services.pack_export_request(pack=pack)
+    packs.pack_add_sound(pack=pack, sound=make_sound())
+    export = exports.pack_export_request(pack=pack)
     PackExport.objects.filter(pk=export.pk).update(status=PackExport.Status.DONE, file="packs/x.zip")
 
     response = api.post(f"{PACKS}{pack.pk}/export/")
@@ -187,9 +187,9 @@ def test_asking_again_for_an_unchanged_pack_returns_the_built_zip(api, pack):
 
 
 def test_a_failed_zip_is_409_with_its_error(api, pack):
-    services.pack_add_sound(pack=pack, sound=make_sound())
-    export = services.pack_export_request(pack=pack)
-    services.pack_export_fail(export_id=export.pk, message="The ZIP could not be built; try again.")
+    packs.pack_add_sound(pack=pack, sound=make_sound())
+    export = exports.pack_export_request(pack=pack)
+    exports.pack_export_fail(export_id=export.pk, message="The ZIP could not be built; try again.")
 
     error = assert_error(api.get(f"/api/v1/exports/{export.pk}/file/"), 409, "export_failed")
 
@@ -197,8 +197,8 @@ def test_a_failed_zip_is_409_with_its_error(api, pack):
 
 
 def test_other_users_zips_are_404(api, theirs):
-    services.pack_add_sound(pack=theirs, sound=make_sound())
-    export = services.pack_export_request(pack=theirs)
+    packs.pack_add_sound(pack=theirs, sound=make_sound())
+    export = exports.pack_export_request(pack=theirs)
 
     assert_error(api.get(f"/api/v1/exports/{export.pk}/"), 404, "not_found")
     assert_error(api.get(f"/api/v1/exports/{export.pk}/file/"), 404, "not_found")
@@ -212,7 +212,7 @@ def test_a_second_pack_with_the_same_name_in_any_case_is_a_field_error(api, pack
 
 
 def test_renaming_onto_another_packs_name_is_a_field_error(api, user, pack):
-    other = services.pack_create(owner=user, name="Bass")
+    other = packs.pack_create(owner=user, name="Bass")
 
     error = assert_error(api.patch(f"{PACKS}{other.pk}/", {"name": "drums"}, format="json"), 400, "invalid")
 

@@ -8,11 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from fakeapis.audio import sine_wav
 from predictions.models import Prediction
 from samples.models import GenreSearch
-from samples.services import (
-    recommendation_run,
-    recommendation_run_start,
-    recommendations_create_for_prediction,
-)
+from samples.services import recommendations_create_for_prediction
+from samples.stage import recommendation_run, recommendation_run_start
 from tests.api.conftest import assert_error
 from tests.predictions.factories import DonePredictionFactory, PredictionFactory
 from tests.samples.conftest import add_loops

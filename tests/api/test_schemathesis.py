@@ -17,9 +17,10 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from samples import services as sample_services
-from samples.models import Sound
+from fakeapis.freesound import CC0
+from samples import packs as sample_packs
 from tests.predictions.factories import DonePredictionFactory
+from tests.samples.factories import make_sound
 
 pytestmark = pytest.mark.django_db
 
@@ -33,16 +34,9 @@ def fuzz_setup(catalog_settings, user, rates) -> Iterator[None]:
     rates(predictions="100000/hour", catalog="100000/min")  # the run is about 5xx, not rate limits
     # Some objects of the user's own, so generated ids sometimes find one.
     DonePredictionFactory.create_batch(3, owner=user)
-    pack = sample_services.pack_create(owner=user, name="Fuzzed")
-    sound = Sound.objects.create(
-        freesound_id=1,
-        name="loop",
-        author="someone",
-        licence_url="https://creativecommons.org/publicdomain/zero/1.0/",
-        page_url="https://freesound.org/s/1/",
-        preview_url="https://cdn.freesound.org/previews/0/1_1-hq.mp3",
-    )
-    sample_services.pack_add_sound(pack=pack, sound=sound)
+    pack = sample_packs.pack_create(owner=user, name="Fuzzed")
+    sound = make_sound(1, licence_url=CC0)
+    sample_packs.pack_add_sound(pack=pack, sound=sound)
     # As Django's test client does: the WSGI handler must not close the test's connection (and
     # the transaction the test runs in) at the end of each request.
     for signal in (request_started, request_finished):

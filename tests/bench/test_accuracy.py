@@ -10,8 +10,8 @@ import pytest
 import soundfile as sf
 
 from bench import accuracy
-from worker import render
-from worker.compose import Style, compose
+from corpus import render
+from corpus.compose import Style, compose
 
 needs_fluidsynth = pytest.mark.skipif(
     shutil.which("fluidsynth") is None or not render.DEFAULT_SOUNDFONT.is_file(),

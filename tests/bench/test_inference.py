@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from bench import inference
-from worker import synth
+from worker.audio import synth
 
 
 def test_runtime_env_names_the_runtime_and_only_the_settings_asked_for() -> None:

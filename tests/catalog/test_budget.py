@@ -8,15 +8,7 @@ from django.core.cache import cache
 from catalog.budget import RequestBudget
 from catalog.errors import RateLimited
 from catalog.providers.deezer import DeezerProvider
-from tests.conftest import free_port
-
-
-class FakeClock:
-    def __init__(self, start: float = 1_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
+from tests.conftest import FakeClock, free_port
 
 
 @pytest.fixture(autouse=True)

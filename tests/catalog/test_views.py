@@ -17,12 +17,6 @@ def user(django_user_model):
     return django_user_model.objects.create_user(username="ada", password="a-long-pass-123")
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def test_page_needs_login(client):
     response = client.get(reverse("catalog:new"))
 

@@ -14,12 +14,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog_settings")
 UNICODE_DIGITS = ["²", "٣", "１２", "3135553²", "1\n"]
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 @pytest.mark.parametrize("value", UNICODE_DIGITS)
 def test_artist_and_album_pages_refuse_unicode_digits(signed_in, value):
     for name in ("catalog:artist", "catalog:album"):

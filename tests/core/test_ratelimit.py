@@ -10,25 +10,12 @@ from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
 
 from core.ratelimit import LOCAL_CACHE, Cooldown, FailMode, FixedWindow, SlidingWindow, Usage
-from tests.conftest import free_port
-
-
-class FakeClock:
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
+from tests.conftest import FakeClock, free_port
 
 
 @pytest.fixture(autouse=True)
 def _clean_cache() -> None:
     cache.clear()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

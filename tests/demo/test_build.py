@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from corpus import render
 from demo.build import (
     BATCH_SECONDS,
     BuildReport,
@@ -22,7 +23,6 @@ from demo.build import (
 )
 from demo.content import catalog, library
 from demo.music import MAX_PROGRAMS_PER_BATCH
-from worker import render
 
 needs_fluidsynth = pytest.mark.skipif(
     shutil.which("fluidsynth") is None or not render.DEFAULT_SOUNDFONT.is_file(),

@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from worker.spectrogram import save_mel
+from worker.audio.spectrogram import save_mel
 
 
 def chord_clip(seconds: float = 12.0, sr: int = 22050, bpm: float = 120.0) -> np.ndarray:

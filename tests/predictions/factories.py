@@ -1,26 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
-
 import factory
 
-from accounts.models import User
 from predictions.models import Prediction
-
-# factory_boy types `PredictionFactory(...)` as the factory, not the saved model it returns; through an
-# Any base the tests see the model's attributes.
-ModelFactory: Any = factory.django.DjangoModelFactory
-
-
-class UserFactory(ModelFactory):
-    class Meta:
-        model = User
-        django_get_or_create = ("username",)
-        skip_postgeneration_save = True
-
-    username = factory.Sequence(lambda n: f"user{n}")
-    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.django.Password("a-long-pass-123")
+from tests.accounts.factories import UserFactory
+from tests.factories import ModelFactory
 
 
 class PredictionFactory(ModelFactory):

@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from predictions.models import Prediction
-from tests.predictions.factories import DonePredictionFactory, PredictionFactory, UserFactory
+from tests.accounts.factories import UserFactory
+from tests.predictions.factories import DonePredictionFactory, PredictionFactory
 
 pytestmark = pytest.mark.django_db
 

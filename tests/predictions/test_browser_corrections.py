@@ -11,8 +11,8 @@ import pytest
 from predictions.models import Prediction
 from samples.models import GenreSearch
 from samples.services import recommendations_create_for_prediction
-from tests.conftest import running_worker, sign_in
-from tests.predictions.factories import DonePredictionFactory, UserFactory
+from tests.conftest import running_worker
+from tests.predictions.factories import DonePredictionFactory
 from tests.samples.conftest import (  # noqa: F401 (fixtures)
     _freesound_catalogue_server,
     add_loops,
@@ -22,14 +22,7 @@ from tests.samples.conftest import (  # noqa: F401 (fixtures)
     genres,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture
-def signed_in_page(page, live_server):
-    user = UserFactory(username="corrector")
-    sign_in(page.context, live_server.url, user)
-    return page, user
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _samples_ready(page) -> None:

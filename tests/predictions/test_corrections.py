@@ -18,12 +18,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def unsure(user):
     return DonePredictionFactory(
         owner=user, tempo_bpm=96.0, tempo_confidence=0.1, key="A minor", key_confidence=0.65

@@ -19,9 +19,9 @@ from django.core.management import CommandError, call_command
 
 from predictions import learning
 from tests.predictions.test_learning import reviewed
-from worker import synth
-from worker.genre_head import DEFAULT_ARTIFACT_DIR, write_artifact
-from worker.musicnn import MSD_TAGS, MTT_TAGS
+from worker.audio import synth
+from worker.backbone.musicnn import MSD_TAGS, MTT_TAGS
+from worker.heads.genre_head import DEFAULT_ARTIFACT_DIR, write_artifact
 
 pytestmark = pytest.mark.model
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.accounts.factories import UserFactory
 from tests.conftest import no_horizontal_overflow
-from tests.predictions.factories import DonePredictionFactory, UserFactory
+from tests.predictions.factories import DonePredictionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

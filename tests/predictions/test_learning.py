@@ -15,16 +15,18 @@ from django.utils import timezone
 
 from predictions import learning, presenters, taxonomy
 from predictions.models import GenreModelVersion, Prediction
-from tests.predictions.factories import DonePredictionFactory, UserFactory
-from worker import evaluation, fewshot
-from worker.genre_head import (
+from tests.accounts.factories import UserFactory
+from tests.predictions.factories import DonePredictionFactory
+from worker.backbone.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
+from worker.heads import fewshot
+from worker.heads.genre_head import (
     DEFAULT_ARTIFACT_DIR,
     ZEROSHOT_ARTIFACT_DIR,
     LogOddsHead,
     load_artifact,
     write_artifact,
 )
-from worker.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
+from worker.learning import evaluation
 
 pytestmark = pytest.mark.django_db
 DIRECTIONS = {g: np.random.default_rng(i).standard_normal(400) for i, g in enumerate(["rock", "dance"])}

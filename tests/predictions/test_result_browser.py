@@ -10,8 +10,9 @@ from django.core.files.base import ContentFile
 
 from predictions.models import Prediction
 from predictions.taxonomy import served_model
+from tests.accounts.factories import UserFactory
 from tests.conftest import no_horizontal_overflow
-from tests.predictions.factories import DonePredictionFactory, PredictionFactory, UserFactory
+from tests.predictions.factories import DonePredictionFactory, PredictionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -93,7 +94,7 @@ def test_the_page_says_the_spectrogram_is_being_drawn_then_shows_it_without_a_re
 ):
     from predictions import jobs
     from tests.predictions.conftest import fake_mel_power
-    from worker.spectrogram import save_mel
+    from worker.audio.spectrogram import save_mel
 
     user = UserFactory(username="melody")
     done = DonePredictionFactory(owner=user, excerpt_s=10.0)

@@ -19,7 +19,7 @@ from predictions.models import Prediction
 from predictions.tasks import predict_genre_task
 from tests.conftest import broker_configured, free_port, running_worker, wait_until
 from tests.predictions.factories import DonePredictionFactory, PredictionFactory
-from worker import audio
+from worker.audio import decode as audio
 
 Status = Prediction.Status
 

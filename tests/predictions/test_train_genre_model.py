@@ -11,9 +11,9 @@ from django.core.management import CommandError, call_command
 from predictions import learning
 from tests.predictions.test_learning import reviewed
 from tests.worker.test_training import write_dataset
-from worker import training
-from worker.genre_head import ZEROSHOT_ARTIFACT_DIR, load_artifact
-from worker.training import TrainingResult
+from worker.heads.genre_head import ZEROSHOT_ARTIFACT_DIR, load_artifact
+from worker.learning import training
+from worker.learning.training import TrainingResult
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 
 from predictions.models import Prediction
 from tests.predictions.factories import PredictionFactory
-from worker import synth
-from worker.genre_head import load_artifact
+from worker.audio import synth
+from worker.heads.genre_head import load_artifact
 
 pytestmark = pytest.mark.django_db
 

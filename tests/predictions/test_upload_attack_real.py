@@ -22,7 +22,7 @@ from fakeapis.hostile import ATTACKS
 from predictions import services
 from predictions.models import Prediction
 from tests.conftest import broker_configured, running_worker, wait_until
-from worker.audio import NOT_AUDIO
+from worker.audio.decode import NOT_AUDIO
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db(transaction=True)]
 

@@ -10,12 +10,6 @@ from tests.predictions.factories import DonePredictionFactory, PredictionFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 @pytest.mark.parametrize(
     "name", ["detail", "status", "status_json", "audio", "spectrogram", "spectrogram_slot", "delete"]
 )

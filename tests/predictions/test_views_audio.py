@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from fakeapis.audio import sine_wav
 from predictions.models import Prediction
-from tests.predictions.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

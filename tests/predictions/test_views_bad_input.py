@@ -46,12 +46,6 @@ def test_a_real_genre_still_filters(client, user):
 UNICODE_DIGITS = ["²", "٣", "１２", "3135553²", "1\n"]
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def _upload(client, name: str, seconds: float):
     song = io.BytesIO(sine_wav(seconds))
     song.name = name

@@ -18,12 +18,6 @@ def user(django_user_model):
     return django_user_model.objects.create_user(username="ada", password="a-long-pass-123")
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def test_picking_a_track_creates_a_prediction_from_the_provider_data(signed_in, user):
     # The page's title is not trusted: only the provider and id are posted.
     response = signed_in.post(

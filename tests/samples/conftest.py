@@ -10,23 +10,11 @@ import pytest
 from django.core.cache import cache
 
 from fakeapis.freesound_catalogue import API_KEY, FreesoundCatalogue
-from samples.models import Sound
-from tests.conftest import sign_in
+from tests.conftest import FakeClock
 
 # The samples stage follows a real prediction job: these fixtures drive one.
 from tests.predictions.conftest import fake_predictor, text_upload, wav_upload  # noqa: F401
-from tests.predictions.factories import DonePredictionFactory, UserFactory
-
-
-class FakeClock:
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.predictions.factories import DonePredictionFactory
 
 
 @pytest.fixture(scope="session")
@@ -37,10 +25,10 @@ def _freesound_catalogue_server() -> Iterator[FreesoundCatalogue]:
 
 
 @pytest.fixture
-def clock(monkeypatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr("samples.budget.clock", fake)
-    return fake
+def clock(clock: FakeClock, monkeypatch) -> FakeClock:
+    """The shared clock (tests/conftest.py), also the one the Freesound budget reads."""
+    monkeypatch.setattr("samples.budget.clock", clock)
+    return clock
 
 
 def ensure_genre_searches() -> None:
@@ -91,26 +79,6 @@ def prediction(user):
     )
 
 
-@pytest.fixture
-def signed_in_page(page, live_server):
-    """A Playwright page signed in as a fresh user, for the browser tests: (page, user)."""
-    user = UserFactory(username="browser-user")
-    sign_in(page.context, live_server.url, user)
-    return page, user
-
-
-def make_sound(n: int = 1, **kwargs) -> Sound:
-    defaults = {
-        "name": f"loop {n}.wav",
-        "author": f"author{n}",
-        "licence_url": "https://creativecommons.org/licenses/by/4.0/",
-        "duration": 8.0,
-        "page_url": f"https://freesound.org/people/author{n}/sounds/{n}/",
-        "preview_url": f"https://cdn.freesound.org/previews/0/{n}_1-hq.mp3",
-    }
-    return Sound.objects.create(freesound_id=n, **{**defaults, **kwargs})
-
-
 def add_loops(
     fs: FreesoundCatalogue, word: str, *, n: int, bpm: int | None = 124, licence: str = "cc0", **kwargs
 ) -> list:
@@ -142,7 +110,8 @@ def pack_of(fs, user):
                 tags=("pad", "loop"),
                 bpm=90,
             )
-        from samples.services import pack_add_sound, pack_create, sound_upsert_many
+        from samples.packs import pack_add_sound, pack_create
+        from samples.sounds import sound_upsert_many
 
         sounds = sound_upsert_many(results=freesound.search(query="pad", page_size=150).results)
         pack = pack_create(owner=user, name=name, notes="late night")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from fakeapis.freesound import CC0
 from samples.models import GenreSearch
-from tests.predictions.factories import UserFactory
+from tests.accounts.factories import UserFactory
+from tests.samples.factories import make_sound
 
 
 def test_seven_genres_are_seeded_with_the_original_map(genres):
@@ -82,14 +84,11 @@ def test_admin_index_spells_the_plural_of_genre_search(client, genres):
 
 
 def test_recommendation_list_shows_genre_names(client, genres):
-    from samples.models import Recommendation, Sound
+    from samples.models import Recommendation
     from tests.predictions.factories import DonePredictionFactory
 
     client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
-    sound = Sound.objects.create(
-        freesound_id=1, name="groove", author="a", licence_url="http://creativecommons.org/publicdomain/zero/1.0/",
-        page_url="https://freesound.org/s/1/", preview_url="https://freesound.org/p/1.mp3",
-    )  # fmt: skip
+    sound = make_sound(1, licence_url=CC0)
     Recommendation.objects.create(prediction=DonePredictionFactory(), sound=sound, rank=1, genre="rnb")
 
     page = client.get(reverse("admin:samples_recommendation_changelist")).content.decode()

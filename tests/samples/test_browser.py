@@ -9,13 +9,14 @@ import zipfile
 
 import pytest
 
-from samples import services
+from samples import packs
 from samples.models import GenreSearch, Pack
 from samples.services import recommendations_create_for_prediction
-from tests.predictions.factories import DonePredictionFactory, UserFactory
+from tests.accounts.factories import UserFactory
+from tests.predictions.factories import DonePredictionFactory
 from tests.samples.conftest import add_loops, ensure_genre_searches
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_play_save_two_to_a_new_pack_and_download(signed_in_page, fs, live_server, tmp_path):
@@ -66,12 +67,12 @@ def test_play_save_two_to_a_new_pack_and_download(signed_in_page, fs, live_serve
 @pytest.mark.parametrize("width", [1280, 390])
 def test_removing_a_sound_is_a_quiet_action_and_the_count_follows(browser_as, width):
     from tests.conftest import no_horizontal_overflow
-    from tests.samples.conftest import make_sound
+    from tests.samples.factories import make_sound
 
     user = UserFactory(username="packer")
-    pack = services.pack_create(owner=user, name="Night drive")
+    pack = packs.pack_create(owner=user, name="Night drive")
     for n in (1, 2):
-        services.pack_add_sound(pack=pack, sound=make_sound(n))
+        packs.pack_add_sound(pack=pack, sound=make_sound(n))
     page = browser_as(user, width=width)
     page.goto(pack.get_absolute_url())
 

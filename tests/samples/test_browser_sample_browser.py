@@ -20,12 +20,13 @@ from fakeapis.freesound_catalogue import FreesoundCatalogue
 from predictions.models import Prediction
 from samples.models import ConformedRender, GenreSearch, Pack
 from samples.services import recommendations_create_for_prediction
+from tests.accounts.factories import UserFactory
 from tests.conftest import running_worker, sign_in
-from tests.predictions.factories import DonePredictionFactory, UserFactory
+from tests.predictions.factories import DonePredictionFactory
 from tests.samples.audio_gen import click_loop, wav_bytes
 from tests.samples.conftest import add_loops, ensure_genre_searches
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTHS = [pytest.param(1280, id="1280"), pytest.param(390, id="390")]
 SCREENSHOTS = os.environ.get("SAMPLE_BROWSER_SCREENSHOTS", "")  # a folder: save the pages there too

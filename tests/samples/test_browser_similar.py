@@ -14,7 +14,7 @@ from samples.services import recommendations_create_for_prediction
 from tests.predictions.factories import DonePredictionFactory
 from tests.samples.conftest import add_loops, ensure_genre_searches
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def tag_values(**strong: float) -> np.ndarray:
@@ -49,7 +49,7 @@ def test_why_line_and_more_like_this_sample(signed_in_page, fs, live_server):
             audio_at=timezone.now(),
         )
     song_tags = tag_values(synth=0.7, electronic=0.9)
-    # As the genre job stores it (worker.fewshot.backbone_to_dict).
+    # As the genre job stores it (worker.heads.fewshot.backbone_to_dict).
     prediction.backbone_output = {
         "msd": song_tags[:50].tolist(),
         "mtt": song_tags[50:].tolist(),

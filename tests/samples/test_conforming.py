@@ -17,15 +17,12 @@ from django.urls import reverse
 from accounts.models import User
 from fakeapis.freesound_catalogue import FreesoundCatalogue
 from predictions.models import Prediction
-from samples import conforming, rendering
-from samples.conform_views import byte_range
+from samples.conform import conforming, rendering
+from samples.conform.views import byte_range
+from samples.exports import pack_export_build
 from samples.models import ConformedRender, GenreSearch, PackExport, Sound
-from samples.services import (
-    pack_add_sound,
-    pack_create,
-    pack_export_build,
-    recommendations_create_for_prediction,
-)
+from samples.packs import pack_add_sound, pack_create
+from samples.services import recommendations_create_for_prediction
 from samples.tasks import conformed_render_task
 from tests.predictions.factories import DonePredictionFactory
 from tests.samples.conftest import add_loops
@@ -44,7 +41,7 @@ def loop(fs: FreesoundCatalogue) -> Sound:
     GenreSearch.objects.filter(slug="dance").update(queries="house loop")
     add_loops(fs, "house", n=1, bpm=124, tonality="C minor", duration=3.0)
     from samples import freesound
-    from samples.services import sound_upsert_many
+    from samples.sounds import sound_upsert_many
 
     (sound,) = sound_upsert_many(results=freesound.search(query="house loop").results)
     return sound
@@ -293,7 +290,7 @@ def test_a_pack_zip_conformed_to_a_song_names_and_records_what_was_done(
 ):
     one_shot = fs.add_sound("snare hit.wav", username="drummer", licence="cc0", tags=("snare",), duration=0.5)
     from samples import freesound
-    from samples.services import sound_upsert_many
+    from samples.sounds import sound_upsert_many
 
     (snare,) = sound_upsert_many(results=freesound.search(query="snare").results)
     assert snare.freesound_id == one_shot.id

@@ -11,7 +11,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from samples import services
+from samples import exports
 from samples.models import PackExport
 from samples.tasks import pack_export_build_task, pack_export_sweep_task
 from tests.conftest import broker_configured, free_port
@@ -50,13 +50,13 @@ def test_an_export_whose_worker_died_is_sent_again_when_asked_for_and_then_finis
     user, pack_of, settings, filesystem_broker
 ):
     pack = pack_of(2)
-    export = services.pack_export_request(pack=pack)
+    export = exports.pack_export_request(pack=pack)
     PackExport.objects.filter(pk=export.pk).update(
         status=Status.RUNNING, job_id="job-dead", attempts=1, started_at=_silent_since(settings),
         heartbeat_at=_silent_since(settings),
     )  # fmt: skip
 
-    assert services.pack_export_request(pack=pack) == export
+    assert exports.pack_export_request(pack=pack) == export
     export.refresh_from_db()
     assert (export.status, export.job_id) == (Status.PENDING, "")
     assert len(list((filesystem_broker / "queue").iterdir())) == 1
@@ -71,16 +71,16 @@ def test_an_export_that_lost_its_worker_too_often_fails_and_asking_again_starts_
     user, pack_of, settings, filesystem_broker
 ):
     pack = pack_of(2)
-    export = services.pack_export_request(pack=pack)
+    export = exports.pack_export_request(pack=pack)
     PackExport.objects.filter(pk=export.pk).update(
         status=Status.RUNNING, job_id="job-dead", attempts=settings.PREDICTION_MAX_ATTEMPTS,
         started_at=_silent_since(settings), heartbeat_at=_silent_since(settings),
     )  # fmt: skip
 
-    fresh = services.pack_export_request(pack=pack)
+    fresh = exports.pack_export_request(pack=pack)
 
     export.refresh_from_db()
-    assert (export.status, export.error) == (Status.FAILED, services.EXPORT_WORKER_LOST)
+    assert (export.status, export.error) == (Status.FAILED, exports.EXPORT_WORKER_LOST)
     assert fresh != export
     assert fresh.status == Status.PENDING
 
@@ -89,9 +89,9 @@ def test_the_sweep_task_sends_again_lost_messages_and_recovers_dead_workers_jobs
     user, pack_of, settings, filesystem_broker
 ):
     old = timezone.now() - timedelta(seconds=settings.PREDICTION_REQUEUE_AFTER + 1)
-    lost = services.pack_export_request(pack=pack_of(1, name="Lost"))
-    orphan = services.pack_export_request(pack=pack_of(1, name="Orphan"))
-    alive = services.pack_export_request(pack=pack_of(1, name="Alive"))
+    lost = exports.pack_export_request(pack=pack_of(1, name="Lost"))
+    orphan = exports.pack_export_request(pack=pack_of(1, name="Orphan"))
+    alive = exports.pack_export_request(pack=pack_of(1, name="Alive"))
     PackExport.objects.filter(pk=lost.pk).update(created_at=old)
     PackExport.objects.filter(pk=orphan.pk).update(
         status=Status.RUNNING, job_id="a", started_at=old, heartbeat_at=_silent_since(settings)
@@ -110,16 +110,16 @@ def test_the_sweep_task_sends_again_lost_messages_and_recovers_dead_workers_jobs
 
 
 def test_the_same_message_delivered_twice_builds_the_zip_once(user, pack_of, monkeypatch):
-    export = services.pack_export_request(pack=pack_of(2))
+    export = exports.pack_export_request(pack=pack_of(2))
     builds: list[int] = []
-    original = services.pack_zip_write
+    original = exports.pack_zip_write
 
     def write_while_a_duplicate_arrives(**kwargs):
         builds.append(1)
         pack_export_build_task.apply(args=(export.pk,), task_id="job-a")  # same task id, mid-build
         return original(**kwargs)
 
-    monkeypatch.setattr(services, "pack_zip_write", write_while_a_duplicate_arrives)
+    monkeypatch.setattr(exports, "pack_zip_write", write_while_a_duplicate_arrives)
 
     pack_export_build_task.apply(args=(export.pk,), task_id="job-a")
 
@@ -129,9 +129,9 @@ def test_the_same_message_delivered_twice_builds_the_zip_once(user, pack_of, mon
 
 @pytest.mark.django_db(transaction=True)
 def test_a_database_outage_mid_build_is_retried_not_failed(user, pack_of, monkeypatch, settings):
-    export = services.pack_export_request(pack=pack_of(2))
+    export = exports.pack_export_request(pack=pack_of(2))
     saved = dict(connection.settings_dict)
-    original = services.pack_zip_write
+    original = exports.pack_zip_write
 
     def lose_the_database(**kwargs):
         connection.close()
@@ -141,7 +141,7 @@ def test_a_database_outage_mid_build_is_retried_not_failed(user, pack_of, monkey
             connection.settings_dict.update(HOST="127.0.0.1", PORT=str(free_port()))
         return original(**kwargs)
 
-    monkeypatch.setattr(services, "pack_zip_write", lose_the_database)
+    monkeypatch.setattr(exports, "pack_zip_write", lose_the_database)
     retried: list[int] = []
 
     def fake_retry(**kwargs):

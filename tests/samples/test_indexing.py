@@ -17,8 +17,9 @@ from django.utils import timezone
 from samples import freesound, indexing
 from samples.audio_index import vector_from_bytes, vector_to_bytes
 from samples.budget import FreesoundBudget
+from samples.freesound_index import sound_similar
 from samples.models import AudioIndexRun, Sound
-from samples.services import sound_similar, sound_upsert_many
+from samples.sounds import sound_upsert_many
 
 pytestmark = pytest.mark.django_db
 Status = Sound.AudioStatus

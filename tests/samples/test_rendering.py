@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from samples.rendering import RenderError, fitted_ratio, render
+from samples.conform.rendering import RenderError, fitted_ratio, render
 from tests.samples.audio_gen import RATE, click_loop, measured_bpm, measured_semitones, tone, wav_bytes
 
 needs_rubberband = pytest.mark.skipif(shutil.which("rubberband") is None, reason="needs rubberband-cli")

@@ -5,15 +5,16 @@ from __future__ import annotations
 import pytest
 
 from predictions.models import Prediction
-from samples.models import GenreSearch, Recommendation, Sound
+from samples import services
+from samples.freesound_index import index_refresh
+from samples.models import GenreSearch, Recommendation, RecommendationRun, Sound
 from samples.selectors import samples_message_for
-from samples.services import (
-    index_refresh,
-    preference_set,
-    recommendations_create_for_prediction,
-    sound_refresh,
-)
+from samples.services import preference_set, recommendations_create_for_prediction
+from samples.sounds import sound_refresh
+from samples.stage import recommendations_retry
 from tests.samples.conftest import add_loops
+
+Reason = RecommendationRun.Reason
 
 
 @pytest.fixture
@@ -220,6 +221,54 @@ def test_retry_task_fills_the_samples_once_freesound_answers(fs, house, predicti
     prediction.refresh_from_db()
     assert prediction.recommendations.count() == 5
     assert samples_message_for(prediction=prediction) == ""
+
+
+ARRANGE = {
+    "five sounds": lambda fs, settings: add_loops(fs, "house", n=10, bpm=124),
+    "three sounds": lambda fs, settings: add_loops(fs, "house", n=3, bpm=124),
+    "no sound": lambda fs, settings: None,
+    "a 429": lambda fs, settings: fs.throttle(times=10),
+    "a 503": lambda fs, settings: fs.answer_5xx(503, times=5),
+    "no key": lambda fs, settings: setattr(settings, "FREESOUND_API_KEY", ""),
+    "a wrong key": lambda fs, settings: setattr(settings, "FREESOUND_API_KEY", "not-the-key"),
+}
+
+
+@pytest.mark.parametrize(
+    ("freesound_has", "reason"),
+    [
+        ("five sounds", Reason.NONE),
+        ("three sounds", Reason.FEW),
+        ("no sound", Reason.NONE_FIT),
+        ("a 429", Reason.THROTTLED),
+        ("a 503", Reason.UNAVAILABLE),
+        ("no key", Reason.MISSING_KEY),
+        ("a wrong key", Reason.BAD_KEY),
+    ],
+)
+def test_the_stage_keeps_why_its_samples_are_short_as_a_code_beside_the_message(
+    fs, house, prediction, settings, freesound_has, reason
+):
+    ARRANGE[freesound_has](fs, settings)
+
+    recommendations_create_for_prediction(prediction=prediction)
+
+    assert RecommendationRun.objects.get(prediction=prediction).reason == reason
+
+
+@pytest.mark.parametrize(("reason", "retried"), [(Reason.THROTTLED, True), (Reason.UNAVAILABLE, False)])
+def test_the_retry_goes_by_the_runs_reason_not_by_its_message(
+    fs, house, prediction, monkeypatch, django_capture_on_commit_callbacks, reason, retried
+):
+    # The same words either way: only the code decides whether the retry is tried again.
+    monkeypatch.setattr(services, "_message", lambda outcome, *, shown: (reason, "Freesound is busy."))
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        recommendations_retry(prediction_id=prediction.pk, attempt=1)
+
+    run = RecommendationRun.objects.get(prediction=prediction)
+    assert (run.reason, run.message) == (reason, "Freesound is busy.")
+    assert len(callbacks) == (1 if retried else 0)  # the next retry, sent once the transaction commits
 
 
 def test_missing_key_says_how_to_get_one_where_to_put_it_and_to_restart(fs, house, prediction, settings):

@@ -16,9 +16,9 @@ from samples.similarity import (
     tempo_score,
     why_line,
 )
-from worker.embed import EMBEDDING_DIM, TAG_NAMES
-from worker.fewshot import backbone_to_dict
-from worker.musicnn import BackboneOutput
+from worker.backbone.embed import EMBEDDING_DIM, TAG_NAMES
+from worker.backbone.musicnn import BackboneOutput
+from worker.heads.fewshot import backbone_to_dict
 
 
 def candidate(fid: int, *, bpm: int | None = 124, key: str = "", loop: bool = True) -> Candidate:

@@ -10,12 +10,13 @@ from samples import freesound, indexing
 from samples.audio_index import vector_from_bytes
 from samples.models import GenreSearch, Recommendation, Sound
 from samples.recommend import Candidate
-from samples.services import recommendations_create_for_prediction, sound_upsert_many
+from samples.services import recommendations_create_for_prediction
 from samples.similarity import SongVectors, SoundVectors, rank_by_sound
+from samples.sounds import sound_upsert_many
 from tests.samples.conftest import add_loops
-from worker import synth
-from worker.audio import _resample
-from worker.embed import embed_clips
+from worker.audio import synth
+from worker.audio.decode import _resample
+from worker.backbone.embed import embed_clips
 
 pytestmark = pytest.mark.model
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from predictions import services as prediction_services
 from predictions.models import Prediction
 from predictions.tasks import predict_genre_task
-from samples import services
+from samples import stage
 from samples.models import GenreSearch, Recommendation, RecommendationRun
 from samples.tasks import recommendations_for_prediction_task
 from sevenfour_site.celery import app as celery_app
@@ -47,8 +47,8 @@ def test_a_done_prediction_queues_its_samples_stage_on_the_io_queue(
     assert prediction.status == Prediction.Status.DONE
     assert RecommendationRun.objects.get(prediction=prediction).status == Run.PENDING
     samples_tasks = [task for task in _queued_tasks(filesystem_broker) if task[0].startswith("samples.")]
-    assert samples_tasks == [(services.RECOMMEND_TASK, "celery")]
-    assert celery_app.amqp.router.route({}, services.RECOMMEND_TASK)["queue"].name == "celery"
+    assert samples_tasks == [(stage.RECOMMEND_TASK, "celery")]
+    assert celery_app.amqp.router.route({}, stage.RECOMMEND_TASK)["queue"].name == "celery"
 
 
 @pytest.mark.django_db
@@ -66,7 +66,7 @@ def test_a_failed_prediction_starts_no_samples_stage(user, text_upload, django_c
 def test_while_samples_are_found_the_page_shows_the_analysis_and_a_finding_samples_step(
     client, user, prediction
 ):
-    services.recommendation_run_start(prediction_id=prediction.pk)
+    stage.recommendation_run_start(prediction_id=prediction.pk)
     client.force_login(user)
 
     page = client.get(prediction.get_absolute_url()).content.decode()
@@ -81,7 +81,7 @@ def test_while_samples_are_found_the_page_shows_the_analysis_and_a_finding_sampl
 def test_the_polled_fragment_turns_into_the_cards_once_the_stage_is_done(client, user, fs, prediction):
     GenreSearch.objects.filter(slug="dance").update(queries="house loop")
     add_loops(fs, "house", n=10, bpm=124, licence="by4")
-    services.recommendation_run_start(prediction_id=prediction.pk)
+    stage.recommendation_run_start(prediction_id=prediction.pk)
     client.force_login(user)
     url = reverse("samples:prediction_samples", args=[prediction.pk])
     waiting = client.get(url).content.decode()
@@ -97,18 +97,18 @@ def test_the_polled_fragment_turns_into_the_cards_once_the_stage_is_done(client,
 
 
 def test_a_crashing_samples_stage_fails_alone_and_the_analysis_stays(client, user, prediction, monkeypatch):
-    services.recommendation_run_start(prediction_id=prediction.pk)
+    stage.recommendation_run_start(prediction_id=prediction.pk)
 
     def crash(**kwargs: object) -> None:
         raise RuntimeError("a bug in the samples code")
 
-    monkeypatch.setattr(services, "recommendations_create_for_prediction", crash)
+    monkeypatch.setattr(stage, "recommendations_create_for_prediction", crash)
     recommendations_for_prediction_task.apply(args=(prediction.pk,))
     client.force_login(user)
     page = client.get(prediction.get_absolute_url()).content.decode()
 
     run = RecommendationRun.objects.get(prediction=prediction)
-    assert (run.status, run.message) == (Run.FAILED, services.SAMPLES_FAILURE)
+    assert (run.status, run.message) == (Run.FAILED, stage.SAMPLES_FAILURE)
     prediction.refresh_from_db()
     assert (prediction.status, prediction.top_genre, prediction.error) == (
         Prediction.Status.DONE,
@@ -125,7 +125,7 @@ def test_freesound_down_ends_the_stage_with_a_message_and_leaves_the_prediction_
     client, user, fs, prediction, settings
 ):
     settings.FREESOUND_API_URL = "http://127.0.0.1:9/apiv2"  # nothing listens on the discard port
-    services.recommendation_run_start(prediction_id=prediction.pk)
+    stage.recommendation_run_start(prediction_id=prediction.pk)
 
     recommendations_for_prediction_task.apply(args=(prediction.pk,))
 
@@ -138,7 +138,7 @@ def test_freesound_down_ends_the_stage_with_a_message_and_leaves_the_prediction_
 def test_a_duplicate_samples_message_is_a_no_op(fs, prediction):
     GenreSearch.objects.filter(slug="dance").update(queries="house loop")
     add_loops(fs, "house", n=12, bpm=124, licence="by4")
-    services.recommendation_run_start(prediction_id=prediction.pk)
+    stage.recommendation_run_start(prediction_id=prediction.pk)
 
     recommendations_for_prediction_task.apply(args=(prediction.pk,))
     recommendations_for_prediction_task.apply(args=(prediction.pk,))
@@ -177,13 +177,13 @@ def test_the_sweep_resends_lost_samples_stages_and_fails_stuck_ones(user, filesy
         status=Run.RUNNING, started_at=now - timedelta(seconds=settings.PREDICTION_STALE_AFTER + 1)
     )
 
-    report = services.recommendation_run_sweep(now=now)
+    report = stage.recommendation_run_sweep(now=now)
 
     assert (report.requeued, report.failed) == (1, 1)
-    assert _queued_tasks(filesystem_broker) == [(services.RECOMMEND_TASK, "celery")]
+    assert _queued_tasks(filesystem_broker) == [(stage.RECOMMEND_TASK, "celery")]
     assert RecommendationRun.objects.get(prediction=lost).queued_at is not None
     failed = RecommendationRun.objects.get(prediction=stuck)
-    assert (failed.status, failed.message) == (Run.FAILED, services.SAMPLES_FAILURE)
+    assert (failed.status, failed.message) == (Run.FAILED, stage.SAMPLES_FAILURE)
     assert Prediction.objects.get(pk=stuck.pk).status == Prediction.Status.DONE
 
 
@@ -191,7 +191,7 @@ def test_a_broker_outage_leaves_the_samples_stage_pending_for_the_sweep(
     prediction, django_capture_on_commit_callbacks
 ):
     with broker_configured("redis://127.0.0.1:1/0"), django_capture_on_commit_callbacks(execute=True):
-        services.recommendation_run_start(prediction_id=prediction.pk)
+        stage.recommendation_run_start(prediction_id=prediction.pk)
 
     run = RecommendationRun.objects.get(prediction=prediction)
     assert (run.status, run.queued_at) == (Run.PENDING, None)

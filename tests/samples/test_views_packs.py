@@ -6,9 +6,11 @@ import pytest
 from django.urls import reverse
 
 from samples.models import Pack, PackItem, Recommendation
-from samples.services import pack_add_sound, pack_create, recommendations_create_for_prediction
+from samples.packs import pack_add_sound, pack_create
+from samples.services import recommendations_create_for_prediction
 from tests.predictions.factories import DonePredictionFactory
-from tests.samples.conftest import add_loops, make_sound
+from tests.samples.conftest import add_loops
+from tests.samples.factories import make_sound
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -213,7 +215,7 @@ def test_noncommercial_opt_in(client_in, user):
 
 
 def test_pack_names_are_unique_per_user_in_any_case(user, other_user, pack):
-    from samples.services import PackNameTaken, pack_get_or_create_by_name, pack_update
+    from samples.packs import PackNameTaken, pack_get_or_create_by_name, pack_update
 
     with pytest.raises(PackNameTaken):
         pack_create(owner=user, name="NIGHT DRIVE")

@@ -9,17 +9,15 @@ import zipfile
 import pytest
 from django.urls import reverse
 
+from fakeapis.freesound import CC0
 from samples.downloads import PreviewError, preview_fetch, preview_url_allowed
+from samples.exports import pack_export_build, pack_export_request
 from samples.models import PackExport, Sound
-from samples.services import (
-    pack_add_sound,
-    pack_create,
-    pack_export_build,
-    pack_export_request,
-    sound_upsert_many,
-)
+from samples.packs import pack_add_sound, pack_create
+from samples.sounds import sound_upsert_many
 from samples.zips import daw_filename, dedupe
 from tests.samples.conftest import add_loops
+from tests.samples.factories import make_sound
 
 
 def open_zip(data: bytes) -> zipfile.ZipFile:
@@ -103,14 +101,7 @@ def test_an_unchanged_pack_reuses_its_zip_and_a_changed_one_gets_a_new_one(user,
 
     pack_add_sound(
         pack=pack,
-        sound=Sound.objects.create(
-            freesound_id=9,
-            name="x",
-            author="y",
-            licence_url="http://creativecommons.org/publicdomain/zero/1.0/",
-            page_url="https://freesound.org/s/9/",
-            preview_url="https://cdn.freesound.org/previews/0/9_1-hq.mp3",
-        ),
+        sound=make_sound(9, licence_url=CC0),
     )
     assert pack_export_request(pack=pack) != first
 

@@ -12,7 +12,7 @@ from django.test import Client
 from playwright.sync_api import Error as PlaywrightError
 
 from predictions.models import Prediction
-from tests.predictions.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 pytestmark = [
     pytest.mark.browser,

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from fakeapis.audio import sine_wav
 from predictions.models import Prediction
-from tests.predictions.factories import DonePredictionFactory, UserFactory
+from tests.accounts.factories import UserFactory
+from tests.predictions.factories import DonePredictionFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog_settings")]
 

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from sevenfour_site import health
+from tests.accounts.factories import UserFactory
 from tests.conftest import broker_configured, free_port, running_worker
-from tests.predictions.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

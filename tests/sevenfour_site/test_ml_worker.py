@@ -18,10 +18,10 @@ from predictions import learning, services
 from predictions.models import Prediction
 from sevenfour_site.health import check_model
 from sevenfour_site.ml_worker import loaded_modules_task, ready_info
+from tests.accounts.factories import UserFactory
 from tests.conftest import broker_configured, start_worker_process, wait_until
-from tests.predictions.factories import UserFactory
 from tests.predictions.test_learning import reviewed
-from worker import synth
+from worker.audio import synth
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db(transaction=True)]
 

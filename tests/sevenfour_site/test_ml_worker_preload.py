@@ -16,7 +16,7 @@ from predictions import learning
 from sevenfour_site import ml_worker
 from tests.conftest import free_port
 from tests.predictions.test_learning import reviewed
-from worker.genre_head import ZEROSHOT_ARTIFACT_DIR
+from worker.heads.genre_head import ZEROSHOT_ARTIFACT_DIR
 
 
 @pytest.fixture

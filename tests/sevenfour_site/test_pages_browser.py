@@ -8,10 +8,12 @@ from django.core.files.base import ContentFile
 
 from fakeapis.audio import png_square
 from predictions.models import Prediction
-from samples import services as sample_services
+from samples import packs as sample_packs
 from samples.models import Recommendation, Sound
+from tests.accounts.factories import UserFactory
 from tests.conftest import no_horizontal_overflow
-from tests.predictions.factories import DonePredictionFactory, PredictionFactory, UserFactory
+from tests.predictions.factories import DonePredictionFactory, PredictionFactory
+from tests.samples.factories import make_sound
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,16 +22,14 @@ LONG_ARTIST = "Daft Punk & The Orchestra Of Unusually Long Names"
 
 
 def _sound(n: int) -> Sound:
-    return Sound.objects.create(
-        freesound_id=n,
+    return make_sound(
+        n,
         name=f"deep_house_groove_loop_124bpm_Amin_take{n}_final_final.wav",
         author=f"producer_with_a_long_username_{n}",
-        licence_url="https://creativecommons.org/licenses/by/4.0/",
         duration=7.5,
         bpm=124,
         key="A minor",
         page_url=f"https://freesound.org/people/someone/sounds/{n}/",
-        preview_url=f"https://cdn.freesound.org/previews/0/{n}_1-hq.mp3",
     )
 
 
@@ -54,9 +54,9 @@ def site(db):
         Recommendation.objects.create(
             prediction=done, sound=sound, rank=rank, genre="dance", matched_tempo=True
         )
-    pack = sample_services.pack_create(owner=user, name="Dusty drums for the EP’s second single")
+    pack = sample_packs.pack_create(owner=user, name="Dusty drums for the EP’s second single")
     for sound in sounds[:3]:
-        sample_services.pack_add_sound(pack=pack, sound=sound)
+        sample_packs.pack_add_sound(pack=pack, sound=sound)
     return {"user": user, "done": done, "failed": failed, "pack": pack}
 
 

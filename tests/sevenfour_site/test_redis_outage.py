@@ -39,10 +39,9 @@ def ada(django_user_model):
 
 
 @pytest.fixture
-def signed_in(ada) -> Client:
-    client = Client()
-    client.force_login(ada)
-    return client
+def user(ada):
+    """The shared `signed_in` client signs in as ada."""
+    return ada
 
 
 def test_sign_in_works(redis_down, ada):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from worker import synth
+from worker.audio import synth
 
 SR = synth.SR
 

@@ -4,7 +4,8 @@ import librosa
 import numpy as np
 import pytest
 
-from worker import analysis, synth
+from worker import analysis
+from worker.audio import synth
 
 
 def _at_16k(samples: np.ndarray) -> np.ndarray:

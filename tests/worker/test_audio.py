@@ -7,8 +7,8 @@ import pytest
 
 from fakeapis.hostile import ATTACKS
 from tests.worker.conftest import write_audio
-from worker import audio
-from worker.audio import (
+from worker.audio import decode as audio
+from worker.audio.decode import (
     NOT_AUDIO,
     AudioError,
     InvalidSamplesError,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from worker.conform import conform_plan, key_shift, loop_beats, tempo_target
-from worker.music import MAJOR, MINOR, Key
+from worker.music.conform import conform_plan, key_shift, loop_beats, tempo_target
+from worker.music.theory import MAJOR, MINOR, Key
 
 
 def test_a_sample_in_the_song_key_is_not_shifted():

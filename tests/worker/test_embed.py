@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from worker import synth
-from worker.audio import NotAudioError, SilentAudioError
-from worker.embed import clip_patches, decode_clip
+from worker.audio import synth
+from worker.audio.decode import NotAudioError, SilentAudioError
+from worker.backbone.embed import clip_patches, decode_clip
 
 
 def test_a_half_second_one_shot_fills_one_patch_by_repetition(tmp_path):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from worker import evaluation
-from worker.evaluation import OUTSIDE, Verdict
+from worker.learning import evaluation
+from worker.learning.evaluation import OUTSIDE, Verdict
 
 LABELS = ["classical", "dance", "rock"]
 

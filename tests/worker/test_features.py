@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from worker import features
+from worker.audio import features
 
 
 def test_extract_gives_ten_float32_patches_for_thirty_seconds() -> None:

@@ -1,4 +1,4 @@
-"""Few-shot prototype artifacts (worker.fewshot, worker.genre_head.PrototypeHead): no TensorFlow.
+"""Few-shot prototype artifacts (worker.heads.fewshot, worker.heads.genre_head.PrototypeHead): no TensorFlow.
 
 Fake backbone outputs keep every tag at its prior, so the zero-shot base is uniform over the genres
 and whatever moves the scores is the prototypes."""
@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from worker import fewshot
-from worker.genre_head import (
+from worker.backbone.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
+from worker.heads import fewshot
+from worker.heads.genre_head import (
     OUTSIDE_UNNAMED,
     ArtifactError,
     LogOddsHead,
@@ -20,7 +21,6 @@ from worker.genre_head import (
     load_artifact,
     load_head,
 )
-from worker.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
 
 LABELS = ["classical", "dance", "electronica", "pop", "rnb", "rock", "shoegaze"]
 RNG = np.random.default_rng(3)

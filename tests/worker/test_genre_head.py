@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from worker import genre_head
-from worker.genre_head import ArtifactError, TagMappingHead, load_artifact, normalise
-from worker.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
+from worker.backbone.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
+from worker.heads import genre_head
+from worker.heads.genre_head import ArtifactError, TagMappingHead, load_artifact, normalise
 from worker.predictor import default_artifact_info
 
 ZEROSHOT = genre_head.ZEROSHOT_ARTIFACT_DIR

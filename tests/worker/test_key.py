@@ -4,7 +4,8 @@ import librosa
 import numpy as np
 import pytest
 
-from worker import key, synth
+from worker.audio import synth
+from worker.music import key
 
 
 def _profile_chroma(tonic: int, minor: bool) -> np.ndarray:

@@ -31,5 +31,5 @@ def test_importing_every_worker_module_loads_no_django_and_no_app() -> None:
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert "worker.predictor" in report["modules"]
-    assert "worker.training" in report["modules"]
+    assert "worker.learning.training" in report["modules"]
     assert sorted(set(APPS) & set(report["loaded"])) == []

@@ -1,4 +1,4 @@
-"""The log-odds head (worker.genre_head.LogOddsHead) and its artifact (worker.logodds).
+"""The log-odds head (worker.heads.genre_head.LogOddsHead) and its artifact (worker.heads.logodds).
 
 Fake backbone outputs put every tag exactly at its prior, then raise the tags a case needs: a tag at
 its prior carries no evidence, so the expectations below follow from the construction by hand.
@@ -12,9 +12,9 @@ import math
 import numpy as np
 import pytest
 
-from worker import genre_head, logodds
-from worker.genre_head import OUTSIDE_UNNAMED, ArtifactError, LogOddsHead, load_artifact
-from worker.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
+from worker.backbone.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
+from worker.heads import genre_head, logodds
+from worker.heads.genre_head import OUTSIDE_UNNAMED, ArtifactError, LogOddsHead, load_artifact
 
 SLUGS = ["classical", "dance", "electronica", "pop", "rnb", "rock", "shoegaze"]
 

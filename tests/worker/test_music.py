@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from worker.music import (
+from worker.music.theory import (
     FAIRLY_SURE,
     SURE,
     UNSURE,

@@ -6,7 +6,8 @@ import librosa
 import numpy as np
 import pytest
 
-from worker import features, musicnn, synth
+from worker.audio import features, synth
+from worker.backbone import musicnn
 
 pytestmark = pytest.mark.model
 
@@ -42,7 +43,7 @@ def music_patches() -> np.ndarray:
 def test_backbone_matches_the_reference_graph(
     predictor, music_patches: np.ndarray, model: str, column: int
 ) -> None:
-    from worker.predictor import get_backbone
+    from worker.backbone.serving import get_backbone
 
     ours = get_backbone("tensorflow").patch_outputs(music_patches)
     ref_probs, ref_penultimate = reference_outputs(model, music_patches)

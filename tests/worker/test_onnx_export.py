@@ -7,7 +7,7 @@ import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
-from worker import onnx_export
+from worker.backbone import onnx_export
 
 
 def _conv_then_frequency_max(filters: int) -> onnx.ModelProto:

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from worker.audio import NotAudioError, TooShortError
-from worker.features import HOP_LENGTH, SAMPLE_RATE
-from worker.genre_head import load_artifact
+from worker.audio.decode import NotAudioError, TooShortError
+from worker.audio.features import HOP_LENGTH, SAMPLE_RATE
+from worker.audio.spectrogram import load_mel
+from worker.heads.genre_head import load_artifact
 from worker.predictor import PredictionResult, get_predictor
-from worker.spectrogram import load_mel
 
 pytestmark = pytest.mark.model
 

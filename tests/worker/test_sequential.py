@@ -1,14 +1,14 @@
-"""Half the patches first, the rest only when the top genre is in doubt (worker.sequential)."""
+"""Half the patches first, the rest only when the top genre is in doubt (worker.backbone.sequential)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from worker import sequential
-from worker.features import N_MELS, PATCH_FRAMES
-from worker.predictor import get_backbone
-from worker.sequential import PatchOutputs, first_stage, top_genre_settled
+from worker.audio.features import N_MELS, PATCH_FRAMES
+from worker.backbone import sequential
+from worker.backbone.sequential import PatchOutputs, first_stage, top_genre_settled
+from worker.backbone.serving import get_backbone
 
 
 def votes_score(votes: np.ndarray):
@@ -100,8 +100,8 @@ def test_the_environment_switch(monkeypatch, value, expected) -> None:
 
 @pytest.fixture(scope="module")
 def clip_patches(music) -> np.ndarray:
-    from worker import features
-    from worker.audio import load_audio
+    from worker.audio import features
+    from worker.audio.decode import load_audio
 
     audio = load_audio(music["mp3"])
     patches = features.extract(audio.samples, audio.sample_rate).patches

@@ -7,8 +7,9 @@ import librosa
 import numpy as np
 import pytest
 
-from worker import features, serving, synth
-from worker.musicnn import BackboneOutput
+from worker.audio import features, synth
+from worker.backbone import serving
+from worker.backbone.musicnn import BackboneOutput
 
 pytestmark = pytest.mark.model
 

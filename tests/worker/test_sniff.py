@@ -1,4 +1,4 @@
-"""The one content sniffer (worker.sniff), shared by the upload form, the downloader and the decoder."""
+"""The one content sniffer (worker.audio.sniff), shared by the upload form, the downloader and the decoder."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import io
 import pytest
 
 from fakeapis.hostile import ID3_PREFIX, dash_manifest_as_mp3, hls_playlist_as_mp3
-from worker.sniff import CONTAINERS, REFERENCING_DEMUXERS, demuxer_for, detect_audio_format, sniff_file
+from worker.audio.sniff import CONTAINERS, REFERENCING_DEMUXERS, demuxer_for, detect_audio_format, sniff_file
 
 
 @pytest.mark.parametrize(

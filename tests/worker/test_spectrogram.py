@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from worker import features, spectrogram
+from worker.audio import features, spectrogram
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,8 @@ import librosa
 import numpy as np
 import pytest
 
-from worker import synth, tempo
+from worker.audio import synth
+from worker.music import tempo
 
 FRAME_RATE = 62.5
 

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from tests.worker.conftest import write_audio
-from worker import synth, training
-from worker.genre_head import load_artifact
+from worker.audio import synth
+from worker.heads.genre_head import load_artifact
+from worker.learning import training
 from worker.predictor import GenrePredictor
 
 GENRES = ("drums", "tones", "hiss")

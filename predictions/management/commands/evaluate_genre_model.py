@@ -12,8 +12,8 @@ from django.db import Error as DatabaseError
 from django.utils import timezone
 
 from predictions import learning
-from worker import evaluation
-from worker.genre_head import Artifact, ArtifactError, load_artifact
+from worker.heads.genre_head import Artifact, ArtifactError, load_artifact
+from worker.learning import evaluation
 
 
 class Command(BaseCommand):
@@ -63,8 +63,8 @@ class Command(BaseCommand):
             "%Y%m%d-%H%M%S"
         )
         dataset = options["dataset"] or data.name
-        from worker import sequential
-        from worker.predictor import get_backbone
+        from worker.backbone import sequential
+        from worker.backbone.serving import get_backbone
 
         try:
             results, verdicts, skipped = evaluation.evaluate(

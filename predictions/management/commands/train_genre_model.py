@@ -12,7 +12,7 @@ from django.db import Error as DatabaseError
 
 from predictions import learning
 from predictions.training_data import reviewed_examples_fetch
-from worker import training
+from worker.learning import training
 
 
 class Command(BaseCommand):

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from predictions.models import Prediction
 
+from ..downloads import PreviewError, PreviewMissing, preview_fetch
+from ..models import ConformedRender, Sound
 from . import conforming
-from .downloads import PreviewError, PreviewMissing, preview_fetch
-from .models import ConformedRender, Sound
 
 
 def _own_done_prediction(request: HttpRequest, pk: int) -> Prediction:

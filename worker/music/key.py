@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from worker import music
+from worker.music import theory as music
 
 NOTES = music.NOTE_NAMES
 # Krumhansl & Kessler (1982) probe-tone ratings, tonic first.

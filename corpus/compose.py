@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 import pretty_midi
 
-from worker.music import NOTE_NAMES
+from worker.music.theory import NOTE_NAMES
 
 Mode = Literal["major", "minor", "dorian", "mixolydian", "blues", "minor_pentatonic"]
 DrumPattern = Literal["none", "rock", "halftime", "trap", "dnb", "four_on_floor", "ballad", "waltz"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from worker.compose import Mode, Style, compose, key_name
+from corpus.compose import Mode, Style, compose, key_name
 
 
 def _notes(piece, name: str):

@@ -23,7 +23,7 @@ from typing import IO
 
 import numpy as np
 
-from worker.sniff import demuxer_for, sniff_file
+from worker.audio.sniff import demuxer_for, sniff_file
 
 SAMPLE_RATE = 16_000
 EXCERPT_S = 30.0

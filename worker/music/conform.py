@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from worker.music import Key, fifth_down, fifth_up, parse_key, relative
+from worker.music.theory import Key, fifth_down, fifth_up, parse_key, relative
 
 
 def compatible_keys(song: Key, mode: str) -> list[tuple[Key, str]]:

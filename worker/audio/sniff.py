@@ -1,7 +1,7 @@
 """The one content sniffer: name an audio container from a file's bytes, never from its name.
 
 Used by the upload form and the API (catalog.uploads), the preview downloader and the decoder
-(worker.audio), so a file the site accepts is a file the decoder reads the same way. Each
+(worker.audio.decode), so a file the site accepts is a file the decoder reads the same way. Each
 container maps to exactly one ffmpeg demuxer, which the decoder passes with `-f`: ffmpeg never
 guesses the format of an upload, so a playlist or manifest disguised as audio (an HLS or DASH
 file behind an ID3 tag) can never make it open other files.

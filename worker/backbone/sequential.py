@@ -2,7 +2,7 @@
 
 musicnn's clip output is the mean of its patch outputs, and the model's cost is linear in the number
 of patches (10 for a 30 s excerpt). The first stage reads every other patch, spread over the whole
-excerpt (`worker.features.spread`); the genre head scores their mean. The question is then whether
+excerpt (`worker.audio.features.spread`); the genre head scores their mean. The question is then whether
 reading the other half could change the top genre. That is a one-sided test of a statistic of a sample
 drawn without replacement from a finite population (the clip's patches):
 
@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from worker.features import spread
-from worker.musicnn import BackboneOutput
+from worker.audio.features import spread
+from worker.backbone.musicnn import BackboneOutput
 
 ENV = "SEVENFOUR_MODEL_EARLY_EXIT"  # "0": always read every patch
 CONFIDENCE = 0.95  # one-sided

@@ -7,7 +7,7 @@ a code change. Kinds:
 - "tag-logodds" (the default, musicnn-logodds-7): no training data; each tag's probability becomes a
   likelihood ratio against the tag's training-set prior, genres combine their tags' ratios, and a
   Bayesian posterior over the genres, named outside genres and "none of our genres" gives calibrated
-  scores and the outside flag (see `LogOddsHead` and worker/logodds.py, which builds the artifact).
+  scores and the outside flag (see `LogOddsHead` and worker/heads/logodds.py, which builds the artifact).
 - "tag-mapping" (musicnn-zeroshot-7 1.0.0): each genre scores the highest clip-level probability
   among its musicnn tags, and the scores are normalised to sum to 1 (see `normalise`).
 - "embedding-head": a small Keras classifier over the mean musicnn embedding (400 values).
@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from worker.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
+from worker.backbone.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 ZEROSHOT_ARTIFACT_DIR = ARTIFACTS_DIR / "zeroshot-7"
@@ -199,7 +199,7 @@ def _logsumexp(values: np.ndarray, weights: np.ndarray) -> float:
 class LogOddsHead:
     """Weighted log-odds of the mapped tags against their priors, as a Bayesian posterior.
 
-    See worker/logodds.py for why logit(p) - logit(prior) is a tag's likelihood ratio and how the
+    See worker/heads/logodds.py for why logit(p) - logit(prior) is a tag's likelihood ratio and how the
     priors were obtained. Scores need no TensorFlow beyond the backbone's outputs.
     """
 
@@ -302,7 +302,7 @@ class PrototypeHead:
     similarity s_g to each prototype adds w_g * s_g / temperature to the base log-probability of g,
     with w_g = n_g / (n_g + shrinkage): one example barely moves the base, twenty nearly replace it
     (a product of experts). Genres without examples keep the base's view. Building the artifact is
-    averaging stored embeddings, so it updates without retraining (see worker/fewshot.py).
+    averaging stored embeddings, so it updates without retraining (see worker/heads/fewshot.py).
 
     Outside our genres: the base head's verdict, and also (unnamed) when the clip is off every
     genre's embedding profile — below each prototype's `min_similarity` (the 5th percentile of its

@@ -1,9 +1,9 @@
 """Export the musicnn taggers from the TensorFlow re-implementation to ONNX (this side needs TensorFlow).
 
-    python -m worker.onnx_export --variant fp32|int8 --out FILE.onnx
+    python -m worker.backbone.onnx_export --variant fp32|int8 --out FILE.onnx
 
-Run by `worker.serving.ensure_onnx` in a child process when its cache lacks a model, so the serving
-process itself never imports TensorFlow. The graph is `worker.musicnn.forward` traced for both taggers
+Run by `worker.backbone.serving.ensure_onnx` in a child process when its cache lacks a model, so the serving
+process itself never imports TensorFlow. The graph is `worker.backbone.musicnn.forward` traced for both taggers
 with the weights folded in as constants (read from the musicnn wheel, as in `musicnn.Backbone`), so it
 is the same network the parity test checks against the wheel's own TF1 graph.
 
@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from worker import features, musicnn
+from worker.audio import features
+from worker.backbone import musicnn
 
 OPSET = 17
 INPUT_NAME = "patches"
@@ -134,7 +135,7 @@ def calibration_patches() -> Iterator[np.ndarray]:
     """Log-mel patches of generated drums-and-bass and piano clips (30 s each, 10 patches)."""
     import librosa
 
-    from worker import synth
+    from worker.audio import synth
 
     for i, seed in enumerate(CALIBRATION_SEEDS):
         make = synth.drums_and_bass if i % 2 == 0 else synth.piano_piece
@@ -220,7 +221,9 @@ def export(variant: str, out: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m worker.onnx_export", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m worker.backbone.onnx_export", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--variant", choices=["fp32", "int8"], default="fp32")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)

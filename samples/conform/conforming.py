@@ -16,12 +16,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from predictions.models import Prediction
-from worker.conform import ConformPlan, conform_plan
+from worker.music.conform import ConformPlan, conform_plan
 
-from .downloads import PreviewError, PreviewMissing, preview_fetch
-from .models import ConformedRender, Sound
+from ..downloads import PreviewError, PreviewMissing, preview_fetch
+from ..models import ConformedRender, Sound
+from ..zips import ConformedFile, daw_filename
 from .rendering import Rendered, RenderError, render, rubberband_available
-from .zips import ConformedFile, daw_filename
 
 log = logging.getLogger(__name__)
 

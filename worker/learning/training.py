@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from worker import features
-from worker.audio import AudioError, load_audio
-from worker.genre_head import ZEROSHOT_ARTIFACT_DIR, Artifact, load_artifact, write_artifact
+from worker.audio import features
+from worker.audio.decode import AudioError, load_audio
+from worker.heads.genre_head import ZEROSHOT_ARTIFACT_DIR, Artifact, load_artifact, write_artifact
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def _clip_inputs(example: Example, arch: str) -> np.ndarray:
     patches = features.extract(audio.samples, audio.sample_rate).patches
     if arch == "conv1d":
         return patches
-    from worker.predictor import get_backbone
+    from worker.backbone.serving import get_backbone
 
     return get_backbone()(patches).embedding[np.newaxis, :]
 

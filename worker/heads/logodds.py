@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from worker.genre_head import ARTIFACTS_DIR, write_artifact
-from worker.musicnn import BN_EPSILON, MSD_TAGS, MTT_TAGS, load_weights
+from worker.backbone.musicnn import BN_EPSILON, MSD_TAGS, MTT_TAGS, load_weights
+from worker.heads.genre_head import ARTIFACTS_DIR, write_artifact
 
 LOGODDS_ARTIFACT_DIR = ARTIFACTS_DIR / "logodds-7"
 TAGGERS = {"msd": ("MSD_musicnn", MSD_TAGS), "mtt": ("MTT_musicnn", MTT_TAGS)}
@@ -156,14 +156,14 @@ def build_spec() -> dict[str, Any]:
         "tag_priors_method": (
             "From each tagger's checkpoint: the logit at the training population's mean penultimate "
             "activation (batch-norm beta through dense_1), with spread from the batch-norm gamma under an "
-            "independence assumption; prior = sigmoid(mean / sqrt(1 + pi * sd^2 / 8)). See worker/logodds.py."
+            "independence assumption; prior = sigmoid(mean / sqrt(1 + pi * sd^2 / 8)). See worker/heads/logodds.py."
         ),
         "tag_priors": {key: tag_priors(model, tags) for key, (model, tags) in TAGGERS.items()},
     }
 
 
 def write_default(path: Path = LOGODDS_ARTIFACT_DIR) -> Path:
-    """(Re)write the shipped artifact: `python -m worker.logodds`."""
+    """(Re)write the shipped artifact: `python -m worker.heads.logodds`."""
     return write_artifact(path, build_spec()).path
 
 

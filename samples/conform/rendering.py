@@ -1,7 +1,7 @@
 """The audio side of conforming a sample: decode a preview, time-stretch and pitch-shift it with
 Rubber Band (the `rubberband` command, through pyrubberband), write a 44.1 kHz 16-bit WAV.
 
-No Django here: samples.conforming decides what to render and keeps the rows and files.
+No Django here: samples.conform.conforming decides what to render and keeps the rows and files.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from worker.conform import loop_beats
+from worker.music.conform import loop_beats
 
 SAMPLE_RATE = 44_100
 RUBBERBAND = "rubberband"  # the name pyrubberband runs, looked up on PATH

@@ -5,8 +5,8 @@ Samples differ from songs: one-shots last well under the 3 s a song must have, a
 short MP3s. So a clip is decoded whole (up to CLIP_S), a clip shorter than one 3 s patch is repeated
 to fill it (as musicnn's own training did), and many clips share one backbone call (`embed_clips`).
 
-The backbone is `worker.predictor.get_backbone()`, the one the genre job serves (ONNX Runtime by
-default, `worker.serving`; TensorFlow is never imported for it): only `patch_outputs` is used.
+The backbone is `worker.backbone.serving.get_backbone()`, the one the genre job serves (ONNX Runtime
+by default; TensorFlow is never imported for it): only `patch_outputs` is used.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from worker import features
-from worker.audio import (
+from worker.audio import features
+from worker.audio.decode import (
     DECODE_TIMEOUT_S,
     NOT_AUDIO,
     SILENCE_RMS_DBFS,
@@ -30,9 +30,9 @@ from worker.audio import (
     ffmpeg_input_args,
     rms_dbfs,
 )
-from worker.musicnn import MSD_TAGS, MTT_TAGS
-from worker.serving import BackboneLike
-from worker.sniff import sniff_file
+from worker.audio.sniff import sniff_file
+from worker.backbone.musicnn import MSD_TAGS, MTT_TAGS
+from worker.backbone.serving import BackboneLike, get_backbone
 
 CLIP_S = 30.0  # the first 30 s of a preview: a loop repeats, and songs are analysed over 30 s too
 MIN_CLIP_S = 0.05  # shorter than this is not a sound, whatever the header says
@@ -47,7 +47,7 @@ class ClipVector:
 
 
 def decode_clip(path: str | Path) -> np.ndarray:
-    """Mono float32 at 16 kHz, the first CLIP_S seconds. Raises worker.audio errors: NotAudioError
+    """Mono float32 at 16 kHz, the first CLIP_S seconds. Raises worker.audio.decode errors: NotAudioError
     (not audio, damaged), TooShortError (nothing decodable), SilentAudioError."""
     path = Path(path)
     with path.open("rb") as handle:
@@ -100,8 +100,6 @@ def embed_clips(clips: Sequence[np.ndarray], backbone: BackboneLike | None = Non
     if not clips:
         return []
     if backbone is None:
-        from worker.predictor import get_backbone
-
         backbone = get_backbone()
     patches = [clip_patches(c) for c in clips]
     msd, mtt, emb = backbone.patch_outputs(np.concatenate(patches))

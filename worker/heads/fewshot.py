@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from worker.genre_head import Artifact, ArtifactError, write_artifact
-from worker.musicnn import BackboneOutput
+from worker.backbone.musicnn import BackboneOutput
+from worker.heads.genre_head import Artifact, ArtifactError, write_artifact
 
 SHRINKAGE = 5.0  # examples at which the prototype weighs as much as the zero-shot base
 TEMPERATURE = 0.1  # cosine similarity units per nat of log-probability
@@ -91,7 +91,7 @@ def build_prototype_artifact(
         "kind": "prototype",
         "description": (
             f"Few-shot head over {base.name} {base.version}: nearest genre prototypes on the musicnn "
-            "embedding combined with the base's scores (see worker.genre_head.PrototypeHead)."
+            "embedding combined with the base's scores (see worker.heads.genre_head.PrototypeHead)."
         ),
         "labels": list(base.labels),
         "display_names": list(base.display_names),

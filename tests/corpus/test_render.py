@@ -8,7 +8,7 @@ import pretty_midi
 import pytest
 import soundfile as sf
 
-from worker import render
+from corpus import render
 
 pytestmark = pytest.mark.skipif(
     shutil.which("fluidsynth") is None or not render.DEFAULT_SOUNDFONT.is_file(),

@@ -5,11 +5,11 @@ A runtime is named "<engine>:<precision>":
 - "onnxruntime:fp32", "onnxruntime:int8" (ONNX Runtime's CPU provider);
 - "openvino:fp32", "openvino:bf16" (bfloat16 where the CPU has it), "openvino:int8" (the int8 export,
   the rest in bfloat16);
-- "tensorflow" (the reference, `worker.musicnn.Backbone`; imports TensorFlow).
+- "tensorflow" (the reference, `worker.backbone.musicnn.Backbone`; imports TensorFlow).
 
 `bench/inference.py` measures them side by side; DEFAULT_RUNTIME is the fastest that held parity there
 (figures in docs/performance.md). The ONNX files are exported on first use from the weights in the
-installed musicnn wheel, by a child process (`python -m worker.onnx_export`) so that TensorFlow never
+installed musicnn wheel, by a child process (`python -m worker.backbone.onnx_export`) so that TensorFlow never
 enters a serving process, and cached under SEVENFOUR_MODEL_CACHE (default VAR_DIR/models, else
 var/models beside the code), named by a hash of the weights and of the exporter's versions: new weights
 or a new exporter give a new file, never a stale one. No weights are committed.
@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from worker.musicnn import MODELS, BackboneOutput
+from worker.backbone.musicnn import MODELS, BackboneOutput
 
 DEFAULT_RUNTIME = "onnxruntime:fp32"
 RUNTIME_ENV = "SEVENFOUR_MODEL_RUNTIME"
@@ -48,10 +48,10 @@ RUNTIMES = (
     "openvino:int8",
     "tensorflow",
 )
-# Bump when worker.onnx_export or worker.musicnn.forward changes what an export contains.
+# Bump when worker.backbone.onnx_export or worker.backbone.musicnn.forward changes what an export contains.
 EXPORT_FORMAT = "musicnn-onnx-5"
 EXPORT_TIMEOUT_S = 900
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class BackboneLike(Protocol):
@@ -105,7 +105,15 @@ def ensure_onnx(variant: str) -> Path:
     with open(path.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not path.exists():
-            command = [sys.executable, "-m", "worker.onnx_export", "--variant", variant, "--out", str(path)]
+            command = [
+                sys.executable,
+                "-m",
+                "worker.backbone.onnx_export",
+                "--variant",
+                variant,
+                "--out",
+                str(path),
+            ]
             paths = [str(REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
             done = subprocess.run(
@@ -187,7 +195,7 @@ def make_backbone(runtime: str) -> BackboneLike:
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown model runtime {runtime!r}; expected one of {', '.join(RUNTIMES)}")
     if runtime == "tensorflow":
-        from worker.musicnn import Backbone
+        from worker.backbone.musicnn import Backbone
 
         return Backbone(os.environ.get("SEVENFOUR_MODEL_PRECISION", "float32"))
     engine, precision = runtime.split(":")
@@ -198,8 +206,22 @@ def configured_runtime() -> str:
     return os.environ.get(RUNTIME_ENV) or DEFAULT_RUNTIME
 
 
+def get_backbone(runtime: str | None = None) -> BackboneLike:
+    """The musicnn taggers, built once per process and runtime on first use.
+
+    None: SEVENFOUR_MODEL_RUNTIME, else DEFAULT_RUNTIME. "tensorflow" is the reference
+    implementation (SEVENFOUR_MODEL_PRECISION=bfloat16 runs its convolutions in bfloat16).
+    """
+    return _backbone(runtime or configured_runtime())
+
+
+@cache
+def _backbone(runtime: str) -> BackboneLike:
+    return make_backbone(runtime)
+
+
 def main() -> None:
-    """`python -m worker.serving`: make the export the configured runtime needs (a build step)."""
+    """`python -m worker.backbone.serving`: make the export the configured runtime needs (a build step)."""
     runtime = configured_runtime()
     if runtime == "tensorflow":
         print("SEVENFOUR_MODEL_RUNTIME=tensorflow needs no export")

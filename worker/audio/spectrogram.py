@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 import numpy as np
 
-from worker.features import HOP_LENGTH, SAMPLE_RATE
+from worker.audio.features import HOP_LENGTH, SAMPLE_RATE
 
 if TYPE_CHECKING:
     from PIL import Image, ImageDraw, ImageFont

@@ -4,7 +4,7 @@
     DIR/outside/*.mp3 ...        songs of none of the genres (blues, jazz, reggae ...)
 
 Each file is decoded and run through the backbone once; every artifact's head then scores the same
-outputs, reading them as the site does (worker.sequential: half the patches first, the rest when the
+outputs, reading them as the site does (worker.backbone.sequential: half the patches first, the rest when the
 top genre is in doubt; every patch with early_exit=False), so the figures are those of what is served. For an artifact, a folder naming a genre it does not know counts as outside its taxonomy.
 Metrics per artifact: top-1 and top-2 accuracy over in-genre songs, the share of outside songs it
 flags, the share of in-genre songs it wrongly flags, recall per genre, the confusion matrix (true
@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from worker.genre_head import Artifact, head_outside, load_head
+from worker.heads.genre_head import Artifact, head_outside, load_head
 
 if TYPE_CHECKING:
-    from worker.serving import BackboneLike
+    from worker.backbone.serving import BackboneLike
 
 OUTSIDE = "outside"
 RELIABILITY_BINS = 10
@@ -52,7 +52,7 @@ class Verdict:
     ranked: list[str]  # the artifact's labels, most likely first
     probs: list[float]  # in `ranked` order
     outside: str | None  # the artifact's outside verdict ("jazz", "none", or None)
-    patches_read: int = 0  # of patches_total (worker.sequential)
+    patches_read: int = 0  # of patches_total (worker.backbone.sequential)
     patches_total: int = 0
 
 
@@ -86,8 +86,9 @@ def score_items(
     early_exit: bool = True,
 ) -> tuple[dict[str, list[Verdict]], list[tuple[str, str]]]:
     """Verdicts per artifact, and the files that could not be read (path, reason)."""
-    from worker import features, sequential
-    from worker.audio import AudioError, load_audio
+    from worker.audio import features
+    from worker.audio.decode import AudioError, load_audio
+    from worker.backbone import sequential
 
     heads = [load_head(a) for a in artifacts]
     verdicts: dict[str, list[Verdict]] = {artifact_key(a): [] for a in artifacts}
@@ -279,7 +280,7 @@ def write_report(
     dataset: str,
 ) -> dict[str, Path]:
     """report.json, report.txt, confusion-<artifact>.png and reliability.png in `out_dir`."""
-    from worker.training import render_confusion_matrix
+    from worker.learning.training import render_confusion_matrix
 
     out_dir.mkdir(parents=True, exist_ok=True)
     labels_of = {artifact_key(a): list(a.labels) for a in artifacts}

@@ -1,0 +1,292 @@
+"""Pack ZIPs: writing a pack's ZIP (the originals, or conformed to a song), and the PackExport job
+that builds one on an I/O worker (request, send, claim, build, fail, sweep)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import IO
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from core.jobs import DATABASE_ERRORS, heartbeat, heartbeat_stopped, orphaned, task_send
+from predictions.models import Prediction
+
+from .conform.conforming import conformed_file, song_grid
+from .downloads import PreviewError, PreviewMissing, preview_fetch
+from .freesound import FreesoundError
+from .models import Pack, PackExport, Sound
+from .sounds import sound_refresh
+from .stage import message_may_be_lost
+from .zips import Conform, ConformedFile, ConformTarget, Progress, ZipSound, zip_write
+
+log = logging.getLogger(__name__)
+
+# The tasks (samples/tasks.py) are sent by name: the tasks module imports this one. They run on
+# the I/O workers (the default `celery` queue).
+BUILD_PACK_ZIP_TASK = "samples.build_pack_zip"
+SWEEP_EXPORTS_TASK = "samples.sweep_exports"
+
+
+# --- Writing a ZIP ------------------------------------------------------------------------------------
+
+
+def pack_signature(
+    pack: Pack, *, contents: str = PackExport.Contents.ORIGINALS, song: Prediction | None = None
+) -> str:
+    """What a ZIP holds: the pack as it is, and for conformed files the song's tempo and key now
+    (a corrected tempo needs a new ZIP)."""
+    ids = ",".join(str(i) for i in pack.items.order_by("id").values_list("sound__freesound_id", flat=True))
+    extra = ""
+    if contents != PackExport.Contents.ORIGINALS and song is not None:
+        grid = song_grid(song)
+        extra = f"|{contents}|{song.pk}|{grid.tempo_bpm}|{grid.key}"
+    return hashlib.sha256(f"{pack.name}|{pack.notes}|{ids}{extra}".encode()).hexdigest()
+
+
+def _zip_sounds(pack: Pack) -> list[ZipSound]:
+    return [
+        ZipSound(
+            s.freesound_id,
+            s.name,
+            s.author,
+            s.licence_url,
+            s.page_url,
+            s.preview_url,
+            s.duration,
+            s.bpm,
+            s.key,
+            s.tags,
+        )
+        for s in (item.sound for item in pack.items.select_related("sound"))
+    ]
+
+
+def _fetch_preview(url: str, *, sounds_by_url: dict[str, Sound]) -> bytes | None:
+    """The preview, or None when Freesound no longer has the sound (404 tolerated, not fatal)."""
+    try:
+        return preview_fetch(url=url)
+    except PreviewMissing:
+        sound = sounds_by_url.get(url)
+        fresh = sound_refresh(sound=sound) if sound is not None else None
+        if fresh is None or fresh.preview_url == url:
+            return None
+        try:
+            return preview_fetch(url=fresh.preview_url)
+        except PreviewMissing:
+            return None
+
+
+def pack_zip_write(
+    *,
+    pack: Pack,
+    target: IO[bytes],
+    progress: Progress | None = None,
+    contents: str = PackExport.Contents.ORIGINALS,
+    song: Prediction | None = None,
+) -> set[int]:
+    """Write the pack's ZIP into a binary file object; returns the ids of sounds left out (gone).
+    With a song, conformed WAVs are rendered (or taken from the cache) here: call it on a worker."""
+    sounds_by_url = {item.sound.preview_url: item.sound for item in pack.items.select_related("sound")}
+    sounds_by_id = {sound.freesound_id: sound for sound in sounds_by_url.values()}
+
+    def fetch(url: str) -> bytes | None:
+        try:
+            return _fetch_preview(url, sounds_by_url=sounds_by_url)
+        except FreesoundError as exc:  # could not check whether it is gone: leave it out, say so
+            log.warning("Preview %s left out of pack %s: %s", url, pack.pk, exc)
+            return None
+
+    conform: Conform | None = None
+    target_info: ConformTarget | None = None
+    if contents != PackExport.Contents.ORIGINALS and song is not None:
+        grid = song_grid(song)
+        target_info = ConformTarget(song.display_title, grid.tempo_bpm, grid.key)
+
+        def conform_one(zip_sound: ZipSound) -> ConformedFile:
+            return conformed_file(sound=sounds_by_id[zip_sound.freesound_id], grid=grid)
+
+        conform = conform_one
+
+    return zip_write(
+        target,
+        pack_name=pack.name,
+        notes=pack.notes,
+        created=pack.created_at,
+        sounds=_zip_sounds(pack),
+        fetch=fetch,
+        progress=progress,
+        contents=contents if conform is not None else PackExport.Contents.ORIGINALS,
+        conform=conform,
+        conform_target=target_info,
+    )
+
+
+# --- The export job -----------------------------------------------------------------------------------
+
+
+EXPORT_FAILURE = "The ZIP could not be built; try again."
+EXPORT_WORKER_LOST = "The ZIP build was interrupted several times (its worker stopped); try again."
+EXPORT_STALE = "The ZIP took too long to build and was stopped; try again."
+EXPORT_DATABASE_UNAVAILABLE = "The database was unavailable for a moment; the ZIP will be built shortly."
+
+
+class ExportRetry(Exception):
+    """The build hit a transient error (the database): the task retries it later."""
+
+
+def pack_export_request(
+    *, pack: Pack, contents: str = PackExport.Contents.ORIGINALS, song: Prediction | None = None
+) -> PackExport:
+    """A ZIP for the pack as it is now (originals, or conformed to `song`, or both): a finished or
+    running one if the pack has not changed, else a new job. Asking again for one that is stuck (its
+    message lost, its worker dead) sends it again, or, once it has lost its worker too often, fails
+    it and starts a new one."""
+    if song is None:
+        contents = PackExport.Contents.ORIGINALS
+    signature = pack_signature(pack, contents=contents, song=song)
+    current = pack.exports.filter(signature=signature).exclude(status=PackExport.Status.FAILED).first()
+    if current is not None:
+        if current.status == PackExport.Status.DONE:
+            return current
+        if current.status == PackExport.Status.PENDING and current.queued_at is None:
+            pack_export_enqueue(export_id=current.pk)  # the broker was down when it was asked for
+        pack_export_sweep(rows=PackExport.objects.filter(pk=current.pk))
+        current.refresh_from_db()
+        if current.status != PackExport.Status.FAILED:
+            return current
+    export = PackExport.objects.create(pack=pack, signature=signature, contents=contents, song=song)
+    # A named function that never raises: on_commit(robust=True) needs a __qualname__ to log a
+    # failure, and a partial has none, so a broker outage used to turn into a 500.
+    export_id = export.pk
+    transaction.on_commit(lambda: pack_export_enqueue(export_id=export_id))
+    return export
+
+
+def pack_export_enqueue(*, export_id: int) -> bool:
+    """Send the build task. A broker outage leaves the export pending for the sweep (or the next
+    request) to send again, so this logs and returns False instead of raising."""
+    if not task_send(BUILD_PACK_ZIP_TASK, export_id, waiting=f"pack ZIP {export_id} waits for the sweep"):
+        return False
+    PackExport.objects.filter(pk=export_id, status=PackExport.Status.PENDING).update(queued_at=timezone.now())
+    return True
+
+
+def pack_export_claim(*, export_id: int, job_id: str) -> bool:
+    """pending → running for this task id. The same task id may take over a running export only
+    once its heartbeat stopped (its worker died): a duplicate delivery is a no-op."""
+    now = timezone.now()
+    claimable = Q(status=PackExport.Status.PENDING) | (
+        Q(status=PackExport.Status.RUNNING, job_id=job_id) & heartbeat_stopped(now)
+    )
+    return bool(
+        PackExport.objects.filter(claimable, pk=export_id).update(
+            status=PackExport.Status.RUNNING,
+            job_id=job_id,
+            started_at=now,
+            heartbeat_at=now,
+            progress=0,
+            attempts=F("attempts") + 1,
+        )
+    )
+
+
+def _held(export_id: int, job_id: str) -> QuerySet[PackExport]:
+    return PackExport.objects.filter(pk=export_id, status=PackExport.Status.RUNNING, job_id=job_id)
+
+
+def pack_export_build(*, export_id: int, job_id: str = "") -> None:
+    """The worker's job. Claims the row with a conditional UPDATE so a redelivered or duplicate
+    message is a no-op; every later write only lands while this job still holds the row."""
+    job_id = job_id or f"local-{export_id}"
+    try:
+        claimed = pack_export_claim(export_id=export_id, job_id=job_id)
+    except DATABASE_ERRORS as exc:
+        raise ExportRetry(EXPORT_DATABASE_UNAVAILABLE) from exc
+    if not claimed:
+        log.info("Pack ZIP %s is not claimable by job %s; nothing to do", export_id, job_id)
+        return
+    try:
+        with heartbeat(
+            lambda: _held(export_id, job_id).update(heartbeat_at=timezone.now()),
+            interval=settings.PREDICTION_HEARTBEAT_INTERVAL,
+        ):
+            name = _build_zip(export_id, job_id)
+            done = _held(export_id, job_id).update(
+                status=PackExport.Status.DONE, progress=100, file=name, finished_at=timezone.now()
+            )
+    except (PreviewError, OSError) as exc:
+        log.exception("ZIP of pack export %s failed", export_id)
+        _held(export_id, job_id).update(
+            status=PackExport.Status.FAILED,
+            error=f"The ZIP could not be built ({exc.__class__.__name__}); try again.",
+            finished_at=timezone.now(),
+        )
+        return
+    except DATABASE_ERRORS as exc:
+        raise ExportRetry(EXPORT_DATABASE_UNAVAILABLE) from exc
+    if not done:
+        PackExport.file.field.storage.delete(name)  # another job took the row meanwhile
+
+
+def _build_zip(export_id: int, job_id: str) -> str:
+    export = PackExport.objects.select_related("pack", "song").get(pk=export_id)
+
+    def progress(done: int, total: int) -> None:
+        _held(export_id, job_id).update(progress=int(done * 100 / max(total, 1)), heartbeat_at=timezone.now())
+
+    with tempfile.TemporaryFile() as tmp:
+        pack_zip_write(
+            pack=export.pack, target=tmp, progress=progress, contents=export.contents, song=export.song
+        )
+        tmp.seek(0)
+        return export.file.storage.save(
+            export.file.field.generate_filename(export, f"pack-{export.pack_id}-{export_id}.zip"), File(tmp)
+        )
+
+
+def pack_export_fail(*, export_id: int, message: str) -> None:
+    PackExport.objects.filter(pk=export_id).exclude(status=PackExport.Status.DONE).update(
+        status=PackExport.Status.FAILED, error=message[:300], finished_at=timezone.now()
+    )
+
+
+@dataclass(frozen=True)
+class ExportSweepReport:
+    requeued: int
+    recovered: int
+    failed: int
+
+
+def pack_export_sweep(
+    *, rows: QuerySet[PackExport] | None = None, now: datetime | None = None
+) -> ExportSweepReport:
+    """Keep pack ZIPs moving, like predictions.services.prediction_sweep: running exports whose
+    heartbeat stopped go back to pending (or fail after PREDICTION_MAX_ATTEMPTS), pending ones
+    whose message may be lost are sent again, and ones running past every time limit fail."""
+    now = now or timezone.now()
+    rows = PackExport.objects.all() if rows is None else rows
+    orphans = rows.filter(status=PackExport.Status.RUNNING).filter(orphaned(now))
+    failed = orphans.filter(attempts__gte=settings.PREDICTION_MAX_ATTEMPTS).update(
+        status=PackExport.Status.FAILED, error=EXPORT_WORKER_LOST, finished_at=now
+    )
+    orphan_ids = list(orphans.values_list("pk", flat=True))
+    recovered = orphans.filter(pk__in=orphan_ids).update(
+        status=PackExport.Status.PENDING, job_id="", heartbeat_at=None, queued_at=None, progress=0
+    )
+    waiting = rows.filter(status=PackExport.Status.PENDING).filter(
+        Q(pk__in=orphan_ids) | message_may_be_lost(now)
+    )
+    requeued = sum(pack_export_enqueue(export_id=pk) for pk in waiting.values_list("pk", flat=True))
+    stale_before = now - timedelta(seconds=settings.PREDICTION_STALE_AFTER)
+    failed += rows.filter(status=PackExport.Status.RUNNING, started_at__lt=stale_before).update(
+        status=PackExport.Status.FAILED, error=EXPORT_STALE, finished_at=now
+    )
+    return ExportSweepReport(requeued=requeued, recovered=recovered, failed=failed)

@@ -1,0 +1,164 @@
+"""bench/realset.py restores clips from a snapshot by commit, path and sha256, on a git repository made
+here with generated audio: never the real set, never the network."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from bench import accuracy, realset
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+@pytest.fixture
+def snapshot(tmp_path: Path) -> tuple[Path, str, bytes]:
+    """A bare snapshot of owner/songs at MIRROR/owner+songs/repo holding one generated WAV and one LFS pointer."""
+    work = tmp_path / "work"
+    (work / "clips").mkdir(parents=True)
+    t = np.arange(22050) / 22050
+    sf.write(work / "clips" / "tone.wav", 0.3 * np.sin(2 * np.pi * 440 * t), 22050, subtype="PCM_16")
+    (work / "clips" / "pointer.wav").write_text("version https://git-lfs.github.com/spec/v1\noid sha256:00\n")
+    _git(work, "init", "-q")
+    _git(work, "add", ".")
+    _git(work, "commit", "-q", "-m", "clips")
+    commit = _git(work, "rev-parse", "HEAD")
+    mirror = tmp_path / "mirror"
+    subprocess.run(
+        ["git", "clone", "-q", "--bare", str(work), str(mirror / "owner+songs" / "repo")], check=True
+    )
+    return mirror, commit, (work / "clips" / "tone.wav").read_bytes()
+
+
+def _clip(commit: str, data: bytes, **changes: str) -> realset.Clip:
+    fields = {
+        "clip": "src.tone",
+        "source": "src",
+        "repo": "owner/songs",
+        "commit": commit,
+        "path": "clips/tone.wav",
+        "sha256": realset.sha256(data),
+        "tempo": "120.00",
+        "key": "A minor",
+        "source_label": "disco",
+        "genre": "dance",
+        "fold": "0",
+        "annotation": "made in the test",
+    }
+    return realset.Clip(**(fields | changes))
+
+
+def test_manifest_round_trip(tmp_path: Path) -> None:
+    clips = [_clip("a" * 40, b"x"), _clip("b" * 40, b"y", clip="src.other", tempo="", key="", genre="")]
+    realset.write_manifest(clips, tmp_path / "manifest.tsv")
+    assert realset.read_manifest(tmp_path / "manifest.tsv") == clips
+
+
+def test_restore_writes_audio_and_tables_for_the_harness_and_the_genre_command(
+    snapshot: tuple[Path, str, bytes], tmp_path: Path
+) -> None:
+    mirror, commit, data = snapshot
+    out = tmp_path / "out"
+    tempo_only = _clip(commit, data, clip="src.tempo_only", genre="", source_label="")
+    report = realset.restore([_clip(commit, data), tempo_only], mirror, out)
+    assert (report.missing_repos, report.failed) == ([], [])
+    assert (out / "audio" / "src.tone.wav").read_bytes() == data
+    annotations = accuracy.read_annotations(out / "annotations.tsv")  # bench/accuracy.py reads it as is
+    assert [(a.file.name, a.tempo, a.key) for a in annotations] == [
+        ("src.tone.wav", 120.0, "A minor"),
+        ("src.tempo_only.wav", 120.0, "A minor"),
+    ]
+    assert annotations[0].columns["source"] == "src"
+    genre_rows = (out / "genre.tsv").read_text().splitlines()
+    assert genre_rows == [
+        "file\tgenre\tsource\tsource_label\tfold",
+        "audio/src.tone.wav\tdance\tsrc\tdisco\t0",
+    ]
+    assert (out / "genre" / "dance" / "src.tone.wav").read_bytes() == data
+    assert (out / "genre-by-source" / "src" / "dance" / "src.tone.wav").is_file()
+    assert not (out / "genre" / "dance" / "src.tempo_only.wav").exists()
+
+
+def test_restore_refuses_a_changed_file_and_an_lfs_pointer(
+    snapshot: tuple[Path, str, bytes], tmp_path: Path
+) -> None:
+    mirror, commit, data = snapshot
+    wrong = _clip(commit, data, sha256="0" * 64)
+    pointer = _clip(commit, data, clip="src.pointer", path="clips/pointer.wav")
+    report = realset.restore([wrong, pointer], mirror, tmp_path / "out")
+    reasons = {clip.clip: reason for clip, reason in report.failed}
+    assert "differs from the manifest" in reasons["src.tone"]
+    assert "Git LFS pointer" in reasons["src.pointer"]
+    assert not list((tmp_path / "out" / "audio").iterdir())
+
+
+def test_restore_converts_other_formats_to_wav(snapshot: tuple[Path, str, bytes], tmp_path: Path) -> None:
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("needs ffmpeg")
+    mirror, commit, _ = snapshot
+    work = tmp_path / "work"
+    sf.write(work / "clips" / "tone.flac", np.zeros(2205), 22050)
+    _git(work, "add", ".")
+    _git(work, "commit", "-q", "-m", "flac")
+    _git(mirror / "owner+songs" / "repo", "fetch", "-q", str(work), "+HEAD:refs/heads/master")
+    flac = (work / "clips" / "tone.flac").read_bytes()
+    commit = _git(work, "rev-parse", "HEAD")
+    report = realset.restore([_clip(commit, flac, path="clips/tone.flac")], mirror, tmp_path / "out")
+    assert report.failed == []
+    samples, rate = sf.read(tmp_path / "out" / "audio" / "src.tone.wav")
+    assert (len(samples), rate) == (2205, 22050)
+
+
+def test_missing_snapshot_is_named_with_how_to_fetch_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = tmp_path / "manifest.tsv"
+    realset.write_manifest([_clip("c" * 40, b"z", repo="someone/absent")], manifest)
+    code = realset.main(["restore", "--mirror", str(tmp_path / "mirror"), "--out", str(tmp_path / "out"),
+                         "--manifest", str(manifest)])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "fetch github:someone/absent" in err
+    assert "cannot fetch" in err
+
+
+def test_lerch_keys_and_genre_table() -> None:
+    assert realset.lerch_key(22) == "G minor"
+    assert realset.lerch_key(3) == "C major"
+    assert realset.lerch_key(-1) == ""
+    gtzan = realset.GENRE_MAP["gtzan"]
+    assert (gtzan["disco"], gtzan["hiphop"], gtzan["metal"], gtzan["reggae"]) == (
+        "dance",
+        "rnb",
+        "rock",
+        "outside",
+    )
+    for table in realset.GENRE_MAP.values():
+        assert set(table.values()) <= set(realset.OUR_GENRES) | {realset.OUTSIDE}
+
+
+def test_committed_manifest_is_well_formed() -> None:
+    clips = realset.read_manifest()
+    assert len({c.clip for c in clips}) == len(clips)
+    assert len({c.sha256 for c in clips}) == len(clips)
+    for clip in clips:
+        assert len(clip.commit) == 40
+        assert len(clip.sha256) == 64
+        assert clip.genre in {"", realset.OUTSIDE, *realset.OUR_GENRES}
+        if clip.tempo:
+            assert float(clip.tempo) > 0

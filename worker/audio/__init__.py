@@ -1,0 +1,1 @@
+"""Sound in: content sniffing, decoding, log-mel features, the spectrogram picture, synthetic signals."""

@@ -1,0 +1,1 @@
+"""Training genre heads from labelled audio and evaluating artifacts side by side."""
