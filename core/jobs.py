@@ -173,7 +173,8 @@ def job_fail(rows: QuerySet[Row], *, message: str, job_id: str | None = None, **
 
 def job_failed(model: type[JobRow], message: str, now: datetime, **fields: object) -> dict[str, Any]:
     """The columns of a failed row."""
-    return _idle(model, status=JobStatus.FAILED, finished_at=now, **fields) | _error(model, message)
+    failed = _idle(model, **model.failed_fields)
+    return failed | {"status": JobStatus.FAILED, "finished_at": now, **fields} | _error(model, message)
 
 
 def _idle(model: type[JobRow], **fields: object) -> dict[str, Any]:

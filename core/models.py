@@ -47,6 +47,8 @@ class JobRow(models.Model):
     # The model's own columns a row gets back whenever it stops running (released, recovered,
     # failed or done), e.g. a stage or a progress; a transition's own values win.
     idle_fields: ClassVar[Mapping[str, object]] = {}
+    # The model's own columns a failed row gets besides its error (e.g. a reason code).
+    failed_fields: ClassVar[Mapping[str, object]] = {}
 
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
     error = models.TextField(blank=True, help_text="Shown to the user when the job failed.")
