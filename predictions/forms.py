@@ -53,7 +53,7 @@ RESETTABLE = [("tempo", "tempo"), ("key", "key"), ("genre", "genre")]
 
 
 class Correction(TypedDict):
-    """The keyword arguments of services.prediction_correct that the form fills."""
+    """The keyword arguments of corrections.prediction_correct that the form fills."""
 
     tempo_bpm: float | None
     key: str | None
@@ -70,7 +70,7 @@ class CorrectionForm(forms.Form):
     reset = forms.ChoiceField(required=False, choices=RESETTABLE)
 
     def correction(self) -> Correction:
-        """Keyword arguments for services.prediction_correct (validation of the values is its job)."""
+        """Keyword arguments for corrections.prediction_correct (validation of the values is its job)."""
         data = self.cleaned_data
         return {
             "tempo_bpm": data["tempo"],

@@ -6,28 +6,30 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from core.models import JobRow, JobStatus
+
 # The user's answer "none of our genres" (issue 12): not a slug of any genre.
 USER_GENRE_NONE = "none"
 # The tempos a user may set: anything a song is played at, with room for a double-time reading.
 MIN_USER_TEMPO, MAX_USER_TEMPO = 30.0, 300.0
 
 
-class Prediction(models.Model):
+class Prediction(JobRow):
+    """A song's analysis: one row per job."""
+
     class Source(models.TextChoices):
         DEEZER = "deezer", "Deezer"
         SPOTIFY = "spotify", "Spotify"
         UPLOAD = "upload", "Upload"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    Status = JobStatus
 
     class Stage(models.TextChoices):
         NONE = "", "Waiting"
         DOWNLOADING = "downloading", "Fetching the audio"
         ANALYSING = "analysing", "Analysing the audio"
+
+    idle_fields = {"stage": Stage.NONE}  # whenever the job stops running
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="predictions")
 
@@ -43,28 +45,12 @@ class Prediction(models.Model):
     duration_s = models.PositiveIntegerField(null=True, blank=True)
     upload = models.FileField(upload_to="uploads/%Y/%m/", blank=True)
 
-    # The job.
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # The job (core.models.JobRow): its stage, and whether the song itself made it fail.
     stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.NONE, blank=True)
-    error = models.TextField(blank=True, help_text="Shown to the user when the job failed.")
     input_error = models.BooleanField(
         default=False,
         help_text="The job failed because of the song itself (too short, not audio, no preview): "
         "running it again cannot help.",
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    # The Celery task id that holds the job while it runs. A redelivery of that same message (its
-    # worker died before acknowledging it) may take the job over; any other message may not.
-    job_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    queued_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # Written every few seconds by the worker that holds the job (core.jobs.heartbeat): when it
-    # stops, the worker is gone and the sweep gives the job to another one.
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    worker = models.CharField(
-        max_length=200, blank=True, help_text="The worker that holds or last held the job."
     )
     rerun_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns"
@@ -90,7 +76,7 @@ class Prediction(models.Model):
     )
     spectrogram = models.FileField(upload_to="spectrograms/%Y/%m/", blank=True)
     # The ML job saves the mel the model saw (worker.audio.spectrogram.save_mel); an I/O worker draws the
-    # PNG from it (services.prediction_spectrogram_render) and then deletes it.
+    # PNG from it (jobs.prediction_spectrogram_render) and then deletes it.
     spectrogram_mel = models.FileField(upload_to="spectrograms/mel/%Y/%m/", blank=True)
     spectrogram_failed = models.BooleanField(
         default=False, help_text="The spectrogram could not be drawn (the analysis is unaffected)."
@@ -153,10 +139,6 @@ class Prediction(models.Model):
         if self.upload:
             return self.upload.name.rsplit("/", 1)[-1]
         return "Untitled"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
 
     # The values the rest of the site works with: the user's where they set one, else the estimate.
 

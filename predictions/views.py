@@ -14,7 +14,7 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.ratelimit import throttle
 from catalog.errors import CatalogError
 
-from . import services
+from . import corrections, services
 from .forms import CorrectionForm
 from .models import Prediction
 from .presenters import prediction_context, prediction_status_dict, progress_context, rerun_offered
@@ -52,8 +52,8 @@ def correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     error = ""
     if form.is_valid():
         try:
-            changed = services.prediction_correct(prediction=prediction, **form.correction())
-        except services.CorrectionError as exc:
+            changed = corrections.prediction_correct(prediction=prediction, **form.correction())
+        except corrections.CorrectionError as exc:
             error = str(exc)
     else:
         error = form.first_error()

@@ -6,17 +6,28 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import IO
 
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from core.jobs import DATABASE_ERRORS, heartbeat, heartbeat_stopped, orphaned, task_send
+from core.jobs import (
+    DATABASE_ERRORS,
+    JobRetry,
+    SweepReport,
+    heartbeat,
+    job_beat,
+    job_claim,
+    job_fail,
+    job_finish,
+    job_held,
+    job_sweep,
+    task_send,
+)
 from predictions.models import Prediction
 
 from .conform.conforming import conformed_file, song_grid
@@ -24,7 +35,6 @@ from .downloads import PreviewError, PreviewMissing, preview_fetch
 from .freesound import FreesoundError
 from .models import Pack, PackExport, Sound
 from .sounds import sound_refresh
-from .stage import message_may_be_lost
 from .zips import Conform, ConformedFile, ConformTarget, Progress, ZipSound, zip_write
 
 log = logging.getLogger(__name__)
@@ -138,7 +148,7 @@ EXPORT_STALE = "The ZIP took too long to build and was stopped; try again."
 EXPORT_DATABASE_UNAVAILABLE = "The database was unavailable for a moment; the ZIP will be built shortly."
 
 
-class ExportRetry(Exception):
+class ExportRetry(JobRetry):
     """The build hit a transient error (the database): the task retries it later."""
 
 
@@ -179,59 +189,44 @@ def pack_export_enqueue(*, export_id: int) -> bool:
     return True
 
 
-def pack_export_claim(*, export_id: int, job_id: str) -> bool:
-    """pending → running for this task id. The same task id may take over a running export only
-    once its heartbeat stopped (its worker died): a duplicate delivery is a no-op."""
-    now = timezone.now()
-    claimable = Q(status=PackExport.Status.PENDING) | (
-        Q(status=PackExport.Status.RUNNING, job_id=job_id) & heartbeat_stopped(now)
-    )
-    return bool(
-        PackExport.objects.filter(claimable, pk=export_id).update(
-            status=PackExport.Status.RUNNING,
-            job_id=job_id,
-            started_at=now,
-            heartbeat_at=now,
-            progress=0,
-            attempts=F("attempts") + 1,
-        )
-    )
+def _row(export_id: int) -> QuerySet[PackExport]:
+    return PackExport.objects.filter(pk=export_id)
 
 
-def _held(export_id: int, job_id: str) -> QuerySet[PackExport]:
-    return PackExport.objects.filter(pk=export_id, status=PackExport.Status.RUNNING, job_id=job_id)
+def pack_export_claim(*, export_id: int, job_id: str, worker: str = "") -> bool:
+    """pending → running for this task id (core.jobs.job_claim): a duplicate delivery is a no-op,
+    and a redelivery of the same message takes over only once the row's heartbeat stopped."""
+    return job_claim(_row(export_id), job_id=job_id, worker=worker, progress=0)
 
 
-def pack_export_build(*, export_id: int, job_id: str = "") -> None:
+def pack_export_build(*, export_id: int, job_id: str = "", worker: str = "") -> None:
     """The worker's job. Claims the row with a conditional UPDATE so a redelivered or duplicate
     message is a no-op; every later write only lands while this job still holds the row."""
     job_id = job_id or f"local-{export_id}"
     try:
-        claimed = pack_export_claim(export_id=export_id, job_id=job_id)
+        claimed = pack_export_claim(export_id=export_id, job_id=job_id, worker=worker)
     except DATABASE_ERRORS as exc:
-        raise ExportRetry(EXPORT_DATABASE_UNAVAILABLE) from exc
+        raise ExportRetry(EXPORT_DATABASE_UNAVAILABLE, database=True) from exc
     if not claimed:
         log.info("Pack ZIP %s is not claimable by job %s; nothing to do", export_id, job_id)
         return
     try:
         with heartbeat(
-            lambda: _held(export_id, job_id).update(heartbeat_at=timezone.now()),
+            lambda: job_beat(_row(export_id), job_id=job_id),
             interval=settings.PREDICTION_HEARTBEAT_INTERVAL,
         ):
             name = _build_zip(export_id, job_id)
-            done = _held(export_id, job_id).update(
-                status=PackExport.Status.DONE, progress=100, file=name, finished_at=timezone.now()
-            )
+            done = job_finish(_row(export_id), job_id=job_id, progress=100, file=name)
     except (PreviewError, OSError) as exc:
         log.exception("ZIP of pack export %s failed", export_id)
-        _held(export_id, job_id).update(
-            status=PackExport.Status.FAILED,
-            error=f"The ZIP could not be built ({exc.__class__.__name__}); try again.",
-            finished_at=timezone.now(),
+        job_fail(
+            _row(export_id),
+            job_id=job_id,
+            message=f"The ZIP could not be built ({exc.__class__.__name__}); try again.",
         )
         return
     except DATABASE_ERRORS as exc:
-        raise ExportRetry(EXPORT_DATABASE_UNAVAILABLE) from exc
+        raise ExportRetry(EXPORT_DATABASE_UNAVAILABLE, database=True) from exc
     if not done:
         PackExport.file.field.storage.delete(name)  # another job took the row meanwhile
 
@@ -240,7 +235,9 @@ def _build_zip(export_id: int, job_id: str) -> str:
     export = PackExport.objects.select_related("pack", "song").get(pk=export_id)
 
     def progress(done: int, total: int) -> None:
-        _held(export_id, job_id).update(progress=int(done * 100 / max(total, 1)), heartbeat_at=timezone.now())
+        job_held(_row(export_id), job_id=job_id).update(
+            progress=int(done * 100 / max(total, 1)), heartbeat_at=timezone.now()
+        )
 
     with tempfile.TemporaryFile() as tmp:
         pack_zip_write(
@@ -253,40 +250,19 @@ def _build_zip(export_id: int, job_id: str) -> str:
 
 
 def pack_export_fail(*, export_id: int, message: str) -> None:
-    PackExport.objects.filter(pk=export_id).exclude(status=PackExport.Status.DONE).update(
-        status=PackExport.Status.FAILED, error=message[:300], finished_at=timezone.now()
-    )
-
-
-@dataclass(frozen=True)
-class ExportSweepReport:
-    requeued: int
-    recovered: int
-    failed: int
+    job_fail(_row(export_id), message=message)
 
 
 def pack_export_sweep(
     *, rows: QuerySet[PackExport] | None = None, now: datetime | None = None
-) -> ExportSweepReport:
-    """Keep pack ZIPs moving, like predictions.services.prediction_sweep: running exports whose
-    heartbeat stopped go back to pending (or fail after PREDICTION_MAX_ATTEMPTS), pending ones
-    whose message may be lost are sent again, and ones running past every time limit fail."""
-    now = now or timezone.now()
-    rows = PackExport.objects.all() if rows is None else rows
-    orphans = rows.filter(status=PackExport.Status.RUNNING).filter(orphaned(now))
-    failed = orphans.filter(attempts__gte=settings.PREDICTION_MAX_ATTEMPTS).update(
-        status=PackExport.Status.FAILED, error=EXPORT_WORKER_LOST, finished_at=now
+) -> SweepReport:
+    """Keep pack ZIPs moving, like predictions.jobs.prediction_sweep (core.jobs.job_sweep): running
+    exports whose heartbeat stopped go back to pending (or fail after PREDICTION_MAX_ATTEMPTS),
+    pending ones whose message may be lost are sent again, and ones running past every time limit fail."""
+    return job_sweep(
+        PackExport.objects.all() if rows is None else rows,
+        send=lambda pk: pack_export_enqueue(export_id=pk),
+        stale_message=EXPORT_STALE,
+        lost_message=EXPORT_WORKER_LOST,
+        now=now,
     )
-    orphan_ids = list(orphans.values_list("pk", flat=True))
-    recovered = orphans.filter(pk__in=orphan_ids).update(
-        status=PackExport.Status.PENDING, job_id="", heartbeat_at=None, queued_at=None, progress=0
-    )
-    waiting = rows.filter(status=PackExport.Status.PENDING).filter(
-        Q(pk__in=orphan_ids) | message_may_be_lost(now)
-    )
-    requeued = sum(pack_export_enqueue(export_id=pk) for pk in waiting.values_list("pk", flat=True))
-    stale_before = now - timedelta(seconds=settings.PREDICTION_STALE_AFTER)
-    failed += rows.filter(status=PackExport.Status.RUNNING, started_at__lt=stale_before).update(
-        status=PackExport.Status.FAILED, error=EXPORT_STALE, finished_at=now
-    )
-    return ExportSweepReport(requeued=requeued, recovered=recovered, failed=failed)

@@ -31,7 +31,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.jobs import heartbeat_deadline, task_send
+from core.jobs import heartbeat_stopped, task_send
 from predictions.models import Prediction
 from worker.backbone.embed import EMBEDDING_DIM
 
@@ -95,27 +95,32 @@ def _pending() -> Q:
     return Q(audio_status=Status.PENDING, removed=False)
 
 
-def audio_index_claim(*, job_id: str, now: datetime | None = None) -> AudioIndexRun | None:
+def audio_index_claim(*, job_id: str, worker: str = "", now: datetime | None = None) -> AudioIndexRun | None:
     """A new run, unless another one is alive (its heartbeat is fresh). A run whose worker died is
     closed as stopped: its finished batches are kept, the rest is still pending."""
     now = now or timezone.now()
-    deadline = heartbeat_deadline(now)
     with transaction.atomic():
         running = AudioIndexRun.objects.select_for_update().filter(status=AudioIndexRun.Status.RUNNING)
-        if running.filter(heartbeat_at__gte=deadline).exclude(job_id=job_id).exists():
+        if running.exclude(heartbeat_stopped(now)).exclude(job_id=job_id).exists():
             return None
         running.update(
             status=AudioIndexRun.Status.STOPPED, message="Its worker stopped; carried on by a later run.",
             finished_at=now,
         )  # fmt: skip
         return AudioIndexRun.objects.create(
-            job_id=job_id, total=Sound.objects.filter(_pending()).count(), heartbeat_at=now
+            job_id=job_id,
+            worker=worker[:200],
+            total=Sound.objects.filter(_pending()).count(),
+            attempts=1,
+            started_at=now,
+            heartbeat_at=now,
         )
 
 
 def audio_index_run(
     *,
     job_id: str = "",
+    worker: str = "",
     budget: FreesoundBudget | None = None,
     embed: Embedder | None = None,
     time_limit: float | None = None,
@@ -124,7 +129,7 @@ def audio_index_run(
     sends itself again). None when another run is alive or the index is turned off."""
     if not settings.AUDIO_INDEX_ENABLED:
         return None
-    run = audio_index_claim(job_id=job_id or f"local-{time.time_ns()}")
+    run = audio_index_claim(job_id=job_id or f"local-{time.time_ns()}", worker=worker)
     if run is None:
         return None
     budget = budget or default_budget()

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 
+from core.models import JobRow
+
 from .licences import Licence, licence_badge, licence_from_url
 
 
@@ -144,7 +146,7 @@ class Recommendation(models.Model):
         return f"#{self.rank} {self.sound} for prediction {self.prediction_id}"
 
 
-class RecommendationRun(models.Model):
+class RecommendationRun(JobRow):
     """The samples stage of one prediction: a job row of its own, started once the prediction is
     done. A slow or failing Freesound shows here and never touches the prediction's status."""
 
@@ -167,18 +169,19 @@ class RecommendationRun(models.Model):
         BAD_KEY = "bad_key", "Freesound rejected the API key"
         ERROR = "error", "The stage failed"
 
+    beats = False  # a stage is short; the sweep fails one stuck past every time limit
+    error_field = "message"
+    failed_fields = {"reason": Reason.ERROR}
+
     prediction = models.OneToOneField(
         "predictions.Prediction", on_delete=models.CASCADE, related_name="recommendation_run"
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    error = None  # type: ignore[assignment]  # the message says why the stage failed
     message = models.CharField(
         max_length=300, blank=True, help_text="Why there are no samples, when there are none."
     )
     reason = models.CharField(max_length=16, choices=Reason.choices, blank=True, default=Reason.NONE)
-    created_at = models.DateTimeField(auto_now_add=True)
-    queued_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "queued_at"], name="recommendation_run_status")]
@@ -186,16 +189,14 @@ class RecommendationRun(models.Model):
     def __str__(self) -> str:
         return f"Samples for prediction {self.prediction_id} ({self.status})"
 
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
 
-
-class AudioIndexRun(models.Model):
+class AudioIndexRun(JobRow):
     """One pass of the audio index job (queue `ml`): its progress, shown in the admin.
 
     The work itself is the sounds whose audio_status is pending; each batch's results are committed
-    with the sounds, so a run that dies loses at most one batch, and the next run carries on."""
+    with the sounds, so a run that dies loses at most one batch, and the next run carries on. A run
+    is created running by the job that makes it (samples.indexing.audio_index_claim): it is never
+    pending, and its message says why it stopped or failed."""
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -203,15 +204,14 @@ class AudioIndexRun(models.Model):
         STOPPED = "stopped", "Stopped early"
         FAILED = "failed", "Failed"
 
+    error_field = "message"
+
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
-    job_id = models.CharField(max_length=64, blank=True)
+    error = None  # type: ignore[assignment]  # the message says why a run failed, or stopped early
     total = models.PositiveIntegerField(default=0, help_text="Sounds waiting when the run started.")
     analysed = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0, help_text="Broken, silent or missing previews.")
     message = models.CharField(max_length=300, blank=True)
-    started_at = models.DateTimeField(auto_now_add=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -276,8 +276,8 @@ class PackItem(models.Model):
         return f"{self.sound} in {self.pack}"
 
 
-class PackExport(models.Model):
-    """One ZIP build of a pack: a job row the pack page polls."""
+class PackExport(JobRow):
+    """One ZIP build of a pack: a job row the pack page polls, held by its task like a Prediction."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Queued"
@@ -290,6 +290,8 @@ class PackExport(models.Model):
         CONFORMED = "conformed", "Conformed to a song (WAV)"
         BOTH = "both", "Both"
 
+    idle_fields = {"progress": 0}
+
     pack = models.ForeignKey(Pack, on_delete=models.CASCADE, related_name="exports")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     contents = models.CharField(max_length=16, choices=Contents.choices, default=Contents.ORIGINALS)
@@ -299,18 +301,8 @@ class PackExport(models.Model):
     )
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent.")
     file = models.FileField(upload_to="packs/%Y/%m/", blank=True)
-    error = models.CharField(max_length=300, blank=True)
     # The pack's sound ids when the build was asked for: a changed pack needs a new ZIP.
     signature = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # The job, with the same discipline as a Prediction: claimed by the Celery task id with a
-    # conditional UPDATE, kept alive by a heartbeat, re-sent by the sweep when its worker is gone.
-    job_id = models.CharField(max_length=64, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    queued_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -319,12 +311,8 @@ class PackExport(models.Model):
     def __str__(self) -> str:
         return f"ZIP of {self.pack} ({self.status})"
 
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
 
-
-class ConformedRender(models.Model):
+class ConformedRender(JobRow):
     """A sound time-stretched and pitch-shifted by Rubber Band: one job row and its WAV file, shared
     by every song that asks for the same (sound, tempo, semitones). `target_bpm` 0 means the
     sound's timing is kept (a one-shot, or a song without a tempo)."""
@@ -335,20 +323,17 @@ class ConformedRender(models.Model):
         DONE = "done", "Ready"
         FAILED = "failed", "Failed"
 
+    beats = False  # a render takes seconds; a stuck one is sent again when asked for (render_request)
+
     sound = models.ForeignKey(Sound, on_delete=models.CASCADE, related_name="renders")
     target_bpm = models.DecimalField(max_digits=6, decimal_places=2)
     semitones = models.SmallIntegerField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    error = models.CharField(max_length=300, blank=True, help_text="Why the render failed, for the user.")
     file = models.FileField(upload_to="renders/%Y/%m/", blank=True)
     source_bpm = models.FloatField(null=True, blank=True)
     time_ratio = models.FloatField(default=1.0, help_text="New length / old length.")
     duration_s = models.FloatField(null=True, blank=True, help_text="Of the rendered file.")
     render_seconds = models.FloatField(null=True, blank=True, help_text="Rubber Band's time, for bench/.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    queued_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -358,7 +343,3 @@ class ConformedRender(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sound} at {self.target_bpm} BPM, {self.semitones:+d} st ({self.status})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -5,16 +5,13 @@ A failure here ends the stage, never the prediction, which stays done with its a
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from core.jobs import task_send
+from core.jobs import SweepReport, job_claim, job_fail, job_finish, job_sweep, task_send
 from predictions.models import Prediction
 
 from .models import Recommendation, RecommendationRun
@@ -74,48 +71,24 @@ def recommendation_run_enqueue(*, prediction_id: int) -> bool:
     return True
 
 
-def message_may_be_lost(now: datetime) -> Q:
-    """Pending job rows sent (or created unsent) longer than PREDICTION_REQUEUE_AFTER ago: their
-    task message may be lost, so the sweep sends them again."""
-    requeue_before = now - timedelta(seconds=settings.PREDICTION_REQUEUE_AFTER)
-    return Q(queued_at__lt=requeue_before) | Q(queued_at__isnull=True, created_at__lt=requeue_before)
-
-
-@dataclass(frozen=True)
-class RunSweepReport:
-    requeued: int
-    failed: int
-
-
-def recommendation_run_sweep(*, now: datetime | None = None) -> RunSweepReport:
+def recommendation_run_sweep(*, now: datetime | None = None) -> SweepReport:
     """Send pending samples stages again whose message may be lost, and fail running ones whose
-    worker is gone, so no page says "Finding samples…" for ever."""
-    now = now or timezone.now()
-    waiting = RecommendationRun.objects.filter(status=RecommendationRun.Status.PENDING).filter(
-        message_may_be_lost(now)
+    worker is gone, so no page says "Finding samples…" for ever (core.jobs.job_sweep)."""
+    return job_sweep(
+        RecommendationRun.objects.all(),
+        send=lambda prediction_id: recommendation_run_enqueue(prediction_id=prediction_id),
+        key="prediction_id",
+        stale_message=SAMPLES_FAILURE,
+        now=now,
     )
-    requeued = sum(
-        recommendation_run_enqueue(prediction_id=pk) for pk in waiting.values_list("prediction_id", flat=True)
-    )
-    stale_before = now - timedelta(seconds=settings.PREDICTION_STALE_AFTER)
-    failed = RecommendationRun.objects.filter(
-        status=RecommendationRun.Status.RUNNING, started_at__lt=stale_before
-    ).update(
-        status=RecommendationRun.Status.FAILED,
-        message=SAMPLES_FAILURE,
-        reason=RecommendationRun.Reason.ERROR,
-        finished_at=now,
-    )
-    return RunSweepReport(requeued=requeued, failed=failed)
 
 
-def recommendation_run(*, prediction_id: int) -> None:
+def recommendation_run(*, prediction_id: int, job_id: str = "", worker: str = "") -> None:
     """The samples stage. Claims its row (pending → running) so a duplicate message is a no-op;
     any failure ends the stage, never the prediction, which stays done with its analysis."""
-    claimed = RecommendationRun.objects.filter(
-        prediction_id=prediction_id, status=RecommendationRun.Status.PENDING
-    ).update(status=RecommendationRun.Status.RUNNING, started_at=timezone.now())
-    if not claimed:
+    job_id = job_id or f"local-{prediction_id}"
+    rows = RecommendationRun.objects.filter(prediction_id=prediction_id)
+    if not job_claim(rows, job_id=job_id, worker=worker):
         log.info("Samples for prediction %s are not pending; nothing to do", prediction_id)
         return
     prediction = Prediction.objects.get(pk=prediction_id)
@@ -126,25 +99,9 @@ def recommendation_run(*, prediction_id: int) -> None:
         recommendations_create_for_prediction(prediction=prediction, batch=0)
     except Exception:  # a bug or the time limit: the stage fails, the prediction stays done
         log.exception("Recommendations failed for prediction %s", prediction_id)
-        recommendation_run_finish(prediction_id=prediction_id, failed=True, message=SAMPLES_FAILURE)
+        job_fail(rows, job_id=job_id, message=SAMPLES_FAILURE)
         return
-    recommendation_run_finish(prediction_id=prediction_id)
-
-
-def recommendation_run_finish(
-    *, prediction_id: int, failed: bool = False, message: str | None = None
-) -> None:
-    fields: dict[str, object] = {
-        "status": RecommendationRun.Status.FAILED if failed else RecommendationRun.Status.DONE,
-        "finished_at": timezone.now(),
-    }
-    if message is not None:
-        fields["message"] = message[:300]
-    if failed:
-        fields["reason"] = RecommendationRun.Reason.ERROR
-    RecommendationRun.objects.filter(
-        prediction_id=prediction_id, status=RecommendationRun.Status.RUNNING
-    ).update(**fields)
+    job_finish(rows, job_id=job_id)
 
 
 def recommendations_retry(*, prediction_id: int, attempt: int) -> None:

@@ -13,8 +13,7 @@ from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from core.jobs import DATABASE_ERRORS
-from predictions.tasks import retry_countdown
+from core.jobs import DATABASE_ERRORS, job_retry, job_task, worker_name
 
 from . import exports, freesound_index, indexing, services, stage
 from .conform import conforming
@@ -22,45 +21,34 @@ from .conform import conforming
 log = logging.getLogger(__name__)
 
 
-@shared_task(name=stage.RECOMMEND_TASK, ignore_result=True)
-def recommendations_for_prediction_task(prediction_id: int) -> None:
-    stage.recommendation_run(prediction_id=prediction_id)
+@shared_task(bind=True, name=stage.RECOMMEND_TASK, ignore_result=True)
+def recommendations_for_prediction_task(self: Task, prediction_id: int) -> None:
+    stage.recommendation_run(
+        prediction_id=prediction_id, job_id=self.request.id or "", worker=worker_name(self.request.hostname)
+    )
 
 
-# acks_late + reject_on_worker_lost, like the prediction task: a worker that dies mid-build leaves
+# A job row's task (core.jobs.job_task), like the prediction's: a worker that dies mid-build leaves
 # the message on the broker, and the row's heartbeat tells the sweep to send the build again.
-@shared_task(
-    bind=True,
-    name=exports.BUILD_PACK_ZIP_TASK,
-    ignore_result=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    max_retries=None,  # bounded by settings.PREDICTION_MAX_RETRIES below
-)
+@job_task(name=exports.BUILD_PACK_ZIP_TASK, ignore_result=True)
 def pack_export_build_task(self: Task, export_id: int) -> None:
     try:
-        exports.pack_export_build(export_id=export_id, job_id=self.request.id or "")
-    except exports.ExportRetry as exc:
-        if self.request.retries >= settings.PREDICTION_MAX_RETRIES:
-            _fail_quietly(export_id, exports.EXPORT_FAILURE)
-            return
-        # The row may still be held by this task id: retry once its heartbeat counts as stopped.
-        countdown = max(
-            retry_countdown(self.request.retries, None), settings.PREDICTION_HEARTBEAT_TIMEOUT + 1
+        exports.pack_export_build(
+            export_id=export_id, job_id=self.request.id or "", worker=worker_name(self.request.hostname)
         )
-        log.info("Pack ZIP %s: %s; retrying in %s s", export_id, exc, countdown)
-        raise self.retry(countdown=countdown, max_retries=settings.PREDICTION_MAX_RETRIES) from exc
+    except exports.ExportRetry as exc:
+        job_retry(self, exc, give_up=lambda _message: _fail(export_id), label=f"Pack ZIP {export_id}")
     except Exception:
         log.exception("Pack ZIP %s crashed", export_id)
-        _fail_quietly(export_id, exports.EXPORT_FAILURE)
+        try:
+            _fail(export_id)
+        except DATABASE_ERRORS:
+            log.warning("Pack ZIP %s: could not record the failure; the sweep will", export_id)
         raise
 
 
-def _fail_quietly(export_id: int, message: str) -> None:
-    try:
-        exports.pack_export_fail(export_id=export_id, message=message)
-    except DATABASE_ERRORS:
-        log.warning("Pack ZIP %s: could not record the failure; the sweep will", export_id)
+def _fail(export_id: int) -> None:
+    exports.pack_export_fail(export_id=export_id, message=exports.EXPORT_FAILURE)
 
 
 @shared_task(name=exports.SWEEP_EXPORTS_TASK, ignore_result=True)
@@ -88,17 +76,11 @@ def recommendation_run_sweep_task() -> None:
         log.info("Samples sweep: %s sent again, %s stale ones failed", report.requeued, report.failed)
 
 
-# On the `ml` queue (CELERY_TASK_ROUTES), beside the genre model. acks_late: a worker that dies
-# mid-run leaves the message for another; the work itself (pending sounds) is in the database.
-@shared_task(
-    bind=True,
-    name=indexing.AUDIO_INDEX_TASK,
-    ignore_result=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-)
+# On the `ml` queue (CELERY_TASK_ROUTES), beside the genre model. A job row's task: a worker that
+# dies mid-run leaves the message for another; the work itself (pending sounds) is in the database.
+@job_task(name=indexing.AUDIO_INDEX_TASK, ignore_result=True)
 def audio_index_task(self: Task) -> None:
-    run = indexing.audio_index_run(job_id=self.request.id or "")
+    run = indexing.audio_index_run(job_id=self.request.id or "", worker=worker_name(self.request.hostname))
     if run is None:
         return  # another run is alive
     log.info("Audio index run %s: %s analysed, %s failed, %s", run.pk, run.analysed, run.failed, run.status)

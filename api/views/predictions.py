@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
+from predictions import corrections as prediction_corrections
 from predictions import selectors as prediction_selectors
 from predictions import services as prediction_services
 from predictions.models import Prediction
@@ -157,7 +158,7 @@ def _checked(check: Any, value: Any) -> Any:
         return None
     try:
         return check(value)
-    except prediction_services.CorrectionError as exc:
+    except prediction_corrections.CorrectionError as exc:
         raise serializers.ValidationError(str(exc)) from exc
 
 
@@ -182,13 +183,13 @@ class PredictionCorrectionApi(ApiView):
         )
 
         def validate_tempo_bpm(self, value: float | None) -> float | None:
-            return _checked(prediction_services.correction_tempo, value)
+            return _checked(prediction_corrections.correction_tempo, value)
 
         def validate_key(self, value: str | None) -> str | None:
-            return _checked(prediction_services.correction_key, value)
+            return _checked(prediction_corrections.correction_key, value)
 
         def validate_genre(self, value: str | None) -> str | None:
-            return _checked(prediction_services.correction_genre, value)
+            return _checked(prediction_corrections.correction_genre, value)
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             if not attrs:
@@ -229,8 +230,8 @@ class PredictionCorrectionApi(ApiView):
         if prediction.status != Prediction.Status.DONE:
             raise ApiError(409, "not_finished", "Only a finished analysis can be corrected.")
         try:
-            prediction_services.prediction_correct(prediction=prediction, **correction)
-        except prediction_services.CorrectionError as exc:
+            prediction_corrections.prediction_correct(prediction=prediction, **correction)
+        except prediction_corrections.CorrectionError as exc:
             raise serializers.ValidationError([str(exc)]) from exc
         prediction.refresh_from_db()
         return Response(PredictionDetailSerializer(prediction, context={"request": request}).data)

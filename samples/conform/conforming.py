@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.jobs import job_claim, job_fail, job_finish
 from predictions.models import Prediction
 from worker.music.conform import ConformPlan, conform_plan
 
@@ -164,33 +165,34 @@ def _send(row: ConformedRender) -> None:
     transaction.on_commit(signature_of(RENDER_TASK, args=[row.pk]).apply_async, robust=True)
 
 
-def render_run(*, render_id: int) -> None:
+def render_run(*, render_id: int, job_id: str = "") -> None:
     """The worker's job: claim the row (a redelivered message finds it taken), fetch the preview,
-    render, keep the WAV."""
-    claimed = ConformedRender.objects.filter(pk=render_id, status=ConformedRender.Status.PENDING).update(
-        status=ConformedRender.Status.RUNNING, started_at=timezone.now()
-    )
-    if not claimed:
+    render, keep the WAV (only while this job still holds the row)."""
+    job_id = job_id or f"local-{render_id}"
+    rows = ConformedRender.objects.filter(pk=render_id)
+    if not job_claim(rows, job_id=job_id):
         return
     row = ConformedRender.objects.select_related("sound").get(pk=render_id)
     try:
         rendered = _render_row(row)
     except RenderError as exc:
-        render_fail(render_id=render_id, message=str(exc))
+        job_fail(rows, job_id=job_id, message=str(exc))
         return
     row.file.save(
         f"{row.sound.freesound_id}-{row.target_bpm}-{row.semitones:+d}.wav",
         ContentFile(rendered.wav),
         save=False,
     )
-    ConformedRender.objects.filter(pk=render_id).update(
-        status=ConformedRender.Status.DONE,
+    done = job_finish(
+        rows,
+        job_id=job_id,
         file=row.file.name,
         duration_s=rendered.duration_s,
         time_ratio=rendered.time_ratio,
         render_seconds=rendered.seconds,
-        finished_at=timezone.now(),
     )
+    if not done:
+        row.file.storage.delete(row.file.name)  # sent again meanwhile: the new job renders it
 
 
 def _render_row(row: ConformedRender) -> Rendered:
@@ -217,9 +219,7 @@ def _render_row(row: ConformedRender) -> Rendered:
 
 
 def render_fail(*, render_id: int, message: str) -> None:
-    ConformedRender.objects.filter(pk=render_id).exclude(status=ConformedRender.Status.DONE).update(
-        status=ConformedRender.Status.FAILED, error=message[:300], finished_at=timezone.now()
-    )
+    job_fail(ConformedRender.objects.filter(pk=render_id), message=message)
 
 
 def render_state(row: ConformedRender | None) -> dict[str, object]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from predictions import services
+from predictions import jobs
 from predictions.models import Prediction
 from predictions.tasks import predict_genre_task
 from tests.predictions.factories import PredictionFactory
@@ -29,8 +29,8 @@ def test_a_deezer_track_is_fetched_fresh_and_analysed(user, fake_deezer, fake_pr
 def test_a_rate_limited_provider_releases_the_job_with_the_retry_hint(user, fake_deezer, fake_predictor):
     prediction = PredictionFactory(owner=user, source_track_id="3135553")
     fake_deezer.answer_429(retry_after=9, path="/track/")
-    with pytest.raises(services.TransientJobError) as raised:
-        services.prediction_run(prediction_id=prediction.pk, job_id="job-a")
+    with pytest.raises(jobs.TransientJobError) as raised:
+        jobs.prediction_run(prediction_id=prediction.pk, job_id="job-a")
     assert raised.value.retry_after == 9
     prediction.refresh_from_db()
     assert prediction.status == Status.PENDING
@@ -54,4 +54,4 @@ def test_an_unknown_track_fails_with_a_clear_message(user, fake_deezer, fake_pre
     prediction.refresh_from_db()
     assert prediction.status == Status.FAILED
     assert prediction.error
-    assert prediction.error != services.GENERIC_FAILURE
+    assert prediction.error != jobs.GENERIC_FAILURE

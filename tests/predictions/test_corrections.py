@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from django.urls import reverse
 
-from predictions import services
+from predictions import corrections, jobs, services
 from predictions.models import Prediction
 from predictions.presenters import key_choices, key_view, tempo_view
 from samples.models import RecommendationRun
@@ -160,8 +160,8 @@ def test_another_users_or_an_unfinished_prediction_cannot_be_corrected(signed_in
 
 
 def test_the_same_value_again_changes_nothing_and_restarts_nothing(unsure, enqueued):
-    assert services.prediction_correct(prediction=unsure, tempo_bpm=120) == ["tempo"]
-    assert services.prediction_correct(prediction=unsure, tempo_bpm=120) == []
+    assert corrections.prediction_correct(prediction=unsure, tempo_bpm=120) == ["tempo"]
+    assert corrections.prediction_correct(prediction=unsure, tempo_bpm=120) == []
 
 
 # --- What a newer estimator adds ----------------------------------------------------------------------
@@ -173,7 +173,7 @@ def test_the_estimators_second_opinions_are_stored_in_our_spelling():
         beat_times=[0.31234, 0.9376],
         key_alternatives=[("C major", 0.6), ("e minor", 0.3), ("nonsense", 0.1), ("C major", 0.05)],
     )
-    assert services.analysis_extras(result) == {  # type: ignore[arg-type]  # a stand-in result
+    assert jobs.analysis_extras(result) == {  # type: ignore[arg-type]  # a stand-in result
         "tempo_alternative_bpm": 192.0,
         "beat_times": [0.312, 0.938],
         "key_alternatives": ["C major", "E minor"],

@@ -8,7 +8,7 @@ import signal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from predictions import services
+from predictions import jobs, services
 from predictions.models import Prediction
 from tests.conftest import broker_configured, running_worker, start_worker_process, wait_until
 from tests.predictions.conftest import wav_bytes
@@ -45,7 +45,7 @@ def test_bad_audio_fails_with_its_message(user, text_upload, redis_url):
     prediction.refresh_from_db()
     assert prediction.status == Status.FAILED
     assert "audio" in prediction.error.lower()
-    assert prediction.error != services.GENERIC_FAILURE
+    assert prediction.error != jobs.GENERIC_FAILURE
 
 
 # The production visibility timeout (longer than the time limit) stays: the dead worker's job must

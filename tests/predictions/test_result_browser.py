@@ -92,7 +92,7 @@ def test_the_spectrogram_opens_full_size_with_its_real_length(browser_as, width)
 def test_the_page_says_the_spectrogram_is_being_drawn_then_shows_it_without_a_reload(
     browser_as, width, tmp_path
 ):
-    from predictions import services
+    from predictions import jobs
     from tests.predictions.conftest import fake_mel_power
     from worker.audio.spectrogram import save_mel
 
@@ -111,7 +111,7 @@ def test_the_page_says_the_spectrogram_is_being_drawn_then_shows_it_without_a_re
     assert placeholder.is_visible()
     page.evaluate("window.sameDocument = true")
 
-    assert services.prediction_spectrogram_render(prediction_id=done.pk)  # what the I/O worker runs
+    assert jobs.prediction_spectrogram_render(prediction_id=done.pk)  # what the I/O worker runs
 
     shown = page.get_by_alt_text("Mel-spectrogram of the analysed excerpt")
     shown.wait_for(timeout=10_000)

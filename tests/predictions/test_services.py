@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from catalog.errors import NoPreview
 from fakeapis.audio import sine_wav
-from predictions import services
+from predictions import jobs, services
 from predictions.models import Prediction
 from predictions.tasks import predict_genre_task
 from tests.conftest import broker_configured, free_port, running_worker, wait_until
@@ -53,7 +53,7 @@ def test_the_sweep_sends_again_a_running_job_whose_worker_stopped_beating(user, 
         )  # fmt: skip
     settings.PREDICTION_MAX_ATTEMPTS = 3
 
-    report = services.prediction_sweep(now=now)
+    report = jobs.prediction_sweep(now=now)
 
     assert (report.recovered, report.failed) == (1, 0)
     orphan.refresh_from_db()
@@ -62,11 +62,11 @@ def test_the_sweep_sends_again_a_running_job_whose_worker_stopped_beating(user, 
     assert (orphan.status, orphan.job_id) == (Status.PENDING, "")
     assert orphan.queued_at is not None  # sent again at once, not after PREDICTION_REQUEUE_AFTER
     assert alive.status == Status.RUNNING
-    assert (hopeless.status, hopeless.error) == (Status.FAILED, services.WORKER_LOST_FAILURE)
+    assert (hopeless.status, hopeless.error) == (Status.FAILED, jobs.WORKER_LOST_FAILURE)
     assert len(list((filesystem_broker / "queue").iterdir())) == 1
     # The new message (a new task id) claims the row; the old one, handed out late, does nothing.
-    assert services.prediction_claim(prediction_id=orphan.pk, job_id="job-new")
-    assert not services.prediction_claim(prediction_id=orphan.pk, job_id=f"job-{orphan.pk}")
+    assert jobs.prediction_claim(prediction_id=orphan.pk, job_id="job-new")
+    assert not jobs.prediction_claim(prediction_id=orphan.pk, job_id=f"job-{orphan.pk}")
 
 
 @pytest.mark.django_db
@@ -92,7 +92,7 @@ def test_claim_is_exclusive_between_concurrent_workers(user):
     def claim(job_id: str) -> None:
         barrier.wait()
         try:
-            results[job_id] = services.prediction_claim(prediction_id=prediction.pk, job_id=job_id)
+            results[job_id] = jobs.prediction_claim(prediction_id=prediction.pk, job_id=job_id)
         finally:
             connection.close()
 
@@ -110,8 +110,8 @@ def test_claim_is_exclusive_between_concurrent_workers(user):
 @pytest.mark.django_db
 def test_redelivery_after_done_is_a_noop(user, fake_predictor):
     prediction = DonePredictionFactory(owner=user, job_id="job-a")
-    services.prediction_run(prediction_id=prediction.pk, job_id="job-a")
-    services.prediction_run(prediction_id=prediction.pk, job_id="job-b")
+    jobs.prediction_run(prediction_id=prediction.pk, job_id="job-a")
+    jobs.prediction_run(prediction_id=prediction.pk, job_id="job-b")
     prediction.refresh_from_db()
     assert prediction.status == Status.DONE
     assert prediction.attempts == 0
@@ -121,13 +121,13 @@ def test_redelivery_after_done_is_a_noop(user, fake_predictor):
 @pytest.mark.django_db
 def test_a_redelivered_message_takes_over_the_job_only_once_its_worker_stopped_beating(user, settings):
     prediction = PredictionFactory(owner=user)
-    assert services.prediction_claim(prediction_id=prediction.pk, job_id="job-a", worker="w1")
-    assert not services.prediction_claim(prediction_id=prediction.pk, job_id="job-b")
+    assert jobs.prediction_claim(prediction_id=prediction.pk, job_id="job-a", worker="w1")
+    assert not jobs.prediction_claim(prediction_id=prediction.pk, job_id="job-b")
     # The same message delivered again while its first delivery is alive: a duplicate, no-op.
-    assert not services.prediction_claim(prediction_id=prediction.pk, job_id="job-a")
+    assert not jobs.prediction_claim(prediction_id=prediction.pk, job_id="job-a")
     stopped = timezone.now() - timedelta(seconds=settings.PREDICTION_HEARTBEAT_TIMEOUT + 1)
     Prediction.objects.filter(pk=prediction.pk).update(heartbeat_at=stopped)
-    assert services.prediction_claim(prediction_id=prediction.pk, job_id="job-a", worker="w2")
+    assert jobs.prediction_claim(prediction_id=prediction.pk, job_id="job-a", worker="w2")
     prediction.refresh_from_db()
     assert (prediction.attempts, prediction.worker) == (2, "w2")
 
@@ -135,12 +135,12 @@ def test_a_redelivered_message_takes_over_the_job_only_once_its_worker_stopped_b
 @pytest.mark.django_db
 def test_the_heartbeat_refreshes_only_the_row_its_job_still_holds(user):
     prediction = PredictionFactory(owner=user)
-    services.prediction_claim(prediction_id=prediction.pk, job_id="job-a")
+    jobs.prediction_claim(prediction_id=prediction.pk, job_id="job-a")
     old = timezone.now() - timedelta(minutes=5)
     Prediction.objects.filter(pk=prediction.pk).update(heartbeat_at=old)
-    assert services.prediction_heartbeat(prediction_id=prediction.pk, job_id="job-a")
+    assert jobs.prediction_heartbeat(prediction_id=prediction.pk, job_id="job-a")
     assert Prediction.objects.get(pk=prediction.pk).heartbeat_at > old
-    assert not services.prediction_heartbeat(prediction_id=prediction.pk, job_id="job-b")
+    assert not jobs.prediction_heartbeat(prediction_id=prediction.pk, job_id="job-b")
 
 
 @pytest.mark.django_db
@@ -169,17 +169,17 @@ def test_a_transient_error_releases_the_row_and_the_retry_succeeds(
     user, wav_upload, fake_predictor, monkeypatch
 ):
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
-    real_fetch = services._fetch_audio
+    real_fetch = jobs._fetch_audio
     seen_states: list[tuple[str, str]] = []
 
     def flaky_fetch(p, scratch):
         if not seen_states:
             seen_states.append(("first try", Prediction.objects.get(pk=p.pk).status))
-            raise services.TransientJobError("Deezer is busy (rate limited).", retry_after=1)
+            raise jobs.TransientJobError("Deezer is busy (rate limited).", retry_after=1)
         seen_states.append(("retry", Prediction.objects.get(pk=p.pk).status))
         return real_fetch(p, scratch)
 
-    monkeypatch.setattr(services, "_fetch_audio", flaky_fetch)
+    monkeypatch.setattr(jobs, "_fetch_audio", flaky_fetch)
     predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     assert seen_states == [("first try", Status.RUNNING), ("retry", Status.RUNNING)]
@@ -191,8 +191,8 @@ def test_a_transient_error_releases_the_row_and_the_retry_succeeds(
 @pytest.mark.django_db
 def test_a_transient_error_leaves_the_row_pending_with_the_reason(user):
     prediction = PredictionFactory(owner=user)
-    assert services.prediction_claim(prediction_id=prediction.pk, job_id="job-a")
-    assert services.prediction_release(prediction_id=prediction.pk, job_id="job-a", message="Deezer is busy.")
+    assert jobs.prediction_claim(prediction_id=prediction.pk, job_id="job-a")
+    assert jobs.prediction_release(prediction_id=prediction.pk, job_id="job-a", message="Deezer is busy.")
     prediction.refresh_from_db()
     assert (prediction.status, prediction.error) == (Status.PENDING, "Deezer is busy.")
 
@@ -203,9 +203,9 @@ def test_retries_are_bounded_and_end_in_a_clear_failure(user, wav_upload, settin
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
 
     def always_busy(p, scratch):
-        raise services.TransientJobError("Deezer is not answering right now.")
+        raise jobs.TransientJobError("Deezer is not answering right now.")
 
-    monkeypatch.setattr(services, "_fetch_audio", always_busy)
+    monkeypatch.setattr(jobs, "_fetch_audio", always_busy)
     predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     assert prediction.status == Status.FAILED
@@ -224,7 +224,7 @@ def test_an_unexpected_error_fails_the_row_with_a_generic_message(user, wav_uplo
     predict_genre_task.apply(args=(prediction.pk,))
     prediction.refresh_from_db()
     assert prediction.status == Status.FAILED
-    assert prediction.error == services.GENERIC_FAILURE
+    assert prediction.error == jobs.GENERIC_FAILURE
     assert prediction.input_error is False  # a bug may be fixed: trying again can help
 
 
@@ -267,14 +267,14 @@ def test_the_sweep_requeues_forgotten_pending_jobs_and_fails_stuck_running_ones(
         heartbeat_at=now,
     )
 
-    report = services.prediction_sweep(now=now)
+    report = jobs.prediction_sweep(now=now)
 
     assert (report.requeued, report.failed) == (1, 1)
     forgotten.refresh_from_db()
     stuck.refresh_from_db()
     assert forgotten.queued_at is not None
     assert stuck.status == Status.FAILED
-    assert stuck.error == services.STALE_FAILURE
+    assert stuck.error == jobs.STALE_FAILURE
     assert len(list((filesystem_broker / "queue").iterdir())) == 1
 
 
@@ -288,7 +288,7 @@ def test_the_sweep_sends_again_a_spectrogram_whose_message_was_lost(user, filesy
     could_not = DonePredictionFactory(owner=user, finished_at=long_ago, spectrogram_failed=True)
     could_not.spectrogram_mel.save("bad.npz", ContentFile(b"mel"))
 
-    report = services.prediction_sweep(now=now)
+    report = jobs.prediction_sweep(now=now)
 
     assert report.pictures == 1  # only the lost one: the fresh one may still be queued
     assert len(list((filesystem_broker / "queue").iterdir())) == 1
@@ -341,7 +341,7 @@ def test_with_the_broker_back_the_sweep_sends_the_saved_job_and_a_worker_finishe
     Prediction.objects.filter(pk=prediction.pk).update(created_at=timezone.now() - timedelta(minutes=5))
 
     with broker_configured(redis_url), running_worker():
-        assert services.prediction_sweep().requeued == 1
+        assert jobs.prediction_sweep().requeued == 1
         finished = wait_until(lambda: Prediction.objects.get(pk=prediction.pk).status == Status.DONE)
     assert finished
 

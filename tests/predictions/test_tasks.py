@@ -10,15 +10,11 @@ from celery.exceptions import Retry, SoftTimeLimitExceeded
 from django.db import connection
 from django.utils import timezone
 
-from predictions import services
+from core.jobs import retry_countdown
+from predictions import jobs, services
 from predictions.models import Prediction
 from predictions.signals import prediction_done
-from predictions.tasks import (
-    predict_genre_task,
-    render_spectrogram_task,
-    retry_countdown,
-    sweep_predictions_task,
-)
+from predictions.tasks import predict_genre_task, render_spectrogram_task, sweep_predictions_task
 from sevenfour_site.celery import app as celery_app
 from tests.conftest import free_port
 from tests.predictions.factories import DonePredictionFactory
@@ -42,7 +38,7 @@ def test_the_soft_time_limit_fails_the_row_with_the_too_long_message(user, wav_u
 
     prediction.refresh_from_db()
     assert prediction.status == Status.FAILED
-    assert prediction.error == services.STALE_FAILURE
+    assert prediction.error == jobs.STALE_FAILURE
     assert prediction.finished_at is not None
 
 
@@ -53,9 +49,9 @@ def test_a_delivery_that_already_used_every_retry_fails_the_row_without_retrying
     settings.PREDICTION_MAX_RETRIES = 3
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
     monkeypatch.setattr(
-        services,
+        jobs,
         "_fetch_audio",
-        lambda p, scratch: (_ for _ in ()).throw(services.TransientJobError("Deezer is busy.")),
+        lambda p, scratch: (_ for _ in ()).throw(jobs.TransientJobError("Deezer is busy.")),
     )
     retried: list[dict] = []
     monkeypatch.setattr(predict_genre_task, "retry", lambda **kwargs: retried.append(kwargs))
@@ -72,9 +68,9 @@ def test_a_delivery_that_already_used_every_retry_fails_the_row_without_retrying
 def test_a_transient_error_is_retried_after_the_delay_the_provider_asked_for(user, wav_upload, monkeypatch):
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
     monkeypatch.setattr(
-        services,
+        jobs,
         "_fetch_audio",
-        lambda p, scratch: (_ for _ in ()).throw(services.TransientJobError("Rate limited.", retry_after=42)),
+        lambda p, scratch: (_ for _ in ()).throw(jobs.TransientJobError("Rate limited.", retry_after=42)),
     )
     retried: list[dict] = []
 
@@ -266,7 +262,7 @@ def test_an_existing_png_is_kept_even_if_a_mel_is_still_there(analysed):
 
     analysed.spectrogram.save("old.png", ContentFile(b"\x89PNG\r\n\x1a\n older"))
 
-    assert services.prediction_spectrogram_render(prediction_id=analysed.pk) is False
+    assert jobs.prediction_spectrogram_render(prediction_id=analysed.pk) is False
 
     analysed.refresh_from_db()
     assert analysed.spectrogram.open("rb").read() == b"\x89PNG\r\n\x1a\n older"
@@ -290,8 +286,8 @@ def test_a_mel_that_cannot_be_drawn_marks_the_picture_failed_and_keeps_the_analy
 def test_a_prediction_without_a_saved_mel_is_left_alone():
     old = DonePredictionFactory()  # from before the picture moved off the ML path, or deleted meanwhile
 
-    assert services.prediction_spectrogram_render(prediction_id=old.pk) is False
-    assert services.prediction_spectrogram_render(prediction_id=old.pk + 1000) is False
+    assert jobs.prediction_spectrogram_render(prediction_id=old.pk) is False
+    assert jobs.prediction_spectrogram_render(prediction_id=old.pk + 1000) is False
     old.refresh_from_db()
     assert not old.spectrogram
     assert not old.spectrogram_failed
@@ -303,7 +299,7 @@ def test_the_ml_job_sends_the_drawing_task_after_commit(
 ):
     sent: list[int] = []
     monkeypatch.setattr(
-        services, "prediction_spectrogram_enqueue", lambda *, prediction_id: sent.append(prediction_id)
+        jobs, "prediction_spectrogram_enqueue", lambda *, prediction_id: sent.append(prediction_id)
     )
     prediction = services.prediction_create_from_upload(user=user, upload=wav_upload)
 

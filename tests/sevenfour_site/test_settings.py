@@ -66,7 +66,7 @@ def test_the_default_visibility_timeout_outlasts_the_time_limit_and_any_retry_co
     result = run_manage("shell", "-c", script, DEBUG="1", REDIS_URL="redis://127.0.0.1:1/0")
     visibility, time_limit = map(int, result.stdout.splitlines()[-1].split())  # after shell's banner
     assert visibility > time_limit
-    assert visibility > 300  # predictions.tasks.retry_countdown's longest wait, held unacknowledged
+    assert visibility > 300  # core.jobs.retry_countdown's longest wait, held unacknowledged
 
 
 def test_email_goes_to_the_console_in_development_and_over_smtp_in_production():
