@@ -32,8 +32,11 @@ def _own(request: AuthenticatedHttpRequest, pk: int) -> Prediction:
 
 
 def _own_or_staff(request: AuthenticatedHttpRequest, pk: int) -> Prediction:
-    """Like _own, but staff may see any prediction's audio and spectrogram: the admin reviews them."""
-    return get_object_or_404(Prediction, pk=pk) if request.user.is_staff else _own(request, pk)
+    """Like _own, but staff who may view predictions in the admin may see any prediction's audio
+    and spectrogram: the admin reviews them (staff status alone is not enough)."""
+    if request.user.is_staff and request.user.has_perm("predictions.view_prediction"):
+        return get_object_or_404(Prediction, pk=pk)
+    return _own(request, pk)
 
 
 @require_POST

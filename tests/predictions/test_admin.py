@@ -154,3 +154,24 @@ def test_the_list_shows_the_users_label_and_filters_corrected_predictions(admin_
 
     assert [p.title for p in response.context["cl"].result_list] == ["Said R&B"]
     assert "R&amp;B · 90 BPM" in response.content.decode()
+
+
+def test_the_detail_shows_genre_names_not_model_labels(admin_client_):
+    # Issue 26, point 9: the detail said "Top genre: classical".
+    prediction = DonePredictionFactory(top_genre="rnb", user_genre="classical", corrected_at=timezone.now())
+
+    page = admin_client_.get(reverse("admin:predictions_prediction_change", args=[prediction.pk]))
+
+    readonly = {
+        f.field["name"]: str(f.contents()) for line in page.context["adminform"] for f in _fields(line)
+    }
+    assert readonly["top_genre_name"] == "R&amp;B"
+    assert readonly["user_genre_name"] == "Classical"
+    assert readonly["labels"].startswith("genre: Classical (from the user)")
+
+
+def _fields(fieldset):
+    for line in fieldset:
+        for field in line:
+            if field.is_readonly:
+                yield field
