@@ -1,4 +1,4 @@
-"""Writes for accounts: personal API tokens."""
+"""Writes for accounts: personal API tokens, password reset mail."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
 from django.utils import timezone
+
+from core.jobs import task_send
 
 from .models import ApiToken, User
 
@@ -70,3 +73,30 @@ def api_token_authenticate(*, secret: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+# --- Password reset by e-mail -----------------------------------------------------------------------
+
+PASSWORD_RESET_TASK = "accounts.password_reset_send"
+PASSWORD_RESET_EMAIL_TEMPLATE = "registration/password_reset_email.txt"
+PASSWORD_RESET_SUBJECT_TEMPLATE = "registration/password_reset_subject.txt"
+
+
+def password_reset_request(*, email: str, domain: str, use_https: bool) -> None:
+    """Queue the reset mail for an address, on the I/O queue. The request does the same work for
+    every address, so how long it takes does not tell whether an account has it (issue 28.6): the
+    look-up and the sending happen in the worker. With the broker down no mail goes (logged)."""
+    task_send(PASSWORD_RESET_TASK, email, domain, use_https, waiting="a password reset mail is not sent")
+
+
+def password_reset_send(*, email: str, domain: str, use_https: bool) -> None:
+    """Mail a reset link to each active account with this address that has a usable password
+    (Django's PasswordResetForm rules and one-time tokens); to no one if none has it."""
+    form = PasswordResetForm({"email": email})
+    if form.is_valid():
+        form.save(
+            domain_override=domain,
+            use_https=use_https,
+            email_template_name=PASSWORD_RESET_EMAIL_TEMPLATE,
+            subject_template_name=PASSWORD_RESET_SUBJECT_TEMPLATE,
+        )
