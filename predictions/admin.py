@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from typing import cast
 
@@ -14,6 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.models import User
+from core.exports import SafeCsvWriter
 
 from . import services
 from .admin_learning import reference_actions
@@ -273,7 +273,7 @@ def reviewed_csv_response(
     rows = queryset.select_related("owner", "reviewed_by")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
+    writer = SafeCsvWriter(response)  # titles and names are the users': no formulas (core.exports)
     writer.writerow(
         ["id", "source", "source_track_id", "isrc", "title", "artist", "upload", "predicted_genre", "confidence",
          "user_genre", "reviewed_genre", "reviewed_by", "reviewed_at", "genre_label", "genre_label_source",

