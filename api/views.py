@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,6 +34,7 @@ from samples.zips import pack_zip_filename
 from .exceptions import ApiError, error_body
 from .http import AuthenticatedRequest
 from .pagination import Pagination
+from .parsers import DepthLimitedJSONParser
 from .schema import RETRY_AFTER, errors, location
 from .serializers import (
     AlbumPageSerializer,
@@ -191,7 +192,7 @@ def _accepted(request: Request, prediction: Prediction) -> Response:
 
 class PredictionListCreateApi(ApiView):
     pagination_class = Pagination
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [DepthLimitedJSONParser, MultiPartParser]
 
     class PredictionFilter(serializers.Serializer):
         genre = serializers.ChoiceField(choices=[], required=False, help_text="The top genre's slug.")
