@@ -21,7 +21,13 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from catalog.providers import default_provider_name, get_provider
-from catalog.uploads import upload_declared_too_large, validate_upload
+from catalog.uploads import (
+    STORAGE_RETRY_AFTER,
+    STORAGE_UNAVAILABLE,
+    upload_declared_too_large,
+    upload_storage_refused,
+    validate_upload,
+)
 from predictions import selectors as prediction_selectors
 from predictions import services as prediction_services
 from predictions.models import Prediction
@@ -258,9 +264,16 @@ class PredictionListCreateApi(ApiView):
         if request.content_type.startswith("multipart/"):
             upload = self.PredictionUploadInput(data=request.data)
             upload.is_valid(raise_exception=True)
-            prediction = prediction_services.prediction_create_from_upload(
-                user=request.user, upload=upload.validated_data["file"]
-            )
+            try:
+                prediction = prediction_services.prediction_create_from_upload(
+                    user=request.user, upload=upload.validated_data["file"]
+                )
+            except OSError as exc:
+                if not upload_storage_refused(exc):
+                    raise
+                headers = {"Retry-After": str(STORAGE_RETRY_AFTER)}
+                body = error_body("storage_unavailable", STORAGE_UNAVAILABLE)
+                return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
         else:
             track = self.PredictionFromTrackInput(data=request.data)
             track.is_valid(raise_exception=True)

@@ -15,7 +15,12 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.ratelimit import throttle
 from catalog.errors import CatalogError
 from catalog.forms import PickForm, UploadForm
-from catalog.uploads import upload_declared_too_large
+from catalog.uploads import (
+    STORAGE_RETRY_AFTER,
+    STORAGE_UNAVAILABLE,
+    upload_declared_too_large,
+    upload_storage_refused,
+)
 from catalog.views import render_catalog_error, render_new_page
 
 from . import services
@@ -63,7 +68,17 @@ def create_from_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return render_new_page(request, {"tab": "upload", "upload_form": form}, status=400)
-    prediction = services.prediction_create_from_upload(user=request.user, upload=form.cleaned_data["file"])
+    try:
+        prediction = services.prediction_create_from_upload(
+            user=request.user, upload=form.cleaned_data["file"]
+        )
+    except OSError as exc:
+        if not upload_storage_refused(exc):
+            raise
+        form = UploadForm.refused(STORAGE_UNAVAILABLE)
+        response = render_new_page(request, {"tab": "upload", "upload_form": form}, status=503)
+        response["Retry-After"] = str(STORAGE_RETRY_AFTER)
+        return response
     return redirect(reverse("predictions:detail", args=[prediction.pk]))
 
 
