@@ -150,7 +150,8 @@ class PredictionAdmin(admin.ModelAdmin):
         made = [_set_genre_action(slug, name) for slug, name in genre_choices()]
         extra = [(a, a.__name__, a.short_description) for a in made]  # type: ignore[attr-defined]  # set by @admin.action
         for func, name, description in [*extra, *reference_actions()]:
-            if any(getattr(self, f"has_{p}_permission")(request) for p in func.allowed_permissions):
+            permissions = getattr(func, "allowed_permissions", ())  # set by @admin.action
+            if any(getattr(self, f"has_{p}_permission")(request) for p in permissions):
                 actions[name] = (func, name, description)
         return actions
 

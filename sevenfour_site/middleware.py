@@ -85,7 +85,7 @@ class NulStripMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if (cleaned := query_without_nul(request.GET)) is not None:
-            request.GET = cleaned
+            request.GET = cleaned  # type: ignore[assignment]  # the stubs type it as their private immutable class
         return self.get_response(request)
 
 

@@ -22,9 +22,12 @@ RESET = reverse("accounts:password_reset")
 def queued(monkeypatch) -> list[tuple[str, tuple]]:
     """The tasks sent, not run: what the request itself does."""
     sent: list[tuple[str, tuple]] = []
-    monkeypatch.setattr(
-        "accounts.services.task_send", lambda name, *args, waiting: sent.append((name, args)) or True
-    )
+
+    def send(name: str, *args: object, waiting: str) -> bool:
+        sent.append((name, args))
+        return True
+
+    monkeypatch.setattr("accounts.services.task_send", send)
     return sent
 
 
