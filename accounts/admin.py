@@ -1,10 +1,28 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.http import HttpRequest
 
+from . import services
 from .models import ApiToken, User
 
-admin.site.register(User, UserAdmin)
+
+class PasswordChangeRevokingTokensForm(AdminPasswordChangeForm):
+    """The admin's "change password" for a user: a new password revokes the user's API tokens, as
+    it does on the user's own pages (accounts.views)."""
+
+    def save(self, commit: bool = True) -> Any:
+        user = super().save(commit=commit)
+        if commit:
+            services.api_tokens_revoke_all(user=user)
+        return user
+
+
+@admin.register(User)
+class SiteUserAdmin(UserAdmin):
+    change_password_form = PasswordChangeRevokingTokensForm
 
 
 @admin.register(ApiToken)

@@ -8,9 +8,15 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
+from django.contrib.sites.shortcuts import get_current_site
 from django.forms.utils import ErrorDict
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
@@ -120,8 +126,25 @@ class AdminLoginView(ThrottledLoginView):
         return context
 
 
+def _tokens_revoked_message(request: HttpRequest, revoked: int) -> None:
+    if revoked:
+        messages.info(
+            request,
+            f"Your {revoked} API token{'s were' if revoked > 1 else ' was'} revoked with the old password: "
+            "create new ones on the API tokens page for the scripts that still need one.",
+        )
+
+
 class PasswordChangeView(auth_views.PasswordChangeView):
+    """A new password also revokes the user's API tokens (issue 28.5): whoever took the old
+    password may have made one."""
+
     success_url = reverse_lazy("accounts:password_change_done")
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        response = super().form_valid(form)
+        _tokens_revoked_message(self.request, services.api_tokens_revoke_all(user=form.user))
+        return response
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         usage = ratelimit.throttle_take("password_change", request)
@@ -138,8 +161,6 @@ class PasswordResetView(auth_views.PasswordResetView):
     The answer is the same whether or not an account has the address."""
 
     success_url = reverse_lazy("accounts:password_reset_done")
-    email_template_name = "registration/password_reset_email.txt"
-    subject_template_name = "registration/password_reset_subject.txt"
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         email = request.POST.get("email", "").strip().lower()[:254]
@@ -151,18 +172,47 @@ class PasswordResetView(auth_views.PasswordResetView):
                 return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
 
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        # Django's view looks the address up and sends the mail here, so known addresses took
+        # longer: the worker does both (services.password_reset_request).
+        services.password_reset_request(
+            email=form.cleaned_data["email"],
+            domain=get_current_site(self.request).domain,
+            use_https=self.request.is_secure(),
+        )
+        return HttpResponseRedirect(self.get_success_url())
+
+
+@method_decorator(login_not_required, name="dispatch")
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Setting a password from a reset link revokes the user's API tokens, as a change does."""
+
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+        response = super().form_valid(form)
+        _tokens_revoked_message(self.request, services.api_tokens_revoke_all(user=form.user))
+        return response
+
 
 # --- API tokens -----------------------------------------------------------------------------------
 
 
 def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        token, secret = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
-        # Rendered, not redirected: the secret must never be stored, not even in the session.
-        return render(request, "accounts/token_created.html", {"token": token, "secret": secret})
+        try:
+            token, secret = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
+        except services.TokenLimitReached as exc:
+            form.add_error(None, str(exc))
+            status = 409
+        else:
+            # Rendered, not redirected: the secret must never be stored, not even in the session.
+            return render(request, "accounts/token_created.html", {"token": token, "secret": secret})
     tokens = selectors.api_token_list_for_user(user=request.user)
-    return render(request, "accounts/token_list.html", {"tokens": tokens, "form": form})
+    context = {"tokens": tokens, "form": form, "limit": services.TOKENS_PER_USER}
+    return render(request, "accounts/token_list.html", context, status=status)
 
 
 def token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from typing import cast
 
@@ -14,6 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.models import User
+from core.exports import SafeCsvWriter
 
 from . import services
 from .admin_learning import reference_actions
@@ -86,6 +86,13 @@ def _reviewer(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
+def _genre_text(slug: str) -> str:
+    """A stored genre as the admin reads it: its display name ("R&B"), never the slug ("rnb")."""
+    if not slug:
+        return "—"
+    return "none of these" if slug == USER_GENRE_NONE else genre_name(slug)
+
+
 def _set_genre_action(slug: str, name: str) -> Callable:
     def action(modeladmin: PredictionAdmin, request: HttpRequest, queryset: QuerySet[Prediction]) -> None:
         for prediction in queryset:
@@ -93,7 +100,7 @@ def _set_genre_action(slug: str, name: str) -> Callable:
         modeladmin.message_user(request, f"Set the genre of {queryset.count()} prediction(s) to {name}.")
 
     action.__name__ = f"set_genre_{slug}"
-    return admin.action(description=f"Set genre to {name}")(action)
+    return admin.action(description=f"Set genre to {name}", permissions=["change"])(action)
 
 
 @admin.register(Prediction)
@@ -118,18 +125,18 @@ class PredictionAdmin(admin.ModelAdmin):
     readonly_fields = [
         "owner", "source", "source_track_id", "isrc", "audio", "status", "stage", "error", "attempts", "job_id",
         "worker", "heartbeat_at", "created_at", "queued_at", "started_at", "finished_at", "rerun_of", "probabilities", "spectrogram_image",
-        "top_genre", "confidence", "tags", "outside_taxonomy", "tempo_bpm", "tempo_confidence", "key",
+        "top_genre_name", "confidence", "tags", "outside_taxonomy", "tempo_bpm", "tempo_confidence", "key",
         "key_confidence", "model_name", "model_version", "patches_read", "timings", "reviewed_by", "reviewed_at",
-        "tempo_alternative_bpm", "key_alternatives", "user_tempo_bpm", "user_key", "user_genre", "corrected_at",
+        "tempo_alternative_bpm", "key_alternatives", "user_tempo_bpm", "user_key", "user_genre_name", "corrected_at",
         "labels",
     ]  # fmt: skip
     fieldsets = [
         ("Song", {"fields": ["owner", "source", "source_track_id", "isrc", "title", "artist", "album", "audio"]}),
-        ("Result", {"fields": ["probabilities", "spectrogram_image", "top_genre", "confidence", "outside_taxonomy",
+        ("Result", {"fields": ["probabilities", "spectrogram_image", "top_genre_name", "confidence", "outside_taxonomy",
                                "tags", "tempo_bpm", "tempo_confidence", "tempo_alternative_bpm", "key",
                                "key_confidence", "key_alternatives", "model_name", "model_version",
                                "patches_read"]}),
-        ("The user's correction", {"fields": ["user_genre", "user_tempo_bpm", "user_key", "corrected_at"]}),
+        ("The user's correction", {"fields": ["user_genre_name", "user_tempo_bpm", "user_key", "corrected_at"]}),
         ("Review", {"fields": ["reviewed_genre", "reviewed_by", "reviewed_at", "labels"]}),
         ("Job", {"classes": ["collapse"], "fields": ["status", "stage", "error", "attempts", "job_id", "worker",
                                                       "heartbeat_at", "created_at", "queued_at", "started_at", "finished_at", "timings", "rerun_of"]}),
@@ -137,22 +144,33 @@ class PredictionAdmin(admin.ModelAdmin):
     actions = ["confirm_genre", "export_reviewed_csv", "export_labelled_csv"]
 
     def get_actions(self, request: HttpRequest):
+        # One action per genre, made here because the genres come from the served model; each is
+        # offered only with its permission, like the declared actions (Django filters only those).
         actions = super().get_actions(request)
-        for slug, name in genre_choices():
-            action = _set_genre_action(slug, name)
-            description = action.short_description  # type: ignore[attr-defined]  # set by @admin.action
-            actions[action.__name__] = (action, action.__name__, description)
-        actions.update(reference_actions())
+        made = [_set_genre_action(slug, name) for slug, name in genre_choices()]
+        extra = [(a, a.__name__, a.short_description) for a in made]  # type: ignore[attr-defined]  # set by @admin.action
+        for func, name, description in [*extra, *reference_actions()]:
+            permissions = getattr(func, "allowed_permissions", ())  # set by @admin.action
+            if any(getattr(self, f"has_{p}_permission")(request) for p in permissions):
+                actions[name] = (func, name, description)
         return actions
+
+    def has_reference_permission(self, request: HttpRequest) -> bool:
+        """May keep predictions as reference tracks (the "Keep as reference track" actions)."""
+        return request.user.has_perm("predictions.add_referencetrack")
 
     # Lists show the genre's name ("R&B"), not the model's label ("rnb").
     @admin.display(description="top genre", ordering="top_genre")
     def top_genre_name(self, obj: Prediction) -> str:
-        return genre_name(obj.top_genre) if obj.top_genre else "—"
+        return _genre_text(obj.top_genre)
 
     @admin.display(description="reviewed genre", ordering="reviewed_genre")
     def reviewed_genre_name(self, obj: Prediction) -> str:
-        return genre_name(obj.reviewed_genre) if obj.reviewed_genre else "—"
+        return _genre_text(obj.reviewed_genre)
+
+    @admin.display(description="genre set by the user")
+    def user_genre_name(self, obj: Prediction) -> str:
+        return _genre_text(obj.user_genre)
 
     @admin.display(description="confidence", ordering="confidence")
     def confidence_pct(self, obj: Prediction) -> str:
@@ -163,7 +181,7 @@ class PredictionAdmin(admin.ModelAdmin):
         """What the user said, beside the model's genre and the review in the list."""
         parts = []
         if obj.user_genre:
-            parts.append("none of these" if obj.user_genre == USER_GENRE_NONE else genre_name(obj.user_genre))
+            parts.append(_genre_text(obj.user_genre))
         if obj.user_tempo_bpm is not None:
             parts.append(f"{obj.user_tempo_bpm:g} BPM")
         if obj.user_key:
@@ -173,7 +191,7 @@ class PredictionAdmin(admin.ModelAdmin):
     @admin.display(description="labels for training")
     def labels(self, obj: Prediction) -> str:
         found = prediction_labels(obj)
-        genre = found.genre and (f"{found.genre} (from the {found.genre_source})")
+        genre = found.genre and f"{_genre_text(found.genre)} (from the {found.genre_source})"
         tempo = found.tempo_bpm and f"{found.tempo_bpm:g} BPM (from the {found.tempo_source})"
         key = found.key and f"{found.key} (from the {found.key_source})"
         return f"genre: {genre or '—'}; tempo: {tempo or '—'}; key: {key or '—'}"
@@ -221,7 +239,7 @@ class PredictionAdmin(admin.ModelAdmin):
         if "reviewed_genre" in form.changed_data and obj.reviewed_genre:
             services.prediction_review(prediction=obj, genre=obj.reviewed_genre, reviewer=_reviewer(request))
 
-    @admin.action(description="Confirm the predicted genre")
+    @admin.action(description="Confirm the predicted genre", permissions=["change"])
     def confirm_genre(self, request: HttpRequest, queryset: QuerySet[Prediction]) -> None:
         done = queryset.filter(status=Prediction.Status.DONE).exclude(top_genre="")
         for prediction in done:
@@ -233,11 +251,14 @@ class PredictionAdmin(admin.ModelAdmin):
         if skipped:
             self.message_user(request, f"Skipped {skipped} unfinished prediction(s).", level=messages.WARNING)
 
-    @admin.action(description="Export reviewed predictions as CSV")
+    @admin.action(description="Export reviewed predictions as CSV", permissions=["view"])
     def export_reviewed_csv(self, request: HttpRequest, queryset: QuerySet[Prediction]) -> HttpResponse:
         return reviewed_csv_response(queryset.exclude(reviewed_genre=""))
 
-    @admin.action(description="Export labelled predictions (reviewed or corrected by the user) as CSV")
+    @admin.action(
+        description="Export labelled predictions (reviewed or corrected by the user) as CSV",
+        permissions=["view"],
+    )
     def export_labelled_csv(self, request: HttpRequest, queryset: QuerySet[Prediction]) -> HttpResponse:
         return reviewed_csv_response(
             queryset.filter(~Q(reviewed_genre="") | Q(corrected_at__isnull=False)),
@@ -253,7 +274,7 @@ def reviewed_csv_response(
     rows = queryset.select_related("owner", "reviewed_by")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
+    writer = SafeCsvWriter(response)  # titles and names are the users': no formulas (core.exports)
     writer.writerow(
         ["id", "source", "source_track_id", "isrc", "title", "artist", "upload", "predicted_genre", "confidence",
          "user_genre", "reviewed_genre", "reviewed_by", "reviewed_at", "genre_label", "genre_label_source",

@@ -198,6 +198,12 @@ class GenreModelVersion(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Serving a version changes every user's results: its own permissions, which only the
+        # "Model maintainers" group (and superusers) hold; docs/security.md.
+        permissions = [
+            ("promote_genremodelversion", "Can promote a genre model version to serve"),
+            ("stop_serving_genremodelversion", "Can stop serving a genre model version"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["name", "version"], name="model_version_unique"),
             models.UniqueConstraint(

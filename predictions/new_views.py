@@ -25,7 +25,14 @@ from catalog.providers import available_providers, default_provider_name, get_pr
 
 from . import services
 from .forms import PickForm, SearchForm, UploadForm
-from .uploads import ACCEPTED, upload_declared_too_large, upload_limit_label
+from .uploads import (
+    ACCEPTED,
+    STORAGE_RETRY_AFTER,
+    STORAGE_UNAVAILABLE,
+    upload_declared_too_large,
+    upload_limit_label,
+    upload_storage_refused,
+)
 
 log = logging.getLogger(__name__)
 
@@ -168,5 +175,15 @@ def create_from_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return render_new_page(request, {"tab": "upload", "upload_form": form}, status=400)
-    prediction = services.prediction_create_from_upload(user=request.user, upload=form.cleaned_data["file"])
+    try:
+        prediction = services.prediction_create_from_upload(
+            user=request.user, upload=form.cleaned_data["file"]
+        )
+    except OSError as exc:
+        if not upload_storage_refused(exc):
+            raise
+        form = UploadForm.refused(STORAGE_UNAVAILABLE)
+        response = render_new_page(request, {"tab": "upload", "upload_form": form}, status=503)
+        response["Retry-After"] = str(STORAGE_RETRY_AFTER)
+        return response
     return redirect(reverse("predictions:detail", args=[prediction.pk]))

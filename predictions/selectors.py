@@ -21,10 +21,11 @@ def prediction_get_for_user(
     only: Sequence[str] = (),
 ) -> Prediction:
     """The user's own prediction (with `status`, when given), or Http404: other users' predictions
-    do not exist for them, so the answer is never 403. With `staff_sees_all`, staff may read anyone's
-    (the admin reviews them). `only` limits the columns read, for a view polled every second."""
+    do not exist for them, so the answer is never 403. With `staff_sees_all`, staff who may view
+    predictions in the admin may read anyone's (the admin reviews them; staff status alone is not
+    enough). `only` limits the columns read, for a view polled every second."""
     predictions = Prediction.objects.only(*only) if only else Prediction.objects.all()
-    if not (staff_sees_all and user.is_staff):
+    if not (staff_sees_all and user.is_staff and user.has_perm("predictions.view_prediction")):
         predictions = predictions.filter(owner=user)
     if status is not None:
         predictions = predictions.filter(status=status)

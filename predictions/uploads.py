@@ -3,6 +3,8 @@ the model can use."""
 
 from __future__ import annotations
 
+import errno
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -23,6 +25,20 @@ UPLOAD_ENVELOPE_BYTES = 64 * 1024
 
 # What to do about it: a 4-minute WAV bounce is about 40 MB, and the model hears 30 seconds anyway.
 TOO_LARGE_HINT = "Export a shorter excerpt (30 seconds are enough) or an MP3, and upload that."
+
+
+# The storage refused to keep a file: full (ENOSPC, EDQUOT) or read-only (EROFS, EACCES, EPERM).
+# A condition of the server, not of the file, so the answer is a 503 to retry later (issue 28.6).
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+STORAGE_UNAVAILABLE = (
+    "Seven/Four cannot store uploaded files right now (its storage is full or read-only), so your "
+    "file was not kept. Try again in a few minutes, or pick the song from the catalog instead."
+)
+STORAGE_RETRY_AFTER = 300
+
+
+def upload_storage_refused(exc: OSError) -> bool:
+    return exc.errno in STORAGE_ERRNOS
 
 
 def upload_limit_label() -> str:

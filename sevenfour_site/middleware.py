@@ -1,4 +1,5 @@
-"""Site-wide protections that must act on every request: the body cap and the security policy.
+"""Site-wide protections that must act on every request: the body cap, NUL-free query parameters
+and the security policy.
 
 Both live here rather than in an app because they wrap the whole site, whatever app answers.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 
@@ -51,6 +52,40 @@ class RequestBodyLimitMiddleware:
         declared = declared_content_length(request.META.get("CONTENT_LENGTH"))
         if declared is not None and declared > limit:
             return body_too_large_response(request.path, request.META.get("HTTP_ACCEPT", ""), limit)
+        return self.get_response(request)
+
+
+# --- NUL in the query string ----------------------------------------------------------------------
+
+
+def query_without_nul(query: QueryDict) -> QueryDict | None:
+    """The query parameters with every NUL byte taken out of names and values, or None if there
+    was none (the common case: nothing is copied)."""
+    if not any("\x00" in key or any("\x00" in value for value in values) for key, values in query.lists()):
+        return None
+    cleaned = QueryDict(mutable=True)
+    for key, values in query.lists():
+        for value in values:
+            cleaned.appendlist(key.replace("\x00", ""), value.replace("\x00", ""))
+    cleaned._mutable = False
+    return cleaned
+
+
+class NulStripMiddleware:
+    """Take NUL bytes out of the query parameters before any view reads them.
+
+    PostgreSQL refuses NUL in a string, so `?q=%00` on history, the admin's search or a list filter
+    reached the database and came back a 500 (SQLite, the tests' default, stores it). No parameter
+    has a use for NUL, and forms already refuse it in a body (Django's and DRF's CharField), so it
+    goes here, once, for every view: `?q=rock%00` searches for "rock", `?genre=%00` is no filter.
+    """
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (cleaned := query_without_nul(request.GET)) is not None:
+            request.GET = cleaned  # type: ignore[assignment]  # the stubs type it as their private immutable class
         return self.get_response(request)
 
 

@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "sevenfour_site.middleware.ContentSecurityPolicyMiddleware",
     # Before CSRF (or anything else) reads the body: an oversized one is refused unread.
     "sevenfour_site.middleware.RequestBodyLimitMiddleware",
+    # NUL bytes leave the query parameters before any view passes them to the database.
+    "sevenfour_site.middleware.NulStripMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -466,7 +468,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON with a nesting limit (api/parsers.py): a deeply nested body is a 400, not a 500.
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.DepthLimitedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
     "PAGE_SIZE": 20,
     # Views pick their throttles (api/throttles.py); the rates are RATE_LIMITS, shared with the pages.

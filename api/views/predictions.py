@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -16,11 +16,18 @@ from predictions import selectors as prediction_selectors
 from predictions import services as prediction_services
 from predictions.models import Prediction
 from predictions.taxonomy import genre_choices
-from predictions.uploads import upload_declared_too_large, validate_upload
+from predictions.uploads import (
+    STORAGE_RETRY_AFTER,
+    STORAGE_UNAVAILABLE,
+    upload_declared_too_large,
+    upload_storage_refused,
+    validate_upload,
+)
 
 from ..exceptions import ApiError, error_body
 from ..http import AuthenticatedRequest
 from ..pagination import Pagination
+from ..parsers import DepthLimitedJSONParser
 from ..schema import RETRY_AFTER, errors, location
 from ..serializers import (
     PredictionDetailSerializer,
@@ -40,7 +47,7 @@ def _accepted(request: Request, prediction: Prediction) -> Response:
 
 class PredictionListCreateApi(ApiView):
     pagination_class = Pagination
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [DepthLimitedJSONParser, MultiPartParser]
 
     class PredictionFilter(serializers.Serializer):
         genre = serializers.ChoiceField(choices=[], required=False, help_text="The top genre's slug.")
@@ -106,9 +113,16 @@ class PredictionListCreateApi(ApiView):
         if request.content_type.startswith("multipart/"):
             upload = self.PredictionUploadInput(data=request.data)
             upload.is_valid(raise_exception=True)
-            prediction = prediction_services.prediction_create_from_upload(
-                user=request.user, upload=upload.validated_data["file"]
-            )
+            try:
+                prediction = prediction_services.prediction_create_from_upload(
+                    user=request.user, upload=upload.validated_data["file"]
+                )
+            except OSError as exc:
+                if not upload_storage_refused(exc):
+                    raise
+                headers = {"Retry-After": str(STORAGE_RETRY_AFTER)}
+                body = error_body("storage_unavailable", STORAGE_UNAVAILABLE)
+                return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
         else:
             track = self.PredictionFromTrackInput(data=request.data)
             track.is_valid(raise_exception=True)

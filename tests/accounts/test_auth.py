@@ -97,3 +97,29 @@ def test_password_change(client, django_user_model):
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("new-long-pass-456")
+
+
+@pytest.mark.parametrize("typed", ["ada@example.com", "ADA@Example.COM"])
+def test_signup_refuses_an_email_already_in_use_whatever_its_case(client, django_user_model, typed):
+    # Issue 28, point 6: sign-up accepted an address an account already had.
+    django_user_model.objects.create_user("ada", email="ada@example.com", password="a-long-pass-123")
+
+    response = client.post(
+        reverse("accounts:signup"),
+        {"username": "ada2", "email": typed, "password1": "a-long-pass-123", "password2": "a-long-pass-123"},
+    )
+
+    assert response.status_code == 200
+    assert "An account already uses this e-mail address" in response.content.decode()
+    assert not django_user_model.objects.filter(username="ada2").exists()
+
+
+def test_signup_without_an_email_is_still_accepted_beside_others_without_one(client, django_user_model):
+    django_user_model.objects.create_user("ada", password="a-long-pass-123")
+
+    response = client.post(
+        reverse("accounts:signup"),
+        {"username": "bea", "email": "", "password1": "a-long-pass-123", "password2": "a-long-pass-123"},
+    )
+
+    assert response.status_code == 302

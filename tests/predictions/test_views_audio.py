@@ -7,6 +7,7 @@ text/html; staff may open any prediction's audio, so the script ran with a staff
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
@@ -28,7 +29,9 @@ def _stored_upload(owner, name: str, content: bytes) -> Prediction:
 
 @pytest.fixture
 def staff_client(client):
-    client.force_login(UserFactory(username="staff", is_staff=True))
+    staff = UserFactory(username="staff", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_prediction"))
+    client.force_login(staff)
     return client
 
 
