@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
 from accounts.services import TOKENS_PER_USER, TokenLimitReached, api_token_create
-from tests.predictions.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-pass-123"

@@ -16,7 +16,8 @@ from django.utils import timezone
 from accounts.models import User
 from predictions import learning
 from predictions.models import GenreModelVersion, Prediction, ReferenceTrack
-from tests.predictions.factories import DonePredictionFactory, UserFactory
+from tests.accounts.factories import UserFactory
+from tests.predictions.factories import DonePredictionFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,8 @@ from django.http import Http404
 
 from predictions.models import Prediction
 from predictions.selectors import prediction_get_for_user
-from tests.predictions.factories import DonePredictionFactory, PredictionFactory, UserFactory
+from tests.accounts.factories import UserFactory
+from tests.predictions.factories import DonePredictionFactory, PredictionFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,9 @@ from accounts.services import api_token_create
 from api.parsers import MAX_JSON_DEPTH, json_depth
 from predictions.models import Prediction
 from samples.models import ConformedRender
-from tests.predictions.factories import DonePredictionFactory, UserFactory
-from tests.samples.conftest import make_sound
+from tests.accounts.factories import UserFactory
+from tests.predictions.factories import DonePredictionFactory
+from tests.samples.factories import make_sound
 
 pytestmark = pytest.mark.django_db
 
