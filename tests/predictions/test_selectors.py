@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.http import Http404
 
 from predictions.models import Prediction
@@ -41,13 +42,21 @@ def test_prediction_get_for_user_with_a_status_finds_a_matching_prediction(user)
     assert found == prediction
 
 
-def test_staff_see_any_prediction_only_when_staff_sees_all():
+def test_staff_who_may_view_predictions_see_any_only_when_staff_sees_all():
     prediction = PredictionFactory()
     staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_prediction"))
 
     assert prediction_get_for_user(user=staff, pk=prediction.pk, staff_sees_all=True) == prediction
     with pytest.raises(Http404):
         prediction_get_for_user(user=staff, pk=prediction.pk)
+
+
+def test_staff_status_alone_does_not_show_other_users_predictions():
+    prediction = PredictionFactory()
+
+    with pytest.raises(Http404):
+        prediction_get_for_user(user=UserFactory(is_staff=True), pk=prediction.pk, staff_sees_all=True)
 
 
 def test_staff_sees_all_does_not_widen_what_a_user_sees():

@@ -5,6 +5,7 @@ in CI), JSON nested past Python's recursion limit, and a Range header of thousan
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -88,6 +89,7 @@ def test_a_nul_in_an_api_query_is_not_a_500(user):
 
 @pytest.fixture
 def api(user) -> APIClient:
+    cache.clear()  # throttle histories live in the cache, shared by the tests of this process
     _, secret = api_token_create(user=user, name="tests")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
