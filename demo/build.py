@@ -103,7 +103,8 @@ def plan(items: Sequence[Item]) -> list[list[Item]]:
 
 def missing_items(var_dir: Path, size: float = 1.0) -> list[Item]:
     root = audio_root(var_dir, size)
-    return [item for item in (*catalog(size).tracks, *library(size)) if not path_for(root, item).is_file()]
+    items: list[Item] = [*catalog(size).tracks, *library(size)]
+    return [item for item in items if not path_for(root, item).is_file()]
 
 
 def build_estimate(var_dir: Path, size: float = 1.0, workers: int | None = None) -> str:

@@ -72,8 +72,12 @@ def conformed_download(request: HttpRequest, prediction_pk: int, sound_pk: int) 
             filename=conforming.conformed_filename(sound, plan),
             content_type="audio/wav",
         )
-    context = {"prediction": prediction, "sound": sound, "row": row, "plan": plan, "disabled": disabled}
-    context |= {"ready": done is not None, "filename": conforming.conformed_filename(sound, plan)}
+    context: dict[str, object] = {"prediction": prediction, "sound": sound, "row": row, "plan": plan}
+    context |= {
+        "disabled": disabled,
+        "ready": done is not None,
+        "filename": conforming.conformed_filename(sound, plan),
+    }
     status = 503 if disabled else 200 if done is not None else 202
     return render(request, "samples/conformed_wait.html", context, status=status)
 
