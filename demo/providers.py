@@ -171,7 +171,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     deezer, freesound = start(args.var_dir)
     print(f"demo Deezer on {deezer.url}, demo Freesound on {freesound.api_url}", flush=True)
     try:
-        print(build_estimate(args.var_dir), flush=True)
+        if estimate := build_estimate(args.var_dir):
+            print(estimate, flush=True)
         print(build(args.var_dir).summary(), flush=True)
         threading.Event().wait()  # serve until honcho (or Ctrl-C) stops the process
     except KeyboardInterrupt:
