@@ -25,19 +25,24 @@ help:
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	@echo "make: creating the virtual environment $(VENV) (a few seconds)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 # Stamps make a second run skip the install when pyproject.toml has not changed.
+# Each long step first says on one line what it does and how long it takes (pip itself is quiet).
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
+	@echo "make: installing the Python packages into $(VENV) (a few minutes the first time, quietly)"
 	$(BIN)/pip install --quiet .
 	$(BIN)/pip install --quiet --no-deps $(MUSICNN)
 	@# Compiles librosa's numba functions into its cache once, so a worker's first start is not
 	@# a minute of compiling (worker/warm.py).
+	@echo "make: compiling the audio analysis into librosa's cache (about a minute, once)"
 	$(BIN)/python -m worker.warm
 	@touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
+	@echo "make: installing the development tools into $(VENV) (about a minute the first time)"
 	$(BIN)/pip install --quiet ".[dev]"
 	@touch $@
 
@@ -60,7 +65,8 @@ run: install
 
 # `make demo`: no network and no keys. Fixed ports: site 8100, demo Deezer 8101, demo Freesound 8102.
 # demo/__main__.py sets every setting it relies on (see demo/config.py), so a .env written for
-# `make run` (PostgreSQL, Redis, real keys) does not leak in.
+# `make run` (PostgreSQL, Redis, real keys) does not leak in. It prints a line per step, and on
+# Ctrl-C stops every process and exits 0 (so make reports no error).
 demo: install
 	$(BIN)/python -m demo --var-dir $(DEMO_VAR_DIR)
 

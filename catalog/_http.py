@@ -8,11 +8,12 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from urllib3.exceptions import NewConnectionError
 
 from core.http import retry_after_seconds
 
 from .budget import RequestBudget
-from .errors import BadCredentials, NotFound, ProviderUnavailable, RateLimited
+from .errors import BadCredentials, NotFound, ProviderUnavailable, ProviderUnreachable, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +45,31 @@ def get_json(
         response = session.get(url, params=params, timeout=timeouts(), allow_redirects=False)
     except requests.RequestException as exc:
         log.warning("%s request failed: %s %s", provider, url, exc)
-        raise ProviderUnavailable(provider, detail=repr(exc)) from exc
+        raise request_failed(provider, exc) from exc
     raise_for_status(response, provider=provider, what=what)
     try:
         return response.json()
     except ValueError as exc:
         log.warning("%s sent malformed JSON for %s", provider, url)
         raise ProviderUnavailable(provider, detail="malformed JSON") from exc
+
+
+def request_failed(provider: str, exc: requests.RequestException) -> ProviderUnavailable:
+    """ProviderUnreachable when no connection could be made at all (refused, no route, no DNS,
+    connect timeout); ProviderUnavailable when the provider was reached but failed (a connection
+    reset mid-answer, a read timeout)."""
+    if no_connection(exc):
+        return ProviderUnreachable(provider, detail=repr(exc))
+    return ProviderUnavailable(provider, detail=repr(exc))
+
+
+def no_connection(exc: requests.RequestException) -> bool:
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.ConnectionError) or not exc.args:
+        return False
+    # requests wraps urllib3's MaxRetryError, whose reason says why; NameResolutionError is one.
+    return isinstance(getattr(exc.args[0], "reason", None), NewConnectionError)
 
 
 def raise_for_status(response: requests.Response, *, provider: str, what: str = "item") -> None:

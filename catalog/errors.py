@@ -62,6 +62,20 @@ class ProviderUnavailable(CatalogError):
         )
 
 
+class ProviderUnreachable(ProviderUnavailable):
+    """No connection to the provider at all (refused, no route, no DNS, connect timeout): this
+    server is offline, or the provider is blocked from it. Waiting a few minutes will not help."""
+
+    def __init__(self, provider: str, *, detail: str = "") -> None:
+        CatalogError.__init__(
+            self,
+            f"{provider_label(provider)} cannot be reached from this server at all, so its catalog "
+            "cannot be searched here. Upload the audio instead: it works without any catalog.",
+            provider=provider,
+            detail=detail,
+        )
+
+
 class PreviewExpired(ProviderUnavailable):
     """A signed preview link expired (Deezer's live ~15 minutes): resolve a fresh one."""
 

@@ -88,4 +88,6 @@ def environment(var_dir: Path, ports: Ports = FIXED_PORTS) -> dict[str, str]:
         # A restarted demo may serve a rebuilt library: never answer from yesterday's search cache.
         "FREESOUND_CACHE_SECONDS": "60",
         "CATALOG_CACHE_SECONDS": "60",
+        # E-mails (password resets) go to the demo mailbox page the banner links to (demo.mail).
+        "EMAIL_BACKEND": "demo.mail.MailboxBackend",
     }

@@ -19,7 +19,7 @@ from fakeapis.freesound_catalogue import LICENCES, FreesoundCatalogue, FsSound
 from fakeapis.server import Request, Response
 
 from . import config
-from .build import Item, audio_root, build, path_for, render_items
+from .build import Item, audio_root, build, build_estimate, path_for, render_items
 from .content import Sound, Track, catalog, library
 from .images import waveform_png
 
@@ -171,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     deezer, freesound = start(args.var_dir)
     print(f"demo Deezer on {deezer.url}, demo Freesound on {freesound.api_url}", flush=True)
     try:
+        if estimate := build_estimate(args.var_dir):
+            print(estimate, flush=True)
         print(build(args.var_dir).summary(), flush=True)
         threading.Event().wait()  # serve until honcho (or Ctrl-C) stops the process
     except KeyboardInterrupt:

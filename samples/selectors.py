@@ -13,6 +13,7 @@ from accounts.models import User
 from predictions.models import Prediction
 from predictions.taxonomy import genre_name
 
+from .freesound import MissingApiKey
 from .models import GenreSearch, Pack, PackExport, Recommendation, RecommendationRun, SamplePreference, Sound
 from .recommend import Fit, Promise, sample_fit, samples_promise
 
@@ -126,6 +127,12 @@ def samples_stage_status(*, prediction: Prediction) -> str:
     return run.status if run is not None else ""
 
 
+def samples_off_reason() -> str:
+    """Why no sample can come from Freesound at all, "" when a key is configured: the sentence the
+    samples stage stores when it meets the missing key (it says where to get one)."""
+    return "" if settings.FREESOUND_API_KEY else str(MissingApiKey())
+
+
 def recommendations_panel(*, prediction: Prediction, user: User) -> dict[str, Any]:
     """Everything the recommendations include shows for one prediction: "Finding samples…" while
     the samples stage runs (the fragment polls itself), then the cards."""
@@ -151,6 +158,7 @@ def recommendations_panel(*, prediction: Prediction, user: User) -> dict[str, An
         "mix_threshold": settings.SAMPLES_MIX_BELOW_CONFIDENCE,
         "allow_noncommercial": allows_noncommercial(user=user),
         "samples_message": run.message if run is not None else "",
+        "samples_off": samples_off_reason(),
         "finding_samples": False,
     }
 

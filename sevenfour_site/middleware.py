@@ -23,14 +23,20 @@ GetResponse = Callable[[HttpRequest], HttpResponse]
 # --- Request body cap ---------------------------------------------------------------------------
 
 
-def body_too_large_response(request_path: str, accept: str, limit: int) -> HttpResponse:
+def body_too_large_response(
+    request_path: str, accept: str, limit: int, request: HttpRequest | None = None
+) -> HttpResponse:
+    """The 413 answer. With the request (the middleware, where the session and user are known) the
+    page has the header of whoever is signed in; without it (the ASGI wrapper, before Django has a
+    request) the header offers neither signing in nor the signed-in menu."""
     message = (
         f"This request is larger than the site accepts ({filesizeformat(limit)} at most). {TOO_LARGE_HINT}"
     )
     if request_path.startswith("/api/") or "application/json" in accept:
         response: HttpResponse = JsonResponse(error_body("request_too_large", message), status=413)
     else:
-        html = render_to_string("errors/413.html", {"message": message})
+        context = {"message": message, "user_unknown": request is None}
+        html = render_to_string("errors/413.html", context, request=request)
         response = HttpResponse(html, status=413)
     return response
 
@@ -38,8 +44,10 @@ def body_too_large_response(request_path: str, accept: str, limit: int) -> HttpR
 class RequestBodyLimitMiddleware:
     """Refuse a request whose declared body is over REQUEST_BODY_MAX_BYTES, before anything reads it.
 
-    It must come before CsrfViewMiddleware: that one reads request.POST, and with it the whole
-    body into a temporary file, before any view could check a size. Under WSGI a body without a
+    It comes after the session and authentication middleware, which never read the body, so that
+    the 413 page shows the signed-in user's header; CsrfViewMiddleware reads request.POST (the whole
+    body, into a temporary file) only in process_view, which runs after every middleware's
+    __call__ has passed the request on, so this refuses it first. Under WSGI a body without a
     Content-Length (chunked) is never read by Django at all; under ASGI, sevenfour_site.asgi caps
     the body as it streams in, because Django's ASGI handler reads it before any middleware runs.
     """
@@ -51,7 +59,8 @@ class RequestBodyLimitMiddleware:
         limit = settings.REQUEST_BODY_MAX_BYTES
         declared = declared_content_length(request.META.get("CONTENT_LENGTH"))
         if declared is not None and declared > limit:
-            return body_too_large_response(request.path, request.META.get("HTTP_ACCEPT", ""), limit)
+            accept = request.META.get("HTTP_ACCEPT", "")
+            return body_too_large_response(request.path, accept, limit, request)
         return self.get_response(request)
 
 

@@ -53,8 +53,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost, so that every response has the policy, the body cap's 413 included.
     "sevenfour_site.middleware.ContentSecurityPolicyMiddleware",
-    # Before CSRF (or anything else) reads the body: an oversized one is refused unread.
-    "sevenfour_site.middleware.RequestBodyLimitMiddleware",
     # NUL bytes leave the query parameters before any view passes them to the database.
     "sevenfour_site.middleware.NulStripMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -63,6 +61,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Once the user is known (the 413 page's header), before anything reads the body: none of the
+    # middleware above does, and CSRF's check (process_view) runs after this one, so an oversized
+    # body is refused unread.
+    "sevenfour_site.middleware.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

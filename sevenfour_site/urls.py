@@ -13,6 +13,8 @@ urlpatterns = [
     path("", include("predictions.urls")),  # /new/ and /predictions/
     path("packs/", include("samples.urls")),
     path("api/", include("api.urls")),
+    # The demo's mailbox: a 404 unless DEMO_MODE is on (`make demo`).
+    path("demo/", include("demo.urls")),
     # Before the admin's own URLs: its sign-in page behind the site's sign-in throttle.
     path("admin/login/", AdminLoginView.as_view(), name="admin_login"),
     path("admin/", admin.site.urls),

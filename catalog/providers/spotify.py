@@ -22,7 +22,7 @@ from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOauthError
 
 from core.http import retry_after_seconds
 
-from .._http import new_session, timeouts
+from .._http import new_session, request_failed, timeouts
 from ..budget import budget_for
 from ..errors import BadCredentials, NotFound, ProviderUnavailable, RateLimited
 from ..types import Album, Artist, Page, Track
@@ -166,7 +166,7 @@ class SpotifyProvider:
         except SpotifyOauthError as exc:
             raise _map_oauth_error(exc) from exc
         except requests.RequestException as exc:
-            raise ProviderUnavailable(NAME, detail=repr(exc)) from exc
+            raise request_failed(NAME, exc) from exc
         if result is None:  # spotipy returns None when the body is not JSON
             raise ProviderUnavailable(NAME, detail="malformed JSON")
         return result

@@ -56,21 +56,30 @@ def conformed_download(
     request: AuthenticatedHttpRequest, prediction_pk: int, sound_pk: int
 ) -> HttpResponseBase:
     """The sample conformed to the song as a WAV download. Until it is rendered, a page that says
-    so and reloads itself (it works without JavaScript)."""
+    so and reloads itself (it works without JavaScript) with ?waiting=1. Once the file is there,
+    that reload gets a "ready" page which starts the download: a reload answered with the file
+    itself saved it but left the browser on the wait page and its spinner."""
     prediction = prediction_get_for_user(user=request.user, pk=prediction_pk, status=Prediction.Status.DONE)
     sound = get_object_or_404(Sound, pk=sound_pk, removed=False)
     plan = conforming.plan_for(sound=sound, grid=conforming.song_grid(prediction))
     disabled = conforming.conforming_disabled_reason()
     row = None if disabled else conforming.render_request(sound=sound, plan=plan)
-    if row is not None and row.status == ConformedRender.Status.DONE and row.file:
+    done = row if row is not None and row.status == ConformedRender.Status.DONE and row.file else None
+    if done is not None and "waiting" not in request.GET:
         return FileResponse(
-            row.file.open("rb"),
+            done.file.open("rb"),
             as_attachment=True,
             filename=conforming.conformed_filename(sound, plan),
             content_type="audio/wav",
         )
-    context = {"prediction": prediction, "sound": sound, "row": row, "plan": plan, "disabled": disabled}
-    return render(request, "samples/conformed_wait.html", context, status=503 if disabled else 202)
+    context: dict[str, object] = {"prediction": prediction, "sound": sound, "row": row, "plan": plan}
+    context |= {
+        "disabled": disabled,
+        "ready": done is not None,
+        "filename": conforming.conformed_filename(sound, plan),
+    }
+    status = 503 if disabled else 200 if done is not None else 202
+    return render(request, "samples/conformed_wait.html", context, status=status)
 
 
 # ASCII digits only, and few enough for int(): a Range of 5,000 digits (over Python's int limit) or

@@ -9,6 +9,7 @@ from predictions.models import Prediction
 
 from ..models import Sound
 from ..selectors import recommendations_panel as panel_context
+from ..selectors import samples_off_reason
 
 register = template.Library()
 
@@ -21,6 +22,12 @@ def recommendations_panel(context: template.Context, prediction: Prediction) -> 
         "request": request,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag
+def samples_off() -> str:
+    """Why samples are off on this site ("" when they are on), for pages outside the panel."""
+    return samples_off_reason()
 
 
 @register.filter

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 from django.core.management import call_command
@@ -40,10 +42,25 @@ def test_the_schema_and_docs_are_public_and_use_no_cdn(client):
     assert client.get("/api/schema/").status_code == 200
     assert docs.status_code == 200
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in docs.text
-    assert "/static/drf_spectacular_sidecar/redoc/" in redoc.text
+    assert '<script src="/api/redoc/redoc.standalone.js">' in redoc.text  # the sidecar's, see below
     for page in (docs, redoc):
         assert "cdn.jsdelivr.net" not in page.text
         assert "unpkg.com" not in page.text
+
+
+def test_redocs_script_is_the_sidecars_without_redoclys_logo_address(client):
+    """Issue 26.9: ReDoc asked cdn.redoc.ly for Redocly's logo; the page's policy blocked it, but the
+    browser still tried. The served bundle has `data:,` there, which the logo's error handler hides."""
+    from django.contrib.staticfiles import finders
+
+    response = client.get("/api/redoc/redoc.standalone.js")
+    original = Path(finders.find("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js")).read_bytes()
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert b"cdn.redoc.ly" in original
+    assert b"cdn.redoc.ly" not in response.content
+    assert response.content == original.replace(b"https://cdn.redoc.ly/redoc/logo-mini.svg", b"data:,")
 
 
 def test_the_docs_static_files_are_served(client):

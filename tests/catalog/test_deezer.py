@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from catalog.errors import NotFound, ProviderUnavailable, RateLimited
+from catalog.errors import NotFound, ProviderUnavailable, ProviderUnreachable, RateLimited
 from catalog.providers import available_providers, get_provider
 from catalog.providers.deezer import DeezerProvider
 
@@ -137,6 +137,31 @@ def test_slow_answer_times_out_as_unavailable(fake_deezer):
 
     with pytest.raises(ProviderUnavailable):
         DeezerProvider().search_artists("daft")
+
+
+def test_a_slow_or_failing_provider_is_not_called_unreachable(fake_deezer):
+    fake_deezer.answer_slowly(3.0)
+
+    with pytest.raises(ProviderUnavailable) as caught:
+        DeezerProvider().search_artists("daft")
+
+    assert not isinstance(caught.value, ProviderUnreachable)
+    assert "Try again in a few minutes" in str(caught.value)
+
+
+def test_no_connection_at_all_says_so_and_offers_upload_not_waiting(settings):
+    """Issue 26.9: offline, the page suggested trying again in a few minutes."""
+    from tests.conftest import free_port
+
+    settings.DEEZER_API_URL = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+
+    with pytest.raises(ProviderUnreachable) as caught:
+        DeezerProvider().search_artists("daft")
+
+    message = str(caught.value)
+    assert message.startswith("Deezer cannot be reached from this server at all")
+    assert "Upload the audio instead" in message
+    assert "minutes" not in message
 
 
 def test_unknown_ids_are_not_found_without_a_request(fake_deezer):

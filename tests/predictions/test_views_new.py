@@ -145,6 +145,19 @@ def test_an_htmx_error_is_answered_200_so_that_it_is_shown(signed_in, fake_deeze
     assert "Deezer is not answering properly right now" in response.text
 
 
+def test_an_unreachable_catalog_says_so_and_offers_upload(signed_in, settings):
+    from tests.conftest import free_port
+
+    settings.DEEZER_API_URL = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+
+    response = signed_in.get("/new/", {"q": "daft"})
+
+    assert response.status_code == 503
+    assert "Deezer cannot be reached from this server at all" in response.text
+    assert "few minutes" not in response.text
+    assert "Upload a file instead" in response.text
+
+
 def test_spotify_is_not_offered_without_keys(signed_in):
     response = signed_in.get(reverse("predictions:new_artist", args=["spotify", DAFT]))
 

@@ -214,6 +214,30 @@ def test_the_wav_link_without_javascript_waits_on_a_page_that_reloads(
     assert "stretched 124 → 96 BPM" in page.content.decode()
 
 
+def test_the_wait_pages_reload_gets_a_ready_page_that_starts_the_download(
+    client, user, song, loop, django_capture_on_commit_callbacks
+):
+    """Issue 26.9: the reload was answered with the file, which saved it but left the wait page."""
+    client.force_login(user)
+    url = reverse("samples:conformed_download", args=[song.pk, loop.pk])
+    with django_capture_on_commit_callbacks():
+        waiting = client.get(url)
+    assert f'content="2;url={url}?waiting=1"' in waiting.content.decode()
+    row = ConformedRender.objects.get(sound=loop)
+    row.file.save("render.wav", io.BytesIO(b"RIFF....WAVE"), save=False)
+    row.status = ConformedRender.Status.DONE
+    row.save()
+
+    ready = client.get(url + "?waiting=1")
+    direct = client.get(url)
+
+    assert ready.status_code == 200
+    assert "The WAV is ready: your download starts now." in ready.content.decode()
+    assert f'content="0;url={url}"' in ready.content.decode()
+    assert direct.status_code == 200
+    assert direct["Content-Disposition"].startswith("attachment;")
+
+
 def test_other_users_songs_are_404(client, other_user, song, loop):
     client.force_login(other_user)
     assert client.post(reverse("samples:conform", args=[song.pk, loop.pk])).status_code == 404

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 
+from samples.freesound import BadCredentials, MissingApiKey
 from samples.models import GenreSearch
 from samples.services import recommendations_create_for_prediction, samples_message_set
 from tests.samples.conftest import add_loops
@@ -135,3 +138,46 @@ def test_the_header_follows_the_users_correction(fs, prediction, render, db):
     assert "Near 62 BPM (set by you): <strong>0 of 5 in tempo</strong>, 5 half- or double-time." in html
     assert "In C major (set by you): <strong>5 in a key that mixes</strong> (0 in the same key)." in html
     assert html.count(">double-time<") == 5
+
+
+# --- No Freesound key (issue 26.7) ---------------------------------------------------------------
+
+
+def test_without_a_key_the_buttons_that_would_do_nothing_are_off_and_the_key_url_is_a_link(
+    prediction, render, settings
+):
+    settings.FREESOUND_API_KEY = ""
+    samples_message_set(prediction=prediction, message=str(MissingApiKey()))
+
+    html = render(prediction)
+
+    assert "Samples are off on this site." in html
+    assert html.count("No FREESOUND_API_KEY is configured") == 1  # the note, not the message again
+    assert '<a href="https://freesound.org/apiv2/apply"' in html
+    assert re.search(r'<button type="submit" class="button button-ghost" disabled[^>]*>More like these', html)
+    assert re.search(r"<button[^>]* disabled[^>]*>Also include non-commercial", html)
+
+
+def test_with_a_key_the_buttons_work_and_nothing_says_samples_are_off(fs, prediction, render):
+    html = render(prediction)
+
+    assert "Samples are off" not in html
+    assert " disabled" not in html
+
+
+def test_a_rejected_keys_message_links_to_where_keys_are_made(fs, prediction, render):
+    samples_message_set(prediction=prediction, message=str(BadCredentials()))
+
+    assert '<a href="https://freesound.org/apiv2/apply"' in render(prediction)
+
+
+def test_the_new_page_says_samples_are_off_before_a_song_is_submitted(client, user, settings):
+    client.force_login(user)
+    settings.FREESOUND_API_KEY = ""
+    off = client.get("/new/").content.decode()
+    settings.FREESOUND_API_KEY = "a-key"
+    on = client.get("/new/").content.decode()
+
+    assert "Samples are off on this site." in off
+    assert '<a href="https://freesound.org/apiv2/apply"' in off
+    assert "Samples are off" not in on

@@ -56,6 +56,30 @@ def test_an_anonymous_huge_post_with_a_csrf_cookie_is_refused_unread():
     assert "script-src 'self'" in response["Content-Security-Policy"]
 
 
+def _header(html: str) -> str:
+    return html.split('<header class="topbar">', 1)[1].split("</header>", 1)[0]
+
+
+def test_a_signed_in_users_refusal_page_has_their_header_not_the_signed_out_one(client, user):
+    """Issue 26.9: the 413 page was rendered without the request, so it offered "Sign in"."""
+    client.force_login(user)
+
+    response, body = _post_huge(client, reverse("predictions:create_from_upload"))
+
+    assert response.status_code == 413
+    assert body.bytes_read == 0
+    header = _header(response.content.decode())
+    assert "<summary>ada</summary>" in header
+    assert "New prediction" in header
+    assert "Sign in" not in header
+
+
+def test_a_signed_out_refusal_page_offers_to_sign_in():
+    response, _ = _post_huge(Client(), reverse("predictions:create_from_upload"))
+
+    assert "Sign in" in _header(response.content.decode())
+
+
 def test_the_api_gets_the_refusal_in_its_error_shape(client, user):
     client.force_login(user)
 
@@ -213,6 +237,17 @@ def test_asgi_refuses_a_declared_length_without_reading(settings):
     status, pulled = _run_asgi([(b"content-length", str(FAR_TOO_LARGE).encode())], b"x" * 65536, 8000)
 
     assert (status, pulled) == (413, 0)
+
+
+def test_the_asgi_refusal_page_claims_nobody_is_signed_out():
+    """Before Django has a request the user is unknown: the header offers neither "Sign in" nor a menu."""
+    from sevenfour_site.middleware import body_too_large_response
+
+    header = _header(body_too_large_response("/new/upload/", "text/html", 1000).content.decode())
+
+    assert "Sign in" not in header
+    assert "Sign up" not in header
+    assert "New prediction" not in header
 
 
 def test_asgi_stops_a_chunked_body_as_soon_as_it_passes_the_cap(settings):
