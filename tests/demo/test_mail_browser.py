@@ -7,7 +7,12 @@ import pytest
 
 from tests.conftest import no_horizontal_overflow
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# The reset mail is sent by a task (accounts.tasks): run it at once, as the demo's worker would.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("sent_tasks"),
+]
 
 
 @pytest.mark.parametrize("width", [1280, 390])
