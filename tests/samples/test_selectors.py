@@ -6,8 +6,8 @@ import pytest
 from django.http import Http404
 
 from samples.models import PackExport
-from samples.selectors import export_get_for_user, pack_get_for_user
 from samples.packs import pack_create
+from samples.selectors import export_get_for_user, pack_get_for_user
 from tests.predictions.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
