@@ -77,7 +77,7 @@ def conform_songs(context: template.Context) -> list[Any]:
     return conform_song_choices(user=context["request"].user)
 
 
-SONG_LABEL_TITLE_MAX = 28  # with " · 126 BPM · Eb minor", a label fits a 390 px wide select
+SONG_LABEL_TITLE_MAX = 20  # with " · 126 BPM · Eb minor", a label fits a 390 px wide select
 
 
 @register.filter
