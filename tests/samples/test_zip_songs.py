@@ -203,12 +203,14 @@ def test_song_labels_are_short_enough_to_read_whole(user):
         tempo_bpm=97.2,
         key="C major",
     )
-    short = DonePredictionFactory(
+    short = DonePredictionFactory(owner=user, artist="Daft Punk", title="Da Funk", tempo_bpm=None, key="")
+    long_artist = DonePredictionFactory(
         owner=user, artist="Daft Punk", title="Digital Love", tempo_bpm=None, key=""
     )
 
-    assert conform_song_label(long) == "Muddy Waters Rolling Down… · 97 BPM · C major"
-    assert conform_song_label(short) == "Daft Punk – Digital Love"
+    assert conform_song_label(long) == "Muddy Waters… · 97 BPM · C major"
+    assert conform_song_label(short) == "Daft Punk – Da Funk"
+    assert conform_song_label(long_artist) == "Digital Love"
 
 
 # --- The ZIP itself ---------------------------------------------------------------------------------------------
