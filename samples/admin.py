@@ -113,7 +113,7 @@ class RecommendationAdmin(admin.ModelAdmin):
 
 class PackItemInline(admin.TabularInline):
     model = PackItem
-    raw_id_fields = ["sound"]
+    raw_id_fields = ["sound", "song"]
     extra = 0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+from dataclasses import replace
 from datetime import datetime
 from typing import IO
 
@@ -30,12 +31,12 @@ from core.jobs import (
 )
 from predictions.models import Prediction
 
-from .conform.conforming import conformed_file, song_grid
+from .conform.conforming import SongGrid, conformed_file, song_grid
 from .downloads import PreviewError, PreviewMissing, preview_fetch
 from .freesound import FreesoundError
-from .models import Pack, PackExport, Sound
+from .models import Pack, PackExport, PackItem, Sound
 from .sounds import sound_refresh
-from .zips import Conform, ConformedFile, ConformTarget, Progress, ZipSound, zip_write
+from .zips import EACH_OWN_SONG, Conform, ConformedFile, ConformTarget, Progress, ZipSound, zip_write
 
 log = logging.getLogger(__name__)
 
@@ -48,20 +49,50 @@ SWEEP_EXPORTS_TASK = "samples.sweep_exports"
 # --- Writing a ZIP ------------------------------------------------------------------------------------
 
 
+# Why a sound of a ZIP conformed "each to the song it was saved from" kept its original.
+NO_SONG = (
+    "the song it was saved from is not known (saved before songs were recorded, or from a page "
+    "without a song); the original is included"
+)
+
+
 def pack_signature(
     pack: Pack, *, contents: str = PackExport.Contents.ORIGINALS, song: Prediction | None = None
 ) -> str:
-    """What a ZIP holds: the pack as it is, and for conformed files the song's tempo and key now
-    (a corrected tempo needs a new ZIP)."""
-    ids = ",".join(str(i) for i in pack.items.order_by("id").values_list("sound__freesound_id", flat=True))
+    """What a ZIP holds: the pack as it is, and for conformed files the songs' tempo and key now (a
+    corrected tempo needs a new ZIP): `song`'s for all, or without one each item's own song's."""
+    items = list(pack.items.order_by("id").select_related("sound", "song"))
+    ids = ",".join(str(item.sound.freesound_id) for item in items)
     extra = ""
     if contents != PackExport.Contents.ORIGINALS and song is not None:
         grid = song_grid(song)
         extra = f"|{contents}|{song.pk}|{grid.tempo_bpm}|{grid.key}"
+    elif contents != PackExport.Contents.ORIGINALS:
+        grids = _SongGrids()
+        each = ";".join(f"{item.sound.freesound_id}:{grids.label(item.song)}" for item in items)
+        extra = f"|{contents}|each|{each}"
     return hashlib.sha256(f"{pack.name}|{pack.notes}|{ids}{extra}".encode()).hexdigest()
 
 
-def _zip_sounds(pack: Pack) -> list[ZipSound]:
+class _SongGrids:
+    """Each song's grid, read once per ZIP."""
+
+    def __init__(self) -> None:
+        self._grids: dict[int, SongGrid] = {}
+
+    def get(self, song: Prediction) -> SongGrid:
+        if song.pk not in self._grids:
+            self._grids[song.pk] = song_grid(song)
+        return self._grids[song.pk]
+
+    def label(self, song: Prediction | None) -> str:
+        if song is None:
+            return "-"
+        grid = self.get(song)
+        return f"{song.pk}/{grid.tempo_bpm}/{grid.key}"
+
+
+def _zip_sounds(items: list[PackItem]) -> list[ZipSound]:
     return [
         ZipSound(
             s.freesound_id,
@@ -75,7 +106,7 @@ def _zip_sounds(pack: Pack) -> list[ZipSound]:
             s.key,
             s.tags,
         )
-        for s in (item.sound for item in pack.items.select_related("sound"))
+        for s in (item.sound for item in items)
     ]
 
 
@@ -94,6 +125,29 @@ def _fetch_preview(url: str, *, sounds_by_url: dict[str, Sound]) -> bytes | None
             return None
 
 
+def _conformer(*, items: list[PackItem], song: Prediction | None) -> tuple[Conform, ConformTarget]:
+    """How each sound is conformed: to `song`, or without one to the song it was saved from (a
+    sound whose song is not known keeps its original, and the ZIP says why)."""
+    by_id = {item.sound.freesound_id: item for item in items}
+    if song is not None:
+        grid = song_grid(song)
+
+        def to_song(zip_sound: ZipSound) -> ConformedFile:
+            return conformed_file(sound=by_id[zip_sound.freesound_id].sound, grid=grid)
+
+        return to_song, ConformTarget(song.display_title, grid.tempo_bpm, grid.key)
+    grids = _SongGrids()
+
+    def to_own_song(zip_sound: ZipSound) -> ConformedFile:
+        item = by_id[zip_sound.freesound_id]
+        if item.song is None:
+            return ConformedFile("", None, "", error=NO_SONG)
+        render = conformed_file(sound=item.sound, grid=grids.get(item.song))
+        return replace(render, song=item.song.display_title)
+
+    return to_own_song, EACH_OWN_SONG
+
+
 def pack_zip_write(
     *,
     pack: Pack,
@@ -103,9 +157,10 @@ def pack_zip_write(
     song: Prediction | None = None,
 ) -> set[int]:
     """Write the pack's ZIP into a binary file object; returns the ids of sounds left out (gone).
-    With a song, conformed WAVs are rendered (or taken from the cache) here: call it on a worker."""
-    sounds_by_url = {item.sound.preview_url: item.sound for item in pack.items.select_related("sound")}
-    sounds_by_id = {sound.freesound_id: sound for sound in sounds_by_url.values()}
+    Conformed WAVs (to `song`, or without one each to the song it was saved from) are rendered, or
+    taken from the cache, here: call it on a worker."""
+    items = list(pack.items.select_related("sound", "song"))
+    sounds_by_url = {item.sound.preview_url: item.sound for item in items}
 
     def fetch(url: str) -> bytes | None:
         try:
@@ -116,21 +171,15 @@ def pack_zip_write(
 
     conform: Conform | None = None
     target_info: ConformTarget | None = None
-    if contents != PackExport.Contents.ORIGINALS and song is not None:
-        grid = song_grid(song)
-        target_info = ConformTarget(song.display_title, grid.tempo_bpm, grid.key)
-
-        def conform_one(zip_sound: ZipSound) -> ConformedFile:
-            return conformed_file(sound=sounds_by_id[zip_sound.freesound_id], grid=grid)
-
-        conform = conform_one
+    if contents != PackExport.Contents.ORIGINALS:
+        conform, target_info = _conformer(items=items, song=song)
 
     return zip_write(
         target,
         pack_name=pack.name,
         notes=pack.notes,
         created=pack.created_at,
-        sounds=_zip_sounds(pack),
+        sounds=_zip_sounds(items),
         fetch=fetch,
         progress=progress,
         contents=contents if conform is not None else PackExport.Contents.ORIGINALS,
@@ -155,12 +204,12 @@ class ExportRetry(JobRetry):
 def pack_export_request(
     *, pack: Pack, contents: str = PackExport.Contents.ORIGINALS, song: Prediction | None = None
 ) -> PackExport:
-    """A ZIP for the pack as it is now (originals, or conformed to `song`, or both): a finished or
-    running one if the pack has not changed, else a new job. Asking again for one that is stuck (its
-    message lost, its worker dead) sends it again, or, once it has lost its worker too often, fails
-    it and starts a new one."""
-    if song is None:
-        contents = PackExport.Contents.ORIGINALS
+    """A ZIP for the pack as it is now (originals, or conformed, or both: to `song`, or without one
+    each sound to the song it was saved from): a finished or running one if the pack has not
+    changed, else a new job. Asking again for one that is stuck (its message lost, its worker dead)
+    sends it again, or, once it has lost its worker too often, fails it and starts a new one."""
+    if contents == PackExport.Contents.ORIGINALS:
+        song = None
     signature = pack_signature(pack, contents=contents, song=song)
     current = pack.exports.filter(signature=signature).exclude(status=PackExport.Status.FAILED).first()
     if current is not None:

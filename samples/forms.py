@@ -33,6 +33,9 @@ class PackForm(forms.ModelForm):
 
 class SaveToPackForm(forms.Form):
     sound = forms.IntegerField(widget=forms.HiddenInput)
+    # The song (prediction) the sound is saved from, on a page that has one. Text: a malformed id
+    # saves the sound without a song instead of refusing it (selectors.song_for_user reads it).
+    song = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20)
     pack_name = forms.CharField(
         label="Save to pack", max_length=100, help_text="An existing pack's name, or a new one to create."
     )

@@ -264,8 +264,20 @@ class Pack(models.Model):
 
 
 class PackItem(models.Model):
+    """A sound in a pack, with the song it was saved from: the one its conformed WAV follows by
+    default. None for items saved before this was recorded, from a page without a song, or whose
+    song was deleted."""
+
     pack = models.ForeignKey(Pack, on_delete=models.CASCADE, related_name="items")
     sound = models.ForeignKey(Sound, on_delete=models.CASCADE, related_name="pack_items")
+    song = models.ForeignKey(
+        "predictions.Prediction",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="pack_items",
+        help_text="The song (prediction) the sound was saved from; empty when unknown.",
+    )
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,5 +1,6 @@
 """Packs: a user's named sets of sounds (at most PACK_MAX_ITEMS), their names unique per user in
-any case. Their ZIPs are in `exports`."""
+any case, each sound with the song it was saved from when there was one. Their ZIPs are in
+`exports`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from predictions.models import Prediction
 
 from .models import Pack, PackItem, Sound
 
@@ -70,15 +72,24 @@ def pack_get_or_create_by_name(*, owner: User, name: str) -> Pack:
         return Pack.objects.get(owner=owner, name__iexact=name.strip()[:100])
 
 
+class SongNotOwned(ValueError):
+    """The song a sound was saved from must be one of the pack owner's own predictions."""
+
+
 @transaction.atomic
-def pack_add_sound(*, pack: Pack, sound: Sound) -> bool:
-    """Add the sound; False when it was already there."""
+def pack_add_sound(*, pack: Pack, sound: Sound, song: Prediction | None = None) -> bool:
+    """Add the sound, recording the song it was saved from (its conformed WAV follows that song);
+    False when it was already there. Saving it again from a song fills in a song not known yet."""
+    if song is not None and song.owner_id != pack.owner_id:
+        raise SongNotOwned("The song must be one of the pack owner's.")
     if pack.items.count() >= PACK_MAX_ITEMS:
         raise PackFull(f"A pack holds at most {PACK_MAX_ITEMS} sounds.")
     try:
         with transaction.atomic():
-            PackItem.objects.create(pack=pack, sound=sound)
-    except IntegrityError:
+            PackItem.objects.create(pack=pack, sound=sound, song=song)
+    except IntegrityError:  # already there: a song not known yet is filled in, else the first save decides
+        if song is not None:
+            PackItem.objects.filter(pack=pack, sound=sound, song__isnull=True).update(song=song)
         return False
     Pack.objects.filter(pk=pack.pk).update(updated_at=timezone.now())
     return True

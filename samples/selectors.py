@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,16 @@ from predictions.models import Prediction
 from predictions.taxonomy import genre_name
 
 from .freesound import MissingApiKey
-from .models import GenreSearch, Pack, PackExport, Recommendation, RecommendationRun, SamplePreference, Sound
+from .models import (
+    GenreSearch,
+    Pack,
+    PackExport,
+    PackItem,
+    Recommendation,
+    RecommendationRun,
+    SamplePreference,
+    Sound,
+)
 from .recommend import Fit, Promise, sample_fit, samples_promise
 
 DEFAULT_BPM_TOLERANCE = 6  # GenreSearch.bpm_tolerance's default, for a genre since removed
@@ -72,38 +82,57 @@ def pack_names_for_user(*, user: User) -> list[str]:
 
 
 def pack_songs(*, packs: list[Pack], limit: int = 3) -> dict[int, list[str]]:
-    """pack id → the songs (owner's predictions) whose recommendations the pack's sounds came from,
-    most recent first, at most `limit` each."""
+    """pack id → the songs the pack's sounds were saved from (PackItem.song), most recent song
+    first, at most `limit` each. Items whose song is unknown (saved before it was recorded) add none."""
     rows = (
-        Recommendation.objects.filter(
-            sound__pack_items__pack__in=packs, prediction__owner_id__in={p.owner_id for p in packs}
-        )
-        .values_list("sound__pack_items__pack_id", "prediction_id", "prediction__title", "prediction__artist")
-        .order_by("-prediction__created_at", "-prediction_id")
+        PackItem.objects.filter(pack__in=packs, song__isnull=False)
+        .values_list("pack_id", "song_id", "song__title", "song__artist")
+        .order_by("-song__created_at", "-song_id")
         .distinct()
     )
     songs: dict[int, dict[int, str]] = {}
-    for pack_id, prediction_id, title, artist in rows:
+    for pack_id, song_id, title, artist in rows:
         label = f"{artist} – {title}" if artist and title else title or artist or "Uploaded song"
-        songs.setdefault(pack_id, {}).setdefault(prediction_id, label)
-    return {pack_id: list(by_prediction.values())[:limit] for pack_id, by_prediction in songs.items()}
+        songs.setdefault(pack_id, {}).setdefault(song_id, label)
+    return {pack_id: list(by_song.values())[:limit] for pack_id, by_song in songs.items()}
+
+
+def song_for_user(*, user: User, pk: object) -> Prediction | None:
+    """The user's finished song with this id (a posted or query-string value), or None: a sound
+    saved with a missing, foreign or malformed song id is saved without one."""
+    if isinstance(pk, str):
+        pk = int(pk) if re.fullmatch(r"[0-9]{1,18}", pk) else None
+    if not isinstance(pk, int) or pk <= 0:
+        return None
+    return Prediction.objects.filter(pk=pk, owner=user, status=Prediction.Status.DONE).first()
 
 
 def sound_list_for_pack(*, pack: Pack) -> list[Sound]:
     return [item.sound for item in pack.items.select_related("sound")]
 
 
-def sound_suggestions_for_pack(*, pack: Pack, limit: int = 12) -> list[Sound]:
-    """Sounds recently recommended to the pack's owner that are not in the pack yet."""
+@dataclass(frozen=True)
+class SoundSuggestion:
+    """A sound to add to a pack, with the song it was recommended for (the song it is saved from)."""
+
+    sound: Sound
+    song_id: int
+
+
+def sound_suggestions_for_pack(*, pack: Pack, limit: int = 12) -> list[SoundSuggestion]:
+    """Sounds recently recommended to the pack's owner that are not in the pack yet, each with the
+    song it was last recommended for."""
     recent = (
-        Sound.objects.filter(recommendations__prediction__owner=pack.owner, removed=False)
-        .exclude(pack_items__pack=pack)
-        .order_by("-recommendations__created_at")
-        .distinct()
+        Recommendation.objects.filter(prediction__owner=pack.owner, sound__removed=False)
+        .exclude(sound__pack_items__pack=pack)
+        .select_related("sound")
+        .order_by("-created_at", "-id")
     )
-    seen: dict[int, Sound] = {}
-    for sound in recent[: limit * 3]:
-        seen.setdefault(sound.pk, sound)
+    seen: dict[int, SoundSuggestion] = {}
+    for recommendation in recent[: limit * 3]:
+        seen.setdefault(
+            recommendation.sound_id, SoundSuggestion(recommendation.sound, recommendation.prediction_id)
+        )
     return list(seen.values())[:limit]
 
 

@@ -72,6 +72,7 @@ def pack_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     context = {
         "pack": pack,
         "sounds": selectors.sound_list_for_pack(pack=pack),
+        "songless": pack.items.filter(song__isnull=True).count(),
         "suggestions": selectors.sound_suggestions_for_pack(pack=pack),
         "stream_max": settings.PACK_ZIP_STREAM_MAX_ITEMS,
         "export": pack.exports.filter(signature=exports.pack_signature(pack)).first(),
@@ -105,8 +106,9 @@ def pack_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def pack_item_add(request: AuthenticatedHttpRequest, pk: int, sound_pk: int) -> HttpResponse:
     pack = selectors.pack_get_for_user(user=request.user, pk=pk)
+    song = selectors.song_for_user(user=request.user, pk=request.POST.get("song", ""))
     try:
-        packs.pack_add_sound(pack=pack, sound=get_object_or_404(Sound, pk=sound_pk))
+        packs.pack_add_sound(pack=pack, sound=get_object_or_404(Sound, pk=sound_pk), song=song)
     except packs.PackFull as exc:
         messages.error(request, str(exc))
     return redirect(pack)
@@ -134,14 +136,16 @@ def sound_save(request: AuthenticatedHttpRequest) -> HttpResponse:
     saved_to, error = None, ""
     if sound is not None:
         pack = packs.pack_get_or_create_by_name(owner=request.user, name=form.cleaned_data["pack_name"])
+        song = selectors.song_for_user(user=request.user, pk=form.cleaned_data["song"])
         try:
-            packs.pack_add_sound(pack=pack, sound=sound)
+            packs.pack_add_sound(pack=pack, sound=sound, song=song)
             saved_to = pack
         except packs.PackFull as exc:
             error = str(exc)
     if request.htmx:
         context = {
-            "sound": sound or Sound(pk=_posted_sound_id(request)),
+            "sound": sound or Sound(pk=_posted_id(request, "sound")),
+            "song_id": _posted_id(request, "song") or "",
             "saved_to": saved_to,
             "error": error or _form_error(form),
             "pack_names": selectors.pack_names_for_user(user=request.user),
@@ -156,9 +160,9 @@ def sound_save(request: AuthenticatedHttpRequest) -> HttpResponse:
     return redirect(_next_url(request, reverse("samples:pack_list")))
 
 
-def _posted_sound_id(request: HttpRequest) -> int:
-    """The sound id the form was posted with, to redraw that form; 0 when it is not a number."""
-    value = request.POST.get("sound", "")
+def _posted_id(request: HttpRequest, name: str) -> int:
+    """The id posted as `name` (the sound, the song), to redraw the form; 0 when it is not a number."""
+    value = request.POST.get(name, "")
     return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else 0
 
 
@@ -195,8 +199,10 @@ def sound_similar(request: AuthenticatedHttpRequest, sound_pk: int) -> HttpRespo
         licences.append(Licence.BY_NC.value)
     with freesound.time_limit(settings.FREESOUND_WEB_TIME_LIMIT):
         similar = freesound_index.sound_similar(sound=sound, licences=licences)
+    song = selectors.song_for_user(user=request.user, pk=request.GET.get("song", ""))
     context = {
         "sound": sound,
+        "song_id": song.pk if song is not None else "",
         "similar": similar.sounds,
         "message": similar.message,
         "pack_names": selectors.pack_names_for_user(user=request.user),
@@ -250,17 +256,14 @@ def pack_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBas
 
 
 def _zip_choice(request: AuthenticatedHttpRequest) -> tuple[str, Prediction | None]:
-    """The ZIP options posted with the pack page's form; originals unless a song of the user's is chosen."""
+    """The ZIP options posted with the pack page's form: what it holds and, for conformed WAVs, the
+    one song to conform all to (one of the user's), or None: each to the song it was saved from."""
     contents = request.POST.get("contents", "")
-    song_id = request.POST.get("song", "")
-    if contents not in PackExport.Contents.values or contents == PackExport.Contents.ORIGINALS:
+    if contents not in PackExport.Contents.values:
         return PackExport.Contents.ORIGINALS, None
-    if not re.fullmatch(r"[0-9]{1,18}", song_id):
-        return PackExport.Contents.ORIGINALS, None
-    song = Prediction.objects.filter(
-        pk=int(song_id), owner=request.user, status=Prediction.Status.DONE
-    ).first()
-    return (contents, song) if song is not None else (PackExport.Contents.ORIGINALS, None)
+    if contents == PackExport.Contents.ORIGINALS:
+        return contents, None
+    return contents, selectors.song_for_user(user=request.user, pk=request.POST.get("song", ""))
 
 
 def _zip_response(request: HttpRequest, pack: Pack) -> HttpResponseBase:

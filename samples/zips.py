@@ -39,16 +39,22 @@ class ZipSound:
 
 @dataclass(frozen=True)
 class ConformTarget:
-    """The song a ZIP's WAVs are conformed to, with the tempo and key they follow."""
+    """The song a ZIP's WAVs are conformed to, with the tempo and key they follow; or, with
+    `each`, none: every sound follows the song it was saved from, which its render names."""
 
     song: str
-    tempo_bpm: float | None
-    key: str
+    tempo_bpm: float | None = None
+    key: str = ""
+    each: bool = False
+
+
+EACH_OWN_SONG = ConformTarget("", each=True)
 
 
 @dataclass(frozen=True)
 class ConformedFile:
-    """One sound's render: its file name and bytes, what was done, or why there is none."""
+    """One sound's render: its file name and bytes, what was done, or why there is none; `song`
+    names the song it follows when the ZIP's sounds follow their own songs."""
 
     filename: str
     data: bytes | None
@@ -57,6 +63,7 @@ class ConformedFile:
     key: str = ""
     semitones: int = 0
     error: str = ""
+    song: str = ""
 
 
 def pack_zip_filename(pack_name: str) -> str:
@@ -66,22 +73,52 @@ def pack_zip_filename(pack_name: str) -> str:
 
 
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
-_KEY = re.compile(r"\s*([A-Ga-g])\s*([#b]?)\s*(major|minor|maj|min|m)?\s*", re.IGNORECASE)
+_KEY = re.compile(r"\s*([A-Ga-g])\s*([#♯b♭]?)\s*(major|minor|maj|min|m)?\s*", re.IGNORECASE)
+_ACCIDENTAL = {"#": "s", "♯": "s", "b": "b", "♭": "b", "": ""}
+# A note's sharp inside a name ("C# minor", "F#m"): kept as "s", the way file names spell it.
+_NAMED_SHARP = re.compile(r"(?<![A-Za-z0-9])([A-Ga-g])[#♯]")
+# The tempo and key words a sound's name may carry ("126 BPM", "eb_minor", "C#m", "in A min"):
+# a conformed file drops them, since it has another tempo and key. Only these shapes are
+# recognised; a bare note ("C", "Eb") is left alone, and "Am"-like words need a capital letter.
+_EDGE_BEFORE, _EDGE_AFTER = r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"
+_SEP = r"[\s_\-]*"
+_NAME_TEMPO = re.compile(rf"{_EDGE_BEFORE}\d{{2,3}}(?:\.\d+)?{_SEP}bpm{_EDGE_AFTER}", re.IGNORECASE)
+_NAME_KEY = re.compile(
+    rf"{_EDGE_BEFORE}(?:(?i:in){_SEP})?(?:"
+    rf"(?i:[A-G][#♯b♭]?{_SEP}(?:major|minor|maj|min))"
+    rf"|[A-G][#♯b♭]?m"
+    rf"){_EDGE_AFTER}"
+)
 
 
 def key_short(key: str) -> str:
-    """ "A minor" → "Am", "F# major" → "F#", anything else → ""."""
+    """The key as file names carry it: "A minor" → "Am", "C# minor" → "Csm", "F# major" → "Fs",
+    "Eb minor" → "Ebm" (a sharp is "s", a flat "b", minor adds "m"); anything else → ""."""
     match = _KEY.fullmatch(key or "")
     if not match:
         return ""
     letter, accidental, mode = match.groups()
     minor = mode is not None and (mode.lower() in ("minor", "min") or mode == "m")
-    return letter.upper() + accidental + ("m" if minor else "")
+    return letter.upper() + _ACCIDENTAL[accidental] + ("m" if minor else "")
 
 
-def daw_filename(*, name: str, bpm: float | None, key: str | None, suffix: str) -> str:
-    """`dusty_kick_loop_96bpm_Am.wav`: the name in lowercase words, then BPM and key when known."""
-    stem = _NOT_WORD.sub("_", _AUDIO_SUFFIX.sub("", name.strip()).lower()).strip("_")[:80] or "sample"
+def name_without_tempo_and_key(name: str) -> str:
+    """The name with its tempo and key words taken out: "Tech House Bassline 126 BPM Eb minor 4"
+    → "Tech House Bassline 4"."""
+    return _NAME_KEY.sub(" ", _NAME_TEMPO.sub(" ", name))
+
+
+def daw_filename(
+    *, name: str, bpm: float | None, key: str | None, suffix: str, conformed: bool = False
+) -> str:
+    """`dusty_kick_loop_96bpm_Am.wav`: the name in lowercase words, then BPM and key when known
+    (key_short's spelling, so a sharp survives as "s": `pad_97bpm_Csm.wav`). A conformed file's
+    name carries only its own tempo and key: the name's words for the original's are dropped."""
+    name = _AUDIO_SUFFIX.sub("", name.strip())
+    if conformed:
+        name = name_without_tempo_and_key(name)
+    name = _NAMED_SHARP.sub(r"\1s", name).replace("♭", "b")
+    stem = _NOT_WORD.sub("_", name.lower()).strip("_")[:80] or "sample"
     parts = [stem]
     if bpm:
         parts.append(f"{round(bpm)}bpm")
@@ -135,7 +172,13 @@ def attribution_text(
         "Sounds from Freesound (https://freesound.org). The MP3 files are Freesound's previews;",
         "download originals from each sound's page. Credit each sound as below when you use it.",
     ]
-    if target is not None:
+    if target is not None and target.each:
+        lines += [
+            "The WAV files are modified versions of these sounds: each conformed to the tempo and key of",
+            "the song it was saved from (named after its credit) with Rubber Band (time-stretched and/or",
+            "pitch-shifted, as noted). Say that they were modified when you credit them.",
+        ]
+    elif target is not None:
         lines += [
             f"The WAV files are modified versions of these sounds: conformed to “{target.song}”"
             f"{_target_words(target)} with Rubber Band (time-stretched and/or pitch-shifted, as noted",
@@ -146,13 +189,16 @@ def attribution_text(
         gone = " [no longer on Freesound; not included]" if sound.freesound_id in missing else ""
         change = ""
         if conformed and (render := conformed.get(sound.freesound_id)) is not None:
-            change = (
-                f" [modified: {render.description}; {render.filename}]"
-                if render.data is not None
-                else f" [not conformed: {render.error}]"
-            )
+            change = _change_words(render)
         lines.append(f"- {attribution_line(sound)}{gone}{change}")
     return "\n".join(lines) + "\n"
+
+
+def _change_words(render: ConformedFile) -> str:
+    if render.data is None:
+        return f" [not conformed: {render.error}]"
+    song = f" for “{render.song}”" if render.song else ""
+    return f" [modified{song}: {render.description}; {render.filename}]"
 
 
 def _target_words(target: ConformTarget) -> str:
@@ -180,14 +226,7 @@ def pack_json(
         "created": created.isoformat(),
         "source": "https://freesound.org",
         "contents": contents,
-        "conformed_to": None
-        if target is None
-        else {
-            "song": target.song,
-            "tempo_bpm": target.tempo_bpm,
-            "key": target.key or None,
-            "tool": "Rubber Band",
-        },
+        "conformed_to": _target_json(target),
         "sounds": [
             {
                 "freesound_id": s.freesound_id,
@@ -209,12 +248,26 @@ def pack_json(
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
 
 
+def _target_json(target: ConformTarget | None) -> dict | None:
+    if target is None:
+        return None
+    if target.each:  # each sound's own song is in its "conformed"
+        return {"song": None, "each_to_its_song": True, "tool": "Rubber Band"}
+    return {
+        "song": target.song,
+        "tempo_bpm": target.tempo_bpm,
+        "key": target.key or None,
+        "tool": "Rubber Band",
+    }
+
+
 def _conformed_json(render: ConformedFile | None, target: ConformTarget | None) -> dict | None:
     if render is None or target is None:
         return None
     if render.data is None:
         return {"file": None, "error": render.error}
     return {
+        **({"song": render.song} if render.song else {}),
         "file": render.filename,
         "tempo_bpm": render.tempo_bpm,
         "key": render.key or None,
@@ -240,7 +293,8 @@ def zip_write(
     """Write the ZIP into `target`; returns the ids of sounds whose preview was gone.
 
     contents: "originals" (the MP3 previews), "conformed" (WAVs from `conform`; a sound that could
-    not be conformed keeps its MP3, and the files say why) or "both" (originals/ and conformed/)."""
+    not be conformed, or has no song to follow, keeps its MP3, and the files say why) or "both"
+    (originals/ and conformed/). `conform_target` is the one song, or EACH_OWN_SONG."""
     with_conformed = contents in ("conformed", "both") and conform is not None
     with_originals = contents != "conformed" or not with_conformed
     folders = contents == "both" and with_conformed
@@ -254,7 +308,8 @@ def zip_write(
         for done, (sound, filename) in enumerate(zip(sounds, names, strict=True), start=1):
             render = conform(sound) if with_conformed and conform is not None else None
             if render is not None:
-                render = _unique_render_name(render, wav_names)
+                if render.data is not None:
+                    render = _unique_render_name(render, wav_names)
                 renders[sound.freesound_id] = render
                 if render.data is not None:
                     path = f"conformed/{render.filename}" if folders else render.filename

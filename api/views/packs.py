@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from predictions.models import Prediction
 from samples import packs as sample_packs
 from samples import selectors as sample_selectors
 from samples.models import Sound
@@ -109,12 +110,30 @@ class PackSoundAddApi(ApiView):
             min_value=1, help_text="A sound's `id`, from a prediction's recommendations."
         )
 
+        prediction_id = serializers.IntegerField(
+            min_value=1,
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="The prediction (one of your finished songs) the sound is saved from: a conformed "
+            "pack ZIP renders it in that song's tempo and key. Saving a sound already in the pack "
+            "with one records it when its song was not known.",
+        )
+
         def validate_sound_id(self, value: int) -> Sound:
             # The Sound itself, so that the view does not read the row a second time.
             sound = Sound.objects.filter(pk=value).first()
             if sound is None:
                 raise serializers.ValidationError("No sound has this id.")
             return sound
+
+        def validate_prediction_id(self, value: int | None) -> Prediction | None:
+            if value is None:
+                return None
+            song = sample_selectors.song_for_user(user=self.context["request"].user, pk=value)
+            if song is None:
+                raise serializers.ValidationError("None of your finished predictions has this id.")
+            return song
 
     @extend_schema(
         summary="Add a sound to a pack",
@@ -127,11 +146,12 @@ class PackSoundAddApi(ApiView):
     )
     def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         pack = sample_selectors.pack_get_for_user(user=request.user, pk=pk)
-        data = self.PackSoundInput(data=request.data)
+        data = self.PackSoundInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         sound: Sound = data.validated_data["sound_id"]
+        song: Prediction | None = data.validated_data["prediction_id"]
         try:
-            added = sample_packs.pack_add_sound(pack=pack, sound=sound)
+            added = sample_packs.pack_add_sound(pack=pack, sound=sound, song=song)
         except sample_packs.PackFull as exc:
             raise ApiError(status.HTTP_409_CONFLICT, "pack_full", str(exc)) from exc
         output = PackDetailSerializer(pack, context={"request": request}).data

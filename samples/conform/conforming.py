@@ -108,7 +108,7 @@ def original_filename(sound: Sound) -> str:
 
 def conformed_filename(sound: Sound, plan: ConformPlan) -> str:
     key = plan.target_key.name if plan.target_key else sound.key
-    return daw_filename(name=sound.name, bpm=plan.bpm_label, key=key, suffix="wav")
+    return daw_filename(name=sound.name, bpm=plan.bpm_label, key=key, suffix="wav", conformed=True)
 
 
 # --- Renders ----------------------------------------------------------------------------------------------

@@ -82,3 +82,24 @@ def conform_songs(context: template.Context) -> list[Any]:
     from ..selectors import conform_song_choices
 
     return conform_song_choices(user=context["request"].user)
+
+
+SONG_LABEL_TITLE_MAX = 20  # with " · 126 BPM · Eb minor", a label fits a 390 px wide select
+
+
+@register.filter
+def conform_song_label(song: Prediction) -> str:
+    """A song in the pack ZIP's list, short enough to read whole in a phone-wide select: "Muddy
+    Waters · 97 BPM · C major". A long "Artist – Title" gives its title alone, cut at a word."""
+    name = song.display_title
+    if len(name) > SONG_LABEL_TITLE_MAX and song.title:
+        name = song.title
+    if len(name) > SONG_LABEL_TITLE_MAX:
+        cut = name[: SONG_LABEL_TITLE_MAX - 1]
+        name = (cut.rsplit(" ", 1)[0] if " " in cut[10:] else cut).rstrip(" –-,") + "…"
+    facts = [name]
+    if song.song_tempo_bpm:
+        facts.append(f"{song.song_tempo_bpm:.0f} BPM")
+    if song.song_key:
+        facts.append(song.song_key)
+    return " · ".join(facts)

@@ -108,6 +108,26 @@ def test_adding_a_sound_is_201_then_200_when_it_is_already_there(api, pack):
     assert [s["id"] for s in again.json()["sounds"]] == [sound.pk]
 
 
+def test_adding_a_sound_records_the_prediction_it_was_saved_from(api, user, other_user, pack):
+    # Issue 26: a conformed pack ZIP renders each sound in the tempo and key of its own song.
+    from tests.predictions.factories import DonePredictionFactory
+
+    sound, song = make_sound(1), DonePredictionFactory(owner=user)
+    theirs = DonePredictionFactory(owner=other_user)
+
+    foreign = api.post(
+        f"{PACKS}{pack.pk}/sounds/", {"sound_id": sound.pk, "prediction_id": theirs.pk}, format="json"
+    )
+    added = api.post(
+        f"{PACKS}{pack.pk}/sounds/", {"sound_id": sound.pk, "prediction_id": song.pk}, format="json"
+    )
+
+    error = assert_error(foreign, 400, "invalid")
+    assert error["field_errors"] == {"prediction_id": ["None of your finished predictions has this id."]}
+    assert added.status_code == 201
+    assert pack.items.get().song == song
+
+
 def test_adding_an_unknown_sound_names_the_field(api, pack):
     error = assert_error(
         api.post(f"{PACKS}{pack.pk}/sounds/", {"sound_id": 999}, format="json"), 400, "invalid"

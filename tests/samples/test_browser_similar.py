@@ -84,6 +84,7 @@ def test_why_line_and_more_like_this_sample(signed_in_page, fs, live_server):
     shown.nth(0).get_by_role("button", name="Save").click()
     shown.nth(0).get_by_text("Saved to").wait_for()
     assert Pack.objects.get(owner=user, name="Like it").items.count() == 1
+    assert Pack.objects.get(owner=user, name="Like it").items.get().song == prediction  # reached from it
 
     # Back to the song, and the page at a phone's width: nothing wider than the screen.
     page.set_viewport_size({"width": 390, "height": 844})

@@ -251,15 +251,20 @@ def test_removing_a_sound_with_htmx_updates_the_count_in_the_header(client_in, u
     assert response.text.strip() == '<p class="muted small" id="pack-count" hx-swap-oob="true">2 sounds</p>'
 
 
-def test_pack_list_names_the_songs_each_pack_was_built_for(client_in, user, other_user, pack):
-    sound = make_sound(1)
-    pack_add_sound(pack=pack, sound=sound)
-    song = DonePredictionFactory(owner=user, title="Digital Love", artist="Daft Punk")
+def test_pack_list_names_the_songs_its_sounds_were_saved_from(client_in, user, other_user, pack):
+    # Issue 26 point 4: not every song whose recommendations included one of the pack's sounds.
+    saved_from = DonePredictionFactory(owner=user, title="Digital Love", artist="Daft Punk")
+    only_recommended = DonePredictionFactory(owner=user, title="Aerodynamic", artist="Daft Punk")
     theirs = DonePredictionFactory(owner=other_user, title="Not Yours", artist="Someone")
-    Recommendation.objects.create(prediction=song, sound=sound, rank=1, genre="dance")
-    Recommendation.objects.create(prediction=theirs, sound=sound, rank=1, genre="dance")
+    sound, older = make_sound(1), make_sound(2)
+    pack_add_sound(pack=pack, sound=sound, song=saved_from)
+    pack_add_sound(pack=pack, sound=older)  # saved before songs were recorded: names none
+    for song in (saved_from, only_recommended, theirs):
+        Recommendation.objects.create(prediction=song, sound=sound, rank=1, genre="dance")
+    Recommendation.objects.create(prediction=only_recommended, sound=older, rank=2, genre="dance")
 
     html = client_in.get(reverse("samples:pack_list")).content.decode()
 
-    assert "For Daft Punk – Digital Love" in html
+    assert '<span class="pack-songs small">For Daft Punk – Digital Love</span>' in html
+    assert "Aerodynamic" not in html
     assert "Not Yours" not in html

@@ -177,7 +177,7 @@ def test_file_names_carry_bpm_and_key_and_are_safe():
         daw_filename(name="Dusty Kick Loop.wav", bpm=96, key="A minor", suffix="wav")
         == "dusty_kick_loop_96bpm_Am.wav"
     )
-    assert daw_filename(name="pad", bpm=None, key="F# major", suffix="mp3") == "pad_F#.mp3"
+    assert daw_filename(name="pad", bpm=None, key="F# major", suffix="mp3") == "pad_Fs.mp3"
     assert (
         daw_filename(name="drums: take 1?.WAV", bpm=120.4, key="", suffix="mp3") == "drums_take_1_120bpm.mp3"
     )
