@@ -63,10 +63,10 @@ class RedisChannel(redis.Channel):
     def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
         transport = self.connection
         if transport.client is not None:
-            return super()._connparams(asynchronous=asynchronous)
+            return super()._connparams(asynchronous=asynchronous)  # type: ignore[misc]  # private, not in the stubs
         transport.client = self._opened_on  # only for this call: the worker's loop is one thread
         try:
-            return super()._connparams(asynchronous=asynchronous)
+            return super()._connparams(asynchronous=asynchronous)  # type: ignore[misc]  # private, not in the stubs
         finally:
             transport.client = None
 
@@ -86,4 +86,5 @@ def install() -> None:
     """Serve kombu's redis, rediss and filesystem URLs with the transports above."""
     for scheme, path in _ALIASES.items():
         kombu_transport.TRANSPORT_ALIASES[scheme] = path
-        kombu_transport._transport_cache.pop(scheme, None)
+        # In case a connection resolved the scheme already (none has, when celery.py calls this).
+        kombu_transport._transport_cache.pop(scheme, None)  # type: ignore[attr-defined]  # private, not in the stubs
