@@ -55,7 +55,7 @@ def clip_bytes(scratch: Path, seconds: float = 30.0) -> bytes:
 
 def start_worker(log: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "celery", "-A", "sevenfour_site", "worker", "--pool", "prefork",
-               "--concurrency", "1", "--queues", "celery,ml", "--loglevel", "WARNING"]  # fmt: skip
+               "--concurrency", "1", "--queues", "ml,celery,sweeps,renders,ml-background", "--loglevel", "WARNING"]  # fmt: skip
     return subprocess.Popen(
         command, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
     )

@@ -84,18 +84,25 @@ QUEUE_NOTE_NO_WORKER = QueueNote(
 QUEUE_NOTE_LOADING = QueueNote(
     "Queued; the analysis worker is loading the model.", "Your song starts as soon as it is ready."
 )
+QUEUE_NOTE_BACKGROUND = QueueNote(
+    "Queued; the worker is finishing background work; your song is next.",
+    "Background work (describing Freesound sounds) runs one short batch at a time, and songs go first.",
+)
 
 
 def queue_note(prediction: Prediction) -> QueueNote | None:
     """Why a song has waited in the queue for a while, when the workers' own answer tells (asked at
-    most every few seconds, core.workers); None when they are simply busy, or cannot be asked."""
+    most every few seconds, core.workers): no worker, the model loading, or a background batch
+    finishing before the song; None when they are simply busy, or cannot be asked."""
     if prediction.status != Status.PENDING or prediction.error or prediction.queued_at is None:
         return None
     if (timezone.now() - prediction.queued_at).total_seconds() < settings.QUEUE_NOTE_AFTER_SECONDS:
         return None
     readiness = model_readiness_cached()
-    if readiness is None or readiness.ready:
+    if readiness is None:
         return None
+    if readiness.ready:
+        return QUEUE_NOTE_BACKGROUND if readiness.background else None
     return QUEUE_NOTE_LOADING if readiness.workers else QUEUE_NOTE_NO_WORKER
 
 

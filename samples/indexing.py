@@ -1,10 +1,11 @@
 """The audio index: every Sound's preview described by the backbone (embedding and tags), kept in
 the database, and the nearest neighbours of a sound ("More like this sample").
 
-The job (`samples.audio_index`, queue `ml`, next to the genre model) works through the sounds whose
-`audio_status` is pending, AUDIO_INDEX_BATCH at a time: download the previews through the guarded
-downloader, decode them, run the backbone once per batch, store each sound's vectors or a status
-that says what was wrong with its preview (broken, silent, missing, unreachable). Results are
+The job (`samples.audio_index`, queue `ml-background`, which ML workers take only when `ml` has no
+song waiting) works through the sounds whose `audio_status` is pending, AUDIO_INDEX_BATCH at a
+time, one batch per message, each message sending the next: download the previews through the
+guarded downloader, decode them, run the backbone once per batch, store each sound's vectors or a
+status that says what was wrong with its preview (broken, silent, missing, unreachable). Results are
 committed per batch, so a run that dies loses at most one batch and the next run carries on.
 
 Freesound: previews are files on its CDN, not API requests; they are fetched one at a time at most
@@ -70,9 +71,11 @@ def _decode(data: bytes) -> np.ndarray:
 # --- Kicking the job --------------------------------------------------------------------------------
 
 
-def audio_index_enqueue() -> bool:
-    """Send the job (routed to `ml`); a broker outage only delays it until beat sends it again."""
-    return task_send(AUDIO_INDEX_TASK, waiting="the audio index waits for beat")
+def audio_index_enqueue(run_id: int | None = None) -> bool:
+    """Send the job (routed to `ml-background`), or with `run_id` the next batch of that run; a
+    broker outage only delays it until beat sends it again."""
+    args = () if run_id is None else (run_id,)
+    return task_send(AUDIO_INDEX_TASK, *args, waiting="the audio index waits for beat")
 
 
 def audio_index_kick() -> None:
@@ -117,19 +120,39 @@ def audio_index_claim(*, job_id: str, worker: str = "", now: datetime | None = N
         )
 
 
+def audio_index_resume(*, run_id: int, job_id: str) -> AudioIndexRun | None:
+    """The run a continuation carries on, unless a later run has closed it (its heartbeat had
+    stopped while the continuation waited): then that run goes on, and this chain ends."""
+    now = timezone.now()
+    running = AudioIndexRun.objects.filter(pk=run_id, status=AudioIndexRun.Status.RUNNING)
+    if not running.update(job_id=job_id, heartbeat_at=now):
+        return None
+    return AudioIndexRun.objects.get(pk=run_id)
+
+
 def audio_index_run(
     *,
     job_id: str = "",
     worker: str = "",
+    run_id: int | None = None,
     budget: FreesoundBudget | None = None,
     embed: Embedder | None = None,
     time_limit: float | None = None,
+    carry_on: bool = False,
 ) -> AudioIndexRun | None:
-    """Index pending sounds until none are left or `time_limit` seconds have passed (the task then
-    sends itself again). None when another run is alive or the index is turned off."""
+    """Index pending sounds until none are left or `time_limit` seconds have passed. None when
+    another run is alive or the index is turned off.
+
+    carry_on (the task): a run stopped by its time limit with sounds left stays running, for the
+    continuation the task sends (with `run_id`), so beat's or a search's message meanwhile finds
+    it alive instead of starting a second chain."""
     if not settings.AUDIO_INDEX_ENABLED:
         return None
-    run = audio_index_claim(job_id=job_id or f"local-{time.time_ns()}", worker=worker)
+    job_id = job_id or f"local-{time.time_ns()}"
+    if run_id:
+        run = audio_index_resume(run_id=run_id, job_id=job_id)
+    else:
+        run = audio_index_claim(job_id=job_id, worker=worker)
     if run is None:
         return None
     budget = budget or default_budget()
@@ -154,13 +177,18 @@ def audio_index_run(
             if time.monotonic() - started >= limit or _songs_waiting():
                 break
         left = Sound.objects.filter(_pending()).exclude(pk__in=tried).exists()
-        run.status = AudioIndexRun.Status.STOPPED if left else AudioIndexRun.Status.DONE
-        run.message = "Stopped for a song or at its time limit; the next run carries on." if left else ""
+        if left and carry_on:
+            run.message = "Between batches: the next one is queued behind any song."
+        elif left:
+            run.status = AudioIndexRun.Status.STOPPED
+            run.message = "Stopped for a song or at its time limit; the next run carries on."
+        else:
+            run.status, run.message = AudioIndexRun.Status.DONE, ""
     except Exception as exc:
         run.status, run.message = AudioIndexRun.Status.FAILED, f"{type(exc).__name__}: {exc}"[:300]
         raise
     finally:
-        run.finished_at = timezone.now()
+        run.finished_at = None if run.status == AudioIndexRun.Status.RUNNING else timezone.now()
         run.save(update_fields=["status", "message", "finished_at"])
     return run
 

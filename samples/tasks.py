@@ -2,7 +2,9 @@
 (services, stage, freesound_index, exports, indexing, conform.conforming).
 
 Those modules send these tasks by name (their *_TASK constants), so this module may import them
-without an import cycle. None is routed to the ML queue: they run on the I/O workers.
+without an import cycle. Their queues are in settings ("Queues and the beat schedule"): the audio
+index on `ml-background`, pack ZIPs and renders on `renders`, the sweeps on `sweeps`, the rest on
+the I/O workers' `celery`.
 """
 
 from __future__ import annotations
@@ -76,16 +78,25 @@ def recommendation_run_sweep_task() -> None:
         log.info("Samples sweep: %s sent again, %s stale ones failed", report.requeued, report.failed)
 
 
-# On the `ml` queue (CELERY_TASK_ROUTES), beside the genre model. A job row's task: a worker that
-# dies mid-run leaves the message for another; the work itself (pending sounds) is in the database.
+# On the `ml-background` queue (CELERY_TASK_ROUTES), which the ML workers take after `ml`. A job
+# row's task: a worker that dies mid-batch leaves the message for another; the work itself (pending
+# sounds) is in the database.
 @job_task(name=indexing.AUDIO_INDEX_TASK, ignore_result=True)
-def audio_index_task(self: Task) -> None:
-    run = indexing.audio_index_run(job_id=self.request.id or "", worker=worker_name(self.request.hostname))
+def audio_index_task(self: Task, run_id: int | None = None) -> None:
+    # One batch per message (time_limit 0), then the next batch is a new message at the back of the
+    # background queue: a song sent meanwhile runs first, so it waits for one batch at most.
+    run = indexing.audio_index_run(
+        job_id=self.request.id or "",
+        worker=worker_name(self.request.hostname),
+        run_id=run_id,
+        time_limit=0.0,
+        carry_on=True,
+    )
     if run is None:
-        return  # another run is alive
+        return  # another run is alive, or took this one over
     log.info("Audio index run %s: %s analysed, %s failed, %s", run.pk, run.analysed, run.failed, run.status)
-    if run.status == run.Status.STOPPED:
-        indexing.audio_index_enqueue()  # time is up: carry on with the rest
+    if run.status == run.Status.RUNNING:
+        indexing.audio_index_enqueue(run.pk)
 
 
 @shared_task(

@@ -4,8 +4,12 @@ import os
 
 from celery import Celery
 
+from . import broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sevenfour_site.settings")
 
+# Before any connection: kombu's redis and filesystem URLs get the project's transports (broker.py).
+broker.install()
 app = Celery("sevenfour_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -7,8 +7,10 @@ A worker that consumes the "ml" queue:
 - in each pool process (`worker_process_init`): builds the model runtime with the head its jobs serve
   (the promoted version, read from the database; GENRE_MODEL_DIR or the shipped default when it
   cannot be read) and writes a readiness file named by its pid; the file goes when the process exits;
-- answers the `model_status` remote-control command (used by /healthz) with how many of its pool
-  processes are ready.
+- answers the `model_status` remote-control command (used by /healthz and the progress card) with
+  how many of its pool processes are ready, and which jobs it is running now.
+
+A worker that consumes only "ml-background" (the audio index) loads the model the same way.
 
 TensorFlow is imported by none of this (see worker.backbone.serving).
 """
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ML_QUEUE = "ml"
+ML_QUEUES = ("ml", "ml-background")  # settings.ML_QUEUE, settings.ML_BACKGROUND_QUEUE
 # Loading takes well under a second once the export is cached; the margin covers a busy host.
 PROCESS_INIT_TIMEOUT_S = 60.0
 # Connecting to the database and reading which version is promoted, at a pool process's start.
@@ -69,7 +71,7 @@ def ready_info(pid: int) -> dict[str, Any] | None:
 @signals.celeryd_after_setup.connect
 def _prepare_ml_worker(sender: str, instance: Any, **kwargs: Any) -> None:
     global _serves_ml
-    _serves_ml = ML_QUEUE in instance.app.amqp.queues.consume_from
+    _serves_ml = any(queue in instance.app.amqp.queues.consume_from for queue in ML_QUEUES)
     if not _serves_ml:
         return
     # Children are forked after this: give them time to build the runtime before Celery gives up.
@@ -187,12 +189,21 @@ def _forget_model(**kwargs: Any) -> None:
 
 @control_command()
 def model_status(state: Any) -> dict[str, Any]:
-    """Whether this worker serves the model and how many of its pool processes have it loaded."""
+    """Whether this worker serves the model, how many of its pool processes have it loaded, and the
+    names of the jobs it is running (the progress card tells a waiting user about background work)."""
     if not _serves_ml:
         return {"ml": False}
+    from celery.worker.state import active_requests
+
     pids = state.consumer.pool.info.get("processes") or [os.getpid()]
     ready = [info for pid in pids if (info := ready_info(pid))]
-    return {"ml": True, "processes": len(pids), "ready": len(ready), "runtime": _runtime(ready)}
+    return {
+        "ml": True,
+        "processes": len(pids),
+        "ready": len(ready),
+        "runtime": _runtime(ready),
+        "active": sorted(request.name for request in list(active_requests)),
+    }
 
 
 def _runtime(ready: list[dict[str, Any]]) -> str:

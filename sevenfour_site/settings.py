@@ -129,6 +129,7 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 300),
         "socket_connect_timeout": 5,
+        "queue_order_strategy": "priority",  # see "Queues and the beat schedule" below
         **env.json("CELERY_REDIS_TRANSPORT_OPTIONS", default={}),
     }
 else:
@@ -153,6 +154,7 @@ else:
         "control_folder": str(_broker_dir / "control"),
         # The worker looks for new message files this often (kombu's default is every second).
         "polling_interval": 0.2,
+        "queue_order_strategy": "priority",  # honoured by sevenfour_site.broker, as Redis does
     }
 
 # --- Celery (the CELERY_ namespace is read by sevenfour_site/celery.py) ---------------------
@@ -162,30 +164,71 @@ CELERY_RESULT_SERIALIZER = "json"
 # The database row is the truth for every job; Celery results are never read.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker whose broker goes away keeps trying to reconnect, for ever (Celery gives up after 100
+# tries by default, and the worker exits): a Redis restart or outage must never need a person to
+# start the workers again. sevenfour_site.broker fixes the crash kombu had when Redis restarted
+# under a running acks_late job.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A job running when the connection drops is finished, not cancelled: its late acknowledgement
+# reaches Redis once it is back (sevenfour_site.broker). Should the message be handed out again
+# anyway, the job's row was claimed with a conditional UPDATE, so the second run does nothing.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TIMEZONE = "UTC"
 
 # --- Queues and the beat schedule -----------------------------------------------------------
 # Every task route and every periodic task, here and nowhere else (the tasks live in each app's
-# tasks.py). Two queues: `ml` for the big models, served by workers with one process each, and the
-# default `celery` for everything else (samples stages, pack ZIPs, conforming, the sweeps): the
-# I/O workers.
+# tasks.py). Five queues, each worker listing the ones it serves most urgent first: with
+# `queue_order_strategy` "priority" (set for both brokers above) a worker always takes the next
+# message from the first non-empty queue in its `--queues` list, never in turn.
+#   ml             a song a user waits for (the genre model): ML workers, one process each
+#   ml-background  the audio index (the backbone over Freesound previews): ML workers, last, so a
+#                  user's song always runs before it; each message is one batch, then it sends
+#                  itself again, so a song waits for at most one batch
+#   celery         Celery's default, so every task not routed here: spectrograms, samples stages,
+#                  the Freesound index refresh: I/O workers
+#   renders        pack ZIPs and conformed renders (long, CPU and disk heavy): render workers of
+#                  their own, so they never hold up spectrograms or recommendations
+#   sweeps         beat's sweeps: every worker consumes it, so the sweeps run while any worker is up
+# Procfile, Procfile.dev, Procfile.demo and docker-compose.yml start workers with these lists.
+ML_QUEUE = "ml"
+ML_BACKGROUND_QUEUE = "ml-background"
+RENDERS_QUEUE = "renders"
+SWEEPS_QUEUE = "sweeps"
 CELERY_TASK_ROUTES = {
-    # The genre model.
-    "predictions.predict_genre": {"queue": "ml"},
-    # The audio index (samples/indexing.py): the backbone describes every sound's preview, beside
-    # the genre model.
-    "samples.audio_index": {"queue": "ml"},
+    "predictions.predict_genre": {"queue": ML_QUEUE},
+    "samples.audio_index": {"queue": ML_BACKGROUND_QUEUE},
+    "samples.build_pack_zip": {"queue": RENDERS_QUEUE},
+    "samples.render_conformed": {"queue": RENDERS_QUEUE},
+    "predictions.sweep": {"queue": SWEEPS_QUEUE},
+    "samples.sweep_runs": {"queue": SWEEPS_QUEUE},
+    "samples.sweep_exports": {"queue": SWEEPS_QUEUE},
 }
-# How often beat runs the sweeps (predictions, samples stages, pack ZIPs).
+# How often beat runs the sweeps (predictions, samples stages, pack ZIPs). A sweep message that no
+# worker took within one interval is dropped (`expires`): the next one does the same work, and a
+# worker coming back after an outage runs one sweep, not one per minute it was away.
 SWEEP_INTERVAL = env.float("SWEEP_INTERVAL", default=60.0)
+_SWEEP_OPTIONS = {"expires": SWEEP_INTERVAL}
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stale-predictions": {"task": "predictions.sweep", "schedule": SWEEP_INTERVAL},
+    "sweep-stale-predictions": {
+        "task": "predictions.sweep",
+        "schedule": SWEEP_INTERVAL,
+        "options": _SWEEP_OPTIONS,
+    },
     "samples-refresh-index": {"task": "samples.refresh_index", "schedule": 15 * 60.0},
     # Samples stages whose message was lost are sent again, and stuck ones failed (like predictions).
-    "samples-sweep-runs": {"task": "samples.sweep_runs", "schedule": SWEEP_INTERVAL},
+    "samples-sweep-runs": {
+        "task": "samples.sweep_runs",
+        "schedule": SWEEP_INTERVAL,
+        "options": _SWEEP_OPTIONS,
+    },
     # Pack ZIPs get the same sweep: a lost message or a dead worker never leaves one "Queued" for ever.
-    "samples-sweep-exports": {"task": "samples.sweep_exports", "schedule": SWEEP_INTERVAL},
+    "samples-sweep-exports": {
+        "task": "samples.sweep_exports",
+        "schedule": SWEEP_INTERVAL,
+        "options": _SWEEP_OPTIONS,
+    },
     # Beat re-sends the audio index so a stopped run is carried on.
     "samples-audio-index": {"task": "samples.audio_index", "schedule": 10 * 60.0},
 }
@@ -438,12 +481,12 @@ PACK_ZIP_STREAM_MAX_ITEMS = env.int("PACK_ZIP_STREAM_MAX_ITEMS", default=8)
 # PREVIEW_ALLOW_LOOPBACK, for tests).
 FREESOUND_PREVIEW_HOSTS = env.list("FREESOUND_PREVIEW_HOSTS", default=["cdn.freesound.org", "freesound.org"])
 # The audio index (samples/indexing.py; its route and schedule are under "Queues" above).
-# Sounds per backbone call, seconds one run may take (then it sends itself again), and the pause
-# between two preview downloads (Freesound's CDN is not an API, but is shared: at most one a second).
+# Sounds per backbone call, seconds a run started in-process may take (the task does one batch per
+# message, then sends the next behind any song), and the pause between two preview downloads
+# (Freesound's CDN is not an API, but is shared: at most one a second).
 # Off: no sound is analysed (no ML worker to spare); ranking then keeps the tempo and key rules.
 AUDIO_INDEX_ENABLED = env.bool("AUDIO_INDEX_ENABLED", default=True)
-# A run also stops after any batch while a song waits for the ML worker, so a song waits for at
-# most one batch (about AUDIO_INDEX_BATCH × (interval + 0.3) s).
+# A song waits for at most one batch (about AUDIO_INDEX_BATCH × (interval + 0.3) s).
 AUDIO_INDEX_BATCH = env.int("AUDIO_INDEX_BATCH", default=8)
 AUDIO_INDEX_TIME_LIMIT = env.float("AUDIO_INDEX_TIME_LIMIT", default=120.0)
 AUDIO_INDEX_PREVIEW_INTERVAL = env.float("AUDIO_INDEX_PREVIEW_INTERVAL", default=1.0)

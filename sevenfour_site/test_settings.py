@@ -35,11 +35,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # this machine must never consume (or see) the tests' messages.
 if not REDIS_URL:  # noqa: F405
     _test_broker = Path(tempfile.mkdtemp(prefix="sevenfour-test-broker-"))
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    _folders = {
         "data_folder_in": str(_test_broker / "queue"),
         "data_folder_out": str(_test_broker / "queue"),
         "processed_folder": str(_test_broker / "processed"),
         "control_folder": str(_test_broker / "control"),
     }
-    for _folder in CELERY_BROKER_TRANSPORT_OPTIONS.values():
+    for _folder in _folders.values():
         Path(_folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**_folders, "queue_order_strategy": "priority"}

@@ -21,6 +21,8 @@ from sevenfour_site.celery import app as celery_app
 pytest_plugins = ["fakeapis.plugin"]
 
 CHROMIUM = "/usr/bin/chromium"
+# Every queue, in the order of the single worker that `make run` starts (Procfile.dev).
+ALL_QUEUES = "ml,celery,sweeps,renders,ml-background"
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -160,8 +162,10 @@ def broker_configured(url: str, transport_options: dict | None = None) -> Iterat
     """
     conf = celery_app.conf
     saved = (conf.broker_url, conf.broker_transport_options)
+    # The order workers take their queues in is the project's (settings), whatever the broker.
+    order = {k: v for k, v in conf.broker_transport_options.items() if k == "queue_order_strategy"}
     conf.broker_url = url  # type: ignore[misc]  # Settings.__setattr__ stores it; the stubs see the getter
-    conf.broker_transport_options = transport_options or {}
+    conf.broker_transport_options = {**order, **(transport_options or {})}
     _drop_pools()
     try:
         yield
@@ -218,7 +222,7 @@ def running_worker(**kwargs: object) -> Iterator[object]:
 
     options: dict[str, Any] = {
         "pool": "solo",
-        "queues": ["celery", "ml"],
+        "queues": ALL_QUEUES.split(","),
         "perform_ping_check": False,
         "loglevel": "WARNING",
         "shutdown_timeout": 30,
@@ -245,11 +249,13 @@ def start_worker_process(
     log_path: Path,
     *,
     name: str,
-    queues: str = "celery,ml",
+    queues: str = ALL_QUEUES,
     beat_dir: Path | None = None,
     env: dict[str, str] | None = None,
+    concurrency: int = 1,
+    extra_args: tuple[str, ...] = (),
 ) -> subprocess.Popen:
-    """A real `celery worker` process (prefork, one child) on `redis_url` and the test database,
+    """A real `celery worker` process (prefork, one child unless told) on `redis_url` and the test database,
     logging to `log_path`, in its own session (stop it with os.killpg). `env` is set over ours;
     with `beat_dir` the worker also runs beat, its schedule file in that folder."""
     from django.conf import settings
@@ -263,10 +269,11 @@ def start_worker_process(
         **(env or {}),
     }
     command = [sys.executable, "-m", "celery", "-A", "sevenfour_site", "worker", "--pool", "prefork",
-               "--concurrency", "1", "--queues", queues, "--hostname", f"{name}@%h", "--loglevel", "INFO",
+               "--concurrency", str(concurrency), "--queues", queues, "--hostname", f"{name}@%h", "--loglevel", "INFO",
                "--without-gossip", "--without-mingle"]  # fmt: skip
     if beat_dir is not None:
         command += ["--beat", "--schedule", str(beat_dir / "beat-schedule")]
+    command += extra_args
     return subprocess.Popen(
         command,
         cwd=ROOT,

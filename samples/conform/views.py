@@ -7,7 +7,7 @@ import re
 
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -51,19 +51,24 @@ def conform(request: AuthenticatedHttpRequest, prediction_pk: int, sound_pk: int
     return JsonResponse(conform_state(prediction=prediction, sound=sound, row=row))
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def conformed_download(
     request: AuthenticatedHttpRequest, prediction_pk: int, sound_pk: int
 ) -> HttpResponseBase:
-    """The sample conformed to the song as a WAV download. Until it is rendered, a page that says
-    so and reloads itself (it works without JavaScript) with ?waiting=1. Once the file is there,
-    that reload gets a "ready" page which starts the download: a reload answered with the file
-    itself saved it but left the browser on the wait page and its spinner."""
+    """The sample conformed to the song as a WAV download. GET never queues work: it sends the WAV
+    when it is rendered, else a page that says where the render stands, with a button that POSTs
+    here to ask for it, and reloads itself with ?waiting=1 while it is on its way (it works without
+    JavaScript). Once the file is there, that reload gets a "ready" page which starts the download:
+    a reload answered with the file itself saved it but left the browser on the wait page.
+    POST asks for the render (the cached one when it exists) and redirects back to the GET."""
     prediction = prediction_get_for_user(user=request.user, pk=prediction_pk, status=Prediction.Status.DONE)
     sound = get_object_or_404(Sound, pk=sound_pk, removed=False)
     plan = conforming.plan_for(sound=sound, grid=conforming.song_grid(prediction))
     disabled = conforming.conforming_disabled_reason()
-    row = None if disabled else conforming.render_request(sound=sound, plan=plan)
+    if request.method == "POST" and not disabled:
+        conforming.render_request(sound=sound, plan=plan)
+        return redirect(f"{request.path}?waiting=1")
+    row = None if disabled else conforming.render_find(sound=sound, plan=plan)
     done = row if row is not None and row.status == ConformedRender.Status.DONE and row.file else None
     if done is not None and "waiting" not in request.GET:
         return FileResponse(

@@ -203,15 +203,35 @@ def test_the_player_asks_for_a_render_and_follows_it_to_the_wav(
     assert (info.samplerate, info.subtype) == (44100, "PCM_16")
 
 
-def test_the_wav_link_without_javascript_waits_on_a_page_that_reloads(
+def test_the_wav_link_without_javascript_queues_nothing_and_offers_a_button_that_posts(
+    client, user, song, loop, django_capture_on_commit_callbacks
+):
+    """Issue 28: "A GET of …/conformed.wav queues a render (a GET that changes state)"."""
+    client.force_login(user)
+    url = reverse("samples:conformed_download", args=[song.pk, loop.pk])
+    with django_capture_on_commit_callbacks() as sent:
+        page = client.get(url)
+    assert (page.status_code, sent, ConformedRender.objects.count()) == (202, [], 0)
+    assert b'http-equiv="refresh"' not in page.content  # nothing is on its way
+    assert f'<form method="post" action="{url}">' in page.content.decode()
+    assert "stretched 124 → 96 BPM" in page.content.decode()
+
+
+def test_posting_the_wav_link_queues_the_render_and_the_page_then_waits_for_it(
     client, user, song, loop, django_capture_on_commit_callbacks
 ):
     client.force_login(user)
-    with django_capture_on_commit_callbacks():
-        page = client.get(reverse("samples:conformed_download", args=[song.pk, loop.pk]))
-    assert page.status_code == 202
+    url = reverse("samples:conformed_download", args=[song.pk, loop.pk])
+    with django_capture_on_commit_callbacks() as sent:
+        response = client.post(url)
+    assert (response.status_code, response["Location"]) == (302, url)
+    assert len(sent) == 1
+    assert ConformedRender.objects.get().status == ConformedRender.Status.PENDING
+
+    with django_capture_on_commit_callbacks() as sent_again:
+        page = client.get(url)
+    assert (page.status_code, sent_again) == (202, [])
     assert b'http-equiv="refresh"' in page.content
-    assert "stretched 124 → 96 BPM" in page.content.decode()
 
 
 def test_the_wait_pages_reload_gets_a_ready_page_that_starts_the_download(

@@ -5,6 +5,7 @@ with Freesound's `similar_to` where the index is thin."""
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import Any
 
@@ -204,34 +205,69 @@ def test_more_like_this_sample_widens_with_similar_to_where_the_index_is_thin(fs
     assert Sound.objects.filter(name="kick three").exists()  # widened results join the index
 
 
-def test_the_index_job_is_sent_to_the_ml_queue(filesystem_broker):
+def test_the_index_job_is_sent_to_the_background_queue(filesystem_broker):
     import json
 
     assert indexing.audio_index_enqueue()
 
     messages = [json.loads(p.read_text()) for p in sorted((filesystem_broker / "queue").iterdir())]
     assert [(m["headers"]["task"], m["properties"]["delivery_info"]["routing_key"]) for m in messages] == [
-        ("samples.audio_index", "ml")
+        ("samples.audio_index", "ml-background")
     ]
 
 
-def test_the_task_carries_on_when_its_time_is_up(fs, settings, clock, filesystem_broker, monkeypatch):
+def queued_messages(broker: Any) -> list[tuple[str, list]]:
     import json
 
+    messages = [json.loads(p.read_text()) for p in sorted((broker / "queue").iterdir())]
+    return [(m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0]) for m in messages]
+
+
+def test_the_task_does_one_batch_then_sends_the_next_for_the_same_run(
+    fs, settings, clock, filesystem_broker, monkeypatch
+):
     from samples.tasks import audio_index_task
 
     index_sounds(fs, ["one", "two", "three"])
     settings.AUDIO_INDEX_BATCH = 1
-    settings.AUDIO_INDEX_TIME_LIMIT = 0.0  # one batch, then out of time
+    settings.AUDIO_INDEX_TIME_LIMIT = 600.0  # the task does one batch whatever the in-process limit
     monkeypatch.setattr(indexing, "_default_embedder", vector_embedder)
 
     audio_index_task.apply()
 
     run = AudioIndexRun.objects.get()
-    assert run.status == AudioIndexRun.Status.STOPPED
-    assert Sound.objects.filter(audio_status=Status.PENDING).count() == 2  # one batch, then time was up
-    queued = [json.loads(p.read_text())["headers"]["task"] for p in (filesystem_broker / "queue").iterdir()]
-    assert queued == ["samples.audio_index"]
+    assert (run.status, run.analysed, run.finished_at) == (AudioIndexRun.Status.RUNNING, 1, None)
+    assert Sound.objects.filter(audio_status=Status.PENDING).count() == 2
+    assert queued_messages(filesystem_broker) == [("samples.audio_index", [run.pk])]
+
+
+def test_the_continuations_finish_the_run_and_messages_sent_meanwhile_do_nothing(
+    fs, settings, clock, filesystem_broker, monkeypatch
+):
+    from samples.tasks import audio_index_task
+
+    index_sounds(fs, ["one", "two"])
+    settings.AUDIO_INDEX_BATCH = 1
+    monkeypatch.setattr(indexing, "_default_embedder", vector_embedder)
+    audio_index_task.apply()
+    run = AudioIndexRun.objects.get()
+
+    audio_index_task.apply()  # beat's message, or a live search's, while the run is between batches
+    assert AudioIndexRun.objects.count() == 1  # no second chain
+    audio_index_task.apply(args=(run.pk,))  # the continuation: the last batch
+
+    run.refresh_from_db()
+    assert (run.status, run.analysed) == (AudioIndexRun.Status.DONE, 2)
+    assert run.finished_at is not None
+    assert queued_messages(filesystem_broker) == [("samples.audio_index", [run.pk])]  # the first one's only
+
+
+def test_a_continuation_of_a_run_taken_over_ends_its_chain(fs, settings, clock):
+    index_sounds(fs, ["one"])
+    closed = AudioIndexRun.objects.create(job_id="old", status=AudioIndexRun.Status.STOPPED)
+
+    assert indexing.audio_index_run(job_id="late", run_id=closed.pk, embed=vector_embedder) is None
+    assert Sound.objects.get().audio_status == Status.PENDING
 
 
 def test_a_run_stops_after_its_batch_when_a_song_is_waiting(fs, settings, clock, user):
