@@ -67,7 +67,7 @@ def conformed_download(
     disabled = conforming.conforming_disabled_reason()
     if request.method == "POST" and not disabled:
         conforming.render_request(sound=sound, plan=plan)
-        return redirect(f"{request.path}?waiting=1")
+        return redirect(request.path)
     row = None if disabled else conforming.render_find(sound=sound, plan=plan)
     done = row if row is not None and row.status == ConformedRender.Status.DONE and row.file else None
     if done is not None and "waiting" not in request.GET:

@@ -241,7 +241,8 @@ def test_the_wait_pages_reload_gets_a_ready_page_that_starts_the_download(
     client.force_login(user)
     url = reverse("samples:conformed_download", args=[song.pk, loop.pk])
     with django_capture_on_commit_callbacks():
-        waiting = client.get(url)
+        client.post(url)  # asking for the render is a POST (issue 28.1: no GET queues work)
+    waiting = client.get(url)
     assert f'content="2;url={url}?waiting=1"' in waiting.content.decode()
     row = ConformedRender.objects.get(sound=loop)
     row.file.save("render.wav", io.BytesIO(b"RIFF....WAVE"), save=False)

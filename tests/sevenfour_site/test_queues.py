@@ -109,7 +109,7 @@ def test_songs_sent_while_background_batches_are_queued_run_before_the_rest_of_t
         ran.append(f"song {prediction_id}")
 
     monkeypatch.setattr("samples.tasks.indexing.audio_index_run", background_batch)
-    monkeypatch.setattr("predictions.tasks.services.prediction_run", song)
+    monkeypatch.setattr("predictions.tasks.jobs.prediction_run", song)
     for _ in range(4):
         assert indexing.audio_index_enqueue()
 
