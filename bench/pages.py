@@ -307,6 +307,13 @@ def requests_for(page: str, seeded: dict, port: int) -> list[tuple[str, dict[str
     """The (path, headers) a client cycles through for one page; a revalidation carries the
     validators a first answer gave (none when the site gives none)."""
     cookie = {"Cookie": f"sessionid={seeded['session']}"}
+    # A browser keeps the CSRF cookie the first page set; without it every answer would set a new one.
+    first, _ = get(port, "/predictions/", cookie)
+    csrf = next(
+        (c.split(";")[0] for c in first.headers.get_all("Set-Cookie") or [] if c.startswith("csrftoken=")), ""
+    )
+    if csrf:
+        cookie = {"Cookie": f"sessionid={seeded['session']}; {csrf}"}
     if page == "history":
         return [("/predictions/", cookie)]
     if page == "status":

@@ -30,7 +30,9 @@ def history(request: AuthenticatedHttpRequest) -> HttpResponse:
     genre = request.GET.get("genre", "")
     genre = genre if GENRE_SLUG.fullmatch(genre) else ""
     search = " ".join(request.GET.get("q", "").split())[:100]
-    predictions = prediction_list_for_user(user=request.user, genre=genre, search=search)
+    predictions = prediction_list_for_user(user=request.user, genre=genre, search=search).only(
+        *HISTORY_FIELDS
+    )
     page = Paginator(predictions, 20).get_page(request.GET.get("page"))
     query = urlencode({k: v for k, v in {"q": search, "genre": genre}.items() if v})
     return render(
@@ -42,6 +44,11 @@ def history(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 # The pages show none of the backbone output (hundreds of numbers): not read, not decoded.
 PAGE_DEFERRED = ("backbone_output",)
+
+
+# What a history row shows: its JSON columns (scores, tags, beats) are neither read nor decoded.
+HISTORY_FIELDS = ("pk", "owner", "title", "artist", "upload", "artwork_url", "status", "top_genre", "confidence",
+                  "created_at")  # fmt: skip
 
 
 def detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
