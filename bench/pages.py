@@ -41,6 +41,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,7 +93,7 @@ def seed() -> None:
     print(json.dumps({"session": client.cookies["sessionid"].value, "ids": ids}))
 
 
-def _sound(n: int, rng) -> object:
+def _sound(n: int, rng) -> Any:  # a Sound of the tree under test
     from samples.models import Sound
 
     sound, _ = Sound.objects.update_or_create(
