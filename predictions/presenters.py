@@ -8,6 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from core.fragments import version
 from core.workers import model_readiness_cached
 from worker.music.theory import SURE, confidence_word, octave_alternative, parse_key, related_keys
 
@@ -256,6 +257,40 @@ def prediction_context(prediction: Prediction) -> dict[str, object]:
         "rerun_offered": rerun_offered(prediction, served),
         "served_model": " ".join(served),
     }
+
+
+# Columns that no panel shows, or that change while nothing shown does (the worker's bookkeeping).
+_NOT_SHOWN = frozenset(
+    {
+        "backbone_output",
+        "timings",
+        "heartbeat_at",
+        "worker",
+        "job_id",
+        "attempts",
+        "patches_read",
+        "queued_at",
+    }
+)
+
+
+def prediction_version(prediction: Prediction) -> str:
+    """A version of what the pages show of the row: a hash of its values. A correction, the
+    spectrogram's arrival or any other write to a shown column gives a new version, so a panel
+    cached under it is never shown stale."""
+    deferred = prediction.get_deferred_fields()
+    return version(
+        [
+            getattr(prediction, f.attname)
+            for f in Prediction._meta.concrete_fields
+            if f.attname not in deferred and f.name not in _NOT_SHOWN
+        ]
+    )
+
+
+def analysis_version(prediction: Prediction, served: tuple[str, str]) -> str:
+    """The analysis panel's version: the row's, and the served model (it decides "Analyse again")."""
+    return version(prediction_version(prediction), served)
 
 
 def prediction_status_dict(prediction: Prediction) -> dict[str, object]:

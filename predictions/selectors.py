@@ -19,12 +19,14 @@ def prediction_get_for_user(
     status: str | None = None,
     staff_sees_all: bool = False,
     only: Sequence[str] = (),
+    defer: Sequence[str] = (),
 ) -> Prediction:
     """The user's own prediction (with `status`, when given), or Http404: other users' predictions
     do not exist for them, so the answer is never 403. With `staff_sees_all`, staff who may view
     predictions in the admin may read anyone's (the admin reviews them; staff status alone is not
-    enough). `only` limits the columns read, for a view polled every second."""
-    predictions = Prediction.objects.only(*only) if only else Prediction.objects.all()
+    enough). `only` limits the columns read, for a view polled every second; `defer` leaves some
+    out (a page never shows the backbone output)."""
+    predictions = Prediction.objects.only(*only) if only else Prediction.objects.defer(*defer)
     if not (staff_sees_all and user.is_staff and user.has_perm("predictions.view_prediction")):
         predictions = predictions.filter(owner=user)
     if status is not None:

@@ -19,6 +19,7 @@ prediction_pages = [
     path("new/upload/", new_views.create_from_upload, name="create_from_upload"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/status/", views.status, name="status"),
+    path("<int:pk>/result/", views.result_panel, name="result"),
     path("<int:pk>/status.json", views.status_json, name="status_json"),
     path("<int:pk>/audio/", views.audio, name="audio"),
     path("<int:pk>/spectrogram.png", views.spectrogram, name="spectrogram"),

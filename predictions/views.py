@@ -13,11 +13,12 @@ from django.views.decorators.http import require_POST
 from accounts.http import AuthenticatedHttpRequest
 from accounts.ratelimit import throttle
 from catalog.errors import CatalogError
+from core.fragments import render_conditional
 
 from . import corrections, services
 from .forms import CorrectionForm
 from .models import Prediction
-from .presenters import prediction_context, prediction_status_dict, progress_context, rerun_offered
+from .presenters import prediction_status_dict, progress_context, rerun_offered
 from .selectors import prediction_get_for_user, prediction_list_for_user
 from .taxonomy import genre_choices, genre_name
 
@@ -29,7 +30,9 @@ def history(request: AuthenticatedHttpRequest) -> HttpResponse:
     genre = request.GET.get("genre", "")
     genre = genre if GENRE_SLUG.fullmatch(genre) else ""
     search = " ".join(request.GET.get("q", "").split())[:100]
-    predictions = prediction_list_for_user(user=request.user, genre=genre, search=search)
+    predictions = prediction_list_for_user(user=request.user, genre=genre, search=search).only(
+        *HISTORY_FIELDS
+    )
     page = Paginator(predictions, 20).get_page(request.GET.get("page"))
     query = urlencode({k: v for k, v in {"q": search, "genre": genre}.items() if v})
     return render(
@@ -39,9 +42,19 @@ def history(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+# The pages show none of the backbone output (hundreds of numbers): not read, not decoded.
+PAGE_DEFERRED = ("backbone_output",)
+
+
+# What a history row shows: its JSON columns (scores, tags, beats) are neither read nor decoded.
+HISTORY_FIELDS = ("pk", "owner", "title", "artist", "upload", "artwork_url", "status", "top_genre", "confidence",
+                  "created_at")  # fmt: skip
+
+
 def detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    prediction = prediction_get_for_user(user=request.user, pk=pk)
-    return render(request, "predictions/detail.html", prediction_context(prediction))
+    prediction = prediction_get_for_user(user=request.user, pk=pk, defer=PAGE_DEFERRED)
+    # The panels of a finished song render themselves, cached (prediction_tags.analysis_panel).
+    return render_conditional(request, "predictions/detail.html", progress_context(prediction))
 
 
 @require_POST
@@ -59,7 +72,7 @@ def correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         error = form.first_error()
     if error:
         prediction.refresh_from_db()
-        context = {**prediction_context(prediction), "correction_error": error}
+        context = {**progress_context(prediction), "correction_error": error}
         return render(request, "predictions/detail.html", context, status=400)
     if changed:
         messages.success(request, _correction_message(prediction, changed))
@@ -77,11 +90,25 @@ def _correction_message(prediction: Prediction, changed: list[str]) -> str:
 
 
 def status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """The progress fragment that htmx polls; once finished it returns the result instead."""
-    prediction = prediction_get_for_user(user=request.user, pk=pk)
+    """The progress fragment that htmx polls. Once the song is finished it answers with a small
+    fragment that loads the result once (result_panel) in its place, so that a poll, however
+    often a page sends it, never renders the whole result."""
+    prediction = prediction_get_for_user(user=request.user, pk=pk, only=STATUS_FIELDS)
     if prediction.is_finished:
-        return render(request, "predictions/includes/result.html", prediction_context(prediction))
+        return render(request, "predictions/includes/result_loader.html", {"prediction": prediction})
     return render(request, "predictions/includes/progress.html", progress_context(prediction))
+
+
+# What the progress card and its queue note read.
+STATUS_FIELDS = ("pk", "owner", "status", "stage", "error", "queued_at")
+
+
+def result_panel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The result of a finished song (the progress card of one still running), as the page shows it."""
+    prediction = prediction_get_for_user(user=request.user, pk=pk, defer=PAGE_DEFERRED)
+    if not prediction.is_finished:
+        return render(request, "predictions/includes/progress.html", progress_context(prediction))
+    return render_conditional(request, "predictions/includes/result.html", {"prediction": prediction})
 
 
 def status_json(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:

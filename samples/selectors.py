@@ -11,7 +11,9 @@ from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
+from core.fragments import version
 from predictions.models import Prediction
+from predictions.presenters import prediction_version
 from predictions.taxonomy import genre_name
 
 from .freesound import MissingApiKey
@@ -190,6 +192,33 @@ def recommendations_panel(*, prediction: Prediction, user: User) -> dict[str, An
         "samples_off": samples_off_reason(),
         "finding_samples": False,
     }
+
+
+def recommendations_panel_version(
+    *, prediction: Prediction, user: User, run: RecommendationRun | None
+) -> str:
+    """A version of everything the finished panel shows (core.fragments): the song's values, the
+    stage, the recommendations and their sounds, the user's packs and preference, the genres'
+    tempo tolerances and whether conforming is on. Any change to one gives a new version."""
+    from .conform.conforming import conforming_disabled_reason
+
+    shown_sound = ("name", "author", "licence_url", "duration", "bpm", "key", "page_url", "preview_url",
+                   "image_url", "removed")  # fmt: skip
+    recommendations = Recommendation.objects.filter(prediction=prediction).order_by("rank")
+    return version(
+        prediction_version(prediction),
+        (run.pk, run.status, run.reason, run.message, run.finished_at) if run else None,
+        list(
+            recommendations.values_list(
+                "pk", "rank", "batch", "genre", "why", "sound_id", *(f"sound__{name}" for name in shown_sound)
+            )
+        ),  # fmt: skip
+        user.pk,
+        list(Pack.objects.filter(owner=user).values_list("pk", "name", "updated_at")),
+        allows_noncommercial(user=user),
+        list(GenreSearch.objects.values_list("slug", "bpm_tolerance")),
+        conforming_disabled_reason(),
+    )
 
 
 def conform_song_choices(*, user: User, limit: int = 20) -> list[Prediction]:

@@ -114,6 +114,17 @@ def _no_audio_index_on_arrival(settings) -> None:
     settings.AUDIO_INDEX_ENABLED = False
 
 
+@pytest.fixture(autouse=True)
+def _fresh_fragments() -> Iterator[None]:
+    """Rendered panels are cached per process (core.fragments): a test that overrides a setting
+    the panels read must not see another test's."""
+    from core.fragments import fragments
+
+    fragments.clear()
+    yield
+    fragments.clear()
+
+
 # --- Redis -----------------------------------------------------------------------------------
 
 

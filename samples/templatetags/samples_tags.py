@@ -4,24 +4,37 @@ import json
 from typing import Any
 
 from django import template
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
+from core.fragments import cached_fragment
 from predictions.models import Prediction
 
 from ..models import Sound
+from ..selectors import recommendation_run_for, recommendations_panel_version, samples_off_reason
 from ..selectors import recommendations_panel as panel_context
-from ..selectors import samples_off_reason
 
 register = template.Library()
 
 
-@register.inclusion_tag("samples/includes/recommendations_panel.html", takes_context=True)
-def recommendations_panel(context: template.Context, prediction: Prediction) -> dict[str, Any]:
+PANEL = "samples/includes/recommendations_panel.html"
+
+
+@register.simple_tag(takes_context=True)
+def recommendations_panel(context: template.Context, prediction: Prediction) -> SafeString:
+    """The samples panel: "Finding samples…" while the stage runs, then the cards, rendered once
+    per version of what they show (recommendations_panel_version)."""
     request = context["request"]
-    return {
-        **panel_context(prediction=prediction, user=request.user),
-        "request": request,
-        "csrf_token": context.get("csrf_token"),
-    }
+    run = recommendation_run_for(prediction=prediction)
+    if run is not None and not run.is_finished:
+        return mark_safe(render_to_string(PANEL, {"prediction": prediction, "finding_samples": True}))  # noqa: S308
+    version = recommendations_panel_version(prediction=prediction, user=request.user, run=run)
+    return cached_fragment(
+        f"samples:{prediction.pk}:{version}",
+        PANEL,
+        lambda: {**panel_context(prediction=prediction, user=request.user), "request": request},
+        csrf_token=context.get("csrf_token"),
+    )
 
 
 @register.simple_tag

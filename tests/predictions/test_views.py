@@ -33,7 +33,7 @@ def test_a_pending_prediction_shows_progress_that_polls(signed_in, user):
     assert "Queued" in html
 
 
-def test_the_status_fragment_swaps_in_the_result_once_done(signed_in, user):
+def test_the_status_fragment_loads_the_result_once_done(signed_in, user):
     prediction = PredictionFactory(
         owner=user, status=Prediction.Status.RUNNING, stage=Prediction.Stage.ANALYSING
     )
@@ -46,10 +46,15 @@ def test_the_status_fragment_swaps_in_the_result_once_done(signed_in, user):
         tempo_bpm=124, key="F minor",
     )  # fmt: skip
     done = signed_in.get(reverse("predictions:status", args=[prediction.pk])).content.decode()
+    # A small answer that stops the poll and fetches the result once, in the progress card's place.
     assert "every 1s" not in done
-    assert "Dance 70%" in done
-    assert "124 BPM" in done
-    assert "F minor" in done
+    assert 'id="progress"' in done
+    assert f'hx-get="{reverse("predictions:result", args=[prediction.pk])}" hx-trigger="load"' in done
+    assert len(done) < 1000
+    result = signed_in.get(reverse("predictions:result", args=[prediction.pk])).content.decode()
+    assert "Dance 70%" in result
+    assert "124 BPM" in result
+    assert "F minor" in result
 
 
 def test_status_json_reports_stage_and_progress(signed_in, user):
