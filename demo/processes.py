@@ -34,8 +34,9 @@ class Entry:
 
     @property
     def stops_its_children(self) -> bool:
-        """Celery does (warm shutdown): SIGTERM goes to its pid alone, not to its pool child too."""
-        return self.command.startswith("celery ")
+        """Celery does (warm shutdown), and so does the supervisor that passes signals on to it
+        (sevenfour_site.supervise): SIGTERM goes to its pid alone, not to its pool child too."""
+        return self.command.startswith(("celery ", "python -m sevenfour_site.supervise celery "))
 
 
 def read_procfile(path: Path) -> list[Entry]:
