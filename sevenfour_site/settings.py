@@ -8,6 +8,7 @@ Every variable is documented in `.env.example`. Defaults are safe for production
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -487,6 +488,11 @@ FREESOUND_PREVIEW_HOSTS = env.list("FREESOUND_PREVIEW_HOSTS", default=["cdn.free
 FREESOUND_CLIENT_ID = env.str("FREESOUND_CLIENT_ID", default="")
 FREESOUND_CLIENT_SECRET = env.str("FREESOUND_CLIENT_SECRET", default="")
 FREESOUND_OAUTH_URL = env.str("FREESOUND_OAUTH_URL", default="https://freesound.org/apiv2/oauth2/")
+# "Connect Freesound" is a form whose answer redirects to Freesound's authorize page: CSP's
+# form-action must allow that origin there (and only there).
+CSP_PATH_EXTRA["/packs/freesound/"] = {
+    "form-action": ["{0.scheme}://{0.netloc}".format(urlsplit(FREESOUND_OAUTH_URL))]
+}
 # The key the stored tokens are encrypted with (Fernet); empty: one derived from SECRET_KEY, so
 # changing SECRET_KEY then disconnects every account (see docs/security.md).
 FREESOUND_TOKEN_KEY = env.str("FREESOUND_TOKEN_KEY", default="")
