@@ -108,7 +108,10 @@ def audio_index_task(self: Task, run_id: int | None = None) -> None:
 def conformed_render_task(render_id: int, user_id: int | None = None) -> None:
     try:
         # user_id only for a render of an original (the user whose Freesound account fetches it).
-        conforming.render_run(render_id=render_id, **({"user_id": user_id} if user_id is not None else {}))
+        if user_id is None:
+            conforming.render_run(render_id=render_id)
+        else:
+            conforming.render_run(render_id=render_id, user_id=user_id)
     except SoftTimeLimitExceeded:
         conforming.render_fail(
             render_id=render_id,
