@@ -383,3 +383,22 @@ def test_renders_are_made_from_the_original_for_connected_users_only(oauth, user
     assert len(oauth.calls(f"/apiv2/sounds/{sound.freesound_id}/download/")) == 1
     # The fake's original lasts 1.5 s and its preview 3 s: each render is of its own source.
     assert mine.duration_s < 2.0 < theirs.duration_s
+
+
+def test_the_cached_samples_panel_follows_the_connection(oauth, client, user, prediction):
+    from samples.models import GenreSearch
+    from samples.services import recommendations_create_for_prediction
+    from tests.samples.conftest import add_loops
+
+    GenreSearch.objects.filter(slug="dance").update(queries="house loop")
+    add_loops(oauth, "house", n=6, bpm=124)
+    assert recommendations_create_for_prediction(prediction=prediction)
+    client.force_login(user)
+
+    before = client.get(prediction.get_absolute_url()).content.decode()
+    assert "Original: connect Freesound" in before
+    assert "Download original" not in before
+    connect(oauth, user)
+    after = client.get(prediction.get_absolute_url()).content.decode()
+    assert "Download original" in after
+    assert "Original: connect Freesound" not in after
