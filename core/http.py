@@ -20,7 +20,7 @@ import fnmatch
 import ipaddress
 import socket
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -99,12 +99,16 @@ def declared_content_length(header: str | bytes | None) -> int | None:
     return int(value)
 
 
-def download_to_file(url: str, dest: Path | str, policy: DownloadPolicy) -> Path:
-    """Fetch `url` into `dest` and return it; nothing is left at `dest` when anything fails."""
+def download_to_file(
+    url: str, dest: Path | str, policy: DownloadPolicy, *, headers: Mapping[str, str] | None = None
+) -> Path:
+    """Fetch `url` into `dest` and return it; nothing is left at `dest` when anything fails.
+    `headers` are sent with the request, and with a redirect only to the same origin (an
+    Authorization header never leaves the host it was meant for)."""
     path = Path(dest)
     try:
         with path.open("wb") as out:
-            for chunk in _stream(url, policy):
+            for chunk in _stream(url, policy, headers=headers):
                 out.write(chunk)
     except BaseException:
         path.unlink(missing_ok=True)
@@ -216,11 +220,11 @@ def _addresses(host: str, port: int) -> list[Address]:
     return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
 
 
-def _stream(url: str, policy: DownloadPolicy) -> Iterator[bytes]:
+def _stream(url: str, policy: DownloadPolicy, *, headers: Mapping[str, str] | None = None) -> Iterator[bytes]:
     session = requests.Session()
-    session.trust_env = False  # no proxy from the environment may reroute this request
+    session.trust_env = False  # no proxy from the environment (or .netrc) may reroute or sign this request
     try:
-        response = _get_following_same_host(session, url, policy)
+        response = _get_following_same_host(session, url, policy, headers=headers)
         try:
             yield from _checked_body(response, policy)
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:  # timeout or cut mid-body
@@ -232,7 +236,7 @@ def _stream(url: str, policy: DownloadPolicy) -> Iterator[bytes]:
 
 
 def _get_following_same_host(
-    session: requests.Session, url: str, policy: DownloadPolicy
+    session: requests.Session, url: str, policy: DownloadPolicy, *, headers: Mapping[str, str] | None = None
 ) -> requests.Response:
     check_url(url, policy)
     origin = url_origin(url)
@@ -243,7 +247,7 @@ def _get_following_same_host(
                 stream=True,
                 allow_redirects=False,
                 timeout=(policy.connect_timeout, policy.read_timeout),
-                headers={"Accept": policy.accept, "User-Agent": USER_AGENT},
+                headers={"Accept": policy.accept, "User-Agent": USER_AGENT, **(headers or {})},
             )
         except requests.RequestException as exc:
             raise DownloadFailed("the server did not answer", detail=f"{url}: {exc!r}") from exc

@@ -15,10 +15,29 @@ from pathlib import Path
 from typing import Any
 
 from .audio import png_square, sine_wav
-from .freesound import API_KEY, BY3, BY4, BYNC, CC0, DEFAULT_FIELDS, LICENCE_NAMES, FakeFreesound
+from .freesound import (
+    API_KEY,
+    BY3,
+    BY4,
+    BYNC,
+    CC0,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    DEFAULT_FIELDS,
+    LICENCE_NAMES,
+    FakeFreesound,
+)
 from .server import Request, Response, json_response
 
-__all__ = ["API_KEY", "FreesoundCatalogue", "FsSound", "LICENCES", "filter_matches"]
+__all__ = [
+    "API_KEY",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "FreesoundCatalogue",
+    "FsSound",
+    "LICENCES",
+    "filter_matches",
+]
 
 SAMPLING_PLUS = "http://creativecommons.org/licenses/sampling+/1.0/"
 LICENCES = {"cc0": CC0, "by4": BY4, "by3": BY3, "bync": BYNC, "sampling+": SAMPLING_PLUS}
@@ -207,11 +226,22 @@ class FreesoundCatalogue(FakeFreesound):
         # Preview bodies that differ from the default MP3: bytes (e.g. garbage, silence), or None
         # for a preview that answers 404 while the sound still exists.
         self.previews: dict[int, bytes | None] = {}
+        # Originals that differ from the default WAV (bytes), or None for a sound without one.
+        self.originals: dict[int, bytes | None] = {}
 
     def reset(self) -> None:
         super().reset()
         self.sounds.clear()
         self.previews.clear()
+        self.originals.clear()
+
+    def set_original(self, sound_id: int, body: bytes | None) -> None:
+        self.originals[sound_id] = body
+
+    def original_audio(self, sound_id: int) -> bytes | None:
+        if sound_id in self.originals:
+            return self.originals[sound_id]
+        return super().original_audio(sound_id)
 
     def set_preview(self, sound_id: int, body: bytes | None) -> None:
         self.previews[sound_id] = body

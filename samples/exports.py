@@ -34,7 +34,9 @@ from predictions.models import Prediction
 from .conform.conforming import SongGrid, conformed_file, song_grid
 from .downloads import PreviewError, PreviewMissing, preview_fetch
 from .freesound import FreesoundError
-from .models import Pack, PackExport, PackItem, Sound
+from .freesound_oauth import NotConnected, account_connected
+from .models import Pack, PackExport, PackItem, Sound, SoundOriginal
+from .originals import original_get
 from .sounds import sound_refresh
 from .zips import EACH_OWN_SONG, Conform, ConformedFile, ConformTarget, Progress, ZipSound, zip_write
 
@@ -60,17 +62,18 @@ def pack_signature(
     pack: Pack, *, contents: str = PackExport.Contents.ORIGINALS, song: Prediction | None = None
 ) -> str:
     """What a ZIP holds: the pack as it is, and for conformed files the songs' tempo and key now (a
-    corrected tempo needs a new ZIP): `song`'s for all, or without one each item's own song's."""
+    corrected tempo needs a new ZIP): `song`'s for all, or without one each item's own song's;
+    and whether the owner's Freesound account gives the original files (connecting needs a new ZIP)."""
     items = list(pack.items.order_by("id").select_related("sound", "song"))
     ids = ",".join(str(item.sound.freesound_id) for item in items)
-    extra = ""
+    extra = "|with-originals" if account_connected(user=pack.owner) else ""
     if contents != PackExport.Contents.ORIGINALS and song is not None:
         grid = song_grid(song)
-        extra = f"|{contents}|{song.pk}|{grid.tempo_bpm}|{grid.key}"
+        extra += f"|{contents}|{song.pk}|{grid.tempo_bpm}|{grid.key}"
     elif contents != PackExport.Contents.ORIGINALS:
         grids = _SongGrids()
         each = ";".join(f"{item.sound.freesound_id}:{grids.label(item.song)}" for item in items)
-        extra = f"|{contents}|each|{each}"
+        extra += f"|{contents}|each|{each}"
     return hashlib.sha256(f"{pack.name}|{pack.notes}|{ids}{extra}".encode()).hexdigest()
 
 
@@ -92,22 +95,50 @@ class _SongGrids:
         return f"{song.pk}/{grid.tempo_bpm}/{grid.key}"
 
 
-def _zip_sounds(items: list[PackItem]) -> list[ZipSound]:
-    return [
-        ZipSound(
-            s.freesound_id,
-            s.name,
-            s.author,
-            s.licence_url,
-            s.page_url,
-            s.preview_url,
-            s.duration,
-            s.bpm,
-            s.key,
-            s.tags,
+def _zip_sounds(items: list[PackItem], originals: dict[int, SoundOriginal | str]) -> list[ZipSound]:
+    sounds = []
+    for s in (item.sound for item in items):
+        original = originals.get(s.freesound_id)
+        kept = original if isinstance(original, SoundOriginal) else None
+        sounds.append(
+            ZipSound(
+                s.freesound_id,
+                s.name,
+                s.author,
+                s.licence_url,
+                s.page_url,
+                s.preview_url,
+                s.duration,
+                s.bpm,
+                s.key,
+                s.tags,
+                suffix=kept.container if kept is not None else "mp3",
+                original=kept is not None,
+                note=original if isinstance(original, str) else "",
+            )
         )
-        for s in (item.sound for item in items)
-    ]
+    return sounds
+
+
+def _originals(*, pack: Pack, items: list[PackItem]) -> dict[int, SoundOriginal | str]:
+    """Each sound's original with the owner's Freesound account, or why its preview stands in;
+    empty when the owner has no connection (previews, as without an account)."""
+    if not account_connected(user=pack.owner):
+        return {}
+    found: dict[int, SoundOriginal | str] = {}
+    for sound in (item.sound for item in items):
+        try:
+            found[sound.freesound_id] = original_get(sound=sound, user=pack.owner)
+        except NotConnected as exc:  # lost on the way: the rest are previews too
+            for rest in (item.sound for item in items):
+                found.setdefault(rest.freesound_id, str(exc))
+            break
+        except FreesoundError as exc:
+            log.warning(
+                "Original of %s left out of pack %s: %s (%s)", sound.freesound_id, pack.pk, exc, exc.detail
+            )
+            found[sound.freesound_id] = f"the original could not be downloaded ({exc})"
+    return found
 
 
 def _fetch_preview(url: str, *, sounds_by_url: dict[str, Sound]) -> bytes | None:
@@ -133,7 +164,8 @@ def _conformer(*, items: list[PackItem], song: Prediction | None) -> tuple[Confo
         grid = song_grid(song)
 
         def to_song(zip_sound: ZipSound) -> ConformedFile:
-            return conformed_file(sound=by_id[zip_sound.freesound_id].sound, grid=grid)
+            item = by_id[zip_sound.freesound_id]
+            return conformed_file(sound=item.sound, grid=grid, user=item.pack.owner)
 
         return to_song, ConformTarget(song.display_title, grid.tempo_bpm, grid.key)
     grids = _SongGrids()
@@ -142,7 +174,7 @@ def _conformer(*, items: list[PackItem], song: Prediction | None) -> tuple[Confo
         item = by_id[zip_sound.freesound_id]
         if item.song is None:
             return ConformedFile("", None, "", error=NO_SONG)
-        render = conformed_file(sound=item.sound, grid=grids.get(item.song))
+        render = conformed_file(sound=item.sound, grid=grids.get(item.song), user=item.pack.owner)
         return replace(render, song=item.song.display_title)
 
     return to_own_song, EACH_OWN_SONG
@@ -159,10 +191,15 @@ def pack_zip_write(
     """Write the pack's ZIP into a binary file object; returns the ids of sounds left out (gone).
     Conformed WAVs (to `song`, or without one each to the song it was saved from) are rendered, or
     taken from the cache, here: call it on a worker."""
-    items = list(pack.items.select_related("sound", "song"))
+    items = list(pack.items.select_related("sound", "song", "pack__owner"))
     sounds_by_url = {item.sound.preview_url: item.sound for item in items}
+    originals = _originals(pack=pack, items=items)
 
-    def fetch(url: str) -> bytes | None:
+    def fetch(zip_sound: ZipSound) -> bytes | IO[bytes] | None:
+        original = originals.get(zip_sound.freesound_id)
+        if isinstance(original, SoundOriginal):
+            return original.file.open("rb")
+        url = zip_sound.preview_url
         try:
             return _fetch_preview(url, sounds_by_url=sounds_by_url)
         except FreesoundError as exc:  # could not check whether it is gone: leave it out, say so
@@ -179,7 +216,7 @@ def pack_zip_write(
         pack_name=pack.name,
         notes=pack.notes,
         created=pack.created_at,
-        sounds=_zip_sounds(items),
+        sounds=_zip_sounds(items, originals),
         fetch=fetch,
         progress=progress,
         contents=contents if conform is not None else PackExport.Contents.ORIGINALS,

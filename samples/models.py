@@ -347,11 +347,54 @@ class ConformedRender(JobRow):
     duration_s = models.FloatField(null=True, blank=True, help_text="Of the rendered file.")
     render_seconds = models.FloatField(null=True, blank=True, help_text="Rubber Band's time, for bench/.")
 
+    class Source(models.TextChoices):
+        PREVIEW = "preview", "Freesound's MP3 preview"
+        ORIGINAL = "original", "The original upload (with a user's Freesound account)"
+
+    # What the render was made from: a render of the original is only offered to users who may
+    # download the original themselves (a connected Freesound account).
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.PREVIEW)
+
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["sound", "target_bpm", "semitones"], name="render_unique"),
+            models.UniqueConstraint(
+                fields=["sound", "target_bpm", "semitones", "source"], name="render_unique_source"
+            ),
         ]
         indexes = [models.Index(fields=["status", "queued_at"], name="render_status")]
 
     def __str__(self) -> str:
-        return f"{self.sound} at {self.target_bpm} BPM, {self.semitones:+d} st ({self.status})"
+        return f"{self.sound} at {self.target_bpm} BPM, {self.semitones:+d} st from the {self.source} ({self.status})"
+
+
+class FreesoundAccount(models.Model):
+    """A user's connection to their own Freesound account (OAuth2), which lets the site download
+    originals on their behalf. Both tokens are stored encrypted (samples.freesound_oauth): the
+    columns hold Fernet tokens, never the secrets themselves. Disconnecting deletes the row."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="freesound_account"
+    )
+    access_token_encrypted = models.TextField(editable=False)
+    refresh_token_encrypted = models.TextField(editable=False)
+    expires_at = models.DateTimeField(help_text="When the access token stops working (24 h after issue).")
+    scope = models.CharField(max_length=200, blank=True)
+    connected_at = models.DateTimeField(auto_now_add=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Freesound connection of {self.user}"
+
+
+class SoundOriginal(models.Model):
+    """A sound's original upload, downloaded once with some user's Freesound account and kept for
+    every connected user (originals are only served to users with a connection of their own)."""
+
+    sound = models.OneToOneField(Sound, on_delete=models.CASCADE, related_name="original")
+    file = models.FileField(upload_to="originals/%Y/%m/")
+    container = models.CharField(max_length=8, help_text="As sniffed from its bytes: wav, aiff, flac…")
+    size = models.PositiveBigIntegerField()
+    fetched_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Original of {self.sound} ({self.container})"

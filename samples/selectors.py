@@ -199,8 +199,10 @@ def recommendations_panel_version(
 ) -> str:
     """A version of everything the finished panel shows (core.fragments): the song's values, the
     stage, the recommendations and their sounds, the user's packs and preference, the genres'
-    tempo tolerances and whether conforming is on. Any change to one gives a new version."""
+    tempo tolerances, whether conforming is on and whether the user's Freesound account gives
+    original files. Any change to one gives a new version."""
     from .conform.conforming import conforming_disabled_reason
+    from .freesound_oauth import account_connected, oauth_enabled
 
     shown_sound = ("name", "author", "licence_url", "duration", "bpm", "key", "page_url", "preview_url",
                    "image_url", "removed")  # fmt: skip
@@ -218,6 +220,7 @@ def recommendations_panel_version(
         allows_noncommercial(user=user),
         list(GenreSearch.objects.values_list("slug", "bpm_tolerance")),
         conforming_disabled_reason(),
+        (oauth_enabled(), account_connected(user=user)),
     )
 
 

@@ -105,9 +105,13 @@ def audio_index_task(self: Task, run_id: int | None = None) -> None:
     soft_time_limit=settings.CONFORM_TIME_LIMIT,
     time_limit=settings.CONFORM_TIME_LIMIT + 15,
 )
-def conformed_render_task(render_id: int) -> None:
+def conformed_render_task(render_id: int, user_id: int | None = None) -> None:
     try:
-        conforming.render_run(render_id=render_id)
+        # user_id only for a render of an original (the user whose Freesound account fetches it).
+        if user_id is None:
+            conforming.render_run(render_id=render_id)
+        else:
+            conforming.render_run(render_id=render_id, user_id=user_id)
     except SoftTimeLimitExceeded:
         conforming.render_fail(
             render_id=render_id,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import freesound_views, views
 from .conform import views as conform_views
 
 app_name = "samples"
@@ -36,4 +36,10 @@ urlpatterns = [
     ),
     path("renders/<int:pk>/audio/", conform_views.render_audio, name="render_audio"),
     path("sounds/<int:sound_pk>/original/", conform_views.original_download, name="original_download"),
+    # The user's own Freesound account (OAuth2) and the original files it downloads (issue 25.3).
+    path("sounds/<int:sound_pk>/original-file/", freesound_views.original_file, name="original_file"),
+    path("freesound/", freesound_views.freesound_account, name="freesound_account"),
+    path("freesound/connect/", freesound_views.freesound_connect, name="freesound_connect"),
+    path("freesound/callback/", freesound_views.freesound_callback, name="freesound_callback"),
+    path("freesound/disconnect/", freesound_views.freesound_disconnect, name="freesound_disconnect"),
 ]

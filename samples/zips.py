@@ -1,4 +1,5 @@
-"""The contents of a pack ZIP: the HQ MP3 previews, or WAVs conformed to a song's tempo and key, or
+"""The contents of a pack ZIP: the HQ MP3 previews (or the original files, with the owner's
+Freesound account), or WAVs conformed to a song's tempo and key, or
 both (in originals/ and conformed/), named for a DAW (`dusty_kick_loop_96bpm_Am.wav`);
 ATTRIBUTION.txt in the form CC BY asks for (title, author, source, licence with its link, and what
 was changed) and pack.json."""
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -15,7 +17,9 @@ from typing import IO
 
 from .licences import Licence, licence_from_url, licence_full_name
 
-Fetch = Callable[[str], bytes | None]  # preview URL → bytes, or None when the sound is gone
+# The sound's audio: bytes, or an open binary file (an original, copied in chunks and closed), or
+# None when the sound is gone.
+Fetch = Callable[["ZipSound"], bytes | IO[bytes] | None]
 Conform = Callable[["ZipSound"], "ConformedFile"]  # the sound's render for the chosen song
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -35,6 +39,9 @@ class ZipSound:
     bpm: int | None
     key: str
     tags: Sequence[str]
+    suffix: str = "mp3"  # the file's: "mp3" for a preview, the original's container otherwise
+    original: bool = False  # the original upload, downloaded with the owner's Freesound account
+    note: str = ""  # why the preview stands in for the original, when it does
 
 
 @dataclass(frozen=True)
@@ -141,8 +148,9 @@ def dedupe(names: Sequence[str]) -> list[str]:
 
 
 def unique_names(sounds: Sequence[ZipSound]) -> list[str]:
-    """The originals' names: `pad_90bpm_Am.mp3`, unique within the ZIP."""
-    return dedupe([daw_filename(name=s.name, bpm=s.bpm, key=s.key, suffix="mp3") for s in sounds])
+    """The originals' names: `pad_90bpm_Am.mp3` (`.wav`, `.flac`… for original files), unique
+    within the ZIP."""
+    return dedupe([daw_filename(name=s.name, bpm=s.bpm, key=s.key, suffix=s.suffix) for s in sounds])
 
 
 def attribution_line(sound: ZipSound) -> str:
@@ -167,11 +175,7 @@ def attribution_text(
     target: ConformTarget | None = None,
     conformed: Mapping[int, ConformedFile] | None = None,
 ) -> str:
-    lines = [
-        f"Sample pack: {pack_name}",
-        "Sounds from Freesound (https://freesound.org). The MP3 files are Freesound's previews;",
-        "download originals from each sound's page. Credit each sound as below when you use it.",
-    ]
+    lines = [f"Sample pack: {pack_name}", *_source_lines(sounds)]
     if target is not None and target.each:
         lines += [
             "The WAV files are modified versions of these sounds: each conformed to the tempo and key of",
@@ -190,8 +194,23 @@ def attribution_text(
         change = ""
         if conformed and (render := conformed.get(sound.freesound_id)) is not None:
             change = _change_words(render)
-        lines.append(f"- {attribution_line(sound)}{gone}{change}")
+        note = f" [the MP3 preview: {sound.note}]" if sound.note else ""
+        lines.append(f"- {attribution_line(sound)}{gone}{note}{change}")
     return "\n".join(lines) + "\n"
+
+
+def _source_lines(sounds: Sequence[ZipSound]) -> list[str]:
+    originals = sum(1 for sound in sounds if sound.original)
+    if not originals:
+        return [
+            "Sounds from Freesound (https://freesound.org). The MP3 files are Freesound's previews;",
+            "download originals from each sound's page. Credit each sound as below when you use it.",
+        ]
+    some = "" if originals == len(sounds) else " (the MP3 files are previews, where noted below)"
+    return [
+        "Sounds from Freesound (https://freesound.org): the original files as their authors uploaded",
+        f"them, downloaded with your Freesound account{some}. Credit each sound as below when you use it.",
+    ]
 
 
 def _change_words(render: ConformedFile) -> str:
@@ -236,6 +255,7 @@ def pack_json(
                 "licence_url": s.licence_url,
                 "url": s.page_url,
                 "file": None if s.freesound_id in missing else f,
+                "source": "original" if s.original else "preview",
                 "duration": s.duration,
                 "bpm": s.bpm,
                 "key": s.key or None,
@@ -317,12 +337,12 @@ def zip_write(
             keep_original = with_originals or (render is not None and render.data is None)
             file = None
             if keep_original:
-                data = fetch(sound.preview_url)
+                data = fetch(sound)
                 if data is None:
                     missing.add(sound.freesound_id)
                 else:
                     file = f"originals/{filename}" if folders else filename
-                    archive.writestr(file, data)
+                    _write(archive, file, data)
             files.append(file)
             if progress:
                 progress(done, len(sounds))
@@ -354,6 +374,14 @@ def zip_write(
             deflate,
         )
     return missing
+
+
+def _write(archive: zipfile.ZipFile, name: str, data: bytes | IO[bytes]) -> None:
+    if isinstance(data, bytes):
+        archive.writestr(name, data)
+        return
+    with data, archive.open(name, "w", force_zip64=True) as out:  # originals may be large
+        shutil.copyfileobj(data, out, 1024 * 1024)
 
 
 def _unique_render_name(render: ConformedFile, taken: set[str]) -> ConformedFile:

@@ -8,6 +8,7 @@ Every variable is documented in `.env.example`. Defaults are safe for production
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -480,6 +481,24 @@ PACK_ZIP_STREAM_MAX_ITEMS = env.int("PACK_ZIP_STREAM_MAX_ITEMS", default=8)
 # Previews go into pack ZIPs only from these hosts, over https (loopback only with
 # PREVIEW_ALLOW_LOOPBACK, for tests).
 FREESOUND_PREVIEW_HOSTS = env.list("FREESOUND_PREVIEW_HOSTS", default=["cdn.freesound.org", "freesound.org"])
+# Original files with the user's own Freesound account (OAuth2 authorization-code grant; see
+# docs/recommendations.md "Original files"). Off while FREESOUND_CLIENT_ID is empty: the pages
+# offer previews only. Register the app's callback URL at https://freesound.org/apiv2/apply as
+# https://<your host>/packs/freesound/callback/ (Freesound redirects there after "Authorize").
+FREESOUND_CLIENT_ID = env.str("FREESOUND_CLIENT_ID", default="")
+FREESOUND_CLIENT_SECRET = env.str("FREESOUND_CLIENT_SECRET", default="")
+FREESOUND_OAUTH_URL = env.str("FREESOUND_OAUTH_URL", default="https://freesound.org/apiv2/oauth2/")
+# "Connect Freesound" is a form whose answer redirects to Freesound's authorize page: CSP's
+# form-action must allow that origin there (and only there).
+CSP_PATH_EXTRA["/packs/freesound/"] = {
+    "form-action": ["{0.scheme}://{0.netloc}".format(urlsplit(FREESOUND_OAUTH_URL))]
+}
+# The key the stored tokens are encrypted with (Fernet); empty: one derived from SECRET_KEY, so
+# changing SECRET_KEY then disconnects every account (see docs/security.md).
+FREESOUND_TOKEN_KEY = env.str("FREESOUND_TOKEN_KEY", default="")
+# Originals are streamed to a temporary file, refused past this size, and cached per sound.
+FREESOUND_ORIGINAL_MAX_BYTES = env.int("FREESOUND_ORIGINAL_MAX_BYTES", default=200 * 1024 * 1024)
+FREESOUND_ORIGINAL_TOTAL_TIMEOUT = env.float("FREESOUND_ORIGINAL_TOTAL_TIMEOUT", default=120.0)
 # The audio index (samples/indexing.py; its route and schedule are under "Queues" above).
 # Sounds per backbone call, seconds a run started in-process may take (the task does one batch per
 # message, then sends the next behind any song), and the pause between two preview downloads

@@ -1,6 +1,7 @@
 """Samples in the song's tempo and key: the song's grid (the user's corrected tempo and key when
 there are some), the plan for one sample, and the cached Rubber Band renders (one row and one WAV
-per sound, tempo and semitones), rendered by a task on the I/O queue."""
+per sound, tempo, semitones and source), rendered by a task on the I/O queue. A user with a
+Freesound account connected gets renders of the original file; everyone else of the preview."""
 
 from __future__ import annotations
 
@@ -15,12 +16,16 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from core.jobs import job_claim, job_fail, job_finish
 from predictions.models import Prediction
 from worker.music.conform import ConformPlan, conform_plan
 
 from ..downloads import PreviewError, PreviewMissing, preview_fetch
+from ..freesound import FreesoundError
+from ..freesound_oauth import account_connected
 from ..models import ConformedRender, Sound
+from ..originals import original_get
 from ..zips import ConformedFile, daw_filename
 from .rendering import Rendered, RenderError, render, rubberband_available
 
@@ -119,29 +124,34 @@ def _render_key(plan: ConformPlan) -> tuple[Decimal, int]:
     return tempo, plan.semitones
 
 
-def render_find(*, sound: Sound, plan: ConformPlan) -> ConformedRender | None:
+def render_source(user: User | None) -> str:
+    """What a user's renders are made from: the original with a Freesound account, else the preview."""
+    if user is not None and account_connected(user=user):
+        return ConformedRender.Source.ORIGINAL
+    return ConformedRender.Source.PREVIEW
+
+
+def render_find(*, sound: Sound, plan: ConformPlan, user: User | None = None) -> ConformedRender | None:
     tempo, semitones = _render_key(plan)
-    return ConformedRender.objects.filter(sound=sound, target_bpm=tempo, semitones=semitones).first()
+    return ConformedRender.objects.filter(
+        sound=sound, target_bpm=tempo, semitones=semitones, source=render_source(user)
+    ).first()
 
 
-def render_request(*, sound: Sound, plan: ConformPlan) -> ConformedRender:
+def render_request(*, sound: Sound, plan: ConformPlan, user: User | None = None) -> ConformedRender:
     """The render for this plan: the cached one when it is ready (or on its way), else a new job.
-    A failed one is tried again; one whose message was lost, or whose worker died, is sent again."""
+    A failed one is tried again; one whose message was lost, or whose worker died, is sent again.
+    Made from the original when `user` has a Freesound account connected (their token fetches it)."""
     tempo, semitones = _render_key(plan)
+    key = {"sound": sound, "target_bpm": tempo, "semitones": semitones, "source": render_source(user)}
     try:
         render_row, created = ConformedRender.objects.get_or_create(
-            sound=sound,
-            target_bpm=tempo,
-            semitones=semitones,
-            defaults={"source_bpm": plan.source_bpm if plan.target_bpm else None},
+            **key, defaults={"source_bpm": plan.source_bpm if plan.target_bpm else None}
         )
     except IntegrityError:  # two requests raced to create it: the other one won
-        render_row, created = (
-            ConformedRender.objects.get(sound=sound, target_bpm=tempo, semitones=semitones),
-            False,
-        )
+        render_row, created = ConformedRender.objects.get(**key), False
     if created or _needs_sending(render_row):
-        _send(render_row)
+        _send(render_row, user_id=user.pk if user is not None else None)
     return render_row
 
 
@@ -157,24 +167,27 @@ def _needs_sending(row: ConformedRender) -> bool:
     return row.started_at is None or row.started_at < now - stale
 
 
-def _send(row: ConformedRender) -> None:
+def _send(row: ConformedRender, *, user_id: int | None = None) -> None:
     ConformedRender.objects.filter(pk=row.pk).update(
         status=ConformedRender.Status.PENDING, error="", queued_at=timezone.now(), started_at=None
     )
     row.refresh_from_db()
-    transaction.on_commit(signature_of(RENDER_TASK, args=[row.pk]).apply_async, robust=True)
+    # A render of the original needs the asking user's Freesound account (unless it is cached).
+    kwargs = {"user_id": user_id} if row.source == ConformedRender.Source.ORIGINAL and user_id else {}
+    transaction.on_commit(signature_of(RENDER_TASK, args=[row.pk], kwargs=kwargs).apply_async, robust=True)
 
 
-def render_run(*, render_id: int, job_id: str = "") -> None:
-    """The worker's job: claim the row (a redelivered message finds it taken), fetch the preview,
-    render, keep the WAV (only while this job still holds the row)."""
+def render_run(*, render_id: int, job_id: str = "", user_id: int | None = None) -> None:
+    """The worker's job: claim the row (a redelivered message finds it taken), fetch the preview
+    (or the original, with user `user_id`'s Freesound account), render, keep the WAV (only while
+    this job still holds the row)."""
     job_id = job_id or f"local-{render_id}"
     rows = ConformedRender.objects.filter(pk=render_id)
     if not job_claim(rows, job_id=job_id):
         return
     row = ConformedRender.objects.select_related("sound").get(pk=render_id)
     try:
-        rendered = _render_row(row)
+        rendered = _render_row(row, user_id=user_id)
     except RenderError as exc:
         job_fail(rows, job_id=job_id, message=str(exc))
         return
@@ -195,7 +208,7 @@ def render_run(*, render_id: int, job_id: str = "") -> None:
         row.file.storage.delete(row.file.name)  # sent again meanwhile: the new job renders it
 
 
-def _render_row(row: ConformedRender) -> Rendered:
+def _render_row(row: ConformedRender, *, user_id: int | None = None) -> Rendered:
     if not rubberband_available() and (row.semitones or row.target_bpm):
         raise RenderError(NO_RUBBERBAND)
     if row.sound.duration > settings.CONFORM_MAX_SECONDS:
@@ -203,12 +216,10 @@ def _render_row(row: ConformedRender) -> Rendered:
             f"The sample is {row.sound.duration:.0f} s long; only samples up to "
             f"{settings.CONFORM_MAX_SECONDS:.0f} s are conformed."
         )
-    try:
-        data = preview_fetch(url=row.sound.preview_url)
-    except PreviewMissing as exc:
-        raise RenderError("Freesound no longer has this sound's preview.") from exc
-    except PreviewError as exc:
-        raise RenderError("Freesound's preview could not be downloaded; try again in a minute.") from exc
+    if row.source == ConformedRender.Source.ORIGINAL:
+        data = _original_bytes(row.sound, user_id=user_id)
+    else:
+        data = _preview_bytes(row.sound)
     return render(
         data,
         source_bpm=row.source_bpm,
@@ -216,6 +227,27 @@ def _render_row(row: ConformedRender) -> Rendered:
         semitones=row.semitones,
         max_source_s=settings.CONFORM_MAX_SECONDS,
     )
+
+
+def _original_bytes(sound: Sound, *, user_id: int | None) -> bytes:
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    if user is None:
+        raise RenderError("The original needs a Freesound account; ask for the render again.")
+    try:
+        original = original_get(sound=sound, user=user)
+    except FreesoundError as exc:
+        raise RenderError(f"The original could not be had from Freesound: {exc}") from exc
+    with original.file.open("rb") as handle:
+        return handle.read()
+
+
+def _preview_bytes(sound: Sound) -> bytes:
+    try:
+        return preview_fetch(url=sound.preview_url)
+    except PreviewMissing as exc:
+        raise RenderError("Freesound no longer has this sound's preview.") from exc
+    except PreviewError as exc:
+        raise RenderError("Freesound's preview could not be downloaded; try again in a minute.") from exc
 
 
 def render_fail(*, render_id: int, message: str) -> None:
@@ -234,28 +266,31 @@ def render_state(row: ConformedRender | None) -> dict[str, object]:
     return state
 
 
-def render_now(*, sound: Sound, plan: ConformPlan) -> ConformedRender:
+def render_now(*, sound: Sound, plan: ConformPlan, user: User | None = None) -> ConformedRender:
     """The render for this plan, made here and now when it is not ready (for callers already on
-    an I/O worker, such as the pack ZIP build): the cached one is reused."""
+    an I/O worker, such as the pack ZIP build): the cached one is reused. From the original when
+    `user` has a Freesound account connected."""
     tempo, semitones = _render_key(plan)
     row, _ = ConformedRender.objects.get_or_create(
         sound=sound,
         target_bpm=tempo,
         semitones=semitones,
+        source=render_source(user),
         defaults={"source_bpm": plan.source_bpm if plan.target_bpm else None},
     )
     if row.status == ConformedRender.Status.DONE and row.file and row.file.storage.exists(row.file.name):
         return row
     ConformedRender.objects.filter(pk=row.pk).update(status=ConformedRender.Status.PENDING, error="")
-    render_run(render_id=row.pk)
+    render_run(render_id=row.pk, user_id=user.pk if user is not None else None)
     row.refresh_from_db()
     return row
 
 
-def conformed_file(*, sound: Sound, grid: SongGrid) -> ConformedFile:
-    """One sound of a pack ZIP, conformed to the song: its WAV, or why there is none."""
+def conformed_file(*, sound: Sound, grid: SongGrid, user: User | None = None) -> ConformedFile:
+    """One sound of a pack ZIP, conformed to the song: its WAV, or why there is none (rendered
+    from the original when `user`, the pack's owner, has a Freesound account connected)."""
     plan = plan_for(sound=sound, grid=grid)
-    row = render_now(sound=sound, plan=plan)
+    row = render_now(sound=sound, plan=plan, user=user)
     filename = conformed_filename(sound, plan)
     target_key = plan.target_key.name if plan.target_key else sound.key
     if row.status != ConformedRender.Status.DONE:

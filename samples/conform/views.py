@@ -45,9 +45,9 @@ def conform(request: AuthenticatedHttpRequest, prediction_pk: int, sound_pk: int
     plan = conforming.plan_for(sound=sound, grid=conforming.song_grid(prediction))
     disabled = conforming.conforming_disabled_reason()
     if request.method == "POST" and not disabled:
-        row: ConformedRender | None = conforming.render_request(sound=sound, plan=plan)
+        row: ConformedRender | None = conforming.render_request(sound=sound, plan=plan, user=request.user)
     else:
-        row = conforming.render_find(sound=sound, plan=plan)
+        row = conforming.render_find(sound=sound, plan=plan, user=request.user)
     return JsonResponse(conform_state(prediction=prediction, sound=sound, row=row))
 
 
@@ -66,9 +66,9 @@ def conformed_download(
     plan = conforming.plan_for(sound=sound, grid=conforming.song_grid(prediction))
     disabled = conforming.conforming_disabled_reason()
     if request.method == "POST" and not disabled:
-        conforming.render_request(sound=sound, plan=plan)
+        conforming.render_request(sound=sound, plan=plan, user=request.user)
         return redirect(request.path)
-    row = None if disabled else conforming.render_find(sound=sound, plan=plan)
+    row = None if disabled else conforming.render_find(sound=sound, plan=plan, user=request.user)
     done = row if row is not None and row.status == ConformedRender.Status.DONE and row.file else None
     if done is not None and "waiting" not in request.GET:
         return FileResponse(

@@ -55,8 +55,10 @@ def seconds(value: float | None) -> str:
 @register.simple_tag(takes_context=True)
 def sample_browser(context: template.Context, prediction: Prediction | None = None) -> dict[str, Any]:
     """What the sample browser needs on a page: the pack `s` saves to (the user's most recently
-    changed one), the song's grid when there is a song, and why conforming is off, if it is."""
+    changed one), the song's grid when there is a song, why conforming is off, if it is, and
+    whether the user's Freesound account gives original files."""
     from ..conform import conforming
+    from ..freesound_oauth import account_connected, oauth_enabled
     from ..models import Pack
 
     user = context["request"].user
@@ -64,6 +66,10 @@ def sample_browser(context: template.Context, prediction: Prediction | None = No
     browser: dict[str, Any] = {
         "current_pack": current.name if current else "",
         "disabled": conforming.conforming_disabled_reason(),
+        # Original files with the user's own Freesound account: offered when the site has OAuth2
+        # credentials, used when the user connected one.
+        "originals_offered": oauth_enabled(),
+        "originals": account_connected(user=user),
     }
     if prediction is not None:
         grid = conforming.song_grid(prediction)
