@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -155,7 +156,23 @@ def read_rows(
     return output, np.asarray(predict(output, dummy[rows])), len(rows)
 
 
-def score_option(option: Option, rows: Sequence[dict[str, str]], artifact: Artifact) -> dict[str, object]:
+@dataclass(frozen=True)
+class Scored:
+    """One option's figures on the set, and what the comparison with today's needs."""
+
+    metrics: dict[str, Any]  # evaluation.metrics_by_source
+    probs: dict[str, np.ndarray]  # per clip: the seven genre probabilities
+    right: dict[str, bool]  # per in-genre clip: top-1 right
+    patches_mean: float
+    tagger_share: float  # 1 for both taggers, 0.5 for one
+    cpu_ms_per_patch: float  # both taggers, the cache run's median
+
+    @property
+    def work(self) -> float:
+        return self.patches_mean * self.tagger_share
+
+
+def score_option(option: Option, rows: Sequence[dict[str, str]], artifact: Artifact) -> Scored:
     head = load_head(artifact)
     verdicts: list[evaluation.Verdict] = []
     cpu_per_patch: list[float] = []
@@ -173,16 +190,14 @@ def score_option(option: Option, rows: Sequence[dict[str, str]], artifact: Artif
         verdicts.append(verdict)
         probs_by_clip[clip] = probs
     share = 1.0 if option.taggers == "both" else 0.5
-    return {
-        "metrics": evaluation.metrics_by_source(verdicts, artifact.labels),
-        "probs": probs_by_clip,
-        "right": {
-            Path(v.path).stem: v.ranked[0] == v.truth for v in verdicts if v.truth != evaluation.OUTSIDE
-        },
-        "patches_mean": read_total / len(rows),
-        "tagger_share": share,
-        "cpu_ms_per_patch": 1000 * float(np.median(cpu_per_patch)),
-    }
+    return Scored(
+        metrics=evaluation.metrics_by_source(verdicts, artifact.labels),
+        probs=probs_by_clip,
+        right={Path(v.path).stem: v.ranked[0] == v.truth for v in verdicts if v.truth != evaluation.OUTSIDE},
+        patches_mean=read_total / len(rows),
+        tagger_share=share,
+        cpu_ms_per_patch=1000 * float(np.median(cpu_per_patch)),
+    )
 
 
 def table(rows: Sequence[dict[str, str]], options: Sequence[Option] = OPTIONS) -> str:
@@ -194,7 +209,7 @@ def table(rows: Sequence[dict[str, str]], options: Sequence[Option] = OPTIONS) -
     gflops = machine.gemm_gflops()
     macs = machine.backbone_macs()
     floor_today = machine.floor_ms(5 * macs, gflops)  # today's fp32 floor: both taggers, 5 patches
-    fp32_patch_ms = results[Option("onnxruntime:fp32", "both", "all")]["cpu_ms_per_patch"]
+    fp32_patch_ms = results[Option("onnxruntime:fp32", "both", "all")].cpu_ms_per_patch
     lines = [
         f"GEMM probe {gflops:.1f} GFLOP/s per core; backbone {macs / 1e6:.0f} MMACs per patch (both taggers); "
         f"today's fp32 floor (5 patches, both taggers) {floor_today:.0f} ms CPU per clip; fp32 model CPU per "
@@ -204,29 +219,27 @@ def table(rows: Sequence[dict[str, str]], options: Sequence[Option] = OPTIONS) -
         "| top-1 agrees | patches read | arithmetic vs today | model CPU ms/clip | vs today's floor | rule |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    baseline = evaluation.baseline_figures(today["metrics"], "today", "realset")  # type: ignore[arg-type]
-    today_work = today["patches_mean"] * today["tagger_share"]  # type: ignore[operator]
+    baseline = evaluation.baseline_figures(today.metrics, "today", "realset")
     for option, r in results.items():
-        m = r["metrics"]
-        drift = [np.abs(r["probs"][c] - today["probs"][c]).mean() for c in today["probs"]]  # type: ignore[index]
-        agree = np.mean([np.argmax(r["probs"][c]) == np.argmax(today["probs"][c]) for c in today["probs"]])  # type: ignore[index]
-        won = sum(r["right"][c] and not today["right"][c] for c in today["right"])  # type: ignore[index]
-        lost = sum(today["right"][c] and not r["right"][c] for c in today["right"])  # type: ignore[index]
-        work = r["patches_mean"] * r["tagger_share"]  # type: ignore[operator]
-        cpu = r["cpu_ms_per_patch"] * work  # type: ignore[operator]
+        m = r.metrics
+        drift = [np.abs(r.probs[c] - today.probs[c]).mean() for c in today.probs]
+        agree = np.mean([np.argmax(r.probs[c]) == np.argmax(today.probs[c]) for c in today.probs])
+        won = sum(r.right[c] and not today.right[c] for c in today.right)
+        lost = sum(today.right[c] and not r.right[c] for c in today.right)
+        cpu = r.cpu_ms_per_patch * r.work
         lines.append(
-            f"| {option.name} | {pct(m['top1'])} | {won} / {lost} | {pct(m['top2'])} | {pct(m['outside_flagged'])} "  # type: ignore[index]
-            f"| {pct(m['in_genre_flagged'])} | {pct(m['ece'])} | {float(np.mean(drift)):.3f} | {100 * agree:.1f} % "  # type: ignore[index]
-            f"| {r['patches_mean']:.2f} | {work / today_work:.2f} | {cpu:.0f} | {cpu / floor_today:.2f} "
+            f"| {option.name} | {pct(m['top1'])} | {won} / {lost} | {pct(m['top2'])} | {pct(m['outside_flagged'])} "
+            f"| {pct(m['in_genre_flagged'])} | {pct(m['ece'])} | {float(np.mean(drift)):.3f} | {100 * agree:.1f} % "
+            f"| {r.patches_mean:.2f} | {r.work / today.work:.2f} | {cpu:.0f} | {cpu / floor_today:.2f} "
             f"| {rule(m, baseline)} |"
         )
-    counts = today["metrics"]  # type: ignore[index]
+    counts = today.metrics
     lines.append("")
-    lines.append(f"{counts['in_genre_files']} in-genre clips, {counts['outside_files']} outside")  # type: ignore[index]
+    lines.append(f"{counts['in_genre_files']} in-genre clips, {counts['outside_files']} outside")
     return "\n".join(lines)
 
 
-def rule(figures: dict[str, object], baseline: dict[str, object]) -> str:
+def rule(figures: dict[str, Any], baseline: dict[str, Any]) -> str:
     """ "meets" or the figures that break the rule (evaluation.compare_to_baseline, per source too)."""
     lost = evaluation.compare_to_baseline(figures, "option", baseline)
     names = {
