@@ -74,3 +74,84 @@ def test_collect_items_labels_files_by_folder_and_refuses_an_empty_folder(tmp_pa
     assert sorted((i.path.name, i.truth) for i in items) == [("a.wav", "rock"), ("b.mp3", "outside")]
     with pytest.raises(evaluation.EvaluationDataError):
         evaluation.collect_items(tmp_path / "Rock" / "nothing")
+
+
+def test_collect_items_by_source_reads_one_folder_per_source(tmp_path: Path) -> None:
+    for rel in ["gtzan/rock/a.wav", "gtzan/outside/b.wav", "xai/dance/c.wav"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"x")
+
+    items = evaluation.collect_items_by_source(tmp_path)
+
+    assert sorted((i.source, i.truth, i.path.name) for i in items) == [
+        ("gtzan", "outside", "b.wav"),
+        ("gtzan", "rock", "a.wav"),
+        ("xai", "dance", "c.wav"),
+    ]
+
+
+def sourced(
+    source: str, truth: str, ranked: list[str], top_prob: float = 0.6, outside: str | None = None
+) -> Verdict:
+    rest = (1 - top_prob) / 2
+    return Verdict(f"{source}.wav", truth, ranked, [top_prob, rest, rest], outside, source=source)
+
+
+# Research set "big": 3 of 4 right, its outside song flagged. Everyday set "small": 1 of 2 right.
+SOURCED = [
+    sourced("big", "rock", ["rock", "dance", "classical"]),
+    sourced("big", "rock", ["rock", "dance", "classical"]),
+    sourced("big", "dance", ["dance", "rock", "classical"]),
+    sourced("big", "dance", ["rock", "dance", "classical"]),
+    sourced("big", OUTSIDE, ["rock", "dance", "classical"], outside="jazz"),
+    sourced("small", "rock", ["rock", "dance", "classical"]),
+    sourced("small", "classical", ["dance", "rock", "classical"]),
+]
+
+
+def test_metrics_by_source_split_the_figures_so_a_big_set_cannot_hide_a_small_one() -> None:
+    m = evaluation.metrics_by_source(SOURCED, LABELS)
+
+    assert m["top1"] == pytest.approx(4 / 6)
+    assert m["per_source"]["big"]["top1"] == pytest.approx(3 / 4)
+    assert m["per_source"]["small"]["top1"] == pytest.approx(1 / 2)
+    assert m["per_source"]["small"]["outside_flagged"] is None  # no outside song there
+    table = evaluation.format_table({"a 1": m}, {"a 1": LABELS})
+    assert "Per source" in table
+    assert "small" in table
+
+
+def test_compare_to_baseline_lists_what_got_worse_beyond_one_file_in_a_hundred() -> None:
+    baseline = evaluation.baseline_figures(
+        evaluation.metrics_by_source(SOURCED, LABELS), "old 1", "hand-made"
+    )
+    assert set(baseline["scopes"]) == {"all", "big", "small"}
+    assert baseline["scopes"]["small"]["top1"] == pytest.approx(0.5)
+
+    # The same verdicts: nothing is worse.
+    assert (
+        evaluation.compare_to_baseline(evaluation.metrics_by_source(SOURCED, LABELS), "new 1", baseline) == []
+    )
+
+    # The small set's right song turns wrong: top-1 falls over all files and in "small" only.
+    worse = [*SOURCED[:5], sourced("small", "rock", ["dance", "rock", "classical"]), SOURCED[6]]
+    found = evaluation.compare_to_baseline(evaluation.metrics_by_source(worse, LABELS), "new 1", baseline)
+    assert {(r.scope, r.figure) for r in found} >= {("all", "top1"), ("small", "top1")}
+    assert not any(r.scope == "big" for r in found)
+    assert next(r for r in found if r.scope == "small" and r.figure == "top1").now == 0.0
+
+
+def test_a_loss_within_the_tolerance_is_not_a_regression_but_a_worse_ece_is() -> None:
+    baseline = {
+        "tolerance": 0.01,
+        "scopes": {
+            "all": {"top1": 0.800, "top2": 0.9, "outside_flagged": 0.5, "in_genre_flagged": 0.1, "ece": 0.10}
+        },
+    }
+    within = {"top1": 0.792, "top2": 0.9, "outside_flagged": 0.5, "in_genre_flagged": 0.108, "ece": 0.10}
+    assert evaluation.compare_to_baseline(within, "new 1", baseline) == []
+
+    beyond = {**within, "top1": 0.785, "outside_flagged": None, "ece": 0.1001}
+    found = evaluation.compare_to_baseline(beyond, "new 1", baseline)
+    # top-1 fell 1.5 points; ECE rose at all ("no worse"); no outside songs now: not compared.
+    assert [(r.figure, r.baseline, r.now) for r in found] == [("top1", 0.8, 0.785), ("ece", 0.1, 0.1001)]

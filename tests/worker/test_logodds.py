@@ -116,3 +116,17 @@ def test_shipped_priors_are_what_the_checkpoints_give() -> None:
     # The most frequent tags of each dataset come out on top.
     msd_top = sorted(shipped["msd"], key=lambda t: -shipped["msd"][t]["prior"])[:2]
     assert msd_top == ["rock", "pop"]
+
+
+def test_a_one_tagger_head_reads_only_that_taggers_tags(head: LogOddsHead, tmp_path) -> None:
+    spec = logodds.one_tagger_spec(load_artifact().spec, ("mtt",))
+    mtt_only = LogOddsHead(genre_head.write_artifact(tmp_path, spec))
+    assert set(spec["tag_priors"]) == {"mtt"}
+    assert all(set(group) <= {"mtt", "against"} for group in spec["genres"].values())
+    assert "jazz" not in spec["outside"]["named"]  # named by an MSD tag only
+
+    # MSD tags carry no evidence for it; an MTT tag moves it as it moves the full head.
+    jazzy = mtt_only.predict(at_prior(head, {"jazz": 0.9, "rock": 0.9}), np.zeros((1, 187, 96)))
+    np.testing.assert_allclose(jazzy, 1 / 7, atol=1e-4)
+    classical = mtt_only.predict(at_prior(head, mtt={"classical": 0.9}), np.zeros((1, 187, 96)))
+    assert SLUGS[int(np.argmax(classical))] == "classical"

@@ -68,9 +68,9 @@ def enabled() -> bool:
     return os.environ.get(ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
 
 
-def first_stage(n: int) -> np.ndarray:
-    """Indices of the patches read first: half of them (rounded up), evenly spread."""
-    return spread(np.arange(n), (n + 1) // 2)
+def first_stage(n: int, count: int | None = None) -> np.ndarray:
+    """Indices of the patches read first: `count` of them (default half, rounded up), evenly spread."""
+    return spread(np.arange(n), (n + 1) // 2 if count is None else min(n, max(2, count)))
 
 
 def margin(probs: np.ndarray, top: int, second: int) -> float:
@@ -121,12 +121,14 @@ def read_clip(
     predict: Callable[[BackboneOutput, np.ndarray], np.ndarray],
     *,
     early_exit: bool = True,
+    first: int | None = None,
 ) -> tuple[BackboneOutput, np.ndarray, int]:
     """A clip's backbone output, a head's genre probabilities for it and how many patches were read:
-    half of them first, the rest only when the top genre is still in doubt (all at once without
-    early_exit). read(rows): the backbone's outputs for those patches; predict: the head's."""
+    half of them first (or `first` of them), the rest only when the top genre is still in doubt (all
+    at once without early_exit). read(rows): the backbone's outputs for those patches; predict: the
+    head's."""
     total = len(patches)
-    rows = first_stage(total) if early_exit else np.arange(total)
+    rows = first_stage(total, first) if early_exit else np.arange(total)
     outputs = read(rows)
     output = outputs.clip()
     probs = np.asarray(predict(output, patches[rows]))

@@ -210,8 +210,8 @@ class LogOddsHead:
         self.temperature = float(spec.get("temperature", 1.0))
         self.priors = {
             (model, tag): float(values["prior"])
-            for model in ("msd", "mtt")
-            for tag, values in spec["tag_priors"][model].items()
+            for model, tags in spec["tag_priors"].items()
+            for tag, values in tags.items()
         }
         known = {("msd", t) for t in MSD_TAGS} | {("mtt", t) for t in MTT_TAGS}
         self.genres: dict[str, dict[str, Any]] = spec["genres"]
@@ -228,6 +228,8 @@ class LogOddsHead:
         eps = 1e-6
         out = {}
         for key, p in tag_probabilities(output).items():
+            if key not in self.priors:  # a one-tagger artifact: the other tagger's tags are not read
+                continue
             p = min(max(p, eps), 1 - eps)
             prior = self.priors[key]
             value = math.log(p / (1 - p)) - math.log(prior / (1 - prior))

@@ -24,6 +24,7 @@ vocalists first; MTT: slow, guitar, fast, strings, classical, drums first).
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -117,7 +118,41 @@ def tag_priors(model: str, tags: tuple[str, ...]) -> dict[str, dict[str, float]]
     }
 
 
-def build_spec() -> dict[str, Any]:
+def restrict(groups: dict[str, dict[str, Any]], taggers: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """The hypotheses' tag groups keeping only these taggers' tags ("against" groups likewise). A
+    hypothesis left without tags has log LR 0 from its own tags: it rests on its prior."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, group in groups.items():
+        kept: dict[str, Any] = {model: tags for model, tags in group.items() if model in taggers}
+        if "against" in group:
+            kept["against"] = {m: tags for m, tags in group["against"].items() if m in taggers}
+        out[name] = kept
+    return out
+
+
+def build_spec(taggers: tuple[str, ...] = ("msd", "mtt")) -> dict[str, Any]:
+    """The shipped artifact's spec; with one tagger, the same head restricted to that tagger's tags
+    (a configuration that needs only that tagger run, half the backbone's arithmetic)."""
+    return one_tagger_spec(_spec(), taggers)
+
+
+def one_tagger_spec(spec: dict[str, Any], taggers: tuple[str, ...]) -> dict[str, Any]:
+    """A log-odds spec restricted to these taggers' tags and priors (unchanged for both taggers)."""
+    if tuple(taggers) == ("msd", "mtt"):
+        return spec
+    spec = json.loads(json.dumps(spec))
+    spec["name"] = f"{spec['name']}-{'-'.join(taggers)}"
+    spec["taggers"] = list(taggers)
+    spec["genres"] = restrict(spec["genres"], taggers)
+    spec["outside"]["named"] = {
+        name: group for name, group in restrict(spec["outside"]["named"], taggers).items() if group
+    }
+    spec["tag_priors"] = {model: spec["tag_priors"][model] for model in taggers}
+    spec["backbone"] = f"musicnn 0.1.0 ({', '.join(TAGGERS[t][0] for t in taggers)} only)"
+    return spec
+
+
+def _spec() -> dict[str, Any]:
     return {
         "format": 1,
         "name": "musicnn-logodds-7",

@@ -12,6 +12,12 @@ genre x top-1), and a reliability table (top-1 confidence against accuracy, in b
 calibration error, and how many patches were read (mean, and the share of files settled after the first
 half). `write_report` saves report.json, report.txt, one confusion-matrix PNG per
 artifact and one reliability diagram. No Django here: `manage.py evaluate_genre_model` wraps it.
+
+Per source (`by_source`): DIR/<source>/<genre slug>/... (bench/realset.py's genre-by-source/), the
+same figures over all files and for each source apart, so that a large research set cannot hide a
+weak score on another. A baseline (`baseline_figures`, a small JSON committed beside the set's
+manifest) keeps the figures of the served model; `compare_to_baseline` lists every figure that got
+worse by more than one file in a hundred (the rule of issue 27 for a cheaper or new model).
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ class EvaluationDataError(Exception):
 class Item:
     path: Path
     truth: str  # a folder name: a genre slug, or OUTSIDE
+    source: str = ""  # the source folder, when read by source
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class Verdict:
     outside: str | None  # the artifact's outside verdict ("jazz", "none", or None)
     patches_read: int = 0  # of patches_total (worker.backbone.sequential)
     patches_total: int = 0
+    source: str = ""
 
 
 def collect_items(data_dir: Path) -> list[Item]:
@@ -70,6 +78,17 @@ def collect_items(data_dir: Path) -> list[Item]:
         raise EvaluationDataError(
             f"{data_dir} has no audio files in sub-folders (one per genre, plus outside/)."
         )
+    return items
+
+
+def collect_items_by_source(data_dir: Path) -> list[Item]:
+    """DIR/<source>/<genre>/...: every source folder read as `collect_items` reads a folder."""
+    if not data_dir.is_dir():
+        raise EvaluationDataError(f"{data_dir} is not a folder.")
+    sources = sorted(p for p in data_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    items = [replace(item, source=folder.name) for folder in sources for item in collect_items(folder)]
+    if not items:
+        raise EvaluationDataError(f"{data_dir} has no source folders (DIR/<source>/<genre>/...).")
     return items
 
 
@@ -125,6 +144,7 @@ def make_verdict(item: Item, artifact: Artifact, probs: np.ndarray, outside: str
         [artifact.labels[i] for i in order],
         [round(float(probs[i]), 6) for i in order],
         outside,
+        source=item.source,
     )
 
 
@@ -159,6 +179,14 @@ def metrics(verdicts: Sequence[Verdict], labels: Sequence[str]) -> dict[str, Any
         "patches_read_mean": float(np.mean([v.patches_read for v in verdicts])) if verdicts else None,
         "settled_after_half": _share(sum(v.patches_read < v.patches_total for v in verdicts), len(verdicts)),
     }
+
+
+def metrics_by_source(verdicts: Sequence[Verdict], labels: Sequence[str]) -> dict[str, Any]:
+    """`metrics` over all verdicts, plus "per_source": the same for each source's verdicts apart."""
+    result = metrics(verdicts, labels)
+    sources = sorted({v.source for v in verdicts})
+    result["per_source"] = {s: metrics([v for v in verdicts if v.source == s], labels) for s in sources}
+    return result
 
 
 def reliability_table(inside: Sequence[Verdict], bins: int = RELIABILITY_BINS) -> list[dict[str, Any]]:
@@ -221,6 +249,7 @@ def format_table(results: dict[str, dict[str, Any]], labels_of: Mapping[str, Seq
         ),
         ("settled after half", lambda m: _pct(m["settled_after_half"])),
     ]
+    first = results[keys[0]] if keys else {}
     genres = sorted({g for k in keys for g in labels_of[k]}, key=lambda g: [g not in labels_of[keys[0]], g])
     lines = ["".ljust(28) + "".join(k.rjust(width) for k in keys)]
     lines += [name.ljust(28) + "".join(fmt(results[k]).rjust(width) for k in keys) for name, fmt in rows]
@@ -230,6 +259,8 @@ def format_table(results: dict[str, dict[str, Any]], labels_of: Mapping[str, Seq
             for k in keys
         ]
         lines.append(f"recall {genre}".ljust(28) + "".join(c.rjust(width) for c in cells))
+    if "per_source" in first:
+        lines += ["", format_sources(results)]
     for key in keys:
         labels = list(labels_of[key])
         lines += ["", f"Confusion matrix, {key} (rows: true genre, columns: top-1)"]
@@ -237,6 +268,93 @@ def format_table(results: dict[str, dict[str, Any]], labels_of: Mapping[str, Seq
         for label, row in zip(labels, results[key]["confusion_matrix"], strict=True):
             lines.append(label[:13].ljust(14) + "".join(str(n).rjust(10) for n in row))
     return "\n".join(lines)
+
+
+SOURCE_FIGURES = ("top1", "top2", "outside_flagged", "in_genre_flagged", "ece")
+
+
+def format_sources(results: dict[str, dict[str, Any]]) -> str:
+    """One line per artifact and source: files, then the figures of SOURCE_FIGURES."""
+    header = ["model", "source", "files (in / out)", "top-1", "top-2", "out flagged", "in flagged", "ECE"]
+    widths = [max(26, *(len(k) + 2 for k in results)), 12, 17, 9, 9, 12, 11, 9]
+    lines = ["Per source", "".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    for key, m in results.items():
+        for source, f in {"all": m, **m.get("per_source", {})}.items():
+            cells = [key, source, f"{f['in_genre_files']} / {f['outside_files']}"]
+            cells += [_pct(f[name]) for name in SOURCE_FIGURES]
+            lines.append("".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)))
+    return "\n".join(lines)
+
+
+# --- baseline: the served model's figures, and what a new model may not lose ----------------------
+
+# Figures a model may not lower (True) or raise (False) by more than the tolerance.
+BASELINE_FIGURES = {
+    "top1": True,
+    "top2": True,
+    "outside_flagged": True,
+    "in_genre_flagged": False,
+    "ece": False,
+}
+DEFAULT_TOLERANCE = 0.01  # one file in a hundred
+STRICT_FIGURES = ("ece",)  # "no worse": no tolerance
+
+
+@dataclass(frozen=True)
+class Regression:
+    model: str
+    scope: str  # "all" or a source
+    figure: str
+    baseline: float
+    now: float
+
+    def describe(self) -> str:
+        return (
+            f"{self.model}, {self.scope}: {self.figure} {_pct(self.now)} against the baseline's "
+            f"{_pct(self.baseline)}"
+        )
+
+
+def baseline_figures(
+    figures: dict[str, Any], model: str, dataset: str, tolerance: float = DEFAULT_TOLERANCE
+) -> dict[str, Any]:
+    """The JSON a baseline file holds: one model's figures over all files and per source."""
+    scopes = {"all": figures, **figures.get("per_source", {})}
+    return {
+        "dataset": dataset,
+        "model": model,
+        "tolerance": tolerance,
+        "scopes": {
+            scope: {
+                "in_genre_files": f["in_genre_files"],
+                "outside_files": f["outside_files"],
+                **{name: f[name] for name in BASELINE_FIGURES},
+            }
+            for scope, f in scopes.items()
+        },
+    }
+
+
+def compare_to_baseline(figures: dict[str, Any], model: str, baseline: dict[str, Any]) -> list[Regression]:
+    """Every figure of `figures` (one model's, as `metrics_by_source` gives them) that is worse than
+    the baseline's by more than its tolerance (none for STRICT_FIGURES), over all files and in each
+    source the baseline has.
+    A scope or figure missing on either side (no files of that kind) is not compared."""
+    tolerance = float(baseline.get("tolerance", DEFAULT_TOLERANCE))
+    scopes = {"all": figures, **figures.get("per_source", {})}
+    found = []
+    for scope, base in baseline["scopes"].items():
+        now = scopes.get(scope)
+        if now is None:
+            continue
+        for name, higher_is_better in BASELINE_FIGURES.items():
+            if base.get(name) is None or now.get(name) is None:
+                continue
+            change = float(now[name]) - float(base[name])
+            allowed = 0.0 if name in STRICT_FIGURES else tolerance
+            if (-change if higher_is_better else change) > allowed + 1e-9:
+                found.append(Regression(model, scope, name, float(base[name]), float(now[name])))
+    return found
 
 
 def render_reliability(results: dict[str, dict[str, Any]], path: Path, dataset: str) -> None:
@@ -316,10 +434,12 @@ def evaluate(
     progress: Callable[[str], None] = lambda _: None,
     *,
     early_exit: bool = True,
+    by_source: bool = False,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, list[Verdict]], list[tuple[str, str]]]:
-    """Score every file of `data_dir` with every artifact: (metrics, verdicts, skipped files)."""
-    verdicts, skipped = score_items(
-        collect_items(data_dir), artifacts, backbone, progress, early_exit=early_exit
-    )
-    results = {artifact_key(a): metrics(verdicts[artifact_key(a)], a.labels) for a in artifacts}
+    """Score every file of `data_dir` with every artifact: (metrics, verdicts, skipped files).
+    by_source: data_dir holds one folder per source (see the module doc), figures also per source."""
+    items = collect_items_by_source(data_dir) if by_source else collect_items(data_dir)
+    verdicts, skipped = score_items(items, artifacts, backbone, progress, early_exit=early_exit)
+    measure = metrics_by_source if by_source else metrics
+    results = {artifact_key(a): measure(verdicts[artifact_key(a)], a.labels) for a in artifacts}
     return results, verdicts, skipped

@@ -1,7 +1,9 @@
-"""python manage.py evaluate_genre_model --data DIR [--model A --model B ...] [--out DIR] [--dataset NAME]"""
+"""python manage.py evaluate_genre_model --data DIR [--model A --model B ...] [--out DIR] [--dataset NAME]
+[--by-source] [--baseline FILE] [--write-baseline FILE]"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -49,6 +51,26 @@ class Command(BaseCommand):
             default=None,
             help="what the audio is, printed on the report (default: the folder name)",
         )
+        parser.add_argument(
+            "--by-source",
+            action="store_true",
+            help="--data holds one folder per source, each with one sub-folder per genre (e.g. "
+            "var/realset/genre-by-source): figures over all files and per source",
+        )
+        parser.add_argument(
+            "--baseline",
+            type=Path,
+            default=None,
+            help="a baseline JSON (e.g. bench/realset/genre_baseline.json): fail when a model's top-1, "
+            "top-2 or outside flagged falls, or its in-genre flagged or ECE rises, by more than the "
+            "baseline's tolerance, over all files or in a source",
+        )
+        parser.add_argument(
+            "--write-baseline",
+            type=Path,
+            default=None,
+            help="write the (first) model's figures as a baseline JSON here",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["models"]:
@@ -73,6 +95,7 @@ class Command(BaseCommand):
                 get_backbone(),
                 progress=lambda line: self.stderr.write(f"  {line}"),
                 early_exit=sequential.enabled() and not options["every_patch"],
+                by_source=options["by_source"],
             )
         except evaluation.EvaluationDataError as exc:
             raise CommandError(str(exc)) from exc
@@ -83,6 +106,29 @@ class Command(BaseCommand):
         self.stdout.write(evaluation.format_table(results, labels_of))
         files = evaluation.write_report(out, results, verdicts, artifacts, skipped, dataset)
         self.stdout.write(f"\nReport: {files['text'].parent}")
+        if options["write_baseline"]:
+            key = next(iter(results))
+            baseline = evaluation.baseline_figures(results[key], key, dataset)
+            options["write_baseline"].write_text(json.dumps(baseline, indent=2) + "\n", encoding="utf-8")
+            self.stdout.write(f"Baseline of {key} written to {options['write_baseline']}")
+        if options["baseline"]:
+            self._compare(results, options["baseline"])
+
+    def _compare(self, results: dict[str, dict[str, Any]], path: Path) -> None:
+        try:
+            baseline = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"Cannot read the baseline {path}: {exc}") from exc
+        regressions = [
+            r
+            for key, figures in results.items()
+            for r in evaluation.compare_to_baseline(figures, key, baseline)
+        ]
+        against = f"the baseline of {baseline.get('model')} on {baseline.get('dataset')} ({path})"
+        if regressions:
+            lines = [r.describe() for r in regressions]
+            raise CommandError(f"Worse than {against}:\n  " + "\n  ".join(lines))
+        self.stdout.write(f"No figure worse than {against}.")
 
     def _served(self) -> learning.ServedFolder:
         try:
