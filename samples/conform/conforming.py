@@ -1,6 +1,8 @@
 """Samples in the song's tempo and key: the song's grid (the user's corrected tempo and key when
 there are some), the plan for one sample, and the cached Rubber Band renders (one row and one WAV
-per sound, tempo and semitones), rendered by a task on the I/O queue."""
+per sound, its tempo, target tempo and semitones), rendered by a task on the `renders` queue,
+or in a pack ZIP's build. Every path checks the same limits (output_refusal) and counts the bytes
+it writes against the asking user's quota (samples.quota)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from celery import signature as signature_of
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.jobs import job_claim, job_fail, job_finish
@@ -21,8 +24,9 @@ from worker.music.conform import ConformPlan, conform_plan
 
 from ..downloads import PreviewError, PreviewMissing, preview_fetch
 from ..models import ConformedRender, Sound
+from ..quota import QUOTA_USED_UP, quota_charge, quota_left
 from ..zips import ConformedFile, daw_filename
-from .rendering import Rendered, RenderError, render, rubberband_available
+from .rendering import SAMPLE_RATE, Rendered, RenderError, fitted_ratio, render, rubberband_available
 
 log = logging.getLogger(__name__)
 
@@ -111,37 +115,105 @@ def conformed_filename(sound: Sound, plan: ConformPlan) -> str:
     return daw_filename(name=sound.name, bpm=plan.bpm_label, key=key, suffix="wav", conformed=True)
 
 
+# --- What may be rendered ----------------------------------------------------------------------------
+
+# A 16-bit WAV's bytes per second of audio, at most (two channels): what a render's size is bounded by.
+WAV_BYTES_PER_SECOND = SAMPLE_RATE * 2 * 2
+
+
+def output_refusal(*, length_s: float, time_ratio: float) -> str:
+    """Why a render of a `length_s` seconds sample stretched by `time_ratio` (new length / old
+    length) is not made, or "" when it may be: the one rule for every path (the page, the render
+    task after decoding, a pack ZIP)."""
+    if length_s > settings.CONFORM_MAX_SECONDS:
+        return (
+            f"The sample is {length_s:.0f} s long; only samples up to "
+            f"{settings.CONFORM_MAX_SECONDS:.0f} s are conformed."
+        )
+    if not settings.CONFORM_MIN_RATIO <= time_ratio <= settings.CONFORM_MAX_RATIO:
+        return (
+            f"Fitting this sample to the song would stretch it {time_ratio:.2f}×; only stretches between "
+            f"{settings.CONFORM_MIN_RATIO:g}× and {settings.CONFORM_MAX_RATIO:g}× are made."
+        )
+    output_s = length_s * time_ratio
+    if output_s > settings.CONFORM_MAX_OUTPUT_SECONDS or (
+        output_s * WAV_BYTES_PER_SECOND > settings.CONFORM_MAX_OUTPUT_BYTES
+    ):
+        return (
+            f"The render would last {output_s:.0f} s; renders are made up to "
+            f"{settings.CONFORM_MAX_OUTPUT_SECONDS:.0f} s "
+            f"({settings.CONFORM_MAX_OUTPUT_BYTES / 1_000_000:.0f} MB)."
+        )
+    return ""
+
+
+def render_refusal(*, sound: Sound, plan: ConformPlan) -> str:
+    """Why this plan is not rendered, or "": output_refusal on the sound's listed length."""
+    return output_refusal(length_s=sound.duration, time_ratio=plan.time_ratio(sound.duration))
+
+
 # --- Renders ----------------------------------------------------------------------------------------------
 
+# A render last used longer ago than this is touched again when used (fewer writes for the expiry's clock).
+TOUCH_EVERY = timedelta(hours=1)
 
-def _render_key(plan: ConformPlan) -> tuple[Decimal, int]:
-    tempo = Decimal(str(plan.target_bpm)).quantize(Decimal("0.01")) if plan.target_bpm else Decimal("0.00")
-    return tempo, plan.semitones
+
+def _decimal(bpm: float | None) -> Decimal:
+    return Decimal(str(bpm)).quantize(Decimal("0.01")) if bpm else Decimal("0.00")
+
+
+def _render_key(plan: ConformPlan) -> dict[str, object]:
+    """The cache key: the sound's tempo is in it (a tempo Freesound corrects needs a new render),
+    and is 0 when the timing is kept."""
+    return {
+        "source_bpm": _decimal(plan.source_bpm if plan.target_bpm else None),
+        "target_bpm": _decimal(plan.target_bpm),
+        "semitones": plan.semitones,
+    }
 
 
 def render_find(*, sound: Sound, plan: ConformPlan) -> ConformedRender | None:
-    tempo, semitones = _render_key(plan)
-    return ConformedRender.objects.filter(sound=sound, target_bpm=tempo, semitones=semitones).first()
+    return ConformedRender.objects.filter(sound=sound, **_render_key(plan)).first()
 
 
-def render_request(*, sound: Sound, plan: ConformPlan) -> ConformedRender:
-    """The render for this plan: the cached one when it is ready (or on its way), else a new job.
-    A failed one is tried again; one whose message was lost, or whose worker died, is sent again."""
-    tempo, semitones = _render_key(plan)
+def render_touch(row: ConformedRender) -> None:
+    """Note that the render was used (played, downloaded, reused), for the expiry's LRU order."""
+    now = timezone.now()
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_EVERY)
+    ConformedRender.objects.filter(stale, pk=row.pk).update(last_used_at=now)
+
+
+def render_is_ready(row: ConformedRender | None) -> bool:
+    return (
+        row is not None
+        and row.status == ConformedRender.Status.DONE
+        and bool(row.file)
+        and row.file.storage.exists(row.file.name)
+    )
+
+
+def render_needs_work(row: ConformedRender | None) -> bool:
+    """Whether asking for this render would send a job (what the throttle and the quota count)."""
+    return row is None or _needs_sending(row)
+
+
+def _get_or_create(*, sound: Sound, plan: ConformPlan) -> tuple[ConformedRender, bool]:
+    key = _render_key(plan)
     try:
-        render_row, created = ConformedRender.objects.get_or_create(
-            sound=sound,
-            target_bpm=tempo,
-            semitones=semitones,
-            defaults={"source_bpm": plan.source_bpm if plan.target_bpm else None},
-        )
+        return ConformedRender.objects.get_or_create(sound=sound, **key)
     except IntegrityError:  # two requests raced to create it: the other one won
-        render_row, created = (
-            ConformedRender.objects.get(sound=sound, target_bpm=tempo, semitones=semitones),
-            False,
-        )
+        return ConformedRender.objects.get(sound=sound, **key), False
+
+
+def render_request(*, sound: Sound, plan: ConformPlan, user_id: int | None = None) -> ConformedRender:
+    """The render for this plan: the cached one when it is ready (or on its way), else a new job,
+    whose bytes count against `user_id`'s quota. A failed one is tried again; one whose message was
+    lost, or whose worker died, is sent again. The caller checks render_refusal first."""
+    render_row, created = _get_or_create(sound=sound, plan=plan)
     if created or _needs_sending(render_row):
-        _send(render_row)
+        _send(render_row, user_id=user_id)
+    elif render_row.status == ConformedRender.Status.DONE:
+        render_touch(render_row)
     return render_row
 
 
@@ -157,17 +229,18 @@ def _needs_sending(row: ConformedRender) -> bool:
     return row.started_at is None or row.started_at < now - stale
 
 
-def _send(row: ConformedRender) -> None:
+def _send(row: ConformedRender, *, user_id: int | None) -> None:
     ConformedRender.objects.filter(pk=row.pk).update(
         status=ConformedRender.Status.PENDING, error="", queued_at=timezone.now(), started_at=None
     )
     row.refresh_from_db()
-    transaction.on_commit(signature_of(RENDER_TASK, args=[row.pk]).apply_async, robust=True)
+    transaction.on_commit(signature_of(RENDER_TASK, args=[row.pk, user_id]).apply_async, robust=True)
 
 
-def render_run(*, render_id: int, job_id: str = "") -> None:
+def render_run(*, render_id: int, job_id: str = "", user_id: int | None = None) -> None:
     """The worker's job: claim the row (a redelivered message finds it taken), fetch the preview,
-    render, keep the WAV (only while this job still holds the row)."""
+    render, keep the WAV (only while this job still holds the row), and count its bytes against
+    the quota of the user who asked for it."""
     job_id = job_id or f"local-{render_id}"
     rows = ConformedRender.objects.filter(pk=render_id)
     if not job_claim(rows, job_id=job_id):
@@ -190,7 +263,10 @@ def render_run(*, render_id: int, job_id: str = "") -> None:
         duration_s=rendered.duration_s,
         time_ratio=rendered.time_ratio,
         render_seconds=rendered.seconds,
+        size_bytes=len(rendered.wav),
+        last_used_at=timezone.now(),
     )
+    quota_charge(user_id=user_id, size=len(rendered.wav))
     if not done:
         row.file.storage.delete(row.file.name)  # sent again meanwhile: the new job renders it
 
@@ -198,23 +274,26 @@ def render_run(*, render_id: int, job_id: str = "") -> None:
 def _render_row(row: ConformedRender) -> Rendered:
     if not rubberband_available() and (row.semitones or row.target_bpm):
         raise RenderError(NO_RUBBERBAND)
-    if row.sound.duration > settings.CONFORM_MAX_SECONDS:
-        raise RenderError(
-            f"The sample is {row.sound.duration:.0f} s long; only samples up to "
-            f"{settings.CONFORM_MAX_SECONDS:.0f} s are conformed."
-        )
+    source_bpm, target_bpm = float(row.source_bpm) or None, float(row.target_bpm) or None
+    # The plan's check on the listed length first, so a refused render fetches nothing.
+    listed_ratio = fitted_ratio(row.sound.duration, source_bpm=source_bpm, target_bpm=target_bpm)
+    if refusal := output_refusal(length_s=row.sound.duration, time_ratio=listed_ratio):
+        raise RenderError(refusal)
     try:
         data = preview_fetch(url=row.sound.preview_url)
     except PreviewMissing as exc:
         raise RenderError("Freesound no longer has this sound's preview.") from exc
     except PreviewError as exc:
         raise RenderError("Freesound's preview could not be downloaded; try again in a minute.") from exc
+    # Then on the decoded preview's own length, which Freesound's field may not match.
     return render(
         data,
-        source_bpm=row.source_bpm,
-        target_bpm=float(row.target_bpm) or None,
+        source_bpm=source_bpm,
+        target_bpm=target_bpm,
         semitones=row.semitones,
         max_source_s=settings.CONFORM_MAX_SECONDS,
+        refuse=lambda length_s, time_ratio: output_refusal(length_s=length_s, time_ratio=time_ratio),
+        time_limit=settings.CONFORM_TIME_LIMIT,
     )
 
 
@@ -234,29 +313,30 @@ def render_state(row: ConformedRender | None) -> dict[str, object]:
     return state
 
 
-def render_now(*, sound: Sound, plan: ConformPlan) -> ConformedRender:
+def render_now(*, sound: Sound, plan: ConformPlan, user_id: int | None = None) -> ConformedRender:
     """The render for this plan, made here and now when it is not ready (for callers already on
-    an I/O worker, such as the pack ZIP build): the cached one is reused."""
-    tempo, semitones = _render_key(plan)
-    row, _ = ConformedRender.objects.get_or_create(
-        sound=sound,
-        target_bpm=tempo,
-        semitones=semitones,
-        defaults={"source_bpm": plan.source_bpm if plan.target_bpm else None},
-    )
-    if row.status == ConformedRender.Status.DONE and row.file and row.file.storage.exists(row.file.name):
+    a render worker, such as the pack ZIP build): the cached one is reused. The same limits as the
+    render task hold (render_run): the caps on the output, Rubber Band's time limit, the quota."""
+    row, _ = _get_or_create(sound=sound, plan=plan)
+    if render_is_ready(row):
+        render_touch(row)
         return row
     ConformedRender.objects.filter(pk=row.pk).update(status=ConformedRender.Status.PENDING, error="")
-    render_run(render_id=row.pk)
+    render_run(render_id=row.pk, user_id=user_id)
     row.refresh_from_db()
     return row
 
 
-def conformed_file(*, sound: Sound, grid: SongGrid) -> ConformedFile:
-    """One sound of a pack ZIP, conformed to the song: its WAV, or why there is none."""
+def conformed_file(*, sound: Sound, grid: SongGrid, user_id: int | None = None) -> ConformedFile:
+    """One sound of a pack ZIP, conformed to the song: its WAV, or why there is none (refused by
+    the limits every render path shares, or the user's quota used up)."""
     plan = plan_for(sound=sound, grid=grid)
-    row = render_now(sound=sound, plan=plan)
     filename = conformed_filename(sound, plan)
+    if refusal := render_refusal(sound=sound, plan=plan):
+        return ConformedFile(filename, None, plan.describe(), error=refusal)
+    if not render_is_ready(render_find(sound=sound, plan=plan)) and not quota_left(user_id=user_id):
+        return ConformedFile(filename, None, plan.describe(), error=QUOTA_USED_UP)
+    row = render_now(sound=sound, plan=plan, user_id=user_id)
     target_key = plan.target_key.name if plan.target_key else sound.key
     if row.status != ConformedRender.Status.DONE:
         return ConformedFile(filename, None, plan.describe(), error=row.error or "the render failed")
