@@ -61,7 +61,8 @@ def quota_left(*, user_id: int | None) -> bool:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.0f} MB"
+    megabytes = size / 1_000_000
+    return f"{megabytes:.1f} MB" if megabytes < 10 else f"{megabytes:.0f} MB"
 
 
 def quota_message(usage: Usage) -> str:
