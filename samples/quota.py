@@ -79,8 +79,8 @@ QUOTA_USED_UP = "not rendered: your allowance of renders for the last 24 hours i
 def request_refusal(request: HttpRequest, *, scope: str) -> Refusal | None:
     """Why this request for new work (a render or a ZIP, `scope` "renders" or "exports") is refused,
     or None when it may go on (then it has been counted against the throttle)."""
-    usage = quota_usage(user_id=request.user.pk)
-    if not usage.allowed:
+    user_id = request.user.pk
+    if user_id is not None and not (usage := quota_usage(user_id=user_id)).allowed:
         return Refusal(quota_message(usage), usage.retry_after)
     usage = throttle_take(scope, request)
     if not usage.allowed:

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from celery import signature as signature_of
 from django.conf import settings
@@ -162,7 +163,7 @@ def _decimal(bpm: float | None) -> Decimal:
     return Decimal(str(bpm)).quantize(Decimal("0.01")) if bpm else Decimal("0.00")
 
 
-def _render_key(plan: ConformPlan) -> dict[str, object]:
+def _render_key(plan: ConformPlan) -> dict[str, Any]:
     """The cache key: the sound's tempo is in it (a tempo Freesound corrects needs a new render),
     and is 0 when the timing is kept."""
     return {

@@ -98,7 +98,12 @@ def test_a_stretch_past_2x_is_refused_by_the_page_the_task_and_the_zip(
 ):
     liar = _loop(fs, bpm=999)  # against a 96 BPM song: stretched 999 → 192 BPM, 5.2×
     fetched: list[str] = []
-    monkeypatch.setattr(conforming, "preview_fetch", lambda url: fetched.append(url) or b"")
+
+    def fetch(*, url: str) -> bytes:
+        fetched.append(url)
+        return b""
+
+    monkeypatch.setattr(conforming, "preview_fetch", fetch)
     client.force_login(user)
     url = reverse("samples:conform", args=[song.pk, liar.pk])
 
