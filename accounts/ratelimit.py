@@ -37,9 +37,11 @@ from core.ratelimit import Cooldown, FailMode, FixedWindow, SlidingWindow, Usage
 PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
            "d": 86400, "day": 86400}  # fmt: skip
 # Per signed-in user; the others count per client address.
-PER_USER = {"predictions", "catalog", "password_change"}
+PER_USER = {"predictions", "catalog", "password_change", "renders", "exports"}
 # Budgets fail open; guards against guessing and abuse count locally while the cache is down.
-FAIL_OPEN = {"predictions", "catalog"}
+# Renders and exports are budgets too: their queue's few workers, and the caps on each render,
+# still bound them.
+FAIL_OPEN = {"predictions", "catalog", "renders", "exports"}
 
 DEVICE_COOKIE = "sevenfour_device"
 DEVICE_SALT = "accounts.ratelimit.device"
@@ -104,8 +106,13 @@ def throttled_message(usage: Usage) -> str:
 
 def refuse(request: HttpRequest, usage: Usage) -> HttpResponse:
     """The page for a refused web request: one clear message, 429 and Retry-After."""
-    response = render(request, "throttled.html", {"message": throttled_message(usage)}, status=429)
-    response["Retry-After"] = str(usage.retry_after)
+    return refuse_with(request, message=throttled_message(usage), retry_after=usage.retry_after)
+
+
+def refuse_with(request: HttpRequest, *, message: str, retry_after: int) -> HttpResponse:
+    """The same page with another message (a quota's, say)."""
+    response = render(request, "throttled.html", {"message": message}, status=429)
+    response["Retry-After"] = str(retry_after)
     return response
 
 

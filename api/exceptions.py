@@ -40,6 +40,14 @@ class ApiError(exceptions.APIException):
         self.status_code = status_code
 
 
+class Refused(exceptions.Throttled):
+    """429 with Retry-After and the site's own sentence (why: a rate, a quota)."""
+
+    def __init__(self, *, wait: int, message: str) -> None:
+        super().__init__(wait=wait)
+        self.message = message
+
+
 def error_body(code: str, message: str, field_errors: FieldErrors | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "field_errors": field_errors or None}}
 
@@ -89,6 +97,8 @@ def _code(exc: exceptions.APIException) -> str:
 
 
 def _message(exc: exceptions.APIException) -> str:
+    if isinstance(exc, Refused):
+        return exc.message
     if isinstance(exc, exceptions.Throttled):
         wait = f" in {exc.wait:.0f} s" if exc.wait is not None else " later"  # type: ignore[attr-defined]  # set in __init__; not in the stubs
         return f"Too many requests of this kind. Try again{wait}."

@@ -6,6 +6,9 @@
   more than the window makes the limit hold for every window of that length, not only aligned ones.
 - `Cooldown`: "send nothing until", set after a third party said it is overloaded.
 
+A hit may count more than one (`hit(amount)`): a window then bounds a quantity, such as the bytes
+written for a user in a day (samples.quota).
+
 Counting is add() then incr(): both are atomic on Redis and memcached, and the first hit creates
 the key with its expiry, which later increments keep. Checking and counting are two steps, so
 processes racing at the limit can each overshoot it by one; callers keep limits a little lower.
@@ -67,14 +70,14 @@ class Usage:
         return max(0, self.limit - self.count)
 
 
-def _count_hit(cache: BaseCache, key: str, *, timeout: int) -> None:
+def _count_hit(cache: BaseCache, key: str, *, timeout: int, amount: int = 1) -> None:
     # add() creates the key (and its expiry) only for the first hit; incr() keeps the expiry.
-    if cache.add(key, 1, timeout=timeout):
+    if cache.add(key, amount, timeout=timeout):
         return
     try:
-        cache.incr(key)
+        cache.incr(key, amount)
     except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=timeout)
+        cache.set(key, amount, timeout=timeout)
 
 
 class _Window:
@@ -109,13 +112,14 @@ class _Window:
                 return Usage(0, self.limit, degraded=True)
             return Usage(self.limit, self.limit, retry_after=max(1, self.seconds), degraded=True)
 
-    def hit(self) -> None:
-        """Count one hit (whether or not the limit allows it: checking is `usage()`'s job)."""
+    def hit(self, amount: int = 1) -> None:
+        """Count one hit, or `amount` units (bytes, say), whether or not the limit allows it:
+        checking is `usage()`'s job."""
         try:
-            self._write()
+            self._write(amount)
         except CACHE_ERRORS as exc:
             if self.on_cache_error is FailMode.LOCAL:
-                self._local()._write()
+                self._local()._write(amount)
                 return
             log.warning("rate limit %s: cache unavailable, hit not counted: %r", self.key, exc)
 
@@ -135,7 +139,7 @@ class _Window:
     def _read(self) -> Usage:
         raise NotImplementedError
 
-    def _write(self) -> None:
+    def _write(self, amount: int) -> None:
         raise NotImplementedError
 
 
@@ -155,10 +159,10 @@ class FixedWindow(_Window):
         left = self.seconds if until is None else math.ceil(until - self.clock())
         return Usage(count, self.limit, retry_after=max(1, left))
 
-    def _write(self) -> None:
+    def _write(self, amount: int) -> None:
         # The end of the window is stored beside the count, so retry-after needs no TTL query.
         self.cache.add(self._until_key, self.clock() + self.seconds, timeout=self.seconds)
-        _count_hit(self.cache, self.key, timeout=self.seconds)
+        _count_hit(self.cache, self.key, timeout=self.seconds, amount=amount)
 
 
 class SlidingWindow(_Window):
@@ -208,10 +212,10 @@ class SlidingWindow(_Window):
                     break
         return max(1, math.ceil(frees_at - now))
 
-    def _write(self) -> None:
+    def _write(self, amount: int) -> None:
         index = int(self.clock()) // self.bucket
         # A bucket must live as long as it counts: until `buckets` buckets after its own start.
-        _count_hit(self.cache, self._bucket_key(index), timeout=self.buckets * self.bucket + 1)
+        _count_hit(self.cache, self._bucket_key(index), timeout=self.buckets * self.bucket + 1, amount=amount)
 
 
 class Cooldown:

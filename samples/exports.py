@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.models import User
 from core.jobs import (
     DATABASE_ERRORS,
     JobRetry,
@@ -37,6 +38,7 @@ from .freesound import FreesoundError
 from .freesound_oauth import NotConnected, account_connected
 from .models import Pack, PackExport, PackItem, Sound, SoundOriginal
 from .originals import original_get
+from .quota import quota_charge
 from .sounds import sound_refresh
 from .zips import EACH_OWN_SONG, Conform, ConformedFile, ConformTarget, Progress, ZipSound, zip_write
 
@@ -156,16 +158,19 @@ def _fetch_preview(url: str, *, sounds_by_url: dict[str, Sound]) -> bytes | None
             return None
 
 
-def _conformer(*, items: list[PackItem], song: Prediction | None) -> tuple[Conform, ConformTarget]:
+def _conformer(
+    *, items: list[PackItem], song: Prediction | None, owner: User
+) -> tuple[Conform, ConformTarget]:
     """How each sound is conformed: to `song`, or without one to the song it was saved from (a
-    sound whose song is not known keeps its original, and the ZIP says why)."""
+    sound whose song is not known keeps its original, and the ZIP says why). New renders count
+    against the `owner`'s quota, and are made from originals when the owner has a Freesound account
+    connected."""
     by_id = {item.sound.freesound_id: item for item in items}
     if song is not None:
         grid = song_grid(song)
 
         def to_song(zip_sound: ZipSound) -> ConformedFile:
-            item = by_id[zip_sound.freesound_id]
-            return conformed_file(sound=item.sound, grid=grid, user=item.pack.owner)
+            return conformed_file(sound=by_id[zip_sound.freesound_id].sound, grid=grid, user=owner)
 
         return to_song, ConformTarget(song.display_title, grid.tempo_bpm, grid.key)
     grids = _SongGrids()
@@ -174,7 +179,7 @@ def _conformer(*, items: list[PackItem], song: Prediction | None) -> tuple[Confo
         item = by_id[zip_sound.freesound_id]
         if item.song is None:
             return ConformedFile("", None, "", error=NO_SONG)
-        render = conformed_file(sound=item.sound, grid=grids.get(item.song), user=item.pack.owner)
+        render = conformed_file(sound=item.sound, grid=grids.get(item.song), user=owner)
         return replace(render, song=item.song.display_title)
 
     return to_own_song, EACH_OWN_SONG
@@ -190,7 +195,8 @@ def pack_zip_write(
 ) -> set[int]:
     """Write the pack's ZIP into a binary file object; returns the ids of sounds left out (gone).
     Conformed WAVs (to `song`, or without one each to the song it was saved from) are rendered, or
-    taken from the cache, here: call it on a worker."""
+    taken from the cache, here: call it on a worker. New renders count against the pack owner's
+    quota (samples.quota), and a sound is left unrendered once it is used up."""
     items = list(pack.items.select_related("sound", "song", "pack__owner"))
     sounds_by_url = {item.sound.preview_url: item.sound for item in items}
     originals = _originals(pack=pack, items=items)
@@ -209,7 +215,7 @@ def pack_zip_write(
     conform: Conform | None = None
     target_info: ConformTarget | None = None
     if contents != PackExport.Contents.ORIGINALS:
-        conform, target_info = _conformer(items=items, song=song)
+        conform, target_info = _conformer(items=items, song=song, owner=pack.owner)
 
     return zip_write(
         target,
@@ -251,6 +257,7 @@ def pack_export_request(
     current = pack.exports.filter(signature=signature).exclude(status=PackExport.Status.FAILED).first()
     if current is not None:
         if current.status == PackExport.Status.DONE:
+            export_touch(current)
             return current
         if current.status == PackExport.Status.PENDING and current.queued_at is None:
             pack_export_enqueue(export_id=current.pk)  # the broker was down when it was asked for
@@ -302,7 +309,16 @@ def pack_export_build(*, export_id: int, job_id: str = "", worker: str = "") -> 
             interval=settings.PREDICTION_HEARTBEAT_INTERVAL,
         ):
             name = _build_zip(export_id, job_id)
-            done = job_finish(_row(export_id), job_id=job_id, progress=100, file=name)
+            size = PackExport.file.field.storage.size(name)
+            done = job_finish(
+                _row(export_id),
+                job_id=job_id,
+                progress=100,
+                file=name,
+                size_bytes=size,
+                last_used_at=timezone.now(),
+            )
+            quota_charge(user_id=_owner_id(export_id), size=size)
     except (PreviewError, OSError) as exc:
         log.exception("ZIP of pack export %s failed", export_id)
         job_fail(
@@ -333,6 +349,15 @@ def _build_zip(export_id: int, job_id: str) -> str:
         return export.file.storage.save(
             export.file.field.generate_filename(export, f"pack-{export.pack_id}-{export_id}.zip"), File(tmp)
         )
+
+
+def _owner_id(export_id: int) -> int | None:
+    return Pack.objects.filter(exports=export_id).values_list("owner_id", flat=True).first()
+
+
+def export_touch(export: PackExport) -> None:
+    """Note that the ZIP was downloaded or asked for again, for the expiry's LRU order."""
+    PackExport.objects.filter(pk=export.pk).update(last_used_at=timezone.now())
 
 
 def pack_export_fail(*, export_id: int, message: str) -> None:

@@ -3,6 +3,7 @@ users' sample packs with their ZIP exports."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -315,6 +316,9 @@ class PackExport(JobRow):
     file = models.FileField(upload_to="packs/%Y/%m/", blank=True)
     # The pack's sound ids when the build was asked for: a changed pack needs a new ZIP.
     signature = models.CharField(max_length=64)
+    # For the expiry (samples.expiry): the file's size, and when it was last downloaded or asked for.
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -326,8 +330,10 @@ class PackExport(JobRow):
 
 class ConformedRender(JobRow):
     """A sound time-stretched and pitch-shifted by Rubber Band: one job row and its WAV file, shared
-    by every song that asks for the same (sound, tempo, semitones). `target_bpm` 0 means the
-    sound's timing is kept (a one-shot, or a song without a tempo)."""
+    by every song that asks for the same (sound, its tempo, target tempo, semitones). `target_bpm`
+    0 means the sound's timing is kept (a one-shot, or a song without a tempo), and `source_bpm` is
+    then 0 too. The sound's tempo is in the key: when Freesound corrects it, the cached render made
+    from the old one is not reused."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Queued"
@@ -342,10 +348,13 @@ class ConformedRender(JobRow):
     semitones = models.SmallIntegerField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     file = models.FileField(upload_to="renders/%Y/%m/", blank=True)
-    source_bpm = models.FloatField(null=True, blank=True)
+    source_bpm = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("0.00"))
     time_ratio = models.FloatField(default=1.0, help_text="New length / old length.")
     duration_s = models.FloatField(null=True, blank=True, help_text="Of the rendered file.")
     render_seconds = models.FloatField(null=True, blank=True, help_text="Rubber Band's time, for bench/.")
+    # For the expiry (samples.expiry): the WAV's size, and when it was last played, downloaded or asked for.
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Source(models.TextChoices):
         PREVIEW = "preview", "Freesound's MP3 preview"
@@ -358,7 +367,8 @@ class ConformedRender(JobRow):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["sound", "target_bpm", "semitones", "source"], name="render_unique_source"
+                fields=["sound", "source_bpm", "target_bpm", "semitones", "source"],
+                name="render_unique_source",
             ),
         ]
         indexes = [models.Index(fields=["status", "queued_at"], name="render_status")]

@@ -17,7 +17,7 @@ from django.conf import settings
 
 from core.jobs import DATABASE_ERRORS, job_retry, job_task, worker_name
 
-from . import exports, freesound_index, indexing, services, stage
+from . import expiry, exports, freesound_index, indexing, services, stage
 from .conform import conforming
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,13 @@ def pack_export_sweep_task() -> None:
     report = exports.pack_export_sweep()
     if report.requeued or report.recovered or report.failed:
         log.info("Pack ZIP sweep: %s", report)
+
+
+@shared_task(name=expiry.EXPIRE_FILES_TASK, ignore_result=True)
+def files_expire_task() -> None:
+    report = expiry.files_expire()
+    if report.renders or report.exports:
+        log.info("Expiry: %s", report)
 
 
 @shared_task(name=freesound_index.REFRESH_INDEX_TASK, ignore_result=True)
@@ -107,11 +114,8 @@ def audio_index_task(self: Task, run_id: int | None = None) -> None:
 )
 def conformed_render_task(render_id: int, user_id: int | None = None) -> None:
     try:
-        # user_id only for a render of an original (the user whose Freesound account fetches it).
-        if user_id is None:
-            conforming.render_run(render_id=render_id)
-        else:
-            conforming.render_run(render_id=render_id, user_id=user_id)
+        # user_id: whose quota the bytes count against, and whose Freesound account fetches an original.
+        conforming.render_run(render_id=render_id, user_id=user_id)
     except SoftTimeLimitExceeded:
         conforming.render_fail(
             render_id=render_id,

@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedHttpRequest
+from accounts.ratelimit import refuse_with
 from predictions.models import Prediction
 from predictions.selectors import prediction_get_for_user
 
@@ -26,6 +27,7 @@ from .downloads import PreviewError
 from .forms import PackForm, PreferenceForm, SaveToPackForm
 from .licences import Licence
 from .models import Pack, PackExport, Sound
+from .quota import quota_charge, request_refusal
 from .zips import pack_zip_filename
 
 PACKS_PER_PAGE = 12
@@ -241,6 +243,8 @@ def pack_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBas
     if count == 0:
         messages.error(request, "The pack is empty: save some sounds to it first.")
         return redirect(pack)
+    if refusal := request_refusal(request, scope="exports"):
+        return refuse_with(request, message=refusal.message, retry_after=refusal.retry_after)
     contents, song = _zip_choice(request)
     if contents != PackExport.Contents.ORIGINALS:
         if disabled := conforming_disabled_reason():
@@ -270,6 +274,7 @@ def _zip_response(request: HttpRequest, pack: Pack) -> HttpResponseBase:
     target = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
     try:
         exports.pack_zip_write(pack=pack, target=target)
+        quota_charge(user_id=pack.owner_id, size=target.tell())
     except PreviewError:
         target.close()
         messages.error(request, "A preview could not be downloaded from Freesound; try again in a minute.")
@@ -290,6 +295,7 @@ def export_file(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     export = selectors.export_get_for_user(user=request.user, pk=pk)
     if export.status != PackExport.Status.DONE or not export.file:
         raise Http404("This ZIP is not ready.")
+    exports.export_touch(export)
     return FileResponse(
         export.file.open("rb"),
         as_attachment=True,

@@ -205,6 +205,7 @@ CELERY_TASK_ROUTES = {
     "predictions.sweep": {"queue": SWEEPS_QUEUE},
     "samples.sweep_runs": {"queue": SWEEPS_QUEUE},
     "samples.sweep_exports": {"queue": SWEEPS_QUEUE},
+    "samples.expire_files": {"queue": SWEEPS_QUEUE},
 }
 # How often beat runs the sweeps (predictions, samples stages, pack ZIPs). A sweep message that no
 # worker took within one interval is dropped (`expires`): the next one does the same work, and a
@@ -229,6 +230,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "samples.sweep_exports",
         "schedule": SWEEP_INTERVAL,
         "options": _SWEEP_OPTIONS,
+    },
+    # Renders and pack ZIPs past their age or their disk budget are deleted, least recently used first.
+    "samples-expire-files": {
+        "task": "samples.expire_files",
+        "schedule": 10 * 60.0,
+        "options": {"expires": 10 * 60.0},
     },
     # Beat re-sends the audio index so a stopped run is carried on.
     "samples-audio-index": {"task": "samples.audio_index", "schedule": 10 * 60.0},
@@ -277,7 +284,8 @@ AUTH_PASSWORD_VALIDATORS = [
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="HTTP_X_FORWARDED_FOR")
 # One policy for web pages and the API: "N/period" (s, min, hour, day) per scope, per signed-in
-# user (predictions, catalog, password_change) or per client address (signup, password_reset);
+# user (predictions, catalog, password_change, renders, exports) or per client address (signup,
+# password_reset);
 # password_reset_email counts per e-mail address.
 RATE_LIMITS = {
     "predictions": env.str("API_THROTTLE_PREDICTIONS", default="30/hour"),
@@ -286,6 +294,10 @@ RATE_LIMITS = {
     "password_change": env.str("THROTTLE_PASSWORD_CHANGE", default="10/hour"),
     "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="10/hour"),
     "password_reset_email": env.str("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
+    # Asking for a render that is not cached (the player, the WAV link) and for a pack ZIP (the
+    # pack page, the API): each takes a render worker for seconds to minutes.
+    "renders": env.str("THROTTLE_RENDERS", default="60/hour"),
+    "exports": env.str("THROTTLE_EXPORTS", default="20/hour"),
 }
 # Sign-in: failed attempts allowed per (username, client address) and per client address in
 # LOGIN_RATE_WINDOW seconds; past either, that client waits. Nobody else is locked out: failures
@@ -514,6 +526,23 @@ AUDIO_INDEX_PREVIEW_INTERVAL = env.float("AUDIO_INDEX_PREVIEW_INTERVAL", default
 CONFORM_MAX_SECONDS = env.float("CONFORM_MAX_SECONDS", default=30.0)
 CONFORM_TIME_LIMIT = env.int("CONFORM_TIME_LIMIT", default=60)
 CONFORM_RESEND_AFTER = env.int("CONFORM_RESEND_AFTER", default=120)
+# What any render may be, on every path (the page, the render task, a pack ZIP): a stretch between
+# these ratios (new length / old length), and a WAV of at most this many seconds and bytes
+# (samples.conform.conforming.output_refusal). issue 28: a "999 BPM" sample made a 500 s, 88 MB WAV.
+CONFORM_MIN_RATIO = env.float("CONFORM_MIN_RATIO", default=0.5)
+CONFORM_MAX_RATIO = env.float("CONFORM_MAX_RATIO", default=2.0)
+CONFORM_MAX_OUTPUT_SECONDS = env.float("CONFORM_MAX_OUTPUT_SECONDS", default=60.0)
+CONFORM_MAX_OUTPUT_BYTES = env.int("CONFORM_MAX_OUTPUT_BYTES", default=12_000_000)
+# Each user may have this many bytes of renders and ZIPs written for them in a rolling 24 hours
+# (samples.quota): a render served from the cache costs nothing, a new one its WAV's size.
+RENDER_QUOTA_BYTES = env.int("RENDER_QUOTA_BYTES", default=500_000_000)
+# Renders and ZIPs kept on disk (samples.expiry, run by beat): files unused for the max age go, and
+# then the least recently used ones until each kind is under its budget. An expired render is
+# rendered again when asked for; an expired ZIP's page says so and offers to build it again.
+RENDERS_MAX_BYTES = env.int("RENDERS_MAX_BYTES", default=2_000_000_000)
+EXPORTS_MAX_BYTES = env.int("EXPORTS_MAX_BYTES", default=2_000_000_000)
+RENDERS_MAX_AGE_DAYS = env.float("RENDERS_MAX_AGE_DAYS", default=14.0)
+EXPORTS_MAX_AGE_DAYS = env.float("EXPORTS_MAX_AGE_DAYS", default=3.0)
 # The song excerpt the beat grid covers when it is laid from the tempo alone.
 CONFORM_SONG_EXCERPT_S = 30.0
 

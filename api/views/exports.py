@@ -14,11 +14,12 @@ from rest_framework.response import Response
 from samples import exports as sample_exports
 from samples import selectors as sample_selectors
 from samples.models import PackExport
+from samples.quota import request_refusal
 from samples.zips import pack_zip_filename
 
-from ..exceptions import ApiError
+from ..exceptions import ApiError, Refused
 from ..http import AuthenticatedRequest
-from ..schema import errors, location
+from ..schema import RETRY_AFTER, errors, location
 from ..serializers import (
     ExportSerializer,
 )
@@ -36,14 +37,15 @@ class PackExportApi(ApiView):
         description=(
             "A worker builds the ZIP (the MP3 previews, ATTRIBUTION.txt and pack.json). The answer is 202 "
             "with the export to poll, or 200 when a ZIP of the pack as it is now is already built. "
-            "Fetch it from `file_url` once `status` is `done`."
+            "Fetch it from `file_url` once `status` is `done`. 429 (with Retry-After) past the user's "
+            "rate of ZIP requests or their daily allowance of render and ZIP bytes."
         ),
         request=None,
-        parameters=[location(200, 202)],
+        parameters=[location(200, 202), RETRY_AFTER],
         responses={
             202: OpenApiResponse(ExportSerializer, description="Building."),
             200: OpenApiResponse(ExportSerializer, description="Ready: download from `file_url`."),
-            **errors(404, 409),
+            **errors(404, 409, 429),
         },
     )
     def post(self, request: AuthenticatedRequest, pk: int) -> Response:
@@ -52,6 +54,9 @@ class PackExportApi(ApiView):
             raise ApiError(
                 status.HTTP_409_CONFLICT, "pack_empty", "The pack is empty: add some sounds to it first."
             )
+        # The pages' throttle and quota (samples.quota): one allowance for the web and the API.
+        if refusal := request_refusal(request, scope="exports"):
+            raise Refused(wait=refusal.retry_after, message=refusal.message)
         export = sample_exports.pack_export_request(pack=pack)
         ready = export.status == PackExport.Status.DONE
         return _export_response(request, export, http_status=status.HTTP_200_OK if ready else 202)
@@ -104,6 +109,7 @@ class ExportFileApi(ApiView):
             return Response(
                 data, status=status.HTTP_202_ACCEPTED, headers={"Retry-After": str(EXPORT_POLL_SECONDS)}
             )
+        sample_exports.export_touch(export)
         return FileResponse(
             export.file.open("rb"),
             as_attachment=True,

@@ -1,7 +1,9 @@
 """Samples in the song's tempo and key: the song's grid (the user's corrected tempo and key when
 there are some), the plan for one sample, and the cached Rubber Band renders (one row and one WAV
-per sound, tempo, semitones and source), rendered by a task on the I/O queue. A user with a
-Freesound account connected gets renders of the original file; everyone else of the preview."""
+per sound, its tempo, target tempo, semitones and source), rendered by a task on the `renders`
+queue, or in a pack ZIP's build. A user with a Freesound account connected gets renders of the
+original file; everyone else of the preview. Every path checks the same limits (output_refusal) and
+counts the bytes it writes against the asking user's quota (samples.quota)."""
 
 from __future__ import annotations
 
@@ -9,11 +11,13 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from celery import signature as signature_of
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -26,8 +30,9 @@ from ..freesound import FreesoundError
 from ..freesound_oauth import account_connected
 from ..models import ConformedRender, Sound
 from ..originals import original_get
+from ..quota import QUOTA_USED_UP, quota_charge, quota_left
 from ..zips import ConformedFile, daw_filename
-from .rendering import Rendered, RenderError, render, rubberband_available
+from .rendering import SAMPLE_RATE, Rendered, RenderError, fitted_ratio, render, rubberband_available
 
 log = logging.getLogger(__name__)
 
@@ -116,12 +121,61 @@ def conformed_filename(sound: Sound, plan: ConformPlan) -> str:
     return daw_filename(name=sound.name, bpm=plan.bpm_label, key=key, suffix="wav", conformed=True)
 
 
+# --- What may be rendered ----------------------------------------------------------------------------
+
+# A 16-bit WAV's bytes per second of audio, at most (two channels): what a render's size is bounded by.
+WAV_BYTES_PER_SECOND = SAMPLE_RATE * 2 * 2
+
+
+def output_refusal(*, length_s: float, time_ratio: float) -> str:
+    """Why a render of a `length_s` seconds sample stretched by `time_ratio` (new length / old
+    length) is not made, or "" when it may be: the one rule for every path (the page, the render
+    task after decoding, a pack ZIP)."""
+    if length_s > settings.CONFORM_MAX_SECONDS:
+        return (
+            f"The sample is {length_s:.0f} s long; only samples up to "
+            f"{settings.CONFORM_MAX_SECONDS:.0f} s are conformed."
+        )
+    if not settings.CONFORM_MIN_RATIO <= time_ratio <= settings.CONFORM_MAX_RATIO:
+        return (
+            f"Fitting this sample to the song would stretch it {time_ratio:.2f}×; only stretches between "
+            f"{settings.CONFORM_MIN_RATIO:g}× and {settings.CONFORM_MAX_RATIO:g}× are made."
+        )
+    output_s = length_s * time_ratio
+    if output_s > settings.CONFORM_MAX_OUTPUT_SECONDS or (
+        output_s * WAV_BYTES_PER_SECOND > settings.CONFORM_MAX_OUTPUT_BYTES
+    ):
+        return (
+            f"The render would last {output_s:.0f} s; renders are made up to "
+            f"{settings.CONFORM_MAX_OUTPUT_SECONDS:.0f} s "
+            f"({settings.CONFORM_MAX_OUTPUT_BYTES / 1_000_000:.0f} MB)."
+        )
+    return ""
+
+
+def render_refusal(*, sound: Sound, plan: ConformPlan) -> str:
+    """Why this plan is not rendered, or "": output_refusal on the sound's listed length."""
+    return output_refusal(length_s=sound.duration, time_ratio=plan.time_ratio(sound.duration))
+
+
 # --- Renders ----------------------------------------------------------------------------------------------
 
+# A render last used longer ago than this is touched again when used (fewer writes for the expiry's clock).
+TOUCH_EVERY = timedelta(hours=1)
 
-def _render_key(plan: ConformPlan) -> tuple[Decimal, int]:
-    tempo = Decimal(str(plan.target_bpm)).quantize(Decimal("0.01")) if plan.target_bpm else Decimal("0.00")
-    return tempo, plan.semitones
+
+def _decimal(bpm: float | None) -> Decimal:
+    return Decimal(str(bpm)).quantize(Decimal("0.01")) if bpm else Decimal("0.00")
+
+
+def _render_key(plan: ConformPlan) -> dict[str, Any]:
+    """The cache key: the sound's tempo is in it (a tempo Freesound corrects needs a new render),
+    and is 0 when the timing is kept."""
+    return {
+        "source_bpm": _decimal(plan.source_bpm if plan.target_bpm else None),
+        "target_bpm": _decimal(plan.target_bpm),
+        "semitones": plan.semitones,
+    }
 
 
 def render_source(user: User | None) -> str:
@@ -131,27 +185,55 @@ def render_source(user: User | None) -> str:
     return ConformedRender.Source.PREVIEW
 
 
+def _user_id(user: User | None) -> int | None:
+    return user.pk if user is not None else None
+
+
 def render_find(*, sound: Sound, plan: ConformPlan, user: User | None = None) -> ConformedRender | None:
-    tempo, semitones = _render_key(plan)
     return ConformedRender.objects.filter(
-        sound=sound, target_bpm=tempo, semitones=semitones, source=render_source(user)
+        sound=sound, source=render_source(user), **_render_key(plan)
     ).first()
 
 
-def render_request(*, sound: Sound, plan: ConformPlan, user: User | None = None) -> ConformedRender:
-    """The render for this plan: the cached one when it is ready (or on its way), else a new job.
-    A failed one is tried again; one whose message was lost, or whose worker died, is sent again.
-    Made from the original when `user` has a Freesound account connected (their token fetches it)."""
-    tempo, semitones = _render_key(plan)
-    key = {"sound": sound, "target_bpm": tempo, "semitones": semitones, "source": render_source(user)}
+def render_touch(row: ConformedRender) -> None:
+    """Note that the render was used (played, downloaded, reused), for the expiry's LRU order."""
+    now = timezone.now()
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_EVERY)
+    ConformedRender.objects.filter(stale, pk=row.pk).update(last_used_at=now)
+
+
+def render_is_ready(row: ConformedRender | None) -> bool:
+    return (
+        row is not None
+        and row.status == ConformedRender.Status.DONE
+        and bool(row.file)
+        and row.file.storage.exists(row.file.name)
+    )
+
+
+def render_needs_work(row: ConformedRender | None) -> bool:
+    """Whether asking for this render would send a job (what the throttle and the quota count)."""
+    return row is None or _needs_sending(row)
+
+
+def _get_or_create(*, sound: Sound, plan: ConformPlan, source: str) -> tuple[ConformedRender, bool]:
+    key = {"sound": sound, "source": source, **_render_key(plan)}
     try:
-        render_row, created = ConformedRender.objects.get_or_create(
-            **key, defaults={"source_bpm": plan.source_bpm if plan.target_bpm else None}
-        )
+        return ConformedRender.objects.get_or_create(**key)
     except IntegrityError:  # two requests raced to create it: the other one won
-        render_row, created = ConformedRender.objects.get(**key), False
+        return ConformedRender.objects.get(**key), False
+
+
+def render_request(*, sound: Sound, plan: ConformPlan, user: User | None = None) -> ConformedRender:
+    """The render for this plan: the cached one when it is ready (or on its way), else a new job,
+    whose bytes count against `user`'s quota. A failed one is tried again; one whose message was
+    lost, or whose worker died, is sent again. Made from the original when `user` has a Freesound
+    account connected (their token fetches it). The caller checks render_refusal first."""
+    render_row, created = _get_or_create(sound=sound, plan=plan, source=render_source(user))
     if created or _needs_sending(render_row):
-        _send(render_row, user_id=user.pk if user is not None else None)
+        _send(render_row, user_id=_user_id(user))
+    elif render_row.status == ConformedRender.Status.DONE:
+        render_touch(render_row)
     return render_row
 
 
@@ -167,20 +249,20 @@ def _needs_sending(row: ConformedRender) -> bool:
     return row.started_at is None or row.started_at < now - stale
 
 
-def _send(row: ConformedRender, *, user_id: int | None = None) -> None:
+def _send(row: ConformedRender, *, user_id: int | None) -> None:
     ConformedRender.objects.filter(pk=row.pk).update(
         status=ConformedRender.Status.PENDING, error="", queued_at=timezone.now(), started_at=None
     )
     row.refresh_from_db()
-    # A render of the original needs the asking user's Freesound account (unless it is cached).
-    kwargs = {"user_id": user_id} if row.source == ConformedRender.Source.ORIGINAL and user_id else {}
-    transaction.on_commit(signature_of(RENDER_TASK, args=[row.pk], kwargs=kwargs).apply_async, robust=True)
+    # The asking user: whose quota the bytes count against, and whose Freesound account fetches
+    # the original for a render of one.
+    transaction.on_commit(signature_of(RENDER_TASK, args=[row.pk, user_id]).apply_async, robust=True)
 
 
 def render_run(*, render_id: int, job_id: str = "", user_id: int | None = None) -> None:
     """The worker's job: claim the row (a redelivered message finds it taken), fetch the preview
     (or the original, with user `user_id`'s Freesound account), render, keep the WAV (only while
-    this job still holds the row)."""
+    this job still holds the row), and count its bytes against the quota of the user who asked."""
     job_id = job_id or f"local-{render_id}"
     rows = ConformedRender.objects.filter(pk=render_id)
     if not job_claim(rows, job_id=job_id):
@@ -203,7 +285,10 @@ def render_run(*, render_id: int, job_id: str = "", user_id: int | None = None) 
         duration_s=rendered.duration_s,
         time_ratio=rendered.time_ratio,
         render_seconds=rendered.seconds,
+        size_bytes=len(rendered.wav),
+        last_used_at=timezone.now(),
     )
+    quota_charge(user_id=user_id, size=len(rendered.wav))
     if not done:
         row.file.storage.delete(row.file.name)  # sent again meanwhile: the new job renders it
 
@@ -211,21 +296,24 @@ def render_run(*, render_id: int, job_id: str = "", user_id: int | None = None) 
 def _render_row(row: ConformedRender, *, user_id: int | None = None) -> Rendered:
     if not rubberband_available() and (row.semitones or row.target_bpm):
         raise RenderError(NO_RUBBERBAND)
-    if row.sound.duration > settings.CONFORM_MAX_SECONDS:
-        raise RenderError(
-            f"The sample is {row.sound.duration:.0f} s long; only samples up to "
-            f"{settings.CONFORM_MAX_SECONDS:.0f} s are conformed."
-        )
+    source_bpm, target_bpm = float(row.source_bpm) or None, float(row.target_bpm) or None
+    # The plan's check on the listed length first, so a refused render fetches nothing.
+    listed_ratio = fitted_ratio(row.sound.duration, source_bpm=source_bpm, target_bpm=target_bpm)
+    if refusal := output_refusal(length_s=row.sound.duration, time_ratio=listed_ratio):
+        raise RenderError(refusal)
     if row.source == ConformedRender.Source.ORIGINAL:
         data = _original_bytes(row.sound, user_id=user_id)
     else:
         data = _preview_bytes(row.sound)
+    # Then on the decoded audio's own length, which Freesound's field may not match.
     return render(
         data,
-        source_bpm=row.source_bpm,
-        target_bpm=float(row.target_bpm) or None,
+        source_bpm=source_bpm,
+        target_bpm=target_bpm,
         semitones=row.semitones,
         max_source_s=settings.CONFORM_MAX_SECONDS,
+        refuse=lambda length_s, time_ratio: output_refusal(length_s=length_s, time_ratio=time_ratio),
+        time_limit=settings.CONFORM_TIME_LIMIT,
     )
 
 
@@ -268,30 +356,32 @@ def render_state(row: ConformedRender | None) -> dict[str, object]:
 
 def render_now(*, sound: Sound, plan: ConformPlan, user: User | None = None) -> ConformedRender:
     """The render for this plan, made here and now when it is not ready (for callers already on
-    an I/O worker, such as the pack ZIP build): the cached one is reused. From the original when
-    `user` has a Freesound account connected."""
-    tempo, semitones = _render_key(plan)
-    row, _ = ConformedRender.objects.get_or_create(
-        sound=sound,
-        target_bpm=tempo,
-        semitones=semitones,
-        source=render_source(user),
-        defaults={"source_bpm": plan.source_bpm if plan.target_bpm else None},
-    )
-    if row.status == ConformedRender.Status.DONE and row.file and row.file.storage.exists(row.file.name):
+    a render worker, such as the pack ZIP build): the cached one is reused. From the original when
+    `user` has a Freesound account connected. The same limits as the render task hold (render_run):
+    the caps on the output, Rubber Band's time limit, the quota."""
+    row, _ = _get_or_create(sound=sound, plan=plan, source=render_source(user))
+    if render_is_ready(row):
+        render_touch(row)
         return row
     ConformedRender.objects.filter(pk=row.pk).update(status=ConformedRender.Status.PENDING, error="")
-    render_run(render_id=row.pk, user_id=user.pk if user is not None else None)
+    render_run(render_id=row.pk, user_id=_user_id(user))
     row.refresh_from_db()
     return row
 
 
 def conformed_file(*, sound: Sound, grid: SongGrid, user: User | None = None) -> ConformedFile:
-    """One sound of a pack ZIP, conformed to the song: its WAV, or why there is none (rendered
-    from the original when `user`, the pack's owner, has a Freesound account connected)."""
+    """One sound of a pack ZIP, conformed to the song: its WAV, or why there is none (refused by
+    the limits every render path shares, or the user's quota used up). Rendered from the original
+    when `user`, the pack's owner, has a Freesound account connected."""
     plan = plan_for(sound=sound, grid=grid)
-    row = render_now(sound=sound, plan=plan, user=user)
     filename = conformed_filename(sound, plan)
+    if refusal := render_refusal(sound=sound, plan=plan):
+        return ConformedFile(filename, None, plan.describe(), error=refusal)
+    if not render_is_ready(render_find(sound=sound, plan=plan, user=user)) and not quota_left(
+        user_id=_user_id(user)
+    ):
+        return ConformedFile(filename, None, plan.describe(), error=QUOTA_USED_UP)
+    row = render_now(sound=sound, plan=plan, user=user)
     target_key = plan.target_key.name if plan.target_key else sound.key
     if row.status != ConformedRender.Status.DONE:
         return ConformedFile(filename, None, plan.describe(), error=row.error or "the render failed")

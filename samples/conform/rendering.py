@@ -1,5 +1,5 @@
 """The audio side of conforming a sample: decode a preview, time-stretch and pitch-shift it with
-Rubber Band (the `rubberband` command, through pyrubberband), write a 44.1 kHz 16-bit WAV.
+Rubber Band (the `rubberband` command, stopped after a time limit), write a 44.1 kHz 16-bit WAV.
 
 No Django here: samples.conform.conforming decides what to render and keeps the rows and files.
 """
@@ -9,8 +9,11 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import soundfile as sf
@@ -19,7 +22,7 @@ import soxr
 from worker.music.conform import loop_beats
 
 SAMPLE_RATE = 44_100
-RUBBERBAND = "rubberband"  # the name pyrubberband runs, looked up on PATH
+RUBBERBAND = "rubberband"  # the command, looked up on PATH
 
 
 class RenderError(Exception):
@@ -49,21 +52,32 @@ def decode(data: bytes) -> tuple[np.ndarray, int]:
     return samples, int(rate)
 
 
-def stretch_and_shift(samples: np.ndarray, rate: int, *, time_ratio: float, semitones: int) -> np.ndarray:
+def stretch_and_shift(
+    samples: np.ndarray, rate: int, *, time_ratio: float, semitones: int, time_limit: float | None = None
+) -> np.ndarray:
     """Rubber Band in one pass: length × time_ratio, pitch + semitones (formants not preserved,
-    as a sampler would do it)."""
+    as a sampler would do it). The command is stopped after `time_limit` seconds (RenderError)."""
     if abs(time_ratio - 1.0) < 1e-6 and semitones == 0:
         return samples
-    import pyrubberband  # imported here: it runs a subprocess, which only renders need
-
-    # Rubber Band's --tempo is a speed factor: 2.0 plays twice as fast, so half the length. Both
-    # changes go in one pass; pyrubberband's helpers skip the command when their own change is nil,
-    # so the one called is the one whose change is not.
-    tempo = 1.0 / time_ratio
+    # Rubber Band's --tempo is a speed factor: 2.0 plays twice as fast, so half the length. The
+    # command is run here rather than through pyrubberband, which cannot stop it after a time.
+    arguments = [RUBBERBAND, "-q", "--tempo", repr(1.0 / time_ratio)]
     if semitones:
-        out = pyrubberband.pitch_shift(samples, rate, semitones, rbargs={"--tempo": repr(tempo)})
-    else:
-        out = pyrubberband.time_stretch(samples, rate, tempo)
+        arguments += ["--pitch", str(semitones)]
+    with tempfile.TemporaryDirectory(prefix="render-") as folder:
+        source, target = Path(folder, "in.wav"), Path(folder, "out.wav")
+        sf.write(source, samples, rate, subtype="FLOAT")
+        try:
+            subprocess.run(  # noqa: S603 (a fixed command; the arguments are numbers and our paths)
+                [*arguments, str(source), str(target)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=time_limit,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise RenderError(f"Rendering took longer than {time_limit:.0f} s and was stopped.") from exc
+        out, _ = sf.read(target, dtype="float32", always_2d=True)
     return np.asarray(out, dtype=np.float32)
 
 
@@ -89,9 +103,12 @@ def render(
     target_bpm: float | None,
     semitones: int,
     max_source_s: float,
+    refuse: Callable[[float, float], str] | None = None,
+    time_limit: float | None = None,
 ) -> Rendered:
     """The conformed WAV of one preview: stretched from `source_bpm` to `target_bpm` (when both are
-    given) and shifted by `semitones`."""
+    given) and shifted by `semitones`. `refuse(length_s, time_ratio)`, given the decoded length and
+    the stretch, says why not to render ("" to go on); the whole render stops after `time_limit` s."""
     started = time.perf_counter()
     samples, rate = decode(data)
     length_s = samples.shape[0] / rate
@@ -100,13 +117,18 @@ def render(
             f"The preview is {length_s:.0f} s long; only samples up to {max_source_s:.0f} s are conformed."
         )
     time_ratio = fitted_ratio(length_s, source_bpm=source_bpm, target_bpm=target_bpm)
+    if refuse is not None and (refusal := refuse(length_s, time_ratio)):
+        raise RenderError(refusal)
     if rate != SAMPLE_RATE:
         samples = np.asarray(soxr.resample(samples, rate, SAMPLE_RATE), dtype=np.float32)
     if not rubberband_available() and (abs(time_ratio - 1.0) >= 1e-6 or semitones):
         raise RenderError("Conforming is off: this server lacks Rubber Band (the rubberband-cli package).")
+    left = None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - started))
     try:
-        out = stretch_and_shift(samples, SAMPLE_RATE, time_ratio=time_ratio, semitones=semitones)
-    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:  # a missing or failing command
+        out = stretch_and_shift(
+            samples, SAMPLE_RATE, time_ratio=time_ratio, semitones=semitones, time_limit=left
+        )
+    except (OSError, RuntimeError, subprocess.CalledProcessError, sf.LibsndfileError) as exc:
         raise RenderError("Rubber Band failed on this sample.") from exc
     wav = encode_wav(out, SAMPLE_RATE)
     return Rendered(wav, out.shape[0] / SAMPLE_RATE, time_ratio, time.perf_counter() - started)

@@ -12,11 +12,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.http import AuthenticatedHttpRequest
+from accounts.ratelimit import refuse_with
 from predictions.models import Prediction
 from predictions.selectors import prediction_get_for_user
+from worker.music.conform import ConformPlan
 
 from ..downloads import PreviewError, PreviewMissing, preview_fetch
 from ..models import ConformedRender, Sound
+from ..quota import Refusal, request_refusal
 from . import conforming
 
 
@@ -24,6 +27,9 @@ def conform_state(*, prediction: Prediction, sound: Sound, row: ConformedRender 
     grid = conforming.song_grid(prediction)
     plan = conforming.plan_for(sound=sound, grid=grid)
     state = conforming.render_state(row)
+    refusal = conforming.render_refusal(sound=sound, plan=plan)
+    if refusal and state["status"] != ConformedRender.Status.DONE:
+        state.update(status="refused", refused=refusal)
     if row is not None and row.status == ConformedRender.Status.DONE:
         state["url"] = reverse("samples:render_audio", args=[row.pk])
     state.setdefault("loop_beats", plan.beats)
@@ -37,17 +43,33 @@ def conform_state(*, prediction: Prediction, sound: Sound, row: ConformedRender 
     return state
 
 
+def _ask(request: AuthenticatedHttpRequest, *, sound: Sound, plan: ConformPlan) -> Refusal | None:
+    """Ask for the render, unless the plan is past the limits (the state says why) or the request
+    is refused: a render that is not cached counts against the user's throttle and quota."""
+    if conforming.render_refusal(sound=sound, plan=plan):
+        return None
+    needs_work = conforming.render_needs_work(
+        conforming.render_find(sound=sound, plan=plan, user=request.user)
+    )
+    if needs_work and (refusal := request_refusal(request, scope="renders")):
+        return refusal
+    conforming.render_request(sound=sound, plan=plan, user=request.user)
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 def conform(request: AuthenticatedHttpRequest, prediction_pk: int, sound_pk: int) -> JsonResponse:
-    """GET: where the render for this song stands. POST: ask for it (the cached one when it exists)."""
+    """GET: where the render for this song stands. POST: ask for it (the cached one when it exists);
+    429 with the reason and Retry-After when the user asked for too many."""
     prediction = prediction_get_for_user(user=request.user, pk=prediction_pk, status=Prediction.Status.DONE)
     sound = get_object_or_404(Sound, pk=sound_pk, removed=False)
     plan = conforming.plan_for(sound=sound, grid=conforming.song_grid(prediction))
     disabled = conforming.conforming_disabled_reason()
-    if request.method == "POST" and not disabled:
-        row: ConformedRender | None = conforming.render_request(sound=sound, plan=plan, user=request.user)
-    else:
-        row = conforming.render_find(sound=sound, plan=plan, user=request.user)
+    if request.method == "POST" and not disabled and (refusal := _ask(request, sound=sound, plan=plan)):
+        response = JsonResponse({"status": "refused", "refused": refusal.message}, status=429)
+        response["Retry-After"] = str(refusal.retry_after)
+        return response
+    row = conforming.render_find(sound=sound, plan=plan, user=request.user)
     return JsonResponse(conform_state(prediction=prediction, sound=sound, row=row))
 
 
@@ -66,11 +88,13 @@ def conformed_download(
     plan = conforming.plan_for(sound=sound, grid=conforming.song_grid(prediction))
     disabled = conforming.conforming_disabled_reason()
     if request.method == "POST" and not disabled:
-        conforming.render_request(sound=sound, plan=plan, user=request.user)
+        if refusal := _ask(request, sound=sound, plan=plan):
+            return refuse_with(request, message=refusal.message, retry_after=refusal.retry_after)
         return redirect(request.path)
     row = None if disabled else conforming.render_find(sound=sound, plan=plan, user=request.user)
     done = row if row is not None and row.status == ConformedRender.Status.DONE and row.file else None
     if done is not None and "waiting" not in request.GET:
+        conforming.render_touch(done)
         return FileResponse(
             done.file.open("rb"),
             as_attachment=True,
@@ -82,6 +106,7 @@ def conformed_download(
         "disabled": disabled,
         "ready": done is not None,
         "filename": conforming.conformed_filename(sound, plan),
+        "refused": conforming.render_refusal(sound=sound, plan=plan),
     }
     status = 503 if disabled else 200 if done is not None else 202
     return render(request, "samples/conformed_wait.html", context, status=status)
@@ -111,6 +136,7 @@ def render_audio(request: HttpRequest, pk: int) -> HttpResponseBase:
     user may play one). Byte ranges are honoured: the player seeks to stay on the song's beats,
     and a browser cannot seek in a file served without them."""
     row = get_object_or_404(ConformedRender, pk=pk, status=ConformedRender.Status.DONE)
+    conforming.render_touch(row)
     size = row.file.size
     wanted = byte_range(request.headers.get("Range", ""), size)
     if wanted is None:

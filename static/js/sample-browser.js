@@ -326,7 +326,8 @@
       headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
       credentials: "same-origin",
     });
-    if (!response.ok) throw new Error(`the server answered ${response.status}`);
+    // 429: too many renders asked for, or the quota used up; the answer says which, and when to retry.
+    if (!response.ok && response.status !== 429) throw new Error(`the server answered ${response.status}`);
     return response.json();
   }
 
@@ -357,7 +358,11 @@
     }
     button.disabled = false;
     if (state.status !== "done") {
-      status(card, state.disabled || `The render failed: ${state.error || "no reason given"}`, "error");
+      status(
+        card,
+        state.disabled || state.refused || `The render failed: ${state.error || "no reason given"}`,
+        "error",
+      );
       return;
     }
     const grid = JSON.parse(pageData("song-grid") || "{}");

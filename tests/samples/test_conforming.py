@@ -407,7 +407,7 @@ def test_a_render_past_its_time_limit_fails_saying_so(song, loop, monkeypatch, s
         sound=loop, plan=conforming.plan_for(sound=loop, grid=conforming.song_grid(song))
     )
 
-    def too_slow(*, render_id: int) -> None:
+    def too_slow(*, render_id: int, user_id: int | None = None) -> None:
         raise SoftTimeLimitExceeded()
 
     monkeypatch.setattr(conforming, "render_run", too_slow)

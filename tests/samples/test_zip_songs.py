@@ -235,7 +235,7 @@ def test_two_sounds_from_two_songs_are_conformed_each_to_its_own_song(user, fs, 
         "bassline",
         bpm=126,
         tonality="Eb minor",
-        duration=3.0,
+        duration=2.86,  # 6 beats at 126 BPM (a claimed tempo must fit the loop's length)
     )
     pad = _sound(fs, "Dark Pad C# minor.wav", "pad", bpm=80, tonality="C# minor", duration=3.0)
     snare = _sound(fs, "snare hit.wav", "snare", duration=0.5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from worker.music.conform import conform_plan, key_shift, loop_beats, tempo_target
+from worker.music.conform import conform_plan, key_shift, loop_beats, plausible_tempo, tempo_target
 from worker.music.theory import MAJOR, MINOR, Key
 
 
@@ -76,3 +76,26 @@ def test_a_tonal_one_shot_is_only_pitch_shifted():
         sample_bpm=None, sample_key="A major", duration_s=1.0, song_bpm=96, song_key="E minor"
     )
     assert (plan.target_bpm, plan.semitones, plan.target_key.name) == (None, -2, "G major")
+
+
+@pytest.mark.parametrize(
+    ("bpm", "duration_s", "plausible"),
+    [
+        (120, 8.0, True),  # 16 beats
+        (124, 3.0, True),  # 6.2 beats: within a quarter of a beat
+        (126, 3.0, False),  # 6.3 beats
+        (999, 4.0, False),  # no loop is at 999 BPM
+        (999, 3.0, False),  # even one that would hold 49.95 of its beats
+        (30, 8.0, False),  # below the range
+        (120, 0.3, False),  # not even one beat
+    ],
+)
+def test_a_claimed_tempo_must_fit_the_loop(bpm, duration_s, plausible):
+    assert plausible_tempo(bpm, duration_s) is plausible
+
+
+def test_an_implausible_tempo_is_ignored_and_the_timing_kept():
+    plan = conform_plan(sample_bpm=999, sample_key="C minor", duration_s=4.0, song_bpm=96, song_key="A minor")
+    assert (plan.source_bpm, plan.target_bpm, plan.beats, plan.ignored_bpm) == (None, None, None, 999)
+    assert plan.time_ratio(4.0) == 1.0
+    assert plan.describe().startswith("timing kept (its 999 BPM does not fit its length), +2 semitones")

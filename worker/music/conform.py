@@ -6,6 +6,10 @@ many of the song's beats, at the song's tempo or the half/double reading nearest
 smallest number of semitones that lands it in the song's key or in a key that mixes with it (the
 relative key, a fifth up or down): usually 0 to 3 semitones, never more than 6. A one-shot without
 a key (a kick, a clap) is left as it is.
+
+A claimed tempo is believed only when it is plausible for the loop: within LOOP_BPM_RANGE, and the
+loop's length holds a whole number of its beats (within BEAT_TOLERANCE of a beat). Otherwise (a
+4 s loop "at 999 BPM") the sample keeps its timing, as if it had no tempo.
 """
 
 from __future__ import annotations
@@ -62,6 +66,21 @@ def loop_beats(duration_s: float, bpm: float) -> int:
     return max(1, round(duration_s * bpm / 60.0))
 
 
+# Tempos a loop may claim, and how far (in beats) its length may be from a whole number of beats.
+LOOP_BPM_RANGE = (40.0, 300.0)
+BEAT_TOLERANCE = 0.25
+
+
+def plausible_tempo(bpm: float, duration_s: float, *, tolerance: float = BEAT_TOLERANCE) -> bool:
+    """Whether a loop of `duration_s` seconds can be at `bpm`: a tempo in LOOP_BPM_RANGE, and at
+    least one beat, a whole number of them within `tolerance` of a beat."""
+    low, high = LOOP_BPM_RANGE
+    if not low <= bpm <= high or duration_s <= 0:
+        return False
+    beats = duration_s * bpm / 60.0
+    return beats >= 1 - tolerance and abs(beats - round(beats)) <= tolerance
+
+
 @dataclass(frozen=True)
 class ConformPlan:
     """What a render does. `target_bpm` is None when the sample keeps its timing."""
@@ -73,6 +92,7 @@ class ConformPlan:
     target_key: Key | None
     key_relation: str
     beats: int | None  # the loop's length in beats, when it is a loop
+    ignored_bpm: float | None = None  # a tempo the sample claimed that does not fit its length
 
     def time_ratio(self, duration_s: float) -> float:
         """New length / old length: the exact ratio that makes the loop last `beats` song beats."""
@@ -96,6 +116,8 @@ class ConformPlan:
                 parts.append(f"already at {_bpm(self.target_bpm)} BPM")
             else:
                 parts.append(f"stretched {_bpm(self.source_bpm)} → {_bpm(self.target_bpm)} BPM")
+        elif self.ignored_bpm is not None:
+            parts.append(f"timing kept (its {_bpm(self.ignored_bpm)} BPM does not fit its length)")
         elif self.source_bpm is None:
             parts.append("timing kept (a one-shot)")
         if self.target_key is not None:
@@ -122,8 +144,11 @@ def conform_plan(
     song_key: str | None,
 ) -> ConformPlan:
     """The stretch and shift for one sample against one song. Loops (with a BPM) follow the song's
-    tempo; samples with a key follow its key; one-shots without a key keep their pitch."""
-    target_bpm = beats = None
+    tempo; samples with a key follow its key; one-shots without a key keep their pitch. A tempo
+    that does not fit the sample's length (plausible_tempo) is ignored: the timing is kept."""
+    target_bpm = beats = ignored = None
+    if sample_bpm and not plausible_tempo(sample_bpm, duration_s):
+        sample_bpm, ignored = None, sample_bpm
     if sample_bpm and song_bpm:
         target_bpm = round(tempo_target(sample_bpm, song_bpm), 2)
         beats = loop_beats(duration_s, sample_bpm)
@@ -131,6 +156,6 @@ def conform_plan(
     if source_key is not None and song is not None:
         shift = key_shift(source_key, song)
         return ConformPlan(
-            sample_bpm, target_bpm, shift.semitones, source_key, shift.target, shift.relation, beats
+            sample_bpm, target_bpm, shift.semitones, source_key, shift.target, shift.relation, beats, ignored
         )
-    return ConformPlan(sample_bpm, target_bpm, 0, source_key, None, "", beats)
+    return ConformPlan(sample_bpm, target_bpm, 0, source_key, None, "", beats, ignored)
