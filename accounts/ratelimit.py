@@ -37,9 +37,10 @@ from core.ratelimit import Cooldown, FailMode, FixedWindow, SlidingWindow, Usage
 PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
            "d": 86400, "day": 86400}  # fmt: skip
 # Per signed-in user; the others count per client address.
-PER_USER = {"predictions", "catalog", "password_change"}
+PER_USER = {"predictions", "catalog", "corrections", "password_change"}
 # Budgets fail open; guards against guessing and abuse count locally while the cache is down.
-FAIL_OPEN = {"predictions", "catalog"}
+# (Corrections too: each user's Freesound share, samples.budget, still bounds what they cost.)
+FAIL_OPEN = {"predictions", "catalog", "corrections"}
 
 DEVICE_COOKIE = "sevenfour_device"
 DEVICE_SALT = "accounts.ratelimit.device"

@@ -281,6 +281,8 @@ TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="HTTP_X_FORWARDED
 RATE_LIMITS = {
     "predictions": env.str("API_THROTTLE_PREDICTIONS", default="30/hour"),
     "catalog": env.str("API_THROTTLE_CATALOG", default="120/min"),
+    # Each correction restarts the samples stage (samples.budget: the user's Freesound share).
+    "corrections": env.str("THROTTLE_CORRECTIONS", default="30/hour"),
     "signup": env.str("THROTTLE_SIGNUP", default="5/hour"),
     "password_change": env.str("THROTTLE_PASSWORD_CHANGE", default="10/hour"),
     "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="10/hour"),
@@ -452,6 +454,9 @@ FREESOUND_RATE_PER_DAY = env.int("FREESOUND_RATE_PER_DAY", default=1900)
 # The index refresh stops while fewer than this many of today's requests are left, so live
 # searches (the fallback) and "More like these" always have some.
 FREESOUND_LIVE_RESERVE = env.int("FREESOUND_LIVE_RESERVE", default=1000)
+# Live searches one user's songs may spend in 24 hours (first samples, corrections, "More like
+# these"); past it their samples come from the local index only, so no user spends the site's day.
+FREESOUND_USER_DAILY_SHARE = env.int("FREESOUND_USER_DAILY_SHARE", default=100)
 # Search responses are shared by all users for this long.
 FREESOUND_CACHE_SECONDS = env.int("FREESOUND_CACHE_SECONDS", default=24 * 60 * 60)
 # ...except a search that found nothing: new uploads or a widened genre search may fill it soon.
