@@ -287,6 +287,9 @@ RATE_LIMITS = {
     "password_change": env.str("THROTTLE_PASSWORD_CHANGE", default="10/hour"),
     "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="10/hour"),
     "password_reset_email": env.str("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
+    # E-mailed sign-in links: per client address, and per username from everywhere.
+    "login_link": env.str("THROTTLE_LOGIN_LINK", default="10/hour"),
+    "login_link_username": env.str("THROTTLE_LOGIN_LINK_USERNAME", default="3/hour"),
 }
 # Sign-in: failed attempts allowed per (username, client address) and per client address in
 # LOGIN_RATE_WINDOW seconds; past either, that client waits. Nobody else is locked out: failures
@@ -315,6 +318,8 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Seven/Four <noreply@localhost>")
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 3)
+# A sign-in link (offered to a new browser while the account is under attack) works once, this long.
+LOGIN_LINK_MAX_AGE = env.int("LOGIN_LINK_MAX_AGE", default=15 * 60)
 
 # --- I18N, static, media --------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
