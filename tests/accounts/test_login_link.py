@@ -123,9 +123,12 @@ def test_a_tampered_link_or_one_from_before_a_new_password_is_refused(bob):
 
 def test_asking_for_a_link_answers_and_works_the_same_whether_or_not_the_account_exists(bob, monkeypatch):
     queued: list[tuple[str, tuple]] = []
-    monkeypatch.setattr(
-        "accounts.services.task_send", lambda name, *args, waiting: queued.append((name, args)) or True
-    )
+
+    def send(name: str, *args: object, waiting: str) -> bool:
+        queued.append((name, args))
+        return True
+
+    monkeypatch.setattr("accounts.services.task_send", send)
 
     answers = []
     for username in ("bob", "nobody"):
