@@ -9,7 +9,10 @@ Sign-in has its own rules (docs/security.md):
 - failures for a username from everywhere only add a small delay (doubling from 1 s up to
   LOGIN_USERNAME_MAX_DELAY) before the next attempt for it is checked, and a browser that signed in
   to the account before (a signed cookie) skips even that;
-- the client address comes from core.clients (trusted proxy header, else REMOTE_ADDR).
+- the client address comes from core.clients (trusted proxy header, else REMOTE_ADDR);
+- while a username is under attack (its slowdown is on), the sign-in page offers a browser that
+  is not known for it an e-mailed, single-use sign-in link instead (accounts.services.login_link_*),
+  so rotating addresses cannot keep the owner out of a new browser.
 
 When the cache is down, sign-in, sign-up and password limits count in each process's memory
 (FailMode.LOCAL): guessing stays throttled (per process, so a few times more loosely) and the
@@ -37,11 +40,12 @@ from core.ratelimit import Cooldown, FailMode, FixedWindow, SlidingWindow, Usage
 PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
            "d": 86400, "day": 86400}  # fmt: skip
 # Per signed-in user; the others count per client address.
-PER_USER = {"predictions", "catalog", "password_change", "renders", "exports"}
+PER_USER = {"predictions", "catalog", "corrections", "password_change", "renders", "exports"}
 # Budgets fail open; guards against guessing and abuse count locally while the cache is down.
 # Renders and exports are budgets too: their queue's few workers, and the caps on each render,
-# still bound them.
-FAIL_OPEN = {"predictions", "catalog", "renders", "exports"}
+# still bound them. Corrections too: each user's Freesound share (samples.budget) still bounds
+# what they cost.
+FAIL_OPEN = {"predictions", "catalog", "corrections", "renders", "exports"}
 
 DEVICE_COOKIE = "sevenfour_device"
 DEVICE_SALT = "accounts.ratelimit.device"
@@ -146,7 +150,10 @@ def _hash(username: str) -> str:
 
 def _login_windows(request: HttpRequest, username: str) -> tuple[FixedWindow, FixedWindow, FixedWindow]:
     """(this client on this username, this client on any username, everyone on this username)."""
-    address = client_address(request)
+    return _login_windows_for(username, address=client_address(request))
+
+
+def _login_windows_for(username: str, *, address: str) -> tuple[FixedWindow, FixedWindow, FixedWindow]:
     user = _hash(username)
 
     def window(key: str, limit: int) -> FixedWindow:
@@ -159,6 +166,19 @@ def _login_windows(request: HttpRequest, username: str) -> tuple[FixedWindow, Fi
         window(f"login-fail:addr:{address}", settings.LOGIN_ADDRESS_LIMIT),
         window(f"login-fail:user:{user}", settings.LOGIN_USERNAME_FREE),
     )
+
+
+def login_under_attack(username: str) -> bool:
+    """Sign-ins to this username failed LOGIN_USERNAME_FREE times or more (from anywhere) in the
+    window: its slowdown is on. Says nothing about whether an account has the name."""
+    _, _, user = _login_windows_for(username, address="")
+    return not user.usage().allowed
+
+
+def login_link_offered(request: HttpRequest, username: str) -> bool:
+    """Offer an e-mailed sign-in link: the username is under attack and this browser is not one
+    that signed in to it before (a known browser skips the slowdown anyway)."""
+    return bool(username) and login_under_attack(username) and not device_known(request, username)
 
 
 def _slowdown(username: str) -> Cooldown:

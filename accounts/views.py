@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any, TypeVar, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME, login
@@ -20,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_POST
 
 from . import ratelimit, selectors, services
 from .forms import ApiTokenForm, SignUpForm
@@ -93,6 +95,59 @@ class ThrottledLoginView(auth_views.LoginView):
 @method_decorator(login_not_required, name="dispatch")
 class LoginView(ThrottledLoginView):
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        username = self.request.POST.get("username", "")[:150] if self.request.method == "POST" else ""
+        if ratelimit.login_link_offered(self.request, username):
+            context["login_link_username"] = username
+        return context
+
+
+# --- Sign-in links by e-mail ----------------------------------------------------------------------
+
+
+@login_not_required
+@require_POST
+def login_link(request: HttpRequest) -> HttpResponse:
+    """Mail a sign-in link for the username typed (offered while the account is under attack).
+    Every name gets the same answer and the same work: the worker looks the account up."""
+    username = request.POST.get("username", "")[:150]
+    for scope, subject in (("login_link", None), ("login_link_username", f"name:{username.lower()}")):
+        usage = ratelimit.throttle_take(scope, request, subject=subject)
+        if not usage.allowed:
+            return ratelimit.refuse(request, usage)
+    if username:
+        services.login_link_request(
+            username=username, domain=get_current_site(request).domain, use_https=request.is_secure()
+        )
+    return redirect("accounts:login_link_sent")
+
+
+@login_not_required
+def login_link_sent(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "registration/login_link_sent.html", {"minutes": settings.LOGIN_LINK_MAX_AGE // 60}
+    )
+
+
+@login_not_required
+def login_link_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the mail. A GET only shows a button (mail scanners open links, and must not
+    use them up); the POST signs in and remembers this browser for the account."""
+    user = (
+        services.login_link_redeem(token=token)
+        if request.method == "POST"
+        else services.login_link_user(token=token)
+    )
+    if user is None:
+        return render(request, "registration/login_link_invalid.html", status=400)
+    if request.method != "POST":
+        return render(request, "registration/login_link_confirm.html", {"link_user": user})
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    response = redirect(settings.LOGIN_REDIRECT_URL)
+    ratelimit.device_remember(request, response, user.get_username())
+    return response
 
 
 @method_decorator(login_not_required, name="dispatch")

@@ -1,5 +1,6 @@
-"""Per-user rates for the expensive calls: creating predictions (a model run each) and catalog
-lookups (they spend the site's shared provider budget). The counting is accounts.ratelimit's, the
+"""Per-user rates for the expensive calls: creating predictions (a model run each), catalog
+lookups (they spend the site's shared provider budget) and corrections (each restarts the samples
+stage, which may spend the site's Freesound budget). The counting is accounts.ratelimit's, the
 same windows the web pages spend, so a pick on the page and a POST here share one allowance.
 Rates: settings.RATE_LIMITS."""
 
@@ -33,3 +34,7 @@ class PredictionCreateThrottle(_ScopedThrottle):
 
 class CatalogThrottle(_ScopedThrottle):
     scope = "catalog"
+
+
+class CorrectionThrottle(_ScopedThrottle):
+    scope = "corrections"

@@ -58,6 +58,7 @@ def detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@throttle("corrections")
 def correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The user's tempo, key or genre (or back to the estimate): one button, no script needed."""
     prediction = prediction_get_for_user(user=request.user, pk=pk, status=Prediction.Status.DONE)

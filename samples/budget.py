@@ -8,7 +8,12 @@ windows (core.ratelimit):
 - the day limit counts one-hour buckets over the last 25 hours.
 
 After a real 429 the budget is blocked for a while, so nothing else is sent until Freesound is
-likely to answer again. When the cache is down the budget fails open: Freesound's own 429 still
+likely to answer again.
+
+Live searches made for one user's songs (the samples stage, its restart after a correction, "More
+like these") also spend that user's daily share (`user_budget`, FREESOUND_USER_DAILY_SHARE
+requests over the last 24 hours), so no one user can spend the site's day: past it, their samples
+come from the local index only. When the cache is down the budget fails open: Freesound's own 429 still
 stops us, and samples should not fail with the cache.
 """
 
@@ -89,7 +94,49 @@ class FreesoundBudget:
         return seconds
 
 
+class ShareSpent(BudgetSpent):
+    """The user's daily share of live searches is spent (the site's budget may not be)."""
+
+
+class UserBudget(FreesoundBudget):
+    """The site's budget, and one user's daily share of it: a request must fit both."""
+
+    def __init__(
+        self, *, user_id: int, per_user_day: int, per_minute: int, per_day: int, clock: Clock
+    ) -> None:
+        super().__init__(per_minute=per_minute, per_day=per_day, clock=clock)
+        self.per_user_day = per_user_day
+        self._user_day = SlidingWindow(
+            f"samples:budget:user:{user_id}:h",
+            limit=per_user_day,
+            seconds=24 * 3600,
+            bucket=3600,
+            on_cache_error=FailMode.OPEN,
+            clock=clock,
+        )
+
+    def user_used_today(self) -> int:
+        return self._user_day.usage().count
+
+    def acquire(self) -> None:
+        if not (share := self._user_day.usage()).allowed:
+            raise ShareSpent(share.retry_after, daily=True, detail="the user's daily share is spent")
+        super().acquire()
+        self._user_day.hit()
+
+
 def default_budget() -> FreesoundBudget:
     return FreesoundBudget(
         per_minute=settings.FREESOUND_RATE_PER_MINUTE, per_day=settings.FREESOUND_RATE_PER_DAY, clock=clock
+    )
+
+
+def user_budget(*, user_id: int) -> UserBudget:
+    """The budget for live searches made for this user's songs."""
+    return UserBudget(
+        user_id=user_id,
+        per_user_day=settings.FREESOUND_USER_DAILY_SHARE,
+        per_minute=settings.FREESOUND_RATE_PER_MINUTE,
+        per_day=settings.FREESOUND_RATE_PER_DAY,
+        clock=clock,
     )

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.cache import cache_get, cache_set
 
-from .budget import BudgetSpent, FreesoundBudget, default_budget
+from .budget import BudgetSpent, FreesoundBudget, ShareSpent, default_budget
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,14 @@ class Throttled(FreesoundError):
         super().__init__("Freesound is busy (rate limit reached).", detail=detail)
         self.retry_after = retry_after
         self.daily = daily
+
+
+class ShareUsedUp(FreesoundError):
+    """The user's daily share of live searches is spent: their samples come from the index only."""
+
+    def __init__(self, retry_after: int, *, detail: str = "") -> None:
+        super().__init__("Your live Freesound searches for today are used up.", detail=detail)
+        self.retry_after = retry_after
 
 
 class Unavailable(FreesoundError):
@@ -163,6 +171,8 @@ def _get_json(path: str, params: dict[str, Any], *, budget: FreesoundBudget) -> 
     timeout = _timeout()  # before acquiring: a request that cannot be made spends no budget
     try:
         budget.acquire()
+    except ShareSpent as spent:
+        raise ShareUsedUp(spent.retry_after, detail=spent.detail) from spent
     except BudgetSpent as spent:
         raise Throttled(spent.retry_after, daily=spent.daily, detail=spent.detail) from spent
     url = urljoin(settings.FREESOUND_API_URL, path)

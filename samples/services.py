@@ -25,7 +25,8 @@ from accounts.models import User
 from predictions.models import USER_GENRE_NONE, Prediction
 
 from . import freesound
-from .freesound import FreesoundError, MissingApiKey, Throttled
+from .budget import FreesoundBudget, user_budget
+from .freesound import FreesoundError, MissingApiKey, ShareUsedUp, Throttled
 from .freesound_index import LIVE_PAGE_SIZE, genre_rules
 from .indexing import sound_vectors
 from .models import GenreSearch, Recommendation, RecommendationRun, SamplePreference, Sound
@@ -84,6 +85,7 @@ def _live_search(
     licences: Sequence[str],
     windows: Sequence[tuple[int, int]],
     turn: int,
+    budget: FreesoundBudget,
     page: int = 1,
 ) -> None:
     result = freesound.search(
@@ -92,6 +94,7 @@ def _live_search(
         sort="downloads_desc",
         page=page,
         page_size=LIVE_PAGE_SIZE,
+        budget=budget,
     )
     sound_upsert_many(results=result.results, genre=genre)
 
@@ -104,8 +107,10 @@ def _picks_for_genre(
     exclude: set[int],
     licences: tuple[str, ...],
     batch: int,
+    budget: FreesoundBudget,
 ) -> _Outcome:
-    """The index first; live searches only when it has too few (tempo-matched first, then genre-only)."""
+    """The index first; live searches only when it has too few (tempo-matched first, then genre-only),
+    and only within the owner's daily share (`budget`): past it, the index alone."""
     rules = genre_rules(genre)
     windows = tempo_windows(prediction.song_tempo_bpm, rules.bpm_tolerance)
     turn = prediction.pk + batch
@@ -113,7 +118,7 @@ def _picks_for_genre(
     candidates = _candidates(genre, rules, licences, exclude)
     try:
         if windows and sum(fits_tempo(c.bpm, windows) for c in candidates) < count:
-            _live_search(genre, rules, licences=licences, windows=windows, turn=turn)
+            _live_search(genre, rules, licences=licences, windows=windows, turn=turn, budget=budget)
             candidates = _candidates(genre, rules, licences, exclude)
         if len(candidates) < count * MATERIAL_PER_SLOT:
             _live_search(
@@ -122,6 +127,7 @@ def _picks_for_genre(
                 licences=licences,
                 windows=(),
                 turn=turn,
+                budget=budget,
                 page=1 + batch // len(rules.queries or [1]),
             )
             candidates = _candidates(genre, rules, licences, exclude)
@@ -166,6 +172,7 @@ def _choose(prediction: Prediction, *, batch: int, exclude: set[int]) -> _Outcom
         mix_below=settings.SAMPLES_MIX_BELOW_CONFIDENCE,
     )
     genres = GenreSearch.objects.filter(enabled=True).in_bulk([slug for slug, _ in slots], field_name="slug")
+    budget = user_budget(user_id=prediction.owner_id)
     total = _Outcome()
     # The top genre goes last a second time to fill slots the runner-up could not.
     fill = [(slots[0][0], SLOTS)] if len(slots) > 1 else []
@@ -182,6 +189,7 @@ def _choose(prediction: Prediction, *, batch: int, exclude: set[int]) -> _Outcom
             exclude=exclude,
             licences=licences_for(rules),
             batch=batch,
+            budget=budget,
         )
         total.picks += outcome.picks
         total.why |= outcome.why
@@ -247,6 +255,10 @@ def _message(outcome: _Outcome, *, shown: int) -> tuple[str, str]:
     """Why there are fewer than five samples: the reason's code and the sentence for the user."""
     Reason = RecommendationRun.Reason
     error = outcome.error
+    if isinstance(error, ShareUsedUp):
+        return (Reason.NONE if shown >= SLOTS else Reason.FEW if shown else Reason.NONE_FIT), _local_only(
+            error, shown=shown
+        )
     if shown >= SLOTS:
         return Reason.NONE, ""
     if error is None and shown:
@@ -274,6 +286,18 @@ def _message(outcome: _Outcome, *, shown: int) -> tuple[str, str]:
     return Reason.NONE_FIT, (
         "No Freesound samples fit this genre's search settings; use “More like these” to look further, "
         "or an admin can widen them (licences, duration) in the admin."
+    )
+
+
+def _local_only(error: ShareUsedUp, *, shown: int) -> str:
+    when = timezone.now() + timedelta(seconds=error.retry_after)
+    found = (
+        "These samples come from the local index only" if shown else "The local index has no fitting samples"
+    )
+    return (
+        f"{found}: your {settings.FREESOUND_USER_DAILY_SHARE} live "
+        f"Freesound searches for today are used up. “More like these” searches Freesound again after "
+        f"{when:%H:%M} UTC."
     )
 
 

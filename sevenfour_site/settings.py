@@ -290,6 +290,8 @@ TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="HTTP_X_FORWARDED
 RATE_LIMITS = {
     "predictions": env.str("API_THROTTLE_PREDICTIONS", default="30/hour"),
     "catalog": env.str("API_THROTTLE_CATALOG", default="120/min"),
+    # Each correction restarts the samples stage (samples.budget: the user's Freesound share).
+    "corrections": env.str("THROTTLE_CORRECTIONS", default="30/hour"),
     "signup": env.str("THROTTLE_SIGNUP", default="5/hour"),
     "password_change": env.str("THROTTLE_PASSWORD_CHANGE", default="10/hour"),
     "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="10/hour"),
@@ -298,6 +300,9 @@ RATE_LIMITS = {
     # pack page, the API): each takes a render worker for seconds to minutes.
     "renders": env.str("THROTTLE_RENDERS", default="60/hour"),
     "exports": env.str("THROTTLE_EXPORTS", default="20/hour"),
+    # E-mailed sign-in links: per client address, and per username from everywhere.
+    "login_link": env.str("THROTTLE_LOGIN_LINK", default="10/hour"),
+    "login_link_username": env.str("THROTTLE_LOGIN_LINK_USERNAME", default="3/hour"),
 }
 # Sign-in: failed attempts allowed per (username, client address) and per client address in
 # LOGIN_RATE_WINDOW seconds; past either, that client waits. Nobody else is locked out: failures
@@ -326,6 +331,8 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Seven/Four <noreply@localhost>")
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 3)
+# A sign-in link (offered to a new browser while the account is under attack) works once, this long.
+LOGIN_LINK_MAX_AGE = env.int("LOGIN_LINK_MAX_AGE", default=15 * 60)
 
 # --- I18N, static, media --------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -465,6 +472,9 @@ FREESOUND_RATE_PER_DAY = env.int("FREESOUND_RATE_PER_DAY", default=1900)
 # The index refresh stops while fewer than this many of today's requests are left, so live
 # searches (the fallback) and "More like these" always have some.
 FREESOUND_LIVE_RESERVE = env.int("FREESOUND_LIVE_RESERVE", default=1000)
+# Live searches one user's songs may spend in 24 hours (first samples, corrections, "More like
+# these"); past it their samples come from the local index only, so no user spends the site's day.
+FREESOUND_USER_DAILY_SHARE = env.int("FREESOUND_USER_DAILY_SHARE", default=100)
 # Search responses are shared by all users for this long.
 FREESOUND_CACHE_SECONDS = env.int("FREESOUND_CACHE_SECONDS", default=24 * 60 * 60)
 # ...except a search that found nothing: new uploads or a widened genre search may fill it soon.

@@ -33,7 +33,7 @@ from ..serializers import (
     PredictionDetailSerializer,
     PredictionSerializer,
 )
-from ..throttles import PredictionCreateThrottle
+from ..throttles import CorrectionThrottle, PredictionCreateThrottle
 from .base import PROVIDERS, ApiView, created, paginated
 
 
@@ -177,6 +177,8 @@ def _checked(check: Any, value: Any) -> Any:
 
 
 class PredictionCorrectionApi(ApiView):
+    throttle_classes = [CorrectionThrottle]
+
     class CorrectionInput(serializers.Serializer):
         tempo_bpm = serializers.FloatField(
             required=False,
@@ -218,7 +220,8 @@ class PredictionCorrectionApi(ApiView):
             "null for a field goes back to the estimate."
         ),
         request=CorrectionInput,
-        responses={200: PredictionDetailSerializer, **errors(400, 404, 409)},
+        parameters=[RETRY_AFTER],
+        responses={200: PredictionDetailSerializer, **errors(400, 404, 409, 429)},
     )
     def patch(self, request: AuthenticatedRequest, pk: int) -> Response:
         prediction = prediction_selectors.prediction_get_for_user(user=request.user, pk=pk)
@@ -234,7 +237,8 @@ class PredictionCorrectionApi(ApiView):
     @extend_schema(
         summary="Go back to the estimates: forget your tempo, key and genre",
         request=None,
-        responses={200: PredictionDetailSerializer, **errors(404, 409)},
+        parameters=[RETRY_AFTER],
+        responses={200: PredictionDetailSerializer, **errors(404, 409, 429)},
     )
     def delete(self, request: AuthenticatedRequest, pk: int) -> Response:
         prediction = prediction_selectors.prediction_get_for_user(user=request.user, pk=pk)

@@ -87,3 +87,46 @@ def test_a_new_tokens_secret_is_shown_whole_and_copied_with_one_click(browser_as
     page.get_by_role("button", name="Copied ✓").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == shown
     assert page.get_by_text("Copied to the clipboard.").is_visible()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_under_attack_a_new_browser_is_offered_a_sign_in_link_and_gets_in_with_it(
+    chromium, live_server, django_user_model, settings, sent_tasks, width
+):
+    """Issue 28: rotating addresses kept the owner out of a new browser; the page offers a link."""
+    import re
+
+    from django.core import mail
+    from django.core.cache import cache
+
+    from tests.accounts.test_login_link import attack
+
+    cache.clear()
+    settings.LOGIN_USERNAME_FREE = 3
+    settings.LOGIN_USERNAME_MAX_DELAY = 60
+    django_user_model.objects.create_user("melody", email="melody@example.com", password="tempo-and-key-42")
+    attack("melody")
+    context = chromium.new_context(base_url=live_server.url, viewport={"width": width, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill("melody")
+        page.get_by_label("Password").fill("tempo-and-key-42")
+        page.get_by_role("button", name="Sign in").click()
+        offer = page.get_by_role("button", name="E-mail me a sign-in link")
+        offer.wait_for()
+        assert page.get_by_text("Many sign-ins to this account failed recently").first.is_visible()
+        assert no_horizontal_overflow(page)
+        offer.click()
+        page.get_by_role("heading", name="Check your e-mail").wait_for()
+        assert no_horizontal_overflow(page)
+
+        link = re.search(r"https?://\S+/accounts/login/link/\S+/", str(mail.outbox[-1].body)).group(0)
+        page.goto(link.replace("http://testserver", live_server.url))
+        page.get_by_role("heading", name="Sign in as melody").wait_for()
+        assert no_horizontal_overflow(page)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/home/")
+        assert page.get_by_role("heading", name="Hi melody").is_visible()
+    finally:
+        context.close()

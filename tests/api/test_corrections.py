@@ -162,3 +162,21 @@ def test_after_a_tempo_correction_the_samples_are_ranked_for_the_new_tempo(
     assert after["samples_status"] == "done"
     assert [r["sound"]["bpm"] for r in after["recommendations"]] == [192] * 5
     assert {r["fit"]["tempo"] for r in after["recommendations"]} == {"in tempo"}
+
+
+def test_corrections_are_throttled_per_user_and_share_the_pages_allowance(
+    api, done, rates, enqueued, client, user
+):
+    rates(corrections="3/hour")
+    client.force_login(user)
+    assert client.post(f"/predictions/{done.pk}/correct/", {"tempo": "100"}).status_code == 302
+    assert api.patch(url(done), {"tempo_bpm": 110}, format="json").status_code == 200
+    assert api.delete(url(done)).status_code == 200
+
+    response = api.patch(url(done), {"tempo_bpm": 120}, format="json")
+
+    error = assert_error(response, 429, "throttled")
+    assert "Try again in" in error["message"]
+    assert int(response["Retry-After"]) > 0
+    done.refresh_from_db()
+    assert done.user_tempo_bpm is None  # the refused correction changed nothing
