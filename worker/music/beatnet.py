@@ -194,7 +194,7 @@ def features(samples: np.ndarray) -> np.ndarray:
     """(frames, 272) float32: the log filtered spectrum and its positive difference, per 20 ms."""
     import scipy.fft
 
-    windowed = frames(np.asarray(samples, dtype=np.float32)) * np.hanning(FRAME_SIZE)
+    windowed = frames(np.asarray(samples, dtype=np.float32)) * np.hanning(FRAME_SIZE).astype(np.float32)
     spectrum = np.abs(scipy.fft.rfft(windowed, axis=1)[:, : FRAME_SIZE >> 1]).astype(np.float32)
     log = np.log10(spectrum @ filterbank() + 1.0, dtype=np.float32)
     diff = np.zeros_like(log)
@@ -244,11 +244,18 @@ class Network:
 
     def embed(self, feats: np.ndarray) -> np.ndarray:
         """Convolution, ReLU, max-pooling by 2 and the first linear layer: (frames, 150)."""
-        windows = np.lib.stride_tricks.sliding_window_view(feats, CONV_KERNEL, axis=1)  # (T, 263, 10)
-        conv = np.einsum("tpk,ck->tcp", windows, self.conv_weight) + self.conv_bias[None, :, None]
-        conv = np.maximum(conv, 0.0)
-        pooled_len = conv.shape[2] // 2
-        pooled = conv[:, :, : 2 * pooled_len].reshape(len(feats), 2, pooled_len, 2).max(axis=3)
+        width = feats.shape[1] - CONV_KERNEL + 1  # 263
+        conv = np.empty((len(feats), 2, width), dtype=np.float32)
+        for channel in range(2):
+            # a sum of shifted copies: cheaper than a strided einsum at this size
+            acc = np.full((len(feats), width), self.conv_bias[channel], dtype=np.float32)
+            for k in range(CONV_KERNEL):
+                acc += self.conv_weight[channel, k] * feats[:, k : k + width]
+            conv[:, channel] = acc
+        # ReLU after max-pooling by 2: the two commute, and pooling first halves the work
+        pooled_len = width // 2
+        pooled = np.maximum(conv[:, :, 0 : 2 * pooled_len : 2], conv[:, :, 1 : 2 * pooled_len : 2])
+        np.maximum(pooled, 0.0, out=pooled)
         return pooled.reshape(len(feats), -1) @ self.linear0_weight.T + self.linear0_bias
 
     def logits(self, feats: np.ndarray) -> np.ndarray:
