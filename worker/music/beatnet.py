@@ -64,7 +64,7 @@ class CheckpointError(RuntimeError):
 
 # -- reading a .pt file without torch ---------------------------------------------------------------
 
-_STORAGE_DTYPES = {
+_STORAGE_DTYPES: dict[str, np.dtype[Any]] = {
     "FloatStorage": np.dtype("<f4"),
     "DoubleStorage": np.dtype("<f8"),
     "HalfStorage": np.dtype("<f2"),
