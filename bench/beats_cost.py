@@ -63,10 +63,10 @@ def main() -> None:
     timings: dict[str, list[tuple[float, float]]] = {}
     for index, samples in enumerate(clips):
         for name, run in stages().items():
-            wall, cpu = time.perf_counter(), time.process_time()
+            wall0, cpu0 = time.perf_counter(), time.process_time()
             run(samples)
             if index > 0:
-                timings.setdefault(name, []).append((time.perf_counter() - wall, time.process_time() - cpu))
+                timings.setdefault(name, []).append((time.perf_counter() - wall0, time.process_time() - cpu0))
     print(f"{args.n} clips of 30 s at {SAMPLE_RATE} Hz; milliseconds per clip")
     print(f"{'stage':<32}{'wall median':>12}{'wall max':>10}{'cpu median':>12}{'cpu max':>10}")
     for name, rows in timings.items():
