@@ -150,6 +150,10 @@ def test_harness_runs_both_estimators_on_rendered_clips(
         "key",
         "project_tempo",
         "project_key",
+        "beatnet_tempo",
+        "beatnet_key",
+        "fused_tempo",
+        "fused_key",
         "librosa_tempo",
         "librosa_key",
     ]
