@@ -14,7 +14,7 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY pyproject.toml ./
-RUN pip install . && pip install --no-deps musicnn==0.1.0
+RUN pip install . && pip install --no-deps musicnn==0.1.0 BeatNet==1.1.3
 
 COPY . .
 # Export the musicnn taggers to ONNX now (worker.backbone.serving), so workers start without TensorFlow, and

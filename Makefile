@@ -12,6 +12,9 @@ DEMO_VAR_DIR ?= var/demo
 # musicnn's metadata pins numpy<1.17 and TensorFlow 1, so it can only be installed without its
 # dependencies; we use nothing but the pretrained weights it ships (see docs/model.md).
 MUSICNN := musicnn==0.1.0
+# BeatNet's metadata asks for torch, madmom and pyaudio; the worker reads nothing but its checkpoint 1
+# (CC BY 4.0) with its own torch-free reader (worker/music/beatnet.py), so it too goes in without them.
+BEATNET := BeatNet==1.1.3
 
 .PHONY: help install install-dev run demo migrate superuser test test-fast lint format bench clean
 
@@ -29,12 +32,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Stamps make a second run skip the install when pyproject.toml has not changed.
+# Stamps make a second run skip the install when pyproject.toml and the pins above have not changed.
 # Each long step first says on one line what it does and how long it takes (pip itself is quiet).
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml Makefile | $(BIN)/python
 	@echo "make: installing the Python packages into $(VENV) (a few minutes the first time, quietly)"
 	$(BIN)/pip install --quiet .
-	$(BIN)/pip install --quiet --no-deps $(MUSICNN)
+	$(BIN)/pip install --quiet --no-deps $(MUSICNN) $(BEATNET)
 	@# Compiles librosa's numba functions into its cache once, so a worker's first start is not
 	@# a minute of compiling (worker/warm.py).
 	@echo "make: compiling the audio analysis into librosa's cache (about a minute, once)"

@@ -18,6 +18,11 @@ Metrics, all from mir_eval 0.8.2:
 Estimators, on the same clips in the same run:
 - project: worker.audio.decode.load_audio (the worker's own 16 kHz excerpt) then worker.analysis
   estimate_tempo and estimate_key; its time per clip (tempo + key, decode excluded) is printed.
+- beatnet: tempo from BeatNet's learned activations (worker.music.beats: checkpoint 1 in numpy, comb
+  over the activation's autocorrelation under a log-normal prior), on the same 16 kHz excerpt; key
+  from worker.analysis as for project, so its time is tempo + key too.
+- fused: beatnet's tempo, or the onset estimator's where it is an octave of it and sure
+  (worker.music.beats.fuse); key as project.
 - librosa: tempo from librosa.beat.beat_track with default arguments on librosa.load (22.05 kHz);
   key from the mean of librosa.feature.chroma_stft correlated with the Krumhansl-Kessler profiles
   (the Krumhansl-Schmuckler algorithm).
@@ -254,6 +259,32 @@ def project_estimator(path: Path) -> Estimate:
     return Estimate(tempo.bpm, key.name, tempo.confidence, key.confidence, seconds)
 
 
+def _learned_estimator(path: Path, *, fused: bool) -> Estimate:
+    from worker import analysis
+    from worker.audio.decode import load_audio
+    from worker.music import beats
+    from worker.music import tempo as onset_tempo
+
+    audio = load_audio(path)
+    start = time.perf_counter()
+    learned = beats.estimate(audio.samples, audio.sample_rate)
+    bpm = learned.bpm
+    if fused:
+        onset = onset_tempo.estimate(audio.samples, audio.sample_rate)
+        bpm = beats.fuse(learned, onset.bpm, onset.confidence)
+    key = analysis.estimate_key(audio.samples, audio.sample_rate)
+    seconds = time.perf_counter() - start
+    return Estimate(bpm, key.name, learned.confidence, key.confidence, seconds)
+
+
+def beatnet_estimator(path: Path) -> Estimate:
+    return _learned_estimator(path, fused=False)
+
+
+def fused_estimator(path: Path) -> Estimate:
+    return _learned_estimator(path, fused=True)
+
+
 def librosa_estimator(path: Path) -> Estimate:
     """Default beat_track for tempo; mean STFT chroma against Krumhansl-Kessler profiles for key."""
     import librosa
@@ -275,7 +306,12 @@ def krumhansl_schmuckler(chroma: np.ndarray) -> str | None:
     return key_name(best)
 
 
-ESTIMATORS: dict[str, Estimator] = {"project": project_estimator, "librosa": librosa_estimator}
+ESTIMATORS: dict[str, Estimator] = {
+    "project": project_estimator,
+    "beatnet": beatnet_estimator,
+    "fused": fused_estimator,
+    "librosa": librosa_estimator,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -150,12 +150,16 @@ def test_harness_runs_both_estimators_on_rendered_clips(
         "key",
         "project_tempo",
         "project_key",
+        "beatnet_tempo",
+        "beatnet_key",
+        "fused_tempo",
+        "fused_key",
         "librosa_tempo",
         "librosa_key",
     ]
     assert len(rows) == 3
     all_row = next(line for line in out.splitlines() if line.startswith("all"))
     figures = [float(x) for x in all_row.split()[2:]]
-    assert len(figures) == 8
+    assert len(figures) == 16  # 4 metrics x 4 estimators
     assert all(0.0 <= f <= 1.0 for f in figures)
     assert "project time per clip" in out
