@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.conf import settings
 
 from core.http import BadStatus, DownloadError, DownloadPolicy, download_bytes, url_allowed
@@ -37,10 +39,14 @@ def preview_url_allowed(url: str) -> bool:
     return url_allowed(url, _policy())
 
 
-def preview_fetch(*, url: str) -> bytes:
-    """The preview's bytes, bounded in size and time."""
+def preview_fetch(*, url: str, total_timeout: float | None = None) -> bytes:
+    """The preview's bytes, bounded in size and time (`total_timeout`, when given, may only shorten
+    the usual time: a caller with a deadline of its own)."""
+    policy = _policy()
+    if total_timeout is not None:
+        policy = replace(policy, total_timeout=max(min(total_timeout, policy.total_timeout), 0.1))
     try:
-        return download_bytes(url, _policy())
+        return download_bytes(url, policy)
     except BadStatus as exc:
         if exc.status == 404:
             raise PreviewMissing(url) from exc

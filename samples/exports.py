@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+import time
 from dataclasses import replace
 from datetime import datetime
 from typing import IO
@@ -143,17 +144,24 @@ def _originals(*, pack: Pack, items: list[PackItem]) -> dict[int, SoundOriginal 
     return found
 
 
-def _fetch_preview(url: str, *, sounds_by_url: dict[str, Sound]) -> bytes | None:
+class ZipDeadline(Exception):
+    """A ZIP built inside a web request ran out of its time (PACK_ZIP_REQUEST_SECONDS): the
+    caller hands the pack to a worker instead of letting the web server kill the request."""
+
+
+def _fetch_preview(
+    url: str, *, sounds_by_url: dict[str, Sound], total_timeout: float | None = None
+) -> bytes | None:
     """The preview, or None when Freesound no longer has the sound (404 tolerated, not fatal)."""
     try:
-        return preview_fetch(url=url)
+        return preview_fetch(url=url, total_timeout=total_timeout)
     except PreviewMissing:
         sound = sounds_by_url.get(url)
         fresh = sound_refresh(sound=sound) if sound is not None else None
         if fresh is None or fresh.preview_url == url:
             return None
         try:
-            return preview_fetch(url=fresh.preview_url)
+            return preview_fetch(url=fresh.preview_url, total_timeout=total_timeout)
         except PreviewMissing:
             return None
 
@@ -192,11 +200,13 @@ def pack_zip_write(
     progress: Progress | None = None,
     contents: str = PackExport.Contents.ORIGINALS,
     song: Prediction | None = None,
+    deadline: float | None = None,
 ) -> set[int]:
     """Write the pack's ZIP into a binary file object; returns the ids of sounds left out (gone).
     Conformed WAVs (to `song`, or without one each to the song it was saved from) are rendered, or
     taken from the cache, here: call it on a worker. New renders count against the pack owner's
-    quota (samples.quota), and a sound is left unrendered once it is used up."""
+    quota (samples.quota), and a sound is left unrendered once it is used up. With a `deadline`
+    (time.monotonic()), no download may outlast it: ZipDeadline is raised instead."""
     items = list(pack.items.select_related("sound", "song", "pack__owner"))
     sounds_by_url = {item.sound.preview_url: item.sound for item in items}
     originals = _originals(pack=pack, items=items)
@@ -206,8 +216,15 @@ def pack_zip_write(
         if isinstance(original, SoundOriginal):
             return original.file.open("rb")
         url = zip_sound.preview_url
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise ZipDeadline(f"pack {pack.pk}")
         try:
-            return _fetch_preview(url, sounds_by_url=sounds_by_url)
+            return _fetch_preview(url, sounds_by_url=sounds_by_url, total_timeout=left)
+        except PreviewError as exc:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise ZipDeadline(f"pack {pack.pk}") from exc
+            raise
         except FreesoundError as exc:  # could not check whether it is gone: leave it out, say so
             log.warning("Preview %s left out of pack %s: %s", url, pack.pk, exc)
             return None

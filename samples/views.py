@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import time
 
 from django.conf import settings
 from django.contrib import messages
@@ -25,6 +26,7 @@ from . import exports, freesound, freesound_index, packs, selectors, services
 from .conform.conforming import conforming_disabled_reason
 from .downloads import PreviewError
 from .forms import PackForm, PreferenceForm, SaveToPackForm
+from .freesound_oauth import account_connected
 from .licences import Licence
 from .models import Pack, PackExport, Sound
 from .quota import quota_charge, request_refusal
@@ -253,7 +255,8 @@ def pack_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBas
         # Renders take seconds each: a worker builds the ZIP while the page shows its progress.
         export = exports.pack_export_request(pack=pack, contents=contents, song=song)
         return redirect("samples:export_detail", pk=export.pk)
-    if count <= settings.PACK_ZIP_STREAM_MAX_ITEMS:
+    # Originals (a connected Freesound account) may be large: only previews are zipped in the request.
+    if count <= settings.PACK_ZIP_STREAM_MAX_ITEMS and not account_connected(user=request.user):
         return _zip_response(request, pack)
     export = exports.pack_export_request(pack=pack)
     return redirect("samples:export_detail", pk=export.pk)
@@ -272,9 +275,16 @@ def _zip_choice(request: AuthenticatedHttpRequest) -> tuple[str, Prediction | No
 
 def _zip_response(request: HttpRequest, pack: Pack) -> HttpResponseBase:
     target = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
+    deadline = time.monotonic() + settings.PACK_ZIP_REQUEST_SECONDS
     try:
-        exports.pack_zip_write(pack=pack, target=target)
+        exports.pack_zip_write(pack=pack, target=target, deadline=deadline)
         quota_charge(user_id=pack.owner_id, size=target.tell())
+    except exports.ZipDeadline:
+        # A slow CDN must not hold the web process until the server kills it: a worker carries on.
+        target.close()
+        export = exports.pack_export_request(pack=pack)
+        messages.info(request, "Freesound is slow right now, so a worker is building your ZIP instead.")
+        return redirect("samples:export_detail", pk=export.pk)
     except PreviewError:
         target.close()
         messages.error(request, "A preview could not be downloaded from Freesound; try again in a minute.")

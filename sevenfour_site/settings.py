@@ -500,6 +500,9 @@ KEY_SURE_AT = env.float("KEY_SURE_AT", default=0.8)
 KEY_UNSURE_BELOW = env.float("KEY_UNSURE_BELOW", default=0.5)
 # Pack ZIPs with at most this many sounds are built in the request; larger ones by a worker.
 PACK_ZIP_STREAM_MAX_ITEMS = env.int("PACK_ZIP_STREAM_MAX_ITEMS", default=8)
+# How long a small pack's ZIP may take inside the web request (gunicorn's timeout is 30 s); past
+# it, a worker builds the ZIP and the page shows its progress.
+PACK_ZIP_REQUEST_SECONDS = env.float("PACK_ZIP_REQUEST_SECONDS", default=15.0)
 # Previews go into pack ZIPs only from these hosts, over https (loopback only with
 # PREVIEW_ALLOW_LOOPBACK, for tests).
 FREESOUND_PREVIEW_HOSTS = env.list("FREESOUND_PREVIEW_HOSTS", default=["cdn.freesound.org", "freesound.org"])

@@ -202,3 +202,32 @@ def test_pack_zip_tolerates_preview_404_when_the_api_still_has_it(fs, user):
 
     export.refresh_from_db()
     assert "kick_loop_0_124bpm.mp3" in open_zip(export.file.read()).namelist()  # refreshed URL used
+
+
+def test_a_small_pack_on_a_slow_cdn_goes_to_a_worker_instead_of_outliving_the_request(
+    client, user, pack_of, fs, settings
+):
+    """Issue 28.6: a ZIP built inside the request had no time budget, so a slow CDN made gunicorn
+    kill the web process at 30 s. Now the request gives up at PACK_ZIP_REQUEST_SECONDS and a worker
+    builds the ZIP, with the progress page."""
+    pack = pack_of(3)
+    settings.PACK_ZIP_REQUEST_SECONDS = 1.0
+    fs.answer_slowly(3.0, path="/previews/", times=10)
+    client.force_login(user)
+
+    response = client.post(reverse("samples:pack_download", args=[pack.pk]), follow=True)
+
+    export = PackExport.objects.get(pack=pack)
+    assert response.redirect_chain == [(reverse("samples:export_detail", args=[export.pk]), 302)]
+    assert "a worker is building your ZIP instead" in response.content.decode()
+
+
+def test_a_zip_past_its_deadline_downloads_nothing_more(user, pack_of, fs):
+    from samples.exports import ZipDeadline, pack_zip_write
+
+    pack = pack_of(2)
+
+    with pytest.raises(ZipDeadline):
+        pack_zip_write(pack=pack, target=io.BytesIO(), deadline=0.0)
+
+    assert fs.calls("/previews/") == []
