@@ -14,6 +14,7 @@ index) on PostgreSQL and with the tag's quoted JSON text elsewhere.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +39,8 @@ from django.db.models.functions import Abs, Greatest, Least
 from predictions.models import Prediction
 from worker.music.theory import Key, fifth_down, fifth_up, parse_key, relative
 
-from .indexing import process_index, sound_vectors
+from .audio_index import vector_from_bytes
+from .indexing import process_index
 from .licences import Licence
 from .models import Pack, Sound
 from .recommend import Candidate, Fit, licence_filter, sample_fit, tempo_windows
@@ -50,6 +52,7 @@ from .similarity import (
     TEMPO_WEIGHT,
     UNKNOWN,
     SongVectors,
+    SoundVectors,
     rank_by_sound,
     song_vectors,
 )
@@ -196,7 +199,8 @@ def mixing_keys(key: Key) -> list[Key]:
 def sound_filter(*, query: LibraryQuery, reference: Reference, allowed: Sequence[str]) -> QuerySet[Sound]:
     """The sounds this view shows, unordered: every filter is part of one WHERE clause."""
     licences = [code for code in (query.licences or allowed) if code in allowed] or list(allowed)
-    sounds = Sound.objects.filter(removed=False, licence__in=licences)
+    # The vectors are read only for the fit's candidates (_by_fit), never for a page's rows.
+    sounds = Sound.objects.defer("embedding", "tag_vector").filter(removed=False, licence__in=licences)
     if (text := text_filter(query.text)) is not None:
         sounds = sounds.filter(text)
     for tag in query.tags:
@@ -379,7 +383,7 @@ class Ranked:
             return self[index : index + 1][0]
         start, stop = index.start or 0, min(index.stop if index.stop is not None else self.total, self.total)
         pks = self.head[start:stop]
-        rows = Sound.objects.in_bulk(pks)
+        rows = Sound.objects.defer("embedding", "tag_vector").in_bulk(pks)
         sounds = [rows[pk] for pk in pks if pk in rows]
         if stop > len(self.head):
             offset = self.tail_skip + max(0, start - len(self.head))
@@ -410,8 +414,8 @@ def ranked(sounds: QuerySet[Sound], *, sort: str, reference: Reference) -> Ranke
 
 def _by_fit(partial: QuerySet[Sound], reference: Reference) -> Ranked:
     assert reference.vectors is not None
-    candidates = list(partial[:FIT_CANDIDATES])
-    vectors = sound_vectors([s.freesound_id for s in candidates])
+    candidates = list(partial.defer(None).only(*CANDIDATE_FIELDS)[:FIT_CANDIDATES])
+    vectors = {s.freesound_id: v for s in candidates if (v := _vectors(s)) is not None}
     scored = rank_by_sound(
         [_candidate(s) for s in candidates],
         song=reference.vectors,
@@ -420,6 +424,7 @@ def _by_fit(partial: QuerySet[Sound], reference: Reference) -> Ranked:
         key=reference.key,
         tolerance=reference.tolerance,
         seed=reference.seed,
+        explain=False,
     )
     pk_of = {s.freesound_id: s.pk for s in candidates}
     head = [pk_of[s.candidate.freesound_id] for s in scored]
@@ -434,6 +439,17 @@ def _by_similarity(sounds: QuerySet[Sound], song: SongVectors) -> Ranked:
     head = [pk for pk, fid in sorted(found, key=lambda row: order[row[1]])]
     tail = newest(sounds.exclude(pk__in=head))
     return Ranked(head=head, tail=tail, tail_skip=0, total=sounds.count())
+
+
+CANDIDATE_FIELDS = ("freesound_id", "author", "pack_uri", "licence", "duration", "tags", "bpm", "key",
+                    "audio_status", "embedding", "tag_vector")  # fmt: skip
+
+
+def _vectors(sound: Sound) -> SoundVectors | None:
+    if sound.audio_status != Sound.AudioStatus.OK:
+        return None
+    embedding, tags = vector_from_bytes(sound.embedding), vector_from_bytes(sound.tag_vector)
+    return None if embedding is None or tags is None else SoundVectors(embedding, tags)
 
 
 def _candidate(sound: Sound) -> Candidate:
@@ -508,6 +524,7 @@ class SoundRow:
     fit: Fit | None
     song: Prediction | None = None
     in_pack: bool = False
+    grid_json: str = ""  # the song's beat grid, for "Play with the song"
 
     @property
     def name(self) -> str:
@@ -519,21 +536,35 @@ def sound_rows(
 ) -> list[SoundRow]:
     reference = reference_for(song)
     members = set(in_pack)
+    grid = song_grid_json(song) if song else ""
     return [
-        SoundRow(sound, _fit(sound, reference) if song else None, song, sound.pk in members)
+        SoundRow(sound, _fit(sound, reference) if song else None, song, sound.pk in members, grid)
         for sound in sounds
     ]
+
+
+def song_grid_json(song: Prediction) -> str:
+    """The song's beat grid as the sample browser reads it (data-song-grid)."""
+    from .conform.conforming import song_grid
+
+    grid = song_grid(song)
+    return json.dumps(
+        {"tempo": grid.tempo_bpm, "key": grid.key, "beats": grid.beat_times, "measured": grid.beats_measured}
+    )
 
 
 def pack_rows(*, pack: Pack, song: Prediction | None = None) -> list[SoundRow]:
     """The pack's sounds, each with the song it plays with: `song` when the user picked one, else
     the song it was saved from (PackItem.song), else none."""
     items = pack.items.select_related("sound", "song").order_by("added_at", "id")
-    rows = []
+    rows, grids = [], {}
     for item in items:
         plays_with = song or item.song
         fit = _fit(item.sound, reference_for(plays_with)) if plays_with else None
-        rows.append(SoundRow(item.sound, fit, plays_with, in_pack=True))
+        if plays_with is not None and plays_with.pk not in grids:
+            grids[plays_with.pk] = song_grid_json(plays_with)
+        grid = grids[plays_with.pk] if plays_with is not None else ""
+        rows.append(SoundRow(item.sound, fit, plays_with, in_pack=True, grid_json=grid))
     return rows
 
 

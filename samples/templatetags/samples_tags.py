@@ -78,14 +78,6 @@ def _grid_json(grid: Any) -> str:
 
 
 @register.filter
-def song_grid_json(song: Prediction) -> str:
-    """The song's beat grid for a row that plays with it (a pack's rows each have their own song)."""
-    from ..conform import conforming
-
-    return _grid_json(conforming.song_grid(song))
-
-
-@register.filter
 def daw_name(sound: Sound) -> str:
     """The original preview's download name: `dusty_kick_loop_96bpm_Am.mp3`."""
     from ..conform.conforming import original_filename
