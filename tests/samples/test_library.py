@@ -208,6 +208,7 @@ def test_ranked_pages_continue_past_the_head_in_the_databases_order(embedded, mo
     sounds = library.sound_filter(query=LibraryQuery(), reference=embedded, allowed=ALL)
 
     ranked = library.ranked(sounds, sort="fit", reference=embedded)
+    assert isinstance(ranked, library.Ranked)
 
     # The database's two best (equal tempo and key: the newest ids) re-ranked by sound, then the rest.
     assert len(ranked) == 4
