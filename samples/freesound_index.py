@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from . import freesound
+from . import freesound, library
 from .budget import FreesoundBudget, default_budget
 from .freesound import FreesoundError
 from .indexing import process_index
+from .library import LibraryQuery, Reference
 from .models import GenreSearch, Sound
 from .recommend import GenreRules, allowed_licences, licence_filter, search_filter
 from .sounds import sound_upsert_many
@@ -150,3 +151,33 @@ def sound_similar(*, sound: Sound, licences: Sequence[str], count: int = SIMILAR
     have = {s.pk for s in found}
     found += [s for s in stored if s.pk not in have and s.pk != sound.pk and s.licence in licences]
     return SimilarSounds(found[:count], "" if found else "No similar sounds were found.")
+
+
+# --- The library's live top-up ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TopUp:
+    """What asking Freesound added to a library view: how many sounds it stored, or why it could
+    not be asked (the sentence the page shows: the results are then the local index's only)."""
+
+    stored: int = 0
+    failed: str = ""
+
+
+def library_top_up(*, query: LibraryQuery, reference: Reference, licences: Sequence[str]) -> TopUp:
+    """One search for a library view the index has too few sounds for, through the site-wide
+    budget and the shared cache (an identical view within a day costs nothing); what it finds is
+    stored, so it joins the index (and the audio index) for everyone."""
+    try:
+        with freesound.time_limit(settings.FREESOUND_WEB_TIME_LIMIT):
+            page = freesound.search(
+                query=" ".join(library.text_words(query.text)),
+                filter=library.freesound_filter(query=query, reference=reference, licences=licences),
+                sort="score" if query.text else "downloads_desc",
+                page_size=LIVE_PAGE_SIZE,
+            )
+    except FreesoundError as exc:
+        log.info("Library top-up not made: %s (%s)", exc, exc.detail)
+        return TopUp(failed=str(exc))
+    return TopUp(stored=len(sound_upsert_many(results=page.results)))

@@ -97,7 +97,13 @@ class Sound(models.Model):
     tag_vector = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
-        indexes = [models.Index(fields=["removed", "bpm"], name="sound_bpm")]
+        # The library's filters (samples.library); on PostgreSQL migration 0013 adds GIN indexes
+        # on the tags and on the full-text vector, which have no portable spelling.
+        indexes = [
+            models.Index(fields=["removed", "bpm"], name="sound_bpm"),
+            models.Index(fields=["removed", "key"], name="sound_key"),
+            models.Index(fields=["removed", "duration"], name="sound_duration"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} by {self.author}"

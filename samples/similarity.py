@@ -179,8 +179,10 @@ def rank_by_sound(
     tolerance: int,
     seed: str,
     song_tags: Sequence[tuple[str, float]] = (),
+    explain: bool = True,
 ) -> list[Scored]:
-    """Best first by the blend; ties broken by a shuffle stable for `seed`, like `recommend.rank`."""
+    """Best first by the blend; ties broken by a shuffle stable for `seed`, like `recommend.rank`.
+    `explain=False` leaves each `why` empty (the library ranks hundreds and shows no reasons)."""
     audio = _audio_parts(candidates, song=song, vectors=vectors)
     windows = tempo_windows(tempo, tolerance)
     reasons = song_tags or song_top_tags(song.tags)  # the song's, the same for every candidate
@@ -193,7 +195,7 @@ def rank_by_sound(
         in_tempo = tempo_relation(tempo, candidate.bpm, tolerance) == IN_TEMPO
         in_key = key_relation(key, candidate.key) == SAME
         sound = vectors.get(candidate.freesound_id)
-        why = why_line(reasons, None if sound is None else sound.tags)
+        why = why_line(reasons, None if sound is None else sound.tags) if explain else ""
         scored.append(Scored(candidate, round(float(total), 6), part, in_tempo, in_key, why))
     scored.sort(
         key=lambda s: (

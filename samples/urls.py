@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import freesound_views, views
+from . import freesound_views, library_views, views
 from .conform import views as conform_views
 
 app_name = "samples"
@@ -11,6 +11,8 @@ urlpatterns = [
     path("", views.pack_list, name="pack_list"),
     path("new/", views.pack_create, name="pack_create"),
     path("<int:pk>/", views.pack_detail, name="pack_detail"),
+    path("<int:pk>/library/", library_views.pack_library, name="pack_library"),
+    path("predictions/<int:prediction_pk>/library/", library_views.song_library, name="song_library"),
     path("<int:pk>/edit/", views.pack_edit, name="pack_edit"),
     path("<int:pk>/delete/", views.pack_delete, name="pack_delete"),
     path("<int:pk>/download/", views.pack_download, name="pack_download"),

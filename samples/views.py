@@ -22,7 +22,7 @@ from accounts.ratelimit import refuse_with
 from predictions.models import Prediction
 from predictions.selectors import prediction_get_for_user
 
-from . import exports, freesound, freesound_index, packs, selectors, services
+from . import exports, freesound, freesound_index, library, packs, selectors, services
 from .conform.conforming import conforming_disabled_reason
 from .downloads import PreviewError
 from .forms import PackForm, PreferenceForm, SaveToPackForm
@@ -73,9 +73,14 @@ def pack_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def pack_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pack = selectors.pack_get_for_user(user=request.user, pk=pk)
+    # Rows play with the song each sound was saved from, or with the one the user picked.
+    picked = selectors.song_for_user(user=request.user, pk=request.GET.get("song", ""))
     context = {
         "pack": pack,
         "sounds": selectors.sound_list_for_pack(pack=pack),
+        "rows": library.pack_rows(pack=pack, song=picked),
+        "picked_song": picked,
+        "here": request.get_full_path(),
         "songless": pack.items.filter(song__isnull=True).count(),
         "suggestions": selectors.sound_suggestions_for_pack(pack=pack),
         "stream_max": settings.PACK_ZIP_STREAM_MAX_ITEMS,

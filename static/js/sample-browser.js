@@ -22,7 +22,23 @@
     return holder ? holder.getAttribute(`data-${name}`) : "";
   };
   const playerOf = (card) => card.querySelector("audio:not([data-render])");
-  const songPlayer = () => document.querySelector(".track-head audio");
+  // The song a sample plays with: a row's own (a pack's rows each have theirs; data-song-audio),
+  // found on the page or added to it hidden, else the song at the head of the result page.
+  const songPlayer = (card) => {
+    const url = card && card.dataset.songAudio;
+    if (!url) return document.querySelector(".track-head audio");
+    const players = Array.from(document.querySelectorAll("audio[data-song-player]"));
+    let player = players.find((audio) => audio.getAttribute("src") === url);
+    if (!player) {
+      player = document.createElement("audio");
+      player.dataset.songPlayer = "";
+      player.preload = "none";
+      player.hidden = true;
+      player.src = url;
+      document.body.appendChild(player);
+    }
+    return player;
+  };
   const isPlaying = (media) => media && !media.paused && !media.ended;
 
   function csrfToken() {
@@ -190,6 +206,7 @@
     // Freesound's waveform picture of the sound (the card's, or the pack row's data-waveform) goes
     // inside, under the played shade and the playhead; without one, a plain bar.
     const image = card.querySelector("img.waveform");
+    if (!image && card.classList.contains("sound-row")) return; // a row without a picture: no bar
     if (image) {
       image.parentNode.insertBefore(wave, image);
       wave.appendChild(image);
@@ -337,7 +354,7 @@
       endPair();
       return;
     }
-    const song = songPlayer();
+    const song = songPlayer(card);
     if (!song) return;
     endPair();
     button.disabled = true;
@@ -365,7 +382,7 @@
       );
       return;
     }
-    const grid = JSON.parse(pageData("song-grid") || "{}");
+    const grid = JSON.parse(card.dataset.songGrid || pageData("song-grid") || "{}");
     let render = card.querySelector("audio[data-render]");
     if (!render) {
       render = document.createElement("audio");
@@ -420,6 +437,37 @@
     true,
   );
 
+  // --- Rows: a play button in place of the player's controls ---------------------------------------
+  function rowButton(card, player) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "row-play";
+    button.dataset.rowPlay = "";
+    button.setAttribute("aria-label", player.getAttribute("aria-label") || "Play");
+    button.setAttribute("aria-pressed", "false");
+    button.textContent = "▶";
+    player.controls = false;
+    player.parentNode.insertBefore(button, player);
+    const show = () => {
+      const on = isPlaying(player);
+      button.textContent = on ? "❚❚" : "▶";
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+    };
+    player.addEventListener("play", show);
+    player.addEventListener("pause", show);
+    player.addEventListener("ended", show);
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-row-play]");
+    if (!button) return;
+    const card = button.closest("[data-sample]");
+    select(card, { focus: false });
+    const player = playerOf(card);
+    if (isPlaying(player)) player.pause();
+    else player.play().catch(() => {});
+  });
+
   // --- Set up (again after htmx swaps the samples panel in) --------------------------------------
   function setUp() {
     document.querySelectorAll("[data-browser-help]").forEach((help) => (help.hidden = false));
@@ -429,12 +477,12 @@
       const card = tools.closest("li");
       if (!card || card.hasAttribute("data-sample")) return;
       card.setAttribute("data-sample", "");
-      for (const name of ["loop", "dragUrl", "conformUrl", "waveform", "inPack"]) {
+      for (const name of ["loop", "dragUrl", "conformUrl", "waveform", "inPack", "songAudio", "songGrid"]) {
         if (tools.dataset[name] !== undefined) card.dataset[name] = tools.dataset[name];
       }
       card.draggable = true;
     });
-    const song = songPlayer();
+    const headSong = document.querySelector(".track-head audio");
     cards().forEach((card) => {
       if (card.dataset.browserReady) return;
       card.dataset.browserReady = "1";
@@ -442,7 +490,8 @@
       const player = playerOf(card);
       if (player && card.dataset.loop) player.loop = true;
       const withSong = card.querySelector("[data-with-song]");
-      if (withSong && song) withSong.hidden = false;
+      if (withSong && (headSong || card.dataset.songAudio)) withSong.hidden = false;
+      if (player && card.classList.contains("sound-row")) rowButton(card, player);
       buildWave(card);
     });
   }

@@ -7,6 +7,7 @@ for Eb, Ab, Bb); any spelling ("Bb Minor", "a# min", "Am") is read.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -45,6 +46,7 @@ class Key:
         return self.name
 
 
+@functools.lru_cache(maxsize=512)  # a pure function of a few dozen spellings; the library ranks hundreds
 def parse_key(text: str | None) -> Key | None:
     """ "Bb Minor" → Key(10, minor); "Am" → A minor; a bare note is major; nonsense → None."""
     match = _KEY_PATTERN.fullmatch(text or "")
