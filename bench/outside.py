@@ -116,7 +116,9 @@ def figures(head: LogOddsHead | PrototypeHead, output: BackboneOutput) -> dict[s
     return head.outside_figures(output)
 
 
-def training_figures(clips: Sequence[Clip], base: Artifact, work: Path, with_prototypes: bool) -> list[dict[str, float]]:
+def training_figures(
+    clips: Sequence[Clip], base: Artifact, work: Path, with_prototypes: bool
+) -> list[dict[str, float]]:
     """Each clip's evidence figures, the prototype similarity from prototypes built without its fold."""
     base_head = load_head(base)
     assert isinstance(base_head, LogOddsHead)
@@ -144,6 +146,12 @@ def fit_variant(variant: str, clips: Sequence[Clip], base: Artifact, out: Path) 
     if variant == "prototypes":
         return build_prototypes(out, base, clips)
     cap = IN_GENRE_CAP if variant.endswith(CAPPED) else None
+    if variant.endswith(MATCHED):
+        head = load_head(base)
+        inside = [c for c in clips if not c.outside]
+        cap = sum(
+            head_outside(head, c.every, head.predict(c.every, NO_PATCHES)) is not None for c in inside
+        ) / len(inside)
     detector = fit_detector(training_figures(clips, base, out, True), clips, ALL_FEATURES, cap)
     return build_prototypes(out, base, clips, outside_detector=detector.to_spec())
 
@@ -156,12 +164,15 @@ def fit_detector(
 
 IN_GENRE_CAP = 0.08  # issue 27's target for in-genre songs wrongly flagged
 CAPPED = f"(threshold: at most {100 * IN_GENRE_CAP:.0f} % of in-genre training songs flagged)"
+MATCHED = "(threshold: no more in-genre training songs flagged than the log-odds head flags)"
+NO_PATCHES = np.zeros((0, 187, 96), np.float32)
 VARIANTS = (
     "log-odds",
     "log-odds + detector",
     "prototypes",
     "prototypes + detector",
     f"prototypes + detector {CAPPED}",
+    f"prototypes + detector {MATCHED}",
 )
 
 
@@ -171,8 +182,12 @@ VARIANTS = (
 def verdict(artifact: Artifact, head: Head, clip: Clip) -> evaluation.Verdict:
     output, probs, read = read_rows(clip.outputs, "seq", head.predict)
     item = evaluation.Item(Path(f"{clip.name}.wav"), clip.genre, clip.source)
-    made = evaluation.make_verdict(item, artifact, np.asarray(probs, np.float64), head_outside(head, output, probs))
-    return evaluation.Verdict(**{**made.__dict__, "patches_read": read, "patches_total": len(clip.outputs.msd)})
+    made = evaluation.make_verdict(
+        item, artifact, np.asarray(probs, np.float64), head_outside(head, output, probs)
+    )
+    return evaluation.Verdict(
+        **{**made.__dict__, "patches_read": read, "patches_total": len(clip.outputs.msd)}
+    )
 
 
 def held_out_verdicts(variant: str, clips: Sequence[Clip], base: Artifact) -> list[evaluation.Verdict]:
@@ -188,7 +203,9 @@ def held_out_verdicts(variant: str, clips: Sequence[Clip], base: Artifact) -> li
 
 def table(clips: Sequence[Clip]) -> str:
     base = load_artifact()
-    results = {v: evaluation.metrics_by_source(held_out_verdicts(v, clips, base), base.labels) for v in VARIANTS}
+    results = {
+        v: evaluation.metrics_by_source(held_out_verdicts(v, clips, base), base.labels) for v in VARIANTS
+    }
     baseline = evaluation.baseline_figures(results["log-odds"], "log-odds", "realset")
     lines = [
         "| variant (held-out folds) | top-1 | top-2 | outside flagged | in-genre flagged | ECE | rule |",
@@ -199,7 +216,11 @@ def table(clips: Sequence[Clip]) -> str:
             f"| {name} | {pct(m['top1'])} | {pct(m['top2'])} | {pct(m['outside_flagged'])} "
             f"| {pct(m['in_genre_flagged'])} | {pct(m['ece'])} | {rule(m, baseline)} |"
         )
-    lines += ["", "| variant | source | in / out | top-1 | outside flagged | in-genre flagged | ECE |", "|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| variant | source | in / out | top-1 | outside flagged | in-genre flagged | ECE |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, m in results.items():
         for source, f in m["per_source"].items():
             lines.append(
@@ -207,8 +228,11 @@ def table(clips: Sequence[Clip]) -> str:
                 f"| {pct(f['outside_flagged'])} | {pct(f['in_genre_flagged'])} | {pct(f['ece'])} |"
             )
     for name, m in results.items():
-        lines += ["", f"{name}: outside named {m['outside_named']}; confusion (rows true, columns top-1, "
-                  f"{', '.join(base.labels)}): {m['confusion_matrix']}"]
+        lines += [
+            "",
+            f"{name}: outside named {m['outside_named']}; confusion (rows true, columns top-1, "
+            f"{', '.join(base.labels)}): {m['confusion_matrix']}",
+        ]
     WORK.mkdir(parents=True, exist_ok=True)
     (WORK / "heldout.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     return "\n".join(lines)
@@ -232,7 +256,9 @@ def build(clips: Sequence[Clip], out: Path = SHIPPED_DIR) -> Artifact:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["table", "build"])
     parser.add_argument("--realset", type=Path, default=REALSET)
     args = parser.parse_args(argv)

@@ -73,7 +73,9 @@ def build_prototype_artifact(
     # The mean of the genres' means, not of the examples: with 92 classical examples of 119 the
     # examples' mean sits on classical, and classical songs, centred on it, point nowhere in particular.
     names = [e.label for e in usable]
-    center = np.mean([embeddings[[n == label for n in names]].mean(axis=0) for label in sorted(set(names))], axis=0)
+    center = np.mean(
+        [embeddings[[n == label for n in names]].mean(axis=0) for label in sorted(set(names))], axis=0
+    )
     unit = embeddings - center
     unit /= np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
     prototypes: dict[str, Any] = {}

@@ -330,7 +330,9 @@ class LogOddsHead:
         return OUTSIDE_UNNAMED
 
 
-def _tag_groups(group: dict[str, Any], taggers: tuple[str, ...] = TAGGERS) -> list[tuple[str, dict[str, float]]]:
+def _tag_groups(
+    group: dict[str, Any], taggers: tuple[str, ...] = TAGGERS
+) -> list[tuple[str, dict[str, float]]]:
     return [(model, group[model]) for model in taggers if group.get(model)]
 
 

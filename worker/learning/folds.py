@@ -110,11 +110,15 @@ def fit_detector(
     return replace(detector, flag_at=fit_flag_at(probabilities, labels, max_in_genre_flagged))
 
 
-def fit_flag_at(probabilities: Sequence[float], outside: Sequence[bool], max_in_genre_flagged: float) -> float:
+def fit_flag_at(
+    probabilities: Sequence[float], outside: Sequence[bool], max_in_genre_flagged: float
+) -> float:
     """The lowest threshold (flag when probability >= it) that flags at most this share of the
     in-genre songs: as many outside songs as that allows. A threshold just above an in-genre song's
     probability, so that song is not flagged."""
-    inside = np.sort(np.asarray([p for p, o in zip(probabilities, outside, strict=True) if not o], np.float64))
+    inside = np.sort(
+        np.asarray([p for p, o in zip(probabilities, outside, strict=True) if not o], np.float64)
+    )
     if not len(inside):
         raise ValueError("in-genre songs are needed to fit the threshold")
     allowed = int(np.floor(max_in_genre_flagged * len(inside) + 1e-9))
