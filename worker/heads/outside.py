@@ -66,10 +66,10 @@ class Detector:
         unknown = [f for f in features if f not in FEATURES]
         if unknown:
             raise ValueError(f"unknown outside-detector features {unknown}; expected some of {FEATURES}")
-        columns = [tuple(float(v) for v in spec[key]) for key in ("mean", "scale", "weights")]
-        if any(len(c) != len(features) for c in columns):
+        mean, scale, weights = (tuple(float(v) for v in spec[key]) for key in ("mean", "scale", "weights"))
+        if any(len(c) != len(features) for c in (mean, scale, weights)):
             raise ValueError("the outside detector needs one mean, scale and weight per feature")
-        return cls(features, *columns, float(spec["bias"]), float(spec.get("flag_at", 0.5)))
+        return cls(features, mean, scale, weights, float(spec["bias"]), float(spec.get("flag_at", 0.5)))
 
 
 def clipped_logit(p: float) -> float:

@@ -107,7 +107,7 @@ def fit_detector(
     if max_in_genre_flagged is None:
         return detector
     probabilities = [detector.probability(f) for f in figures]
-    return replace(detector, flag_at=fit_flag_at(probabilities, labels, max_in_genre_flagged))
+    return replace(detector, flag_at=fit_flag_at(probabilities, list(outside), max_in_genre_flagged))
 
 
 def fit_flag_at(
