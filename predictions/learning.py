@@ -37,6 +37,7 @@ from worker.heads.genre_head import (
     head_outside,
     load_artifact,
     load_head,
+    prototype_base,
 )
 from worker.learning import evaluation
 
@@ -107,7 +108,7 @@ def model_version_build(*, base: GenreModelVersion | None = None) -> GenreModelV
     base = base or model_versions_register_shipped()[0]
     base_artifact = load_artifact(base.artifact_dir)
     if base_artifact.kind == "prototype":
-        base_artifact = load_artifact(base_artifact.spec["base"])
+        base_artifact = prototype_base(base_artifact)
     train = [e for e in labelled_predictions() if not e.held_back and e.label != evaluation.OUTSIDE]
     count = GenreModelVersion.objects.filter(kind="prototype").count() + 1
     name, number = "musicnn-fewshot-7", f"{base_artifact.version}+fs{count}"

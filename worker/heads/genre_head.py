@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from worker.backbone.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
+from worker.heads.outside import Detector, clipped_logit, total_variation
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 ZEROSHOT_ARTIFACT_DIR = ARTIFACTS_DIR / "zeroshot-7"
@@ -36,6 +37,7 @@ ARTIFACT_FILE = "artifact.json"
 KINDS = ("tag-logodds", "tag-mapping", "embedding-head", "conv1d", "prototype")
 # What `outside` says for a song that is none of our genres and that no tag names (reggae).
 OUTSIDE_UNNAMED = "none"
+TAGGERS = ("msd", "mtt")
 # Decades say when, not what: leave them out of the descriptive tags.
 _DECADE = re.compile(r"^\d0s$")
 
@@ -236,27 +238,31 @@ class LogOddsHead:
             out[key] = max(-self.clip, min(self.clip, value))
         return out
 
-    def group_log_lr(self, lrs: dict[tuple[str, str], float], group: dict[str, Any]) -> float:
+    def group_log_lr(
+        self, lrs: dict[tuple[str, str], float], group: dict[str, Any], taggers: tuple[str, ...] = TAGGERS
+    ) -> float:
         """One hypothesis' log LR: a weighted mixture of its tags per tagger, the taggers pooled by
-        the mean of their log LRs, minus the evidence of its "against" tags above their prior."""
+        the mean of their log LRs, minus the evidence of its "against" tags above their prior.
+        `taggers` restricts it to those taggers' tags (a hypothesis left without tags has log LR 0)."""
         per_tagger = []
-        for model, tags in _tag_groups(group):
+        for model, tags in _tag_groups(group, taggers):
             weights = np.array([float(w) for w in tags.values()])
             values = np.array([lrs[(model, t)] for t in tags])
             per_tagger.append(_logsumexp(values, weights / weights.sum()))
         against = sum(
             float(v) * max(0.0, lrs[(model, t)])
-            for model, tags in _tag_groups(group.get("against", {}))
+            for model, tags in _tag_groups(group.get("against", {}), taggers)
             for t, v in tags.items()
         )
         return (float(np.mean(per_tagger)) if per_tagger else 0.0) - against
 
-    def posterior(self, output: BackboneOutput) -> Posterior:
+    def posterior(self, output: BackboneOutput, taggers: tuple[str, ...] = TAGGERS) -> Posterior:
+        """The posterior over every hypothesis; `taggers` hears only those taggers' tags."""
         lrs = self.tag_log_lr(output)
         shares = self.artifact.spec["hypothesis_priors"]
         labels = self.artifact.labels
-        genre_lr = np.array([self.group_log_lr(lrs, self.genres[label]) for label in labels])
-        named_lr = {name: self.group_log_lr(lrs, group) for name, group in self.named.items()}
+        genre_lr = np.array([self.group_log_lr(lrs, self.genres[label], taggers) for label in labels])
+        named_lr = {name: self.group_log_lr(lrs, group, taggers) for name, group in self.named.items()}
         log_post = np.concatenate(
             [
                 math.log(shares["in_taxonomy"] / len(labels)) + genre_lr / self.temperature,
@@ -276,12 +282,44 @@ class LogOddsHead:
     def predict(self, output: BackboneOutput, patches: np.ndarray) -> np.ndarray:
         return self.posterior(output).in_taxonomy
 
-    def outside(self, output: BackboneOutput) -> str | None:
-        """None when the song is more likely one of ours; else the outside genre a tag names, or
-        OUTSIDE_UNNAMED ("none of our seven genres") when no tag supports a name."""
+    def outside_figures(self, output: BackboneOutput) -> dict[str, float]:
+        """The tag evidence the fitted outside detector weighs (worker.heads.outside): the outside
+        posterior, the strongest named outside genre, and how far the taggers disagree alone."""
         post = self.posterior(output)
-        if post.outside < float(self.artifact.spec["outside"].get("flag_at", 0.5)):
+        taggers = [m for m in TAGGERS if any(key[0] == m for key in self.priors)]
+        alone = [self.posterior(output, (m,)).in_taxonomy for m in taggers]
+        return {
+            "outside_logit": clipped_logit(post.outside),
+            "named_max": max(post.named_log_lr.values(), default=0.0),
+            "disagreement": total_variation(*alone) if len(alone) == 2 else 0.0,
+        }
+
+    def outside(
+        self,
+        output: BackboneOutput,
+        detector: Detector | None = None,
+        extra_figures: dict[str, float] | None = None,
+    ) -> str | None:
+        """None when the song is more likely one of ours; else the outside genre a tag names, or
+        OUTSIDE_UNNAMED ("none of our seven genres") when no tag supports a name.
+
+        Flagged when the outside hypotheses pass `outside.flag_at`, or, given a fitted `detector`
+        (the artifact's `outside.detector`, or a few-shot head's), when the detector says so."""
+        post = self.posterior(output)
+        spec = self.artifact.spec["outside"]
+        detector = detector or (Detector.from_spec(spec["detector"]) if spec.get("detector") else None)
+        if detector is not None:
+            figures = self.outside_figures(output) | (extra_figures or {})
+            if not detector.flags(figures):
+                return None
+        elif post.outside < float(spec.get("flag_at", 0.5)):
             return None
+        return self.outside_name(post)
+
+    def outside_name(self, post: Posterior) -> str:
+        """The named outside genre when its tags carry evidence for the name (log LR of at least
+        `outside.name_min_log_lr`) and it is at least as likely as "none of our genres"; else
+        OUTSIDE_UNNAMED: the page then names no outside genre."""
         if post.named:
             name, prob = max(post.named.items(), key=lambda item: item[1])
             supported = post.named_log_lr[name] >= float(
@@ -292,8 +330,10 @@ class LogOddsHead:
         return OUTSIDE_UNNAMED
 
 
-def _tag_groups(group: dict[str, Any]) -> list[tuple[str, dict[str, float]]]:
-    return [(model, group[model]) for model in ("msd", "mtt") if group.get(model)]
+def _tag_groups(
+    group: dict[str, Any], taggers: tuple[str, ...] = TAGGERS
+) -> list[tuple[str, dict[str, float]]]:
+    return [(model, group[model]) for model in taggers if group.get(model)]
 
 
 class PrototypeHead:
@@ -308,13 +348,19 @@ class PrototypeHead:
 
     Outside our genres: the base head's verdict, and also (unnamed) when the clip is off every
     genre's embedding profile — below each prototype's `min_similarity` (the 5th percentile of its
-    own examples) — once every genre has at least `profile_min_examples` examples.
+    own examples) — once every genre has at least `profile_min_examples` examples. An artifact with
+    an `outside_detector` (fitted on real recordings, worker.learning.folds) uses it instead: its
+    log-odds base's tag evidence plus the similarity to the nearest prototype, weighed by the fitted
+    weights; the name comes from the base's tags as before.
+
+    `base` is a folder, absolute or relative to the artifact's own (a shipped artifact names its
+    shipped base as "../logodds-7").
     """
 
     def __init__(self, artifact: Artifact) -> None:
         self.artifact = artifact
         spec = artifact.spec
-        base = load_artifact(spec["base"])
+        base = prototype_base(artifact)
         if base.kind == "prototype" or tuple(base.labels) != artifact.labels:
             raise ArtifactError(
                 f"{artifact.path}: the base must be a zero-shot artifact with the same labels"
@@ -327,6 +373,10 @@ class PrototypeHead:
         }
         self.temperature = float(spec.get("temperature", 0.1))
         self.shrinkage = float(spec.get("shrinkage", 5.0))
+        detector = spec.get("outside_detector")
+        self.detector = Detector.from_spec(detector) if detector else None
+        if self.detector is not None and not isinstance(self.base, LogOddsHead):
+            raise ArtifactError(f"{artifact.path}: an outside_detector needs a tag-logodds base")
 
     def similarities(self, output: BackboneOutput) -> dict[str, float]:
         e = np.asarray(output.embedding, dtype=np.float64) - self.center
@@ -344,6 +394,10 @@ class PrototypeHead:
         probs = np.exp(logp - logp.max())
         return probs / probs.sum()
 
+    def prototype_max(self, output: BackboneOutput) -> float:
+        """Cosine similarity to the nearest genre prototype (-1 without prototypes)."""
+        return max(self.similarities(output).values(), default=-1.0)
+
     def off_profile(self, output: BackboneOutput) -> bool:
         """True when every genre has enough examples and the clip is far from all their profiles."""
         minimum = int(self.artifact.spec.get("profile_min_examples", 5))
@@ -352,6 +406,11 @@ class PrototypeHead:
             return False
         sims = self.similarities(output)
         return all(sims[label] < float(specs[label].get("min_similarity", -1.0)) for label in specs)
+
+
+def prototype_base(artifact: Artifact) -> Artifact:
+    """A few-shot artifact's base artifact (`base`: absolute, or relative to the artifact's folder)."""
+    return load_artifact(artifact.path / artifact.spec["base"])
 
 
 class KerasHead:
@@ -384,6 +443,9 @@ def head_outside(head: Head, output: BackboneOutput, probs: np.ndarray) -> str |
     """The outside-our-genres verdict of any head: the log-odds head's own detector, else the
     tag rule of the 1.0 artifacts (an outside tag rivalling the strongest in-taxonomy evidence); a
     few-shot head defers to its base."""
+    if isinstance(head, PrototypeHead) and head.detector is not None:
+        assert isinstance(head.base, LogOddsHead)  # checked when the head was loaded
+        return head.base.outside(output, head.detector, {"prototype_max": head.prototype_max(output)})
     if isinstance(head, PrototypeHead):
         base = head_outside(head.base, output, np.asarray(head.base.predict(output, np.zeros((0, 187, 96)))))
         return base or (OUTSIDE_UNNAMED if head.off_profile(output) else None)

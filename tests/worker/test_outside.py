@@ -1,0 +1,243 @@
+"""The fitted outside detector (worker.heads.outside), fitting on held-out folds (worker.learning.folds),
+and the heads that use it, on small generated vectors: no audio, no TensorFlow, no accuracy threshold.
+
+Fake backbone outputs put every tag at its prior (no tag evidence) and draw embeddings around one
+random direction per genre, as tests/worker/test_fewshot.py does."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from worker.backbone.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
+from worker.heads import fewshot
+from worker.heads.genre_head import (
+    DEFAULT_ARTIFACT_DIR,
+    OUTSIDE_UNNAMED,
+    ArtifactError,
+    LogOddsHead,
+    PrototypeHead,
+    head_outside,
+    load_artifact,
+    load_head,
+    write_artifact,
+)
+from worker.heads.outside import Detector, clipped_logit, total_variation
+from worker.learning import folds
+
+RNG = np.random.default_rng(5)
+DIRECTIONS = {label: RNG.standard_normal(400) for label in ("rock", "dance", "classical")}
+
+
+@pytest.fixture(scope="module")
+def base() -> LogOddsHead:
+    return LogOddsHead(load_artifact())
+
+
+def output(base: LogOddsHead, embedding: np.ndarray, msd: dict[str, float] | None = None) -> BackboneOutput:
+    msd_probs = np.array([base.priors[("msd", t)] for t in MSD_TAGS])
+    mtt_probs = np.array([base.priors[("mtt", t)] for t in MTT_TAGS])
+    for tag, p in (msd or {}).items():
+        msd_probs[MSD_TAGS.index(tag)] = p
+    return BackboneOutput(msd_probs, mtt_probs, embedding, embedding[None, :])
+
+
+def near(label: str, seed: int, noise: float = 0.3) -> np.ndarray:
+    return DIRECTIONS[label] + noise * np.random.default_rng(seed).standard_normal(400)
+
+
+# --- held-out folds ---------------------------------------------------------------------------
+
+
+def test_every_item_is_scored_by_a_model_that_never_saw_its_fold() -> None:
+    item_folds = ["a", "b", "a", "c", "b", "c", "a"]
+    fitted: list[list[int]] = []
+
+    def fit(train: list[int]) -> set[int]:
+        fitted.append(train)
+        return set(train)
+
+    seen = folds.held_out(item_folds, fit, lambda train, i: (i, i in train, {item_folds[j] for j in train}))
+
+    assert len(fitted) == 3  # once per fold
+    assert [s[0] for s in seen] == list(range(len(item_folds)))  # in the items' order
+    assert not any(in_train for _, in_train, _ in seen)
+    assert all(item_folds[i] not in train_folds for i, _, train_folds in seen)
+
+
+def test_held_out_needs_two_folds() -> None:
+    with pytest.raises(ValueError, match="two folds"):
+        folds.held_out(["0", "0"], lambda train: None, lambda model, i: i)
+
+
+def test_logistic_fit_finds_the_informative_figure_and_balances_the_classes() -> None:
+    rng = np.random.default_rng(1)
+    y = np.r_[np.ones(10), np.zeros(90)]
+    x = np.c_[y * 2.0 + rng.standard_normal(100), rng.standard_normal(100)]
+
+    weights, bias = folds.fit_logistic(x, y)
+    _, bias_unbalanced = folds.fit_logistic(x, y, balanced=False)
+
+    assert weights[0] > 1.0 > abs(weights[1])
+    # Unweighted, the 90 in-genre songs pull the bias down: fewer flags at 0.5.
+    assert bias_unbalanced < bias
+
+
+def test_logistic_fit_refuses_one_class() -> None:
+    with pytest.raises(ValueError, match="both classes"):
+        folds.fit_logistic(np.zeros((3, 1)), np.zeros(3))
+
+
+def test_flag_at_flags_at_most_the_allowed_share_of_in_genre_songs() -> None:
+    inside = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]
+    probabilities = inside + [0.85, 0.99]
+    outside = [False] * 10 + [True, True]
+
+    flag_at = folds.fit_flag_at(probabilities, outside, 0.2)
+
+    assert sum(p >= flag_at for p in inside) == 2
+    assert 0.8 < flag_at <= 0.9  # the outside song at 0.85 is flagged too
+    assert folds.fit_flag_at(probabilities, outside, 0.0) > 0.95
+    assert folds.fit_flag_at(probabilities, outside, 1.0) == 0.0
+
+
+def test_fitted_detector_flags_the_held_out_songs_its_figures_point_to() -> None:
+    rng = np.random.default_rng(2)
+    is_outside = [i % 4 == 0 for i in range(80)]
+    figures = [
+        {"outside_logit": (1.5 if o else -1.5) + rng.standard_normal(), "disagreement": rng.random()}
+        for o in is_outside
+    ]
+    item_folds = [str(i % 5) for i in range(80)]
+
+    def fit(train: list[int]) -> Detector:
+        return folds.fit_detector(
+            [figures[i] for i in train], [is_outside[i] for i in train], ("outside_logit", "disagreement")
+        )
+
+    flagged = folds.held_out(item_folds, fit, lambda detector, i: detector.flags(figures[i]))
+
+    hits = sum(f and o for f, o in zip(flagged, is_outside, strict=True))
+    false_flags = sum(f and not o for f, o in zip(flagged, is_outside, strict=True))
+    # 20 outside songs and 60 in genre, their figures 3 standard deviations apart.
+    assert hits >= 15
+    assert false_flags <= 10
+
+
+def test_detector_spec_round_trips_and_rejects_unknown_figures() -> None:
+    detector = Detector(("outside_logit", "prototype_max"), (0.0, 0.5), (1.0, 0.2), (1.0, -2.0), -0.5, 0.3)
+
+    again = Detector.from_spec(json.loads(json.dumps(detector.to_spec())))
+
+    assert again == detector
+    assert again.probability({"outside_logit": 0.0, "prototype_max": 0.5}) == pytest.approx(
+        1 / (1 + np.e**0.5)
+    )
+    with pytest.raises(ValueError, match="unknown"):
+        Detector.from_spec({**detector.to_spec(), "features": ["loudness", "prototype_max"]})
+    with pytest.raises(ValueError, match="one mean"):
+        Detector.from_spec({**detector.to_spec(), "weights": [1.0]})
+
+
+def test_figures_helpers() -> None:
+    assert total_variation([0.5, 0.5, 0.0], [0.0, 0.5, 0.5]) == pytest.approx(0.5)
+    assert total_variation([1.0, 0.0], [1.0, 0.0]) == 0.0
+    assert clipped_logit(0.5) == 0.0
+    assert clipped_logit(1.0) == 10.0
+
+
+# --- heads with a detector ----------------------------------------------------------------------
+
+
+def test_log_odds_figures_at_the_prior(base: LogOddsHead) -> None:
+    figures = base.outside_figures(output(base, np.zeros(400)))
+
+    assert figures["named_max"] == pytest.approx(0.0, abs=1e-6)
+    assert figures["disagreement"] == pytest.approx(0.0, abs=1e-6)  # both taggers alone: uniform
+    assert figures["outside_logit"] == pytest.approx(clipped_logit(0.25), abs=1e-4)
+
+
+def test_log_odds_detector_flags_and_names_only_with_evidence_for_the_name(
+    base: LogOddsHead, tmp_path: Path
+) -> None:
+    spec = json.loads(json.dumps(base.artifact.spec))
+    # Flags every song (bias 20): what the name says is then up to the tags alone.
+    spec["outside"]["detector"] = Detector(("named_max",), (0.0,), (1.0,), (0.0,), 20.0).to_spec()
+    head = load_head(write_artifact(tmp_path / "flag-all", spec))
+    assert isinstance(head, LogOddsHead)
+
+    assert head.outside(output(base, np.zeros(400), {"jazz": 0.7})) == "jazz"
+    assert head.outside(output(base, np.zeros(400))) == OUTSIDE_UNNAMED  # no tag names it: "none"
+    assert base.outside(output(base, np.zeros(400))) is None  # the shipped rule: 0.25 < 0.5
+
+
+def prototypes(tmp_path: Path, base: LogOddsHead, **spec: object) -> PrototypeHead:
+    examples = [
+        fewshot.Example(label, fewshot.backbone_to_dict(output(base, near(label, seed=i))))
+        for label in ("rock", "dance")
+        for i in range(6)
+    ]
+    artifact = fewshot.build_prototype_artifact(
+        tmp_path / "fs", base.artifact, examples, name="fs", version="1"
+    )
+    if spec:
+        artifact = write_artifact(tmp_path / "fs", {**artifact.spec, **spec})
+    head = load_head(artifact)
+    assert isinstance(head, PrototypeHead)
+    return head
+
+
+def test_prototype_detector_flags_a_song_unlike_every_prototype(base: LogOddsHead, tmp_path: Path) -> None:
+    # P(outside) = sigmoid(-10 (similarity - 0.5)): flagged when the nearest prototype is below 0.5.
+    detector = Detector(("prototype_max",), (0.5,), (1.0,), (-10.0,), 0.0)
+    head = prototypes(tmp_path, base, outside_detector=detector.to_spec())
+    rock, stranger = output(base, near("rock", seed=50)), output(base, near("classical", seed=50))
+
+    assert head.prototype_max(rock) > 0.5 > head.prototype_max(stranger)
+    assert head_outside(head, rock, head.predict(rock, np.zeros((0, 187, 96)))) is None
+    assert head_outside(head, stranger, head.predict(stranger, np.zeros((0, 187, 96)))) == OUTSIDE_UNNAMED
+
+
+def test_prototype_detector_needs_a_log_odds_base(base: LogOddsHead, tmp_path: Path) -> None:
+    head = prototypes(tmp_path, base)
+    zeroshot = load_artifact(DEFAULT_ARTIFACT_DIR.parent / "zeroshot-7")
+    detector = Detector(("prototype_max",), (0.5,), (1.0,), (-10.0,), 0.0).to_spec()
+    spec = {**head.artifact.spec, "base": str(zeroshot.path), "outside_detector": detector}
+
+    with pytest.raises(ArtifactError, match="tag-logodds base"):
+        load_head(write_artifact(tmp_path / "bad", spec))
+
+
+def test_a_prototype_artifact_may_name_its_base_relative_to_its_folder(
+    base: LogOddsHead, tmp_path: Path
+) -> None:
+    head = prototypes(tmp_path, base)
+    relative = os.path.relpath(DEFAULT_ARTIFACT_DIR, tmp_path / "moved")
+
+    moved = load_head(write_artifact(tmp_path / "moved", {**head.artifact.spec, "base": relative}))
+
+    assert isinstance(moved, PrototypeHead)
+    assert moved.base.artifact.path == DEFAULT_ARTIFACT_DIR.resolve()
+
+
+def test_prototypes_are_centred_on_the_genres_mean_not_the_examples(
+    base: LogOddsHead, tmp_path: Path
+) -> None:
+    # Ten rock examples and one dance: the centre lies midway between the two genres' means, so a
+    # rock song still points towards rock (with the examples' mean it would sit near the centre).
+    examples = [
+        fewshot.Example("rock", fewshot.backbone_to_dict(output(base, near("rock", i)))) for i in range(10)
+    ]
+    examples.append(fewshot.Example("dance", fewshot.backbone_to_dict(output(base, near("dance", 0)))))
+
+    artifact = fewshot.build_prototype_artifact(
+        tmp_path / "fs", base.artifact, examples, name="fs", version="1"
+    )
+
+    rock = np.mean([e.backbone["embedding"] for e in examples[:10]], axis=0)
+    dance = np.asarray(examples[10].backbone["embedding"])
+    np.testing.assert_allclose(artifact.spec["center"], (rock + dance) / 2, atol=1e-5)
