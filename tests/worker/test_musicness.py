@@ -111,3 +111,22 @@ def test_verdict_to_dict_names_the_kind_and_rounds_the_measures() -> None:
         "kind": "music",
         "measures": {"loud_dbfs": -12.346, "spectral_change": 0.5, "low_energy": 0.1, "pulse": 0.9},
     }
+
+
+@pytest.mark.model
+def test_the_predictor_says_pink_noise_is_noise_and_drums_are_music(predictor, music, tmp_path: Path) -> None:
+    from tests.worker.conftest import write_audio
+
+    noise = predictor.predict(write_audio(tmp_path / "pink.wav", synth.noise(SECONDS, "pink")))
+    drums = predictor.predict(music["wav"])
+
+    assert noise.sounds_like == musicness.NOISE
+    assert set(noise.musicness) == {"loud_dbfs", "spectral_change", "low_energy", "pulse"}
+    assert drums.sounds_like == musicness.MUSIC
+    # The tempo's octave alternative, when there is one, is exactly ×2 or ÷2 of the estimate.
+    for result in (noise, drums):
+        if result.tempo_alternative_bpm is not None and result.tempo_bpm is not None:
+            assert result.tempo_alternative_bpm in (
+                round(result.tempo_bpm * 2, 1),
+                round(result.tempo_bpm / 2, 1),
+            )
