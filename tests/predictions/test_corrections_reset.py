@@ -6,6 +6,7 @@ samples are found again as after a correction."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from django.urls import reverse
@@ -36,7 +37,7 @@ def corrected(user):
 
 
 @pytest.fixture
-def signals() -> list[tuple[int, list[str]]]:
+def signals() -> Iterator[list[tuple[int, list[str]]]]:
     sent: list[tuple[int, list[str]]] = []
 
     def receiver(sender, *, prediction_id: int, fields: list[str], **kwargs) -> None:
