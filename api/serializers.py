@@ -126,6 +126,13 @@ class PredictionSerializer(serializers.Serializer):
     duration_s = serializers.IntegerField(allow_null=True)
     top_genre = serializers.SerializerMethodField()
     top_genre_name = serializers.SerializerMethodField()
+    sounds_like = serializers.ChoiceField(
+        choices=["", *Prediction.SoundsLike.values],
+        allow_blank=True,
+        help_text="What the audio sounds like: music, noise, speech or near_silence (empty until done, and "
+        "for predictions made before this was asked). Anything but music names no top genre, gives the "
+        "tempo and key no confidence label and gets no samples.",
+    )
     confidence = serializers.FloatField(allow_null=True, help_text="The top genre's probability.")
     tempo_bpm = serializers.FloatField(allow_null=True)
     key = serializers.CharField(help_text="e.g. “A minor”; empty until done.")
@@ -145,11 +152,13 @@ class PredictionSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_top_genre(self, prediction: Prediction) -> str | None:
-        return prediction.top_genre or None
+        """Null for audio that does not sound like music: no genre is claimed for it."""
+        return (prediction.top_genre or None) if not prediction.not_music else None
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_top_genre_name(self, prediction: Prediction) -> str | None:
-        return genre_name(prediction.top_genre) if prediction.top_genre else None
+        top = self.get_top_genre(prediction)
+        return genre_name(top) if top else None
 
 
 CONFIDENCE_WORDS = ["", "sure", "fairly sure", "unsure"]

@@ -72,6 +72,10 @@ class CorrectionForm(forms.Form):
     def correction(self) -> Correction:
         """Keyword arguments for corrections.prediction_correct (validation of the values is its job)."""
         data = self.cleaned_data
+        if data["reset"]:
+            # A "Back to …" button undoes one correction. Whatever else its form posts (the genre
+            # select still holds the user's choice) is not a second instruction.
+            return {"tempo_bpm": None, "key": None, "genre": None, "reset": (data["reset"],)}
         return {
             "tempo_bpm": data["tempo"],
             "key": data["key"] or None,

@@ -200,6 +200,8 @@ def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, 
         "confidence": float(top_score),
         "tags": [[name, round(float(score), 4)] for name, score in result.tags],
         "outside_taxonomy": result.outside_taxonomy or "",
+        # "" (not judged) from a result without the verdict: a stand-in predictor's.
+        "sounds_like": getattr(result, "sounds_like", ""),
         "tempo_bpm": result.tempo_bpm,
         "tempo_confidence": result.tempo_confidence,
         "key": result.key or "",

@@ -74,6 +74,21 @@ class Prediction(JobRow):
     key_alternatives = models.JSONField(
         default=list, blank=True, help_text='Other likely keys, most likely first, e.g. ["C major"].'
     )
+
+    # worker.musicness: does the excerpt sound like music? Empty for predictions made before it asked.
+    class SoundsLike(models.TextChoices):
+        MUSIC = "music", "music"
+        NOISE = "noise", "noise"
+        SPEECH = "speech", "speech"
+        NEAR_SILENCE = "near_silence", "near-silence"
+
+    sounds_like = models.CharField(
+        max_length=16,
+        choices=SoundsLike.choices,
+        blank=True,
+        help_text="What the excerpt sounds like (worker.musicness); anything but music gets no genre, "
+        "no confident tempo and no samples.",
+    )
     spectrogram = models.FileField(upload_to="spectrograms/%Y/%m/", blank=True)
     # The ML job saves the mel the model saw (worker.audio.spectrogram.save_mel); an I/O worker draws the
     # PNG from it (jobs.prediction_spectrogram_render) and then deletes it.
@@ -139,6 +154,17 @@ class Prediction(JobRow):
         if self.upload:
             return self.upload.name.rsplit("/", 1)[-1]
         return "Untitled"
+
+    @property
+    def not_music(self) -> bool:
+        """The excerpt was judged noise, speech or near-silence (not: not judged, or music)."""
+        return bool(self.sounds_like) and self.sounds_like != self.SoundsLike.MUSIC
+
+    @property
+    def samples_offered(self) -> bool:
+        """Samples are found for music, and for audio judged not music once the user has named
+        its genre (they know better than the detector)."""
+        return not self.not_music or (bool(self.user_genre) and self.user_genre != USER_GENRE_NONE)
 
     # The values the rest of the site works with: the user's where they set one, else the estimate.
 

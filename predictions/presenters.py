@@ -11,6 +11,7 @@ from django.utils import timezone
 from core.fragments import version
 from core.workers import model_readiness_cached
 from worker.music.theory import SURE, confidence_word, octave_alternative, parse_key, related_keys
+from worker.musicness import REASONS as NOT_MUSIC_REASONS
 
 from .models import MAX_USER_TEMPO, MIN_USER_TEMPO, USER_GENRE_NONE, Prediction
 from .taxonomy import genre_choices, genre_name, served_model
@@ -133,13 +134,22 @@ class TempoView:
     @property
     def double(self) -> float | None:
         """×2, while it stays a tempo a user may set."""
-        doubled = round(self.bpm * 2, 1) if self.bpm else None
-        return doubled if doubled and doubled <= MAX_USER_TEMPO else None
+        return tempo_doubled(self.bpm)
 
     @property
     def half(self) -> float | None:
-        halved = round(self.bpm / 2, 1) if self.bpm else None
-        return halved if halved and halved >= MIN_USER_TEMPO else None
+        """÷2, while it stays a tempo a user may set."""
+        return tempo_halved(self.bpm)
+
+
+def tempo_doubled(bpm: float | None) -> float | None:
+    doubled = round(bpm * 2, 1) if bpm else None
+    return doubled if doubled and doubled <= MAX_USER_TEMPO else None
+
+
+def tempo_halved(bpm: float | None) -> float | None:
+    halved = round(bpm / 2, 1) if bpm else None
+    return halved if halved and halved >= MIN_USER_TEMPO else None
 
 
 def tempo_view(prediction: Prediction) -> TempoView:
@@ -147,16 +157,21 @@ def tempo_view(prediction: Prediction) -> TempoView:
     word = confidence_word(
         prediction.tempo_confidence, sure_at=settings.TEMPO_SURE_AT, unsure_below=settings.TEMPO_UNSURE_BELOW
     )
+    if prediction.not_music:
+        word = ""  # a beat found in noise or speech is no tempo to be sure of
     alternative = None
     if estimate and word and word != SURE:
-        alternative = prediction.tempo_alternative_bpm or octave_alternative(estimate)
+        # Whichever octave the estimator named (older rows stored its rival's unrefined lag), as the
+        # ×2 and ÷2 buttons set it: "or 72.1 BPM?" beside a ÷2 that set 77.5 was issue 26.
+        named = prediction.tempo_alternative_bpm or octave_alternative(estimate)
+        alternative = tempo_doubled(estimate) if named > estimate else tempo_halved(estimate)
     return TempoView(
         bpm=prediction.song_tempo_bpm,
         estimate_bpm=estimate,
         set_by_user=prediction.user_tempo_bpm is not None,
         confidence=prediction.tempo_confidence,
         confidence_word=word,
-        alternative_bpm=round(alternative, 1) if alternative else None,
+        alternative_bpm=alternative,
         beat_times=tuple(prediction.beat_times or ()),
     )
 
@@ -186,7 +201,7 @@ def key_view(prediction: Prediction) -> KeyView:
         confidence_word=confidence_word(
             prediction.key_confidence, sure_at=settings.KEY_SURE_AT, unsure_below=settings.KEY_UNSURE_BELOW
         )
-        if prediction.key
+        if prediction.key and not prediction.not_music
         else "",
         choices=tuple(key_choices(prediction.song_key, prediction.key, prediction.key_alternatives)),
     )
@@ -255,6 +270,7 @@ def prediction_context(prediction: Prediction) -> dict[str, object]:
         "top_three": bars[:3],
         "top_genre_name": genre_name(prediction.top_genre) if prediction.top_genre else "",
         "rerun_offered": rerun_offered(prediction, served),
+        "not_music_reason": NOT_MUSIC_REASONS.get(prediction.sounds_like, "") if prediction.not_music else "",
         "served_model": " ".join(served),
     }
 
@@ -302,7 +318,8 @@ def prediction_status_dict(prediction: Prediction) -> dict[str, object]:
         "progress": progress_percent(prediction),
         "message": _status_message(prediction),
         "finished": prediction.is_finished,
-        "top_genre": prediction.top_genre or None,
+        "top_genre": (prediction.top_genre or None) if not prediction.not_music else None,
+        "sounds_like": prediction.sounds_like or None,
         "url": reverse("predictions:detail", args=[prediction.pk]),
     }
 

@@ -48,7 +48,7 @@ PAGE_DEFERRED = ("backbone_output",)
 
 # What a history row shows: its JSON columns (scores, tags, beats) are neither read nor decoded.
 HISTORY_FIELDS = ("pk", "owner", "title", "artist", "upload", "artwork_url", "status", "top_genre", "confidence",
-                  "created_at")  # fmt: skip
+                  "sounds_like", "created_at")  # fmt: skip
 
 
 def detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from worker import analysis
+from worker import analysis, musicness
 from worker.audio import features
 from worker.audio.decode import load_audio
 from worker.backbone import sequential
@@ -71,6 +71,10 @@ class PredictionResult:
     backbone: dict[str, list[float]] | None = field(default=None, repr=False)
     # How many of the excerpt's 3 s patches the model read (worker.backbone.sequential: half, or all of them).
     patches_read: int = 0
+    # Added for issue 26: worker.musicness's verdict ("music", "noise", "speech", "near_silence") and
+    # the measures it was reached on.
+    sounds_like: str = musicness.MUSIC
+    musicness: dict[str, float] = field(default_factory=dict)
 
     @property
     def top_genre(self) -> str:
@@ -157,7 +161,7 @@ class GenrePredictor:
             clock.lap("load")
             output, probs, patches_read = self.score_patches(feats.patches)
             clock.lap("model")
-            tempo, key, analysis_s = analysed.result()
+            tempo, key, verdict, analysis_s = analysed.result()
             clock.lap("analysis_wait")
         clock.laps["analysis"] = round(analysis_s, 4)
         mel = png = None
@@ -171,7 +175,8 @@ class GenrePredictor:
 
             png = str(render_png(feats.mel_power, spectrogram_png, start_s=audio.excerpt_start_s))
             clock.lap("spectrogram")
-        return self._result(probs, output, tempo, key, audio, clock.finish(), png, mel, patches_read)
+        result = self._result(probs, output, tempo, key, audio, clock.finish(), png, mel, patches_read)
+        return replace(result, sounds_like=verdict.kind, musicness=verdict.measures.to_dict())
 
     def score_patches(
         self, patches: np.ndarray, *, early_exit: bool | None = None
@@ -223,11 +228,14 @@ class GenrePredictor:
         )
 
 
-def _analyse(samples: np.ndarray, sample_rate: int) -> tuple[analysis.Tempo, analysis.Key, float]:
+def _analyse(
+    samples: np.ndarray, sample_rate: int
+) -> tuple[analysis.Tempo, analysis.Key, musicness.Verdict, float]:
     started = time.perf_counter()
     tempo = analysis.estimate_tempo(samples, sample_rate)
     key = analysis.estimate_key(samples, sample_rate)
-    return tempo, key, time.perf_counter() - started
+    verdict = musicness.judge(samples, sample_rate, pulse=tempo.confidence)
+    return tempo, key, verdict, time.perf_counter() - started
 
 
 def warm_up_analysis() -> None:

@@ -120,3 +120,16 @@ def _add(out: np.ndarray, seg: np.ndarray, start_s: float, sr: int) -> None:
 
 def _normalise(x: np.ndarray, peak: float = 0.8) -> np.ndarray:
     return (x * (peak / max(float(np.abs(x).max()), 1e-9))).astype(np.float32)
+
+
+def noise(
+    seconds: float, colour: str = "pink", sr: int = SR, seed: int = 0, level: float = 0.3
+) -> np.ndarray:
+    """White, pink (1/f power) or brown (1/f^2) noise at an RMS of `level`: audio that is not music."""
+    exponent = {"white": 0.0, "pink": 0.5, "brown": 1.0}[colour]
+    n = int(seconds * sr)
+    spectrum = np.fft.rfft(_rng(seed).standard_normal(n))
+    freqs = np.fft.rfftfreq(n, 1.0 / sr)
+    spectrum *= 1.0 / np.maximum(freqs, 20.0) ** exponent  # amplitude ~ f^-exponent, flat below 20 Hz
+    out = np.fft.irfft(spectrum, n)
+    return (out * (level / max(float(np.sqrt(np.mean(out**2))), 1e-12))).astype(np.float32)

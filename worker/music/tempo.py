@@ -143,8 +143,9 @@ def from_envelope(envelope: np.ndarray, frame_rate: float) -> TempoEstimate:
     best = int(np.argmax(score))
     if score[best] <= 0.0:
         return NO_TEMPO
-    bpm = 60.0 * frame_rate / _refine(acf, best)
-    beats = _track_beats(envelope, frame_rate, bpm)
+    exact = 60.0 * frame_rate / _refine(acf, best)
+    bpm = round(exact, 1)
+    beats = _track_beats(envelope, frame_rate, exact)
     if len(beats) < 4:
         return NO_TEMPO
     confidence = agreement(gram, frame_rate, best)
@@ -152,8 +153,12 @@ def from_envelope(envelope: np.ndarray, frame_rate: float) -> TempoEstimate:
     unsure = confidence < UNSURE_BELOW or (
         octave is not None and score[octave[0]] >= OCTAVE_RIVAL * score[best]
     )
-    alternative = round(60.0 * frame_rate / octave[1], 1) if unsure and octave is not None else None
-    return TempoEstimate(round(bpm, 1), round(confidence, 3), alternative, beats)
+    # Exactly double or half the estimate (what the page's x2 and /2 set), not the rival peak's own
+    # unrefined lag: pink noise's "155 BPM, or 72.1?" beside a /2 button that set 77.5.
+    alternative = None
+    if unsure and octave is not None:
+        alternative = round(bpm * 2, 1) if octave[1] < best else round(bpm / 2, 1)
+    return TempoEstimate(bpm, round(confidence, 3), alternative, beats)
 
 
 def _refine(acf: np.ndarray, lag: int) -> float:
@@ -162,7 +167,9 @@ def _refine(acf: np.ndarray, lag: int) -> float:
         left, centre, right = acf[lag - 1], acf[lag], acf[lag + 1]
         curvature = left - 2 * centre + right
         if curvature < 0:
-            return lag + 0.5 * float(left - right) / float(curvature)
+            # The vertex of a parabola through a peak lies within half a frame of it; a flat top
+            # (noise, a hum) can put it far outside, even at a negative lag.
+            return lag + float(np.clip(0.5 * float(left - right) / float(curvature), -0.5, 0.5))
     return float(lag)
 
 
