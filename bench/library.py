@@ -259,7 +259,7 @@ def measure(user: Any, song: Any, repeats: int) -> dict[str, tuple[float, ...]]:
     client = Client()
     client.force_login(user)
     base = reverse("samples:song_library", args=[song.pk])
-    out = {}
+    out: dict[str, tuple[float, ...]] = {}
     for label, query_string in CASES.items():
         cache.clear()  # the bench's own Redis database: each view starts without its facets
         q50, q95, cold = timed(queries(song, query_string), repeats)
