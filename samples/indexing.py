@@ -272,7 +272,8 @@ def _fetch(sound: Sound, *, budget: FreesoundBudget) -> bytes:
         try:
             fresh = freesound.sound_get(sound_id=sound.freesound_id, budget=budget)
         except NotFound:
-            Sound.objects.filter(pk=sound.pk).update(removed=True)
+            # seen_at too (update() skips auto_now): the library's facet cache is keyed by it.
+            Sound.objects.filter(pk=sound.pk).update(removed=True, seen_at=timezone.now())
             raise _Gone from None
         if not fresh.preview_hq_mp3 or fresh.preview_hq_mp3 == sound.preview_url:
             raise

@@ -6,6 +6,10 @@ facet counts one aggregate with a FILTER per tag, and the tempo and key parts of
 expressions (see `fit_partial`). Only the audio part of the fit needs the vectors, and it is worked
 out for a bounded candidate set: the FIT_CANDIDATES sounds the SQL part ranks best (see `ranked`).
 
+The facet counts of a view read every sound it matches, which for a view with few filters is most
+of the index; they are cached per view and index version (`cached_facet_counts`), and their total
+is the page count too (`ranked`, `paginate`), so a repeated view counts nothing.
+
 Free text uses PostgreSQL's full-text search (the `simple` configuration over the name and the
 tags, prefix matches, backed by a GIN index made by migration 0013) and, on other databases, a
 case-insensitive containment test per word. Tags are tested with jsonb containment (`@>`, a GIN
@@ -18,8 +22,10 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import overload
+from functools import cached_property
+from typing import Any, overload
 
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -28,6 +34,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    Max,
     Q,
     QuerySet,
     Value,
@@ -36,6 +43,8 @@ from django.db.models import (
 from django.db.models.expressions import Combinable, RawSQL
 from django.db.models.functions import Abs, Greatest, Least
 
+from core.cache import cache_get, cache_set
+from core.fragments import version
 from predictions.models import Prediction
 from worker.music.theory import Key, fifth_down, fifth_up, parse_key, relative
 
@@ -60,6 +69,7 @@ from .similarity import (
 PER_PAGE = 25
 FIT_CANDIDATES = 300  # the audio part of the fit is computed for this many sounds (12 pages)
 SIMILAR_CANDIDATES = 1000  # the song's nearest sounds in the audio index, for "sounds like the song"
+FACETS_CACHE_SECONDS = 600  # a safety net: a change to the index gives a new key at once
 DEFAULT_TOLERANCE = 6  # GenreSearch.bpm_tolerance's default
 TEXT_MAX_WORDS = 8
 
@@ -283,6 +293,27 @@ def facet_counts(sounds: QuerySet[Sound], *, selected: Sequence[str] = ()) -> Fa
     return Facets(total=counts["total"], loops=counts["loops"], tags=tags)
 
 
+def index_version() -> tuple[str, int]:
+    """What changes whenever any sound's facets can: the latest `seen_at` (every upsert saves it,
+    and a removal sets it) and the highest id. Two index lookups (the `sound_seen` index, the
+    primary key)."""
+    latest = Sound.objects.aggregate(seen=Max("seen_at"), pk=Max("pk"))
+    return (latest["seen"].isoformat() if latest["seen"] else "", latest["pk"] or 0)
+
+
+def cached_facet_counts(sounds: QuerySet[Sound], *, selected: Sequence[str] = ()) -> Facets:
+    """facet_counts, kept in the shared cache under the view's SQL and the index version, so a
+    view asked again before the index changes costs two index lookups, not a count of its sounds."""
+    sql, params = sounds.query.sql_with_params()
+    key = f"library:facets:{version(sql, params, tuple(selected), index_version())}"
+    facets = cache_get(key)
+    if isinstance(facets, Facets):
+        return facets
+    facets = facet_counts(sounds, selected=selected)
+    cache_set(key, facets, timeout=FACETS_CACHE_SECONDS)
+    return facets
+
+
 # --- Sorting ------------------------------------------------------------------------------------------
 
 
@@ -391,8 +422,11 @@ class Ranked:
         return sounds
 
 
-def ranked(sounds: QuerySet[Sound], *, sort: str, reference: Reference) -> Ranked | QuerySet[Sound]:
+def ranked(
+    sounds: QuerySet[Sound], *, sort: str, reference: Reference, total: int | None = None
+) -> Ranked | QuerySet[Sound]:
     """The filtered sounds in the order asked for: a QuerySet when SQL sorts alone, else a Ranked.
+    `total`, when known (Facets.total), is the number of `sounds`; else a Ranked counts them.
 
     - fit: the database orders by the tempo and key parts; the first FIT_CANDIDATES of that order
       are re-ranked by the whole blend (similarity.rank_by_sound: the audio part rescaled over those
@@ -403,16 +437,16 @@ def ranked(sounds: QuerySet[Sound], *, sort: str, reference: Reference) -> Ranke
     if sort == SORT_TEMPO:
         return by_tempo(sounds, reference)
     if sort == SORT_SIMILAR and reference.vectors is not None:
-        return _by_similarity(sounds, reference.vectors)
+        return _by_similarity(sounds, reference.vectors, total=total)
     if sort == SORT_FIT:
         partial = fit_partial(sounds, reference)
         if reference.vectors is None:
             return partial
-        return _by_fit(partial, reference)
+        return _by_fit(partial, reference, total=total)
     return newest(sounds)
 
 
-def _by_fit(partial: QuerySet[Sound], reference: Reference) -> Ranked:
+def _by_fit(partial: QuerySet[Sound], reference: Reference, *, total: int | None) -> Ranked:
     assert reference.vectors is not None
     candidates = list(partial.defer(None).only(*CANDIDATE_FIELDS)[:FIT_CANDIDATES])
     vectors = {s.freesound_id: v for s in candidates if (v := _vectors(s)) is not None}
@@ -428,17 +462,37 @@ def _by_fit(partial: QuerySet[Sound], reference: Reference) -> Ranked:
     )
     pk_of = {s.freesound_id: s.pk for s in candidates}
     head = [pk_of[s.candidate.freesound_id] for s in scored]
-    total = len(candidates) if len(candidates) < FIT_CANDIDATES else partial.count()
+    if len(candidates) < FIT_CANDIDATES:
+        total = len(candidates)
+    elif total is None:
+        total = partial.count()
     return Ranked(head=head, tail=partial, tail_skip=len(head), total=total)
 
 
-def _by_similarity(sounds: QuerySet[Sound], song: SongVectors) -> Ranked:
+def _by_similarity(sounds: QuerySet[Sound], song: SongVectors, *, total: int | None) -> Ranked:
     nearest = process_index().search(song.embedding, SIMILAR_CANDIDATES)
     order = {fid: i for i, (fid, _) in enumerate(nearest)}
     found = sounds.filter(freesound_id__in=list(order)).values_list("pk", "freesound_id")
     head = [pk for pk, fid in sorted(found, key=lambda row: order[row[1]])]
     tail = newest(sounds.exclude(pk__in=head))
-    return Ranked(head=head, tail=tail, tail_skip=0, total=sounds.count())
+    return Ranked(head=head, tail=tail, tail_skip=0, total=sounds.count() if total is None else total)
+
+
+class CountedPaginator(Paginator):
+    """A Paginator told its number of items, so a QuerySet is not counted a second time."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count
+
+
+def paginate(ordered: Ranked | QuerySet[Sound], *, number: int, total: int) -> Page:
+    """The page `number` (clamped to the last) of `ordered`, whose length is `total`."""
+    return CountedPaginator(ordered, PER_PAGE, count=total).get_page(number)
 
 
 CANDIDATE_FIELDS = ("freesound_id", "author", "pack_uri", "licence", "duration", "tags", "bpm", "key",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 
@@ -38,15 +37,15 @@ def _library(
     query = form.library_query()
     reference = library.reference_for(song)
     sounds = library.sound_filter(query=query, reference=reference, allowed=allowed)
-    facets = library.facet_counts(sounds, selected=query.tags)
+    facets = library.cached_facet_counts(sounds, selected=query.tags)
     page_number = _page_number(request)
     top_up = None
     if library.needs_top_up(total=facets.total, page=page_number):
         top_up = freesound_index.library_top_up(query=query, reference=reference, licences=allowed)
         if top_up.stored:
-            facets = library.facet_counts(sounds, selected=query.tags)
-    ordered = library.ranked(sounds, sort=query.sort, reference=reference)
-    page = Paginator(ordered, library.PER_PAGE).get_page(page_number)  # type: ignore[arg-type]
+            facets = library.cached_facet_counts(sounds, selected=query.tags)
+    ordered = library.ranked(sounds, sort=query.sort, reference=reference, total=facets.total)
+    page = library.paginate(ordered, number=page_number, total=facets.total)
     in_pack = set(pack.items.values_list("sound_id", flat=True)) if pack else set()
     context: dict[str, Any] = {
         "song": song,

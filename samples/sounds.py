@@ -3,6 +3,8 @@ newest truth), and ask Freesound again for one sound."""
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from . import freesound
 from .budget import FreesoundBudget
 from .freesound import FreesoundSound, NotFound
@@ -66,7 +68,8 @@ def sound_refresh(*, sound: Sound, budget: FreesoundBudget | None = None) -> Sou
     try:
         result = freesound.sound_get(sound_id=sound.freesound_id, budget=budget)
     except NotFound:
-        Sound.objects.filter(pk=sound.pk).update(removed=True)
+        # seen_at too (update() skips auto_now): the library's facet cache is keyed by it.
+        Sound.objects.filter(pk=sound.pk).update(removed=True, seen_at=timezone.now())
         sound.removed = True
         return None
     for name, value in _sound_fields(result).items():

@@ -127,6 +127,31 @@ def test_facet_counts_count_instrument_tags_and_loops_in_the_filtered_set():
     }
 
 
+def test_cached_facet_counts_follow_every_change_to_the_index():
+    make_sound(1, tags=["kick", "loop"])
+    sounds = library.sound_filter(query=LibraryQuery(), reference=SONG, allowed=ALL)
+    assert library.cached_facet_counts(sounds).total == 1
+    assert library.cached_facet_counts(sounds).total == 1  # from the cache
+
+    second = make_sound(2, tags=["bass", "loop"])
+    assert library.cached_facet_counts(sounds).total == 2
+    second.tags = ["bass", "one-shot"]
+    second.save()
+    assert library.cached_facet_counts(sounds).loops == 1
+    Sound.objects.filter(pk=second.pk).update(removed=True, seen_at=timezone.now())  # as a 404 does
+    assert library.cached_facet_counts(sounds).total == 1
+
+
+def test_paginate_takes_the_total_it_is_given_and_clamps_the_page():
+    for n in range(1, 4):
+        make_sound(n)
+    sounds = library.sound_filter(query=LibraryQuery(), reference=SONG, allowed=ALL)
+
+    page = library.paginate(library.newest(sounds), number=9, total=60)
+
+    assert (page.paginator.count, page.number) == (60, 3)
+
+
 def _sorted(sort: str, reference: Reference = SONG) -> list[str]:
     sounds = library.sound_filter(query=LibraryQuery(), reference=reference, allowed=ALL)
     return [s.name for s in library.ranked(sounds, sort=sort, reference=reference)[:50]]
