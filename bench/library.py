@@ -210,7 +210,7 @@ def queries(song: Any, query_string: str) -> Callable[[], None]:
     the view does) and the sorted page."""
     from django.http import QueryDict
 
-    from samples import library
+    from samples import library, library_facets
     from samples.forms import LibraryForm
 
     allowed = library.allowed_licences(allow_noncommercial=False)
@@ -220,7 +220,7 @@ def queries(song: Any, query_string: str) -> Callable[[], None]:
 
     def run() -> None:
         sounds = library.sound_filter(query=query, reference=reference, allowed=allowed)
-        facets = library.cached_facet_counts(sounds, selected=query.tags)
+        facets = library_facets.cached_facet_counts(sounds, selected=query.tags)
         ordered = library.ranked(sounds, sort=query.sort, reference=reference, total=facets.total)
         list(library.paginate(ordered, number=page, total=facets.total).object_list)
 

@@ -18,10 +18,9 @@ index) on PostgreSQL and with the tag's quoted JSON text elsewhere.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, overload
 
@@ -30,11 +29,9 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
-    Count,
     ExpressionWrapper,
     F,
     FloatField,
-    Max,
     Q,
     QuerySet,
     Value,
@@ -43,16 +40,14 @@ from django.db.models import (
 from django.db.models.expressions import Combinable, RawSQL
 from django.db.models.functions import Abs, Greatest, Least
 
-from core.cache import cache_get, cache_set
-from core.fragments import version
 from predictions.models import Prediction
 from worker.music.theory import Key, fifth_down, fifth_up, parse_key, relative
 
 from .audio_index import vector_from_bytes
 from .indexing import process_index
 from .licences import Licence
-from .models import Pack, Sound
-from .recommend import Candidate, Fit, licence_filter, sample_fit, tempo_windows
+from .models import Sound
+from .recommend import Candidate, licence_filter, tempo_windows
 from .similarity import (
     KEY_WEIGHT,
     OCTAVE_TEMPO,
@@ -254,64 +249,6 @@ def _duration_filter(duration: str) -> Q:
     if high is not None:
         condition &= Q(duration__lt=high)
     return condition
-
-
-# --- Facets -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Facet:
-    tag: str
-    count: int
-    selected: bool
-
-
-@dataclass(frozen=True)
-class Facets:
-    total: int
-    loops: int
-    tags: list[Facet] = field(default_factory=list)
-
-    @property
-    def one_shots(self) -> int:
-        return self.total - self.loops
-
-
-def facet_counts(sounds: QuerySet[Sound], *, selected: Sequence[str] = ()) -> Facets:
-    """How many of `sounds` carry each instrument tag, and how many are loops: one aggregate query
-    (a COUNT with a FILTER per tag). A tag no sound carries is left out unless it is selected."""
-    counts = sounds.aggregate(
-        total=Count("pk"),
-        loops=Count("pk", filter=has_tag(LOOP_TAG)),
-        **{f"tag_{i}": Count("pk", filter=has_tag(tag)) for i, tag in enumerate(INSTRUMENTS)},
-    )
-    tags = [
-        Facet(tag, counts[f"tag_{i}"], tag in selected)
-        for i, tag in enumerate(INSTRUMENTS)
-        if counts[f"tag_{i}"] or tag in selected
-    ]
-    return Facets(total=counts["total"], loops=counts["loops"], tags=tags)
-
-
-def index_version() -> tuple[str, int]:
-    """What changes whenever any sound's facets can: the latest `seen_at` (every upsert saves it,
-    and a removal sets it) and the highest id. Two index lookups (the `sound_seen` index, the
-    primary key)."""
-    latest = Sound.objects.aggregate(seen=Max("seen_at"), pk=Max("pk"))
-    return (latest["seen"].isoformat() if latest["seen"] else "", latest["pk"] or 0)
-
-
-def cached_facet_counts(sounds: QuerySet[Sound], *, selected: Sequence[str] = ()) -> Facets:
-    """facet_counts, kept in the shared cache under the view's SQL and the index version, so a
-    view asked again before the index changes costs two index lookups, not a count of its sounds."""
-    sql, params = sounds.query.sql_with_params()
-    key = f"library:facets:{version(sql, params, tuple(selected), index_version())}"
-    facets = cache_get(key)
-    if isinstance(facets, Facets):
-        return facets
-    facets = facet_counts(sounds, selected=selected)
-    cache_set(key, facets, timeout=FACETS_CACHE_SECONDS)
-    return facets
 
 
 # --- Sorting ------------------------------------------------------------------------------------------
@@ -519,22 +456,6 @@ def _candidate(sound: Sound) -> Candidate:
     )
 
 
-# --- Names on rows ------------------------------------------------------------------------------------
-
-ROW_NAME_MAX = 40
-
-
-def row_name(name: str, limit: int = ROW_NAME_MAX) -> str:
-    """A name short enough for a row that keeps its distinguishing tail: "Tech House Bassline 126
-    BPM Eb minor 4" → "Tech House Bassline…BPM Eb minor 4" (the end is where uploaders number a
-    series, so cutting it would make rows read the same)."""
-    if len(name) <= limit:
-        return name
-    head = limit * 11 // 20
-    tail = limit - head - 1
-    return f"{name[:head].rstrip()}…{name[-tail:].lstrip()}"
-
-
 # --- What the index lacks -----------------------------------------------------------------------------
 
 
@@ -564,75 +485,3 @@ def freesound_filter(*, query: LibraryQuery, reference: Reference, licences: Seq
 
 def _bound(value: float | None) -> str:
     return "*" if value is None else f"{value:g}"
-
-
-# --- Rows ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SoundRow:
-    """One line of the library or a pack page: the sound, how it fits its song (None without a
-    song), the song it plays with, and whether it is in the pack shown."""
-
-    sound: Sound
-    fit: Fit | None
-    song: Prediction | None = None
-    in_pack: bool = False
-    grid_json: str = ""  # the song's beat grid, for "Play with the song"
-
-    @property
-    def name(self) -> str:
-        return row_name(self.sound.name)
-
-
-def sound_rows(
-    sounds: Iterable[Sound], *, song: Prediction | None, in_pack: Iterable[int] = ()
-) -> list[SoundRow]:
-    reference = reference_for(song)
-    members = set(in_pack)
-    grid = song_grid_json(song) if song else ""
-    return [
-        SoundRow(sound, _fit(sound, reference) if song else None, song, sound.pk in members, grid)
-        for sound in sounds
-    ]
-
-
-def song_grid_json(song: Prediction) -> str:
-    """The song's beat grid as the sample browser reads it (data-song-grid)."""
-    from .conform.conforming import song_grid
-
-    grid = song_grid(song)
-    return json.dumps(
-        {"tempo": grid.tempo_bpm, "key": grid.key, "beats": grid.beat_times, "measured": grid.beats_measured}
-    )
-
-
-def pack_rows(*, pack: Pack, song: Prediction | None = None) -> list[SoundRow]:
-    """The pack's sounds, each with the song it plays with: `song` when the user picked one, else
-    the song it was saved from (PackItem.song), else none."""
-    items = pack.items.select_related("sound", "song").order_by("added_at", "id")
-    rows, grids = [], {}
-    for item in items:
-        plays_with = song or item.song
-        fit = _fit(item.sound, reference_for(plays_with)) if plays_with else None
-        if plays_with is not None and plays_with.pk not in grids:
-            grids[plays_with.pk] = song_grid_json(plays_with)
-        grid = grids[plays_with.pk] if plays_with is not None else ""
-        rows.append(SoundRow(item.sound, fit, plays_with, in_pack=True, grid_json=grid))
-    return rows
-
-
-def _fit(sound: Sound, reference: Reference) -> Fit:
-    return sample_fit(
-        song_bpm=reference.tempo,
-        song_key=reference.key,
-        loop_bpm=sound.bpm,
-        loop_key=sound.key,
-        tolerance=reference.tolerance,
-    )
-
-
-def pack_song(*, pack: Pack) -> Prediction | None:
-    """The song a pack's library ranks against: the one its latest sound was saved from."""
-    item = pack.items.filter(song__isnull=False).select_related("song").order_by("-added_at", "-id").first()
-    return item.song if item is not None else None

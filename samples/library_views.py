@@ -13,7 +13,7 @@ from accounts.http import AuthenticatedHttpRequest
 from predictions.models import Prediction
 from predictions.selectors import prediction_get_for_user
 
-from . import freesound_index, library, selectors
+from . import freesound_index, library, library_facets, library_rows, selectors
 from .forms import LibraryForm
 from .models import Pack
 
@@ -26,7 +26,7 @@ def song_library(request: AuthenticatedHttpRequest, prediction_pk: int) -> HttpR
 def pack_library(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pack = selectors.pack_get_for_user(user=request.user, pk=pk)
     picked = selectors.song_for_user(user=request.user, pk=request.GET.get("song", ""))
-    return _library(request, song=picked or library.pack_song(pack=pack), pack=pack)
+    return _library(request, song=picked or library_rows.pack_song(pack=pack), pack=pack)
 
 
 def _library(
@@ -37,13 +37,13 @@ def _library(
     query = form.library_query()
     reference = library.reference_for(song)
     sounds = library.sound_filter(query=query, reference=reference, allowed=allowed)
-    facets = library.cached_facet_counts(sounds, selected=query.tags)
+    facets = library_facets.cached_facet_counts(sounds, selected=query.tags)
     page_number = _page_number(request)
     top_up = None
     if library.needs_top_up(total=facets.total, page=page_number):
         top_up = freesound_index.library_top_up(query=query, reference=reference, licences=allowed)
         if top_up.stored:
-            facets = library.cached_facet_counts(sounds, selected=query.tags)
+            facets = library_facets.cached_facet_counts(sounds, selected=query.tags)
     ordered = library.ranked(sounds, sort=query.sort, reference=reference, total=facets.total)
     page = library.paginate(ordered, number=page_number, total=facets.total)
     in_pack = set(pack.items.values_list("sound_id", flat=True)) if pack else set()
@@ -54,7 +54,7 @@ def _library(
         "q": query,
         "facets": facets,
         "page": page,
-        "rows": library.sound_rows(page.object_list, song=song, in_pack=in_pack),
+        "rows": library_rows.sound_rows(page.object_list, song=song, in_pack=in_pack),
         "top_up": top_up,
         "query": _query_string(request, drop=("page",)),
         "fits_url": _query_string(request, drop=("page", "fits"), add={"fits": "1"}),

@@ -103,7 +103,7 @@ class Sound(models.Model):
             models.Index(fields=["removed", "bpm"], name="sound_bpm"),
             models.Index(fields=["removed", "key"], name="sound_key"),
             models.Index(fields=["removed", "duration"], name="sound_duration"),
-            # The library's facet cache is keyed by the latest change (samples.library.index_version).
+            # The library's facet cache is keyed by the latest change (samples.library_facets.index_version).
             models.Index(fields=["seen_at"], name="sound_seen"),
         ]
 

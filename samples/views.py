@@ -22,7 +22,7 @@ from accounts.ratelimit import refuse_with
 from predictions.models import Prediction
 from predictions.selectors import prediction_get_for_user
 
-from . import exports, freesound, freesound_index, library, packs, selectors, services
+from . import exports, freesound, freesound_index, library_rows, packs, selectors, services
 from .conform.conforming import conforming_disabled_reason
 from .downloads import PreviewError
 from .forms import PackForm, PreferenceForm, SaveToPackForm
@@ -78,7 +78,7 @@ def pack_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     context = {
         "pack": pack,
         "sounds": selectors.sound_list_for_pack(pack=pack),
-        "rows": library.pack_rows(pack=pack, song=picked),
+        "rows": library_rows.pack_rows(pack=pack, song=picked),
         "picked_song": picked,
         "here": request.get_full_path(),
         "songless": pack.items.filter(song__isnull=True).count(),

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from fakeapis.freesound import BY4, BYNC, CC0
-from samples import library
+from samples import library, library_facets, library_rows
 from samples.audio_index import vector_to_bytes
 from samples.indexing import process_index_reset
 from samples.library import LibraryQuery, Reference
@@ -114,7 +114,7 @@ def test_facet_counts_count_instrument_tags_and_loops_in_the_filtered_set():
     make_sound(3, tags=["bass", "loop"])
     make_sound(4, tags=["bass", "loop"], licence_url=BYNC)
 
-    facets = library.facet_counts(
+    facets = library_facets.facet_counts(
         library.sound_filter(query=LibraryQuery(), reference=SONG, allowed=["cc0", "by"]), selected=["piano"]
     )
 
@@ -130,16 +130,16 @@ def test_facet_counts_count_instrument_tags_and_loops_in_the_filtered_set():
 def test_cached_facet_counts_follow_every_change_to_the_index():
     make_sound(1, tags=["kick", "loop"])
     sounds = library.sound_filter(query=LibraryQuery(), reference=SONG, allowed=ALL)
-    assert library.cached_facet_counts(sounds).total == 1
-    assert library.cached_facet_counts(sounds).total == 1  # from the cache
+    assert library_facets.cached_facet_counts(sounds).total == 1
+    assert library_facets.cached_facet_counts(sounds).total == 1  # from the cache
 
     second = make_sound(2, tags=["bass", "loop"])
-    assert library.cached_facet_counts(sounds).total == 2
+    assert library_facets.cached_facet_counts(sounds).total == 2
     second.tags = ["bass", "one-shot"]
     second.save()
-    assert library.cached_facet_counts(sounds).loops == 1
+    assert library_facets.cached_facet_counts(sounds).loops == 1
     Sound.objects.filter(pk=second.pk).update(removed=True, seen_at=timezone.now())  # as a 404 does
-    assert library.cached_facet_counts(sounds).total == 1
+    assert library_facets.cached_facet_counts(sounds).total == 1
 
 
 def test_paginate_takes_the_total_it_is_given_and_clamps_the_page():
@@ -243,10 +243,10 @@ def test_ranked_pages_continue_past_the_head_in_the_databases_order(embedded, mo
 
 def test_row_names_keep_their_distinguishing_tail():
     names = [f"Tech House Bassline 126 BPM Eb minor {n}" for n in (1, 2)]
-    short = [library.row_name(name, limit=30) for name in names]
+    short = [library_rows.row_name(name, limit=30) for name in names]
 
     assert short[0] != short[1]
     assert short[0].endswith("minor 1")
     assert "…" in short[0]
     assert len(short[0]) <= 30
-    assert library.row_name("Short name") == "Short name"
+    assert library_rows.row_name("Short name") == "Short name"
