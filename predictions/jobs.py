@@ -60,6 +60,7 @@ from worker.predictor import PredictionResult
 from .models import Prediction
 from .services import RENDER_SPECTROGRAM_TASK, prediction_audio_fetch, prediction_enqueue
 from .signals import prediction_done
+from .uploads import STORAGE_ERRNOS, STORAGE_RETRY_AFTER
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,10 @@ WORKER_LOST_FAILURE = (
     "The analysis was interrupted several times (its worker stopped). Try again in a moment."
 )
 DATABASE_UNAVAILABLE = "The database was unavailable for a moment; the analysis will be retried."
+STORAGE_BUSY = (
+    "Seven/Four cannot store files right now (its storage is full or read-only); the analysis will be "
+    "retried in a few minutes."
+)
 
 
 class TransientJobError(JobRetry):
@@ -174,6 +179,17 @@ def _release_if_possible(prediction_id: int, job_id: str) -> None:
 
 
 def _analyse(prediction: Prediction, job_id: str) -> None:
+    """A full or read-only disk (the scratch folder, the media storage) is the server's condition,
+    not the song's: the job is retried, so a catalog pick is not lost to it (issue 28.6)."""
+    try:
+        _analyse_in_scratch(prediction, job_id)
+    except OSError as exc:
+        if exc.errno not in STORAGE_ERRNOS:
+            raise
+        raise TransientJobError(STORAGE_BUSY, retry_after=STORAGE_RETRY_AFTER) from exc
+
+
+def _analyse_in_scratch(prediction: Prediction, job_id: str) -> None:
     with _scratch_dir() as scratch:
         audio = _fetch_audio(prediction, scratch)
         prediction_set_stage(prediction_id=prediction.pk, job_id=job_id, stage=Stage.ANALYSING)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import errno
+import os
+
 import pytest
+from django.core.files.storage import FileSystemStorage
 
 from predictions import jobs
 from predictions.models import Prediction
 from predictions.tasks import predict_genre_task
+from predictions.uploads import STORAGE_RETRY_AFTER
 from tests.predictions.factories import PredictionFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog_settings")]
@@ -55,3 +60,29 @@ def test_an_unknown_track_fails_with_a_clear_message(user, fake_deezer, fake_pre
     assert prediction.status == Status.FAILED
     assert prediction.error
     assert prediction.error != jobs.GENERIC_FAILURE
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
+def test_a_full_or_read_only_storage_puts_a_catalog_pick_back_instead_of_losing_it(
+    user, fake_deezer, fake_predictor, monkeypatch, code
+):
+    """Issue 28.6: with MEDIA_ROOT full or read-only, a catalog pick failed for good when the worker
+    saved its analysis. It is now handed back to the queue and done once the storage is back."""
+    prediction = PredictionFactory(owner=user, source_track_id="3135553", isrc="GBDUW0000053")
+    original_save = FileSystemStorage._save
+
+    def refuse(self, name, content):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(FileSystemStorage, "_save", refuse)
+    with pytest.raises(jobs.TransientJobError) as raised:
+        jobs.prediction_run(prediction_id=prediction.pk, job_id="job-a")
+    assert raised.value.retry_after == STORAGE_RETRY_AFTER
+    prediction.refresh_from_db()
+    assert prediction.status == Status.PENDING
+    assert prediction.error == jobs.STORAGE_BUSY
+
+    monkeypatch.setattr(FileSystemStorage, "_save", original_save)
+    jobs.prediction_run(prediction_id=prediction.pk, job_id="job-b")
+    prediction.refresh_from_db()
+    assert prediction.status == Status.DONE
