@@ -69,20 +69,18 @@ def test_a_full_or_read_only_storage_puts_a_catalog_pick_back_instead_of_losing_
     """Issue 28.6: with MEDIA_ROOT full or read-only, a catalog pick failed for good when the worker
     saved its analysis. It is now handed back to the queue and done once the storage is back."""
     prediction = PredictionFactory(owner=user, source_track_id="3135553", isrc="GBDUW0000053")
-    original_save = FileSystemStorage._save
 
     def refuse(self, name, content):
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(FileSystemStorage, "_save", refuse)
-    with pytest.raises(jobs.TransientJobError) as raised:
+    with monkeypatch.context() as storage_down, pytest.raises(jobs.TransientJobError) as raised:
+        storage_down.setattr(FileSystemStorage, "_save", refuse)
         jobs.prediction_run(prediction_id=prediction.pk, job_id="job-a")
     assert raised.value.retry_after == STORAGE_RETRY_AFTER
     prediction.refresh_from_db()
     assert prediction.status == Status.PENDING
     assert prediction.error == jobs.STORAGE_BUSY
 
-    monkeypatch.setattr(FileSystemStorage, "_save", original_save)
-    jobs.prediction_run(prediction_id=prediction.pk, job_id="job-b")
+    jobs.prediction_run(prediction_id=prediction.pk, job_id="job-b")  # the storage is back
     prediction.refresh_from_db()
     assert prediction.status == Status.DONE
