@@ -73,9 +73,10 @@ def test_a_full_or_read_only_storage_puts_a_catalog_pick_back_instead_of_losing_
     def refuse(self, name, content):
         raise OSError(code, os.strerror(code))
 
-    with monkeypatch.context() as storage_down, pytest.raises(jobs.TransientJobError) as raised:
+    with monkeypatch.context() as storage_down:
         storage_down.setattr(FileSystemStorage, "_save", refuse)
-        jobs.prediction_run(prediction_id=prediction.pk, job_id="job-a")
+        with pytest.raises(jobs.TransientJobError) as raised:
+            jobs.prediction_run(prediction_id=prediction.pk, job_id="job-a")
     assert raised.value.retry_after == STORAGE_RETRY_AFTER
     prediction.refresh_from_db()
     assert prediction.status == Status.PENDING
