@@ -99,9 +99,14 @@ def throttle_take(scope: str, request: HttpRequest, *, subject: str | None = Non
 
 
 def wait_phrase(seconds: int) -> str:
+    """ "1 second", "40 seconds", "2 minutes": how long to wait, in words."""
     if seconds < 90:
-        return f"{max(1, seconds)} seconds"
-    return f"{math.ceil(seconds / 60)} minutes"
+        return _count(max(1, seconds), "second")
+    return _count(math.ceil(seconds / 60), "minute")
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
 
 
 def throttled_message(usage: Usage) -> str:

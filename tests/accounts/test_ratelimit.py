@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from accounts import ratelimit
 from core.ratelimit import LOCAL_CACHE
 from tests.conftest import free_port
 
@@ -272,3 +273,18 @@ def test_catalog_pages_are_throttled_like_the_catalog_api(bob, settings):
         for _ in range(3)
     ]
     assert statuses == [200, 200, 429]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (0, "1 second"),
+        (1, "1 second"),
+        (40, "40 seconds"),
+        (89, "89 seconds"),
+        (90, "2 minutes"),
+        (3600, "60 minutes"),
+    ],
+)
+def test_the_wait_is_said_in_words_with_the_right_plural(seconds, words):
+    assert ratelimit.wait_phrase(seconds) == words
