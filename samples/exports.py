@@ -123,20 +123,28 @@ def _zip_sounds(items: list[PackItem], originals: dict[int, SoundOriginal | str]
     return sounds
 
 
-def _originals(*, pack: Pack, items: list[PackItem]) -> dict[int, SoundOriginal | str]:
+def _originals(
+    *, pack: Pack, items: list[PackItem], deadline: float | None = None
+) -> dict[int, SoundOriginal | str]:
     """Each sound's original with the owner's Freesound account, or why its preview stands in;
-    empty when the owner has no connection (previews, as without an account)."""
+    empty when the owner has no connection (previews, as without an account). With a `deadline`
+    (time.monotonic()), no download may outlast it: ZipDeadline is raised instead."""
     if not account_connected(user=pack.owner):
         return {}
     found: dict[int, SoundOriginal | str] = {}
     for sound in (item.sound for item in items):
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise ZipDeadline(f"pack {pack.pk}")
         try:
-            found[sound.freesound_id] = original_get(sound=sound, user=pack.owner)
+            found[sound.freesound_id] = original_get(sound=sound, user=pack.owner, total_timeout=left)
         except NotConnected as exc:  # lost on the way: the rest are previews too
             for rest in (item.sound for item in items):
                 found.setdefault(rest.freesound_id, str(exc))
             break
         except FreesoundError as exc:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise ZipDeadline(f"pack {pack.pk}") from exc
             log.warning(
                 "Original of %s left out of pack %s: %s (%s)", sound.freesound_id, pack.pk, exc, exc.detail
             )
@@ -209,7 +217,7 @@ def pack_zip_write(
     (time.monotonic()), no download may outlast it: ZipDeadline is raised instead."""
     items = list(pack.items.select_related("sound", "song", "pack__owner"))
     sounds_by_url = {item.sound.preview_url: item.sound for item in items}
-    originals = _originals(pack=pack, items=items)
+    originals = _originals(pack=pack, items=items, deadline=deadline)
 
     def fetch(zip_sound: ZipSound) -> bytes | IO[bytes] | None:
         original = originals.get(zip_sound.freesound_id)

@@ -43,15 +43,18 @@ class OriginalMissing(OriginalError):
         super().__init__("Freesound has no original file for this sound any more.", detail=detail)
 
 
-def _policy() -> DownloadPolicy:
+def _policy(total_timeout: float | None = None) -> DownloadPolicy:
     host = (urlsplit(settings.FREESOUND_API_URL).hostname or "").lower()
     loopback = bool(settings.PREVIEW_ALLOW_LOOPBACK)
+    total = settings.FREESOUND_ORIGINAL_TOTAL_TIMEOUT
+    if total_timeout is not None:
+        total = max(min(total_timeout, total), 0.1)
     return DownloadPolicy(
         allowed_hosts=[host, *(_LOOPBACK_HOSTS if loopback else ())],
         max_bytes=settings.FREESOUND_ORIGINAL_MAX_BYTES,
         connect_timeout=settings.FREESOUND_CONNECT_TIMEOUT,
         read_timeout=settings.PREVIEW_READ_TIMEOUT,
-        total_timeout=settings.FREESOUND_ORIGINAL_TOTAL_TIMEOUT,
+        total_timeout=total,
         allow_loopback=loopback,
         max_redirects=3,  # to the same scheme, host and port only (the Bearer token never leaves it)
         label="sound's original file",
@@ -68,8 +71,11 @@ def original_cached(*, sound: Sound) -> SoundOriginal | None:
     return None
 
 
-def original_get(*, sound: Sound, user: User, budget: FreesoundBudget | None = None) -> SoundOriginal:
-    """The sound's original for this user: the cached one, else downloaded with their account.
+def original_get(
+    *, sound: Sound, user: User, budget: FreesoundBudget | None = None, total_timeout: float | None = None
+) -> SoundOriginal:
+    """The sound's original for this user: the cached one, else downloaded with their account
+    (`total_timeout`, when given, may only shorten the usual time: a caller with a deadline).
     Raises NotConnected/ConnectionLost (no connection: previews only), OriginalMissing (404),
     Throttled (Freesound's limit, or our budget), OriginalError (anything else)."""
     if not account_connected(user=user):
@@ -86,7 +92,7 @@ def original_get(*, sound: Sound, user: User, budget: FreesoundBudget | None = N
     with tempfile.TemporaryDirectory(prefix="freesound-original-") as folder:
         path = Path(folder) / "original"
         try:
-            download_to_file(url, path, _policy(), headers={"Authorization": f"Bearer {token}"})
+            download_to_file(url, path, _policy(total_timeout), headers={"Authorization": f"Bearer {token}"})
         except BadStatus as exc:
             _raise_for(exc, user=user, budget=budget)
         except DownloadError as exc:

@@ -26,7 +26,6 @@ from . import exports, freesound, freesound_index, library_rows, packs, selector
 from .conform.conforming import conforming_disabled_reason
 from .downloads import PreviewError
 from .forms import PackForm, PreferenceForm, SaveToPackForm
-from .freesound_oauth import account_connected
 from .licences import Licence
 from .models import Pack, PackExport, Sound
 from .quota import quota_charge, request_refusal
@@ -260,8 +259,7 @@ def pack_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBas
         # Renders take seconds each: a worker builds the ZIP while the page shows its progress.
         export = exports.pack_export_request(pack=pack, contents=contents, song=song)
         return redirect("samples:export_detail", pk=export.pk)
-    # Originals (a connected Freesound account) may be large: only previews are zipped in the request.
-    if count <= settings.PACK_ZIP_STREAM_MAX_ITEMS and not account_connected(user=request.user):
+    if count <= settings.PACK_ZIP_STREAM_MAX_ITEMS:
         return _zip_response(request, pack)
     export = exports.pack_export_request(pack=pack)
     return redirect("samples:export_detail", pk=export.pk)
