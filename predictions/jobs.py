@@ -60,7 +60,7 @@ from worker.predictor import PredictionResult
 from .models import Prediction
 from .services import RENDER_SPECTROGRAM_TASK, prediction_audio_fetch, prediction_enqueue
 from .signals import prediction_done
-from .uploads import STORAGE_ERRNOS, STORAGE_RETRY_AFTER
+from .uploads import STORAGE_RETRY_AFTER, StorageRefused, storage_refusals
 
 log = logging.getLogger(__name__)
 
@@ -182,10 +182,9 @@ def _analyse(prediction: Prediction, job_id: str) -> None:
     """A full or read-only disk (the scratch folder, the media storage) is the server's condition,
     not the song's: the job is retried, so a catalog pick is not lost to it (issue 28.6)."""
     try:
-        _analyse_in_scratch(prediction, job_id)
-    except OSError as exc:
-        if exc.errno not in STORAGE_ERRNOS:
-            raise
+        with storage_refusals():
+            _analyse_in_scratch(prediction, job_id)
+    except StorageRefused as exc:
         raise TransientJobError(STORAGE_BUSY, retry_after=STORAGE_RETRY_AFTER) from exc
 
 

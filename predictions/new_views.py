@@ -29,9 +29,9 @@ from .uploads import (
     ACCEPTED,
     STORAGE_RETRY_AFTER,
     STORAGE_UNAVAILABLE,
+    StorageRefused,
     upload_declared_too_large,
     upload_limit_label,
-    upload_storage_refused,
 )
 
 log = logging.getLogger(__name__)
@@ -179,9 +179,7 @@ def create_from_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
         prediction = services.prediction_create_from_upload(
             user=request.user, upload=form.cleaned_data["file"]
         )
-    except OSError as exc:
-        if not upload_storage_refused(exc):
-            raise
+    except StorageRefused:
         form = UploadForm.refused(STORAGE_UNAVAILABLE)
         response = render_new_page(request, {"tab": "upload", "upload_form": form}, status=503)
         response["Retry-After"] = str(STORAGE_RETRY_AFTER)

@@ -23,6 +23,7 @@ from catalog.types import TrackIdentity
 from core.jobs import task_send
 
 from .models import Prediction
+from .uploads import storage_refusals
 
 Status = Prediction.Status
 
@@ -84,14 +85,16 @@ def prediction_create_from_track(*, user: User, provider: str, track_id: str) ->
 
 
 def prediction_create_from_upload(*, user: User, upload: UploadedFile) -> Prediction:
-    """`upload` must have passed predictions.uploads.validate_upload.
+    """`upload` must have passed predictions.uploads.validate_upload. Raises StorageRefused when the
+    storage cannot keep it.
 
     The user's file name becomes the title only. The file is stored under a random name with the
     sniffed format's extension: nobody can guess another user's path, and no name (too long,
     `..`, an `.html` extension) ever reaches the file system or the served content type."""
     track = TrackIdentity.for_upload(upload.name or "")
     upload.name = stored_upload_name(sniff_file(upload) or "audio")
-    return prediction_create(user=user, track=track, upload=upload)
+    with storage_refusals():  # a full or read-only storage: StorageRefused, and no row
+        return prediction_create(user=user, track=track, upload=upload)
 
 
 def stored_upload_name(detected_format: str) -> str:

@@ -4,6 +4,8 @@ the model can use."""
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -37,8 +39,20 @@ STORAGE_UNAVAILABLE = (
 STORAGE_RETRY_AFTER = 300
 
 
-def upload_storage_refused(exc: OSError) -> bool:
-    return exc.errno in STORAGE_ERRNOS
+class StorageRefused(Exception):
+    """The storage refused to keep a file (one of STORAGE_ERRNOS): the server's condition, not the
+    file's, so the page and the API answer 503 and a job is retried later."""
+
+
+@contextmanager
+def storage_refusals() -> Iterator[None]:
+    """Turn the storage's refusal (an OSError with one of STORAGE_ERRNOS) into StorageRefused."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in STORAGE_ERRNOS:
+            raise StorageRefused(str(exc)) from exc
+        raise
 
 
 def upload_limit_label() -> str:

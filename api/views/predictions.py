@@ -19,8 +19,8 @@ from predictions.taxonomy import genre_choices
 from predictions.uploads import (
     STORAGE_RETRY_AFTER,
     STORAGE_UNAVAILABLE,
+    StorageRefused,
     upload_declared_too_large,
-    upload_storage_refused,
     validate_upload,
 )
 
@@ -117,9 +117,7 @@ class PredictionListCreateApi(ApiView):
                 prediction = prediction_services.prediction_create_from_upload(
                     user=request.user, upload=upload.validated_data["file"]
                 )
-            except OSError as exc:
-                if not upload_storage_refused(exc):
-                    raise
+            except StorageRefused:
                 headers = {"Retry-After": str(STORAGE_RETRY_AFTER)}
                 body = error_body("storage_unavailable", STORAGE_UNAVAILABLE)
                 return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
