@@ -132,6 +132,19 @@ def job_claim(rows: QuerySet[Row], *, job_id: str, worker: str = "", **fields: o
     )
 
 
+def job_claimed(claim: Callable[[], bool], *, retry: Callable[[], JobRetry], what: str, job_id: str) -> bool:
+    """A job's first step: `claim()` (its conditional UPDATE). True when this job now holds the row;
+    False, logged, when another job holds it or it is finished (a duplicate delivery: nothing to do).
+    A database error is raised as `retry()`, which the task retries once the database is back."""
+    try:
+        claimed = claim()
+    except DATABASE_ERRORS as exc:
+        raise retry() from exc
+    if not claimed:
+        log.info("%s is not claimable by job %s; nothing to do", what, job_id)
+    return claimed
+
+
 def job_held(rows: QuerySet[Row], *, job_id: str) -> QuerySet[Row]:
     """The rows this job still holds: every write of a running job goes through here."""
     return rows.filter(status=JobStatus.RUNNING, job_id=job_id)

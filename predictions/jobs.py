@@ -44,6 +44,7 @@ from core.jobs import (
     heartbeat,
     job_beat,
     job_claim,
+    job_claimed,
     job_fail,
     job_finish,
     job_held,
@@ -130,12 +131,12 @@ def prediction_fail(
 def prediction_run(*, prediction_id: int, job_id: str, worker: str = "") -> None:
     """Run one prediction job. Raises TransientJobError (after releasing the row, if the database
     allows) for the task to retry; every other failure ends with the row failed and a message."""
-    try:
-        claimed = prediction_claim(prediction_id=prediction_id, job_id=job_id, worker=worker)
-    except DATABASE_ERRORS as exc:
-        raise TransientJobError(DATABASE_UNAVAILABLE, database=True) from exc
-    if not claimed:
-        log.info("Prediction %s is not claimable by job %s; nothing to do", prediction_id, job_id)
+    if not job_claimed(
+        lambda: prediction_claim(prediction_id=prediction_id, job_id=job_id, worker=worker),
+        retry=lambda: TransientJobError(DATABASE_UNAVAILABLE, database=True),
+        what=f"Prediction {prediction_id}",
+        job_id=job_id,
+    ):
         return
     try:
         with heartbeat(

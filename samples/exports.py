@@ -25,6 +25,7 @@ from core.jobs import (
     heartbeat,
     job_beat,
     job_claim,
+    job_claimed,
     job_fail,
     job_finish,
     job_held,
@@ -321,12 +322,12 @@ def pack_export_build(*, export_id: int, job_id: str = "", worker: str = "") -> 
     """The worker's job. Claims the row with a conditional UPDATE so a redelivered or duplicate
     message is a no-op; every later write only lands while this job still holds the row."""
     job_id = job_id or f"local-{export_id}"
-    try:
-        claimed = pack_export_claim(export_id=export_id, job_id=job_id, worker=worker)
-    except DATABASE_ERRORS as exc:
-        raise ExportRetry(EXPORT_DATABASE_UNAVAILABLE, database=True) from exc
-    if not claimed:
-        log.info("Pack ZIP %s is not claimable by job %s; nothing to do", export_id, job_id)
+    if not job_claimed(
+        lambda: pack_export_claim(export_id=export_id, job_id=job_id, worker=worker),
+        retry=lambda: ExportRetry(EXPORT_DATABASE_UNAVAILABLE, database=True),
+        what=f"Pack ZIP {export_id}",
+        job_id=job_id,
+    ):
         return
     try:
         with heartbeat(
