@@ -23,9 +23,9 @@ from ..quota import Refusal, request_refusal
 from . import conforming
 
 
-def conform_state(*, prediction: Prediction, sound: Sound, row: ConformedRender | None) -> dict[str, object]:
-    grid = conforming.song_grid(prediction)
-    plan = conforming.plan_for(sound=sound, grid=grid)
+def conform_state(
+    *, prediction: Prediction, sound: Sound, plan: ConformPlan, row: ConformedRender | None
+) -> dict[str, object]:
     state = conforming.render_state(row)
     refusal = conforming.render_refusal(sound=sound, plan=plan)
     if refusal and state["status"] != ConformedRender.Status.DONE:
@@ -43,15 +43,15 @@ def conform_state(*, prediction: Prediction, sound: Sound, row: ConformedRender 
     return state
 
 
-def _ask(request: AuthenticatedHttpRequest, *, sound: Sound, plan: ConformPlan) -> Refusal | None:
-    """Ask for the render, unless the plan is past the limits (the state says why) or the request
-    is refused: a render that is not cached counts against the user's throttle and quota."""
+def _ask(
+    request: AuthenticatedHttpRequest, *, sound: Sound, plan: ConformPlan, row: ConformedRender | None
+) -> Refusal | None:
+    """Ask for the render (`row`, the one found, when there is one), unless the plan is past the
+    limits (the state says why) or the request is refused: a render that is not cached counts
+    against the user's throttle and quota."""
     if conforming.render_refusal(sound=sound, plan=plan):
         return None
-    needs_work = conforming.render_needs_work(
-        conforming.render_find(sound=sound, plan=plan, user=request.user)
-    )
-    if needs_work and (refusal := request_refusal(request, scope="renders")):
+    if conforming.render_needs_work(row) and (refusal := request_refusal(request, scope="renders")):
         return refusal
     conforming.render_request(sound=sound, plan=plan, user=request.user)
     return None
@@ -65,12 +65,14 @@ def conform(request: AuthenticatedHttpRequest, prediction_pk: int, sound_pk: int
     sound = get_object_or_404(Sound, pk=sound_pk, removed=False)
     plan = conforming.plan_for(sound=sound, grid=conforming.song_grid(prediction))
     disabled = conforming.conforming_disabled_reason()
-    if request.method == "POST" and not disabled and (refusal := _ask(request, sound=sound, plan=plan)):
-        response = JsonResponse({"status": "refused", "refused": refusal.message}, status=429)
-        response["Retry-After"] = str(refusal.retry_after)
-        return response
     row = conforming.render_find(sound=sound, plan=plan, user=request.user)
-    return JsonResponse(conform_state(prediction=prediction, sound=sound, row=row))
+    if request.method == "POST" and not disabled:
+        if refusal := _ask(request, sound=sound, plan=plan, row=row):
+            response = JsonResponse({"status": "refused", "refused": refusal.message}, status=429)
+            response["Retry-After"] = str(refusal.retry_after)
+            return response
+        row = conforming.render_find(sound=sound, plan=plan, user=request.user)  # as asked for now
+    return JsonResponse(conform_state(prediction=prediction, sound=sound, plan=plan, row=row))
 
 
 @require_http_methods(["GET", "POST"])
@@ -87,11 +89,11 @@ def conformed_download(
     sound = get_object_or_404(Sound, pk=sound_pk, removed=False)
     plan = conforming.plan_for(sound=sound, grid=conforming.song_grid(prediction))
     disabled = conforming.conforming_disabled_reason()
+    row = None if disabled else conforming.render_find(sound=sound, plan=plan, user=request.user)
     if request.method == "POST" and not disabled:
-        if refusal := _ask(request, sound=sound, plan=plan):
+        if refusal := _ask(request, sound=sound, plan=plan, row=row):
             return refuse_with(request, message=refusal.message, retry_after=refusal.retry_after)
         return redirect(request.path)
-    row = None if disabled else conforming.render_find(sound=sound, plan=plan, user=request.user)
     done = row if row is not None and row.status == ConformedRender.Status.DONE and row.file else None
     if done is not None and "waiting" not in request.GET:
         conforming.render_touch(done)
