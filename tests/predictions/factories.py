@@ -39,3 +39,16 @@ class DonePredictionFactory(PredictionFactory):
     key = "F# minor"
     model_name = "sevenfour-zeroshot"
     model_version = "1.0.0"
+
+
+class CorrectedPredictionFactory(DonePredictionFactory):
+    """A finished song whose user set all three: tempo 192 (the estimate 96, unsure), key C major
+    (the estimate A minor) and genre rock."""
+
+    tempo_bpm = 96.0
+    tempo_confidence = 0.2
+    key = "A minor"
+    key_confidence = 0.6
+    user_tempo_bpm = 192.0
+    user_key = "C major"
+    user_genre = "rock"

@@ -10,7 +10,7 @@ import pytest
 from predictions.labels import prediction_labels
 from tests.accounts.factories import UserFactory
 from tests.conftest import no_horizontal_overflow
-from tests.predictions.factories import DonePredictionFactory
+from tests.predictions.factories import CorrectedPredictionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,16 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.mark.parametrize("width", [1280, 390])
 def test_take_back_the_genre_the_tempo_and_the_key(browser_as, enqueued, width):
     user = UserFactory(username="melody")
-    prediction = DonePredictionFactory(
-        owner=user,
-        tempo_bpm=96.0,
-        tempo_confidence=0.2,
-        key="A minor",
-        key_confidence=0.6,
-        user_tempo_bpm=192.0,
-        user_key="C major",
-        user_genre="rock",
-    )
+    prediction = CorrectedPredictionFactory(owner=user)
     page = browser_as(user, width=width)
     page.goto(prediction.get_absolute_url())
     assert "This is Rock" in page.locator("#genre-choice").inner_text()

@@ -16,7 +16,7 @@ from predictions.labels import ESTIMATE, REVIEW, USER, prediction_labels
 from predictions.models import Prediction
 from predictions.signals import prediction_corrected
 from samples.models import RecommendationRun
-from tests.predictions.factories import DonePredictionFactory
+from tests.predictions.factories import CorrectedPredictionFactory, DonePredictionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,16 +24,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def corrected(user):
     """A prediction whose user set all three: tempo 192, key C major, genre rock."""
-    return DonePredictionFactory(
-        owner=user,
-        tempo_bpm=96.0,
-        tempo_confidence=0.2,
-        key="A minor",
-        key_confidence=0.6,
-        user_tempo_bpm=192.0,
-        user_key="C major",
-        user_genre="rock",
-    )
+    return CorrectedPredictionFactory(owner=user)
 
 
 @pytest.fixture
