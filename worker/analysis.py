@@ -27,6 +27,9 @@ class Tempo:
     confidence: float  # 0..1: the winner's margin over the strongest competing tempo
     alternative_bpm: float | None = None  # the octave candidate (x2 or /2) when unsure
     beats: tuple[float, ...] = field(default=(), repr=False)  # beat times in seconds from the excerpt start
+    # The bar (issue 24): the downbeats (each a member of `beats`) and how many beats a bar holds.
+    downbeats: tuple[float, ...] = field(default=(), repr=False)
+    beats_per_bar: int | None = None
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,9 @@ class PredictionResult:
     # Added for issue 11 (the page's "96 BPM, or 192?", key picker and play-along); older readers ignore them.
     tempo_alternative_bpm: float | None = None
     beat_times: list[float] = field(default_factory=list)  # seconds from the excerpt start
+    # Added for issue 24: the bar. Downbeats are among `beat_times`; None when the bar is unknown.
+    downbeat_times: list[float] = field(default_factory=list)
+    beats_per_bar: int | None = None
     key_alternatives: list[tuple[str, float]] = field(default_factory=list)  # relative, parallel, fifths
     # The clip's backbone output (worker.heads.fewshot.backbone_to_dict): stored so that few-shot
     # artifacts are built and any artifact evaluated from stored predictions, without the audio.
@@ -222,6 +225,8 @@ class GenrePredictor:
             spectrogram_mel=mel,
             tempo_alternative_bpm=tempo.alternative_bpm,
             beat_times=list(tempo.beats),
+            downbeat_times=list(tempo.downbeats),
+            beats_per_bar=tempo.beats_per_bar,
             key_alternatives=list(key.alternatives),
             backbone=backbone_to_dict(output),
             patches_read=patches_read,
