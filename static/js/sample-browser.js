@@ -286,7 +286,8 @@
     if (!beats.length) return tempo ? (index * 60) / tempo : null;
     const last = beats.length - 1;
     if (index < 0) return beats[0] + index * (60 / (tempo || 120));
-    if (index >= last) return beats[last] + (index - last) * (last > 0 ? beats[last] - beats[last - 1] : 60 / (tempo || 120));
+    const lastStep = last > 0 ? beats[last] - beats[last - 1] : 60 / (tempo || 120);
+    if (index >= last) return beats[last] + (index - last) * lastStep;
     const lo = Math.floor(index);
     return beats[lo] + (index - lo) * (beats[lo + 1] - beats[lo]);
   }
@@ -434,6 +435,7 @@
     pair = { card, song, render, grid, state, origin };
     const originTime = beatTime(grid.beats || [], grid.tempo, origin);
     if (originTime !== null) render.dataset.loopOrigin = originTime.toFixed(3);
+    else delete render.dataset.loopOrigin;
     delete render.dataset.loopStart;
     card.classList.add("with-song-on");
     button.setAttribute("aria-pressed", "true");
