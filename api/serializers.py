@@ -174,6 +174,15 @@ class TempoSerializer(serializers.Serializer):
         allow_null=True, help_text="The estimate's other reading (usually ×2 or ÷2) while it is not sure."
     )
     beat_times = serializers.ListField(child=serializers.FloatField(), help_text="Seconds; may be empty.")
+    downbeat_times = serializers.ListField(
+        child=serializers.FloatField(),
+        read_only=True,
+        help_text="Seconds from the excerpt's start of each bar's first beat (the “1”), each also in "
+        "beat_times; empty when the bar is unknown.",
+    )
+    beats_per_bar = serializers.IntegerField(
+        allow_null=True, read_only=True, help_text="How many beats a bar holds; null when the bar is unknown."
+    )
 
 
 class KeyChoiceSerializer(serializers.Serializer):

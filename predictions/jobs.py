@@ -243,8 +243,9 @@ def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, 
 
 
 def analysis_extras(result: PredictionResult) -> dict[str, object]:
-    """The estimator's second opinions: an alternative tempo, the beat times and a ranked list of
-    other keys (names in our spelling; an entry we can't read is dropped)."""
+    """The estimator's second opinions: an alternative tempo, the beat times, the bar (its downbeats
+    and beats per bar, when found) and a ranked list of other keys (names in our spelling; an entry
+    we can't read is dropped)."""
     keys: list[str] = []
     for name, _score in result.key_alternatives:
         spelled = key_name(name)
@@ -253,7 +254,18 @@ def analysis_extras(result: PredictionResult) -> dict[str, object]:
     return {
         "tempo_alternative_bpm": result.tempo_alternative_bpm,
         "beat_times": [round(float(t), 3) for t in result.beat_times],
+        **_bar(result),
         "key_alternatives": keys,
+    }
+
+
+def _bar(result: PredictionResult) -> dict[str, object]:
+    """The downbeats and beats per bar as the worker found them (empty / None when it did not; a
+    bar of no beats is none). A result from before the bar was reported has neither attribute."""
+    per_bar = getattr(result, "beats_per_bar", None)
+    return {
+        "downbeat_times": [round(float(t), 3) for t in getattr(result, "downbeat_times", None) or []],
+        "beats_per_bar": int(per_bar) if per_bar and per_bar >= 1 else None,
     }
 
 

@@ -71,6 +71,15 @@ class Prediction(JobRow):
         null=True, blank=True, help_text="The estimator's second tempo (usually an octave away)."
     )
     beat_times = models.JSONField(default=list, blank=True, help_text="Seconds from the excerpt's start.")
+    # The bar (issue 24): empty / null when the analysis did not find it (older rows, or unsure).
+    downbeat_times = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Seconds from the excerpt's start of each bar's first beat (the “1”); each is also a beat.",
+    )
+    beats_per_bar = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="How many beats a bar holds, when the analysis found the bar."
+    )
     key_alternatives = models.JSONField(
         default=list, blank=True, help_text='Other likely keys, most likely first, e.g. ["C major"].'
     )

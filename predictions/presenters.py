@@ -130,6 +130,23 @@ class TempoView:
     confidence_word: str  # of the estimate: "sure", "fairly sure", "unsure" or ""
     alternative_bpm: float | None  # the estimate's second reading, shown while it is not sure
     beat_times: tuple[float, ...] = ()  # seconds into the excerpt, when the estimator gave them
+    downbeat_times: tuple[float, ...] = ()  # each bar's "1", when the analysis found the bar
+    beats_per_bar: int | None = None
+
+    @property
+    def first_downbeat(self) -> float | None:
+        return self.downbeat_times[0] if self.downbeat_times else None
+
+    @property
+    def bar_words(self) -> str:
+        """ "4 beats to the bar, the first “1” at 0.42 s", or the half of it that is known; "" when
+        the bar is unknown."""
+        parts = []
+        if self.beats_per_bar:
+            parts.append(f"{self.beats_per_bar} beat{'s' if self.beats_per_bar != 1 else ''} to the bar")
+        if self.first_downbeat is not None:
+            parts.append(f"the first “1” at {self.first_downbeat:.2f} s")
+        return ", ".join(parts)
 
     @property
     def double(self) -> float | None:
@@ -173,6 +190,18 @@ def tempo_view(prediction: Prediction) -> TempoView:
         confidence_word=word,
         alternative_bpm=alternative,
         beat_times=tuple(prediction.beat_times or ()),
+        # No bar is claimed for noise or speech, as no confident tempo is.
+        downbeat_times=() if prediction.not_music else _times(prediction.downbeat_times),
+        beats_per_bar=None if prediction.not_music else prediction.beats_per_bar or None,
+    )
+
+
+def _times(values: object) -> tuple[float, ...]:
+    """The numbers of a stored list of seconds (a hand-edited row may hold anything)."""
+    if not isinstance(values, list):
+        return ()
+    return tuple(
+        float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
     )
 
 

@@ -64,10 +64,7 @@ def song_grid_json(song: Prediction) -> str:
     """The song's beat grid as the sample browser reads it (data-song-grid)."""
     from .conform.conforming import song_grid
 
-    grid = song_grid(song)
-    return json.dumps(
-        {"tempo": grid.tempo_bpm, "key": grid.key, "beats": grid.beat_times, "measured": grid.beats_measured}
-    )
+    return json.dumps(song_grid(song).as_json())
 
 
 def pack_rows(*, pack: Pack, song: Prediction | None = None) -> list[SoundRow]:

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from celery import signature as signature_of
@@ -32,7 +33,15 @@ from ..models import ConformedRender, Sound
 from ..originals import original_get
 from ..quota import QUOTA_USED_UP, quota_charge, quota_left
 from ..zips import ConformedFile, daw_filename
-from .rendering import SAMPLE_RATE, Rendered, RenderError, fitted_ratio, render, rubberband_available
+from .rendering import (
+    SAMPLE_RATE,
+    Rendered,
+    RenderError,
+    fitted_ratio,
+    render,
+    repeat_wav,
+    rubberband_available,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +54,7 @@ NO_RUBBERBAND = "Conforming is off: this server lacks Rubber Band (the rubberban
 
 @dataclass(frozen=True)
 class SongGrid:
-    """The song's tempo, key and beats as the rest of the site should use them."""
+    """The song's tempo, key, beats and bar as the rest of the site should use them."""
 
     tempo_bpm: float | None
     key: str
@@ -53,14 +62,36 @@ class SongGrid:
     beats_measured: bool = False  # False: the grid is laid from the tempo alone
     tempo_by_user: bool = False
     key_by_user: bool = False
+    # The bar (issue 24): each bar's "1" on this grid, and its beats; empty / None when unknown, and
+    # then loops start on the grid's first beat.
+    downbeat_times: list[float] = field(default_factory=list)
+    beats_per_bar: int | None = None
+
+    @property
+    def first_downbeat(self) -> float | None:
+        return self.downbeat_times[0] if self.downbeat_times else None
+
+    def as_json(self) -> dict[str, object]:
+        """What the sample browser reads (data-song-grid)."""
+        return {
+            "tempo": self.tempo_bpm,
+            "key": self.key,
+            "beats": self.beat_times,
+            "measured": self.beats_measured,
+            "downbeats": self.downbeat_times,
+            "beats_per_bar": self.beats_per_bar,
+        }
 
 
 def song_grid(prediction: Prediction) -> SongGrid:
     """The song's tempo and key as the site uses them (the user's correction, else the estimate).
-    The beat times are the analysis' when they agree with that tempo; otherwise (none stored, or the
-    user set another tempo) the grid is laid from the tempo, from the first measured beat."""
+    The beat times and downbeats are the analysis' when its beats agree with that tempo; otherwise
+    (none stored, or the user set another tempo) the grid is laid from the tempo, from the first
+    measured downbeat (else the first measured beat), and keeps the analysis' beats per bar."""
     tempo = prediction.song_tempo_bpm
-    measured = [float(t) for t in prediction.beat_times or [] if _is_number(t)]
+    measured = _times(prediction.beat_times)
+    downbeats = _times(prediction.downbeat_times)
+    per_bar = prediction.beats_per_bar or None
     beats, from_analysis = measured, len(measured) >= 4
     if from_analysis and tempo:
         median_gap = sorted(b - a for a, b in zip(measured, measured[1:], strict=False))[
@@ -68,7 +99,9 @@ def song_grid(prediction: Prediction) -> SongGrid:
         ]
         from_analysis = median_gap > 0 and abs(60.0 / median_gap / tempo - 1) < 0.04
     if not from_analysis:
-        beats = tempo_grid(tempo, start=measured[0] if measured else 0.0) if tempo else []
+        start = downbeats[0] if downbeats else measured[0] if measured else 0.0
+        beats = tempo_grid(tempo, start=start) if tempo else []
+        downbeats = _laid_downbeats(beats, per_bar) if downbeats else []
     return SongGrid(
         tempo_bpm=float(tempo) if tempo else None,
         key=prediction.song_key or "",
@@ -76,7 +109,21 @@ def song_grid(prediction: Prediction) -> SongGrid:
         beats_measured=from_analysis,
         tempo_by_user=prediction.user_tempo_bpm is not None,
         key_by_user=bool(prediction.user_key),
+        downbeat_times=[round(d, 4) for d in downbeats],
+        beats_per_bar=per_bar,
     )
+
+
+def _times(values: object) -> list[float]:
+    return sorted(float(t) for t in values or [] if _is_number(t)) if isinstance(values, list) else []
+
+
+def _laid_downbeats(beats: list[float], per_bar: int | None) -> list[float]:
+    """A laid grid's downbeats: its first beat (laid from the measured "1"), then every bar's first
+    beat when the bar's length is known."""
+    if not beats:
+        return []
+    return beats[::per_bar] if per_bar else beats[:1]
 
 
 def tempo_grid(tempo_bpm: float, *, start: float = 0.0, length_s: float | None = None) -> list[float]:
@@ -88,7 +135,7 @@ def tempo_grid(tempo_bpm: float, *, start: float = 0.0, length_s: float | None =
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and value >= 0
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
 
 
 # --- The plan for one sample -----------------------------------------------------------------------------
@@ -142,9 +189,7 @@ def output_refusal(*, length_s: float, time_ratio: float) -> str:
             f"{settings.CONFORM_MIN_RATIO:g}× and {settings.CONFORM_MAX_RATIO:g}× are made."
         )
     output_s = length_s * time_ratio
-    if output_s > settings.CONFORM_MAX_OUTPUT_SECONDS or (
-        output_s * WAV_BYTES_PER_SECOND > settings.CONFORM_MAX_OUTPUT_BYTES
-    ):
+    if _output_too_long(output_s):
         return (
             f"The render would last {output_s:.0f} s; renders are made up to "
             f"{settings.CONFORM_MAX_OUTPUT_SECONDS:.0f} s "
@@ -153,9 +198,64 @@ def output_refusal(*, length_s: float, time_ratio: float) -> str:
     return ""
 
 
+def _output_too_long(output_s: float) -> bool:
+    return (
+        output_s > settings.CONFORM_MAX_OUTPUT_SECONDS
+        or output_s * WAV_BYTES_PER_SECOND > settings.CONFORM_MAX_OUTPUT_BYTES
+    )
+
+
 def render_refusal(*, sound: Sound, plan: ConformPlan) -> str:
     """Why this plan is not rendered, or "": output_refusal on the sound's listed length."""
     return output_refusal(length_s=sound.duration, time_ratio=plan.time_ratio(sound.duration))
+
+
+# --- Whole bars -------------------------------------------------------------------------------------------
+
+# A conformed download is played end to end at most this many times to last a whole number of bars.
+MAX_BAR_REPEATS = 8
+
+
+@dataclass(frozen=True)
+class BarFill:
+    """How a conformed loop is downloaded so that, dropped at bar 1 of a DAW and looped there, it
+    starts on a "1" every time round: played `repeats` times end to end, it lasts `bars` bars of
+    `beats_per_bar` of the song's beats. One play (repeats 1, bars None) when the bar is unknown,
+    for a one-shot, or when the whole bars would pass the render limits."""
+
+    repeats: int = 1
+    bars: int | None = None
+    beats_per_bar: int | None = None
+
+    @property
+    def words(self) -> str:
+        """ "played 2× to last 3 bars of 4 beats", "2 bars of 4 beats", or "" when unknown."""
+        if self.bars is None:
+            return ""
+        bars = f"{self.bars} bar{'s' if self.bars != 1 else ''} of {self.beats_per_bar} beats"
+        return f"played {self.repeats}× to last {bars}" if self.repeats > 1 else bars
+
+
+def song_beats_per_loop_beat(*, song_bpm: float, target_bpm: float) -> Fraction:
+    """A loop stretched to the song's tempo, or to its half or double (conform_plan), lasts ½, 1 or
+    2 song beats per beat of its own."""
+    ratio = song_bpm / target_bpm
+    return min((Fraction(1, 2), Fraction(1), Fraction(2)), key=lambda r: abs(float(r) / ratio - 1))
+
+
+def bar_fill(*, plan: ConformPlan, grid: SongGrid, loop_s: float | None = None) -> BarFill:
+    """How many times the loop is played end to end to last a whole number of the song's bars (the
+    fewest), and how many bars that is. `loop_s`, the render's length, bounds it by the render
+    limits (CONFORM_MAX_OUTPUT_SECONDS and _BYTES)."""
+    per_bar = grid.beats_per_bar
+    if not per_bar or not grid.tempo_bpm or plan.target_bpm is None or plan.beats is None:
+        return BarFill()
+    song_beats = plan.beats * song_beats_per_loop_beat(song_bpm=grid.tempo_bpm, target_bpm=plan.target_bpm)
+    repeats = (song_beats / per_bar).denominator
+    output_s = (loop_s or 0.0) * repeats
+    if repeats > MAX_BAR_REPEATS or _output_too_long(output_s):
+        return BarFill()
+    return BarFill(repeats, int(song_beats * repeats / per_bar), per_bar)
 
 
 # --- Renders ----------------------------------------------------------------------------------------------
@@ -372,7 +472,8 @@ def render_now(*, sound: Sound, plan: ConformPlan, user: User | None = None) -> 
 def conformed_file(*, sound: Sound, grid: SongGrid, user: User | None = None) -> ConformedFile:
     """One sound of a pack ZIP, conformed to the song: its WAV, or why there is none (refused by
     the limits every render path shares, or the user's quota used up). Rendered from the original
-    when `user`, the pack's owner, has a Freesound account connected."""
+    when `user`, the pack's owner, has a Freesound account connected. A loop lasts a whole number of
+    the song's bars when the bar is known (bar_fill)."""
     plan = plan_for(sound=sound, grid=grid)
     filename = conformed_filename(sound, plan)
     if refusal := render_refusal(sound=sound, plan=plan):
@@ -385,6 +486,8 @@ def conformed_file(*, sound: Sound, grid: SongGrid, user: User | None = None) ->
     target_key = plan.target_key.name if plan.target_key else sound.key
     if row.status != ConformedRender.Status.DONE:
         return ConformedFile(filename, None, plan.describe(), error=row.error or "the render failed")
+    fill = bar_fill(plan=plan, grid=grid, loop_s=row.duration_s)
     with row.file.open("rb") as handle:
-        data = handle.read()
-    return ConformedFile(filename, data, plan.describe(), plan.bpm_label, target_key, plan.semitones)
+        data = repeat_wav(handle.read(), fill.repeats)
+    done = ", ".join(part for part in (plan.describe(), fill.words) if part)
+    return ConformedFile(filename, data, done, plan.bpm_label, target_key, plan.semitones)

@@ -88,6 +88,16 @@ def encode_wav(samples: np.ndarray, rate: int) -> bytes:
     return buffer.getvalue()
 
 
+def repeat_wav(wav: bytes, times: int) -> bytes:
+    """The WAV played `times` times end to end (the same rate and 16-bit samples)."""
+    if times <= 1:
+        return wav
+    samples, rate = sf.read(io.BytesIO(wav), dtype="int16", always_2d=True)
+    buffer = io.BytesIO()
+    sf.write(buffer, np.tile(samples, (times, 1)), rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
 def fitted_ratio(length_s: float, *, source_bpm: float | None, target_bpm: float | None) -> float:
     """New length / old length that makes the loop last a whole number of beats at the target
     tempo, counted on the decoded audio (Freesound's duration field can disagree with the preview)."""

@@ -3,7 +3,9 @@ player (JSON), the rendered WAV, and downloads named for a DAW. Other users' pre
 
 from __future__ import annotations
 
+import io
 import re
+from typing import IO
 
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
@@ -21,6 +23,7 @@ from ..downloads import PreviewError, PreviewMissing, preview_fetch
 from ..models import ConformedRender, Sound
 from ..quota import Refusal, request_refusal
 from . import conforming
+from .rendering import repeat_wav
 
 
 def conform_state(
@@ -83,11 +86,14 @@ def conformed_download(
     when it is rendered, else a page that says where the render stands, with a button that POSTs
     here to ask for it, and reloads itself with ?waiting=1 while it is on its way (it works without
     JavaScript). Once the file is there, that reload gets a "ready" page which starts the download:
-    a reload answered with the file itself saved it but left the browser on the wait page.
+    a reload answered with the file itself saved it but left the browser on the wait page. A loop
+    lasts a whole number of the song's bars when the bar is known (conforming.bar_fill), so dropped
+    at bar 1 of a DAW and looped it starts on a "1" every time round.
     POST asks for the render (the cached one when it exists) and redirects back to the GET."""
     prediction = prediction_get_for_user(user=request.user, pk=prediction_pk, status=Prediction.Status.DONE)
     sound = get_object_or_404(Sound, pk=sound_pk, removed=False)
-    plan = conforming.plan_for(sound=sound, grid=conforming.song_grid(prediction))
+    grid = conforming.song_grid(prediction)
+    plan = conforming.plan_for(sound=sound, grid=grid)
     disabled = conforming.conforming_disabled_reason()
     row = None if disabled else conforming.render_find(sound=sound, plan=plan, user=request.user)
     if request.method == "POST" and not disabled:
@@ -95,16 +101,13 @@ def conformed_download(
             return refuse_with(request, message=refusal.message, retry_after=refusal.retry_after)
         return redirect(request.path)
     done = row if row is not None and row.status == ConformedRender.Status.DONE and row.file else None
+    fill = conforming.bar_fill(plan=plan, grid=grid, loop_s=row.duration_s if row is not None else None)
     if done is not None and "waiting" not in request.GET:
         conforming.render_touch(done)
-        return FileResponse(
-            done.file.open("rb"),
-            as_attachment=True,
-            filename=conforming.conformed_filename(sound, plan),
-            content_type="audio/wav",
-        )
+        return _wav_download(done, fill=fill, filename=conforming.conformed_filename(sound, plan))
     context: dict[str, object] = {"prediction": prediction, "sound": sound, "row": row, "plan": plan}
     context |= {
+        "bar_words": fill.words,
         "disabled": disabled,
         "ready": done is not None,
         "filename": conforming.conformed_filename(sound, plan),
@@ -112,6 +115,16 @@ def conformed_download(
     }
     status = 503 if disabled else 200 if done is not None else 202
     return render(request, "samples/conformed_wait.html", context, status=status)
+
+
+def _wav_download(row: ConformedRender, *, fill: conforming.BarFill, filename: str) -> HttpResponseBase:
+    """The render as an attachment: the stored file itself, or, to last whole bars of the song
+    (conforming.bar_fill), the loop played that many times end to end."""
+    body: IO[bytes] = row.file.open("rb")
+    if fill.repeats > 1:
+        with body:
+            body = io.BytesIO(repeat_wav(body.read(), fill.repeats))
+    return FileResponse(body, as_attachment=True, filename=filename, content_type="audio/wav")
 
 
 # ASCII digits only, and few enough for int(): a Range of 5,000 digits (over Python's int limit) or

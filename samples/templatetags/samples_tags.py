@@ -73,14 +73,8 @@ def sample_browser(context: template.Context, prediction: Prediction | None = No
     }
     if prediction is not None:
         grid = conforming.song_grid(prediction)
-        browser.update(grid=grid, grid_json=_grid_json(grid))
+        browser.update(grid=grid, grid_json=json.dumps(grid.as_json()))
     return browser
-
-
-def _grid_json(grid: Any) -> str:
-    return json.dumps(
-        {"tempo": grid.tempo_bpm, "key": grid.key, "beats": grid.beat_times, "measured": grid.beats_measured}
-    )
 
 
 @register.filter

@@ -5,7 +5,9 @@
 //  - a waveform with a playhead under each sample; click it to seek;
 //  - keys: space play/pause, ↑/↓ or j/k move between samples, s saves to the current pack;
 //  - "Play with the song": the sample, rendered in the song's tempo and key on the server, loops
-//    over the song's excerpt locked to its beat grid, with a level slider;
+//    over the song's excerpt locked to its beat grid, with a level slider; when the analysis found
+//    the bar, every time round of the loop is counted from the song's first downbeat (its "1"), so
+//    the loop starts on a downbeat and a loop of whole bars stays on them;
 //  - a card dragged out of the browser drops its file (Chromium's DownloadURL).
 (() => {
   "use strict";
@@ -279,6 +281,33 @@
     return lo + (time - beats[lo]) / (beats[lo + 1] - beats[lo]);
   }
 
+  function beatTime(beats, tempo, index) {
+    // Beats since the first beat → song time: the inverse of beatPosition.
+    if (!beats.length) return tempo ? (index * 60) / tempo : null;
+    const last = beats.length - 1;
+    if (index < 0) return beats[0] + index * (60 / (tempo || 120));
+    const lastStep = last > 0 ? beats[last] - beats[last - 1] : 60 / (tempo || 120);
+    if (index >= last) return beats[last] + (index - last) * lastStep;
+    const lo = Math.floor(index);
+    return beats[lo] + (index - lo) * (beats[lo + 1] - beats[lo]);
+  }
+
+  function loopOrigin(grid) {
+    // The beat every time round of a loop is counted from: the first downbeat when the bar is
+    // known, else the grid's first beat (0).
+    const downbeats = grid.downbeats || [];
+    if (!downbeats.length) return 0;
+    const index = beatPosition(grid.beats || [], grid.tempo, downbeats[0]);
+    return index === null ? 0 : Math.round(index);
+  }
+
+  function noteLoopStart(render, time) {
+    // The song time at which this time round of the loop began, for anyone reading the page.
+    if (time === null) return;
+    const value = time.toFixed(3);
+    if (render.dataset.loopStart !== value) render.dataset.loopStart = value;
+  }
+
   // One frame loop per pair, running while the song plays.
   function startSync() {
     if (!pair || pair.ticking) return;
@@ -294,7 +323,10 @@
       pair.ticking = false;
       return;
     }
-    const position = beatPosition(grid.beats || [], grid.tempo, song.currentTime);
+    const beats = grid.beats || [];
+    const index = beatPosition(beats, grid.tempo, song.currentTime);
+    // Beats since the loops' origin (the first "1"); before it the sample waits.
+    const position = index === null ? null : index - pair.origin;
     const duration = render.duration || 0;
     if (position === null || position < 0 || !duration) {
       render.pause();
@@ -303,8 +335,9 @@
       // twice as many when it plays in double or half time. A one-shot fires on every bar.
       const songBeats = state.loop_beats
         ? state.loop_beats * ((grid.tempo || state.target_bpm) / (state.target_bpm || grid.tempo))
-        : 4;
+        : grid.beats_per_bar || 4;
       const cycle = ((position % songBeats) + songBeats) % songBeats;
+      noteLoopStart(render, beatTime(beats, grid.tempo, position - cycle + pair.origin));
       const wanted = state.loop_beats ? (cycle / songBeats) * duration : (cycle * 60) / (grid.tempo || 120);
       if (wanted < duration) {
         if (Math.abs(render.currentTime - wanted) > DRIFT_S) render.currentTime = wanted;
@@ -398,12 +431,18 @@
     const group = `song-${card.id}`;
     render.dataset.pair = group;
     song.dataset.pair = group;
-    pair = { card, song, render, grid, state };
+    const origin = loopOrigin(grid);
+    pair = { card, song, render, grid, state, origin };
+    const originTime = beatTime(grid.beats || [], grid.tempo, origin);
+    if (originTime !== null) render.dataset.loopOrigin = originTime.toFixed(3);
+    else delete render.dataset.loopOrigin;
+    delete render.dataset.loopStart;
     card.classList.add("with-song-on");
     button.setAttribute("aria-pressed", "true");
     button.textContent = "Stop";
     const gridWords = grid.measured ? "the song's beats" : `a grid from ${Math.round(grid.tempo || 0)} BPM`;
-    status(card, `${capitalise(state.description)} · locked to ${gridWords}`, "done");
+    const barWords = (grid.downbeats || []).length ? ", starting on the “1”" : "";
+    status(card, `${capitalise(state.description)} · locked to ${gridWords}${barWords}`, "done");
     select(card, { focus: false });
     playerOf(card).pause();
     try {

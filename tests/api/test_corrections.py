@@ -27,6 +27,14 @@ def done(user):
     )
 
 
+def test_the_detail_carries_the_bar_when_the_analysis_found_it(api, user):
+    song = DonePredictionFactory(
+        owner=user, tempo_bpm=120.0, beat_times=[0.1, 0.6, 1.1], downbeat_times=[0.6], beats_per_bar=4
+    )
+    tempo = api.get(f"/api/v1/predictions/{song.pk}/").json()["tempo"]
+    assert (tempo["downbeat_times"], tempo["beats_per_bar"]) == ([0.6], 4)
+
+
 def test_the_detail_says_how_sure_the_estimates_are_and_offers_alternatives(api, done):
     body = api.get(f"/api/v1/predictions/{done.pk}/").json()
 
@@ -38,6 +46,8 @@ def test_the_detail_says_how_sure_the_estimates_are_and_offers_alternatives(api,
         "confidence_label": "unsure",
         "alternative_bpm": 192.0,
         "beat_times": [],
+        "downbeat_times": [],
+        "beats_per_bar": None,
     }
     assert body["musical_key"]["confidence_label"] == "sure"
     assert [a["key"] for a in body["musical_key"]["alternatives"]] == [

@@ -177,8 +177,27 @@ def test_the_estimators_second_opinions_are_stored_in_our_spelling():
     assert jobs.analysis_extras(result) == {  # type: ignore[arg-type]  # a stand-in result
         "tempo_alternative_bpm": 192.0,
         "beat_times": [0.312, 0.938],
+        "downbeat_times": [],  # a result from before the bar was reported
+        "beats_per_bar": None,
         "key_alternatives": ["C major", "E minor"],
     }
+
+
+def test_the_bar_is_stored_as_the_worker_found_it_and_unknown_when_it_found_none():
+    found = SimpleNamespace(
+        tempo_alternative_bpm=None,
+        beat_times=[0.1, 0.6, 1.1, 1.6, 2.1],
+        downbeat_times=[0.6004, 2.1],
+        beats_per_bar=3,
+        key_alternatives=[],
+    )
+    unknown = SimpleNamespace(**{**vars(found), "downbeat_times": [], "beats_per_bar": None})
+    no_beats = SimpleNamespace(**{**vars(found), "beats_per_bar": 0})
+    assert jobs.analysis_extras(found)["downbeat_times"] == [0.6, 2.1]  # type: ignore[arg-type]  # a stand-in
+    assert jobs.analysis_extras(found)["beats_per_bar"] == 3  # type: ignore[arg-type]  # a stand-in
+    assert jobs.analysis_extras(unknown)["downbeat_times"] == []  # type: ignore[arg-type]  # a stand-in
+    assert jobs.analysis_extras(unknown)["beats_per_bar"] is None  # type: ignore[arg-type]  # a stand-in
+    assert jobs.analysis_extras(no_beats)["beats_per_bar"] is None  # type: ignore[arg-type]  # a stand-in
 
 
 def test_doubling_and_halving_are_offered_only_within_the_tempos_a_user_may_set():
@@ -197,6 +216,8 @@ def test_a_job_stores_the_extras_of_the_analysis_on_the_row(user, wav_upload, fa
         result = plain(path, spectrogram_png=spectrogram_png, spectrogram_mel=spectrogram_mel)
         result.tempo_alternative_bpm = 240.0
         result.beat_times = (0.25, 0.75, 1.25)
+        result.downbeat_times = (0.75,)
+        result.beats_per_bar = 4
         result.key_alternatives = (("C major", 0.4), ("E minor", 0.2))
         return result
 
@@ -209,4 +230,5 @@ def test_a_job_stores_the_extras_of_the_analysis_on_the_row(user, wav_upload, fa
     assert prediction.status == Prediction.Status.DONE
     assert prediction.tempo_alternative_bpm == 240.0
     assert prediction.beat_times == [0.25, 0.75, 1.25]
+    assert (prediction.downbeat_times, prediction.beats_per_bar) == ([0.75], 4)
     assert prediction.key_alternatives == ["C major", "E minor"]
