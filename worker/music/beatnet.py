@@ -209,13 +209,27 @@ def _sparse_filterbank() -> Any:
     return scipy.sparse.csc_matrix(filterbank())
 
 
+FEATURE_BLOCK = 200  # frames per FFT batch: 1.1 MB of windowed frames stay in cache
+
+
 def features(samples: np.ndarray) -> np.ndarray:
-    """(frames, 272) float32: the log filtered spectrum and its positive difference, per 20 ms."""
+    """(frames, 272) float32: the log filtered spectrum and its positive difference, per 20 ms.
+
+    The frames are windowed, transformed and filtered FEATURE_BLOCK at a time: the same values as
+    one batch of the whole clip, for about two thirds of the time (no 25 MB of temporaries)."""
     import scipy.fft
 
-    windowed = frames(np.asarray(samples, dtype=np.float32)) * np.hanning(FRAME_SIZE).astype(np.float32)
-    spectrum = np.abs(scipy.fft.rfft(windowed, axis=1)[:, : FRAME_SIZE >> 1]).astype(np.float32)
-    log = np.log10(np.asarray(spectrum @ _sparse_filterbank()) + 1.0, dtype=np.float32)
+    framed = frames(np.asarray(samples, dtype=np.float32))
+    window = np.hanning(FRAME_SIZE).astype(np.float32)
+    bank = _sparse_filterbank()
+    log = np.empty((len(framed), bank.shape[1]), dtype=np.float32)
+    buffer = np.empty((FEATURE_BLOCK, FRAME_SIZE), dtype=np.float32)
+    for start in range(0, len(framed), FEATURE_BLOCK):
+        block = framed[start : start + FEATURE_BLOCK]
+        windowed = np.multiply(block, window, out=buffer[: len(block)])
+        spectrum = np.abs(scipy.fft.rfft(windowed, axis=1)[:, : FRAME_SIZE >> 1])
+        log[start : start + len(block)] = np.asarray(spectrum @ bank)
+    np.log10(log + 1.0, out=log)
     diff = np.zeros_like(log)
     diff[1:] = np.maximum(log[1:] - log[:-1], 0.0)
     return np.hstack([log, diff])
