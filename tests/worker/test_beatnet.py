@@ -98,6 +98,28 @@ def test_the_graph_is_built_once_into_the_model_cache(
         beatnet.onnx_path.cache_clear()
 
 
+def test_a_serving_process_reads_the_cached_graph_without_the_onnx_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `import onnx` alone costs over a second; only the process that builds the graph pays it
+    monkeypatch.setenv(beatnet.CACHE_ENV, str(tmp_path))
+    beatnet.onnx_path.cache_clear()
+    try:
+        beatnet.ensure_onnx()
+    finally:
+        beatnet.onnx_path.cache_clear()
+    code = (
+        "import sys, numpy as np\n"
+        "from worker.music import beatnet\n"
+        "beatnet.activations(np.zeros(16000 * 5, dtype=np.float32), 16000)\n"
+        "print('onnx' in sys.modules, 'onnxruntime' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+
+    assert out.stdout.split() == ["False", "True"]
+
+
 def test_sparse_filterbank_is_the_dense_one() -> None:
     spectrum = np.random.default_rng(3).uniform(0.0, 2.0, (50, 705)).astype(np.float32)
 
