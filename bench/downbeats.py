@@ -74,8 +74,12 @@ def gtzan_clips(realset_dir: Path) -> list[tuple[str, Path]]:
 
 
 def reference(gdir: Path, commit: str, name: str, start_s: float, length_s: float) -> Reference:
-    lines = realset.blob(gdir, commit, f"beats/{name}.beats").decode().split("\n")
-    rows = np.array([[float(v) for v in line.split()[:2]] for line in lines if line.strip()])
+    return parse_beats(realset.blob(gdir, commit, f"beats/{name}.beats").decode(), start_s, length_s)
+
+
+def parse_beats(text: str, start_s: float, length_s: float) -> Reference:
+    """A GTZAN-Rhythm .beats file cut to the excerpt [start_s, start_s + length_s], times from its start."""
+    rows = np.array([[float(v) for v in line.split()[:2]] for line in text.splitlines() if line.strip()])
     times, numbers = rows[:, 0] - start_s, rows[:, 1].astype(int)
     inside = (times >= 0.0) & (times <= length_s)
     return Reference(times[inside], times[inside & (numbers == 1)], int(numbers.max()))
