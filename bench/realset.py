@@ -96,6 +96,9 @@ GENRE_MAP: dict[str, dict[str, str]] = {
                 "ragtime": OUTSIDE},
     # Ballroom dances: none is one of our genres.
     "ballroom": {"waltz": OUTSIDE},
+    # GiantSteps Key: Beatport's genre labels are kept as source labels but not mapped yet, so these
+    # clips serve key only. (Most are house and techno; mapping them would tilt the genre set anew.)
+    "giantsteps": {},
 }  # fmt: skip
 
 
@@ -173,6 +176,10 @@ def blob(gdir: Path, commit: str, path: str) -> bytes:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
 def is_lfs_pointer(data: bytes) -> bool:
@@ -336,12 +343,18 @@ SOURCES: list[AudioSource] = [
         "repository Apache-2.0 (pyAudioAnalysis code); audio: GTZAN excerpts cut to their first 15 s and "
         "resampled to 44.1 kHz stereo, no licence (research use)",
     ),
+    AudioSource(
+        "charlesvestal/move-anything-keydetect", "giantsteps",
+        r"^test/audio/(?P<file>\d+\.LOFI)\.mp3$", "giantsteps",
+        "no licence file; audio: GiantSteps Key's 2-minute Beatport previews (research use)",
+    ),
 ]  # fmt: skip
 
 ANNOTATIONS = {
     "gtzan_tempo": "TempoBeatDownbeat/gtzan_tempo_beat",  # GTZAN-Rhythm (Marchand & Peeters), tempo/*.bpm
     "gtzan_key": "alexanderlerch/gtzan_key",  # Kraft/Lerch keys, MIT
     "ballroom": "CPJKU/BallroomAnnotations",  # beats (Krebs et al.); the tempo is their median IBI
+    "giantsteps_key": "GiantSteps/giantsteps-key-dataset",  # Knees et al. (ISMIR 2015): key, genre, md5
 }
 
 # librosa/data files: (clip id, source label, key named by the title or "")
@@ -376,10 +389,11 @@ def build(mirror: Path) -> list[Clip]:
     for repo in sorted({s.repo for s in SOURCES} | set(ANNOTATIONS.values())):
         if not git_dir(mirror, repo).is_dir():
             raise SnapshotError(missing_message([repo], mirror))
-    tempo_dir, key_dir, ballroom_dir = (
-        git_dir(mirror, ANNOTATIONS[k]) for k in ("gtzan_tempo", "gtzan_key", "ballroom")
+    tempo_dir, key_dir, ballroom_dir, steps_dir = (
+        git_dir(mirror, ANNOTATIONS[k]) for k in ("gtzan_tempo", "gtzan_key", "ballroom", "giantsteps_key")
     )
     tempo_commit, key_commit, ballroom_commit = head(tempo_dir), head(key_dir), head(ballroom_dir)
+    steps_commit = head(steps_dir)
     clips: list[Clip] = []
     seen_ids: set[str] = set()
     seen_sha: dict[str, str] = {}
@@ -417,6 +431,16 @@ def build(mirror: Path) -> list[Clip]:
                 clip_id = f"librosa.{clip_name}"
                 fold = str(len(clips) % 5)
                 annotation = "key from the title" if key else "genre from the attribution file"
+            elif source.vocabulary == "giantsteps":
+                name = groups["file"]
+                if blob(steps_dir, steps_commit, f"md5/{name}.md5").split()[0].decode() != md5(data):
+                    print(f"skipped {source.repo}:{path}: not GiantSteps' {name}.mp3 (md5)", file=sys.stderr)
+                    continue
+                clip_id = f"giantsteps.{name.removesuffix('.LOFI')}"
+                key = blob(steps_dir, steps_commit, f"annotations/key/{name}.key").decode().strip()
+                label = blob(steps_dir, steps_commit, f"annotations/genre/{name}.genre").decode().strip()
+                fold = str(len(clips) % 5)
+                annotation = f"GiantSteps Key {steps_commit[:7]} (key; genre is Beatport's)"
             else:  # ballroom
                 label = groups["label"].lower()
                 clip_id = f"ballroom.{groups['file']}"

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import mir_eval.key
 import numpy as np
 import pytest
 import soundfile as sf
@@ -162,3 +163,5 @@ def test_committed_manifest_is_well_formed() -> None:
         assert clip.genre in {"", realset.OUTSIDE, *realset.OUR_GENRES}
         if clip.tempo:
             assert float(clip.tempo) > 0
+        if clip.key:
+            mir_eval.key.validate_key(clip.key)  # raises on a spelling mir_eval can't score
