@@ -255,7 +255,10 @@ def answer(option: Option, chroma: Chroma) -> Answer:
     seconds = chroma.seconds + time.perf_counter() - start
     if index < 0:
         return Answer(None, (), (), seconds)
-    offered = tuple(key.name for key, _ in theory.related_keys(_key(index)))
+    related = sorted(
+        (shipped.key_name(_index(key)) for key, _ in theory.related_keys(_key(index))), key=_by(s)
+    )
+    offered = tuple(related)  # ranked by score, most likely first, as the shipped estimator ranks them
     others = [k for k in np.argsort(-s) if k != index][:4]
     return Answer(shipped.key_name(index), offered, tuple(shipped.key_name(int(k)) for k in others), seconds)
 
@@ -276,6 +279,18 @@ def _vote(option: Option, chroma: Chroma, whole: np.ndarray, fallback: int) -> i
     top = max(counts.values())
     tied = [k for k, c in counts.items() if c == top]
     return max(tied, key=lambda k: whole[k])
+
+
+def _index(key: theory.Key) -> int:
+    return key.tonic + (12 if key.mode == theory.MINOR else 0)
+
+
+def _by(scores: np.ndarray) -> Callable[[str], float]:
+    def rank(name: str) -> float:
+        key = theory.parse_key(name)
+        return -float(scores[_index(key)]) if key else 0.0
+
+    return rank
 
 
 def _key(index: int) -> theory.Key:
