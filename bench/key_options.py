@@ -12,6 +12,7 @@ local keys). The grid is every front end with every back end:
 
 Front ends (frames of 12-bin chroma, and for `own` also the bass band 40-250 Hz):
 - own: the shipped worker.music.key.chroma_frames (8192-point STFT at 16 kHz, own tuning).
+- own+spec-hpss: the same with a cheap harmonic/percussive split on its own spectrogram (below).
 - own+hpss: the same on librosa.effects.harmonic(y) (median-filter harmonic/percussive
   separation, Fitzgerald 2010, librosa's defaults).
 - stft / cqt / cens: librosa.feature.chroma_stft (4096-point frames), chroma_cqt, chroma_cens, with
