@@ -16,7 +16,7 @@ Front ends (frames of 12-bin chroma, and for `own` also the bass band 40-250 Hz)
 - own+hpss: the same on librosa.effects.harmonic(y) (median-filter harmonic/percussive
   separation, Fitzgerald 2010, librosa's defaults).
 - stft / cqt / cens: librosa.feature.chroma_stft (4096-point frames), chroma_cqt, chroma_cens, with
-  tuning 0 ("t0") or librosa.estimate_tuning's ("tun"; what tuning=None does), each also after HPSS.
+  tuning 0 ("t0") or librosa.estimate_tuning's ("tun"; what tuning=None does); the "tun" ones also after HPSS.
 Back ends:
 - profiles: kk, temperley, edma, aarden, bellman (sources beside PROFILES below). The key scores
   are Pearson correlations of the mean chroma with the 24 rotated profiles (Krumhansl-Schmuckler);
