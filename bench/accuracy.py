@@ -250,6 +250,27 @@ def format_report(tallies: dict[str, dict[str, Tally]], names: Sequence[str]) ->
     return "\n".join(lines)
 
 
+def format_bpm_errors(tallies: dict[str, dict[str, Tally]], names: Sequence[str]) -> str:
+    """Per group, each estimator's median and 90th-percentile BPM error on its Acc1 hits (and n)."""
+    cell = max(20, *(len(n) + 2 for n in names))
+    lines = [
+        "BPM error on Acc1 hits (median / 90th percentile, n)",
+        f"{'':<19}" + "".join(f"{n:>{cell}}" for n in names),
+    ]
+    for group in ["all"] + sorted(g for g in tallies if g != "all"):
+        cells = []
+        for name in names:
+            errors = tallies[group][name].bpm_errors
+            text = (
+                f"{np.median(errors):.2f} / {np.percentile(errors, 90):.2f} ({len(errors)})"
+                if errors
+                else "-"
+            )
+            cells.append(f"{text:>{cell}}")
+        lines.append(f"{group:<19}" + "".join(cells))
+    return "\n".join(lines)
+
+
 def format_confidence(tally: Tally, name: str) -> str:
     def mean(values: Iterable[float]) -> str:
         values = list(values)
@@ -388,6 +409,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     tallies = evaluate(annotations, ESTIMATORS, args.group_by, rows)
     print(f"{len(annotations)} clips from {args.annotations}")
     print(format_report(tallies, list(ESTIMATORS)))
+    print(format_bpm_errors(tallies, list(ESTIMATORS)))
     for name in ESTIMATORS:
         text = format_confidence(tallies["all"][name], name)
         if text:

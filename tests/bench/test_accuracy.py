@@ -171,3 +171,14 @@ def test_harness_runs_both_estimators_on_rendered_clips(
     assert all(0.0 <= f <= 1.0 for f in figures)
     assert "project time per clip" in out
     assert "onset (before) time per clip" in out
+
+
+def test_bpm_errors_are_reported_per_group_on_acc1_hits_only() -> None:
+    tally = accuracy.Tally()
+    for reference, estimate in ((126.0, 126.1), (100.0, 101.0), (100.0, 200.0)):
+        tally.add(accuracy.Annotation(Path("x.wav"), reference, "X"), accuracy.Estimate(estimate, None))
+
+    text = accuracy.format_bpm_errors({"all": {"made": tally}}, ["made"])
+
+    assert tally.bpm_errors == [pytest.approx(0.1), pytest.approx(1.0)]  # 200 for 100 is no hit
+    assert "0.55 / 0.91 (2)" in text
