@@ -9,7 +9,7 @@ import pytest
 
 from worker import analysis
 from worker.audio import synth
-from worker.music import beatnet, tempo_choice
+from worker.music import beatnet, beats, tempo_choice
 from worker.music import tempo as onset_tempo
 
 FPS = beatnet.FPS
@@ -29,8 +29,8 @@ def _activations(bpm: float, seconds: float = 20.0, beats_per_bar: int = 4) -> n
 
 
 def _onset(bpm: float | None, confidence: float) -> onset_tempo.TempoEstimate:
-    beats = np.arange(0.0, 20.0, 60.0 / bpm) if bpm else np.zeros(0)
-    return onset_tempo.TempoEstimate(bpm, confidence, None, beats)
+    times = np.arange(0.0, 20.0, 60.0 / bpm) if bpm else np.zeros(0)
+    return onset_tempo.TempoEstimate(bpm, confidence, None, times)
 
 
 @pytest.mark.parametrize("make", [synth.click_track, lambda bpm, s: synth.drums_and_bass(s, bpm=bpm)])
@@ -96,8 +96,8 @@ def test_no_onsets_means_no_tempo_whatever_the_network_says() -> None:
 
 
 def test_the_octave_stays_in_the_decoders_range() -> None:
-    beat = _activations(200.0).sum(axis=1)
+    acf = beats.autocorrelation(_activations(200.0).sum(axis=1))
 
-    assert tempo_choice.octave(beat, 200.0) == 100.0  # 400 is out of range
-    assert tempo_choice.octave(beat, 30.0) == 60.0  # 15 is out of range
-    assert tempo_choice.octave(beat, 600.0) is None
+    assert tempo_choice.octave(acf, 200.0) == 100.0  # 400 is out of range
+    assert tempo_choice.octave(acf, 30.0) == 60.0  # 15 is out of range
+    assert tempo_choice.octave(acf, 600.0) is None

@@ -65,19 +65,18 @@ def same_tempo(a: float | None, b: float | None) -> bool:
     return a is not None and b is not None and abs(a / b - 1.0) <= beats.TOLERANCE
 
 
-def periodicity(beat: np.ndarray, bpm: float, fps: float = beatnet.FPS) -> float:
-    """The beat activation's autocorrelation at the period of `bpm` (0 when it is negative)."""
-    acf = beats.autocorrelation(beat)
+def periodicity(acf: np.ndarray, bpm: float, fps: float = beatnet.FPS) -> float:
+    """The beat activation's autocorrelation `acf` at the period of `bpm` (0 when it is negative)."""
     return max(0.0, float(np.interp(60.0 * fps / bpm, np.arange(len(acf)), acf)))
 
 
-def octave(beat: np.ndarray, bpm: float, fps: float = beatnet.FPS) -> float | None:
-    """Double or half `bpm` (to 0.1 BPM), whichever the prior-weighted comb over the beat activation
-    favours; the one in range when only one is; None when neither is."""
+def octave(acf: np.ndarray, bpm: float, fps: float = beatnet.FPS) -> float | None:
+    """Double or half `bpm` (to 0.1 BPM), whichever the prior-weighted comb over the beat
+    activation's autocorrelation `acf` favours; the one in range when only one is; None when
+    neither is."""
     candidates = [c for c in (bpm * 2.0, bpm / 2.0) if MIN_BPM <= c <= MAX_BPM]
     if not candidates:
         return None
-    acf = beats.autocorrelation(beat)
     bpms = np.array(candidates)
     salience = np.maximum(beats.comb(acf, 60.0 * fps / bpms), 0.0) * beats.prior(bpms)
     return round(float(bpms[int(np.argmax(salience))]), 1)
@@ -91,15 +90,15 @@ def choose(activations: np.ndarray, onset: onset_tempo.TempoEstimate, fps: float
     bpm = beats.fuse(learned, onset.bpm, onset.confidence) if onset.bpm is not None else None
     if bpm is None:
         return Choice(None, 0.0, None, np.zeros(0), learned, onset, None)
-    beat = activations.sum(axis=1)
+    acf = beats.autocorrelation(activations.sum(axis=1))
     from_learned = learned.bpm is not None and bpm == learned.bpm
     times = learned.beats if from_learned else onset.beats
     measures = Measures(
         agree=same_tempo(learned.bpm, onset.bpm),
         pulse=onset.confidence,
-        periodicity=periodicity(beat, bpm, fps) if learned.bpm is not None else 0.0,
+        periodicity=periodicity(acf, bpm, fps) if learned.bpm is not None else 0.0,
     )
-    alternative = octave(beat, bpm, fps) if learned.bpm is not None else onset.alternative_bpm
+    alternative = octave(acf, bpm, fps) if learned.bpm is not None else onset.alternative_bpm
     return Choice(bpm, round(confidence(measures), 3), alternative, times, learned, onset, measures)
 
 
