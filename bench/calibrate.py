@@ -184,7 +184,7 @@ def format_reliability(title: str, table: dict[str, tuple[int, float]]) -> str:
     cells = "  ".join(
         f"{word} n={n} right {share:.2f}" if n else f"{word} n=0" for word, (n, share) in table.items()
     )
-    return f"  {title:<34}{cells}"
+    return f"  {title:<36}{cells}"
 
 
 def shipped(name: str) -> float:
@@ -225,7 +225,7 @@ def report_badges(what: str, answers: Sequence[Answer], prefix: str, refit: Refi
         if any(badges):
             print(format_reliability(title, reliability(answers, badges)))
         else:
-            print(f"  {title:<34}(too few answers outside each group to hold out)")
+            print(f"  {title:<36}(too few answers outside each group to hold out)")
     print(f"  settings: sure at {current.sure_at}, unsure below {current.unsure_below}")
     print(
         format_reliability(
