@@ -101,3 +101,24 @@ def test_the_octave_stays_in_the_decoders_range() -> None:
     assert tempo_choice.octave(acf, 200.0) == 100.0  # 400 is out of range
     assert tempo_choice.octave(acf, 30.0) == 60.0  # 15 is out of range
     assert tempo_choice.octave(acf, 600.0) is None
+
+
+def _bumps(times: np.ndarray, seconds: float = 30.0) -> np.ndarray:
+    """A beat activation with a narrow bump centred on each time, between frames."""
+    frames = np.arange(int(seconds * FPS))
+    return sum(np.exp(-0.5 * ((frames - t * FPS) / 0.6) ** 2) for t in times)
+
+
+def test_the_beat_grid_takes_a_steady_track_to_its_own_decimals() -> None:
+    times = np.arange(0.3, 29.5, 60.0 / 126.0)
+    tracked = np.round(times * FPS) / FPS  # the tracker's beats sit on whole frames
+
+    assert tempo_choice.grid_bpm(_bumps(times), tracked, 125.7) == 126.0
+
+
+def test_the_beat_grid_leaves_rubato_to_the_comb() -> None:
+    rng = np.random.default_rng(3)
+    times = np.cumsum(rng.uniform(0.4, 0.6, 50))  # beats 60 ms either side of 120 BPM at random
+    tracked = np.round(times * FPS) / FPS
+
+    assert tempo_choice.grid_bpm(_bumps(times, 30.0), tracked, 119.0) == 119.0

@@ -4,6 +4,13 @@ estimator (worker.music.tempo), with a confidence calibrated on real recordings 
 Decision: `beats.fuse`, the learned tempo unless the onset estimator names an octave of it and its
 windows agree on that (docs/accuracy.md, "Learned beat front end").
 
+Decimals: on a steady track the tempo is refined from the beat grid (`grid_bpm`): each tracked beat
+is placed at the centroid of the activation peak it sits on, and a least-squares line through those
+positions gives the period. It is used only when the beats lie within half a frame (10 ms, RMS) of
+that line and it moves the tempo by at most 2 %; rubato keeps the comb's tempo. On the development
+set this took the median BPM error of the steady clips' Acc1 hits from 0.15 to 0.10 (classical 1.01
+to 1.06), and a generated 126 BPM drum track from 125.9 to 126.0.
+
 Confidence: the probability that the tempo is right within 4 % (Acc1), from a logistic model of
 three measures that each separated right from wrong on the real development set (bench/calibrate.py
 prints the reliability of each badge, held out by fold):
@@ -11,8 +18,10 @@ prints the reliability of each badge, held out by fold):
 - `pulse`: the onset estimator's agreement across the clip (worker.music.tempo's confidence);
 - `periodicity`: the beat activation's autocorrelation at the chosen period (1 at lag 0), how
   clearly the network's beats repeat at that tempo.
-The weights are a logistic regression on the 118 clips with a tempo (rounded; ROC AUC 0.73 held out
-by fold, against 0.71 for the onset agreement alone and 0.56 for the learned comb margin).
+The weights are a logistic regression on the 118 clips with a tempo (rounded). Its ROC AUC held out
+was 0.73 by fold and 0.76 one clip out, against 0.71 and 0.73 for the onset agreement alone, and
+unlike that agreement (1.0 on many wrong answers too) it leaves a band of confidences where nine
+answers in ten are right.
 
 Alternative: the octave (x2 or /2) whose comb salience under the tempo prior is higher, exactly
 double or half the reported tempo as the page's x2 and /2 buttons set it. It is always offered when
@@ -33,6 +42,9 @@ from worker.music.beats import BeatEstimate
 # Logistic weights: intercept, agree, pulse, periodicity (bench/calibrate.py, docs/accuracy.md).
 WEIGHTS = (-3.1, 0.8, 2.3, 2.1)
 MIN_BPM, MAX_BPM = beats.MIN_BPM, beats.MAX_BPM
+GRID_STEADY_FRAMES = 0.5  # RMS distance of the beats from the grid line, in activation frames
+GRID_MAX_CHANGE = 0.02  # the grid may move the comb's tempo by at most this fraction
+GRID_MIN_BEATS = 8
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,43 @@ def octave(acf: np.ndarray, bpm: float, fps: float = beatnet.FPS) -> float | Non
     return round(float(bpms[int(np.argmax(salience))]), 1)
 
 
+def peak_positions(beat: np.ndarray, times: np.ndarray, fps: float) -> np.ndarray:
+    """Each beat time's activation peak (within 2 frames), at the centroid of its 3 frames (frames)."""
+    positions = []
+    for t in times:
+        frame = int(round(t * fps))
+        low, high = max(0, frame - 2), min(len(beat), frame + 3)
+        if high - low < 3:
+            continue
+        peak = low + int(np.argmax(beat[low:high]))
+        around = np.arange(max(0, peak - 1), min(len(beat), peak + 2))
+        weights = beat[around] - beat[around].min()
+        if weights.sum() > 0:
+            positions.append(float(around @ weights / weights.sum()))
+    return np.asarray(positions)
+
+
+def grid_bpm(beat: np.ndarray, times: np.ndarray, bpm: float, fps: float = beatnet.FPS) -> float:
+    """`bpm` refined by a line through the beats' activation peaks, when they are steady (module doc)."""
+    positions = peak_positions(beat, times, fps)
+    if len(positions) < GRID_MIN_BEATS:
+        return bpm
+    period = 60.0 * fps / bpm
+    index = np.round((positions - positions[0]) / period)
+    for _ in range(3):  # fit, drop beats more than a frame off the line, twice, then the final fit
+        design = np.column_stack([index, np.ones_like(index)])
+        slope, intercept = np.linalg.lstsq(design, positions, rcond=None)[0]
+        residual = positions - (slope * index + intercept)
+        keep = np.abs(residual) <= 1.0
+        if keep.sum() < GRID_MIN_BEATS:
+            return bpm
+        index, positions = index[keep], positions[keep]
+    if float(np.sqrt(np.mean(residual[keep] ** 2))) > GRID_STEADY_FRAMES or slope <= 0:
+        return bpm
+    refined = 60.0 * fps / float(slope)
+    return round(refined, 1) if abs(refined / bpm - 1.0) <= GRID_MAX_CHANGE else bpm
+
+
 def choose(activations: np.ndarray, onset: onset_tempo.TempoEstimate, fps: float = beatnet.FPS) -> Choice:
     """The reported tempo from BeatNet's activations and the onset estimate of the same clip."""
     learned = beats.from_activations(activations, fps)
@@ -90,9 +139,12 @@ def choose(activations: np.ndarray, onset: onset_tempo.TempoEstimate, fps: float
     bpm = beats.fuse(learned, onset.bpm, onset.confidence) if onset.bpm is not None else None
     if bpm is None:
         return Choice(None, 0.0, None, np.zeros(0), learned, onset, None)
-    acf = beats.autocorrelation(activations.sum(axis=1))
+    beat = activations.sum(axis=1)
+    acf = beats.autocorrelation(beat)
     from_learned = learned.bpm is not None and bpm == learned.bpm
     times = learned.beats if from_learned else onset.beats
+    if from_learned:
+        bpm = grid_bpm(beat, times, bpm, fps)
     measures = Measures(
         agree=same_tempo(learned.bpm, onset.bpm),
         pulse=onset.confidence,
