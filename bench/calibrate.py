@@ -41,6 +41,7 @@ from worker.music.tempo_choice import Measures  # noqa: E402
 SURE_RIGHT = 0.9  # "sure" must be right at least this often
 UNSURE_RIGHT = 1.0 / 3.0  # "unsure" where at most this share is right
 MIN_SURE = 5  # "sure" is not chosen for fewer answers than this
+TEMPO_BEFORE = (0.6, 0.3)  # TEMPO_SURE_AT, TEMPO_UNSURE_BELOW before this calibration
 MIN_TRAIN = 10  # no thresholds are chosen on fewer answers than this
 
 
@@ -304,6 +305,17 @@ def _relation(reference: float, bpm: float | None, alternative: float | None) ->
     return "other"
 
 
+def onset_answers(annotations: Sequence[Annotation], rows: dict[str, Cached]) -> list[Answer]:
+    """The onset estimator's tempo and its own confidence (what the worker served before)."""
+    answers = []
+    for annotation in annotations:
+        if annotation.tempo is not None:
+            row = rows[cache_name(annotation)]
+            right = tempo_hits(annotation.tempo, row.onset_bpm)[0]
+            answers.append(Answer(row.onset_confidence, right, annotation.columns.get("fold", "")))
+    return answers
+
+
 def key_answers(annotations: Sequence[Annotation], rows: dict[str, Cached]) -> list[Answer]:
     answers, offered = [], 0
     for annotation in annotations:
@@ -335,6 +347,14 @@ def report(annotations: Sequence[Annotation], cache: Path) -> None:
         return with_weights(clips, fit_weights(outside))
 
     report_badges("tempo (right = Acc1)", with_weights(clips, tempo_choice.WEIGHTS), "TEMPO", refit)
+    before = onset_answers(annotations, rows)
+    thresholds = Thresholds(*TEMPO_BEFORE)
+    print(
+        format_reliability(
+            "before: onset estimator, 0.6 / 0.3",
+            reliability(before, [badge(a.confidence, thresholds) for a in before]),
+        )
+    )
     report_badges("key (right = exact)", key_answers(annotations, rows), "KEY")
 
 
