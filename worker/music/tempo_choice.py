@@ -25,8 +25,9 @@ answers in ten are right.
 
 Alternative: the octave (x2 or /2) whose comb salience under the tempo prior is higher, exactly
 double or half the reported tempo as the page's x2 and /2 buttons set it. It is always offered when
-it lies in 40-250 BPM: on the development set most wrong tempi are an octave off. (x3/2 and x2/3,
-the other common error, are not offered: the page has only x2 and /2 buttons.)
+it lies in 40-250 BPM: on the development set an octave was the commonest single error (23 of 63
+wrong answers, 18 of them the octave offered). x3/2 and x2/3 (9) are not offered: the page has only
+x2 and /2 buttons.
 """
 
 from __future__ import annotations
