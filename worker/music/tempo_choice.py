@@ -4,7 +4,8 @@ estimator (worker.music.tempo), with a confidence calibrated on real recordings 
 Decision: `beats.fuse`, the learned tempo unless the onset estimator names an octave of it and its
 windows agree on that (docs/accuracy.md, "Learned beat front end").
 
-Decimals: on a steady track the tempo is refined from the beat grid (`grid_bpm`): each tracked beat
+Decimals: on a steady track the tempo is refined from the learned beat grid (`grid_bpm`; also when
+the fusion takes the onset estimator's octave, whose own decimals are coarser): each tracked beat
 is placed at the centroid of the activation peak it sits on, and a least-squares line through those
 positions gives the period. It is used only when the beats lie within half a frame (10 ms, RMS) of
 that line and it moves the tempo by at most 2 %; rubato keeps the comb's tempo. On the development
@@ -144,8 +145,11 @@ def choose(activations: np.ndarray, onset: onset_tempo.TempoEstimate, fps: float
     acf = beats.autocorrelation(beat)
     from_learned = learned.bpm is not None and bpm == learned.bpm
     times = learned.beats if from_learned else onset.beats
-    if from_learned:
-        bpm = grid_bpm(beat, times, bpm, fps)
+    if learned.bpm is not None:
+        # The decimals come from the learned beat grid, also when the onset estimator chose its
+        # octave: the onset tempo's own decimals are coarser (docs/accuracy.md).
+        factor = 1.0 if from_learned else (2.0 if bpm > learned.bpm else 0.5)
+        bpm = round(grid_bpm(beat, learned.beats, learned.bpm, fps) * factor, 1)
     measures = Measures(
         agree=same_tempo(learned.bpm, onset.bpm),
         pulse=onset.confidence,
