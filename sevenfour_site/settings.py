@@ -494,11 +494,11 @@ SAMPLES_MIX_BELOW_CONFIDENCE = env.float("SAMPLES_MIX_BELOW_CONFIDENCE", default
 # "unsure" below the second, "fairly sure" between. An unsure tempo shows its octave alternative.
 # Calibrated on the real development set by bench/calibrate.py (docs/accuracy.md, "Confidence"): a
 # "sure" tempo was right (within 4 %) at least 90 % of the time there. No key threshold reached 90 %
-# exact on its 27 keyed clips, so a key is never "sure" (1.01) until a larger set says otherwise.
+# exact on its 74 keyed clips, so a key is never "sure" (1.01) until a larger set says otherwise.
 TEMPO_SURE_AT = env.float("TEMPO_SURE_AT", default=0.833)
 TEMPO_UNSURE_BELOW = env.float("TEMPO_UNSURE_BELOW", default=0.639)
 KEY_SURE_AT = env.float("KEY_SURE_AT", default=1.01)
-KEY_UNSURE_BELOW = env.float("KEY_UNSURE_BELOW", default=0.419)
+KEY_UNSURE_BELOW = env.float("KEY_UNSURE_BELOW", default=0.44)
 # Pack ZIPs with at most this many sounds are built in the request; larger ones by a worker.
 PACK_ZIP_STREAM_MAX_ITEMS = env.int("PACK_ZIP_STREAM_MAX_ITEMS", default=8)
 # How long a small pack's ZIP may take inside the web request (gunicorn's timeout is 30 s); past
