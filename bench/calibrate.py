@@ -4,20 +4,23 @@
     .venv/bin/python bench/calibrate.py report var/realset/annotations.tsv [--cache var/calibrate]
 
 `collect` runs the slow parts once per clip and caches them under --cache: BeatNet's activations
-(worker.music.beatnet), the onset estimator (worker.music.tempo) and the key (worker.analysis). Run it
-again after a change to any of these (delete the cache folder first).
+(worker.music.beatnet), the onset estimator (worker.music.tempo) and the key (worker.analysis). It
+skips clips already cached; delete the cache folder after a change to any of these.
 
 `report` decides each clip's tempo and confidence from the cache exactly as the worker does
-(worker.music.tempo_choice), and reads each key's confidence from the cache. For tempo "right" is Acc1
-(within 4 %), for key it is the exact key. It prints, for each badge, how many answers got it and the
-share right, at the thresholds in sevenfour_site/settings.py, and the thresholds it would choose:
-"sure" at the lowest confidence above which at least 90 % of the answers are right (and at least
-MIN_SURE of them), "unsure" below the highest confidence under which at most a third are right.
+(worker.music.tempo_choice.choose), and reads each key's confidence from the cache. For tempo "right"
+is Acc1 (within 4 %), for key it is the exact key. It prints, for each badge, how many answers got it
+and the share right: with the thresholds it chooses on all clips (choose_thresholds), held out, with
+the thresholds in sevenfour_site/settings.py (or the environment), and, for tempo, the onset
+estimator's own confidence under the thresholds used before (0.6 / 0.3). It also prints the tempo
+confidence's logistic weights refitted on all clips beside the shipped ones, how the wrong tempos
+relate to the annotation, and how often the key is exact or among the offered alternatives.
 
-Held out: the manifest's `fold` column splits the clips. For each fold the thresholds are chosen on
-the other folds and the badges given to that fold's clips with them; the pooled badges of all folds
-are the held-out reliability. The tempo confidence's own constants (worker.music.tempo_choice) were
-set by looking at the whole set, so the held-out figures check the thresholds, not those constants.
+Held out, two ways: by the manifest's `fold` column, and one clip at a time. For each group the
+thresholds are chosen on the answers outside it (at least MIN_TRAIN of them), and for tempo the
+logistic weights are refitted there too; the group's answers get their badges from those. The pooled
+badges are the held-out reliability. The choice of the three measures was itself made by looking at
+the whole set.
 """
 
 from __future__ import annotations
