@@ -13,16 +13,21 @@ Metrics, all from mir_eval 0.8.2:
   so Acc1 is detection([T, T], 0.5, [E, E], tol=0.04).one_correct.
 - Acc2: the same test against T and each of 2T, T/2, 3T, T/3 (octave and triple errors forgiven).
 - key exact: mir_eval.key.weighted_score == 1; MIREX: the mean of mir_eval.key.weighted_score
-  (1 same key, 0.5 a fifth above, 0.3 relative, 0.2 parallel, 0 otherwise).
+  (1 same key, 0.5 a fifth above, 0.3 relative, 0.2 parallel, 0 otherwise); key +alts: the key is
+  exact or among the alternatives the page offers (worker.analysis.Key.alternatives; librosa offers
+  none).
+- BPM error: on the clips an estimator gets right (Acc1), |estimate - annotation| in BPM, median and
+  90th percentile: how far the decimals are off (a loop stretched by 0.3 BPM in 126 drifts about
+  70 ms over 30 s).
 
 Estimators, on the same clips in the same run:
 - project: worker.audio.decode.load_audio (the worker's own 16 kHz excerpt) then worker.analysis
   estimate_tempo and estimate_key; its time per clip (tempo + key, decode excluded) is printed.
-- beatnet: tempo from BeatNet's learned activations (worker.music.beats: checkpoint 1 in numpy, comb
-  over the activation's autocorrelation under a log-normal prior), on the same 16 kHz excerpt; key
-  from worker.analysis as for project, so its time is tempo + key too.
-- fused: beatnet's tempo, or the onset estimator's where it is an octave of it and sure
-  (worker.music.beats.fuse); key as project.
+  Tempo is BeatNet's learned estimate fused with the onset estimator (worker.music.tempo_choice).
+- onset (before): the tempo the worker served before the learned front end, worker.music.tempo's
+  onset estimator, on the same excerpt; key as project, so its time is tempo + key too.
+- beatnet: tempo from BeatNet's learned activations alone (worker.music.beats: checkpoint 1 in numpy,
+  comb over the activation's autocorrelation under a log-normal prior); key as project.
 - librosa: tempo from librosa.beat.beat_track with default arguments on librosa.load (22.05 kHz);
   key from the mean of librosa.feature.chroma_stft correlated with the Krumhansl-Kessler profiles
   (the Krumhansl-Schmuckler algorithm).
@@ -70,6 +75,7 @@ class Estimate:
     tempo_confidence: float | None = None
     key_confidence: float | None = None
     seconds: float | None = None  # time spent estimating, decode excluded
+    key_alternatives: tuple[str, ...] = ()  # the other keys offered, most likely first
 
 
 Estimator = Callable[[Path], Estimate]
@@ -155,6 +161,8 @@ class Tally:
     key_n: int = 0
     exact: int = 0
     mirex: float = 0.0
+    offered: int = 0  # exact, or among the offered alternatives
+    bpm_errors: list[float] = field(default_factory=list)  # |est - ref| in BPM, on Acc1 hits
     tempo_conf: dict[bool, list[float]] = field(default_factory=lambda: {True: [], False: []})
     key_conf: dict[bool, list[float]] = field(default_factory=lambda: {True: [], False: []})
     seconds: list[float] = field(default_factory=list)
@@ -165,6 +173,8 @@ class Tally:
             self.tempo_n += 1
             self.acc1 += acc1
             self.acc2 += acc2
+            if acc1 and estimate.tempo is not None:
+                self.bpm_errors.append(abs(estimate.tempo - annotation.tempo))
             if estimate.tempo_confidence is not None:
                 self.tempo_conf[acc1].append(estimate.tempo_confidence)
         if annotation.key != NO_KEY:
@@ -172,6 +182,9 @@ class Tally:
             self.key_n += 1
             self.exact += score == 1.0
             self.mirex += score
+            self.offered += score == 1.0 or any(
+                key_score(annotation.key, k) == 1.0 for k in estimate.key_alternatives
+            )
             if estimate.key_confidence is not None:
                 self.key_conf[score == 1.0].append(estimate.key_confidence)
         if estimate.seconds is not None:
@@ -184,6 +197,7 @@ class Tally:
             "acc2": self.acc2 / self.tempo_n if self.tempo_n else nan,
             "exact": self.exact / self.key_n if self.key_n else nan,
             "mirex": self.mirex / self.key_n if self.key_n else nan,
+            "offered": self.offered / self.key_n if self.key_n else nan,
         }
 
 
@@ -206,16 +220,24 @@ def evaluate(
                 tallies.setdefault(group, {}).setdefault(name, Tally()).add(annotation, estimate)
             row[f"{name}_tempo"] = f"{estimate.tempo}"
             row[f"{name}_key"] = f"{estimate.key}"
+            row[f"{name}_tempo_confidence"] = f"{estimate.tempo_confidence}"
         if per_clip is not None:
             per_clip.append(row)
     return tallies
 
 
 def format_report(tallies: dict[str, dict[str, Tally]], names: Sequence[str]) -> str:
-    metrics = (("acc1", "tempo Acc1"), ("acc2", "tempo Acc2"), ("exact", "key exact"), ("mirex", "key MIREX"))
-    width = 9 * len(names)
+    metrics = (
+        ("acc1", "tempo Acc1"),
+        ("acc2", "tempo Acc2"),
+        ("exact", "key exact"),
+        ("offered", "key +alts"),
+        ("mirex", "key MIREX"),
+    )
+    cell = max(9, *(len(n) + 1 for n in names))
+    width = cell * len(names)
     top = f"{'':<14}{'n':>5}  " + "  ".join(f"{title:^{width}}" for _, title in metrics)
-    sub = f"{'':<14}{'':>5}  " + "  ".join("".join(f"{n[:8]:>9}" for n in names) for _ in metrics)
+    sub = f"{'':<14}{'':>5}  " + "  ".join("".join(f"{n:>{cell}}" for n in names) for _ in metrics)
     lines = [top, sub]
     order = ["all"] + sorted(g for g in tallies if g != "all")
     for group in order:
@@ -223,8 +245,29 @@ def format_report(tallies: dict[str, dict[str, Tally]], names: Sequence[str]) ->
         n = max(t.tempo_n for t in by_name.values())
         cells = []
         for metric, _ in metrics:
-            cells.append("".join(f"{by_name[name].figures()[metric]:>9.3f}" for name in names))
+            cells.append("".join(f"{by_name[name].figures()[metric]:>{cell}.3f}" for name in names))
         lines.append(f"{group:<14}{n:>5}  " + "  ".join(cells))
+    return "\n".join(lines)
+
+
+def format_bpm_errors(tallies: dict[str, dict[str, Tally]], names: Sequence[str]) -> str:
+    """Per group, each estimator's median and 90th-percentile BPM error on its Acc1 hits (and n)."""
+    cell = max(20, *(len(n) + 2 for n in names))
+    lines = [
+        "BPM error on Acc1 hits (median / 90th percentile, n)",
+        f"{'':<19}" + "".join(f"{n:>{cell}}" for n in names),
+    ]
+    for group in ["all"] + sorted(g for g in tallies if g != "all"):
+        cells = []
+        for name in names:
+            errors = tallies[group][name].bpm_errors
+            text = (
+                f"{np.median(errors):.2f} / {np.percentile(errors, 90):.2f} ({len(errors)})"
+                if errors
+                else "-"
+            )
+            cells.append(f"{text:>{cell}}")
+        lines.append(f"{group:<19}" + "".join(cells))
     return "\n".join(lines)
 
 
@@ -239,6 +282,12 @@ def format_confidence(tally: Tally, name: str) -> str:
             f"{name} tempo confidence: right (Acc1) {mean(tally.tempo_conf[True])}, wrong {mean(tally.tempo_conf[False])}",
             f"{name} key confidence: right (exact) {mean(tally.key_conf[True])}, wrong {mean(tally.key_conf[False])}",
         ]
+    if tally.bpm_errors:
+        errors = np.array(tally.bpm_errors)
+        lines.append(
+            f"{name} BPM error on its {len(errors)} Acc1 hits: median {np.median(errors):.2f}, "
+            f"90th percentile {np.percentile(errors, 90):.2f} BPM"
+        )
     if tally.seconds:
         ms = np.array(tally.seconds) * 1000
         lines.append(
@@ -256,33 +305,56 @@ def project_estimator(path: Path) -> Estimate:
     tempo = analysis.estimate_tempo(audio.samples, audio.sample_rate)
     key = analysis.estimate_key(audio.samples, audio.sample_rate)
     seconds = time.perf_counter() - start
-    return Estimate(tempo.bpm, key.name, tempo.confidence, key.confidence, seconds)
+    return Estimate(
+        tempo.bpm,
+        key.name,
+        tempo.confidence,
+        key.confidence,
+        seconds,
+        tuple(name for name, _ in key.alternatives),
+    )
 
 
-def _learned_estimator(path: Path, *, fused: bool) -> Estimate:
+def onset_estimator(path: Path) -> Estimate:
+    """The onset estimator the worker served before the learned front end; key as project."""
     from worker import analysis
     from worker.audio.decode import load_audio
-    from worker.music import beats
     from worker.music import tempo as onset_tempo
 
     audio = load_audio(path)
     start = time.perf_counter()
-    learned = beats.estimate(audio.samples, audio.sample_rate)
-    bpm = learned.bpm
-    if fused:
-        onset = onset_tempo.estimate(audio.samples, audio.sample_rate)
-        bpm = beats.fuse(learned, onset.bpm, onset.confidence)
+    tempo = onset_tempo.estimate(audio.samples, audio.sample_rate)
     key = analysis.estimate_key(audio.samples, audio.sample_rate)
     seconds = time.perf_counter() - start
-    return Estimate(bpm, key.name, learned.confidence, key.confidence, seconds)
+    return Estimate(
+        tempo.bpm,
+        key.name,
+        tempo.confidence,
+        key.confidence,
+        seconds,
+        tuple(name for name, _ in key.alternatives),
+    )
 
 
 def beatnet_estimator(path: Path) -> Estimate:
-    return _learned_estimator(path, fused=False)
+    """BeatNet's learned tempo alone (no fusion, its own comb confidence); key as project."""
+    from worker import analysis
+    from worker.audio.decode import load_audio
+    from worker.music import beats
 
-
-def fused_estimator(path: Path) -> Estimate:
-    return _learned_estimator(path, fused=True)
+    audio = load_audio(path)
+    start = time.perf_counter()
+    learned = beats.estimate(audio.samples, audio.sample_rate)
+    key = analysis.estimate_key(audio.samples, audio.sample_rate)
+    seconds = time.perf_counter() - start
+    return Estimate(
+        learned.bpm,
+        key.name,
+        learned.confidence,
+        key.confidence,
+        seconds,
+        tuple(name for name, _ in key.alternatives),
+    )
 
 
 def librosa_estimator(path: Path) -> Estimate:
@@ -308,8 +380,8 @@ def krumhansl_schmuckler(chroma: np.ndarray) -> str | None:
 
 ESTIMATORS: dict[str, Estimator] = {
     "project": project_estimator,
+    "onset (before)": onset_estimator,
     "beatnet": beatnet_estimator,
-    "fused": fused_estimator,
     "librosa": librosa_estimator,
 }
 
@@ -337,6 +409,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     tallies = evaluate(annotations, ESTIMATORS, args.group_by, rows)
     print(f"{len(annotations)} clips from {args.annotations}")
     print(format_report(tallies, list(ESTIMATORS)))
+    print(format_bpm_errors(tallies, list(ESTIMATORS)))
     for name in ESTIMATORS:
         text = format_confidence(tallies["all"][name], name)
         if text:

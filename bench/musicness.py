@@ -100,7 +100,7 @@ def generated_music(folder: Path) -> Iterator[tuple[str, str, Path]]:
 def judge(path: Path) -> musicness.Verdict:
     audio = load_audio(path)
     tempo = analysis.estimate_tempo(audio.samples, audio.sample_rate)
-    return musicness.judge(audio.samples, audio.sample_rate, pulse=tempo.confidence)
+    return musicness.judge(audio.samples, audio.sample_rate, pulse=tempo.pulse)
 
 
 def main(argv: list[str] | None = None) -> int:

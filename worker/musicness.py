@@ -78,7 +78,7 @@ class Verdict:
 
 
 def judge(samples: np.ndarray, sample_rate: int, *, pulse: float) -> Verdict:
-    """The verdict on an excerpt; `pulse` is its tempo confidence (worker.analysis.Tempo.confidence)."""
+    """The verdict on an excerpt; `pulse` is the onset tempo agreement (worker.analysis.Tempo.pulse)."""
     return verdict_of(measure(samples, sample_rate, pulse=pulse))
 
 

@@ -239,7 +239,7 @@ def _analyse(
     started = time.perf_counter()
     tempo = analysis.estimate_tempo(samples, sample_rate)
     key = analysis.estimate_key(samples, sample_rate)
-    verdict = musicness.judge(samples, sample_rate, pulse=tempo.confidence)
+    verdict = musicness.judge(samples, sample_rate, pulse=tempo.pulse)
     return tempo, key, verdict, time.perf_counter() - started
 
 

@@ -108,11 +108,14 @@ def test_evaluate_scores_hand_made_estimates_per_group(corpus: Path) -> None:
     annotations = accuracy.read_annotations(corpus)
     truth = {a.file: a for a in annotations}
     # Per clip: A minor/120 exactly right; C major/100 at double tempo and a fifth up (G major);
-    # G major/90 at a wrong tempo and the wrong key entirely (C# major).
+    # G major/90 at a wrong tempo and the wrong key entirely (C# major). The second offers the right
+    # key among its alternatives, the third does not.
     made = {
-        annotations[0].file: accuracy.Estimate(120.0, "A minor", 0.9, 0.8),
-        annotations[1].file: accuracy.Estimate(200.0, "G major", 0.3, 0.4),
-        annotations[2].file: accuracy.Estimate(71.0, "C# major", 0.1, 0.2),
+        annotations[0].file: accuracy.Estimate(120.3, "A minor", 0.9, 0.8),
+        annotations[1].file: accuracy.Estimate(
+            200.0, "G major", 0.3, 0.4, key_alternatives=("E minor", "C major")
+        ),
+        annotations[2].file: accuracy.Estimate(71.0, "C# major", 0.1, 0.2, key_alternatives=("Bb minor",)),
     }
 
     def oracle(path: Path) -> accuracy.Estimate:
@@ -123,12 +126,19 @@ def test_evaluate_scores_hand_made_estimates_per_group(corpus: Path) -> None:
     tallies = accuracy.evaluate(annotations, {"made": oracle}, group_by="genre")
 
     assert tallies["all"]["made"].figures() == pytest.approx(
-        {"acc1": 1 / 3, "acc2": 2 / 3, "exact": 1 / 3, "mirex": (1.0 + 0.5 + 0.0) / 3}
+        {"acc1": 1 / 3, "acc2": 2 / 3, "exact": 1 / 3, "offered": 2 / 3, "mirex": (1.0 + 0.5 + 0.0) / 3}
     )
     assert tallies["rock"]["made"].figures() == pytest.approx(
-        {"acc1": 0.5, "acc2": 1.0, "exact": 0.5, "mirex": 0.75}
+        {"acc1": 0.5, "acc2": 1.0, "exact": 0.5, "offered": 1.0, "mirex": 0.75}
     )
-    assert tallies["waltz"]["made"].figures() == {"acc1": 0.0, "acc2": 0.0, "exact": 0.0, "mirex": 0.0}
+    assert tallies["waltz"]["made"].figures() == {
+        "acc1": 0.0,
+        "acc2": 0.0,
+        "exact": 0.0,
+        "offered": 0.0,
+        "mirex": 0.0,
+    }
+    assert tallies["all"]["made"].bpm_errors == [pytest.approx(0.3)]  # the one Acc1 hit, 120.3 for 120
     assert tallies["all"]["made"].tempo_conf == {True: [0.9], False: [0.3, 0.1]}
     assert tallies["all"]["made"].key_conf == {True: [0.8], False: [0.4, 0.2]}
 
@@ -148,18 +158,27 @@ def test_harness_runs_both_estimators_on_rendered_clips(
         "file",
         "tempo",
         "key",
-        "project_tempo",
-        "project_key",
-        "beatnet_tempo",
-        "beatnet_key",
-        "fused_tempo",
-        "fused_key",
-        "librosa_tempo",
-        "librosa_key",
+        *(
+            f"{name}_{column}"
+            for name in ("project", "onset (before)", "beatnet", "librosa")
+            for column in ("tempo", "key", "tempo_confidence")
+        ),
     ]
     assert len(rows) == 3
     all_row = next(line for line in out.splitlines() if line.startswith("all"))
     figures = [float(x) for x in all_row.split()[2:]]
-    assert len(figures) == 16  # 4 metrics x 4 estimators
+    assert len(figures) == 20  # 5 metrics x 4 estimators
     assert all(0.0 <= f <= 1.0 for f in figures)
     assert "project time per clip" in out
+    assert "onset (before) time per clip" in out
+
+
+def test_bpm_errors_are_reported_per_group_on_acc1_hits_only() -> None:
+    tally = accuracy.Tally()
+    for reference, estimate in ((126.0, 126.1), (100.0, 101.0), (100.0, 200.0)):
+        tally.add(accuracy.Annotation(Path("x.wav"), reference, "X"), accuracy.Estimate(estimate, None))
+
+    text = accuracy.format_bpm_errors({"all": {"made": tally}}, ["made"])
+
+    assert tally.bpm_errors == [pytest.approx(0.1), pytest.approx(1.0)]  # 200 for 100 is no hit
+    assert "0.55 / 0.91 (2)" in text

@@ -48,7 +48,8 @@ def test_an_unsure_tempo_says_so_and_offers_its_octave(signed_in, unsure):
     assert "<script>" not in html
 
 
-def test_a_sure_tempo_offers_no_alternative(signed_in, user):
+def test_a_sure_tempo_offers_no_alternative(signed_in, user, settings):
+    settings.TEMPO_SURE_AT = 0.8
     sure = DonePredictionFactory(owner=user, tempo_bpm=124.0, tempo_confidence=0.8)
     html = signed_in.get(sure.get_absolute_url()).content.decode()
     assert ">sure<" in html

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import librosa
 import numpy as np
 import pytest
@@ -59,3 +61,26 @@ def test_key_scores_rank_the_profile_itself_first() -> None:
     scores = analysis.key_scores(np.roll(analysis.MINOR_PROFILE, 9))  # A minor
 
     assert int(np.argmax(scores)) == 12 + 9
+
+
+def test_estimate_tempo_reports_the_bar_of_the_learned_beats() -> None:
+    from tests.worker.test_beats_bar import drum_pattern
+    from worker.music import beatnet
+
+    clip = librosa.resample(drum_pattern(120.0, 12.0), orig_sr=beatnet.SAMPLE_RATE, target_sr=16_000)
+
+    tempo = analysis.estimate_tempo(clip, 16_000)
+
+    assert tempo.beats_per_bar == 4
+    assert tempo.downbeats
+    assert set(tempo.downbeats) <= set(tempo.beats)
+    assert all(isinstance(t, float) for t in tempo.downbeats)
+
+
+def test_the_onset_estimators_beats_carry_no_bar() -> None:
+    from worker.music import tempo_choice
+
+    found = tempo_choice.estimate(_at_16k(synth.drums_and_bass(12.0)), 16_000)
+    onset_beats = dataclasses.replace(found, beats=found.onset.beats)
+
+    assert analysis.bar_of(onset_beats) == ((), None)

@@ -19,7 +19,7 @@ SECONDS = 20.0
 def verdict_of(samples: np.ndarray, sr: int = synth.SR) -> musicness.Verdict:
     x = _resample(samples.astype(np.float32), sr, SAMPLE_RATE)
     tempo = analysis.estimate_tempo(x, SAMPLE_RATE)
-    return musicness.judge(x, SAMPLE_RATE, pulse=tempo.confidence)
+    return musicness.judge(x, SAMPLE_RATE, pulse=tempo.pulse)
 
 
 @pytest.mark.parametrize("colour", ["white", "pink", "brown"])
@@ -86,7 +86,7 @@ def test_espeak_speech_is_speech(tmp_path: Path, voice: str) -> None:
 
     audio = load_audio(speak_wav(tmp_path / "speech.wav", voice=voice))
     tempo = analysis.estimate_tempo(audio.samples, audio.sample_rate)
-    verdict = musicness.judge(audio.samples, audio.sample_rate, pulse=tempo.confidence)
+    verdict = musicness.judge(audio.samples, audio.sample_rate, pulse=tempo.pulse)
 
     assert verdict.kind == musicness.SPEECH
     assert "speech" in verdict.reason
@@ -101,7 +101,7 @@ def test_a_rendered_corpus_piece_is_music(tmp_path: Path) -> None:
     audio = load_audio(render_wav(piece.midi, tmp_path / "ballad.wav"))
     tempo = analysis.estimate_tempo(audio.samples, audio.sample_rate)
 
-    assert musicness.judge(audio.samples, audio.sample_rate, pulse=tempo.confidence).is_music
+    assert musicness.judge(audio.samples, audio.sample_rate, pulse=tempo.pulse).is_music
 
 
 def test_verdict_to_dict_names_the_kind_and_rounds_the_measures() -> None:
