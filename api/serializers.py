@@ -173,6 +173,12 @@ class TempoSerializer(serializers.Serializer):
     alternative_bpm = serializers.FloatField(
         allow_null=True, help_text="The estimate's other reading (usually ×2 or ÷2) while it is not sure."
     )
+    metric_alternative_bpm = serializers.FloatField(
+        allow_null=True,
+        read_only=True,
+        help_text="The estimate ×3/2 or ×2/3 while it is not sure, when the estimator found that "
+        "reading plausible; null otherwise.",
+    )
     beat_times = serializers.ListField(child=serializers.FloatField(), help_text="Seconds; may be empty.")
     downbeat_times = serializers.ListField(
         child=serializers.FloatField(),

@@ -14,7 +14,7 @@ and the share right: with the thresholds it chooses on all clips (choose_thresho
 the thresholds in sevenfour_site/settings.py (or the environment), and, for tempo, the onset
 estimator's own confidence under the thresholds used before (0.6 / 0.3). It also prints the tempo
 confidence's logistic weights refitted on all clips beside the shipped ones, how the wrong tempos
-relate to the annotation, and how often the key is exact or among the offered alternatives.
+relate to the annotation, how often the x3/2 or x2/3 alternative is offered and right, and how often the key is exact or among the offered alternatives.
 
 Held out, two ways: by the manifest's `fold` column, and one clip at a time. For each group the
 thresholds are chosen on the answers outside it (at least MIN_TRAIN of them), and for tempo the
@@ -255,6 +255,7 @@ def tempo_clips(annotations: Sequence[Annotation], cache: Path, rows: dict[str, 
 
     clips = []
     relations = {"right": 0, "alternative right": 0, "octave": 0, "x3/2 or x2/3": 0, "other": 0}
+    metric_offered = metric_right = 0
     for annotation in annotations:
         if annotation.tempo is None:
             continue
@@ -268,9 +269,13 @@ def tempo_clips(annotations: Sequence[Annotation], cache: Path, rows: dict[str, 
             )
         )
         relations[_relation(annotation.tempo, choice.bpm, choice.alternative_bpm)] += 1
+        if choice.metric_alternative_bpm is not None:
+            metric_offered += 1
+            metric_right += tempo_hits(annotation.tempo, choice.metric_alternative_bpm)[0]
     print(
         "tempo answers by relation to the annotation: " + ", ".join(f"{k} {v}" for k, v in relations.items())
     )
+    print(f"x3/2 or x2/3 alternative offered {metric_offered}, right {metric_right} (of {len(clips)} tempos)")
     return clips
 
 

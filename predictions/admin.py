@@ -128,13 +128,13 @@ class PredictionAdmin(admin.ModelAdmin):
         "top_genre_name", "confidence", "tags", "outside_taxonomy", "tempo_bpm", "tempo_confidence", "key",
         "key_confidence", "model_name", "model_version", "patches_read", "timings", "reviewed_by", "reviewed_at",
         "tempo_alternative_bpm", "key_alternatives", "user_tempo_bpm", "user_key", "user_genre_name", "corrected_at",
-        "labels", "beats_per_bar", "downbeat_times",
+        "labels", "beats_per_bar", "downbeat_times", "tempo_metric_alternative_bpm",
     ]  # fmt: skip
     fieldsets = [
         ("Song", {"fields": ["owner", "source", "source_track_id", "isrc", "title", "artist", "album", "audio"]}),
         ("Result", {"fields": ["probabilities", "spectrogram_image", "top_genre_name", "confidence", "outside_taxonomy",
-                               "tags", "tempo_bpm", "tempo_confidence", "tempo_alternative_bpm", "beats_per_bar",
-                               "downbeat_times", "key",
+                               "tags", "tempo_bpm", "tempo_confidence", "tempo_alternative_bpm",
+                               "tempo_metric_alternative_bpm", "beats_per_bar", "downbeat_times", "key",
                                "key_confidence", "key_alternatives", "model_name", "model_version",
                                "patches_read"]}),
         ("The user's correction", {"fields": ["user_genre_name", "user_tempo_bpm", "user_key", "corrected_at"]}),

@@ -243,9 +243,9 @@ def _save_result(prediction: Prediction, job_id: str, result: PredictionResult, 
 
 
 def analysis_extras(result: PredictionResult) -> dict[str, object]:
-    """The estimator's second opinions: an alternative tempo, the beat times, the bar (its downbeats
-    and beats per bar, when found) and a ranked list of other keys (names in our spelling; an entry
-    we can't read is dropped)."""
+    """The estimator's second opinions: an alternative tempo and, when plausible, a ×3/2 or ×2/3
+    one, the beat times, the bar (its downbeats and beats per bar, when found) and a ranked list of
+    other keys (names in our spelling; an entry we can't read is dropped)."""
     keys: list[str] = []
     for name, _score in result.key_alternatives:
         spelled = key_name(name)
@@ -253,6 +253,8 @@ def analysis_extras(result: PredictionResult) -> dict[str, object]:
             keys.append(spelled)
     return {
         "tempo_alternative_bpm": result.tempo_alternative_bpm,
+        # A result from before the ×3/2 reading was reported has no such attribute.
+        "tempo_metric_alternative_bpm": getattr(result, "tempo_metric_alternative_bpm", None),
         "beat_times": [round(float(t), 3) for t in result.beat_times],
         **_bar(result),
         "key_alternatives": keys,

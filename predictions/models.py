@@ -70,6 +70,11 @@ class Prediction(JobRow):
     tempo_alternative_bpm = models.FloatField(
         null=True, blank=True, help_text="The estimator's second tempo (usually an octave away)."
     )
+    tempo_metric_alternative_bpm = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="The estimator's ×3/2 or ×2/3 reading of the tempo, when it found it plausible (issue 24).",
+    )
     beat_times = models.JSONField(default=list, blank=True, help_text="Seconds from the excerpt's start.")
     # The bar (issue 24): empty / null when the analysis did not find it (older rows, or unsure).
     downbeat_times = models.JSONField(

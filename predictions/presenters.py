@@ -129,6 +129,8 @@ class TempoView:
     confidence: float | None
     confidence_word: str  # of the estimate: "sure", "fairly sure", "unsure" or ""
     alternative_bpm: float | None  # the estimate's second reading, shown while it is not sure
+    # The estimate ×3/2 or ×2/3 when the estimator found it plausible, offered while it is not sure.
+    metric_alternative_bpm: float | None = None
     beat_times: tuple[float, ...] = ()  # seconds into the excerpt, when the estimator gave them
     downbeat_times: tuple[float, ...] = ()  # each bar's "1", when the analysis found the bar
     beats_per_bar: int | None = None
@@ -147,6 +149,13 @@ class TempoView:
         if self.first_downbeat is not None:
             parts.append(f"the first “1” at {self.first_downbeat:.2f} s")
         return ", ".join(parts)
+
+    @property
+    def metric_label(self) -> str:
+        """ "×3/2" or "×2/3": how the metric alternative relates to the estimate ("" without one)."""
+        if not self.metric_alternative_bpm or not self.estimate_bpm:
+            return ""
+        return "×3/2" if self.metric_alternative_bpm > self.estimate_bpm else "×2/3"
 
     @property
     def double(self) -> float | None:
@@ -169,6 +178,15 @@ def tempo_halved(bpm: float | None) -> float | None:
     return halved if halved and halved >= MIN_USER_TEMPO else None
 
 
+def tempo_metric(bpm: float, named: float | None) -> float | None:
+    """`bpm` ×3/2 or ÷1.5 (to 0.1 BPM), as the stored `named` reading says, within what a user may
+    set; None when there is no such reading."""
+    if not named:
+        return None
+    metric = round(bpm * 1.5, 1) if named > bpm else round(bpm / 1.5, 1)
+    return metric if MIN_USER_TEMPO <= metric <= MAX_USER_TEMPO else None
+
+
 def tempo_view(prediction: Prediction) -> TempoView:
     estimate = prediction.tempo_bpm
     word = confidence_word(
@@ -176,12 +194,13 @@ def tempo_view(prediction: Prediction) -> TempoView:
     )
     if prediction.not_music:
         word = ""  # a beat found in noise or speech is no tempo to be sure of
-    alternative = None
+    alternative = metric = None
     if estimate and word and word != SURE:
         # Whichever octave the estimator named (older rows stored its rival's unrefined lag), as the
         # ×2 and ÷2 buttons set it: "or 72.1 BPM?" beside a ÷2 that set 77.5 was issue 26.
         named = prediction.tempo_alternative_bpm or octave_alternative(estimate)
         alternative = tempo_doubled(estimate) if named > estimate else tempo_halved(estimate)
+        metric = tempo_metric(estimate, prediction.tempo_metric_alternative_bpm)
     return TempoView(
         bpm=prediction.song_tempo_bpm,
         estimate_bpm=estimate,
@@ -189,6 +208,7 @@ def tempo_view(prediction: Prediction) -> TempoView:
         confidence=prediction.tempo_confidence,
         confidence_word=word,
         alternative_bpm=alternative,
+        metric_alternative_bpm=metric,
         beat_times=tuple(prediction.beat_times or ()),
         # No bar is claimed for noise or speech, as no confident tempo is.
         downbeat_times=() if prediction.not_music else _times(prediction.downbeat_times),

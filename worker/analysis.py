@@ -35,6 +35,9 @@ class Tempo:
     # The onset estimator's agreement across the clip (0..1): how steady a pulse the audio has.
     # worker.musicness reads it to tell speech from music; it is not the tempo's confidence.
     pulse: float = 0.0
+    # The likelier of x3/2 and x2/3 when plausible (worker.music.tempo_choice.metric): exactly
+    # round(bpm * 1.5, 1) or round(bpm / 1.5, 1).
+    metric_alternative_bpm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ def estimate_tempo(samples: np.ndarray, sample_rate: int, *, mel_power: np.ndarr
         downbeats,
         beats_per_bar,
         pulse=found.onset.confidence,
+        metric_alternative_bpm=found.metric_alternative_bpm,
     )
 
 

@@ -64,6 +64,7 @@ class PredictionResult:
     spectrogram_mel: str | None = None  # the saved mel (worker.audio.spectrogram.save_mel), to draw later
     # Added for issue 11 (the page's "96 BPM, or 192?", key picker and play-along); older readers ignore them.
     tempo_alternative_bpm: float | None = None
+    tempo_metric_alternative_bpm: float | None = None  # x3/2 or x2/3 when plausible (issue 24)
     beat_times: list[float] = field(default_factory=list)  # seconds from the excerpt start
     # Added for issue 24: the bar. Downbeats are among `beat_times`; None when the bar is unknown.
     downbeat_times: list[float] = field(default_factory=list)
@@ -224,6 +225,7 @@ class GenrePredictor:
             spectrogram_png=png,
             spectrogram_mel=mel,
             tempo_alternative_bpm=tempo.alternative_bpm,
+            tempo_metric_alternative_bpm=tempo.metric_alternative_bpm,
             beat_times=list(tempo.beats),
             downbeat_times=list(tempo.downbeats),
             beats_per_bar=tempo.beats_per_bar,

@@ -35,6 +35,19 @@ def test_the_detail_carries_the_bar_when_the_analysis_found_it(api, user):
     assert (tempo["downbeat_times"], tempo["beats_per_bar"]) == ([0.6], 4)
 
 
+def test_the_detail_offers_the_three_two_reading_while_the_tempo_is_not_sure(api, user, settings):
+    settings.TEMPO_SURE_AT = 0.8
+    unsure = DonePredictionFactory(
+        owner=user, tempo_bpm=96.0, tempo_confidence=0.2, tempo_metric_alternative_bpm=64.0
+    )
+    sure = DonePredictionFactory(
+        owner=user, tempo_bpm=96.0, tempo_confidence=0.9, tempo_metric_alternative_bpm=64.0
+    )
+
+    assert api.get(f"/api/v1/predictions/{unsure.pk}/").json()["tempo"]["metric_alternative_bpm"] == 64.0
+    assert api.get(f"/api/v1/predictions/{sure.pk}/").json()["tempo"]["metric_alternative_bpm"] is None
+
+
 def test_the_detail_says_how_sure_the_estimates_are_and_offers_alternatives(api, done, settings):
     settings.KEY_SURE_AT = 0.8  # the shipped default (1.01) never calls a key sure
     body = api.get(f"/api/v1/predictions/{done.pk}/").json()
@@ -46,6 +59,7 @@ def test_the_detail_says_how_sure_the_estimates_are_and_offers_alternatives(api,
         "confidence": 0.2,
         "confidence_label": "unsure",
         "alternative_bpm": 192.0,
+        "metric_alternative_bpm": None,
         "beat_times": [],
         "downbeat_times": [],
         "beats_per_bar": None,

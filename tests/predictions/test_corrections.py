@@ -48,6 +48,69 @@ def test_an_unsure_tempo_says_so_and_offers_its_octave(signed_in, unsure):
     assert "<script>" not in html
 
 
+def test_an_unsure_tempo_offers_its_three_two_reading_as_a_button(signed_in, user):
+    song = DonePredictionFactory(
+        owner=user,
+        tempo_bpm=96.0,
+        tempo_confidence=0.1,
+        tempo_alternative_bpm=192.0,
+        tempo_metric_alternative_bpm=144.0,
+    )
+    html = signed_in.get(song.get_absolute_url()).content.decode()
+
+    assert "or 192 or 144 BPM?" in html
+    assert 'name="tempo" value="144.0"' in html
+    assert "×3/2 <span" in html
+
+
+@pytest.mark.parametrize(
+    ("estimate", "named", "expected", "label"),
+    [
+        (96.0, 144.0, 144.0, "×3/2"),
+        (96.0, 64.0, 64.0, "×2/3"),
+        (100.0, 66.6, 66.7, "×2/3"),
+        (120.0, None, None, ""),
+    ],
+)
+def test_the_three_two_reading_is_exactly_the_estimate_times_or_over_one_and_a_half(
+    estimate, named, expected, label
+):
+    """An older or hand-edited row's stored reading only says which way: the value is the estimate's."""
+    view = tempo_view(
+        DonePredictionFactory.build(
+            tempo_bpm=estimate, tempo_confidence=0.2, tempo_metric_alternative_bpm=named
+        )
+    )
+    assert view.metric_alternative_bpm == expected
+    assert view.metric_label == label
+
+
+def test_the_three_two_reading_is_not_offered_when_sure_set_by_the_user_or_out_of_range(settings):
+    settings.TEMPO_SURE_AT = 0.8
+    sure = DonePredictionFactory.build(
+        tempo_bpm=96.0, tempo_confidence=0.9, tempo_metric_alternative_bpm=144.0
+    )
+    fast = DonePredictionFactory.build(
+        tempo_bpm=240.0, tempo_confidence=0.2, tempo_metric_alternative_bpm=360.0
+    )
+    assert tempo_view(sure).metric_alternative_bpm is None
+    assert tempo_view(fast).metric_alternative_bpm is None
+
+
+def test_a_user_tempo_hides_the_three_two_button(signed_in, user):
+    song = DonePredictionFactory(
+        owner=user,
+        tempo_bpm=96.0,
+        tempo_confidence=0.1,
+        tempo_metric_alternative_bpm=144.0,
+        user_tempo_bpm=100.0,
+    )
+    html = signed_in.get(song.get_absolute_url()).content.decode()
+
+    assert "tempo-metric" not in html
+    assert "tempo-alternative" not in html
+
+
 def test_a_sure_tempo_offers_no_alternative(signed_in, user, settings):
     settings.TEMPO_SURE_AT = 0.8
     sure = DonePredictionFactory(owner=user, tempo_bpm=124.0, tempo_confidence=0.8)
@@ -177,6 +240,7 @@ def test_the_estimators_second_opinions_are_stored_in_our_spelling():
     )
     assert jobs.analysis_extras(result) == {  # type: ignore[arg-type]  # a stand-in result
         "tempo_alternative_bpm": 192.0,
+        "tempo_metric_alternative_bpm": None,  # a result from before the ×3/2 reading was reported
         "beat_times": [0.312, 0.938],
         "downbeat_times": [],  # a result from before the bar was reported
         "beats_per_bar": None,
@@ -216,6 +280,7 @@ def test_a_job_stores_the_extras_of_the_analysis_on_the_row(user, wav_upload, fa
     def with_extras(path, *, spectrogram_png=None, spectrogram_mel=None):
         result = plain(path, spectrogram_png=spectrogram_png, spectrogram_mel=spectrogram_mel)
         result.tempo_alternative_bpm = 240.0
+        result.tempo_metric_alternative_bpm = 180.0
         result.beat_times = (0.25, 0.75, 1.25)
         result.downbeat_times = (0.75,)
         result.beats_per_bar = 4
@@ -230,6 +295,7 @@ def test_a_job_stores_the_extras_of_the_analysis_on_the_row(user, wav_upload, fa
     prediction.refresh_from_db()
     assert prediction.status == Prediction.Status.DONE
     assert prediction.tempo_alternative_bpm == 240.0
+    assert prediction.tempo_metric_alternative_bpm == 180.0
     assert prediction.beat_times == [0.25, 0.75, 1.25]
     assert (prediction.downbeat_times, prediction.beats_per_bar) == ([0.75], 4)
     assert prediction.key_alternatives == ["C major", "E minor"]

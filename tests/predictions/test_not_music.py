@@ -44,6 +44,7 @@ def noise(user):
         tempo_bpm=155.0,
         tempo_confidence=0.5,
         tempo_alternative_bpm=72.1,
+        tempo_metric_alternative_bpm=103.3,
         key="C major",
         key_confidence=0.7,
     )
@@ -58,6 +59,7 @@ def test_the_result_page_says_it_does_not_sound_like_music(signed_in, noise):
     assert 'aria-label="Genre probabilities"' not in html
     assert 'class="badge confidence' not in html  # neither "sure" nor "fairly sure"
     assert "or 77.5 BPM?" not in html  # no alternative either: nothing to be unsure between
+    assert "tempo-metric" not in html  # nor the ×2/3 reading
     assert "155 BPM" in html  # what the estimator found is still shown, without a claim
     assert "No samples for audio that is not music" in html
     assert "Finding samples" not in html
@@ -89,6 +91,7 @@ def test_status_json_and_api_say_what_it_sounds_like_and_name_no_genre(signed_in
     assert (body["top_genre"], body["top_genre_name"]) == (None, None)
     assert body["tempo"]["confidence_label"] == ""
     assert body["tempo"]["alternative_bpm"] is None
+    assert body["tempo"]["metric_alternative_bpm"] is None
     assert body["musical_key"]["confidence_label"] == ""
     listed = api.get("/api/v1/predictions/").json()["results"][0]
     assert listed["sounds_like"] == "noise"

@@ -122,3 +122,53 @@ def test_the_beat_grid_leaves_rubato_to_the_comb() -> None:
     tracked = np.round(times * FPS) / FPS
 
     assert tempo_choice.grid_bpm(_bumps(times, 30.0), tracked, 119.0) == 119.0
+
+
+def _pulses(*periods_s: float, seconds: float = 20.0) -> np.ndarray:
+    """A beat activation with a peak every one of `periods_s` (a hemiola when two are given)."""
+    beat = np.full(int(seconds * FPS), 0.01)
+    for period in periods_s:
+        for t in np.arange(0.5, seconds - 0.5, period):
+            beat[int(round(t * FPS))] = 0.9
+    return beat
+
+
+def test_a_hemiola_offers_the_three_two_reading_exactly() -> None:
+    """Beats at 120 BPM against accents every 0.75 s (80 BPM): x2/3 is plausible."""
+    acf = beats.autocorrelation(_pulses(0.5, 0.75))
+
+    assert tempo_choice.metric(acf, 120.0) == 80.0
+
+
+def test_an_implausible_three_two_reading_is_not_offered() -> None:
+    """Only the beat at 120 BPM: 80 and 180 BPM land between its peaks."""
+    acf = beats.autocorrelation(_pulses(0.5))
+
+    assert tempo_choice.metric(acf, 120.0) is None
+
+
+def test_the_three_two_reading_stays_in_range() -> None:
+    acf = beats.autocorrelation(_pulses(0.3, 0.45))
+
+    assert tempo_choice.metric(acf, 200.0) in (None, round(200.0 / 1.5, 1))
+    assert tempo_choice.metric(acf, 30.0) in (None, 45.0)
+
+
+def test_a_click_track_offers_at_most_an_exact_three_two_reading_in_range() -> None:
+    tempo = analysis.estimate_tempo(_at_16k(synth.click_track(120.0, 20.0)), 16_000)
+
+    assert tempo.bpm is not None
+    metric = tempo.metric_alternative_bpm
+    assert metric is None or metric in (round(tempo.bpm * 1.5, 1), round(tempo.bpm / 1.5, 1))
+    assert metric is None or 40.0 <= metric <= 250.0
+
+
+def test_choose_carries_the_three_two_reading() -> None:
+    activations = np.column_stack([_pulses(0.5, 0.75), np.full(int(20.0 * FPS), 0.01)])
+
+    choice = tempo_choice.choose(activations, _onset(120.0, 1.0))
+
+    assert choice.bpm is not None
+    expected = tempo_choice.metric(beats.autocorrelation(activations.sum(axis=1)), choice.bpm)
+    assert choice.metric_alternative_bpm == expected
+    assert expected in (round(choice.bpm * 1.5, 1), round(choice.bpm / 1.5, 1))

@@ -27,8 +27,12 @@ answers in ten are right.
 Alternative: the octave (x2 or /2) whose comb salience under the tempo prior is higher, exactly
 double or half the reported tempo as the page's x2 and /2 buttons set it. It is always offered when
 it lies in 40-250 BPM: on the development set an octave was the commonest single error (23 of 63
-wrong answers, 18 of them the octave offered). x3/2 and x2/3 (9) are not offered: the page has only
-x2 and /2 buttons.
+wrong answers, 18 of them the octave offered).
+
+Metric alternative: x3/2 or x2/3 (9 of the 63 wrong answers), whichever has the higher comb salience
+under the prior, offered only when that salience is at least half the reported tempo's (METRIC_SHARE,
+the rule worker.music.tempo uses for its octave). On the development set it was offered for 19 of
+the 118 clips and was right for 4 of them (bench/calibrate.py report).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ MIN_BPM, MAX_BPM = beats.MIN_BPM, beats.MAX_BPM
 GRID_STEADY_FRAMES = 0.5  # RMS distance of the beats from the grid line, in activation frames
 GRID_MAX_CHANGE = 0.02  # the grid may move the comb's tempo by at most this fraction
 GRID_MIN_BEATS = 8
+METRIC_SHARE = 0.5  # x3/2 or x2/3 is offered when its salience is at least this share of the tempo's
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,7 @@ class Choice:
     learned: BeatEstimate
     onset: onset_tempo.TempoEstimate
     measures: Measures | None
+    metric_alternative_bpm: float | None = None  # exactly bpm x3/2 or /1.5 (x2/3), when plausible
 
 
 def confidence(measures: Measures) -> float:
@@ -92,8 +98,27 @@ def octave(acf: np.ndarray, bpm: float, fps: float = beatnet.FPS) -> float | Non
     if not candidates:
         return None
     bpms = np.array(candidates)
-    salience = np.maximum(beats.comb(acf, 60.0 * fps / bpms), 0.0) * beats.prior(bpms)
-    return round(float(bpms[int(np.argmax(salience))]), 1)
+    return round(float(bpms[int(np.argmax(salience(acf, bpms, fps)))]), 1)
+
+
+def salience(acf: np.ndarray, bpms: np.ndarray, fps: float = beatnet.FPS) -> np.ndarray:
+    """The prior-weighted comb salience of each of `bpms` over the autocorrelation `acf` (>= 0)."""
+    return np.maximum(beats.comb(acf, 60.0 * fps / bpms), 0.0) * beats.prior(bpms)
+
+
+def metric(acf: np.ndarray, bpm: float, fps: float = beatnet.FPS) -> float | None:
+    """`bpm` x3/2 or /1.5 (to 0.1 BPM), whichever is more salient, when it lies in range and its
+    salience is at least METRIC_SHARE of `bpm`'s; None otherwise."""
+    candidates = [c for c in (bpm * 1.5, bpm / 1.5) if MIN_BPM <= c <= MAX_BPM]
+    if not candidates:
+        return None
+    bpms = np.array(candidates)
+    scores = salience(acf, bpms, fps)
+    best = int(np.argmax(scores))
+    own = float(salience(acf, np.array([bpm]), fps)[0])
+    if own <= 0.0 or scores[best] < METRIC_SHARE * own:
+        return None
+    return round(float(bpms[best]), 1)
 
 
 def peak_positions(beat: np.ndarray, times: np.ndarray, fps: float) -> np.ndarray:
@@ -156,7 +181,10 @@ def choose(activations: np.ndarray, onset: onset_tempo.TempoEstimate, fps: float
         periodicity=periodicity(acf, bpm, fps) if learned.bpm is not None else 0.0,
     )
     alternative = octave(acf, bpm, fps) if learned.bpm is not None else onset.alternative_bpm
-    return Choice(bpm, round(confidence(measures), 3), alternative, times, learned, onset, measures)
+    metric_alternative = metric(acf, bpm, fps) if learned.bpm is not None else None
+    return Choice(
+        bpm, round(confidence(measures), 3), alternative, times, learned, onset, measures, metric_alternative
+    )
 
 
 def estimate(samples: np.ndarray, sample_rate: int) -> Choice:
