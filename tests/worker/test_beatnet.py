@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from bench.beatnet_reference import reference_clip
+from worker import model_cache
 from worker.music import beatnet, beats
 
 REFERENCE = Path(__file__).parent / "data" / "beatnet_reference.npz"
@@ -82,7 +83,7 @@ def test_onnx_of_no_frames_is_empty(onnx_network: beatnet.OnnxNetwork) -> None:
 def test_the_graph_is_built_once_into_the_model_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(beatnet.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(model_cache.CACHE_ENV, str(tmp_path))
     beatnet.onnx_path.cache_clear()
     try:
         path = beatnet.ensure_onnx()
@@ -102,7 +103,7 @@ def test_a_serving_process_reads_the_cached_graph_without_the_onnx_package(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # `import onnx` alone costs over a second; only the process that builds the graph pays it
-    monkeypatch.setenv(beatnet.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(model_cache.CACHE_ENV, str(tmp_path))
     beatnet.onnx_path.cache_clear()
     try:
         beatnet.ensure_onnx()

@@ -7,6 +7,7 @@ import librosa
 import numpy as np
 import pytest
 
+from worker import model_cache
 from worker.audio import features, synth
 from worker.backbone import serving
 from worker.backbone.musicnn import BackboneOutput
@@ -86,7 +87,7 @@ def test_the_default_runtime_is_one_the_parity_test_covers() -> None:
 
 
 def test_export_cache_is_keyed_by_weights_and_exporter(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv(serving.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(model_cache.CACHE_ENV, str(tmp_path))
 
     path = serving.onnx_path("fp32")
 

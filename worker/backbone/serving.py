@@ -31,11 +31,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from worker.backbone.musicnn import MODELS, BackboneOutput
+from worker.model_cache import REPO_ROOT, cache_dir
 
 DEFAULT_RUNTIME = "onnxruntime:fp32"
 RUNTIME_ENV = "SEVENFOUR_MODEL_RUNTIME"
 THREADS_ENV = "SEVENFOUR_MODEL_THREADS"  # threads per process; 0 or unset: the runtime's default
-CACHE_ENV = "SEVENFOUR_MODEL_CACHE"
 BATCH_ENV = "SEVENFOUR_MODEL_BATCH"
 # Patches per run. Measured (docs/performance.md): 5 costs the same CPU time as 10 (a whole 30 s clip)
 # and about 190 MiB less memory; the convolutions are large enough to keep the cores busy either way.
@@ -51,7 +51,6 @@ RUNTIMES = (
 # Bump when worker.backbone.onnx_export or worker.backbone.musicnn.forward changes what an export contains.
 EXPORT_FORMAT = "musicnn-onnx-5"
 EXPORT_TIMEOUT_S = 900
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class BackboneLike(Protocol):
@@ -60,13 +59,6 @@ class BackboneLike(Protocol):
     def patch_outputs(self, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
     def __call__(self, patches: np.ndarray) -> BackboneOutput: ...
-
-
-def cache_dir() -> Path:
-    if configured := os.environ.get(CACHE_ENV):
-        return Path(configured)
-    var = os.environ.get("VAR_DIR")
-    return (Path(var) if var else REPO_ROOT / "var") / "models"
 
 
 @cache

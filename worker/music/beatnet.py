@@ -56,6 +56,8 @@ from typing import Any
 
 import numpy as np
 
+from worker.model_cache import cache_dir
+
 PACKAGE = "BeatNet"
 PACKAGE_VERSION = "1.1.3"
 CHECKPOINT = "models/model_1_weights.pt"  # "GTZAN out"; never model 2 or 3 (trained on GTZAN)
@@ -342,8 +344,6 @@ def network() -> Network:
 # Bump when onnx_model changes what the graph computes: a new format gives a new cached file.
 ONNX_FORMAT = "beatnet-onnx-1"
 ONNX_OPSET = 17
-CACHE_ENV = "SEVENFOUR_MODEL_CACHE"  # shared with worker.backbone.serving
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _onnx_gates(weight: np.ndarray) -> np.ndarray:
@@ -432,13 +432,6 @@ def onnx_model(net: Network) -> Any:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", ONNX_OPSET)])
     onnx.checker.check_model(model)
     return model
-
-
-def cache_dir() -> Path:
-    if configured := os.environ.get(CACHE_ENV):
-        return Path(configured)
-    var = os.environ.get("VAR_DIR")
-    return (Path(var) if var else REPO_ROOT / "var") / "models"
 
 
 @cache
