@@ -42,6 +42,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -296,13 +297,21 @@ def format_confidence(tally: Tally, name: str) -> str:
     return "\n".join(lines)
 
 
-def project_estimator(path: Path) -> Estimate:
+class _TempoEstimate(Protocol):
+    @property
+    def bpm(self) -> float | None: ...
+    @property
+    def confidence(self) -> float: ...
+
+
+def _with_project_key(path: Path, estimate_tempo: Callable[[np.ndarray, int], _TempoEstimate]) -> Estimate:
+    """Decode as the worker does, then `estimate_tempo` and the project's key, timed together."""
     from worker import analysis
     from worker.audio.decode import load_audio
 
     audio = load_audio(path)
     start = time.perf_counter()
-    tempo = analysis.estimate_tempo(audio.samples, audio.sample_rate)
+    tempo = estimate_tempo(audio.samples, audio.sample_rate)
     key = analysis.estimate_key(audio.samples, audio.sample_rate)
     seconds = time.perf_counter() - start
     return Estimate(
@@ -313,48 +322,27 @@ def project_estimator(path: Path) -> Estimate:
         seconds,
         tuple(name for name, _ in key.alternatives),
     )
+
+
+def project_estimator(path: Path) -> Estimate:
+    """What the worker serves: worker.analysis (learned tempo fused with the onset estimator)."""
+    from worker import analysis
+
+    return _with_project_key(path, analysis.estimate_tempo)
 
 
 def onset_estimator(path: Path) -> Estimate:
     """The onset estimator the worker served before the learned front end; key as project."""
-    from worker import analysis
-    from worker.audio.decode import load_audio
     from worker.music import tempo as onset_tempo
 
-    audio = load_audio(path)
-    start = time.perf_counter()
-    tempo = onset_tempo.estimate(audio.samples, audio.sample_rate)
-    key = analysis.estimate_key(audio.samples, audio.sample_rate)
-    seconds = time.perf_counter() - start
-    return Estimate(
-        tempo.bpm,
-        key.name,
-        tempo.confidence,
-        key.confidence,
-        seconds,
-        tuple(name for name, _ in key.alternatives),
-    )
+    return _with_project_key(path, onset_tempo.estimate)
 
 
 def beatnet_estimator(path: Path) -> Estimate:
     """BeatNet's learned tempo alone (no fusion, its own comb confidence); key as project."""
-    from worker import analysis
-    from worker.audio.decode import load_audio
     from worker.music import beats
 
-    audio = load_audio(path)
-    start = time.perf_counter()
-    learned = beats.estimate(audio.samples, audio.sample_rate)
-    key = analysis.estimate_key(audio.samples, audio.sample_rate)
-    seconds = time.perf_counter() - start
-    return Estimate(
-        learned.bpm,
-        key.name,
-        learned.confidence,
-        key.confidence,
-        seconds,
-        tuple(name for name, _ in key.alternatives),
-    )
+    return _with_project_key(path, beats.estimate)
 
 
 def librosa_estimator(path: Path) -> Estimate:
