@@ -389,6 +389,17 @@ def no_horizontal_overflow(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def screenshot_at(page, folder: str, name: str, at: str) -> None:
+    """With `folder` set (each browser module reads it from its own environment variable), save the
+    window scrolled to the first `at` as `folder/name`: the pictures of docs and reviews."""
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    page.locator(at).first.evaluate("e => window.scrollTo(0, e.getBoundingClientRect().top + scrollY - 72)")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(Path(folder) / name))
+
+
 @pytest.fixture
 def sent_tasks(monkeypatch) -> list[tuple[str, tuple]]:
     """Tasks accounts sends (the password reset mail) run at once, as the I/O worker would run

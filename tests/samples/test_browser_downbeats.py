@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
@@ -18,7 +17,7 @@ from predictions.models import Prediction
 from samples.models import GenreSearch
 from samples.services import recommendations_create_for_prediction
 from tests.accounts.factories import UserFactory
-from tests.conftest import running_worker, sign_in
+from tests.conftest import running_worker, screenshot_at, sign_in
 from tests.predictions.factories import DonePredictionFactory
 from tests.samples.audio_gen import click_loop, wav_bytes
 from tests.samples.conftest import add_loops, ensure_genre_searches
@@ -72,13 +71,7 @@ def bar_page(page: Page, live_server: LiveServer, fs: FreesoundCatalogue, reques
 
 
 def _shot(page: Page, name: str, at: str) -> None:
-    if SCREENSHOTS:
-        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        page.locator(at).first.evaluate(
-            "e => window.scrollTo(0, e.getBoundingClientRect().top + scrollY - 72)"
-        )
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(Path(SCREENSHOTS) / name))
+    screenshot_at(page, SCREENSHOTS, name, at)
 
 
 @pytest.mark.parametrize("bar_page", WIDTHS, indirect=True)

@@ -7,7 +7,6 @@ import io
 import os
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 import soundfile as sf
@@ -21,7 +20,7 @@ from predictions.models import Prediction
 from samples.models import ConformedRender, GenreSearch, Pack
 from samples.services import recommendations_create_for_prediction
 from tests.accounts.factories import UserFactory
-from tests.conftest import running_worker, sign_in
+from tests.conftest import running_worker, screenshot_at, sign_in
 from tests.predictions.factories import DonePredictionFactory
 from tests.samples.audio_gen import click_loop, wav_bytes
 from tests.samples.conftest import add_loops, ensure_genre_searches
@@ -75,14 +74,7 @@ def _wait_playing(page: Page, locator: Locator) -> None:
 
 
 def _shot(page: Page, name: str, at: str) -> None:
-    """With SAMPLE_BROWSER_SCREENSHOTS set, the window scrolled to `at` (the README's pictures)."""
-    if SCREENSHOTS:
-        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        page.locator(at).first.evaluate(
-            "e => window.scrollTo(0, e.getBoundingClientRect().top + scrollY - 72)"
-        )
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(Path(SCREENSHOTS) / name))
+    screenshot_at(page, SCREENSHOTS, name, at)
 
 
 @pytest.mark.parametrize("song_page", WIDTHS, indirect=True)
