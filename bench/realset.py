@@ -96,9 +96,23 @@ GENRE_MAP: dict[str, dict[str, str]] = {
                 "ragtime": OUTSIDE},
     # Ballroom dances: none is one of our genres.
     "ballroom": {"waltz": OUTSIDE},
-    # GiantSteps Key: Beatport's genre labels are kept as source labels but not mapped yet, so these
-    # clips serve key only. (Most are house and techno; mapping them would tilt the genre set anew.)
-    "giantsteps": {},
+    # GiantSteps Key: Beatport's genre labels (annotations/genre). The house family, techno, minimal,
+    # trance and hard techno are club music (dance); electronica and chill-out are listening music
+    # (electronica). breaks, drum-and-bass, dubstep and dj-tools could be either, or neither, so they
+    # stay unmapped (genre "") and those clips serve key only.
+    "giantsteps": {
+        "house": "dance",
+        "deep-house": "dance",
+        "electro-house": "dance",
+        "progressive-house": "dance",
+        "tech-house": "dance",
+        "techno": "dance",
+        "minimal": "dance",
+        "trance": "dance",
+        "hardcore hard-techno": "dance",
+        "electronica": "electronica",
+        "chill-out": "electronica",
+    },
 }  # fmt: skip
 
 

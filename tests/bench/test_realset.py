@@ -153,6 +153,14 @@ def test_lerch_keys_and_genre_table() -> None:
         assert set(table.values()) <= set(realset.OUR_GENRES) | {realset.OUTSIDE}
 
 
+def test_beatport_labels_map_club_music_to_dance_and_leave_the_ambiguous_unmapped() -> None:
+    steps = realset.GENRE_MAP["giantsteps"]
+    assert {steps[label] for label in ("house", "tech-house", "techno", "trance")} == {"dance"}
+    assert {steps[label] for label in ("electronica", "chill-out")} == {"electronica"}
+    for label in ("breaks", "drum-and-bass", "dubstep", "dj-tools"):
+        assert steps.get(label, "") == ""
+
+
 def test_committed_manifest_is_well_formed() -> None:
     clips = realset.read_manifest()
     assert len({c.clip for c in clips}) == len(clips)
