@@ -155,3 +155,10 @@ def test_a_loss_within_the_tolerance_is_not_a_regression_but_a_worse_ece_is() ->
     found = evaluation.compare_to_baseline(beyond, "new 1", baseline)
     # top-1 fell 1.5 points; ECE rose at all ("no worse"); no outside songs now: not compared.
     assert [(r.figure, r.baseline, r.now) for r in found] == [("top1", 0.8, 0.785), ("ece", 0.1, 0.1001)]
+
+
+def test_an_ece_that_differs_by_float_noise_is_the_same_ece() -> None:
+    baseline = {"scopes": {"all": {"ece": 0.3567555}}}
+
+    assert evaluation.compare_to_baseline({"ece": 0.356756}, "same model, another run", baseline) == []
+    assert evaluation.compare_to_baseline({"ece": 0.35676}, "worse by 4.5e-6", baseline) != []

@@ -298,6 +298,9 @@ BASELINE_FIGURES = {
 }
 DEFAULT_TOLERANCE = 0.01  # one file in a hundred
 STRICT_FIGURES = ("ece",)  # "no worse": no tolerance
+# Below this, a difference is floating-point noise, not a change: the same model's ECE on the same
+# files differed by 5e-7 between two runs (the order of float sums across processes).
+FLOAT_NOISE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -352,7 +355,7 @@ def compare_to_baseline(figures: dict[str, Any], model: str, baseline: dict[str,
                 continue
             change = float(now[name]) - float(base[name])
             allowed = 0.0 if name in STRICT_FIGURES else tolerance
-            if (-change if higher_is_better else change) > allowed + 1e-9:
+            if (-change if higher_is_better else change) > allowed + FLOAT_NOISE:
                 found.append(Regression(model, scope, name, float(base[name]), float(now[name])))
     return found
 
