@@ -94,11 +94,8 @@ def octave(acf: np.ndarray, bpm: float, fps: float = beatnet.FPS) -> float | Non
     """Double or half `bpm` (to 0.1 BPM), whichever the prior-weighted comb over the beat
     activation's autocorrelation `acf` favours; the one in range when only one is; None when
     neither is."""
-    candidates = [c for c in (bpm * 2.0, bpm / 2.0) if MIN_BPM <= c <= MAX_BPM]
-    if not candidates:
-        return None
-    bpms = np.array(candidates)
-    return round(float(bpms[int(np.argmax(salience(acf, bpms, fps)))]), 1)
+    found = likelier(acf, (bpm * 2.0, bpm / 2.0), fps)
+    return round(found[0], 1) if found else None
 
 
 def salience(acf: np.ndarray, bpms: np.ndarray, fps: float = beatnet.FPS) -> np.ndarray:
@@ -106,19 +103,24 @@ def salience(acf: np.ndarray, bpms: np.ndarray, fps: float = beatnet.FPS) -> np.
     return np.maximum(beats.comb(acf, 60.0 * fps / bpms), 0.0) * beats.prior(bpms)
 
 
+def likelier(acf: np.ndarray, candidates: tuple[float, ...], fps: float) -> tuple[float, float] | None:
+    """The most salient of the `candidates` in MIN_BPM-MAX_BPM, with its salience; None when none is."""
+    bpms = np.array([c for c in candidates if MIN_BPM <= c <= MAX_BPM])
+    if not len(bpms):
+        return None
+    scores = salience(acf, bpms, fps)
+    best = int(np.argmax(scores))
+    return float(bpms[best]), float(scores[best])
+
+
 def metric(acf: np.ndarray, bpm: float, fps: float = beatnet.FPS) -> float | None:
     """`bpm` x3/2 or /1.5 (to 0.1 BPM), whichever is more salient, when it lies in range and its
     salience is at least METRIC_SHARE of `bpm`'s; None otherwise."""
-    candidates = [c for c in (bpm * 1.5, bpm / 1.5) if MIN_BPM <= c <= MAX_BPM]
-    if not candidates:
-        return None
-    bpms = np.array(candidates)
-    scores = salience(acf, bpms, fps)
-    best = int(np.argmax(scores))
+    found = likelier(acf, (bpm * 1.5, bpm / 1.5), fps)
     own = float(salience(acf, np.array([bpm]), fps)[0])
-    if own <= 0.0 or scores[best] < METRIC_SHARE * own:
+    if found is None or own <= 0.0 or found[1] < METRIC_SHARE * own:
         return None
-    return round(float(bpms[best]), 1)
+    return round(found[0], 1)
 
 
 def peak_positions(beat: np.ndarray, times: np.ndarray, fps: float) -> np.ndarray:
