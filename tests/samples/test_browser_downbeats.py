@@ -17,9 +17,10 @@ from predictions.models import Prediction
 from samples.models import GenreSearch
 from samples.services import recommendations_create_for_prediction
 from tests.accounts.factories import UserFactory
-from tests.conftest import running_worker, screenshot_at, sign_in
+from tests.conftest import screenshot_at, sign_in
 from tests.predictions.factories import DonePredictionFactory
 from tests.samples.audio_gen import click_loop, wav_bytes
+from tests.samples.browser import play_with_the_song
 from tests.samples.conftest import add_loops, ensure_genre_searches
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -95,14 +96,7 @@ def test_the_result_page_shows_the_bar_beside_the_tempo(bar_page):
 def test_play_with_the_song_starts_the_loop_on_a_downbeat(bar_page, filesystem_broker):
     page, width, errors = bar_page
     card = page.locator("[data-sample]").nth(0)
-    with running_worker():
-        card.get_by_role("button", name="Play with the song").click()
-        status = card.locator("[data-conform-status]")
-        page.wait_for_function(
-            "s => s.dataset.kind === 'done' || s.dataset.kind === 'error'",
-            arg=status.element_handle(),
-            timeout=60_000,
-        )
+    status = play_with_the_song(page, card)
     assert status.get_attribute("data-kind") == "done", status.text_content()
     assert "locked to the song's beats, starting on the “1”" in (status.text_content() or "")
 

@@ -17,9 +17,10 @@ from predictions.models import Prediction
 from samples.models import GenreSearch, Pack
 from samples.services import recommendations_create_for_prediction
 from tests.accounts.factories import UserFactory
-from tests.conftest import no_horizontal_overflow, running_worker, sign_in
+from tests.conftest import no_horizontal_overflow, sign_in
 from tests.predictions.factories import DonePredictionFactory
 from tests.samples.audio_gen import click_loop, wav_bytes
+from tests.samples.browser import play_with_the_song
 from tests.samples.conftest import add_loops, ensure_genre_searches
 from tests.samples.factories import make_sound
 
@@ -188,14 +189,7 @@ def test_pack_rows_play_with_the_song_they_were_saved_from(pack_page, filesystem
     rows.nth(1).get_by_text("Already in this pack.").wait_for()
 
     row = rows.nth(1)
-    with running_worker():
-        row.get_by_role("button", name="Play with the song").click()
-        status = row.locator("[data-conform-status]")
-        page.wait_for_function(
-            "s => s.dataset.kind === 'done' || s.dataset.kind === 'error'",
-            arg=status.element_handle(),
-            timeout=60_000,
-        )
+    status = play_with_the_song(page, row)
     assert status.get_attribute("data-kind") == "done", status.text_content()
     assert "Stretched 124 → 96 BPM" in (status.text_content() or "")
     song_player = page.locator(f'audio[data-song-player][src="/predictions/{song.pk}/audio/"]')

@@ -20,9 +20,10 @@ from predictions.models import Prediction
 from samples.models import ConformedRender, GenreSearch, Pack
 from samples.services import recommendations_create_for_prediction
 from tests.accounts.factories import UserFactory
-from tests.conftest import running_worker, screenshot_at, sign_in
+from tests.conftest import screenshot_at, sign_in
 from tests.predictions.factories import DonePredictionFactory
 from tests.samples.audio_gen import click_loop, wav_bytes
+from tests.samples.browser import play_with_the_song
 from tests.samples.conftest import add_loops, ensure_genre_searches
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -149,14 +150,7 @@ def test_keyboard_moves_plays_and_saves_to_the_current_pack(song_page):
 def test_play_with_the_song_starts_both_in_sync_and_loops(song_page, filesystem_broker, tmp_path):
     page, _, prediction, width = song_page
     card = page.locator("[data-sample]").nth(0)
-    with running_worker():
-        card.get_by_role("button", name="Play with the song").click()
-        status = card.locator("[data-conform-status]")
-        page.wait_for_function(
-            "s => s.dataset.kind === 'done' || s.dataset.kind === 'error'",
-            arg=status.element_handle(),
-            timeout=60_000,
-        )
+    status = play_with_the_song(page, card)
     assert status.get_attribute("data-kind") == "done", status.text_content()
     text = status.text_content() or ""
     assert "Stretched 124 → 96 BPM, +2 semitones (to D minor" in text
