@@ -115,10 +115,8 @@ def test_a_serving_process_reads_the_cached_graph_without_the_onnx_package(
         "beatnet.activations(np.zeros(16000 * 5, dtype=np.float32), 16000)\n"
         "print('onnx' in sys.modules, 'onnxruntime' in sys.modules)\n"
     )
-    root = Path(__file__).resolve().parents[2]
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
 
-    assert out.stdout.split() == ["False", "True"]
+    assert _printed_by_a_fresh_interpreter(code) == ["False", "True"]
 
 
 def test_sparse_filterbank_is_the_dense_one() -> None:
@@ -163,10 +161,15 @@ def test_the_serving_modules_do_not_import_torch() -> None:
         "beats.estimate(np.zeros(16000 * 5, dtype=np.float32), 16000)\n"
         "print('torch' in sys.modules, 'madmom' in sys.modules)\n"
     )
+
+    assert _printed_by_a_fresh_interpreter(code) == ["False", "False"]
+
+
+def _printed_by_a_fresh_interpreter(code: str) -> list[str]:
+    """The words `code` prints when run by a new Python process from the project's root."""
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
-
-    assert out.stdout.split() == ["False", "False"]
+    return out.stdout.split()
 
 
 def test_tempo_of_the_reference_clip() -> None:
