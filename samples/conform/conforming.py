@@ -39,8 +39,8 @@ from .rendering import (
     RenderError,
     fitted_ratio,
     render,
-    repeat_wav,
     rubberband_available,
+    wav_repeated,
 )
 
 log = logging.getLogger(__name__)
@@ -487,7 +487,7 @@ def conformed_file(*, sound: Sound, grid: SongGrid, user: User | None = None) ->
     if row.status != ConformedRender.Status.DONE:
         return ConformedFile(filename, None, plan.describe(), error=row.error or "the render failed")
     fill = bar_fill(plan=plan, grid=grid, loop_s=row.duration_s)
-    with row.file.open("rb") as handle:
-        data = repeat_wav(handle.read(), fill.repeats)
+    with wav_repeated(row.file.open("rb"), fill.repeats) as handle:
+        data = handle.read()
     done = ", ".join(part for part in (plan.describe(), fill.words) if part)
     return ConformedFile(filename, data, done, plan.bpm_label, target_key, plan.semitones)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import soundfile as sf
@@ -88,14 +89,17 @@ def encode_wav(samples: np.ndarray, rate: int) -> bytes:
     return buffer.getvalue()
 
 
-def repeat_wav(wav: bytes, times: int) -> bytes:
-    """The WAV played `times` times end to end (the same rate and 16-bit samples)."""
+def wav_repeated(wav: IO[bytes], times: int) -> IO[bytes]:
+    """The WAV `wav` (open for reading) played `times` times end to end (the same rate, 16-bit
+    samples): `wav` itself when once, else a new in-memory file (and `wav` is closed)."""
     if times <= 1:
         return wav
-    samples, rate = sf.read(io.BytesIO(wav), dtype="int16", always_2d=True)
+    with wav:
+        samples, rate = sf.read(wav, dtype="int16", always_2d=True)
     buffer = io.BytesIO()
     sf.write(buffer, np.tile(samples, (times, 1)), rate, format="WAV", subtype="PCM_16")
-    return buffer.getvalue()
+    buffer.seek(0)
+    return buffer
 
 
 def fitted_ratio(length_s: float, *, source_bpm: float | None, target_bpm: float | None) -> float:

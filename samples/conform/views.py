@@ -3,9 +3,7 @@ player (JSON), the rendered WAV, and downloads named for a DAW. Other users' pre
 
 from __future__ import annotations
 
-import io
 import re
-from typing import IO
 
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
@@ -23,7 +21,7 @@ from ..downloads import PreviewError, PreviewMissing, preview_fetch
 from ..models import ConformedRender, Sound
 from ..quota import Refusal, request_refusal
 from . import conforming
-from .rendering import repeat_wav
+from .rendering import wav_repeated
 
 
 def conform_state(
@@ -120,10 +118,7 @@ def conformed_download(
 def _wav_download(row: ConformedRender, *, fill: conforming.BarFill, filename: str) -> HttpResponseBase:
     """The render as an attachment: the stored file itself, or, to last whole bars of the song
     (conforming.bar_fill), the loop played that many times end to end."""
-    body: IO[bytes] = row.file.open("rb")
-    if fill.repeats > 1:
-        with body:
-            body = io.BytesIO(repeat_wav(body.read(), fill.repeats))
+    body = wav_repeated(row.file.open("rb"), fill.repeats)
     return FileResponse(body, as_attachment=True, filename=filename, content_type="audio/wav")
 
 

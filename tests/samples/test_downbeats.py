@@ -110,7 +110,7 @@ def test_the_bar_fill_is_said_in_words():
 
 def test_a_wav_repeated_is_the_same_samples_end_to_end():
     clip = (np.linspace(-0.5, 0.5, 1000, dtype=np.float32)).reshape(-1, 1)
-    repeated, rate = sf.read(io.BytesIO(rendering.repeat_wav(wav_bytes(clip), 3)), dtype="int16")
+    repeated, rate = sf.read(rendering.wav_repeated(io.BytesIO(wav_bytes(clip)), 3), dtype="int16")
     once, _ = sf.read(io.BytesIO(wav_bytes(clip)), dtype="int16")
     assert rate == RATE
     assert np.array_equal(repeated, np.tile(once, 3))
