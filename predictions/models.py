@@ -253,3 +253,13 @@ class GenreModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.version}"
+
+
+def stored_seconds(values: object) -> list[float]:
+    """The times in a stored list of seconds (`beat_times`, `downbeat_times`), in order: a hand-edited
+    row may hold anything, and what is not a number of seconds is left out."""
+    if not isinstance(values, list):
+        return []
+    return sorted(
+        float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+    )

@@ -13,7 +13,7 @@ from core.workers import model_readiness_cached
 from worker.music.theory import SURE, confidence_word, octave_alternative, parse_key, related_keys
 from worker.musicness import REASONS as NOT_MUSIC_REASONS
 
-from .models import MAX_USER_TEMPO, MIN_USER_TEMPO, USER_GENRE_NONE, Prediction
+from .models import MAX_USER_TEMPO, MIN_USER_TEMPO, USER_GENRE_NONE, Prediction, stored_seconds
 from .taxonomy import genre_choices, genre_name, served_model
 
 Status = Prediction.Status
@@ -211,17 +211,8 @@ def tempo_view(prediction: Prediction) -> TempoView:
         metric_alternative_bpm=metric,
         beat_times=tuple(prediction.beat_times or ()),
         # No bar is claimed for noise or speech, as no confident tempo is.
-        downbeat_times=() if prediction.not_music else _times(prediction.downbeat_times),
+        downbeat_times=() if prediction.not_music else tuple(stored_seconds(prediction.downbeat_times)),
         beats_per_bar=None if prediction.not_music else prediction.beats_per_bar or None,
-    )
-
-
-def _times(values: object) -> tuple[float, ...]:
-    """The numbers of a stored list of seconds (a hand-edited row may hold anything)."""
-    if not isinstance(values, list):
-        return ()
-    return tuple(
-        float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
     )
 
 

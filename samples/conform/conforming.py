@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.jobs import job_claim, job_fail, job_finish
-from predictions.models import Prediction
+from predictions.models import Prediction, stored_seconds
 from worker.music.conform import ConformPlan, conform_plan
 
 from ..downloads import PreviewError, PreviewMissing, preview_fetch
@@ -89,8 +89,8 @@ def song_grid(prediction: Prediction) -> SongGrid:
     (none stored, or the user set another tempo) the grid is laid from the tempo, from the first
     measured downbeat (else the first measured beat), and keeps the analysis' beats per bar."""
     tempo = prediction.song_tempo_bpm
-    measured = _times(prediction.beat_times)
-    downbeats = _times(prediction.downbeat_times)
+    measured = stored_seconds(prediction.beat_times)
+    downbeats = stored_seconds(prediction.downbeat_times)
     per_bar = prediction.beats_per_bar or None
     beats, from_analysis = measured, len(measured) >= 4
     if from_analysis and tempo:
@@ -114,10 +114,6 @@ def song_grid(prediction: Prediction) -> SongGrid:
     )
 
 
-def _times(values: object) -> list[float]:
-    return sorted(float(t) for t in values or [] if _is_number(t)) if isinstance(values, list) else []
-
-
 def _laid_downbeats(beats: list[float], per_bar: int | None) -> list[float]:
     """A laid grid's downbeats: its first beat (laid from the measured "1"), then every bar's first
     beat when the bar's length is known."""
@@ -132,10 +128,6 @@ def tempo_grid(tempo_bpm: float, *, start: float = 0.0, length_s: float | None =
     step = 60.0 / tempo_bpm
     count = int((length - start) / step) + 1
     return [start + i * step for i in range(max(count, 0))]
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
 
 
 # --- The plan for one sample -----------------------------------------------------------------------------
