@@ -11,15 +11,18 @@ import soundfile as sf
 RATE = 44_100
 
 
-def click_loop(bpm: float, beats: int, *, rate: int = RATE) -> np.ndarray:
-    """`beats` clicks (a 5 ms 2 kHz blip, decaying) exactly 60/bpm apart, lasting exactly `beats` beats."""
+def click_loop(
+    bpm: float, beats: int, *, rate: int = RATE, first: float = 0.8, others: float = 0.8
+) -> np.ndarray:
+    """`beats` clicks (a 5 ms 2 kHz blip, decaying) exactly 60/bpm apart, lasting exactly `beats` beats;
+    the first click at level `first`, the others at `others`."""
     length = round(beats * 60.0 / bpm * rate)
     out = np.zeros(length, dtype=np.float32)
     blip_t = np.arange(int(0.005 * rate)) / rate
     blip = (np.sin(2 * np.pi * 2000 * blip_t) * np.exp(-blip_t * 800)).astype(np.float32)
     for beat in range(beats):
         start = round(beat * 60.0 / bpm * rate)
-        out[start : start + blip.size] += 0.8 * blip[: length - start]
+        out[start : start + blip.size] += (first if beat == 0 else others) * blip[: length - start]
     return out
 
 

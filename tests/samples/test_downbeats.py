@@ -25,7 +25,7 @@ from samples.models import ConformedRender, Sound
 from samples.sounds import sound_upsert_many
 from samples.tasks import conformed_render_task
 from tests.predictions.factories import DonePredictionFactory
-from tests.samples.audio_gen import RATE, wav_bytes
+from tests.samples.audio_gen import RATE, click_loop, wav_bytes
 from tests.samples.conftest import add_loops
 from worker.music.conform import conform_plan
 
@@ -122,14 +122,7 @@ def test_a_wav_repeated_is_the_same_samples_end_to_end():
 def accented_loop(bpm: float, beats: int) -> np.ndarray:
     """A loop of `beats` clicks whose first (its "1") is loud and the others soft, so the loop's
     start can be told apart in a render."""
-    length = round(beats * 60.0 / bpm * RATE)
-    out = np.zeros(length, dtype=np.float32)
-    blip_t = np.arange(int(0.005 * RATE)) / RATE
-    blip = (np.sin(2 * np.pi * 2000 * blip_t) * np.exp(-blip_t * 800)).astype(np.float32)
-    for beat in range(beats):
-        start = round(beat * 60.0 / bpm * RATE)
-        out[start : start + blip.size] += (0.9 if beat == 0 else 0.2) * blip[: length - start]
-    return out
+    return click_loop(bpm, beats, first=0.9, others=0.2)
 
 
 def loud_onsets(samples: np.ndarray, rate: int) -> list[float]:
