@@ -16,7 +16,11 @@ Variants (each clip read as the site reads it: half the patches first, the rest 
 - "prototypes": the few-shot prototype head (worker.heads.fewshot) over the log-odds head, its
   prototypes the training folds' in-genre clips, the base's outside rule;
 - "prototypes + detector": the same, with the detector over the tag evidence and the similarity to
-  the nearest prototype.
+  the nearest prototype;
+- "... + outside prototypes": also prototypes of the outside genres (reggae, country, jazz ..., the
+  training folds' outside songs by their source label, bench/realset.outside_name); the detector gets
+  the similarity to the nearest of them, and a flagged song nearer to one of them than to any of our
+  genres is named after it.
 
 Held out: for each fold of the manifest, prototypes and detector are built from the other folds only
 and that fold's clips are scored with them (worker.learning.folds.held_out). The detector's training
@@ -44,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.genre_options import REALSET, cache_path, pct, read_genre_table, read_rows, rule  # noqa: E402
+from bench.realset import outside_name  # noqa: E402
 from worker.backbone import sequential  # noqa: E402
 from worker.backbone.musicnn import BackboneOutput  # noqa: E402
 from worker.heads import fewshot  # noqa: E402
@@ -75,6 +80,7 @@ class Clip:
     name: str
     genre: str  # a genre slug or "outside"
     source: str
+    source_label: str
     fold: str
     outputs: sequential.PatchOutputs
     every: BackboneOutput  # the mean over every patch: what a training example stores
@@ -84,7 +90,9 @@ class Clip:
         return self.genre == evaluation.OUTSIDE
 
     def example(self) -> fewshot.Example:
-        return fewshot.Example(self.genre, fewshot.backbone_to_dict(self.every))
+        """A training example: labelled with our genre, or an outside song with its outside genre."""
+        label = outside_name(self.source_label) if self.outside else self.genre
+        return fewshot.Example(label, fewshot.backbone_to_dict(self.every))
 
 
 def load_clips(realset: Path = REALSET) -> list[Clip]:
@@ -93,17 +101,27 @@ def load_clips(realset: Path = REALSET) -> list[Clip]:
         name = Path(row["file"]).stem
         data = np.load(cache_path(RUNTIME, name))
         outputs = sequential.PatchOutputs(data["msd"], data["mtt"], data["emb"])
-        clips.append(Clip(name, row["genre"], row["source"], row["fold"], outputs, outputs.clip()))
+        clips.append(
+            Clip(name, row["genre"], row["source"], row["source_label"], row["fold"], outputs, outputs.clip())
+        )
     return clips
 
 
 # --- fitting ----------------------------------------------------------------------------------
 
 
-def build_prototypes(out: Path, base: Artifact, clips: Sequence[Clip], **spec: Any) -> Artifact:
-    """A prototype artifact over `base` from these clips' in-genre examples; extra spec keys added."""
+def build_prototypes(
+    out: Path, base: Artifact, clips: Sequence[Clip], with_outside: bool = False, **spec: Any
+) -> Artifact:
+    """A prototype artifact over `base` from these clips' in-genre examples (and, `with_outside`, their
+    outside songs' outside-genre prototypes); extra spec keys added."""
     artifact = fewshot.build_prototype_artifact(
-        out, base, [c.example() for c in clips if not c.outside], name=SHIPPED_NAME, version=SHIPPED_VERSION
+        out,
+        base,
+        [c.example() for c in clips if not c.outside],
+        name=SHIPPED_NAME,
+        version=SHIPPED_VERSION,
+        outside_examples=[c.example() for c in clips if c.outside and with_outside],
     )
     if spec:
         artifact = write_artifact(out, {**artifact.spec, **spec})
@@ -114,12 +132,12 @@ def figures(head: LogOddsHead | PrototypeHead, output: BackboneOutput) -> dict[s
     """The detector's evidence figures for one clip output."""
     if isinstance(head, PrototypeHead):
         assert isinstance(head.base, LogOddsHead)
-        return head.base.outside_figures(output) | {"prototype_max": head.prototype_max(output)}
+        return head.base.outside_figures(output) | head.prototype_figures(output)
     return head.outside_figures(output)
 
 
 def training_figures(
-    clips: Sequence[Clip], base: Artifact, work: Path, with_prototypes: bool
+    clips: Sequence[Clip], base: Artifact, work: Path, with_prototypes: bool, with_outside: bool = False
 ) -> list[dict[str, float]]:
     """Each clip's evidence figures, the prototype similarity from prototypes built without its fold."""
     base_head = load_head(base)
@@ -129,7 +147,8 @@ def training_figures(
 
     def fit(train: list[int]) -> PrototypeHead:
         held = sorted({clips[i].fold for i in range(len(clips))} - {clips[i].fold for i in train})
-        head = load_head(build_prototypes(work / f"inner-{'-'.join(held)}", base, [clips[i] for i in train]))
+        inner = work / f"inner-{'-'.join(held)}"
+        head = load_head(build_prototypes(inner, base, [clips[i] for i in train], with_outside))
         assert isinstance(head, PrototypeHead)
         return head
 
@@ -154,8 +173,10 @@ def fit_variant(variant: str, clips: Sequence[Clip], base: Artifact, out: Path) 
         cap = sum(
             head_outside(head, c.every, head.predict(c.every, NO_PATCHES)) is not None for c in inside
         ) / len(inside)
-    detector = fit_detector(training_figures(clips, base, out, True), clips, ALL_FEATURES, cap)
-    return build_prototypes(out, base, clips, outside_detector=detector.to_spec())
+    with_outside = OUTSIDE_PROTOTYPES in variant
+    features = (*ALL_FEATURES, "outside_prototype_max") if with_outside else ALL_FEATURES
+    detector = fit_detector(training_figures(clips, base, out, True, with_outside), clips, features, cap)
+    return build_prototypes(out, base, clips, with_outside, outside_detector=detector.to_spec())
 
 
 def fit_detector(
@@ -167,6 +188,7 @@ def fit_detector(
 IN_GENRE_CAP = 0.08  # issue 27's target for in-genre songs wrongly flagged
 CAPPED = f"(threshold: at most {100 * IN_GENRE_CAP:.0f} % of in-genre training songs flagged)"
 MATCHED = "(threshold: no more in-genre training songs flagged than the log-odds head flags)"
+OUTSIDE_PROTOTYPES = "+ outside prototypes"
 NO_PATCHES = np.zeros((0, 187, 96), np.float32)
 VARIANTS = (
     "log-odds",
@@ -175,6 +197,8 @@ VARIANTS = (
     "prototypes + detector",
     f"prototypes + detector {CAPPED}",
     f"prototypes + detector {MATCHED}",
+    f"prototypes + detector {OUTSIDE_PROTOTYPES}",
+    f"prototypes + detector {OUTSIDE_PROTOTYPES} {MATCHED}",
 )
 
 

@@ -115,6 +115,22 @@ GENRE_MAP: dict[str, dict[str, str]] = {
     },
 }  # fmt: skip
 
+# Outside songs' source labels -> the outside genre a prototype of them names (bench/outside.py builds
+# one prototype per name from real recordings). Sub-styles go to the genre a listener would name:
+# dub is reggae; bop, swing and contemporary jazz are jazz. A label not listed names itself.
+OUTSIDE_NAMES: dict[str, str] = {
+    "dub": "reggae",
+    "bop": "jazz",
+    "swing": "jazz",
+    "contemporary_jazz": "jazz",
+    "jazz sampler": "jazz",
+}
+
+
+def outside_name(source_label: str) -> str:
+    """The outside genre an outside song's source label names ("bossa_nova" -> "bossa nova")."""
+    return OUTSIDE_NAMES.get(source_label, source_label).replace("_", " ")
+
 
 @dataclass(frozen=True)
 class Clip:

@@ -30,7 +30,7 @@ from worker.heads.outside import Detector, clipped_logit, total_variation
 from worker.learning import folds
 
 RNG = np.random.default_rng(5)
-DIRECTIONS = {label: RNG.standard_normal(400) for label in ("rock", "dance", "classical")}
+DIRECTIONS = {label: RNG.standard_normal(400) for label in ("rock", "dance", "classical", "reggae", "polka")}
 
 
 @pytest.fixture(scope="module")
@@ -175,14 +175,24 @@ def test_log_odds_detector_flags_and_names_only_with_evidence_for_the_name(
     assert base.outside(output(base, np.zeros(400))) is None  # the shipped rule: 0.25 < 0.5
 
 
-def prototypes(tmp_path: Path, base: LogOddsHead, **spec: object) -> PrototypeHead:
-    examples = [
+def examples(base: LogOddsHead, counts: dict[str, int]) -> list[fewshot.Example]:
+    return [
         fewshot.Example(label, fewshot.backbone_to_dict(output(base, near(label, seed=i))))
-        for label in ("rock", "dance")
-        for i in range(6)
+        for label, count in counts.items()
+        for i in range(count)
     ]
+
+
+def prototypes(
+    tmp_path: Path, base: LogOddsHead, outside: dict[str, int] | None = None, **spec: object
+) -> PrototypeHead:
     artifact = fewshot.build_prototype_artifact(
-        tmp_path / "fs", base.artifact, examples, name="fs", version="1"
+        tmp_path / "fs",
+        base.artifact,
+        examples(base, {"rock": 6, "dance": 6}),
+        name="fs",
+        version="1",
+        outside_examples=examples(base, outside or {}),
     )
     if spec:
         artifact = write_artifact(tmp_path / "fs", {**artifact.spec, **spec})
@@ -241,3 +251,58 @@ def test_prototypes_are_centred_on_the_genres_mean_not_the_examples(
     rock = np.mean([e.backbone["embedding"] for e in examples[:10]], axis=0)
     dance = np.asarray(examples[10].backbone["embedding"])
     np.testing.assert_allclose(artifact.spec["center"], (rock + dance) / 2, atol=1e-5)
+
+
+# --- outside-genre prototypes -------------------------------------------------------------------
+
+
+def test_outside_prototypes_are_built_beside_the_genres_and_only_from_outside_labels(
+    base: LogOddsHead, tmp_path: Path
+) -> None:
+    head = prototypes(tmp_path, base, outside={"reggae": 4, "polka": 1, "rock": 3})
+
+    assert set(head.prototypes) == {"rock", "dance"}
+    assert {k: v["count"] for k, v in head.artifact.spec["outside_prototypes"].items()} == {
+        "reggae": 4,
+        "polka": 1,
+    }  # an "outside" example labelled with one of our genres is not an outside genre
+    reggae = output(base, near("reggae", seed=60))
+    assert head.prototype_figures(reggae)["outside_prototype_max"] > 0.5 > head.prototype_max(reggae)
+
+
+def test_a_flagged_song_is_named_after_the_nearest_outside_prototype_with_enough_examples(
+    base: LogOddsHead, tmp_path: Path
+) -> None:
+    # Flagged when nearer to an outside prototype than 0.5 (P = sigmoid(10 (similarity - 0.5))).
+    detector = Detector(("outside_prototype_max",), (0.5,), (1.0,), (10.0,), 0.0)
+    head = prototypes(tmp_path, base, outside={"reggae": 4, "polka": 2}, outside_detector=detector.to_spec())
+    reggae, polka = output(base, near("reggae", seed=61)), output(base, near("polka", seed=61))
+    rock = output(base, near("rock", seed=61))
+
+    def verdict(song: BackboneOutput) -> str | None:
+        return head_outside(head, song, head.predict(song, np.zeros((0, 187, 96))))
+
+    assert verdict(reggae) == "reggae"
+    assert verdict(polka) == OUTSIDE_UNNAMED  # flagged, but 2 polka songs are too few to name it
+    assert verdict(rock) is None
+
+
+def test_an_outside_prototype_name_needs_it_nearer_than_every_genre(
+    base: LogOddsHead, tmp_path: Path
+) -> None:
+    head = prototypes(tmp_path, base, outside={"reggae": 4})
+    between = output(base, 0.8 * near("rock", seed=62) + 0.2 * near("reggae", seed=62))
+    reggae = output(base, near("reggae", seed=62))
+
+    assert head.outside_prototype_name(between) is None  # nearer rock than reggae
+    assert head.outside_prototype_name(reggae) == "reggae"
+
+
+def test_an_artifact_without_outside_prototypes_gives_no_such_figure(
+    base: LogOddsHead, tmp_path: Path
+) -> None:
+    head = prototypes(tmp_path, base)
+
+    assert "outside_prototypes" not in head.artifact.spec
+    assert set(head.prototype_figures(output(base, near("rock", seed=63)))) == {"prototype_max"}
+    assert head.outside_prototype_name(output(base, near("reggae", seed=63))) is None

@@ -22,6 +22,8 @@ TEMPERATURE = 0.1  # cosine similarity units per nat of log-probability
 # examples' similarity to its prototype; it needs this many examples of every genre to be trusted.
 PROFILE_QUANTILE = 0.05
 PROFILE_MIN_EXAMPLES = 5
+# An outside genre's prototype names a flagged song only with at least this many examples behind it.
+OUTSIDE_NAME_MIN_EXAMPLES = 3
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,42 @@ def _profile_radius(rows: np.ndarray) -> float:
     return float(np.quantile(np.sum(rows * others, axis=1), PROFILE_QUANTILE))
 
 
+def _unit_mean(rows: np.ndarray) -> list[float]:
+    mean = rows.mean(axis=0)
+    mean = mean / (np.linalg.norm(mean) or 1.0)
+    return [round(float(v), 6) for v in mean]
+
+
+def _centred_units(
+    examples: Sequence[Example], center: np.ndarray, exclude: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """Each label's examples as centred unit vectors (labels in `exclude` and examples without an
+    embedding left out)."""
+    groups: dict[str, list[list[float]]] = {}
+    for e in examples:
+        if e.label not in exclude and e.backbone.get("embedding"):
+            groups.setdefault(e.label, []).append(e.backbone["embedding"])
+    units = {}
+    for label in sorted(groups):
+        rows = np.asarray(groups[label], dtype=np.float64) - center
+        units[label] = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+    return units
+
+
 def build_prototype_artifact(
-    out_dir: Path, base: Artifact, examples: Sequence[Example], *, name: str, version: str
+    out_dir: Path,
+    base: Artifact,
+    examples: Sequence[Example],
+    *,
+    name: str,
+    version: str,
+    outside_examples: Sequence[Example] = (),
 ) -> Artifact:
-    """A prototype artifact over `base` (a zero-shot artifact), one prototype per labelled genre."""
+    """A prototype artifact over `base` (a zero-shot artifact), one prototype per labelled genre.
+
+    `outside_examples` are songs of none of our genres, labelled with the outside genre they are
+    (reggae, country ...): each such genre gets a prototype too (`outside_prototypes`), in the same
+    centred space, so a song near one of them is evidence of that outside genre, tag or no tag."""
     if base.kind == "prototype":
         raise ArtifactError("build on a zero-shot artifact, not on another few-shot one")
     usable = [e for e in examples if e.label in base.labels and e.backbone.get("embedding")]
@@ -82,13 +116,15 @@ def build_prototype_artifact(
     for label in base.labels:
         rows = unit[[e.label == label for e in usable]]
         if len(rows):
-            mean = rows.mean(axis=0)
-            mean = mean / (np.linalg.norm(mean) or 1.0)
             prototypes[label] = {
                 "count": len(rows),
-                "mean": [round(float(v), 6) for v in mean],
+                "mean": _unit_mean(rows),
                 "min_similarity": round(_profile_radius(rows), 6),
             }
+    outside_prototypes = {
+        label: {"count": len(rows), "mean": _unit_mean(rows)}
+        for label, rows in _centred_units(outside_examples, center, exclude=base.labels).items()
+    }
     spec = {
         "format": 1,
         "name": name,
@@ -107,4 +143,7 @@ def build_prototype_artifact(
         "prototypes": prototypes,
         "profile_min_examples": PROFILE_MIN_EXAMPLES,
     }
+    if outside_prototypes:
+        spec["outside_prototypes"] = outside_prototypes
+        spec["outside_name_min_examples"] = OUTSIDE_NAME_MIN_EXAMPLES
     return write_artifact(out_dir, spec)

@@ -351,7 +351,11 @@ class PrototypeHead:
     own examples) — once every genre has at least `profile_min_examples` examples. An artifact with
     an `outside_detector` (fitted on real recordings, worker.learning.folds) uses it instead: its
     log-odds base's tag evidence plus the similarity to the nearest prototype, weighed by the fitted
-    weights; the name comes from the base's tags as before.
+    weights. An artifact may also carry `outside_prototypes`: prototypes of outside genres (reggae,
+    country ...) built from real recordings. The similarity to the nearest of them is one more figure
+    for the detector, and a flagged song nearer to one of them than to any of our genres is named
+    after it (given `outside_name_min_examples` examples behind it); otherwise the name comes from the
+    base's tags as before.
 
     `base` is a folder, absolute or relative to the artifact's own (a shipped artifact names its
     shipped base as "../logodds-7").
@@ -371,6 +375,10 @@ class PrototypeHead:
             label: (np.asarray(p["mean"], dtype=np.float64), int(p["count"]))
             for label, p in spec["prototypes"].items()
         }
+        self.outside_prototypes = {
+            label: (np.asarray(p["mean"], dtype=np.float64), int(p["count"]))
+            for label, p in spec.get("outside_prototypes", {}).items()
+        }
         self.temperature = float(spec.get("temperature", 0.1))
         self.shrinkage = float(spec.get("shrinkage", 5.0))
         detector = spec.get("outside_detector")
@@ -378,10 +386,17 @@ class PrototypeHead:
         if self.detector is not None and not isinstance(self.base, LogOddsHead):
             raise ArtifactError(f"{artifact.path}: an outside_detector needs a tag-logodds base")
 
-    def similarities(self, output: BackboneOutput) -> dict[str, float]:
+    def _unit(self, output: BackboneOutput) -> np.ndarray:
         e = np.asarray(output.embedding, dtype=np.float64) - self.center
-        e = e / (np.linalg.norm(e) or 1.0)
+        return e / (np.linalg.norm(e) or 1.0)
+
+    def similarities(self, output: BackboneOutput) -> dict[str, float]:
+        e = self._unit(output)
         return {label: float(e @ proto) for label, (proto, _) in self.prototypes.items()}
+
+    def outside_similarities(self, output: BackboneOutput) -> dict[str, float]:
+        e = self._unit(output)
+        return {label: float(e @ proto) for label, (proto, _) in self.outside_prototypes.items()}
 
     def predict(self, output: BackboneOutput, patches: np.ndarray) -> np.ndarray:
         base = np.clip(np.asarray(self.base.predict(output, patches), dtype=np.float64), 1e-9, 1.0)
@@ -397,6 +412,25 @@ class PrototypeHead:
     def prototype_max(self, output: BackboneOutput) -> float:
         """Cosine similarity to the nearest genre prototype (-1 without prototypes)."""
         return max(self.similarities(output).values(), default=-1.0)
+
+    def prototype_figures(self, output: BackboneOutput) -> dict[str, float]:
+        """The outside detector's figures from the prototypes: the similarity to the nearest genre
+        prototype and, when the artifact has outside prototypes, to the nearest of those."""
+        figures = {"prototype_max": self.prototype_max(output)}
+        if self.outside_prototypes:
+            figures["outside_prototype_max"] = max(self.outside_similarities(output).values())
+        return figures
+
+    def outside_prototype_name(self, output: BackboneOutput) -> str | None:
+        """The outside genre whose prototype is the nearest of all, ours included, when enough
+        recordings stand behind it; else None (no prototype evidence for a name)."""
+        sims = self.outside_similarities(output)
+        if not sims:
+            return None
+        label = max(sims, key=lambda name: sims[name])
+        minimum = int(self.artifact.spec.get("outside_name_min_examples", 3))
+        enough = self.outside_prototypes[label][1] >= minimum
+        return label if enough and sims[label] > self.prototype_max(output) else None
 
     def off_profile(self, output: BackboneOutput) -> bool:
         """True when every genre has enough examples and the clip is far from all their profiles."""
@@ -445,7 +479,10 @@ def head_outside(head: Head, output: BackboneOutput, probs: np.ndarray) -> str |
     few-shot head defers to its base."""
     if isinstance(head, PrototypeHead) and head.detector is not None:
         assert isinstance(head.base, LogOddsHead)  # checked when the head was loaded
-        return head.base.outside(output, head.detector, {"prototype_max": head.prototype_max(output)})
+        verdict = head.base.outside(output, head.detector, head.prototype_figures(output))
+        if verdict is None:
+            return None
+        return head.outside_prototype_name(output) or verdict
     if isinstance(head, PrototypeHead):
         base = head_outside(head.base, output, np.asarray(head.base.predict(output, np.zeros((0, 187, 96)))))
         return base or (OUTSIDE_UNNAMED if head.off_profile(output) else None)

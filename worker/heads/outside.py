@@ -10,7 +10,9 @@ detector keeps that posterior as one figure among a few and lets labelled record
 - "disagreement": total variation distance between the genre distributions each tagger gives alone
   (MSD and MTT hear different things in music of neither's genres);
 - "prototype_max": cosine similarity to the nearest genre prototype built from real recordings
-  (a song unlike every genre's examples; needs no tag, so it can catch reggae).
+  (a song unlike every genre's examples; needs no tag, so it can catch reggae);
+- "outside_prototype_max": cosine similarity to the nearest outside-genre prototype (reggae, country
+  ... from real recordings; a song like known outside songs).
 
 P(outside | figures) = sigmoid(bias + sum w_i (x_i - mean_i) / scale_i); flagged at `flag_at`.
 The weights are fitted on labelled recordings by worker.learning.folds, which reports held-out
@@ -26,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-FEATURES = ("outside_logit", "named_max", "disagreement", "prototype_max")
+FEATURES = ("outside_logit", "named_max", "disagreement", "prototype_max", "outside_prototype_max")
 LOGIT_CLIP = 10.0
 
 
