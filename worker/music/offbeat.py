@@ -13,7 +13,7 @@ The figure is read from a mid-band onset envelope at beat and off-beat positions
   hi-hat on the off-beat is not a skank). Not split into harmonic and percussive parts: the chop is
   both, a chord with a hard attack, and the split would cost a second STFT.
 - Envelope: spectral flux of log-compressed magnitudes in that band (the positive change, summed over
-  bins), less its 0.5 s moving average and half-wave rectified, so sustained loudness does not count.
+  bins) on centred 64 ms frames every 10 ms, less its 0.5 s moving average and half-wave rectified, so sustained loudness does not count.
 - Reading: at each position, the envelope's maximum within TOLERANCE_S (the beat tracker's frames
   are 20 ms), or an eighth of the spacing of the positions at that level when that is closer.
 - Statistic: log2 of (mean reading at the off positions + eps) over (mean at the on positions + eps),
@@ -83,6 +83,9 @@ def envelopes(samples: np.ndarray, sample_rate: int) -> Envelopes:
     if len(x) < n_fft:
         empty = np.zeros(0)
         return Envelopes(empty, empty, sample_rate / hop)
+    # Centred frames: frame i covers i * hop +- n_fft / 2, so its time is i * hop (an uncentred frame
+    # would put every onset half a window, 32 ms, early against the beats).
+    x = np.pad(x, n_fft // 2)
     frames = 1 + (len(x) - n_fft) // hop
     index = np.arange(n_fft)[None, :] + hop * np.arange(frames)[:, None]
     magnitude = np.abs(np.fft.rfft(x[index] * np.hanning(n_fft)[None, :], axis=1))
