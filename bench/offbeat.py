@@ -10,8 +10,8 @@ and per genre the median and range of each figure, then for each figure the ROC 
 vs in-genre", "reggae/dub vs in-genre without classical", "all outside vs in-genre", and how many
 in-genre clips score at or above the lowest reggae/dub clip.
 
-The figures are kept in CACHE (one row per clip, keyed by the audio's sha256), so a clip is measured
-once (`read_cache` gives it to other benches).
+The figures are kept in CACHE (one row per clip, keyed by the audio's sha256; the file is named after
+worker.music.offbeat.VERSION), so a clip is measured once (`read_cache` gives it to other benches).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from worker.music import offbeat  # noqa: E402
 
 REALSET = ROOT / "var" / "realset"
-CACHE = ROOT / "var" / "offbeat" / "figures.tsv"
+CACHE = ROOT / "var" / "offbeat" / f"figures-v{offbeat.VERSION}.tsv"
 FIGURES = ("emphasis", "beat", "sub", "pair", "base_emphasis", "base_beat")
 REGGAE = ("reggae", "dub")
 OUTSIDE = "outside"
