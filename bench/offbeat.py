@@ -4,7 +4,8 @@
 
 For every clip of REALSET/genre.tsv: the worker's beats (worker.analysis.estimate_tempo, BeatNet
 fused with the onset estimator) and the mid-band off-beat figures at three levels of that grid, and
-beside them a baseline in the same run: the same statistic on librosa's full-band onset strength
+beside them the same statistic read on BeatNet's beat activation instead of the mid-band onsets
+(`act_*`: does the network hear beats between the tracked ones?), and a baseline in the same run: the same statistic on librosa's full-band onset strength
 (librosa.onset.onset_strength) at librosa's beats (librosa.beat.beat_track). Prints per source label
 and per genre the median and range of each figure, then for each figure the ROC AUC of "reggae/dub
 vs in-genre", "reggae/dub vs in-genre without classical", "all outside vs in-genre", and how many
@@ -32,8 +33,9 @@ sys.path.insert(0, str(ROOT))
 from worker.music import offbeat  # noqa: E402
 
 REALSET = ROOT / "var" / "realset"
-CACHE = ROOT / "var" / "offbeat" / f"figures-v{offbeat.VERSION}.tsv"
-FIGURES = ("emphasis", "beat", "sub", "pair", "base_emphasis", "base_beat")
+FIGURES = ("emphasis", "beat", "sub", "pair", "act_emphasis", "act_beat", "base_emphasis", "base_beat")
+COLUMNS_VERSION = 2  # bumped when FIGURES change
+CACHE = ROOT / "var" / "offbeat" / f"figures-v{offbeat.VERSION}.{COLUMNS_VERSION}.tsv"
 REGGAE = ("reggae", "dub")
 OUTSIDE = "outside"
 
@@ -72,10 +74,14 @@ def measure_clip(path: Path) -> dict[str, float | None]:
 
     from worker.analysis import estimate_tempo
     from worker.audio.decode import load_audio
+    from worker.music import beatnet
 
     audio = load_audio(path)
     tempo = estimate_tempo(audio.samples, audio.sample_rate)
     ours = offbeat.measure(audio.samples, audio.sample_rate, tempo.beats, tempo.downbeats)
+    # BeatNet's beat activation (beat + downbeat, as worker.music.beats sums them) read the same way.
+    activation = beatnet.activations(audio.samples, audio.sample_rate).sum(axis=1)
+    act = offbeat.from_envelopes(activation, beatnet.FPS, tempo.beats, downbeats=tempo.downbeats)
     hop = 160
     envelope = librosa.onset.onset_strength(y=audio.samples, sr=audio.sample_rate, hop_length=hop)
     _, frames = librosa.beat.beat_track(onset_envelope=envelope, sr=audio.sample_rate, hop_length=hop)
@@ -86,6 +92,8 @@ def measure_clip(path: Path) -> dict[str, float | None]:
         "beat": ours.beat if ours else None,
         "sub": ours.sub if ours else None,
         "pair": ours.pair if ours else None,
+        "act_emphasis": act.emphasis if act else None,
+        "act_beat": act.beat if act else None,
         "base_emphasis": base.emphasis if base else None,
         "base_beat": base.beat if base else None,
     }
