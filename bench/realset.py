@@ -113,6 +113,9 @@ GENRE_MAP: dict[str, dict[str, str]] = {
         "electronica": "electronica",
         "chill-out": "electronica",
     },
+    # omarpall/music: five songs its author tested the classifier on, each with a GTZAN-style genre.
+    # The Shire theme (Howard Shore's film score, orchestral) is "classical" there and here.
+    "omarpall": {"country": OUTSIDE, "reggae": OUTSIDE, "metal": "rock", "classical": "classical"},
 }  # fmt: skip
 
 
@@ -362,6 +365,11 @@ SOURCES: list[AudioSource] = [
         r"^test/audio/(?P<file>\d+\.LOFI)\.mp3$", "giantsteps",
         "no licence file; audio: GiantSteps Key's 2-minute Beatport previews (research use)",
     ),
+    AudioSource(
+        "omarpall/music", "omarpall",
+        r"^(?P<file>[A-Za-z]+)\.wav$", "omarpall",
+        "no licence file; audio: 31 s excerpts of commercial songs (research use)",
+    ),
 ]  # fmt: skip
 
 ANNOTATIONS = {
@@ -381,6 +389,29 @@ LIBROSA = {
     "Kevin_MacLeod_-_P_I_Tchaikovsky_Dance_of_the_Sugar_Plum_Fairy": ("nutcracker", "classical sampler", ""),
     "Kevin_MacLeod_-_Vibe_Ace": ("vibeace", "jazz sampler", ""),
     "442789__lena-orsa__happy-music-pistachio-ice-cream-ragtime": ("pistachio", "ragtime", ""),
+}
+
+
+@dataclass(frozen=True)
+class FileLabels:
+    """A source whose repository states each file's genre in its own code or notes, not in the path."""
+
+    where: str  # where the repository states the labels
+    files: dict[str, str]  # file stem (the pattern's "file" group) -> the source's genre label
+
+
+# Vocabulary -> the labels of its files. Clip ids are "<source name>.<file stem, lower case>".
+FILE_LABELS: dict[str, FileLabels] = {
+    "omarpall": FileLabels(
+        "neuralnet.py's table of test songs (artist, title, genre)",
+        {
+            "CountryMan": "country",  # Axel O. & Co., "Country man"
+            "YouAreTrouble": "country",  # Axel O. & Co., "You Are Trouble"
+            "skalmold": "metal",  # Skálmöld, "Kvaðning"
+            "amabadama": "reggae",  # Amabadama, "Hossa Hossa"
+            "shire": "classical",  # Howard Shore, the Shire theme (The Lord of the Rings)
+        },
+    ),
 }
 
 # Kraft/Lerch enumeration: 0..11 major from A, 12..23 minor from A, -1 modulating or unknown.
@@ -455,6 +486,15 @@ def build(mirror: Path) -> list[Clip]:
                 label = blob(steps_dir, steps_commit, f"annotations/genre/{name}.genre").decode().strip()
                 fold = str(len(clips) % 5)
                 annotation = f"GiantSteps Key {steps_commit[:7]} (key; genre is Beatport's)"
+            elif source.vocabulary in FILE_LABELS:
+                labels = FILE_LABELS[source.vocabulary]
+                if groups["file"] not in labels.files:
+                    print(f"skipped {source.repo}:{path}: no label for it", file=sys.stderr)
+                    continue
+                label = labels.files[groups["file"]]
+                clip_id = f"{source.name}.{groups['file'].lower()}"
+                fold = str(len(clips) % 5)
+                annotation = f"genre from {labels.where}"
             else:  # ballroom
                 label = groups["label"].lower()
                 clip_id = f"ballroom.{groups['file']}"

@@ -173,3 +173,23 @@ def test_committed_manifest_is_well_formed() -> None:
             assert float(clip.tempo) > 0
         if clip.key:
             mir_eval.key.validate_key(clip.key)  # raises on a spelling mir_eval can't score
+
+
+def test_build_takes_a_file_labelled_sources_genre_from_its_table(
+    snapshot: tuple[Path, str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mirror, commit, data = snapshot
+    monkeypatch.setattr(realset, "ANNOTATIONS", dict.fromkeys(realset.ANNOTATIONS, "owner/songs"))
+    monkeypatch.setattr(
+        realset,
+        "SOURCES",
+        [realset.AudioSource("owner/songs", "named", r"^clips/(?P<file>\w+)\.wav$", "named", "test")],
+    )
+    monkeypatch.setitem(realset.GENRE_MAP, "named", {"reggae": realset.OUTSIDE})
+    monkeypatch.setitem(realset.FILE_LABELS, "named", realset.FileLabels("the test", {"tone": "reggae"}))
+    clips = realset.build(mirror)
+    # pointer.wav has no label (and is an LFS pointer): only the tone is kept
+    assert [(c.clip, c.source_label, c.genre, c.commit, c.sha256) for c in clips] == [
+        ("named.tone", "reggae", realset.OUTSIDE, commit, realset.sha256(data))
+    ]
+    assert clips[0].annotation == "genre from the test"
