@@ -36,6 +36,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
@@ -116,6 +117,18 @@ GENRE_MAP: dict[str, dict[str, str]] = {
     # omarpall/music: five songs its author tested the classifier on, each with a GTZAN-style genre.
     # The Shire theme (Howard Shore's film score, orchestral) is "classical" there and here.
     "omarpall": {"country": OUTSIDE, "reggae": OUTSIDE, "metal": "rock", "classical": "classical"},
+    # Niftys/ballroommusicquiz: full songs filed by the dance they suit. A dance maps to "outside" only
+    # where the music played for it is itself a genre outside ours: the country dances (two step, triple
+    # two, and polka, which this repository fills with country songs), the swing dances (foxtrot,
+    # quickstep, jitterbug: big band, swing and jump blues) and the Latin dances. Dances danced to songs
+    # of any genre (cha cha, jive, hustle, nightclub, the swings of the coasts, both waltzes, zouk) stay
+    # out of the set (DANCEQUIZ_PATTERN).
+    "dancequiz": {
+        "two step": OUTSIDE, "triple two": OUTSIDE, "polka": OUTSIDE,
+        "foxtrot": OUTSIDE, "quickstep": OUTSIDE, "jitterbug": OUTSIDE,
+        "tango": OUTSIDE, "rumba": OUTSIDE, "samba": OUTSIDE, "paso doble": OUTSIDE, "bachata": OUTSIDE,
+        "merengue": OUTSIDE, "salsa": OUTSIDE, "cumbia": OUTSIDE,
+    },
 }  # fmt: skip
 
 
@@ -319,6 +332,7 @@ class AudioSource:
     pattern: str  # regex over paths in the repository; named groups drive the clip's labels
     vocabulary: str  # GENRE_MAP table
     licence: str
+    commit: str = ""  # read at this commit (the audio was removed later), or "" for the snapshot's HEAD
 
 
 # In order of preference: a clip found twice is taken from the first source. Append new sources at the
@@ -370,6 +384,13 @@ SOURCES: list[AudioSource] = [
         r"^(?P<file>[A-Za-z]+)\.wav$", "omarpall",
         "no licence file; audio: 31 s excerpts of commercial songs (research use)",
     ),
+    AudioSource(
+        "Niftys/ballroommusicquiz", "dancequiz",
+        r"^public/audio/(?P<label>(?:two step|triple two|polka|foxtrot|quickstep|jitterbug|tango|rumba|samba"
+        r"|paso doble|bachata|merengue|salsa|cumbia)(?:, [^/]*)?)/(?P<file>[^/]+)\.mp3$", "dancequiz",
+        "no licence file; audio: full commercial songs, removed from the repository in e5d6672 (research use)",
+        commit="48ad30d",
+    ),
 ]  # fmt: skip
 
 ANNOTATIONS = {
@@ -414,6 +435,26 @@ FILE_LABELS: dict[str, FileLabels] = {
     ),
 }
 
+# Niftys/ballroommusicquiz songs left out: their own genre is arguably one of ours, whatever the dance.
+DANCEQUIZ_LEFT_OUT = {
+    "Caro Emerald - That Man",  # quickstep; electro-swing, close to pop
+    "DJ Snake, Selena Gomez, Ozuna, Cardi B - Taki Taki (feat. Selena Gomez, Ozuna & Cardi B)",  # samba; EDM
+    "Kenia OS, Bella Poarch - F OFF",  # bachata folder; a pop single
+    "Bajofondo, Julieta Venegas - Pa' Bailar (Siempre Quiero Mas)",  # tango; electronic tango
+}
+
+
+def slug(text: str) -> str:
+    """ASCII, lower case, runs of anything else as one hyphen ("Pérez Prado - Mambo" -> "perez-prado-mambo")."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def artist_fold(artist: str) -> str:
+    """A fold from the artist's name: the same artist's songs share a fold."""
+    return str(int(md5(slug(artist).encode()), 16) % 5)
+
+
 # Kraft/Lerch enumeration: 0..11 major from A, 12..23 minor from A, -1 modulating or unknown.
 LERCH_TONICS = ["A", "A#", "B", "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#"]
 
@@ -444,12 +485,16 @@ def build(mirror: Path) -> list[Clip]:
     seen_sha: dict[str, str] = {}
     for source in SOURCES:
         gdir = git_dir(mirror, source.repo)
-        commit = head(gdir)
+        commit = git(gdir, "rev-parse", source.commit).decode().strip() if source.commit else head(gdir)
         for path in list_files(gdir, commit):
             match = re.match(source.pattern, path)
             if not match:
                 continue
-            data = blob(gdir, commit, path)
+            try:
+                data = blob(gdir, commit, path)
+            except SnapshotError:  # a snapshot can list a large file it does not hold
+                print(f"skipped {source.repo}:{path}: not in the snapshot", file=sys.stderr)
+                continue
             if is_lfs_pointer(data):
                 print(f"skipped {source.repo}:{path}: Git LFS pointer", file=sys.stderr)
                 continue
@@ -495,6 +540,14 @@ def build(mirror: Path) -> list[Clip]:
                 clip_id = f"{source.name}.{groups['file'].lower()}"
                 fold = str(len(clips) % 5)
                 annotation = f"genre from {labels.where}"
+            elif source.vocabulary == "dancequiz":
+                label = groups["label"].split(",")[0]
+                name = groups["file"]
+                if name in DANCEQUIZ_LEFT_OUT:
+                    continue
+                clip_id = f"dancequiz.{slug(name)}"
+                fold = artist_fold(name.split(" - ")[0].split(",")[0])
+                annotation = "genre from the dance folder the repository files the song under"
             else:  # ballroom
                 label = groups["label"].lower()
                 clip_id = f"ballroom.{groups['file']}"

@@ -193,3 +193,44 @@ def test_build_takes_a_file_labelled_sources_genre_from_its_table(
         ("named.tone", "reggae", realset.OUTSIDE, commit, realset.sha256(data))
     ]
     assert clips[0].annotation == "genre from the test"
+
+
+def test_build_reads_a_source_at_its_pinned_commit_and_files_songs_by_their_dance(
+    snapshot: tuple[Path, str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mirror, _, data = snapshot
+    work = tmp_path / "quiz"
+    folder = work / "public" / "audio" / "two step, 2 step"
+    folder.mkdir(parents=True)
+    (folder / "Pérez Prado, Band - Mambo.mp3").write_bytes(data)  # build does not decode
+    (folder / "Left Out - Song.mp3").write_bytes(data + b"\0")
+    (work / "public" / "audio" / "jive").mkdir()
+    (work / "public" / "audio" / "jive" / "Any - Song.mp3").write_bytes(data + b"\1")
+    _git(work, "init", "-q")
+    _git(work, "add", ".")
+    _git(work, "commit", "-q", "-m", "songs")
+    with_audio = _git(work, "rev-parse", "HEAD")
+    _git(work, "rm", "-q", "-r", "public")
+    _git(work, "commit", "-q", "-m", "remove local files")
+    subprocess.run(
+        ["git", "clone", "-q", "--bare", str(work), str(mirror / "owner+quiz" / "repo")], check=True
+    )
+    monkeypatch.setattr(realset, "ANNOTATIONS", dict.fromkeys(realset.ANNOTATIONS, "owner/songs"))
+    quiz = next(s for s in realset.SOURCES if s.vocabulary == "dancequiz")
+    monkeypatch.setattr(
+        realset, "SOURCES", [realset.AudioSource("owner/quiz", "dancequiz", quiz.pattern, "dancequiz", "test",
+                                                 commit=with_audio[:7])]
+    )  # fmt: skip
+    monkeypatch.setattr(realset, "DANCEQUIZ_LEFT_OUT", {"Left Out - Song"})
+    clips = realset.build(mirror)
+    # jive is not in the pattern (danced to any genre); the left-out song is skipped
+    assert [(c.clip, c.source_label, c.genre, c.commit, c.fold) for c in clips] == [
+        (
+            "dancequiz.perez-prado-band-mambo",
+            "two step",
+            realset.OUTSIDE,
+            with_audio,
+            realset.artist_fold("Pérez Prado"),
+        )
+    ]
+    assert realset.slug("YEИDRY - Herrera") == "yedry-herrera"
