@@ -129,6 +129,10 @@ GENRE_MAP: dict[str, dict[str, str]] = {
         "tango": OUTSIDE, "rumba": OUTSIDE, "samba": OUTSIDE, "paso doble": OUTSIDE, "bachata": OUTSIDE,
         "merengue": OUTSIDE, "salsa": OUTSIDE, "cumbia": OUTSIDE,
     },
+    # Solarleaf/GenreWave data/songs/<genre>/: free-download songs filed under the Free Music Archive's
+    # top genres. Electronic (dance or electronica), Experimental and Instrumental say nothing about
+    # which of ours a song is, so they stay out (GENREWAVE's pattern).
+    "fma_folders": {"Hip-Hop": "rnb", "Pop": "pop", "Rock": "rock", "Folk": OUTSIDE, "International": OUTSIDE},
 }  # fmt: skip
 
 
@@ -391,6 +395,12 @@ SOURCES: list[AudioSource] = [
         "no licence file; audio: full commercial songs, removed from the repository in e5d6672 (research use)",
         commit="48ad30d",
     ),
+    AudioSource(
+        "Solarleaf/GenreWave", "genrewave",
+        r"^data/songs/(?P<label>Hip-Hop|Pop|Rock|Folk|International)/(?P<file>[^/]+)\.mp3$", "fma_folders",
+        "no licence file; audio: songs from free-download sites (Free Music Archive artists), each under its "
+        "artist's licence",
+    ),
 ]  # fmt: skip
 
 ANNOTATIONS = {
@@ -435,12 +445,20 @@ FILE_LABELS: dict[str, FileLabels] = {
     ),
 }
 
-# Niftys/ballroommusicquiz songs left out: their own genre is arguably one of ours, whatever the dance.
-DANCEQUIZ_LEFT_OUT = {
-    "Caro Emerald - That Man",  # quickstep; electro-swing, close to pop
-    "DJ Snake, Selena Gomez, Ozuna, Cardi B - Taki Taki (feat. Selena Gomez, Ozuna & Cardi B)",  # samba; EDM
-    "Kenia OS, Bella Poarch - F OFF",  # bachata folder; a pop single
-    "Bajofondo, Julieta Venegas - Pa' Bailar (Siempre Quiero Mas)",  # tango; electronic tango
+# Source name -> files (the pattern's "file" group) left out although their folder maps: the song's own
+# genre is arguably another one.
+LEFT_OUT: dict[str, set[str]] = {
+    "dancequiz": {  # whatever the dance, the song is arguably one of ours
+        "Caro Emerald - That Man",  # quickstep; electro-swing, close to pop
+        "DJ Snake, Selena Gomez, Ozuna, Cardi B - Taki Taki (feat. Selena Gomez, Ozuna & Cardi B)",  # samba; EDM
+        "Kenia OS, Bella Poarch - F OFF",  # bachata folder; a pop single
+        "Bajofondo, Julieta Venegas - Pa' Bailar (Siempre Quiero Mas)",  # tango; electronic tango
+    },
+    "genrewave": {  # the file's own genre tag names another genre than its folder
+        "AloneNehiloNehilo",  # Pop, tagged "edm"
+        "OrangeJuiceSoniaIsabel",  # Folk, tagged "experimental"
+        "NoMatterHowFarKyleCox",  # Folk, tagged "Indie"
+    },
 }
 
 
@@ -500,6 +518,8 @@ def build(mirror: Path) -> list[Clip]:
                 continue
             digest = sha256(data)
             groups = match.groupdict()
+            if groups.get("file") in LEFT_OUT.get(source.name, set()):
+                continue
             tempo = key = ""
             fold = "0"
             if source.vocabulary == "gtzan":
@@ -543,11 +563,14 @@ def build(mirror: Path) -> list[Clip]:
             elif source.vocabulary == "dancequiz":
                 label = groups["label"].split(",")[0]
                 name = groups["file"]
-                if name in DANCEQUIZ_LEFT_OUT:
-                    continue
                 clip_id = f"dancequiz.{slug(name)}"
                 fold = artist_fold(name.split(" - ")[0].split(",")[0])
                 annotation = "genre from the dance folder the repository files the song under"
+            elif source.vocabulary == "fma_folders":
+                label = groups["label"]
+                clip_id = f"{source.name}.{slug(groups['file'])}"
+                fold = str(len(clips) % 5)
+                annotation = "genre from the folder the repository files the song under"
             else:  # ballroom
                 label = groups["label"].lower()
                 clip_id = f"ballroom.{groups['file']}"

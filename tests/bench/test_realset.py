@@ -221,7 +221,7 @@ def test_build_reads_a_source_at_its_pinned_commit_and_files_songs_by_their_danc
         realset, "SOURCES", [realset.AudioSource("owner/quiz", "dancequiz", quiz.pattern, "dancequiz", "test",
                                                  commit=with_audio[:7])]
     )  # fmt: skip
-    monkeypatch.setattr(realset, "DANCEQUIZ_LEFT_OUT", {"Left Out - Song"})
+    monkeypatch.setitem(realset.LEFT_OUT, "dancequiz", {"Left Out - Song"})
     clips = realset.build(mirror)
     # jive is not in the pattern (danced to any genre); the left-out song is skipped
     assert [(c.clip, c.source_label, c.genre, c.commit, c.fold) for c in clips] == [
