@@ -133,7 +133,17 @@ GENRE_MAP: dict[str, dict[str, str]] = {
     # top genres. Electronic (dance or electronica), Experimental and Instrumental say nothing about
     # which of ours a song is, so they stay out (GENREWAVE's pattern).
     "fma_folders": {"Hip-Hop": "rnb", "Pop": "pop", "Rock": "rock", "Folk": OUTSIDE, "International": OUTSIDE},
+    # ctrangel/project-x media/sound/songs/<genre>/: a genre-button player's commercial songs. Its disco
+    # folder holds a Glenn Frey ballad and its jazz folder an electronic remix, so those two, and funk
+    # (Brazilian funk), drum and bass and the joke genre, stay out (PROJECTX's pattern).
+    "projectx": {
+        "hip-hop": "rnb", "rnb": "rnb", "soul": "rnb", "pop": "pop", "rock": "rock", "metal": "rock",
+        "classical": "classical", "reggae": OUTSIDE, "country": OUTSIDE,
+    },
 }  # fmt: skip
+
+# Vocabularies whose label is the folder a file sits in (the pattern's "label" group).
+FOLDER_LABELLED = {"fma_folders", "projectx"}
 
 
 @dataclass(frozen=True)
@@ -401,6 +411,12 @@ SOURCES: list[AudioSource] = [
         "no licence file; audio: songs from free-download sites (Free Music Archive artists), each under its "
         "artist's licence",
     ),
+    AudioSource(
+        "ctrangel/project-x", "projectx",
+        r"^media/sound/songs/(?P<label>hip-hop|rnb|soul|pop|rock|metal|classical|reggae|country)/(?P<file>[^/]+)"
+        r"\.(?:mp3|wav)$", "projectx",
+        "no licence file; audio: commercial recordings (research use)",
+    ),
 ]  # fmt: skip
 
 ANNOTATIONS = {
@@ -458,6 +474,11 @@ LEFT_OUT: dict[str, set[str]] = {
         "AloneNehiloNehilo",  # Pop, tagged "edm"
         "OrangeJuiceSoniaIsabel",  # Folk, tagged "experimental"
         "NoMatterHowFarKyleCox",  # Folk, tagged "Indie"
+    },
+    "projectx": {
+        "Mariah_Carey-Obsessed(sped_up_a_lil)",  # pop, but sped up (tempo and pitch changed)
+        "A Day To Remember - Since youve Been Gone",  # soul folder; pop punk
+        "Old Town Road (I Got The Horses In The Back) [Prod YoungKio]",  # country folder; country rap
     },
 }
 
@@ -566,7 +587,7 @@ def build(mirror: Path) -> list[Clip]:
                 clip_id = f"dancequiz.{slug(name)}"
                 fold = artist_fold(name.split(" - ")[0].split(",")[0])
                 annotation = "genre from the dance folder the repository files the song under"
-            elif source.vocabulary == "fma_folders":
+            elif source.vocabulary in FOLDER_LABELLED:
                 label = groups["label"]
                 clip_id = f"{source.name}.{slug(groups['file'])}"
                 fold = str(len(clips) % 5)
