@@ -234,3 +234,22 @@ def test_build_reads_a_source_at_its_pinned_commit_and_files_songs_by_their_danc
         )
     ]
     assert realset.slug("YEИDRY - Herrera") == "yedry-herrera"
+
+
+def test_build_labels_a_folder_labelled_source_by_its_folder(
+    snapshot: tuple[Path, str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mirror, commit, data = snapshot
+    monkeypatch.setattr(realset, "ANNOTATIONS", dict.fromkeys(realset.ANNOTATIONS, "owner/songs"))
+    source = realset.AudioSource(
+        "owner/songs", "folders", r"^(?P<label>clips)/(?P<file>\w+)\.wav$", "folders", "test"
+    )
+    monkeypatch.setattr(realset, "SOURCES", [source])
+    monkeypatch.setitem(realset.GENRE_MAP, "folders", {"clips": "rock"})
+    monkeypatch.setattr(realset, "FOLDER_LABELLED", {"folders"})
+    clips = realset.build(mirror)
+    assert [(c.clip, c.source_label, c.genre, c.sha256) for c in clips] == [
+        ("folders.tone", "clips", "rock", realset.sha256(data))
+    ]  # pointer.wav is a Git LFS pointer
+    monkeypatch.setitem(realset.LEFT_OUT, "folders", {"tone"})
+    assert realset.build(mirror) == []
