@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -41,6 +43,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "bench" / "realset" / "manifest.tsv"
@@ -140,6 +143,9 @@ GENRE_MAP: dict[str, dict[str, str]] = {
         "hip-hop": "rnb", "rnb": "rnb", "soul": "rnb", "pop": "pop", "rock": "rock", "metal": "rock",
         "classical": "classical", "reggae": OUTSIDE, "country": OUTSIDE,
     },
+    # janseweryn/GuessSong: a guess-the-song game's songs; src/songs.json gives each file's artist, title
+    # and categories (a genre, and the genre with a decade).
+    "guesssong": {"Pop": "pop", "Rock": "rock", "Rap": "rnb"},
 }  # fmt: skip
 
 # Vocabularies whose label is the folder a file sits in (the pattern's "label" group).
@@ -417,6 +423,11 @@ SOURCES: list[AudioSource] = [
         r"\.(?:mp3|wav)$", "projectx",
         "no licence file; audio: commercial recordings (research use)",
     ),
+    AudioSource(
+        "janseweryn/GuessSong", "guesssong",
+        r"^public/songs/(?P<label>pop|rock|rap)/(?P<file>[^/]+)\.mp3$", "guesssong",
+        "no licence file; audio: commercial recordings (research use)",
+    ),
 ]  # fmt: skip
 
 ANNOTATIONS = {
@@ -480,6 +491,12 @@ LEFT_OUT: dict[str, set[str]] = {
         "A Day To Remember - Since youve Been Gone",  # soul folder; pop punk
         "Old Town Road (I Got The Horses In The Back) [Prod YoungKio]",  # country folder; country rap
     },
+    "guesssong": {  # filed as Pop, but one of our other genres
+        "kill_bill",
+        "snooze",  # SZA: R&B
+        "prada",  # cassö & RAYE: house
+        "thrift",  # Macklemore & Ryan Lewis: hip-hop
+    },
 }
 
 
@@ -492,6 +509,12 @@ def slug(text: str) -> str:
 def artist_fold(artist: str) -> str:
     """A fold from the artist's name: the same artist's songs share a fold."""
     return str(int(md5(slug(artist).encode()), 16) % 5)
+
+
+@functools.cache
+def guesssong_songs(gdir: Path, commit: str) -> dict[str, dict[str, Any]]:
+    """janseweryn/GuessSong's src/songs.json by snippet path ("/songs/pop/bad_guy.mp3")."""
+    return {song["snippet"]: song for song in json.loads(blob(gdir, commit, "src/songs.json"))}
 
 
 # Kraft/Lerch enumeration: 0..11 major from A, 12..23 minor from A, -1 modulating or unknown.
@@ -587,6 +610,19 @@ def build(mirror: Path) -> list[Clip]:
                 clip_id = f"dancequiz.{slug(name)}"
                 fold = artist_fold(name.split(" - ")[0].split(",")[0])
                 annotation = "genre from the dance folder the repository files the song under"
+            elif source.vocabulary == "guesssong":
+                song = guesssong_songs(gdir, commit).get(f"/{path.removeprefix('public/')}", {})
+                genres = [c for c in song.get("categories", []) if not re.search(r"\d", c)]
+                if genres != [groups["label"].capitalize()]:  # unlisted, or filed under two genres
+                    print(
+                        f"skipped {source.repo}:{path}: src/songs.json files it under {genres}",
+                        file=sys.stderr,
+                    )
+                    continue
+                label = genres[0]
+                clip_id = f"guesssong.{slug(groups['file'])}"
+                fold = artist_fold(song["artist"].split(" & ")[0].split(",")[0])
+                annotation = f"genre from src/songs.json ({song['artist']} - {song['title']})"
             elif source.vocabulary in FOLDER_LABELLED:
                 label = groups["label"]
                 clip_id = f"{source.name}.{slug(groups['file'])}"
