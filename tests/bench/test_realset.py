@@ -3,6 +3,7 @@ here with generated audio: never the real set, never the network."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -253,3 +254,43 @@ def test_build_labels_a_folder_labelled_source_by_its_folder(
     ]  # pointer.wav is a Git LFS pointer
     monkeypatch.setitem(realset.LEFT_OUT, "folders", {"tone"})
     assert realset.build(mirror) == []
+
+
+def test_build_takes_guesssong_genres_from_its_song_list(
+    snapshot: tuple[Path, str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mirror, _, data = snapshot
+    work = tmp_path / "game"
+    for folder in ("pop", "rock"):
+        (work / "public" / "songs" / folder).mkdir(parents=True)
+    (work / "public" / "songs" / "pop" / "hit.mp3").write_bytes(data)
+    (work / "public" / "songs" / "rock" / "both.mp3").write_bytes(data + b"\0")
+    (work / "src").mkdir()
+    songs = [
+        {
+            "title": "Hit",
+            "artist": "Singer & Band",
+            "categories": ["Pop", "Pop 20s"],
+            "snippet": "/songs/pop/hit.mp3",
+        },
+        {"title": "Both", "artist": "Duo", "categories": ["Rock", "Pop"], "snippet": "/songs/rock/both.mp3"},
+    ]
+    (work / "src" / "songs.json").write_text(json.dumps(songs))
+    _git(work, "init", "-q")
+    _git(work, "add", ".")
+    _git(work, "commit", "-q", "-m", "songs")
+    subprocess.run(
+        ["git", "clone", "-q", "--bare", str(work), str(mirror / "owner+game" / "repo")], check=True
+    )
+    monkeypatch.setattr(realset, "ANNOTATIONS", dict.fromkeys(realset.ANNOTATIONS, "owner/songs"))
+    game = next(s for s in realset.SOURCES if s.vocabulary == "guesssong")
+    monkeypatch.setattr(
+        realset,
+        "SOURCES",
+        [realset.AudioSource("owner/game", "guesssong", game.pattern, "guesssong", "test")],
+    )
+    clips = realset.build(mirror)
+    # both.mp3 is filed under two genres and skipped
+    assert [(c.clip, c.source_label, c.genre, c.fold) for c in clips] == [
+        ("guesssong.hit", "Pop", "pop", realset.artist_fold("Singer"))
+    ]
