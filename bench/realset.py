@@ -146,10 +146,13 @@ GENRE_MAP: dict[str, dict[str, str]] = {
     # janseweryn/GuessSong: a guess-the-song game's songs; src/songs.json gives each file's artist, title
     # and categories (a genre, and the genre with a decade).
     "guesssong": {"Pop": "pop", "Rock": "rock", "Rap": "rnb"},
+    # a-velesov/guess-melody src/assets/music/<stage>/: a quiz's 60 s excerpts, six per stage. The stage
+    # "Top Youtube" (folder youtube) is a chart, not a genre, and stays out (the pattern).
+    "songbird": {"classic": "classical", "jazz": OUTSIDE, "pop": "pop", "rap": "rnb", "rock": "rock"},
 }  # fmt: skip
 
 # Vocabularies whose label is the folder a file sits in (the pattern's "label" group).
-FOLDER_LABELLED = {"fma_folders", "projectx"}
+FOLDER_LABELLED = {"fma_folders", "projectx", "songbird"}
 
 
 @dataclass(frozen=True)
@@ -428,6 +431,11 @@ SOURCES: list[AudioSource] = [
         r"^public/songs/(?P<label>pop|rock|rap)/(?P<file>[^/]+)\.mp3$", "guesssong",
         "no licence file; audio: commercial recordings (research use)",
     ),
+    AudioSource(
+        "a-velesov/guess-melody", "songbird",
+        r"^src/assets/music/(?P<label>classic|jazz|pop|rap|rock)/(?P<file>[^/]+)\.mp3$", "songbird",
+        "no licence file; audio: 60 s excerpts of commercial recordings (research use)",
+    ),
 ]  # fmt: skip
 
 ANNOTATIONS = {
@@ -496,6 +504,12 @@ LEFT_OUT: dict[str, set[str]] = {
         "snooze",  # SZA: R&B
         "prada",  # cassö & RAYE: house
         "thrift",  # Macklemore & Ryan Lewis: hip-hop
+    },
+    "songbird": {
+        "ray-charles-hit-the-road-jack",  # jazz stage; R&B
+        "Jay-Z&Linkin Park-Numb-Encore",  # rap stage; a rap-rock mash-up
+        "Lady Gaga, BLACKPINK - Sour Candy",
+        "madonna-hung-up",  # GuessSong has these songs already
     },
 }
 
