@@ -149,10 +149,15 @@ GENRE_MAP: dict[str, dict[str, str]] = {
     # a-velesov/guess-melody src/assets/music/<stage>/: a quiz's 60 s excerpts, six per stage. The stage
     # "Top Youtube" (folder youtube) is a chart, not a genre, and stays out (the pattern).
     "songbird": {"classic": "classical", "jazz": OUTSIDE, "pop": "pop", "rap": "rnb", "rock": "rock"},
+    # StitchB/MusicalStructureApp app/src/main/assets/music/<genre>/<artist>/<album>/: 10 s clips of
+    # commercial albums. Its Pop folder also holds Kyle Dixon's Stranger Things score, which stays out.
+    "musicalstructure": {
+        "Country": OUTSIDE, "Dance": "dance", "Pop": "pop", "R&B": "rnb", "Rap": "rnb", "Rock": "rock",
+    },
 }  # fmt: skip
 
 # Vocabularies whose label is the folder a file sits in (the pattern's "label" group).
-FOLDER_LABELLED = {"fma_folders", "projectx", "songbird"}
+FOLDER_LABELLED = {"fma_folders", "projectx", "songbird", "musicalstructure"}
 
 
 @dataclass(frozen=True)
@@ -436,6 +441,12 @@ SOURCES: list[AudioSource] = [
         r"^src/assets/music/(?P<label>classic|jazz|pop|rap|rock)/(?P<file>[^/]+)\.mp3$", "songbird",
         "no licence file; audio: 60 s excerpts of commercial recordings (research use)",
     ),
+    AudioSource(
+        "StitchB/MusicalStructureApp", "musicalstructure",
+        r"^app/src/main/assets/music/(?P<label>Country|Dance|Pop|R&B|Rap|Rock)/(?!Kyle Dixon/)(?P<artist>[^/]+)/"
+        r"[^/]+/(?P<file>[^/]+)\.mp3$", "musicalstructure",
+        "no licence file; audio: 10 s clips of commercial recordings (research use)",
+    ),
 ]  # fmt: skip
 
 ANNOTATIONS = {
@@ -505,6 +516,7 @@ LEFT_OUT: dict[str, set[str]] = {
         "prada",  # cassö & RAYE: house
         "thrift",  # Macklemore & Ryan Lewis: hip-hop
     },
+    "musicalstructure": {"01 - Intro (Back Home)", "10 - Redemption (Interlude)"},  # an intro, an interlude
     "songbird": {
         "ray-charles-hit-the-road-jack",  # jazz stage; R&B
         "Jay-Z&Linkin Park-Numb-Encore",  # rap stage; a rap-rock mash-up
@@ -639,8 +651,10 @@ def build(mirror: Path) -> list[Clip]:
                 annotation = f"genre from src/songs.json ({song['artist']} - {song['title']})"
             elif source.vocabulary in FOLDER_LABELLED:
                 label = groups["label"]
-                clip_id = f"{source.name}.{slug(groups['file'])}"
-                fold = str(len(clips) % 5)
+                artist = groups.get("artist")  # when the path names the artist, its songs share a fold
+                name = f"{artist} {groups['file']}" if artist else groups["file"]
+                clip_id = f"{source.name}.{slug(name)}"
+                fold = artist_fold(artist) if artist else str(len(clips) % 5)
                 annotation = "genre from the folder the repository files the song under"
             else:  # ballroom
                 label = groups["label"].lower()
