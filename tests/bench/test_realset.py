@@ -256,6 +256,27 @@ def test_build_labels_a_folder_labelled_source_by_its_folder(
     assert realset.build(mirror) == []
 
 
+def test_a_folder_labelled_source_that_names_the_artist_folds_by_artist(
+    snapshot: tuple[Path, str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mirror, _, _ = snapshot
+    monkeypatch.setattr(realset, "ANNOTATIONS", dict.fromkeys(realset.ANNOTATIONS, "owner/songs"))
+    monkeypatch.setitem(realset.GENRE_MAP, "folders", {"clips": "rock"})
+    monkeypatch.setattr(realset, "FOLDER_LABELLED", {"folders"})
+    pattern = r"^(?P<label>clips)/(?P<file>tone)\.wav$"
+    monkeypatch.setattr(
+        realset, "SOURCES", [realset.AudioSource("owner/songs", "art", pattern, "folders", "test")]
+    )
+    plain = realset.build(mirror)
+    pattern = r"^(?P<label>(?P<artist>clips))/(?P<file>tone)\.wav$"
+    monkeypatch.setattr(
+        realset, "SOURCES", [realset.AudioSource("owner/songs", "art", pattern, "folders", "test")]
+    )
+    by_artist = realset.build(mirror)
+    assert [(c.clip, c.fold) for c in plain] == [("art.tone", "0")]
+    assert [(c.clip, c.fold) for c in by_artist] == [("art.clips-tone", realset.artist_fold("clips"))]
+
+
 def test_build_takes_guesssong_genres_from_its_song_list(
     snapshot: tuple[Path, str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
