@@ -22,8 +22,11 @@ snapshot is missing, `restore` restores the rest, names the missing repositories
 `build` regenerates the manifest from the snapshots of the audio repositories (SOURCES) and of the
 annotation repositories (ANNOTATIONS): GTZAN clips get the GTZAN-Rhythm tempo and the Kraft/Lerch
 key by their id; a clip id found in two repositories is kept once (the first source in SOURCES), and
-so is a sha256 seen twice. Git LFS pointers are refused. docs/accuracy.md lists the sources, counts and
-licences.
+so is a sha256 seen twice. Git LFS pointers are refused, and so are files a snapshot lists but does not
+hold. Other sources label a clip by its folder (FOLDER_LABELLED), by a table in the repository's own code
+(FILE_LABELS) or by its song list (GuessSong); LEFT_OUT drops files whose own genre contradicts their
+label, and AudioSource.commit reads a repository that removed its audio at an earlier commit.
+docs/accuracy.md lists the sources, counts and licences.
 """
 
 from __future__ import annotations
