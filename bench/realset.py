@@ -157,10 +157,14 @@ GENRE_MAP: dict[str, dict[str, str]] = {
     "musicalstructure": {
         "Country": OUTSIDE, "Dance": "dance", "Pop": "pop", "R&B": "rnb", "Rap": "rnb", "Rock": "rock",
     },
+    # nanditavelasquez/player-mini music/<genre>/: a Spanish-language player's songs. Its "electronica"
+    # (electrónica, electronic dance music) holds club acts only (Avicii, Armin van Buuren, Tiësto, Alok,
+    # Gigi D'Agostino), so it maps to dance.
+    "playermini": {"electronica": "dance", "reggae": OUTSIDE, "rock": "rock"},
 }  # fmt: skip
 
 # Vocabularies whose label is the folder a file sits in (the pattern's "label" group).
-FOLDER_LABELLED = {"fma_folders", "projectx", "songbird", "musicalstructure"}
+FOLDER_LABELLED = {"fma_folders", "projectx", "songbird", "musicalstructure", "playermini"}
 
 
 @dataclass(frozen=True)
@@ -449,6 +453,11 @@ SOURCES: list[AudioSource] = [
         r"^app/src/main/assets/music/(?P<label>Country|Dance|Pop|R&B|Rap|Rock)/(?!Kyle Dixon/)(?P<artist>[^/]+)/"
         r"[^/]+/(?P<file>[^/]+)\.mp3$", "musicalstructure",
         "no licence file; audio: 10 s clips of commercial recordings (research use)",
+    ),
+    AudioSource(
+        "nanditavelasquez/player-mini", "playermini",
+        r"^music/(?P<label>electronica|reggae|rock)/(?P<file>[^/]+)\.mp3$", "playermini",
+        "no licence file; audio: commercial recordings (research use)",
     ),
 ]  # fmt: skip
 
