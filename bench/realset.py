@@ -22,24 +22,31 @@ snapshot is missing, `restore` restores the rest, names the missing repositories
 `build` regenerates the manifest from the snapshots of the audio repositories (SOURCES) and of the
 annotation repositories (ANNOTATIONS): GTZAN clips get the GTZAN-Rhythm tempo and the Kraft/Lerch
 key by their id; a clip id found in two repositories is kept once (the first source in SOURCES), and
-so is a sha256 seen twice. Git LFS pointers are refused. docs/accuracy.md lists the sources, counts and
-licences.
+so is a sha256 seen twice. Git LFS pointers are refused, and so are files a snapshot lists but does not
+hold. Other sources label a clip by its folder (FOLDER_LABELLED), by a table in the repository's own code
+(FILE_LABELS) or by its song list (GuessSong); LEFT_OUT drops files whose own genre contradicts their
+label, and AudioSource.commit reads a repository that removed its audio at an earlier commit.
+docs/accuracy.md lists the sources, counts and licences.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import hashlib
+import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "bench" / "realset" / "manifest.tsv"
@@ -113,23 +120,81 @@ GENRE_MAP: dict[str, dict[str, str]] = {
         "electronica": "electronica",
         "chill-out": "electronica",
     },
+    # omarpall/music: five songs its author tested the classifier on, each with a GTZAN-style genre.
+    # The Shire theme (Howard Shore's film score, orchestral) is "classical" there and here.
+    "omarpall": {"country": OUTSIDE, "reggae": OUTSIDE, "metal": "rock", "classical": "classical"},
+    # Niftys/ballroommusicquiz: full songs filed by the dance they suit. A dance maps to "outside" only
+    # where the music played for it is itself a genre outside ours: the country dances (two step, triple
+    # two, and polka, which this repository fills with country songs), the swing dances (foxtrot,
+    # quickstep, jitterbug: big band, swing and jump blues) and the Latin dances. Dances danced to songs
+    # of any genre (cha cha, jive, hustle, nightclub, the swings of the coasts, both waltzes, zouk) stay
+    # out of the set (DANCEQUIZ_PATTERN).
+    "dancequiz": {
+        "two step": OUTSIDE, "triple two": OUTSIDE, "polka": OUTSIDE,
+        "foxtrot": OUTSIDE, "quickstep": OUTSIDE, "jitterbug": OUTSIDE,
+        "tango": OUTSIDE, "rumba": OUTSIDE, "samba": OUTSIDE, "paso doble": OUTSIDE, "bachata": OUTSIDE,
+        "merengue": OUTSIDE, "salsa": OUTSIDE, "cumbia": OUTSIDE,
+    },
+    # Solarleaf/GenreWave data/songs/<genre>/: free-download songs filed under the Free Music Archive's
+    # top genres. Electronic (dance or electronica), Experimental and Instrumental say nothing about
+    # which of ours a song is, so they stay out (GENREWAVE's pattern).
+    "fma_folders": {"Hip-Hop": "rnb", "Pop": "pop", "Rock": "rock", "Folk": OUTSIDE, "International": OUTSIDE},
+    # ctrangel/project-x media/sound/songs/<genre>/: a genre-button player's commercial songs. Its disco
+    # folder holds a Glenn Frey ballad and its jazz folder an electronic remix, so those two, and funk
+    # (Brazilian funk), drum and bass and the joke genre, stay out (PROJECTX's pattern).
+    "projectx": {
+        "hip-hop": "rnb", "rnb": "rnb", "soul": "rnb", "pop": "pop", "rock": "rock", "metal": "rock",
+        "classical": "classical", "reggae": OUTSIDE, "country": OUTSIDE,
+    },
+    # janseweryn/GuessSong: a guess-the-song game's songs; src/songs.json gives each file's artist, title
+    # and categories (a genre, and the genre with a decade).
+    "guesssong": {"Pop": "pop", "Rock": "rock", "Rap": "rnb"},
+    # a-velesov/guess-melody src/assets/music/<stage>/: a quiz's 60 s excerpts, six per stage. The stage
+    # "Top Youtube" (folder youtube) is a chart, not a genre, and stays out (the pattern).
+    "songbird": {"classic": "classical", "jazz": OUTSIDE, "pop": "pop", "rap": "rnb", "rock": "rock"},
+    # StitchB/MusicalStructureApp app/src/main/assets/music/<genre>/<artist>/<album>/: 10 s clips of
+    # commercial albums. Its Pop folder also holds Kyle Dixon's Stranger Things score, which stays out.
+    "musicalstructure": {
+        "Country": OUTSIDE, "Dance": "dance", "Pop": "pop", "R&B": "rnb", "Rap": "rnb", "Rock": "rock",
+    },
+    # nanditavelasquez/player-mini music/<genre>/: a Spanish-language player's songs. Its "electronica"
+    # (electrónica, electronic dance music) holds club acts only (Avicii, Armin van Buuren, Tiësto, Alok,
+    # Gigi D'Agostino), so it maps to dance.
+    "playermini": {"electronica": "dance", "reggae": OUTSIDE, "rock": "rock"},
 }  # fmt: skip
 
 # Outside songs' source labels -> the outside genre a prototype of them names (bench/outside.py builds
-# one prototype per name from real recordings). Sub-styles go to the genre a listener would name:
-# dub is reggae; bop, swing and contemporary jazz are jazz. A label not listed names itself.
+# one prototype per name from real recordings). Sub-styles and dances go to the genre a listener would
+# name: dub is reggae; bop, swing and the swing dances are jazz; two-steps are country; the Latin
+# dances and styles are Latin. A label not listed names itself, in lower case.
 OUTSIDE_NAMES: dict[str, str] = {
     "dub": "reggae",
     "bop": "jazz",
     "swing": "jazz",
     "contemporary_jazz": "jazz",
     "jazz sampler": "jazz",
-}
+    "foxtrot": "jazz",
+    "jitterbug": "jazz",
+    "quickstep": "jazz",
+    "two step": "country",
+    "triple two": "country",
+    "international": "world",
+    **{
+        dance: "latin"
+        for dance in ("bachata", "bolero", "bossa_nova", "cumbia", "merengue", "paso doble", "rumba",
+                      "salsa", "samba", "tango")
+    },
+}  # fmt: skip
 
 
 def outside_name(source_label: str) -> str:
-    """The outside genre an outside song's source label names ("bossa_nova" -> "bossa nova")."""
-    return OUTSIDE_NAMES.get(source_label, source_label).replace("_", " ")
+    """The outside genre an outside song's source label names ("Country" -> "country")."""
+    label = source_label.lower()
+    return OUTSIDE_NAMES.get(label, label).replace("_", " ")
+
+
+# Vocabularies whose label is the folder a file sits in (the pattern's "label" group).
+FOLDER_LABELLED = {"fma_folders", "projectx", "songbird", "musicalstructure", "playermini"}
 
 
 @dataclass(frozen=True)
@@ -332,6 +397,7 @@ class AudioSource:
     pattern: str  # regex over paths in the repository; named groups drive the clip's labels
     vocabulary: str  # GENRE_MAP table
     licence: str
+    commit: str = ""  # read at this commit (the audio was removed later), or "" for the snapshot's HEAD
 
 
 # In order of preference: a clip found twice is taken from the first source. Append new sources at the
@@ -378,6 +444,51 @@ SOURCES: list[AudioSource] = [
         r"^test/audio/(?P<file>\d+\.LOFI)\.mp3$", "giantsteps",
         "no licence file; audio: GiantSteps Key's 2-minute Beatport previews (research use)",
     ),
+    AudioSource(
+        "omarpall/music", "omarpall",
+        r"^(?P<file>[A-Za-z]+)\.wav$", "omarpall",
+        "no licence file; audio: 31 s excerpts of commercial songs (research use)",
+    ),
+    AudioSource(
+        "Niftys/ballroommusicquiz", "dancequiz",
+        r"^public/audio/(?P<label>(?:two step|triple two|polka|foxtrot|quickstep|jitterbug|tango|rumba|samba"
+        r"|paso doble|bachata|merengue|salsa|cumbia)(?:, [^/]*)?)/(?P<file>[^/]+)\.mp3$", "dancequiz",
+        "no licence file; audio: full commercial songs, removed from the repository in e5d6672 (research use)",
+        commit="48ad30d",
+    ),
+    AudioSource(
+        "Solarleaf/GenreWave", "genrewave",
+        r"^data/songs/(?P<label>Hip-Hop|Pop|Rock|Folk|International)/(?P<file>[^/]+)\.mp3$", "fma_folders",
+        "no licence file; audio: songs from free-download sites (Free Music Archive artists), each under its "
+        "artist's licence",
+    ),
+    AudioSource(
+        "ctrangel/project-x", "projectx",
+        r"^media/sound/songs/(?P<label>hip-hop|rnb|soul|pop|rock|metal|classical|reggae|country)/(?P<file>[^/]+)"
+        r"\.(?:mp3|wav)$", "projectx",
+        "no licence file; audio: commercial recordings (research use)",
+    ),
+    AudioSource(
+        "janseweryn/GuessSong", "guesssong",
+        r"^public/songs/(?P<label>pop|rock|rap)/(?P<file>[^/]+)\.mp3$", "guesssong",
+        "no licence file; audio: commercial recordings (research use)",
+    ),
+    AudioSource(
+        "a-velesov/guess-melody", "songbird",
+        r"^src/assets/music/(?P<label>classic|jazz|pop|rap|rock)/(?P<file>[^/]+)\.mp3$", "songbird",
+        "no licence file; audio: 60 s excerpts of commercial recordings (research use)",
+    ),
+    AudioSource(
+        "StitchB/MusicalStructureApp", "musicalstructure",
+        r"^app/src/main/assets/music/(?P<label>Country|Dance|Pop|R&B|Rap|Rock)/(?!Kyle Dixon/)(?P<artist>[^/]+)/"
+        r"[^/]+/(?P<file>[^/]+)\.mp3$", "musicalstructure",
+        "no licence file; audio: 10 s clips of commercial recordings (research use)",
+    ),
+    AudioSource(
+        "nanditavelasquez/player-mini", "playermini",
+        r"^music/(?P<label>electronica|reggae|rock)/(?P<file>[^/]+)\.mp3$", "playermini",
+        "no licence file; audio: commercial recordings (research use)",
+    ),
 ]  # fmt: skip
 
 ANNOTATIONS = {
@@ -398,6 +509,81 @@ LIBROSA = {
     "Kevin_MacLeod_-_Vibe_Ace": ("vibeace", "jazz sampler", ""),
     "442789__lena-orsa__happy-music-pistachio-ice-cream-ragtime": ("pistachio", "ragtime", ""),
 }
+
+
+@dataclass(frozen=True)
+class FileLabels:
+    """A source whose repository states each file's genre in its own code or notes, not in the path."""
+
+    where: str  # where the repository states the labels
+    files: dict[str, str]  # file stem (the pattern's "file" group) -> the source's genre label
+
+
+# Vocabulary -> the labels of its files. Clip ids are "<source name>.<file stem, lower case>".
+FILE_LABELS: dict[str, FileLabels] = {
+    "omarpall": FileLabels(
+        "neuralnet.py's table of test songs (artist, title, genre)",
+        {
+            "CountryMan": "country",  # Axel O. & Co., "Country man"
+            "YouAreTrouble": "country",  # Axel O. & Co., "You Are Trouble"
+            "skalmold": "metal",  # Skálmöld, "Kvaðning"
+            "amabadama": "reggae",  # Amabadama, "Hossa Hossa"
+            "shire": "classical",  # Howard Shore, the Shire theme (The Lord of the Rings)
+        },
+    ),
+}
+
+# Source name -> files (the pattern's "file" group) left out although their folder maps: the song's own
+# genre is arguably another one.
+LEFT_OUT: dict[str, set[str]] = {
+    "dancequiz": {  # whatever the dance, the song is arguably one of ours
+        "Caro Emerald - That Man",  # quickstep; electro-swing, close to pop
+        "DJ Snake, Selena Gomez, Ozuna, Cardi B - Taki Taki (feat. Selena Gomez, Ozuna & Cardi B)",  # samba; EDM
+        "Kenia OS, Bella Poarch - F OFF",  # bachata folder; a pop single
+        "Bajofondo, Julieta Venegas - Pa' Bailar (Siempre Quiero Mas)",  # tango; electronic tango
+    },
+    "genrewave": {  # the file's own genre tag names another genre than its folder
+        "AloneNehiloNehilo",  # Pop, tagged "edm"
+        "OrangeJuiceSoniaIsabel",  # Folk, tagged "experimental"
+        "NoMatterHowFarKyleCox",  # Folk, tagged "Indie"
+    },
+    "projectx": {
+        "Mariah_Carey-Obsessed(sped_up_a_lil)",  # pop, but sped up (tempo and pitch changed)
+        "A Day To Remember - Since youve Been Gone",  # soul folder; pop punk
+        "Old Town Road (I Got The Horses In The Back) [Prod YoungKio]",  # country folder; country rap
+    },
+    "guesssong": {  # filed as Pop, but one of our other genres
+        "kill_bill",
+        "snooze",  # SZA: R&B
+        "prada",  # cassö & RAYE: house
+        "thrift",  # Macklemore & Ryan Lewis: hip-hop
+    },
+    "musicalstructure": {"01 - Intro (Back Home)", "10 - Redemption (Interlude)"},  # an intro, an interlude
+    "songbird": {
+        "ray-charles-hit-the-road-jack",  # jazz stage; R&B
+        "Jay-Z&Linkin Park-Numb-Encore",  # rap stage; a rap-rock mash-up
+        "Lady Gaga, BLACKPINK - Sour Candy",
+        "madonna-hung-up",  # GuessSong has these songs already
+    },
+}
+
+
+def slug(text: str) -> str:
+    """ASCII, lower case, runs of anything else as one hyphen ("Pérez Prado - Mambo" -> "perez-prado-mambo")."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def artist_fold(artist: str) -> str:
+    """A fold from the artist's name: the same artist's songs share a fold."""
+    return str(int(md5(slug(artist).encode()), 16) % 5)
+
+
+@functools.cache
+def guesssong_songs(gdir: Path, commit: str) -> dict[str, dict[str, Any]]:
+    """janseweryn/GuessSong's src/songs.json by snippet path ("/songs/pop/bad_guy.mp3")."""
+    return {song["snippet"]: song for song in json.loads(blob(gdir, commit, "src/songs.json"))}
+
 
 # Kraft/Lerch enumeration: 0..11 major from A, 12..23 minor from A, -1 modulating or unknown.
 LERCH_TONICS = ["A", "A#", "B", "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#"]
@@ -429,17 +615,23 @@ def build(mirror: Path) -> list[Clip]:
     seen_sha: dict[str, str] = {}
     for source in SOURCES:
         gdir = git_dir(mirror, source.repo)
-        commit = head(gdir)
+        commit = git(gdir, "rev-parse", source.commit).decode().strip() if source.commit else head(gdir)
         for path in list_files(gdir, commit):
             match = re.match(source.pattern, path)
             if not match:
                 continue
-            data = blob(gdir, commit, path)
+            try:
+                data = blob(gdir, commit, path)
+            except SnapshotError:  # a snapshot can list a large file it does not hold
+                print(f"skipped {source.repo}:{path}: not in the snapshot", file=sys.stderr)
+                continue
             if is_lfs_pointer(data):
                 print(f"skipped {source.repo}:{path}: Git LFS pointer", file=sys.stderr)
                 continue
             digest = sha256(data)
             groups = match.groupdict()
+            if groups.get("file") in LEFT_OUT.get(source.name, set()):
+                continue
             tempo = key = ""
             fold = "0"
             if source.vocabulary == "gtzan":
@@ -471,6 +663,41 @@ def build(mirror: Path) -> list[Clip]:
                 label = blob(steps_dir, steps_commit, f"annotations/genre/{name}.genre").decode().strip()
                 fold = str(len(clips) % 5)
                 annotation = f"GiantSteps Key {steps_commit[:7]} (key; genre is Beatport's)"
+            elif source.vocabulary in FILE_LABELS:
+                labels = FILE_LABELS[source.vocabulary]
+                if groups["file"] not in labels.files:
+                    print(f"skipped {source.repo}:{path}: no label for it", file=sys.stderr)
+                    continue
+                label = labels.files[groups["file"]]
+                clip_id = f"{source.name}.{groups['file'].lower()}"
+                fold = str(len(clips) % 5)
+                annotation = f"genre from {labels.where}"
+            elif source.vocabulary == "dancequiz":
+                label = groups["label"].split(",")[0]
+                name = groups["file"]
+                clip_id = f"dancequiz.{slug(name)}"
+                fold = artist_fold(name.split(" - ")[0].split(",")[0])
+                annotation = "genre from the dance folder the repository files the song under"
+            elif source.vocabulary == "guesssong":
+                song = guesssong_songs(gdir, commit).get(f"/{path.removeprefix('public/')}", {})
+                genres = [c for c in song.get("categories", []) if not re.search(r"\d", c)]
+                if genres != [groups["label"].capitalize()]:  # unlisted, or filed under two genres
+                    print(
+                        f"skipped {source.repo}:{path}: src/songs.json files it under {genres}",
+                        file=sys.stderr,
+                    )
+                    continue
+                label = genres[0]
+                clip_id = f"guesssong.{slug(groups['file'])}"
+                fold = artist_fold(song["artist"].split(" & ")[0].split(",")[0])
+                annotation = f"genre from src/songs.json ({song['artist']} - {song['title']})"
+            elif source.vocabulary in FOLDER_LABELLED:
+                label = groups["label"]
+                artist = groups.get("artist")  # when the path names the artist, its songs share a fold
+                name = f"{artist} {groups['file']}" if artist else groups["file"]
+                clip_id = f"{source.name}.{slug(name)}"
+                fold = artist_fold(artist) if artist else str(len(clips) % 5)
+                annotation = "genre from the folder the repository files the song under"
             else:  # ballroom
                 label = groups["label"].lower()
                 clip_id = f"ballroom.{groups['file']}"

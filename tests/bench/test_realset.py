@@ -3,6 +3,7 @@ here with generated audio: never the real set, never the network."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -173,3 +174,144 @@ def test_committed_manifest_is_well_formed() -> None:
             assert float(clip.tempo) > 0
         if clip.key:
             mir_eval.key.validate_key(clip.key)  # raises on a spelling mir_eval can't score
+
+
+def test_build_takes_a_file_labelled_sources_genre_from_its_table(
+    snapshot: tuple[Path, str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mirror, commit, data = snapshot
+    monkeypatch.setattr(realset, "ANNOTATIONS", dict.fromkeys(realset.ANNOTATIONS, "owner/songs"))
+    monkeypatch.setattr(
+        realset,
+        "SOURCES",
+        [realset.AudioSource("owner/songs", "named", r"^clips/(?P<file>\w+)\.wav$", "named", "test")],
+    )
+    monkeypatch.setitem(realset.GENRE_MAP, "named", {"reggae": realset.OUTSIDE})
+    monkeypatch.setitem(realset.FILE_LABELS, "named", realset.FileLabels("the test", {"tone": "reggae"}))
+    clips = realset.build(mirror)
+    # pointer.wav has no label (and is an LFS pointer): only the tone is kept
+    assert [(c.clip, c.source_label, c.genre, c.commit, c.sha256) for c in clips] == [
+        ("named.tone", "reggae", realset.OUTSIDE, commit, realset.sha256(data))
+    ]
+    assert clips[0].annotation == "genre from the test"
+
+
+def test_build_reads_a_source_at_its_pinned_commit_and_files_songs_by_their_dance(
+    snapshot: tuple[Path, str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mirror, _, data = snapshot
+    work = tmp_path / "quiz"
+    folder = work / "public" / "audio" / "two step, 2 step"
+    folder.mkdir(parents=True)
+    (folder / "Pérez Prado, Band - Mambo.mp3").write_bytes(data)  # build does not decode
+    (folder / "Left Out - Song.mp3").write_bytes(data + b"\0")
+    (work / "public" / "audio" / "jive").mkdir()
+    (work / "public" / "audio" / "jive" / "Any - Song.mp3").write_bytes(data + b"\1")
+    _git(work, "init", "-q")
+    _git(work, "add", ".")
+    _git(work, "commit", "-q", "-m", "songs")
+    with_audio = _git(work, "rev-parse", "HEAD")
+    _git(work, "rm", "-q", "-r", "public")
+    _git(work, "commit", "-q", "-m", "remove local files")
+    subprocess.run(
+        ["git", "clone", "-q", "--bare", str(work), str(mirror / "owner+quiz" / "repo")], check=True
+    )
+    monkeypatch.setattr(realset, "ANNOTATIONS", dict.fromkeys(realset.ANNOTATIONS, "owner/songs"))
+    quiz = next(s for s in realset.SOURCES if s.vocabulary == "dancequiz")
+    monkeypatch.setattr(
+        realset, "SOURCES", [realset.AudioSource("owner/quiz", "dancequiz", quiz.pattern, "dancequiz", "test",
+                                                 commit=with_audio[:7])]
+    )  # fmt: skip
+    monkeypatch.setitem(realset.LEFT_OUT, "dancequiz", {"Left Out - Song"})
+    clips = realset.build(mirror)
+    # jive is not in the pattern (danced to any genre); the left-out song is skipped
+    assert [(c.clip, c.source_label, c.genre, c.commit, c.fold) for c in clips] == [
+        (
+            "dancequiz.perez-prado-band-mambo",
+            "two step",
+            realset.OUTSIDE,
+            with_audio,
+            realset.artist_fold("Pérez Prado"),
+        )
+    ]
+    assert realset.slug("YEИDRY - Herrera") == "yedry-herrera"
+
+
+def test_build_labels_a_folder_labelled_source_by_its_folder(
+    snapshot: tuple[Path, str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mirror, commit, data = snapshot
+    monkeypatch.setattr(realset, "ANNOTATIONS", dict.fromkeys(realset.ANNOTATIONS, "owner/songs"))
+    source = realset.AudioSource(
+        "owner/songs", "folders", r"^(?P<label>clips)/(?P<file>\w+)\.wav$", "folders", "test"
+    )
+    monkeypatch.setattr(realset, "SOURCES", [source])
+    monkeypatch.setitem(realset.GENRE_MAP, "folders", {"clips": "rock"})
+    monkeypatch.setattr(realset, "FOLDER_LABELLED", {"folders"})
+    clips = realset.build(mirror)
+    assert [(c.clip, c.source_label, c.genre, c.sha256) for c in clips] == [
+        ("folders.tone", "clips", "rock", realset.sha256(data))
+    ]  # pointer.wav is a Git LFS pointer
+    monkeypatch.setitem(realset.LEFT_OUT, "folders", {"tone"})
+    assert realset.build(mirror) == []
+
+
+def test_a_folder_labelled_source_that_names_the_artist_folds_by_artist(
+    snapshot: tuple[Path, str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mirror, _, _ = snapshot
+    monkeypatch.setattr(realset, "ANNOTATIONS", dict.fromkeys(realset.ANNOTATIONS, "owner/songs"))
+    monkeypatch.setitem(realset.GENRE_MAP, "folders", {"clips": "rock"})
+    monkeypatch.setattr(realset, "FOLDER_LABELLED", {"folders"})
+    pattern = r"^(?P<label>clips)/(?P<file>tone)\.wav$"
+    monkeypatch.setattr(
+        realset, "SOURCES", [realset.AudioSource("owner/songs", "art", pattern, "folders", "test")]
+    )
+    plain = realset.build(mirror)
+    pattern = r"^(?P<label>(?P<artist>clips))/(?P<file>tone)\.wav$"
+    monkeypatch.setattr(
+        realset, "SOURCES", [realset.AudioSource("owner/songs", "art", pattern, "folders", "test")]
+    )
+    by_artist = realset.build(mirror)
+    assert [(c.clip, c.fold) for c in plain] == [("art.tone", "0")]
+    assert [(c.clip, c.fold) for c in by_artist] == [("art.clips-tone", realset.artist_fold("clips"))]
+
+
+def test_build_takes_guesssong_genres_from_its_song_list(
+    snapshot: tuple[Path, str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mirror, _, data = snapshot
+    work = tmp_path / "game"
+    for folder in ("pop", "rock"):
+        (work / "public" / "songs" / folder).mkdir(parents=True)
+    (work / "public" / "songs" / "pop" / "hit.mp3").write_bytes(data)
+    (work / "public" / "songs" / "rock" / "both.mp3").write_bytes(data + b"\0")
+    (work / "src").mkdir()
+    songs = [
+        {
+            "title": "Hit",
+            "artist": "Singer & Band",
+            "categories": ["Pop", "Pop 20s"],
+            "snippet": "/songs/pop/hit.mp3",
+        },
+        {"title": "Both", "artist": "Duo", "categories": ["Rock", "Pop"], "snippet": "/songs/rock/both.mp3"},
+    ]
+    (work / "src" / "songs.json").write_text(json.dumps(songs))
+    _git(work, "init", "-q")
+    _git(work, "add", ".")
+    _git(work, "commit", "-q", "-m", "songs")
+    subprocess.run(
+        ["git", "clone", "-q", "--bare", str(work), str(mirror / "owner+game" / "repo")], check=True
+    )
+    monkeypatch.setattr(realset, "ANNOTATIONS", dict.fromkeys(realset.ANNOTATIONS, "owner/songs"))
+    game = next(s for s in realset.SOURCES if s.vocabulary == "guesssong")
+    monkeypatch.setattr(
+        realset,
+        "SOURCES",
+        [realset.AudioSource("owner/game", "guesssong", game.pattern, "guesssong", "test")],
+    )
+    clips = realset.build(mirror)
+    # both.mp3 is filed under two genres and skipped
+    assert [(c.clip, c.source_label, c.genre, c.fold) for c in clips] == [
+        ("guesssong.hit", "Pop", "pop", realset.artist_fold("Singer"))
+    ]
