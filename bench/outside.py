@@ -167,7 +167,7 @@ def fit_variant(variant: str, clips: Sequence[Clip], base: Artifact, out: Path) 
     if variant == "prototypes":
         return build_prototypes(out, base, clips)
     cap = IN_GENRE_CAP if variant.endswith(CAPPED) else None
-    if variant.endswith(MATCHED):
+    if variant.endswith((MATCHED, MATCHED_NESTED)):
         head = load_head(base)
         inside = [c for c in clips if not c.outside]
         cap = sum(
@@ -175,20 +175,33 @@ def fit_variant(variant: str, clips: Sequence[Clip], base: Artifact, out: Path) 
         ) / len(inside)
     with_outside = OUTSIDE_PROTOTYPES in variant
     features = (*ALL_FEATURES, "outside_prototype_max") if with_outside else ALL_FEATURES
-    detector = fit_detector(training_figures(clips, base, out, True, with_outside), clips, features, cap)
+    rows = training_figures(clips, base, out, True, with_outside)
+    detector = fit_detector(rows, clips, features, cap, nested_threshold=NESTED in variant)
     return build_prototypes(out, base, clips, with_outside, outside_detector=detector.to_spec())
 
 
 def fit_detector(
-    rows: Sequence[dict[str, float]], clips: Sequence[Clip], features: Sequence[str], cap: float | None = None
+    rows: Sequence[dict[str, float]],
+    clips: Sequence[Clip],
+    features: Sequence[str],
+    cap: float | None = None,
+    nested_threshold: bool = False,
 ) -> Detector:
-    return folds.fit_detector(rows, [c.outside for c in clips], features, max_in_genre_flagged=cap)
+    return folds.fit_detector(
+        rows,
+        [c.outside for c in clips],
+        features,
+        max_in_genre_flagged=cap,
+        threshold_folds=[c.fold for c in clips] if nested_threshold else None,
+    )
 
 
 IN_GENRE_CAP = 0.08  # issue 27's target for in-genre songs wrongly flagged
 CAPPED = f"(threshold: at most {100 * IN_GENRE_CAP:.0f} % of in-genre training songs flagged)"
 MATCHED = "(threshold: no more in-genre training songs flagged than the log-odds head flags)"
 OUTSIDE_PROTOTYPES = "+ outside prototypes"
+NESTED = "on held-out training probabilities"
+MATCHED_NESTED = MATCHED.replace(")", f", {NESTED})")
 NO_PATCHES = np.zeros((0, 187, 96), np.float32)
 VARIANTS = (
     "log-odds",
@@ -199,6 +212,7 @@ VARIANTS = (
     f"prototypes + detector {MATCHED}",
     f"prototypes + detector {OUTSIDE_PROTOTYPES}",
     f"prototypes + detector {OUTSIDE_PROTOTYPES} {MATCHED}",
+    f"prototypes + detector {OUTSIDE_PROTOTYPES} {MATCHED_NESTED}",
 )
 
 

@@ -105,6 +105,31 @@ def test_flag_at_flags_at_most_the_allowed_share_of_in_genre_songs() -> None:
     assert folds.fit_flag_at(probabilities, outside, 1.0) == 0.0
 
 
+def test_a_threshold_set_on_held_out_training_probabilities_keeps_its_cap_on_new_songs() -> None:
+    # Figures that carry nothing and few songs: the fit bends to its own songs, so in-genre songs it
+    # was fitted on look less "outside" than new ones, and a threshold set on them flags more new
+    # in-genre songs than the cap allows. Set on held-out probabilities, it keeps closer to the cap.
+    rng = np.random.default_rng(3)
+    names = tuple(f"f{k}" for k in range(8))
+    is_outside = [i % 3 == 0 for i in range(60)]
+    figures = [dict(zip(names, rng.standard_normal(8), strict=True)) for _ in is_outside]
+    new_songs = [dict(zip(names, rng.standard_normal(8), strict=True)) for _ in range(2000)]
+    cap = 0.1
+
+    def share_of_new_songs_flagged(detector: Detector) -> float:
+        return float(np.mean([detector.flags(f) for f in new_songs]))
+
+    in_sample = folds.fit_detector(figures, is_outside, names, l2=0.01, max_in_genre_flagged=cap)
+    nested = folds.fit_detector(
+        figures, is_outside, names, l2=0.01, max_in_genre_flagged=cap,
+        threshold_folds=[i % 5 for i in range(60)],
+    )  # fmt: skip
+
+    assert nested.weights == in_sample.weights  # the same fit; only the threshold differs
+    assert share_of_new_songs_flagged(in_sample) > share_of_new_songs_flagged(nested)
+    assert share_of_new_songs_flagged(in_sample) > 1.5 * cap
+
+
 def test_fitted_detector_flags_the_held_out_songs_its_figures_point_to() -> None:
     rng = np.random.default_rng(2)
     is_outside = [i % 4 == 0 for i in range(80)]

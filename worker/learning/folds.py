@@ -86,28 +86,46 @@ def fit_detector(
     *,
     l2: float = DEFAULT_L2,
     max_in_genre_flagged: float | None = None,
+    threshold_folds: Sequence[Hashable] | None = None,
 ) -> Detector:
     """The outside detector fitted on these songs' evidence figures (worker.heads.outside).
 
     It flags at 0.5 (equal costs), or, given `max_in_genre_flagged`, at the lowest probability that
-    flags no more than that share of these in-genre songs (`fit_flag_at`)."""
+    flags no more than that share of these in-genre songs (`fit_flag_at`). Those probabilities are
+    the fitted detector's own on the songs it was fitted on, which flatter it (a new song's in-genre
+    probabilities run higher); given `threshold_folds` (one per song), each song's probability comes
+    instead from a detector fitted without its fold, as a new song's would."""
+    detector = _fit_weights(figures, outside, features, l2)
+    if max_in_genre_flagged is None:
+        return detector
+    if threshold_folds is None:
+        probabilities = [detector.probability(f) for f in figures]
+    else:
+        probabilities = held_out(
+            threshold_folds,
+            lambda train: _fit_weights(
+                [figures[i] for i in train], [outside[i] for i in train], features, l2
+            ),
+            lambda inner, i: inner.probability(figures[i]),
+        )
+    return replace(detector, flag_at=fit_flag_at(probabilities, list(outside), max_in_genre_flagged))
+
+
+def _fit_weights(
+    figures: Sequence[Mapping[str, float]], outside: Sequence[bool], features: Sequence[str], l2: float
+) -> Detector:
     x = np.array([[float(f[name]) for name in features] for f in figures], np.float64)
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
-    labels = np.asarray(outside, bool)
-    weights, bias = fit_logistic((x - mean) / scale, labels, l2=l2)
-    detector = Detector(
+    weights, bias = fit_logistic((x - mean) / scale, np.asarray(outside, bool), l2=l2)
+    return Detector(
         tuple(features),
         tuple(float(v) for v in mean),
         tuple(float(v) for v in scale),
         tuple(float(v) for v in weights),
         bias,
     )
-    if max_in_genre_flagged is None:
-        return detector
-    probabilities = [detector.probability(f) for f in figures]
-    return replace(detector, flag_at=fit_flag_at(probabilities, list(outside), max_in_genre_flagged))
 
 
 def fit_flag_at(
