@@ -121,6 +121,16 @@ def test_metrics_by_source_split_the_figures_so_a_big_set_cannot_hide_a_small_on
     assert "small" in table
 
 
+def test_a_long_source_name_keeps_its_column_apart_from_the_file_counts() -> None:
+    long_name = "musicalstructure"
+    items = [sourced(long_name, "rock", ["rock", "dance", "classical"]), *SOURCED]
+
+    table = evaluation.format_sources({"a 1": evaluation.metrics_by_source(items, LABELS)})
+
+    row = next(line for line in table.splitlines() if long_name in line)
+    assert f"{long_name}  1 / 0" in row
+
+
 def test_compare_to_baseline_lists_what_got_worse_beyond_one_file_in_a_hundred() -> None:
     baseline = evaluation.baseline_figures(
         evaluation.metrics_by_source(SOURCED, LABELS), "old 1", "hand-made"

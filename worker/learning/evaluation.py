@@ -276,7 +276,17 @@ SOURCE_FIGURES = ("top1", "top2", "outside_flagged", "in_genre_flagged", "ece")
 def format_sources(results: dict[str, dict[str, Any]]) -> str:
     """One line per artifact and source: files, then the figures of SOURCE_FIGURES."""
     header = ["model", "source", "files (in / out)", "top-1", "top-2", "out flagged", "in flagged", "ECE"]
-    widths = [max(26, *(len(k) + 2 for k in results)), 12, 17, 9, 9, 12, 11, 9]
+    sources = {source for m in results.values() for source in m.get("per_source", {})}
+    widths = [
+        max(26, *(len(k) + 2 for k in results)),
+        max([12, *(len(s) + 2 for s in sources)]),
+        17,
+        9,
+        9,
+        12,
+        11,
+        9,
+    ]
     lines = ["Per source", "".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
     for key, m in results.items():
         for source, f in {"all": m, **m.get("per_source", {})}.items():
