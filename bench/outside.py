@@ -1,6 +1,6 @@
 """Outside-genre detection and genre prototypes from real recordings, judged on held-out folds (issue 27).
 
-    .venv/bin/python bench/outside.py table     # held-out figures of each variant beside the log-odds head
+    .venv/bin/python bench/outside.py table [--split source]  # held-out figures beside the log-odds head
     .venv/bin/python bench/outside.py build [--out DIR]  # the artifact fitted on every development clip
 
 Both read the per-patch backbone outputs that `bench/genre_options.py cache --runtimes onnxruntime:fp32`
@@ -28,6 +28,8 @@ figures need prototype similarities the training clips did not shape, so within 
 similarity of a training clip comes from prototypes built without its own fold (nested folds). The
 figures are those of the pooled held-out verdicts, per source too, and `rule` is
 worker.learning.evaluation.compare_to_baseline against the log-odds head's (issue 27's gate).
+`table --split source` holds out each source whole instead: the model meets that collection of
+recordings for the first time, as it meets a user's songs.
 """
 
 from __future__ import annotations
@@ -230,21 +232,28 @@ def verdict(artifact: Artifact, head: Head, clip: Clip) -> evaluation.Verdict:
     )
 
 
-def held_out_verdicts(variant: str, clips: Sequence[Clip], base: Artifact) -> list[evaluation.Verdict]:
+def held_out_verdicts(
+    variant: str, clips: Sequence[Clip], base: Artifact, split: str = "fold"
+) -> list[evaluation.Verdict]:
+    """Each clip's verdict from the variant fitted without its `split` group: its manifest fold, or,
+    with split="source", its whole source (as a new collection of recordings would meet the model)."""
+    groups = [getattr(c, split) for c in clips]
+
     def fit(train: list[int]) -> tuple[Artifact, Head]:
-        held = sorted({c.fold for c in clips} - {clips[i].fold for i in train})
-        out = WORK / "folds" / str(VARIANTS.index(variant)) / "-".join(held)
+        held = sorted(set(groups) - {groups[i] for i in train})
+        out = WORK / split / str(VARIANTS.index(variant)) / "-".join(held)
         shutil.rmtree(out, ignore_errors=True)
         artifact = fit_variant(variant, [clips[i] for i in train], base, out)
         return artifact, load_head(artifact)
 
-    return folds.held_out([c.fold for c in clips], fit, lambda model, i: verdict(*model, clips[i]))
+    return folds.held_out(groups, fit, lambda model, i: verdict(*model, clips[i]))
 
 
-def table(clips: Sequence[Clip]) -> str:
+def table(clips: Sequence[Clip], split: str = "fold") -> str:
     base = load_artifact()
     results = {
-        v: evaluation.metrics_by_source(held_out_verdicts(v, clips, base), base.labels) for v in VARIANTS
+        v: evaluation.metrics_by_source(held_out_verdicts(v, clips, base, split), base.labels)
+        for v in VARIANTS
     }
     baseline = evaluation.baseline_figures(results["log-odds"], "log-odds", "realset")
     lines = [
@@ -274,7 +283,7 @@ def table(clips: Sequence[Clip]) -> str:
             f"{', '.join(base.labels)}): {m['confusion_matrix']}",
         ]
     WORK.mkdir(parents=True, exist_ok=True)
-    (WORK / "heldout.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    (WORK / f"heldout-{split}.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     return "\n".join(lines)
 
 
@@ -303,6 +312,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("command", choices=["table", "build"])
     parser.add_argument("--realset", type=Path, default=REALSET)
     parser.add_argument("--out", type=Path, default=BUILD_DIR, help="build: the artifact's folder")
+    parser.add_argument(
+        "--split",
+        choices=["fold", "source"],
+        default="fold",
+        help="table: hold out each manifest fold (default), or each source whole",
+    )
     args = parser.parse_args(argv)
     try:
         clips = load_clips(args.realset)
@@ -310,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{exc}: run bench/realset.py restore and bench/genre_options.py cache first", file=sys.stderr)
         return 2
     if args.command == "table":
-        print(table(clips))
+        print(table(clips, args.split))
     else:
         print(build(clips, args.out).path)
     return 0
