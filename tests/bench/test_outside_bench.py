@@ -1,0 +1,75 @@
+"""bench/outside.py's candidate on generated backbone outputs: every clip gets a held-out verdict from
+a model that never saw its group, and the built artifact carries the outside-genre prototypes. No
+audio, no TensorFlow, no accuracy threshold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench import outside
+from worker.backbone import sequential
+from worker.backbone.musicnn import MSD_TAGS, MTT_TAGS
+from worker.heads.genre_head import LogOddsHead, PrototypeHead, load_artifact, load_head
+
+RNG = np.random.default_rng(11)
+STYLES = {  # source label -> our genre, or outside
+    "rock": "rock",
+    "disco": "dance",
+    "reggae": "outside",
+    "dub": "outside",
+    "country": "outside",
+}
+DIRECTIONS = {label: RNG.standard_normal(400) for label in ("rock", "disco", "reggae", "country")}
+
+
+def clip(label: str, n: int, source: str) -> outside.Clip:
+    """Six patches whose tags sit at their priors (no tag evidence) and whose embeddings lie around
+    the style's direction (dub around reggae's)."""
+    head = LogOddsHead(load_artifact())
+    msd = np.tile([head.priors[("msd", t)] for t in MSD_TAGS], (6, 1))
+    mtt = np.tile([head.priors[("mtt", t)] for t in MTT_TAGS], (6, 1))
+    direction = DIRECTIONS["reggae" if label == "dub" else label]
+    emb = direction + 0.4 * np.random.default_rng(n).standard_normal((6, 400))
+    outputs = sequential.PatchOutputs(msd, mtt, emb)
+    return outside.Clip(
+        f"{source}.{label}.{n}", STYLES[label], source, label, str(n % 3), outputs, outputs.clip()
+    )
+
+
+@pytest.fixture
+def clips(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[outside.Clip]:
+    monkeypatch.setattr(outside, "WORK", tmp_path / "outside")
+    made = [clip(label, n, "a") for label in ("rock", "disco", "reggae", "country") for n in range(6)]
+    return made + [clip(label, n, "b") for label in ("rock", "disco", "dub") for n in range(6, 9)]
+
+
+@pytest.mark.parametrize("split", ["fold", "source"])
+def test_every_clip_gets_a_verdict_from_a_model_fitted_without_its_group(
+    clips: list[outside.Clip], split: str
+) -> None:
+    verdicts = outside.held_out_verdicts(outside.CANDIDATE, clips, load_artifact(), split)
+
+    assert [Path(v.path).stem for v in verdicts] == [c.name for c in clips]
+    assert all(v.truth == c.genre for v, c in zip(verdicts, clips, strict=True))
+    groups = {getattr(c, split) for c in clips}
+    fitted = {
+        p.name for p in (outside.WORK / split / str(outside.VARIANTS.index(outside.CANDIDATE))).iterdir()
+    }
+    assert fitted == groups  # one fit per held-out group
+
+
+def test_the_built_candidate_has_outside_prototypes_named_by_the_outside_genre(
+    clips: list[outside.Clip], tmp_path: Path
+) -> None:
+    artifact = outside.build(clips, tmp_path / "built")
+    head = load_head(artifact)
+
+    assert isinstance(head, PrototypeHead)
+    assert set(head.outside_prototypes) == {"reggae", "country"}  # dub is reggae
+    assert head.outside_prototypes["reggae"][1] == 9
+    assert head.detector is not None
+    assert "outside_prototype_max" in head.detector.features
+    assert not Path(artifact.spec["base"]).is_absolute()
