@@ -165,8 +165,9 @@ GENRE_MAP: dict[str, dict[str, str]] = {
 
 # Outside songs' source labels -> the outside genre a prototype of them names (bench/outside.py builds
 # one prototype per name from real recordings). Sub-styles and dances go to the genre a listener would
-# name: dub is reggae; bop, swing and the swing dances are jazz; two-steps are country; the Latin
-# dances and styles are Latin. A label not listed names itself, in lower case.
+# name: dub is reggae; bop, swing and the swing dances are jazz; two-steps and the dance quiz's polkas
+# (country songs) are country; the Latin dances and styles are Latin. A label not listed names itself,
+# in lower case.
 OUTSIDE_NAMES: dict[str, str] = {
     "dub": "reggae",
     "bop": "jazz",
@@ -178,6 +179,7 @@ OUTSIDE_NAMES: dict[str, str] = {
     "quickstep": "jazz",
     "two step": "country",
     "triple two": "country",
+    "polka": "country",  # the dance quiz's polka folder holds country songs
     "international": "world",
     **{
         dance: "latin"
