@@ -28,6 +28,20 @@ def _git(cwd: Path, *args: str) -> str:
     ).stdout.strip()
 
 
+def _commit_all(work: Path, message: str) -> str:
+    """A new repository at `work` with everything in it committed; its commit."""
+    _git(work, "init", "-q")
+    _git(work, "add", ".")
+    _git(work, "commit", "-q", "-m", message)
+    return _git(work, "rev-parse", "HEAD")
+
+
+def _mirror(work: Path, mirror: Path, repo: str) -> None:
+    """A bare snapshot of `work` where restore looks for owner/name: MIRROR/owner+name/repo."""
+    target = mirror / repo.replace("/", "+") / "repo"
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(target)], check=True)
+
+
 @pytest.fixture
 def snapshot(tmp_path: Path) -> tuple[Path, str, bytes]:
     """A bare snapshot of owner/songs at MIRROR/owner+songs/repo holding one generated WAV and one LFS pointer."""
@@ -36,14 +50,9 @@ def snapshot(tmp_path: Path) -> tuple[Path, str, bytes]:
     t = np.arange(22050) / 22050
     sf.write(work / "clips" / "tone.wav", 0.3 * np.sin(2 * np.pi * 440 * t), 22050, subtype="PCM_16")
     (work / "clips" / "pointer.wav").write_text("version https://git-lfs.github.com/spec/v1\noid sha256:00\n")
-    _git(work, "init", "-q")
-    _git(work, "add", ".")
-    _git(work, "commit", "-q", "-m", "clips")
-    commit = _git(work, "rev-parse", "HEAD")
+    commit = _commit_all(work, "clips")
     mirror = tmp_path / "mirror"
-    subprocess.run(
-        ["git", "clone", "-q", "--bare", str(work), str(mirror / "owner+songs" / "repo")], check=True
-    )
+    _mirror(work, mirror, "owner/songs")
     return mirror, commit, (work / "clips" / "tone.wav").read_bytes()
 
 
@@ -207,15 +216,10 @@ def test_build_reads_a_source_at_its_pinned_commit_and_files_songs_by_their_danc
     (folder / "Left Out - Song.mp3").write_bytes(data + b"\0")
     (work / "public" / "audio" / "jive").mkdir()
     (work / "public" / "audio" / "jive" / "Any - Song.mp3").write_bytes(data + b"\1")
-    _git(work, "init", "-q")
-    _git(work, "add", ".")
-    _git(work, "commit", "-q", "-m", "songs")
-    with_audio = _git(work, "rev-parse", "HEAD")
+    with_audio = _commit_all(work, "songs")
     _git(work, "rm", "-q", "-r", "public")
     _git(work, "commit", "-q", "-m", "remove local files")
-    subprocess.run(
-        ["git", "clone", "-q", "--bare", str(work), str(mirror / "owner+quiz" / "repo")], check=True
-    )
+    _mirror(work, mirror, "owner/quiz")
     monkeypatch.setattr(realset, "ANNOTATIONS", dict.fromkeys(realset.ANNOTATIONS, "owner/songs"))
     quiz = next(s for s in realset.SOURCES if s.vocabulary == "dancequiz")
     monkeypatch.setattr(
@@ -297,12 +301,8 @@ def test_build_takes_guesssong_genres_from_its_song_list(
         {"title": "Both", "artist": "Duo", "categories": ["Rock", "Pop"], "snippet": "/songs/rock/both.mp3"},
     ]
     (work / "src" / "songs.json").write_text(json.dumps(songs))
-    _git(work, "init", "-q")
-    _git(work, "add", ".")
-    _git(work, "commit", "-q", "-m", "songs")
-    subprocess.run(
-        ["git", "clone", "-q", "--bare", str(work), str(mirror / "owner+game" / "repo")], check=True
-    )
+    _commit_all(work, "songs")
+    _mirror(work, mirror, "owner/game")
     monkeypatch.setattr(realset, "ANNOTATIONS", dict.fromkeys(realset.ANNOTATIONS, "owner/songs"))
     game = next(s for s in realset.SOURCES if s.vocabulary == "guesssong")
     monkeypatch.setattr(
