@@ -172,3 +172,27 @@ def test_an_ece_that_differs_by_float_noise_is_the_same_ece() -> None:
 
     assert evaluation.compare_to_baseline({"ece": 0.356756}, "same model, another run", baseline) == []
     assert evaluation.compare_to_baseline({"ece": 0.35676}, "worse by 4.5e-6", baseline) != []
+
+
+def test_one_file_per_source_tells_a_small_source_s_single_file_from_a_loss() -> None:
+    baseline = evaluation.baseline_figures(
+        evaluation.metrics_by_source(SOURCED, LABELS), "old 1", "hand-made"
+    )
+    # "small" (2 in-genre songs): its right song turns wrong, one file, 50 points of its top-1.
+    one = [*SOURCED[:5], sourced("small", "rock", ["dance", "rock", "classical"]), SOURCED[6]]
+    # "big" (4 in-genre songs): two of its right songs turn wrong, more than one file's worth.
+    two = [
+        sourced("big", "rock", ["dance", "rock", "classical"]),
+        sourced("big", "rock", ["dance", "rock", "classical"]),
+        *SOURCED[2:],
+    ]
+
+    def scopes(items: list[evaluation.Verdict], lens: bool) -> set[str]:
+        found = evaluation.compare_to_baseline(
+            evaluation.metrics_by_source(items, LABELS), "new 1", baseline, one_file_per_source=lens
+        )
+        return {r.scope for r in found if r.figure == "top1"}
+
+    assert scopes(one, lens=False) == {"all", "small"}
+    assert scopes(one, lens=True) == {"all"}  # over all files the rule stands
+    assert "big" in scopes(two, lens=True)

@@ -348,11 +348,17 @@ def baseline_figures(
     }
 
 
-def compare_to_baseline(figures: dict[str, Any], model: str, baseline: dict[str, Any]) -> list[Regression]:
+def compare_to_baseline(
+    figures: dict[str, Any], model: str, baseline: dict[str, Any], *, one_file_per_source: bool = False
+) -> list[Regression]:
     """Every figure of `figures` (one model's, as `metrics_by_source` gives them) that is worse than
     the baseline's by more than its tolerance (none for STRICT_FIGURES), over all files and in each
     source the baseline has.
-    A scope or figure missing on either side (no files of that kind) is not compared."""
+    A scope or figure missing on either side (no files of that kind) is not compared.
+
+    one_file_per_source: in a source (not over all files), allow a figure to worsen by one file's
+    worth of that source (1 / the files it counts), the smallest change a source of n files can show;
+    a lens for telling a small source's noise from a loss, not the gate."""
     tolerance = float(baseline.get("tolerance", DEFAULT_TOLERANCE))
     scopes = {"all": figures, **figures.get("per_source", {})}
     found = []
@@ -365,6 +371,9 @@ def compare_to_baseline(figures: dict[str, Any], model: str, baseline: dict[str,
                 continue
             change = float(now[name]) - float(base[name])
             allowed = 0.0 if name in STRICT_FIGURES else tolerance
+            if one_file_per_source and scope != "all":
+                counted = base["outside_files"] if name == "outside_flagged" else base["in_genre_files"]
+                allowed = max(allowed, 1.0 / max(int(counted), 1))
             if (-change if higher_is_better else change) > allowed + FLOAT_NOISE:
                 found.append(Regression(model, scope, name, float(base[name]), float(now[name])))
     return found
