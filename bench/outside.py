@@ -27,7 +27,8 @@ and that fold's clips are scored with them (worker.learning.folds.held_out). The
 figures need prototype similarities the training clips did not shape, so within each fit the
 similarity of a training clip comes from prototypes built without its own fold (nested folds). The
 figures are those of the pooled held-out verdicts, per source too, and `rule` is
-worker.learning.evaluation.compare_to_baseline against the log-odds head's (issue 27's gate).
+worker.learning.evaluation.compare_to_baseline against the log-odds head's (issue 27's gate); the
+last column allows each source one file's worth of change, to tell a small source's noise from a loss.
 `table --split source` holds out each source whole instead: the model meets that collection of
 recordings for the first time, as it meets a user's songs.
 """
