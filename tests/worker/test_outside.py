@@ -331,3 +331,11 @@ def test_an_artifact_without_outside_prototypes_gives_no_such_figure(
     assert "outside_prototypes" not in head.artifact.spec
     assert set(head.prototype_figures(output(base, near("rock", seed=63)))) == {"prototype_max"}
     assert head.outside_prototype_name(output(base, near("reggae", seed=63))) is None
+
+
+def test_a_detector_that_weighs_outside_prototypes_needs_them(base: LogOddsHead, tmp_path: Path) -> None:
+    head = prototypes(tmp_path, base)
+    detector = Detector(("outside_prototype_max",), (0.5,), (1.0,), (10.0,), 0.0).to_spec()
+
+    with pytest.raises(ArtifactError, match="outside_prototypes"):
+        load_head(write_artifact(tmp_path / "bad", {**head.artifact.spec, "outside_detector": detector}))

@@ -385,6 +385,14 @@ class PrototypeHead:
         self.detector = Detector.from_spec(detector) if detector else None
         if self.detector is not None and not isinstance(self.base, LogOddsHead):
             raise ArtifactError(f"{artifact.path}: an outside_detector needs a tag-logodds base")
+        if (
+            self.detector is not None
+            and not self.outside_prototypes
+            and ("outside_prototype_max" in self.detector.features)
+        ):
+            raise ArtifactError(
+                f"{artifact.path}: the outside_detector weighs outside_prototypes it has none of"
+            )
 
     def _unit(self, output: BackboneOutput) -> np.ndarray:
         e = np.asarray(output.embedding, dtype=np.float64) - self.center
