@@ -169,6 +169,9 @@ def fit_variant(variant: str, clips: Sequence[Clip], base: Artifact, out: Path) 
         return write_artifact(out, spec)
     if variant == "prototypes":
         return build_prototypes(out, base, clips)
+    if variant == FITTED_T:
+        artifact = build_prototypes(out, base, clips)
+        return write_artifact(out, {**artifact.spec, "temperature": fitted_temperature(clips, base, out)})
     cap = IN_GENRE_CAP if variant.endswith(CAPPED) else None
     if variant.endswith((MATCHED, MATCHED_NESTED)):
         head = load_head(base)
@@ -181,6 +184,35 @@ def fit_variant(variant: str, clips: Sequence[Clip], base: Artifact, out: Path) 
     rows = training_figures(clips, base, out, True, with_outside)
     detector = fit_detector(rows, clips, features, cap, nested_threshold=NESTED in variant)
     return build_prototypes(out, base, clips, with_outside, outside_detector=detector.to_spec())
+
+
+def fitted_temperature(clips: Sequence[Clip], base: Artifact, work: Path) -> float:
+    """The prototype head's temperature, fitted on the in-genre clips' held-out probabilities: each
+    clip's prototype evidence comes from prototypes built without its fold (folds.fit_temperature)."""
+    inside = [c for c in clips if not c.outside]
+    labels = list(base.labels)
+
+    def fit(train: list[int]) -> PrototypeHead:
+        held = sorted({c.fold for c in inside} - {inside[i].fold for i in train})
+        head = load_head(build_prototypes(work / f"t-{'-'.join(held)}", base, [inside[i] for i in train]))
+        assert isinstance(head, PrototypeHead)
+        return head
+
+    def evidence(head: PrototypeHead, i: int) -> tuple[np.ndarray, np.ndarray]:
+        output = inside[i].every
+        base_probs = np.clip(np.asarray(head.base.predict(output, NO_PATCHES), np.float64), 1e-9, 1.0)
+        term = np.zeros(len(labels))
+        for label, sim in head.similarities(output).items():
+            count = head.prototypes[label][1]
+            term[labels.index(label)] = count / (count + head.shrinkage) * sim
+        return np.log(base_probs), term
+
+    rows = folds.held_out([c.fold for c in inside], fit, evidence)
+    return folds.fit_temperature(
+        np.array([r[0] for r in rows]),
+        np.array([r[1] for r in rows]),
+        [labels.index(c.genre) for c in inside],
+    )
 
 
 def fit_detector(
@@ -206,10 +238,12 @@ OUTSIDE_PROTOTYPES = "+ outside prototypes"
 NESTED = "on held-out training probabilities"
 MATCHED_NESTED = MATCHED.replace(")", f", {NESTED})")
 NO_PATCHES = np.zeros((0, 187, 96), np.float32)
+FITTED_T = "prototypes (temperature fitted on held-out training clips)"
 VARIANTS = (
     "log-odds",
     "log-odds + detector",
     "prototypes",
+    FITTED_T,
     "prototypes + detector",
     f"prototypes + detector {CAPPED}",
     f"prototypes + detector {MATCHED}",

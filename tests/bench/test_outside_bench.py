@@ -13,6 +13,7 @@ from bench import outside
 from worker.backbone import sequential
 from worker.backbone.musicnn import MSD_TAGS, MTT_TAGS
 from worker.heads.genre_head import LogOddsHead, PrototypeHead, load_artifact, load_head
+from worker.learning import folds
 
 RNG = np.random.default_rng(11)
 STYLES = {  # source label -> our genre, or outside
@@ -73,3 +74,12 @@ def test_the_built_candidate_has_outside_prototypes_named_by_the_outside_genre(
     assert head.detector is not None
     assert "outside_prototype_max" in head.detector.features
     assert not Path(artifact.spec["base"]).is_absolute()
+
+
+def test_the_fitted_temperature_variant_writes_a_temperature_from_the_grid(
+    clips: list[outside.Clip], tmp_path: Path
+) -> None:
+    artifact = outside.fit_variant(outside.FITTED_T, clips, load_artifact(), tmp_path / "t")
+
+    assert artifact.spec["temperature"] in folds.TEMPERATURES
+    assert isinstance(load_head(artifact), PrototypeHead)

@@ -339,3 +339,22 @@ def test_a_detector_that_weighs_outside_prototypes_needs_them(base: LogOddsHead,
 
     with pytest.raises(ArtifactError, match="outside_prototypes"):
         load_head(write_artifact(tmp_path / "bad", {**head.artifact.spec, "outside_detector": detector}))
+
+
+def test_fit_temperature_recovers_the_temperature_the_genres_were_drawn_with() -> None:
+    rng = np.random.default_rng(7)
+    songs, genres, true_t = 3000, 7, 0.25
+    base_logp = np.log(rng.dirichlet(np.ones(genres), songs))
+    evidence = rng.uniform(-0.5, 0.5, (songs, genres))
+    z = base_logp + evidence / true_t
+    probs = np.exp(z - z.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    truth = [int(rng.choice(genres, p=row)) for row in probs]
+
+    fitted = folds.fit_temperature(base_logp, evidence, truth)
+
+    assert 0.8 * true_t < fitted < 1.25 * true_t
+    # Evidence that carries nothing about the genres: the fit turns it down (the largest T offered).
+    assert folds.fit_temperature(base_logp, rng.uniform(-0.5, 0.5, (songs, genres)), truth) == max(
+        folds.TEMPERATURES
+    )

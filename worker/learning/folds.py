@@ -144,3 +144,26 @@ def fit_flag_at(
         return 0.0
     # flag the `allowed` highest in-genre songs at most: just above the next one down
     return float(np.nextafter(inside[len(inside) - 1 - allowed], np.inf))
+
+
+TEMPERATURES = tuple(float(t) for t in np.geomspace(0.02, 2.0, 41))
+
+
+def fit_temperature(
+    base_logp: np.ndarray, evidence: np.ndarray, truth: Sequence[int], grid: Sequence[float] = TEMPERATURES
+) -> float:
+    """The temperature T of a product of experts, P ∝ exp(base_logp + evidence / T), that gives the
+    true genres the highest likelihood: the few-shot head's one free figure, fitted on songs the
+    prototypes were not built from (held-out probabilities, as a new song's). base_logp and evidence
+    are (songs, genres); truth holds each song's genre index."""
+    base_logp = np.asarray(base_logp, np.float64)
+    evidence = np.asarray(evidence, np.float64)
+    rows = np.arange(len(truth))
+
+    def nll(t: float) -> float:
+        z = base_logp + evidence / t
+        z = z - z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return float(-logp[rows, np.asarray(truth)].mean())
+
+    return min(grid, key=nll)
