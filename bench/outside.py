@@ -148,14 +148,25 @@ def training_figures(
     if not with_prototypes:
         return [figures(base_head, c.every) for c in clips]
 
-    def fit(train: list[int]) -> PrototypeHead:
-        held = sorted({clips[i].fold for i in range(len(clips))} - {clips[i].fold for i in train})
-        inner = work / f"inner-{'-'.join(held)}"
-        head = load_head(build_prototypes(inner, base, [clips[i] for i in train], with_outside))
-        assert isinstance(head, PrototypeHead)
-        return head
+    return folds.held_out(
+        [c.fold for c in clips],
+        lambda train: inner_prototypes(work, base, clips, train, with_outside),
+        lambda head, i: figures(head, clips[i].every),
+    )
 
-    return folds.held_out([c.fold for c in clips], fit, lambda head, i: figures(head, clips[i].every))
+
+def inner_prototypes(
+    work: Path, base: Artifact, clips: Sequence[Clip], train: list[int], with_outside: bool = False
+) -> PrototypeHead:
+    """The prototype head of clips[train] alone, for the clips of the folds it leaves out (nested folds
+    within a fit), written under `work` in a folder named after those folds."""
+    held = sorted({c.fold for c in clips} - {clips[i].fold for i in train})
+    artifact = build_prototypes(
+        work / f"inner-{'-'.join(held)}", base, [clips[i] for i in train], with_outside
+    )
+    head = load_head(artifact)
+    assert isinstance(head, PrototypeHead)
+    return head
 
 
 def fit_variant(variant: str, clips: Sequence[Clip], base: Artifact, out: Path) -> Artifact:
@@ -192,22 +203,14 @@ def fitted_temperature(clips: Sequence[Clip], base: Artifact, work: Path) -> flo
     inside = [c for c in clips if not c.outside]
     labels = list(base.labels)
 
-    def fit(train: list[int]) -> PrototypeHead:
-        held = sorted({c.fold for c in inside} - {inside[i].fold for i in train})
-        head = load_head(build_prototypes(work / f"t-{'-'.join(held)}", base, [inside[i] for i in train]))
-        assert isinstance(head, PrototypeHead)
-        return head
-
     def evidence(head: PrototypeHead, i: int) -> tuple[np.ndarray, np.ndarray]:
         output = inside[i].every
         base_probs = np.clip(np.asarray(head.base.predict(output, NO_PATCHES), np.float64), 1e-9, 1.0)
-        term = np.zeros(len(labels))
-        for label, sim in head.similarities(output).items():
-            count = head.prototypes[label][1]
-            term[labels.index(label)] = count / (count + head.shrinkage) * sim
-        return np.log(base_probs), term
+        return np.log(base_probs), head.evidence(output)
 
-    rows = folds.held_out([c.fold for c in inside], fit, evidence)
+    rows = folds.held_out(
+        [c.fold for c in inside], lambda train: inner_prototypes(work, base, inside, train), evidence
+    )
     return folds.fit_temperature(
         np.array([r[0] for r in rows]),
         np.array([r[1] for r in rows]),

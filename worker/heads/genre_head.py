@@ -394,26 +394,32 @@ class PrototypeHead:
                 f"{artifact.path}: the outside_detector weighs outside_prototypes it has none of"
             )
 
-    def _unit(self, output: BackboneOutput) -> np.ndarray:
+    def _similarities(
+        self, output: BackboneOutput, prototypes: dict[str, tuple[np.ndarray, int]]
+    ) -> dict[str, float]:
         e = np.asarray(output.embedding, dtype=np.float64) - self.center
-        return e / (np.linalg.norm(e) or 1.0)
+        e = e / (np.linalg.norm(e) or 1.0)
+        return {label: float(e @ proto) for label, (proto, _) in prototypes.items()}
 
     def similarities(self, output: BackboneOutput) -> dict[str, float]:
-        e = self._unit(output)
-        return {label: float(e @ proto) for label, (proto, _) in self.prototypes.items()}
+        return self._similarities(output, self.prototypes)
 
     def outside_similarities(self, output: BackboneOutput) -> dict[str, float]:
-        e = self._unit(output)
-        return {label: float(e @ proto) for label, (proto, _) in self.outside_prototypes.items()}
+        return self._similarities(output, self.outside_prototypes)
+
+    def evidence(self, output: BackboneOutput) -> np.ndarray:
+        """Each genre's prototype evidence before the temperature: w_g * s_g, in label order (0 for
+        a genre without examples)."""
+        labels = list(self.artifact.labels)
+        evidence = np.zeros(len(labels))
+        for label, sim in self.similarities(output).items():
+            count = self.prototypes[label][1]
+            evidence[labels.index(label)] = count / (count + self.shrinkage) * sim
+        return evidence
 
     def predict(self, output: BackboneOutput, patches: np.ndarray) -> np.ndarray:
         base = np.clip(np.asarray(self.base.predict(output, patches), dtype=np.float64), 1e-9, 1.0)
-        logp = np.log(base)
-        for label, sim in self.similarities(output).items():
-            count = self.prototypes[label][1]
-            logp[self.artifact.labels.index(label)] += (
-                count / (count + self.shrinkage) * sim / self.temperature
-            )
+        logp = np.log(base) + self.evidence(output) / self.temperature
         probs = np.exp(logp - logp.max())
         return probs / probs.sum()
 
