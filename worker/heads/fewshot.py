@@ -68,18 +68,20 @@ def _unit_mean(rows: np.ndarray) -> list[float]:
     return [round(float(v), 6) for v in mean]
 
 
-def _centred_units(
-    examples: Sequence[Example], center: np.ndarray, exclude: Sequence[str]
-) -> dict[str, np.ndarray]:
-    """Each label's examples as centred unit vectors (labels in `exclude` and examples without an
-    embedding left out)."""
+def _embeddings_by_label(examples: Sequence[Example]) -> dict[str, np.ndarray]:
+    """Each label's stored embeddings (examples without one left out), labels in sorted order."""
     groups: dict[str, list[list[float]]] = {}
     for e in examples:
-        if e.label not in exclude and e.backbone.get("embedding"):
+        if e.backbone.get("embedding"):
             groups.setdefault(e.label, []).append(e.backbone["embedding"])
+    return {label: np.asarray(groups[label], dtype=np.float64) for label in sorted(groups)}
+
+
+def _centred_units(examples: Sequence[Example], center: np.ndarray) -> dict[str, np.ndarray]:
+    """Each label's examples as centred unit vectors."""
     units = {}
-    for label in sorted(groups):
-        rows = np.asarray(groups[label], dtype=np.float64) - center
+    for label, rows in _embeddings_by_label(examples).items():
+        rows = rows - center
         units[label] = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
     return units
 
@@ -103,27 +105,21 @@ def build_prototype_artifact(
     usable = [e for e in examples if e.label in base.labels and e.backbone.get("embedding")]
     if not usable:
         raise ArtifactError("no labelled example with a stored embedding in the artifact's genres")
-    embeddings = np.array([e.backbone["embedding"] for e in usable], dtype=np.float64)
     # The mean of the genres' means, not of the examples: with 92 classical examples of 119 the
     # examples' mean sits on classical, and classical songs, centred on it, point nowhere in particular.
-    names = [e.label for e in usable]
-    center = np.mean(
-        [embeddings[[n == label for n in names]].mean(axis=0) for label in sorted(set(names))], axis=0
-    )
-    unit = embeddings - center
-    unit /= np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
-    prototypes: dict[str, Any] = {}
-    for label in base.labels:
-        rows = unit[[e.label == label for e in usable]]
-        if len(rows):
-            prototypes[label] = {
-                "count": len(rows),
-                "mean": _unit_mean(rows),
-                "min_similarity": round(_profile_radius(rows), 6),
-            }
+    center = np.mean([np.mean(rows, axis=0) for rows in _embeddings_by_label(usable).values()], axis=0)
+    prototypes: dict[str, Any] = {
+        label: {
+            "count": len(rows),
+            "mean": _unit_mean(rows),
+            "min_similarity": round(_profile_radius(rows), 6),
+        }
+        for label, rows in _centred_units(usable, center).items()
+    }
+    outside = [e for e in outside_examples if e.label not in base.labels]
     outside_prototypes = {
         label: {"count": len(rows), "mean": _unit_mean(rows)}
-        for label, rows in _centred_units(outside_examples, center, exclude=base.labels).items()
+        for label, rows in _centred_units(outside, center).items()
     }
     spec = {
         "format": 1,
