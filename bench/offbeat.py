@@ -1,4 +1,4 @@
-"""Does off-beat emphasis (worker.music.offbeat) tell reggae from our seven genres? (issue 27)
+"""Does off-beat emphasis (bench/offbeat_figure.py) tell reggae from our seven genres? (issue 27)
 
     nice -n 10 .venv/bin/python bench/offbeat.py [REALSET]     # default var/realset
 
@@ -12,7 +12,7 @@ vs in-genre", "reggae/dub vs in-genre without classical", "all outside vs in-gen
 in-genre clips score at or above the lowest reggae/dub clip.
 
 The figures are kept in CACHE (one row per clip, keyed by the audio's sha256; the file is named after
-worker.music.offbeat.VERSION), so a clip is measured once (`read_cache` gives it to other benches).
+bench.offbeat_figure.VERSION), so a clip is measured once (`read_cache` gives it to other benches).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from worker.music import offbeat  # noqa: E402
+from bench import offbeat_figure as offbeat  # noqa: E402
 
 REALSET = ROOT / "var" / "realset"
 FIGURES = ("emphasis", "beat", "sub", "pair", "act_emphasis", "act_beat", "base_emphasis", "base_beat")

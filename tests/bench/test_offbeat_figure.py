@@ -1,11 +1,11 @@
-"""Off-beat emphasis (worker.music.offbeat) on generated click patterns at known beats: no real music,
+"""Off-beat emphasis (bench/offbeat_figure.py) on generated click patterns at known beats: no real music,
 no accuracy threshold."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from worker.music import offbeat
+from bench import offbeat_figure as offbeat
 
 SR = 16_000
 BPM = 100.0
