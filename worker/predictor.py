@@ -33,6 +33,7 @@ from worker.heads.genre_head import (
     head_outside,
     load_artifact,
     load_head,
+    outside_margin,
 )
 
 _backbone_lock = threading.Lock()
@@ -186,14 +187,17 @@ class GenrePredictor:
         self, patches: np.ndarray, *, early_exit: bool | None = None
     ) -> tuple[BackboneOutput, np.ndarray, int]:
         """The clip's backbone output, the head's genre probabilities and how many patches were read:
-        half of them first, the rest only when the top genre is still in doubt (worker.backbone.sequential);
-        every patch with early_exit=False. None: as SEVENFOUR_MODEL_EARLY_EXIT says."""
+        half of them first, the rest only when the top genre or the outside verdict is still in doubt
+        (worker.backbone.sequential); every patch with early_exit=False. None: as
+        SEVENFOUR_MODEL_EARLY_EXIT says."""
         backbone = get_backbone()
+        head = self.head
         return sequential.read_clip(
             patches,
             lambda rows: PatchOutputs(*backbone.patch_outputs(patches[rows])),
-            self.head.predict,
+            head.predict,
             early_exit=sequential.enabled() if early_exit is None else early_exit,
+            outside=lambda output: outside_margin(head, output),
         )
 
     def _result(

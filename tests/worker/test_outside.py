@@ -24,6 +24,7 @@ from worker.heads.genre_head import (
     head_outside,
     load_artifact,
     load_head,
+    outside_margin,
     write_artifact,
 )
 from worker.heads.outside import Detector, clipped_logit, total_variation
@@ -358,3 +359,50 @@ def test_fit_temperature_recovers_the_temperature_the_genres_were_drawn_with() -
     assert folds.fit_temperature(base_logp, rng.uniform(-0.5, 0.5, (songs, genres)), truth) == max(
         folds.TEMPERATURES
     )
+
+
+# --- the outside margin the sequential reader guards --------------------------------------------
+
+
+def test_the_log_odds_margin_is_positive_exactly_when_the_song_is_flagged(base: LogOddsHead) -> None:
+    songs = [output(base, np.zeros(400), {"jazz": p}) for p in (0.0005, 0.05, 0.3, 0.6, 0.9, 0.99)]
+    margins = [outside_margin(base, song) for song in songs]
+
+    assert [m is not None and m >= 0 for m in margins] == [base.outside(s) is not None for s in songs]
+    assert margins == sorted(margins)  # more jazz evidence, further towards flagging
+    assert any(m is not None and m > 0 for m in margins)
+    assert any(m is not None and m < 0 for m in margins)
+    at_prior = output(base, np.zeros(400))  # outside posterior 0.25 against the 0.5 threshold
+    assert outside_margin(base, at_prior) == pytest.approx(clipped_logit(0.25), abs=1e-4)
+
+
+def test_a_prototype_detectors_margin_is_its_logit_against_its_threshold(
+    base: LogOddsHead, tmp_path: Path
+) -> None:
+    detector = Detector(("prototype_max",), (0.5,), (1.0,), (-10.0,), 0.0, flag_at=0.3)
+    head = prototypes(tmp_path, base, outside_detector=detector.to_spec())
+    songs = [output(base, near(label, seed=60)) for label in ("rock", "dance", "classical", "reggae")]
+
+    for song in songs:
+        margin = outside_margin(head, song)
+        flagged = head_outside(head, song, head.predict(song, np.zeros((0, 187, 96)))) is not None
+        assert margin is not None
+        assert (margin >= 0) == flagged
+        p = detector.probability(head.prototype_figures(song))
+        assert margin == pytest.approx(clipped_logit(p) - clipped_logit(0.3), abs=1e-9)
+
+
+def test_a_prototype_head_without_a_detector_has_its_bases_margin(base: LogOddsHead, tmp_path: Path) -> None:
+    head = prototypes(tmp_path, base)
+    song = output(base, near("rock", seed=61), {"jazz": 0.9})
+
+    assert outside_margin(head, song) == pytest.approx(outside_margin(base, song))
+
+
+def test_a_tag_mapping_head_has_no_margin() -> None:
+    from worker.heads.genre_head import ZEROSHOT_ARTIFACT_DIR
+
+    head = load_head(load_artifact(ZEROSHOT_ARTIFACT_DIR))
+    song = BackboneOutput(np.full(50, 0.1), np.full(50, 0.1), np.zeros(400), np.zeros((1, 400)))
+
+    assert outside_margin(head, song) is None

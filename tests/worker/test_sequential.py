@@ -1,4 +1,4 @@
-"""Half the patches first, the rest only when the top genre is in doubt (worker.backbone.sequential)."""
+"""Half the patches first, the rest while the top genre or the outside verdict is in doubt (sequential)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ import pytest
 
 from worker.audio.features import N_MELS, PATCH_FRAMES
 from worker.backbone import sequential
-from worker.backbone.sequential import PatchOutputs, first_stage, top_genre_settled
+from worker.backbone.sequential import (
+    PatchOutputs,
+    first_stage,
+    outside_settled,
+    read_clip,
+    top_genre_settled,
+)
 from worker.backbone.serving import get_backbone
 
 
@@ -71,6 +77,50 @@ def test_a_stricter_confidence_reads_more() -> None:
 
     assert top_genre_settled(5, 10, score, confidence=0.55)
     assert not top_genre_settled(5, 10, score, confidence=0.999999)
+
+
+def test_an_outside_margin_far_from_the_boundary_on_every_patch_is_settled() -> None:
+    flagged = np.array([2.0, 2.2, 1.9, 2.1, 2.0])
+    kept = -flagged
+
+    assert outside_settled(5, 10, lambda rows: float(flagged[rows].mean()))
+    assert outside_settled(5, 10, lambda rows: float(kept[rows].mean()))
+
+
+def test_an_outside_margin_that_one_patch_can_flip_is_in_doubt() -> None:
+    # Four patches sit just under the boundary, one far over it: flagged on the mean, but not surely.
+    margins = np.array([-0.2, -0.1, -0.3, -0.2, 2.0])
+
+    assert float(margins.mean()) > 0
+    assert not outside_settled(5, 10, lambda rows: float(margins[rows].mean()))
+
+
+def patch_outputs(n: int) -> PatchOutputs:
+    """n patches whose MSD outputs say genre 0 clearly; the MTT column 0 carries an outside margin."""
+    msd = np.tile([0.8, 0.1, 0.1], (n, 1))
+    mtt = np.zeros((n, 3))
+    mtt[:, 0] = [(-0.2, -0.1, -0.3, -0.2, 2.0)[i % 5] for i in range(n)]
+    return PatchOutputs(msd, mtt, np.zeros((n, 400)))
+
+
+def read_with(outside) -> int:
+    outputs = patch_outputs(10)
+    read_rows: list[int] = []
+
+    def read(rows: np.ndarray) -> PatchOutputs:
+        read_rows.extend(rows.tolist())
+        return outputs.take(rows)
+
+    _, _, count = read_clip(np.zeros((10, 1, 1)), read, lambda output, patches: output.msd, outside=outside)
+    assert len(read_rows) == len(set(read_rows)) == count  # no patch read twice
+    return count
+
+
+def test_a_settled_genre_with_an_outside_verdict_in_doubt_reads_every_patch() -> None:
+    assert read_with(None) == 5  # the top genre alone is settled after half
+    assert read_with(lambda output: float(output.mtt[0])) == 10  # the outside verdict is not
+    assert read_with(lambda output: None) == 5  # a head without an outside boundary: nothing to guard
+    assert read_with(lambda output: 5.0 + float(output.mtt[0])) == 5  # surely flagged: half is enough
 
 
 def test_joined_outputs_are_back_in_patch_order() -> None:
@@ -145,6 +195,7 @@ def test_a_clip_in_doubt_gets_the_same_answer_as_reading_everything(
 def test_a_settled_clip_is_scored_on_its_first_half(predictor, clip_patches, monkeypatch) -> None:
     monkeypatch.setenv(sequential.ENV, "1")
     monkeypatch.setattr(sequential, "top_genre_settled", lambda *args, **kwargs: True)
+    monkeypatch.setattr(sequential, "outside_settled", lambda *args, **kwargs: True)
     half = get_backbone()(clip_patches[first_stage(10)])
 
     output, probs, read = predictor.score_patches(clip_patches)
@@ -153,3 +204,16 @@ def test_a_settled_clip_is_scored_on_its_first_half(predictor, clip_patches, mon
     np.testing.assert_allclose(output.mtt, half.mtt, atol=1e-6)
     assert output.patch_embeddings.shape == (5, 400)
     assert probs.sum() == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.model
+def test_a_settled_genre_with_the_outside_verdict_in_doubt_reads_every_patch(
+    predictor, clip_patches, monkeypatch
+) -> None:
+    monkeypatch.setenv(sequential.ENV, "1")
+    monkeypatch.setattr(sequential, "top_genre_settled", lambda *args, **kwargs: True)
+    monkeypatch.setattr(sequential, "outside_settled", lambda *args, **kwargs: False)
+
+    _, _, read = predictor.score_patches(clip_patches)
+
+    assert read == 10

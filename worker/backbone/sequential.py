@@ -1,4 +1,4 @@
-"""Read half of a clip's patches, and the other half only when the top genre is still in doubt.
+"""Read half of a clip's patches, and the rest only when the top genre or the outside verdict is in doubt.
 
 musicnn's clip output is the mean of its patch outputs, and the model's cost is linear in the number
 of patches (10 for a 30 s excerpt). The first stage reads every other patch, spread over the whole
@@ -14,6 +14,13 @@ drawn without replacement from a finite population (the clip's patches):
   sqrt((n - k) / (n - 1));
 - the top genre is settled when m > t * SE * fpc, t the one-sided 95 % point of Student's t with
   k - 1 degrees of freedom (2.13 for k = 5): the standard error is itself estimated from k values.
+
+The same test guards the other verdict a page shows, "outside our genres", when the caller gives the
+head's outside margin (`worker.heads.genre_head.outside_margin`: the signed evidence for flagging, 0 at
+the head's decision boundary): the verdict is settled when |margin| > t * SE * fpc, the jackknife
+again. A clip is read whole when either verdict is in doubt. Without it a head whose top genre settles
+early can flag a song that reading every patch would not, or miss one it would flag (issue 27: two
+outside songs lost that way).
 
 Settled: the answer is the first stage's. Not settled: the other half is read and the answer is the
 mean over all patches, the same as reading them all at once, so nothing read is wasted. The shown
@@ -84,6 +91,20 @@ def critical_value(read: int, confidence: float = CONFIDENCE) -> float:
     return float(stdtrit(read - 1, confidence))
 
 
+def settled(observed: float, left_out: np.ndarray, total: int, confidence: float = CONFIDENCE) -> bool:
+    """Whether a statistic read on len(left_out) of `total` patches is surely above 0: `observed`, its
+    value on all patches read, against the jackknife standard error from `left_out`, its values with
+    each read patch left out in turn (see the module doc)."""
+    read = len(left_out)
+    if read >= total:
+        return True
+    if read < 2 or observed <= 0.0:
+        return False
+    se = math.sqrt((read - 1) / read * float(np.sum((left_out - left_out.mean()) ** 2)))
+    fpc = math.sqrt((total - read) / (total - 1))
+    return observed > critical_value(read, confidence) * se * fpc
+
+
 def top_genre_settled(
     read: int,
     total: int,
@@ -106,13 +127,25 @@ def top_genre_settled(
         probs = score(rows)
     order = np.argsort(probs)[::-1]
     top, second = int(order[0]), int(order[1])
-    observed = margin(probs, top, second)
-    if observed <= 0.0:
-        return False
     left_out = np.array([margin(score(rows[rows != i]), top, second) for i in rows])
-    se = math.sqrt((read - 1) / read * float(np.sum((left_out - left_out.mean()) ** 2)))
-    fpc = math.sqrt((total - read) / (total - 1))
-    return observed > critical_value(read, confidence) * se * fpc
+    return settled(margin(probs, top, second), left_out, total, confidence)
+
+
+def outside_settled(
+    read: int,
+    total: int,
+    outside: Callable[[np.ndarray], float],
+    confidence: float = CONFIDENCE,
+) -> bool:
+    """Whether the `read` patches already decide the outside verdict of all `total`: outside(rows) is
+    the head's outside margin for the mean of those rows of the patches read (> 0: flagged)."""
+    if read >= total:
+        return True
+    rows = np.arange(read)
+    observed = outside(rows)
+    sign = 1.0 if observed >= 0.0 else -1.0
+    left_out = np.array([sign * outside(rows[rows != i]) for i in rows])
+    return settled(sign * observed, left_out, total, confidence)
 
 
 def read_clip(
@@ -122,11 +155,13 @@ def read_clip(
     *,
     early_exit: bool = True,
     first: int | None = None,
+    outside: Callable[[BackboneOutput], float | None] | None = None,
 ) -> tuple[BackboneOutput, np.ndarray, int]:
     """A clip's backbone output, a head's genre probabilities for it and how many patches were read:
-    half of them first (or `first` of them), the rest only when the top genre is still in doubt (all
-    at once without early_exit). read(rows): the backbone's outputs for those patches; predict: the
-    head's."""
+    half of them first (or `first` of them), the rest only when the top genre, or the outside verdict
+    given `outside`, is still in doubt (all at once without early_exit). read(rows): the backbone's
+    outputs for those patches; predict: the head's; outside: the head's outside margin (None: the head
+    has no outside verdict to guard)."""
     total = len(patches)
     rows = first_stage(total, first) if early_exit else np.arange(total)
     outputs = read(rows)
@@ -136,7 +171,14 @@ def read_clip(
     def score(subset: np.ndarray) -> np.ndarray:
         return np.asarray(predict(outputs.clip(subset), patches[rows[subset]]))
 
-    if len(rows) < total and not top_genre_settled(len(rows), total, score, probs=probs):
+    def in_doubt() -> bool:
+        if not top_genre_settled(len(rows), total, score, probs=probs):
+            return True
+        if outside is None or outside(output) is None:
+            return False
+        return not outside_settled(len(rows), total, lambda subset: outside(outputs.clip(subset)) or 0.0)
+
+    if len(rows) < total and in_doubt():
         rest = np.setdiff1d(np.arange(total), rows)
         outputs = outputs.joined(rows, read(rest), rest)
         rows = np.arange(total)

@@ -504,3 +504,26 @@ def head_outside(head: Head, output: BackboneOutput, probs: np.ndarray) -> str |
         return head.outside(output)
     top = float(head.raw_scores(output).max()) if isinstance(head, TagMappingHead) else float(max(probs))
     return outside_taxonomy(output, head.artifact.spec, top)
+
+
+def outside_margin(head: Head, output: BackboneOutput) -> float | None:
+    """How far a clip is from the head's outside decision, on a log-odds scale: > 0 flagged, < 0 not,
+    0 on the boundary (the detector's or the posterior's logit minus the logit of its threshold). The
+    sequential reader (worker.backbone.sequential) reads every patch while its sign is in doubt. None
+    for heads whose outside verdict has no such boundary (the tag-mapping and Keras heads). A few-shot
+    head without a detector is guarded on its base's margin, not on its profile rule."""
+    if isinstance(head, PrototypeHead) and head.detector is not None:
+        assert isinstance(head.base, LogOddsHead)  # checked when the head was loaded
+        figures = head.base.outside_figures(output) | head.prototype_figures(output)
+        return clipped_logit(head.detector.probability(figures)) - clipped_logit(head.detector.flag_at)
+    if isinstance(head, PrototypeHead):
+        return outside_margin(head.base, output)
+    if isinstance(head, LogOddsHead):
+        spec = head.artifact.spec["outside"]
+        if spec.get("detector"):
+            detector = Detector.from_spec(spec["detector"])
+            return clipped_logit(detector.probability(head.outside_figures(output))) - clipped_logit(
+                detector.flag_at
+            )
+        return clipped_logit(head.posterior(output).outside) - clipped_logit(float(spec.get("flag_at", 0.5)))
+    return None
