@@ -243,7 +243,7 @@ def table(rows: Sequence[dict[str, str]], options: Sequence[Option] = OPTIONS) -
         f"patch (both taggers, one thread, median of the cache run) {fp32_patch_ms:.1f} ms",
         "",
         "| option | top-1 | top-1 won / lost | top-2 | outside flagged | in-genre flagged | ECE | mean abs dp "
-        "| top-1 agrees | patches read | arithmetic vs today | model CPU ms/clip | vs today's floor | rule | allowing one file per source |",
+        "| top-1 agrees | patches read | arithmetic vs today | model CPU ms/clip | vs today's floor | gate | strict per source (one in a hundred) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     baseline = evaluation.baseline_figures(today.metrics, "today", "realset")
@@ -258,7 +258,7 @@ def table(rows: Sequence[dict[str, str]], options: Sequence[Option] = OPTIONS) -
             f"| {option.name} | {pct(m['top1'])} | {won} / {lost} | {pct(m['top2'])} | {pct(m['outside_flagged'])} "
             f"| {pct(m['in_genre_flagged'])} | {pct(m['ece'])} | {float(np.mean(drift)):.3f} | {100 * agree:.1f} % "
             f"| {r.patches_mean:.2f} | {r.work / today.work:.2f} | {cpu:.0f} | {cpu / floor_today:.2f} "
-            f"| {rule(m, baseline)} | {rule(m, baseline, one_file_per_source=True)} |"
+            f"| {rule(m, baseline)} | {rule(m, baseline, one_file_per_source=False)} |"
         )
     counts = today.metrics
     lines.append("")
@@ -266,7 +266,7 @@ def table(rows: Sequence[dict[str, str]], options: Sequence[Option] = OPTIONS) -
     return "\n".join(lines)
 
 
-def rule(figures: dict[str, Any], baseline: dict[str, Any], one_file_per_source: bool = False) -> str:
+def rule(figures: dict[str, Any], baseline: dict[str, Any], one_file_per_source: bool = True) -> str:
     """ "meets" or the figures that break the rule (evaluation.compare_to_baseline, per source too)."""
     lost = evaluation.compare_to_baseline(
         figures, "option", baseline, one_file_per_source=one_file_per_source

@@ -11,7 +11,7 @@ show what it costs (stage spectrogram, then included in the total).
 A runtime may end in @N to run N patches per model call, e.g. to compare batch sizes:
 `--runtimes onnxruntime:fp32@10,onnxruntime:fp32@5,onnxruntime:fp32@2`, and in +all to read every
 patch of each clip (SEVENFOUR_MODEL_EARLY_EXIT=0) instead of the site's default, half of them first and
-the rest only when the top genre is in doubt (worker.backbone.sequential). `tensorflow+all` is the reference:
+the rest only when the top genre or the outside verdict is in doubt (worker.backbone.sequential). `tensorflow+all` is the reference:
 the reference implementation on the whole excerpt. Column "patches" is the mean number read per clip.
 
 Each runtime runs in its own fresh process (SEVENFOUR_MODEL_RUNTIME set), started one after another:

@@ -8,7 +8,8 @@ of the ten (`worker.audio.features.spread`) costs k/10 of the model. For every c
 generated corpus of bench/make_corpus.py by default, or any folder with annotations.tsv) this runs the
 backbone and the shipped genre head on each subset (`GenrePredictor.score_patches`, every patch of
 the subset), against the ten-patch answer as the baseline. The row "seq" is the default, the predictor's own path
-(`worker.backbone.sequential`: half the patches, the other half only when the top genre is in doubt):
+(`worker.backbone.sequential`: half the patches, the other half only when the top genre or the outside
+verdict is in doubt):
 - top genre: the share of clips whose top genre is unchanged;
 - genre probabilities: the median and maximum absolute change over the seven genres;
 - tags: the share of the 16-per-clip top-5 tag lists (both taggers) that are unchanged as sets;

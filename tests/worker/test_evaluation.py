@@ -145,7 +145,9 @@ def test_compare_to_baseline_lists_what_got_worse_beyond_one_file_in_a_hundred()
 
     # The small set's right song turns wrong: top-1 falls over all files and in "small" only.
     worse = [*SOURCED[:5], sourced("small", "rock", ["dance", "rock", "classical"]), SOURCED[6]]
-    found = evaluation.compare_to_baseline(evaluation.metrics_by_source(worse, LABELS), "new 1", baseline)
+    found = evaluation.compare_to_baseline(
+        evaluation.metrics_by_source(worse, LABELS), "new 1", baseline, one_file_per_source=False
+    )
     assert {(r.scope, r.figure) for r in found} >= {("all", "top1"), ("small", "top1")}
     assert not any(r.scope == "big" for r in found)
     assert next(r for r in found if r.scope == "small" and r.figure == "top1").now == 0.0
@@ -174,7 +176,7 @@ def test_an_ece_that_differs_by_float_noise_is_the_same_ece() -> None:
     assert evaluation.compare_to_baseline({"ece": 0.35676}, "worse by 4.5e-6", baseline) != []
 
 
-def test_one_file_per_source_tells_a_small_source_s_single_file_from_a_loss() -> None:
+def test_the_gate_allows_a_source_one_file_s_worth_and_no_more() -> None:
     baseline = evaluation.baseline_figures(
         evaluation.metrics_by_source(SOURCED, LABELS), "old 1", "hand-made"
     )
@@ -196,3 +198,6 @@ def test_one_file_per_source_tells_a_small_source_s_single_file_from_a_loss() ->
     assert scopes(one, lens=False) == {"all", "small"}
     assert scopes(one, lens=True) == {"all"}  # over all files the rule stands
     assert "big" in scopes(two, lens=True)
+    # The gate is the one-file rule: what the evaluation command's --baseline applies.
+    gate = evaluation.compare_to_baseline(evaluation.metrics_by_source(one, LABELS), "new 1", baseline)
+    assert {r.scope for r in gate if r.figure == "top1"} == {"all"}

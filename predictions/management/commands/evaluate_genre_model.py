@@ -41,7 +41,8 @@ class Command(BaseCommand):
             "--every-patch",
             action="store_true",
             help="read every patch of each clip (default: as the site does, half first and the rest "
-            "when the top genre is in doubt; SEVENFOUR_MODEL_EARLY_EXIT=0 also reads every patch)",
+            "when the top genre or the outside verdict is in doubt; SEVENFOUR_MODEL_EARLY_EXIT=0 also "
+            "reads every patch)",
         )
         parser.add_argument(
             "--out", type=Path, default=None, help="report folder (default: var/evaluations/<time>)"
