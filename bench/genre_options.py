@@ -52,6 +52,7 @@ from worker.heads.genre_head import (  # noqa: E402
     load_head,
     outside_margin,
 )
+from worker.heads.logodds import LOGODDS_ARTIFACT_DIR  # noqa: E402
 from worker.learning import evaluation  # noqa: E402
 
 REALSET = ROOT / "var" / "realset"
@@ -230,7 +231,10 @@ def score_option(option: Option, rows: Sequence[dict[str, str]], artifact: Artif
 def table(rows: Sequence[dict[str, str]], options: Sequence[Option] = OPTIONS) -> str:
     from bench import machine
 
-    artifacts = {"both": load_artifact(), **{t: one_tagger_artifact(t) for t in ("msd", "mtt")}}
+    artifacts = {
+        "both": load_artifact(LOGODDS_ARTIFACT_DIR),
+        **{t: one_tagger_artifact(t) for t in ("msd", "mtt")},
+    }
     results = {option: score_option(option, rows, artifacts[option.taggers]) for option in options}
     today = results[Option(*TODAY)]
     gflops = machine.gemm_gflops()

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from worker.backbone.musicnn import BackboneOutput  # noqa: E402
 from worker.heads import fewshot  # noqa: E402
 from worker.heads.genre_head import ZEROSHOT_ARTIFACT_DIR, head_outside, load_artifact, load_head  # noqa: E402
+from worker.heads.logodds import LOGODDS_ARTIFACT_DIR  # noqa: E402
 
 
 def random_output(rng: np.random.Generator) -> BackboneOutput:
@@ -45,17 +46,17 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     outputs = [random_output(rng) for _ in range(args.n)]
-    labels = list(load_artifact().labels)
+    labels = list(load_artifact(LOGODDS_ARTIFACT_DIR).labels)
     with tempfile.TemporaryDirectory() as tmp:
         examples = [
             fewshot.Example(labels[i % 7], fewshot.backbone_to_dict(random_output(rng))) for i in range(70)
         ]
         prototype = fewshot.build_prototype_artifact(
-            Path(tmp), load_artifact(), examples, name="bench", version="0"
+            Path(tmp), load_artifact(LOGODDS_ARTIFACT_DIR), examples, name="bench", version="0"
         )
         heads = {
             "musicnn-zeroshot-7 1.0.0 (baseline)": load_head(load_artifact(ZEROSHOT_ARTIFACT_DIR)),
-            "musicnn-logodds-7 2.0.0": load_head(load_artifact()),
+            "musicnn-logodds-7 2.0.0": load_head(load_artifact(LOGODDS_ARTIFACT_DIR)),
             "few-shot over 2.0.0 (70 examples)": load_head(prototype),
         }
         print(f"{'head (scores + outside verdict)':<40}{'median µs/clip':>16}")

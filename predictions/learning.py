@@ -31,6 +31,7 @@ from predictions.models import USER_GENRE_NONE, GenreModelVersion, Prediction, R
 from worker.heads import fewshot
 from worker.heads.genre_head import (
     DEFAULT_ARTIFACT_DIR,
+    LOGODDS_ARTIFACT_DIR,
     ZEROSHOT_ARTIFACT_DIR,
     Artifact,
     ArtifactError,
@@ -96,10 +97,12 @@ def model_version_register(
 
 
 def model_versions_register_shipped() -> list[GenreModelVersion]:
-    """Rows for the shipped zero-shot artifacts, so they are evaluated and compared like the rest."""
-    return [
-        model_version_register(load_artifact(path)) for path in (DEFAULT_ARTIFACT_DIR, ZEROSHOT_ARTIFACT_DIR)
-    ]
+    """Rows for the shipped artifacts (the default first), so they are evaluated and compared like the
+    rest and an admin can serve the earlier default again."""
+    paths = dict.fromkeys(
+        p.resolve() for p in (DEFAULT_ARTIFACT_DIR, LOGODDS_ARTIFACT_DIR, ZEROSHOT_ARTIFACT_DIR)
+    )
+    return [model_version_register(load_artifact(path)) for path in paths]
 
 
 def model_version_build(*, base: GenreModelVersion | None = None) -> GenreModelVersion:

@@ -13,6 +13,7 @@ from bench import outside
 from worker.backbone import sequential
 from worker.backbone.musicnn import MSD_TAGS, MTT_TAGS
 from worker.heads.genre_head import LogOddsHead, PrototypeHead, load_artifact, load_head
+from worker.heads.logodds import LOGODDS_ARTIFACT_DIR
 from worker.learning import folds
 
 RNG = np.random.default_rng(11)
@@ -29,7 +30,7 @@ DIRECTIONS = {label: RNG.standard_normal(400) for label in ("rock", "disco", "re
 def clip(label: str, n: int, source: str) -> outside.Clip:
     """Six patches whose tags sit at their priors (no tag evidence) and whose embeddings lie around
     the style's direction (dub around reggae's)."""
-    head = LogOddsHead(load_artifact())
+    head = LogOddsHead(load_artifact(LOGODDS_ARTIFACT_DIR))
     msd = np.tile([head.priors[("msd", t)] for t in MSD_TAGS], (6, 1))
     mtt = np.tile([head.priors[("mtt", t)] for t in MTT_TAGS], (6, 1))
     direction = DIRECTIONS["reggae" if label == "dub" else label]
@@ -51,7 +52,7 @@ def clips(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[outside.Clip]
 def test_every_clip_gets_a_verdict_from_a_model_fitted_without_its_group(
     clips: list[outside.Clip], split: str
 ) -> None:
-    verdicts = outside.held_out_verdicts(outside.CANDIDATE, clips, load_artifact(), split)
+    verdicts = outside.held_out_verdicts(outside.CANDIDATE, clips, load_artifact(LOGODDS_ARTIFACT_DIR), split)
 
     assert [Path(v.path).stem for v in verdicts] == [c.name for c in clips]
     assert all(v.truth == c.genre for v, c in zip(verdicts, clips, strict=True))
@@ -62,10 +63,10 @@ def test_every_clip_gets_a_verdict_from_a_model_fitted_without_its_group(
     assert fitted == groups  # one fit per held-out group
 
 
-def test_the_built_candidate_has_outside_prototypes_named_by_the_outside_genre(
+def test_the_built_detector_candidate_has_outside_prototypes_named_by_the_outside_genre(
     clips: list[outside.Clip], tmp_path: Path
 ) -> None:
-    artifact = outside.build(clips, tmp_path / "built")
+    artifact = outside.build(clips, tmp_path / "built", outside.DETECTOR_CANDIDATE)
     head = load_head(artifact)
 
     assert isinstance(head, PrototypeHead)
@@ -79,7 +80,30 @@ def test_the_built_candidate_has_outside_prototypes_named_by_the_outside_genre(
 def test_the_fitted_temperature_variant_writes_a_temperature_from_the_grid(
     clips: list[outside.Clip], tmp_path: Path
 ) -> None:
-    artifact = outside.fit_variant(outside.FITTED_T, clips, load_artifact(), tmp_path / "t")
+    artifact = outside.fit_variant(
+        outside.FITTED_T, clips, load_artifact(LOGODDS_ARTIFACT_DIR), tmp_path / "t"
+    )
 
     assert artifact.spec["temperature"] in folds.TEMPERATURES
     assert isinstance(load_head(artifact), PrototypeHead)
+
+
+def test_the_default_build_is_the_shipped_kind_of_head(clips: list[outside.Clip], tmp_path: Path) -> None:
+    artifact = outside.build(clips, tmp_path / "built")
+    head = load_head(artifact)
+
+    assert isinstance(head, PrototypeHead)
+    assert head.detector is None  # the base's outside rule
+    assert artifact.spec["temperature"] in folds.TEMPERATURES  # fitted, not the 0.1 constant
+    assert artifact.spec["examples"] == {label: count for label, (_, count) in head.prototypes.items()}
+    assert not Path(artifact.spec["base"]).is_absolute()
+    assert outside.FITTED_T in artifact.spec["description"]
+
+
+def test_a_variant_guarded_is_fitted_as_the_same_variant(clips: list[outside.Clip], tmp_path: Path) -> None:
+    base = load_artifact(LOGODDS_ARTIFACT_DIR)
+    plain = outside.fit_variant(outside.FITTED_T, clips, base, tmp_path / "plain")
+    guarded = outside.fit_variant(f"{outside.FITTED_T}{outside.GUARDED}", clips, base, tmp_path / "guarded")
+
+    assert guarded.spec["temperature"] == plain.spec["temperature"]
+    assert guarded.spec["prototypes"] == plain.spec["prototypes"]

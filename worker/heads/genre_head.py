@@ -4,7 +4,9 @@ An artifact is a folder with `artifact.json` (name, version, kind, labels, displ
 the kind needs) and, for trained kinds, a `model.keras`. A new taxonomy is a new artifact folder, not
 a code change. Kinds:
 
-- "tag-logodds" (the default, musicnn-logodds-7): no training data; each tag's probability becomes a
+- "prototype" (the default since session 8, musicnn-prototypes-7 1.0.0): the log-odds head sharpened by
+  genre prototypes built from real recordings (see `PrototypeHead`; bench/outside.py builds it).
+- "tag-logodds" (musicnn-logodds-7 2.0.0, the prototype head's base): no training data; each tag's probability becomes a
   likelihood ratio against the tag's training-set prior, genres combine their tags' ratios, and a
   Bayesian posterior over the genres, named outside genres and "none of our genres" gives calibrated
   scores and the outside flag (see `LogOddsHead` and worker/heads/logodds.py, which builds the artifact).
@@ -32,7 +34,9 @@ from worker.heads.outside import Detector, clipped_logit, total_variation
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 ZEROSHOT_ARTIFACT_DIR = ARTIFACTS_DIR / "zeroshot-7"
-DEFAULT_ARTIFACT_DIR = ARTIFACTS_DIR / "logodds-7"
+LOGODDS_ARTIFACT_DIR = ARTIFACTS_DIR / "logodds-7"
+# The shipped default: prototypes from real recordings over the log-odds head (docs/model.md).
+DEFAULT_ARTIFACT_DIR = ARTIFACTS_DIR / "prototypes-7"
 ARTIFACT_FILE = "artifact.json"
 KINDS = ("tag-logodds", "tag-mapping", "embedding-head", "conv1d", "prototype")
 # What `outside` says for a song that is none of our genres and that no tag names (reggae).

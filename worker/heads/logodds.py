@@ -32,9 +32,8 @@ from typing import Any
 import numpy as np
 
 from worker.backbone.musicnn import BN_EPSILON, MSD_TAGS, MTT_TAGS, load_weights
-from worker.heads.genre_head import ARTIFACTS_DIR, write_artifact
+from worker.heads.genre_head import LOGODDS_ARTIFACT_DIR, write_artifact
 
-LOGODDS_ARTIFACT_DIR = ARTIFACTS_DIR / "logodds-7"
 TAGGERS = {"msd": ("MSD_musicnn", MSD_TAGS), "mtt": ("MTT_musicnn", MTT_TAGS)}
 
 # Mixture weights: a genre is a mixture of the sub-styles its tags name (rock = classic rock or
