@@ -326,26 +326,28 @@ def table(clips: Sequence[Clip], split: str = "fold") -> str:
     }
     baseline = evaluation.baseline_figures(results["log-odds"], "log-odds", "realset")
     lines = [
-        "| variant (held-out folds) | top-1 | top-2 | outside flagged | in-genre flagged | ECE | patches read "
-        "| gate | strict per source (one in a hundred) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| variant (held-out folds) | top-1 | top-2 | outside flagged | in-genre flagged | ECE | log loss | Brier "
+        "| patches read | gate | strict per source (one in a hundred) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, m in results.items():
         lines.append(
             f"| {name} | {pct(m['top1'])} | {pct(m['top2'])} | {pct(m['outside_flagged'])} "
-            f"| {pct(m['in_genre_flagged'])} | {pct(m['ece'])} | {m['patches_read_mean']:.2f} | {rule(m, baseline)} "
+            f"| {pct(m['in_genre_flagged'])} | {pct(m['ece'])} | {m['log_loss']:.3f} | {m['brier']:.3f} "
+            f"| {m['patches_read_mean']:.2f} | {rule(m, baseline)} "
             f"| {rule(m, baseline, one_file_per_source=False)} |"
         )
     lines += [
         "",
-        "| variant | source | in / out | top-1 | outside flagged | in-genre flagged | ECE |",
-        "|---|---|---|---|---|---|---|",
+        "| variant | source | in / out | top-1 | outside flagged | in-genre flagged | ECE | log loss | Brier |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, m in results.items():
         for source, f in m["per_source"].items():
             lines.append(
                 f"| {name} | {source} | {f['in_genre_files']} / {f['outside_files']} | {pct(f['top1'])} "
-                f"| {pct(f['outside_flagged'])} | {pct(f['in_genre_flagged'])} | {pct(f['ece'])} |"
+                f"| {pct(f['outside_flagged'])} | {pct(f['in_genre_flagged'])} | {pct(f['ece'])} "
+                f"| {score(f['log_loss'])} | {score(f['brier'])} |"
             )
     for name, m in results.items():
         lines += [
@@ -362,6 +364,10 @@ def table(clips: Sequence[Clip], split: str = "fold") -> str:
 # log-odds head over all files on held-out folds and with each source held out whole. The site reads
 # it guarded (GUARDED is how it is read, not part of the artifact).
 CANDIDATE = FITTED_T
+
+
+def score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def build(clips: Sequence[Clip], out: Path = BUILD_DIR, variant: str = CANDIDATE) -> Artifact:

@@ -113,8 +113,9 @@ def model_version_build(*, base: GenreModelVersion | None = None) -> GenreModelV
     if base_artifact.kind == "prototype":
         base_artifact = prototype_base(base_artifact)
     train = [e for e in labelled_predictions() if not e.held_back and e.label != evaluation.OUTSIDE]
-    count = GenreModelVersion.objects.filter(kind="prototype").count() + 1
-    name, number = "musicnn-fewshot-7", f"{base_artifact.version}+fs{count}"
+    name = "musicnn-fewshot-7"
+    count = GenreModelVersion.objects.filter(name=name).count() + 1  # the shipped prototypes are not counted
+    number = f"{base_artifact.version}+fs{count}"
     out = Path(settings.VAR_DIR) / "models" / f"{name}-{number}"
     examples = [fewshot.Example(e.label, e.backbone) for e in train]
     artifact = fewshot.build_prototype_artifact(out, base_artifact, examples, name=name, version=number)

@@ -72,8 +72,8 @@ def test_the_docs_static_files_are_served(client):
 def test_genres_lists_the_models_labels_and_version(api):
     body = api.get("/api/v1/genres/").json()
 
-    assert body["model_name"] == "musicnn-logodds-7"
-    assert body["model_version"] == "2.0.0"
+    assert body["model_name"] == "musicnn-prototypes-7"
+    assert body["model_version"] == "1.0.0"
     assert {"slug": "rnb", "name": "R&B"} in body["genres"]
     assert len(body["genres"]) == 7
 

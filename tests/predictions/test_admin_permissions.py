@@ -50,7 +50,7 @@ def view_only(client):
 @pytest.fixture
 def versions() -> tuple[GenreModelVersion, GenreModelVersion]:
     """The shipped default and the shipped zero-shot version, the latter evaluated (so promotable)."""
-    default, zeroshot = learning.model_versions_register_shipped()
+    default, _, zeroshot = learning.model_versions_register_shipped()
     GenreModelVersion.objects.filter(pk=zeroshot.pk).update(evaluated_at=timezone.now(), heldout_files=1)
     zeroshot.refresh_from_db()
     return default, zeroshot
@@ -108,7 +108,7 @@ def test_a_view_only_staff_account_cannot_build_evaluate_promote_or_stop_serving
     assert page.status_code == 200  # the list may be read
     assert 'name="action"' not in page.content.decode()  # but offers no action at all
     assert learning.served_model_dir() == zeroshot.artifact_dir
-    assert GenreModelVersion.objects.count() == 2  # nothing built
+    assert GenreModelVersion.objects.count() == 3  # the three shipped, nothing built
     default.refresh_from_db()
     assert default.evaluated_at is None
 

@@ -99,19 +99,23 @@ def test_evaluates_several_artifacts_side_by_side_with_hand_countable_figures(
     assert always_flag["confusion_matrix"] == [[2, 0], [1, 0]]
     # A 12 s clip is 4 patches. A head that gives one genre everything is settled after the first 2.
     assert (always_rock["patches_read_mean"], always_rock["settled_after_half"]) == (2.0, 1.0)
-    default = report["results"]["musicnn-logodds-7 2.0.0"]
+    default = report["results"]["musicnn-prototypes-7 1.0.0"]
     assert sum(map(sum, default["confusion_matrix"])) == 3
     printed = stdout.getvalue()
     for expected in [
         "always-rock 0.1",
         "always-flag 0.1",
-        "musicnn-logodds-7 2.0.0",
+        "musicnn-prototypes-7 1.0.0",
         "33.3 %",
         "skipped",
         "SYNTHETIC",
     ]:
         assert expected in printed
-    for png in ["reliability.png", "confusion-always-rock-0.1.png", "confusion-musicnn-logodds-7-2.0.0.png"]:
+    for png in [
+        "reliability.png",
+        "confusion-always-rock-0.1.png",
+        "confusion-musicnn-prototypes-7-1.0.0.png",
+    ]:
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -21,6 +21,7 @@ from worker.backbone.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
 from worker.heads import fewshot
 from worker.heads.genre_head import (
     DEFAULT_ARTIFACT_DIR,
+    LOGODDS_ARTIFACT_DIR,
     ZEROSHOT_ARTIFACT_DIR,
     LogOddsHead,
     load_artifact,
@@ -39,7 +40,7 @@ def _var_dir(settings, tmp_path: Path) -> None:
 
 
 def backbone(genre: str, seed: int) -> dict[str, list[float]]:
-    head = LogOddsHead(load_artifact())
+    head = LogOddsHead(load_artifact(LOGODDS_ARTIFACT_DIR))
     embedding = DIRECTIONS[genre] + 0.3 * np.random.default_rng(seed).standard_normal(400)
     msd = np.array([head.priors[("msd", t)] for t in MSD_TAGS])
     mtt = np.array([head.priors[("mtt", t)] for t in MTT_TAGS])
@@ -107,13 +108,14 @@ def test_a_few_shot_version_is_built_from_the_training_part_and_evaluated_on_the
     assert version.evaluation["confusion_matrix"][5][5] == 1  # rock row, rock column
     assert version.confusion_png.read()[:8] == b"\x89PNG\r\n\x1a\n"
     assert Path(version.artifact_dir, "artifact.json").exists()
-    # The shipped default, uniform on these outputs, says "classical" to both: 0 of 2.
-    default = GenreModelVersion.objects.get(name="musicnn-logodds-7", version="2.0.0")
-    assert learning.model_version_evaluate(default).top1 == 0.0
+    # The shipped log-odds head (the default's base), uniform on these outputs, says "classical" to
+    # both: 0 of 2.
+    log_odds = GenreModelVersion.objects.get(name="musicnn-logodds-7", version="2.0.0")
+    assert learning.model_version_evaluate(log_odds).top1 == 0.0
 
 
 def test_only_an_evaluated_version_can_serve_and_one_serves_at_a_time(labelled: None) -> None:
-    shipped, zeroshot = learning.model_versions_register_shipped()
+    shipped, _, zeroshot = learning.model_versions_register_shipped()
     with pytest.raises(learning.PromotionRefused, match="held-back"):
         learning.model_version_promote(shipped)
     assert learning.served_model_dir() is None  # nothing promoted: the default
@@ -168,7 +170,7 @@ def test_a_version_with_other_genres_than_the_sites_is_not_promoted(
 
 
 def test_the_site_names_the_promoted_version_as_the_served_model(labelled: None) -> None:
-    assert taxonomy.served_model() == ("musicnn-logodds-7", "2.0.0")
+    assert taxonomy.served_model() == ("musicnn-prototypes-7", "1.0.0")
     genres = taxonomy.genre_choices()
 
     version = learning.model_version_promote(learning.model_version_build())
@@ -239,3 +241,13 @@ def test_admin_keeps_a_prediction_as_a_reference_track(admin_client_) -> None:
 
 def test_the_default_artifact_dir_is_the_shipped_one() -> None:
     assert Path(learning.model_versions_register_shipped()[0].artifact_dir) == DEFAULT_ARTIFACT_DIR.resolve()
+
+
+def test_the_earlier_default_stays_registered_so_an_admin_can_serve_it_again() -> None:
+    shipped = learning.model_versions_register_shipped()
+
+    assert [(v.name, v.version, v.kind) for v in shipped] == [
+        ("musicnn-prototypes-7", "1.0.0", "prototype"),
+        ("musicnn-logodds-7", "2.0.0", "tag-logodds"),
+        ("musicnn-zeroshot-7", "1.0.0", "tag-mapping"),
+    ]

@@ -39,7 +39,7 @@ def test_a_promoted_version_serves_the_next_job_of_a_running_worker(
     try:
         with broker_configured(redis_url):
             first = _predict(user, wav_upload, log_path)
-            assert (first.model_name, first.model_version) == ("musicnn-logodds-7", "2.0.0")
+            assert (first.model_name, first.model_version) == ("musicnn-prototypes-7", "1.0.0")
             assert len(first.backbone_output["embedding"]) == 400
 
             # Two reviewed predictions with its backbone output: one to learn from, and one held
@@ -68,7 +68,7 @@ def test_a_promoted_version_serves_the_next_job_of_a_running_worker(
             learning.model_version_promote(shipped)
             wav_upload.seek(0)
             third = _predict(user, wav_upload, log_path)
-            assert (third.model_name, third.model_version) == ("musicnn-logodds-7", "2.0.0")
+            assert (third.model_name, third.model_version) == ("musicnn-prototypes-7", "1.0.0")
             assert third.worker == first.worker
         assert worker.poll() is None  # still the process started above
     finally:

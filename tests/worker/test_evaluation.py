@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from worker.learning import evaluation
@@ -201,3 +202,20 @@ def test_the_gate_allows_a_source_one_file_s_worth_and_no_more() -> None:
     # The gate is the one-file rule: what the evaluation command's --baseline applies.
     gate = evaluation.compare_to_baseline(evaluation.metrics_by_source(one, LABELS), "new 1", baseline)
     assert {r.scope for r in gate if r.figure == "top1"} == {"all"}
+
+
+def test_proper_scores_score_each_songs_probabilities_without_bins() -> None:
+    sure_right = sourced("a", "rock", ["rock", "dance", "classical"])  # probs 0.6, 0.2, 0.2
+    unsure_wrong = sourced("a", "dance", ["rock", "dance", "classical"])
+    probs = dict(zip(sure_right.ranked, sure_right.probs, strict=True))
+
+    scores = evaluation.proper_scores([sure_right, unsure_wrong], LABELS)
+
+    p_rock, p_dance, p_classical = probs["rock"], probs["dance"], probs["classical"]
+    assert scores["log_loss"] == pytest.approx((-np.log(p_rock) - np.log(p_dance)) / 2)
+    brier_right = (p_rock - 1) ** 2 + p_dance**2 + p_classical**2
+    brier_wrong = p_rock**2 + (p_dance - 1) ** 2 + p_classical**2
+    assert scores["brier"] == pytest.approx((brier_right + brier_wrong) / 2)
+    assert evaluation.proper_scores([], LABELS) == {"log_loss": None, "brier": None}
+    m = evaluation.metrics_by_source([sure_right, unsure_wrong, *SOURCED], LABELS)
+    assert m["per_source"]["a"]["log_loss"] == pytest.approx(scores["log_loss"])

@@ -13,6 +13,7 @@ import pytest
 from worker.backbone.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
 from worker.heads import fewshot
 from worker.heads.genre_head import (
+    LOGODDS_ARTIFACT_DIR,
     OUTSIDE_UNNAMED,
     ArtifactError,
     LogOddsHead,
@@ -28,7 +29,7 @@ DIRECTIONS = {label: RNG.standard_normal(400) for label in LABELS}
 
 
 def clip(label: str | None, noise: float = 0.3, seed: int = 0) -> BackboneOutput:
-    base = LogOddsHead(load_artifact())
+    base = LogOddsHead(load_artifact(LOGODDS_ARTIFACT_DIR))
     rng = np.random.default_rng(seed)
     embedding = (DIRECTIONS[label] if label else np.zeros(400)) + noise * rng.standard_normal(400)
     msd = np.array([base.priors[("msd", t)] for t in MSD_TAGS])
@@ -43,7 +44,7 @@ def build(tmp_path: Path, counts: dict[str, int]) -> PrototypeHead:
         for i in range(n)
     ]
     artifact = fewshot.build_prototype_artifact(
-        tmp_path / "fs", load_artifact(), examples, name="fs", version="1"
+        tmp_path / "fs", load_artifact(LOGODDS_ARTIFACT_DIR), examples, name="fs", version="1"
     )
     head = load_head(artifact)
     assert isinstance(head, PrototypeHead)
@@ -90,7 +91,9 @@ def test_backbone_dict_round_trips() -> None:
 
 def test_refuses_no_usable_example_and_a_few_shot_base(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError, match="no labelled example"):
-        fewshot.build_prototype_artifact(tmp_path / "a", load_artifact(), [], name="x", version="1")
+        fewshot.build_prototype_artifact(
+            tmp_path / "a", load_artifact(LOGODDS_ARTIFACT_DIR), [], name="x", version="1"
+        )
     head = build(tmp_path, {"rock": 2})
     with pytest.raises(ArtifactError, match="zero-shot"):
         fewshot.build_prototype_artifact(tmp_path / "b", head.artifact, [], name="x", version="2")

@@ -12,7 +12,7 @@ import pytest
 
 from worker.backbone.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
 from worker.heads import genre_head
-from worker.heads.genre_head import ArtifactError, TagMappingHead, load_artifact, normalise
+from worker.heads.genre_head import ArtifactError, TagMappingHead, load_artifact, normalise, prototype_base
 from worker.predictor import default_artifact_info
 
 ZEROSHOT = genre_head.ZEROSHOT_ARTIFACT_DIR
@@ -35,8 +35,9 @@ def test_default_artifact_carries_the_seven_genres_in_order() -> None:
 
     assert list(artifact.labels) == SLUGS
     assert list(artifact.display_names) == NAMES
-    assert artifact.kind == "tag-logodds"
-    assert (artifact.name, artifact.version) == ("musicnn-logodds-7", "2.0.0")
+    assert artifact.kind == "prototype"
+    assert (artifact.name, artifact.version) == ("musicnn-prototypes-7", "1.0.0")
+    assert (prototype_base(artifact).name, prototype_base(artifact).version) == ("musicnn-logodds-7", "2.0.0")
     assert artifact.name
     assert artifact.version
 

@@ -14,14 +14,20 @@ import pytest
 
 from worker.backbone.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
 from worker.heads import genre_head, logodds
-from worker.heads.genre_head import OUTSIDE_UNNAMED, ArtifactError, LogOddsHead, load_artifact
+from worker.heads.genre_head import (
+    LOGODDS_ARTIFACT_DIR,
+    OUTSIDE_UNNAMED,
+    ArtifactError,
+    LogOddsHead,
+    load_artifact,
+)
 
 SLUGS = ["classical", "dance", "electronica", "pop", "rnb", "rock", "shoegaze"]
 
 
 @pytest.fixture(scope="module")
 def head() -> LogOddsHead:
-    return LogOddsHead(load_artifact())
+    return LogOddsHead(load_artifact(LOGODDS_ARTIFACT_DIR))
 
 
 def at_prior(
@@ -101,14 +107,14 @@ def test_taggers_pool_geometrically_so_disagreement_weakens_the_winner(head: Log
 
 
 def test_head_rejects_unknown_tags(tmp_path) -> None:
-    spec = json.loads((genre_head.DEFAULT_ARTIFACT_DIR / "artifact.json").read_text())
+    spec = json.loads((genre_head.LOGODDS_ARTIFACT_DIR / "artifact.json").read_text())
     spec["genres"]["rock"]["msd"]["polka"] = 1
     with pytest.raises(ArtifactError, match="polka"):
         LogOddsHead(genre_head.write_artifact(tmp_path, spec))
 
 
 def test_shipped_priors_are_what_the_checkpoints_give() -> None:
-    shipped = load_artifact().spec["tag_priors"]
+    shipped = load_artifact(LOGODDS_ARTIFACT_DIR).spec["tag_priors"]
 
     rebuilt = logodds.build_spec()["tag_priors"]
 
@@ -119,7 +125,7 @@ def test_shipped_priors_are_what_the_checkpoints_give() -> None:
 
 
 def test_a_one_tagger_head_reads_only_that_taggers_tags(head: LogOddsHead, tmp_path) -> None:
-    spec = logodds.one_tagger_spec(load_artifact().spec, ("mtt",))
+    spec = logodds.one_tagger_spec(load_artifact(LOGODDS_ARTIFACT_DIR).spec, ("mtt",))
     mtt_only = LogOddsHead(genre_head.write_artifact(tmp_path, spec))
     assert set(spec["tag_priors"]) == {"mtt"}
     assert all(set(group) <= {"mtt", "against"} for group in spec["genres"].values())

@@ -16,7 +16,7 @@ import pytest
 from worker.backbone.musicnn import MSD_TAGS, MTT_TAGS, BackboneOutput
 from worker.heads import fewshot
 from worker.heads.genre_head import (
-    DEFAULT_ARTIFACT_DIR,
+    LOGODDS_ARTIFACT_DIR,
     OUTSIDE_UNNAMED,
     ArtifactError,
     LogOddsHead,
@@ -36,7 +36,7 @@ DIRECTIONS = {label: RNG.standard_normal(400) for label in ("rock", "dance", "cl
 
 @pytest.fixture(scope="module")
 def base() -> LogOddsHead:
-    return LogOddsHead(load_artifact())
+    return LogOddsHead(load_artifact(LOGODDS_ARTIFACT_DIR))
 
 
 def output(base: LogOddsHead, embedding: np.ndarray, msd: dict[str, float] | None = None) -> BackboneOutput:
@@ -240,7 +240,7 @@ def test_prototype_detector_flags_a_song_unlike_every_prototype(base: LogOddsHea
 
 def test_prototype_detector_needs_a_log_odds_base(base: LogOddsHead, tmp_path: Path) -> None:
     head = prototypes(tmp_path, base)
-    zeroshot = load_artifact(DEFAULT_ARTIFACT_DIR.parent / "zeroshot-7")
+    zeroshot = load_artifact(LOGODDS_ARTIFACT_DIR.parent / "zeroshot-7")
     detector = Detector(("prototype_max",), (0.5,), (1.0,), (-10.0,), 0.0).to_spec()
     spec = {**head.artifact.spec, "base": str(zeroshot.path), "outside_detector": detector}
 
@@ -252,12 +252,12 @@ def test_a_prototype_artifact_may_name_its_base_relative_to_its_folder(
     base: LogOddsHead, tmp_path: Path
 ) -> None:
     head = prototypes(tmp_path, base)
-    relative = os.path.relpath(DEFAULT_ARTIFACT_DIR, tmp_path / "moved")
+    relative = os.path.relpath(LOGODDS_ARTIFACT_DIR, tmp_path / "moved")
 
     moved = load_head(write_artifact(tmp_path / "moved", {**head.artifact.spec, "base": relative}))
 
     assert isinstance(moved, PrototypeHead)
-    assert moved.base.artifact.path == DEFAULT_ARTIFACT_DIR.resolve()
+    assert moved.base.artifact.path == LOGODDS_ARTIFACT_DIR.resolve()
 
 
 def test_prototypes_are_centred_on_the_genres_mean_not_the_examples(

@@ -9,9 +9,9 @@ top genre or the outside verdict is in doubt; every patch with early_exit=False)
 those of what is served. For an artifact, a folder naming a genre it does not know counts as outside its taxonomy.
 Metrics per artifact: top-1 and top-2 accuracy over in-genre songs, the share of outside songs it
 flags, the share of in-genre songs it wrongly flags, recall per genre, the confusion matrix (true
-genre x top-1), and a reliability table (top-1 confidence against accuracy, in bins) with its expected
-calibration error, and how many patches were read (mean, and the share of files settled after the first
-half). `write_report` saves report.json, report.txt, one confusion-matrix PNG per
+genre x top-1), a reliability table (top-1 confidence against accuracy, in bins) with its expected
+calibration error, the proper scores (mean log loss and Brier score, `proper_scores`), and how many
+patches were read (mean, and the share of files settled after the first half). `write_report` saves report.json, report.txt, one confusion-matrix PNG per
 artifact and one reliability diagram. No Django here: `manage.py evaluate_genre_model` wraps it.
 
 Per source (`by_source`): DIR/<source>/<genre slug>/... (bench/realset.py's genre-by-source/), the
@@ -184,6 +184,7 @@ def metrics(verdicts: Sequence[Verdict], labels: Sequence[str]) -> dict[str, Any
         "confusion_matrix": matrix.tolist(),
         "reliability": reliability,
         "ece": expected_calibration_error(reliability, len(inside)),
+        **proper_scores(inside, labels),
         "patches_read_mean": float(np.mean([v.patches_read for v in verdicts])) if verdicts else None,
         "settled_after_half": _share(sum(v.patches_read < v.patches_total for v in verdicts), len(verdicts)),
     }
@@ -214,6 +215,21 @@ def reliability_table(inside: Sequence[Verdict], bins: int = RELIABILITY_BINS) -
                 }
             )
     return rows
+
+
+def proper_scores(inside: Sequence[Verdict], labels: Sequence[str]) -> dict[str, float | None]:
+    """The mean log loss, -ln p(true genre), and the mean Brier score, the squared distance between the
+    seven probabilities and the true genre's one-hot vector, over in-genre verdicts (lower is better).
+    Unlike the ECE they score each song's probabilities themselves, with no bins, so a small source's
+    figures can be read song by song (a probability below 1e-6 counts as 1e-6)."""
+    if not inside:
+        return {"log_loss": None, "brier": None}
+    losses, briers = [], []
+    for v in inside:
+        probs = dict(zip(v.ranked, v.probs, strict=True))
+        losses.append(-float(np.log(max(probs.get(v.truth, 0.0), 1e-6))))
+        briers.append(sum((probs.get(label, 0.0) - (label == v.truth)) ** 2 for label in labels))
+    return {"log_loss": float(np.mean(losses)), "brier": float(np.mean(briers))}
 
 
 def expected_calibration_error(rows: Sequence[dict[str, Any]], total: int) -> float | None:
