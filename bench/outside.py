@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import Sequence
@@ -89,6 +90,7 @@ class Clip:
     fold: str
     outputs: sequential.PatchOutputs
     every: BackboneOutput  # the mean over every patch: what a training example stores
+    int8: sequential.PatchOutputs | None = None  # the same patches through onnxruntime:int8, if cached
 
     @property
     def outside(self) -> bool:
@@ -104,12 +106,30 @@ def load_clips(realset: Path = REALSET) -> list[Clip]:
     clips = []
     for row in read_genre_table(realset):
         name = Path(row["file"]).stem
-        data = np.load(cache_path(RUNTIME, name))
-        outputs = sequential.PatchOutputs(data["msd"], data["mtt"], data["emb"])
+        outputs, int8 = (_cached(runtime, name) for runtime in (RUNTIME, INT8_RUNTIME))
+        assert outputs is not None, name
         clips.append(
-            Clip(name, row["genre"], row["source"], row["source_label"], row["fold"], outputs, outputs.clip())
+            Clip(
+                name,
+                row["genre"],
+                row["source"],
+                row["source_label"],
+                row["fold"],
+                outputs,
+                outputs.clip(),
+                int8,
+            )
         )
     return clips
+
+
+def _cached(runtime: str, clip: str) -> sequential.PatchOutputs | None:
+    """A clip's cached per-patch outputs of that runtime; None for int8 when it was not cached."""
+    path = cache_path(runtime, clip)
+    if runtime != RUNTIME and not path.exists():
+        return None
+    data = np.load(path)
+    return sequential.PatchOutputs(data["msd"], data["mtt"], data["emb"])
 
 
 # --- fitting ----------------------------------------------------------------------------------
@@ -179,7 +199,7 @@ def inner_prototypes(
 def fit_variant(variant: str, clips: Sequence[Clip], base: Artifact, out: Path) -> Artifact:
     """One variant's artifact, fitted on these clips only, written to `out` (how it is read is no
     part of the fit)."""
-    variant = variant.replace(GUARDED, "")
+    variant = re.sub(READING_SUFFIX, "", variant)
     if TEMPERATURE_FITTED in variant and variant != FITTED_T:
         artifact = fit_variant(variant.replace(f" ({TEMPERATURE_FITTED})", ""), clips, base, out)
         return write_artifact(out, {**artifact.spec, "temperature": fitted_temperature(clips, base, out)})
@@ -264,6 +284,10 @@ FITTED_T_SOURCES = "prototypes (temperature fitted on held-out training sources)
 # A reading, not a fit: the rest of the patches are also read while the outside verdict is in doubt
 # (worker.backbone.sequential); without it, only while the top genre is.
 GUARDED = ", outside verdict guarded"
+# Also readings: the int8 runtime's outputs (prototypes still fitted on fp32's, as shipped), and a fixed
+# number of patches instead of half first.
+INT8, INT8_RUNTIME = ", int8 runtime", "onnxruntime:int8"
+READING_SUFFIX = rf"{re.escape(GUARDED)}|{re.escape(INT8)}|, \d+ patches"
 DETECTOR_CANDIDATE = f"prototypes + detector {OUTSIDE_PROTOTYPES} {MATCHED_NESTED}"
 VARIANTS = (
     "log-odds",
@@ -273,6 +297,10 @@ VARIANTS = (
     FITTED_T,
     f"{FITTED_T}{GUARDED}",
     f"{FITTED_T_SOURCES}{GUARDED}",
+    f"{FITTED_T}{INT8}{GUARDED}",
+    f"{FITTED_T}, 3 patches",
+    f"{FITTED_T}{INT8}, 3 patches",
+    f"{FITTED_T}{INT8}, 4 patches",
     "prototypes + detector",
     f"prototypes + detector {CAPPED}",
     f"prototypes + detector {MATCHED}",
@@ -287,10 +315,25 @@ VARIANTS = (
 # --- scoring ----------------------------------------------------------------------------------
 
 
-def verdict(artifact: Artifact, head: Head, clip: Clip, guarded: bool = False) -> evaluation.Verdict:
-    """A clip's verdict read as the site reads it: half first, the rest while the top genre is in doubt
-    (and, `guarded`, while the outside verdict is)."""
-    output, probs, read = read_rows(clip.outputs, "seq" if guarded else "seqg", head)
+def reading(variant: str) -> tuple[str, bool]:
+    """How a variant's clips are read: a bench.genre_options patches code ("seqg": half first, the rest
+    while the top genre is in doubt; "seq": or the outside verdict, GUARDED; "N": N fixed patches) and
+    whether the int8 runtime's outputs are read (INT8). Neither is part of the fit."""
+    fixed = re.search(r", (\d+) patches", variant)
+    patches = fixed.group(1) if fixed else "seq" if GUARDED in variant else "seqg"
+    return patches, INT8 in variant
+
+
+def verdict(
+    artifact: Artifact, head: Head, clip: Clip, how: tuple[str, bool] = ("seqg", False)
+) -> evaluation.Verdict:
+    """A clip's verdict read as `how` says (see `reading`; by default as the site read before session 8:
+    half first, the rest while the top genre is in doubt)."""
+    patches, int8 = how
+    outputs = clip.int8 if int8 else clip.outputs
+    if outputs is None:
+        raise FileNotFoundError(f"no {INT8_RUNTIME} outputs cached for {clip.name}")
+    output, probs, read = read_rows(outputs, patches, head)
     item = evaluation.Item(Path(f"{clip.name}.wav"), clip.genre, clip.source)
     made = evaluation.make_verdict(
         item, artifact, np.asarray(probs, np.float64), head_outside(head, output, probs)
@@ -314,8 +357,8 @@ def held_out_verdicts(
         artifact = fit_variant(variant, [clips[i] for i in train], base, out)
         return artifact, load_head(artifact)
 
-    guarded = GUARDED in variant
-    return folds.held_out(groups, fit, lambda model, i: verdict(*model, clips[i], guarded))
+    how = reading(variant)
+    return folds.held_out(groups, fit, lambda model, i: verdict(*model, clips[i], how=how))
 
 
 def table(clips: Sequence[Clip], split: str = "fold") -> str:

@@ -107,3 +107,30 @@ def test_a_variant_guarded_is_fitted_as_the_same_variant(clips: list[outside.Cli
 
     assert guarded.spec["temperature"] == plain.spec["temperature"]
     assert guarded.spec["prototypes"] == plain.spec["prototypes"]
+
+
+def test_a_reading_is_told_from_the_variant_name_and_is_no_part_of_the_fit(
+    clips: list[outside.Clip], tmp_path: Path
+) -> None:
+    assert outside.reading(outside.FITTED_T) == ("seqg", False)
+    assert outside.reading(f"{outside.FITTED_T}{outside.GUARDED}") == ("seq", False)
+    assert outside.reading(f"{outside.FITTED_T}{outside.INT8}, 3 patches") == ("3", True)
+    base = load_artifact(LOGODDS_ARTIFACT_DIR)
+    plain = outside.fit_variant(outside.FITTED_T, clips, base, tmp_path / "plain")
+    cheap = outside.fit_variant(
+        f"{outside.FITTED_T}{outside.INT8}, 3 patches", clips, base, tmp_path / "cheap"
+    )
+    assert cheap.spec == plain.spec  # the same artifact: only how its clips are read differs
+
+
+def test_a_fixed_reading_reads_that_many_patches_and_int8_needs_its_outputs(
+    clips: list[outside.Clip],
+) -> None:
+    base = load_artifact(LOGODDS_ARTIFACT_DIR)
+    head = load_head(base)
+
+    verdict = outside.verdict(base, head, clips[0], ("3", False))
+
+    assert verdict.patches_read == 3
+    with pytest.raises(FileNotFoundError, match="int8"):
+        outside.verdict(base, head, clips[0], ("3", True))
