@@ -243,7 +243,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Predictions ----------------------------------------------------------------------------
 # The genre model artifact to serve (a folder written by `manage.py train_genre_model`);
-# empty: the zero-shot artifact shipped in worker/heads/artifacts/.
+# empty: the default artifact shipped in worker/heads/artifacts/ (worker.heads.genre_head.DEFAULT_ARTIFACT_DIR).
 GENRE_MODEL_DIR = env.str("GENRE_MODEL_DIR", default="")
 # A pending job whose message was sent this long ago (or never) is sent again by the sweep.
 PREDICTION_REQUEUE_AFTER = env.int("PREDICTION_REQUEUE_AFTER", default=120)
