@@ -41,7 +41,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from worker.audio.features import spread  # noqa: E402
 from worker.backbone import sequential  # noqa: E402
 from worker.backbone.musicnn import BackboneOutput  # noqa: E402
 from worker.heads.genre_head import (  # noqa: E402
@@ -179,9 +178,7 @@ def read_rows(
         return sequential.read_clip(
             dummy, outputs.take, head.predict, first=first, outside=None if genre_only else outside
         )
-    rows = spread(np.arange(n), int(patches))
-    output = outputs.take(rows).clip()
-    return output, np.asarray(head.predict(output, dummy[rows])), len(rows)
+    return sequential.read_fixed(dummy, outputs.take, head.predict, int(patches))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ show what it costs (stage spectrogram, then included in the total).
 A runtime may end in @N to run N patches per model call, e.g. to compare batch sizes:
 `--runtimes onnxruntime:fp32@10,onnxruntime:fp32@5,onnxruntime:fp32@2`, and in +all to read every
 patch of each clip (SEVENFOUR_MODEL_EARLY_EXIT=0) instead of the site's default, half of them first and
-the rest only when the top genre or the outside verdict is in doubt (worker.backbone.sequential). `tensorflow+all` is the reference:
+the rest only when the top genre or the outside verdict is in doubt (worker.backbone.sequential), or in
++pN to read N patches (SEVENFOUR_MODEL_PATCHES=N, e.g. `onnxruntime:int8+p3`). `tensorflow+all` is the reference:
 the reference implementation on the whole excerpt. Column "patches" is the mean number read per clip.
 
 Each runtime runs in its own fresh process (SEVENFOUR_MODEL_RUNTIME set), started one after another:
@@ -60,6 +61,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import machine  # noqa: E402
 from worker.backbone.sequential import ENV as EARLY_EXIT_ENV  # noqa: E402
+from worker.backbone.sequential import PATCHES_ENV  # noqa: E402
 
 DEFAULT_RUNTIMES = (
     "tensorflow+all",
@@ -224,10 +226,14 @@ class Runner:
 
 def runtime_env(runtime: str, threads: int) -> dict[str, str]:
     """The environment that selects a runtime; it may end in @N: N patches per model run
-    (SEVENFOUR_MODEL_BATCH) for the ONNX runtimes, then in +all: read every patch of a clip."""
+    (SEVENFOUR_MODEL_BATCH) for the ONNX runtimes, then in +all: read every patch of a clip, or in +pN:
+    read N patches of a clip (SEVENFOUR_MODEL_PATCHES)."""
     spec, every_patch = runtime.removesuffix("+all"), runtime.endswith("+all")
+    spec, _, fixed = spec.partition("+p")
     name, _, batch = spec.partition("@")
     env = {"SEVENFOUR_MODEL_RUNTIME": name, EARLY_EXIT_ENV: "0" if every_patch else "1"}
+    if fixed:
+        env[PATCHES_ENV] = fixed
     if batch:
         env["SEVENFOUR_MODEL_BATCH"] = batch
     if threads:
@@ -236,7 +242,7 @@ def runtime_env(runtime: str, threads: int) -> dict[str, str]:
 
 
 def export_variants(runtimes: list[str]) -> set[str]:
-    names = {r.removesuffix("+all").partition("@")[0] for r in runtimes}
+    names = {r.removesuffix("+all").partition("+p")[0].partition("@")[0] for r in runtimes}
     return {"int8" if r.endswith(":int8") else "fp32" for r in names if r != "tensorflow"}
 
 

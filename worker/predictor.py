@@ -140,7 +140,8 @@ class GenrePredictor:
             if self._head is None:
                 self._head = load_head(self.artifact)
         if warm_up:
-            backbone(np.zeros((WARM_UP_PATCHES, features.PATCH_FRAMES, features.N_MELS), np.float32))
+            shape = (sequential.fixed_patches() or WARM_UP_PATCHES, features.PATCH_FRAMES, features.N_MELS)
+            backbone(np.zeros(shape, np.float32))
 
     def predict(
         self,
@@ -189,9 +190,17 @@ class GenrePredictor:
         """The clip's backbone output, the head's genre probabilities and how many patches were read:
         half of them first, the rest only when the top genre or the outside verdict is still in doubt
         (worker.backbone.sequential); every patch with early_exit=False. None: as
-        SEVENFOUR_MODEL_EARLY_EXIT says."""
+        SEVENFOUR_MODEL_EARLY_EXIT says; SEVENFOUR_MODEL_PATCHES=N reads N patches instead."""
         backbone = get_backbone()
         head = self.head
+        fixed = sequential.fixed_patches()
+        if fixed is not None and early_exit is not False:
+            return sequential.read_fixed(
+                patches,
+                lambda rows: PatchOutputs(*backbone.patch_outputs(patches[rows])),
+                head.predict,
+                fixed,
+            )
         return sequential.read_clip(
             patches,
             lambda rows: PatchOutputs(*backbone.patch_outputs(patches[rows])),

@@ -35,6 +35,15 @@ def test_a_runtime_ending_in_all_reads_every_patch() -> None:
     assert inference.runtime_env("onnxruntime:fp32@5+all", 0)["SEVENFOUR_MODEL_BATCH"] == "5"
 
 
+def test_a_runtime_ending_in_p_n_reads_n_patches() -> None:
+    assert inference.runtime_env("onnxruntime:int8+p3", 0) == {
+        "SEVENFOUR_MODEL_RUNTIME": "onnxruntime:int8",
+        "SEVENFOUR_MODEL_EARLY_EXIT": "1",
+        "SEVENFOUR_MODEL_PATCHES": "3",
+    }
+    assert inference.export_variants(["onnxruntime:int8+p3", "onnxruntime:fp32@5+p2"]) == {"int8", "fp32"}
+
+
 def test_export_variants_are_those_of_the_onnx_runtimes() -> None:
     runtimes = [
         "tensorflow+all",

@@ -217,3 +217,49 @@ def test_a_settled_genre_with_the_outside_verdict_in_doubt_reads_every_patch(
     _, _, read = predictor.score_patches(clip_patches)
 
     assert read == 10
+
+
+@pytest.mark.parametrize(("value", "expected"), [("", None), (" 3 ", 3), ("10", 10)])
+def test_a_fixed_number_of_patches_from_the_environment(monkeypatch, value, expected) -> None:
+    monkeypatch.setenv(sequential.PATCHES_ENV, value)
+
+    assert sequential.fixed_patches() == expected
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "three", "2.5"])
+def test_a_fixed_number_of_patches_must_be_a_whole_positive_number(monkeypatch, value) -> None:
+    monkeypatch.setenv(sequential.PATCHES_ENV, value)
+
+    with pytest.raises(ValueError, match=sequential.PATCHES_ENV):
+        sequential.fixed_patches()
+
+
+def test_a_fixed_reading_reads_that_many_patches_spread_over_the_clip_and_no_more() -> None:
+    outputs = patch_outputs(10)
+    asked: list[list[int]] = []
+
+    def read(rows: np.ndarray) -> PatchOutputs:
+        asked.append(rows.tolist())
+        return outputs.take(rows)
+
+    output, probs, count = sequential.read_fixed(np.zeros((10, 1, 1)), read, lambda o, p: o.msd, 3)
+
+    assert count == 3
+    assert asked == [sequential.spread(np.arange(10), 3).tolist()]  # one read, spread, not the first three
+    np.testing.assert_allclose(output.mtt, outputs.take(np.array(asked[0])).clip().mtt)
+    assert sequential.read_fixed(np.zeros((2, 1, 1)), outputs.take, lambda o, p: o.msd, 3)[2] == 2
+
+
+@pytest.mark.model
+def test_the_predictor_reads_the_fixed_number_of_patches_asked_for(
+    predictor, clip_patches, monkeypatch
+) -> None:
+    monkeypatch.setenv(sequential.ENV, "1")
+    monkeypatch.setenv(sequential.PATCHES_ENV, "3")
+    spread_three = get_backbone()(clip_patches[sequential.spread(np.arange(10), 3)])
+
+    output, probs, read = predictor.score_patches(clip_patches)
+
+    assert read == 3
+    np.testing.assert_allclose(output.msd, spread_three.msd, atol=1e-6)
+    assert predictor.score_patches(clip_patches, early_exit=False)[2] == 10  # every patch still wins

@@ -41,6 +41,9 @@ from worker.audio.features import spread
 from worker.backbone.musicnn import BackboneOutput
 
 ENV = "SEVENFOUR_MODEL_EARLY_EXIT"  # "0": always read every patch
+# N: read N patches spread over the excerpt and nothing more (no doubt test): the cheap reading measured
+# in docs/model.md; unset or empty: half first, the rest while in doubt.
+PATCHES_ENV = "SEVENFOUR_MODEL_PATCHES"
 CONFIDENCE = 0.95  # one-sided
 _FLOOR = 1e-12  # probabilities are floored before the log ratio
 
@@ -73,6 +76,16 @@ class PatchOutputs:
 
 def enabled() -> bool:
     return os.environ.get(ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
+def fixed_patches() -> int | None:
+    """The fixed number of patches SEVENFOUR_MODEL_PATCHES asks for; None: read half first."""
+    value = os.environ.get(PATCHES_ENV, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{PATCHES_ENV} must be a whole number of patches (1 or more), not {value!r}")
+    return int(value)
 
 
 def first_stage(n: int, count: int | None = None) -> np.ndarray:
@@ -185,3 +198,16 @@ def read_clip(
         output = outputs.clip()
         probs = np.asarray(predict(output, patches[rows]))
     return output, probs, len(rows)
+
+
+def read_fixed(
+    patches: np.ndarray,
+    read: Callable[[np.ndarray], PatchOutputs],
+    predict: Callable[[BackboneOutput, np.ndarray], np.ndarray],
+    count: int,
+) -> tuple[BackboneOutput, np.ndarray, int]:
+    """As read_clip, but `count` patches spread over the excerpt (all of them if fewer) and no second
+    stage: the same cost for every clip, whatever its doubt."""
+    rows = spread(np.arange(len(patches)), min(count, len(patches)))
+    output = read(rows).clip()
+    return output, np.asarray(predict(output, patches[rows])), len(rows)
