@@ -120,7 +120,12 @@ def test_songs_sent_while_background_batches_are_queued_run_before_the_rest_of_t
         release.set()
         assert wait_until(lambda: len(ran) == 6, timeout=60), ran
 
-    assert ran == ["background", "song 7", "song 8", "background", "background", "background"]
+    # Both songs before the remaining batches. Between the two songs no order is promised: the embedded
+    # broker names a message by its millisecond and a random id, so two sent in the same millisecond
+    # are read in either order (kombu.transport.filesystem).
+    assert ran[0] == "background"
+    assert sorted(ran[1:3]) == ["song 7", "song 8"]
+    assert ran[3:] == ["background", "background", "background"]
 
 
 # --- The progress card while the worker is busy with background work ----------------------------
