@@ -33,6 +33,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -171,13 +172,8 @@ def read_rows(
         return sequential.read_clip(dummy, outputs.take, head.predict, early_exit=False)
     if patches.startswith("seq"):
         first, genre_only = sequential_code(patches)
-
-        def outside(output: BackboneOutput) -> float | None:
-            return outside_margin(head, output)
-
-        return sequential.read_clip(
-            dummy, outputs.take, head.predict, first=first, outside=None if genre_only else outside
-        )
+        outside = None if genre_only else partial(outside_margin, head)
+        return sequential.read_clip(dummy, outputs.take, head.predict, first=first, outside=outside)
     return sequential.read_fixed(dummy, outputs.take, head.predict, int(patches))
 
 

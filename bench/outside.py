@@ -200,9 +200,12 @@ def fit_variant(variant: str, clips: Sequence[Clip], base: Artifact, out: Path) 
     """One variant's artifact, fitted on these clips only, written to `out` (how it is read is no
     part of the fit)."""
     variant = re.sub(READING_SUFFIX, "", variant)
-    if TEMPERATURE_FITTED in variant and variant != FITTED_T:
-        artifact = fit_variant(variant.replace(f" ({TEMPERATURE_FITTED})", ""), clips, base, out)
-        return write_artifact(out, {**artifact.spec, "temperature": fitted_temperature(clips, base, out)})
+    fitted = TEMPERATURE_SUFFIX.search(variant)
+    if fitted:  # the variant without it, then its temperature fitted on held-out clips or sources
+        artifact = fit_variant(variant.replace(fitted.group(0), ""), clips, base, out)
+        group = "source" if fitted.group(1) == "sources" else "fold"
+        temperature = fitted_temperature(clips, base, out, group)
+        return write_artifact(out, {**artifact.spec, "temperature": temperature})
     if variant == "log-odds":
         return base
     if variant == "log-odds + detector":
@@ -212,11 +215,6 @@ def fit_variant(variant: str, clips: Sequence[Clip], base: Artifact, out: Path) 
         return write_artifact(out, spec)
     if variant == "prototypes":
         return build_prototypes(out, base, clips)
-    if variant in (FITTED_T, FITTED_T_SOURCES):
-        group = "source" if variant == FITTED_T_SOURCES else "fold"
-        artifact = build_prototypes(out, base, clips)
-        temperature = fitted_temperature(clips, base, out, group)
-        return write_artifact(out, {**artifact.spec, "temperature": temperature})
     cap = IN_GENRE_CAP if variant.endswith(CAPPED) else None
     if variant.endswith((MATCHED, MATCHED_NESTED)):
         head = load_head(base)
@@ -281,6 +279,7 @@ NO_PATCHES = np.zeros((0, 187, 96), np.float32)
 TEMPERATURE_FITTED = "temperature fitted on held-out training clips"
 FITTED_T = f"prototypes ({TEMPERATURE_FITTED})"
 FITTED_T_SOURCES = "prototypes (temperature fitted on held-out training sources)"
+TEMPERATURE_SUFFIX = re.compile(r" \(temperature fitted on held-out training (clips|sources)\)")
 # A reading, not a fit: the rest of the patches are also read while the outside verdict is in doubt
 # (worker.backbone.sequential); without it, only while the top genre is.
 GUARDED = ", outside verdict guarded"

@@ -13,7 +13,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -193,20 +193,19 @@ class GenrePredictor:
         SEVENFOUR_MODEL_EARLY_EXIT says; SEVENFOUR_MODEL_PATCHES=N reads N patches instead."""
         backbone = get_backbone()
         head = self.head
+
+        def read(rows: np.ndarray) -> PatchOutputs:
+            return PatchOutputs(*backbone.patch_outputs(patches[rows]))
+
         fixed = sequential.fixed_patches()
         if fixed is not None and early_exit is not False:
-            return sequential.read_fixed(
-                patches,
-                lambda rows: PatchOutputs(*backbone.patch_outputs(patches[rows])),
-                head.predict,
-                fixed,
-            )
+            return sequential.read_fixed(patches, read, head.predict, fixed)
         return sequential.read_clip(
             patches,
-            lambda rows: PatchOutputs(*backbone.patch_outputs(patches[rows])),
+            read,
             head.predict,
             early_exit=sequential.enabled() if early_exit is None else early_exit,
-            outside=lambda output: outside_margin(head, output),
+            outside=partial(outside_margin, head),
         )
 
     def _result(

@@ -149,13 +149,17 @@ def outside_settled(
     total: int,
     outside: Callable[[np.ndarray], float],
     confidence: float = CONFIDENCE,
+    *,
+    observed: float | None = None,
 ) -> bool:
     """Whether the `read` patches already decide the outside verdict of all `total`: outside(rows) is
-    the head's outside margin for the mean of those rows of the patches read (> 0: flagged)."""
+    the head's outside margin for the mean of those rows of the patches read (> 0: flagged);
+    observed: outside(all of them), when the caller has it already."""
     if read >= total:
         return True
     rows = np.arange(read)
-    observed = outside(rows)
+    if observed is None:
+        observed = outside(rows)
     sign = 1.0 if observed >= 0.0 else -1.0
     left_out = np.array([sign * outside(rows[rows != i]) for i in rows])
     return settled(sign * observed, left_out, total, confidence)
@@ -187,9 +191,12 @@ def read_clip(
     def in_doubt() -> bool:
         if not top_genre_settled(len(rows), total, score, probs=probs):
             return True
-        if outside is None or outside(output) is None:
+        observed = None if outside is None else outside(output)
+        if outside is None or observed is None:
             return False
-        return not outside_settled(len(rows), total, lambda subset: outside(outputs.clip(subset)) or 0.0)
+        return not outside_settled(
+            len(rows), total, lambda subset: outside(outputs.clip(subset)) or 0.0, observed=observed
+        )
 
     if len(rows) < total and in_doubt():
         rest = np.setdiff1d(np.arange(total), rows)

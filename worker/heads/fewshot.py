@@ -77,10 +77,10 @@ def _embeddings_by_label(examples: Sequence[Example]) -> dict[str, np.ndarray]:
     return {label: np.asarray(groups[label], dtype=np.float64) for label in sorted(groups)}
 
 
-def _centred_units(examples: Sequence[Example], center: np.ndarray) -> dict[str, np.ndarray]:
-    """Each label's examples as centred unit vectors."""
+def _centred_units(groups: dict[str, np.ndarray], center: np.ndarray) -> dict[str, np.ndarray]:
+    """Each label's embeddings (`_embeddings_by_label`) as centred unit vectors."""
     units = {}
-    for label, rows in _embeddings_by_label(examples).items():
+    for label, rows in groups.items():
         rows = rows - center
         units[label] = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
     return units
@@ -107,19 +107,20 @@ def build_prototype_artifact(
         raise ArtifactError("no labelled example with a stored embedding in the artifact's genres")
     # The mean of the genres' means, not of the examples: with 92 classical examples of 119 the
     # examples' mean sits on classical, and classical songs, centred on it, point nowhere in particular.
-    center = np.mean([np.mean(rows, axis=0) for rows in _embeddings_by_label(usable).values()], axis=0)
+    groups = _embeddings_by_label(usable)
+    center = np.mean([np.mean(rows, axis=0) for rows in groups.values()], axis=0)
     prototypes: dict[str, Any] = {
         label: {
             "count": len(rows),
             "mean": _unit_mean(rows),
             "min_similarity": round(_profile_radius(rows), 6),
         }
-        for label, rows in _centred_units(usable, center).items()
+        for label, rows in _centred_units(groups, center).items()
     }
     outside = [e for e in outside_examples if e.label not in base.labels]
     outside_prototypes = {
         label: {"count": len(rows), "mean": _unit_mean(rows)}
-        for label, rows in _centred_units(outside, center).items()
+        for label, rows in _centred_units(_embeddings_by_label(outside), center).items()
     }
     spec = {
         "format": 1,

@@ -310,15 +310,36 @@ class LogOddsHead:
         Flagged when the outside hypotheses pass `outside.flag_at`, or, given a fitted `detector`
         (the artifact's `outside.detector`, or a few-shot head's), when the detector says so."""
         post = self.posterior(output)
-        spec = self.artifact.spec["outside"]
-        detector = detector or (Detector.from_spec(spec["detector"]) if spec.get("detector") else None)
+        detector = self._detector(detector)
         if detector is not None:
-            figures = self.outside_figures(output) | (extra_figures or {})
-            if not detector.flags(figures):
+            if not detector.flags(self.outside_figures(output) | (extra_figures or {})):
                 return None
-        elif post.outside < float(spec.get("flag_at", 0.5)):
+        elif post.outside < self._flag_at():
             return None
         return self.outside_name(post)
+
+    def outside_margin(
+        self,
+        output: BackboneOutput,
+        detector: Detector | None = None,
+        extra_figures: dict[str, float] | None = None,
+    ) -> float:
+        """How far the clip is from `outside`'s decision on a log-odds scale: > 0 flagged, < 0 not (the
+        detector's or the posterior's logit minus the logit of its threshold). The same arguments as
+        `outside`."""
+        detector = self._detector(detector)
+        if detector is not None:
+            p = detector.probability(self.outside_figures(output) | (extra_figures or {}))
+            return clipped_logit(p) - clipped_logit(detector.flag_at)
+        return clipped_logit(self.posterior(output).outside) - clipped_logit(self._flag_at())
+
+    def _detector(self, given: Detector | None) -> Detector | None:
+        """The detector that decides: the one given, else the artifact's own, else None (the rule)."""
+        spec = self.artifact.spec["outside"]
+        return given or (Detector.from_spec(spec["detector"]) if spec.get("detector") else None)
+
+    def _flag_at(self) -> float:
+        return float(self.artifact.spec["outside"].get("flag_at", 0.5))
 
     def outside_name(self, post: Posterior) -> str:
         """The named outside genre when its tags carry evidence for the name (log LR of at least
@@ -511,23 +532,16 @@ def head_outside(head: Head, output: BackboneOutput, probs: np.ndarray) -> str |
 
 
 def outside_margin(head: Head, output: BackboneOutput) -> float | None:
-    """How far a clip is from the head's outside decision, on a log-odds scale: > 0 flagged, < 0 not,
-    0 on the boundary (the detector's or the posterior's logit minus the logit of its threshold). The
-    sequential reader (worker.backbone.sequential) reads every patch while its sign is in doubt. None
-    for heads whose outside verdict has no such boundary (the tag-mapping and Keras heads). A few-shot
-    head without a detector is guarded on its base's margin, not on its profile rule."""
+    """How far a clip is from the head's outside decision, on a log-odds scale (> 0 flagged, < 0 not;
+    `LogOddsHead.outside_margin`), for the heads `head_outside` decides that way. The sequential reader
+    (worker.backbone.sequential) reads every patch while its sign is in doubt. None for heads whose
+    outside verdict has no such boundary (the tag-mapping and Keras heads). A few-shot head without a
+    detector is guarded on its base's margin, not on its profile rule."""
     if isinstance(head, PrototypeHead) and head.detector is not None:
         assert isinstance(head.base, LogOddsHead)  # checked when the head was loaded
-        figures = head.base.outside_figures(output) | head.prototype_figures(output)
-        return clipped_logit(head.detector.probability(figures)) - clipped_logit(head.detector.flag_at)
+        return head.base.outside_margin(output, head.detector, head.prototype_figures(output))
     if isinstance(head, PrototypeHead):
         return outside_margin(head.base, output)
     if isinstance(head, LogOddsHead):
-        spec = head.artifact.spec["outside"]
-        if spec.get("detector"):
-            detector = Detector.from_spec(spec["detector"])
-            return clipped_logit(detector.probability(head.outside_figures(output))) - clipped_logit(
-                detector.flag_at
-            )
-        return clipped_logit(head.posterior(output).outside) - clipped_logit(float(spec.get("flag_at", 0.5)))
+        return head.outside_margin(output)
     return None

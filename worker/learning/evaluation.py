@@ -29,15 +29,15 @@ import re
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from worker.heads.genre_head import Artifact, Head, head_outside, load_head, outside_margin
+from worker.heads.genre_head import Artifact, head_outside, load_head, outside_margin
 
 if TYPE_CHECKING:
-    from worker.backbone.musicnn import BackboneOutput
     from worker.backbone.serving import BackboneLike
 
 OUTSIDE = "outside"
@@ -126,7 +126,11 @@ def score_items(
         every = sequential.PatchOutputs(*backbone.patch_outputs(feats.patches))
         for artifact, head in zip(artifacts, heads, strict=True):
             output, probs, read = sequential.read_clip(
-                feats.patches, every.take, head.predict, early_exit=early_exit, outside=margin_of(head)
+                feats.patches,
+                every.take,
+                head.predict,
+                early_exit=early_exit,
+                outside=partial(outside_margin, head),
             )
             verdict = make_verdict(
                 item, artifact, np.asarray(probs, np.float64), head_outside(head, output, probs)
@@ -136,11 +140,6 @@ def score_items(
             )
         progress(f"{n}/{len(items)} {item.path.name}")
     return verdicts, skipped
-
-
-def margin_of(head: Head) -> Callable[[BackboneOutput], float | None]:
-    """The head's outside margin, for the sequential reader to guard (as the site reads)."""
-    return lambda output: outside_margin(head, output)
 
 
 def make_verdict(item: Item, artifact: Artifact, probs: np.ndarray, outside: str | None) -> Verdict:
